@@ -1,0 +1,2 @@
+//! The `itfsim` binary: parse the command line, run, map errors to exit codes.
+fn main() {}
