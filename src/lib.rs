@@ -7,3 +7,14 @@
 //! (drawing from `dist` with keyed `rng` streams and paying out by `rules`),
 //! summarised by `stats` and written by `output`.
 #![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod correlation;
+pub mod diagnostic;
+pub mod engine;
+pub mod model;
+pub mod output;
+pub mod rng;
+pub mod rules;
+pub mod scenario;

@@ -1,2 +1,20 @@
-//! The `itfsim` binary: parse the command line, run, map errors to exit codes.
-fn main() {}
+//! The `itfsim` binary: parse the command line, run, map errors to exit codes
+//! (MODEL.md section 10). Nothing else lives here.
+use clap::Parser;
+use itfsim::cli::{Cli, Command};
+use itfsim::commands;
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Run(args) => commands::run::run(args),
+        Command::Validate { scenarios } => commands::validate::validate(scenarios),
+        Command::Template => commands::template::template(),
+    };
+    if let Err(failure) = result {
+        if !failure.message.is_empty() {
+            eprintln!("{}", failure.message);
+        }
+        std::process::exit(failure.code);
+    }
+}

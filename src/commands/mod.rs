@@ -1,0 +1,42 @@
+//! One file per subcommand; each returns `Ok` or a `Failure` carrying its exit code
+//! (MODEL.md section 10), so `main` only prints and exits.
+pub mod run;
+pub mod template;
+pub mod validate;
+
+/// A failed command: what to print on stderr and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: i32, message: impl Into<String>) -> Failure {
+        Failure { code, message: message.into() }
+    }
+}
+
+impl From<crate::scenario::LoadError> for Failure {
+    fn from(e: crate::scenario::LoadError) -> Failure {
+        Failure::new(e.exit_code(), e.to_string())
+    }
+}
+
+impl From<crate::atomic::AtomicError> for Failure {
+    fn from(e: crate::atomic::AtomicError) -> Failure {
+        Failure::new(73, e.to_string())
+    }
+}
+
+impl From<crate::model::CompileError> for Failure {
+    fn from(e: crate::model::CompileError) -> Failure {
+        Failure::new(65, e.to_string())
+    }
+}
+
+impl From<crate::engine::EngineError> for Failure {
+    fn from(e: crate::engine::EngineError) -> Failure {
+        Failure::new(1, e.to_string())
+    }
+}

@@ -1,0 +1,32 @@
+//! `itfsim validate`: check scenario files, report every problem, exit 65 (or 66) if any.
+use super::Failure;
+use crate::scenario::{load, LoadError};
+use std::path::PathBuf;
+
+pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
+    let mut worst = 0;
+    for file in files {
+        match load(file, &[]) {
+            Ok(loaded) => {
+                for w in &loaded.scenario.warnings {
+                    eprintln!("{w}");
+                }
+                println!("{}: ok ({} schemes, {} metrics, {} tranches)", file.display(), loaded.scenario.schemes.len(), loaded.scenario.metrics.len(), loaded.scenario.tranches.len());
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                let code = e.exit_code();
+                worst = match (worst, &e) {
+                    (_, LoadError::Unreadable { .. }) if worst != 65 => code,
+                    (0, _) => code,
+                    (w, _) => w.max(code),
+                };
+            }
+        }
+    }
+    if worst == 0 {
+        Ok(())
+    } else {
+        Err(Failure::new(worst, String::new()))
+    }
+}

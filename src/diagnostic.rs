@@ -1,0 +1,229 @@
+//! Diagnostics: one problem in an input, located by file, line and column, naming the
+//! key it concerns and saying how to fix it.
+//!
+//! Every reader in the crate reports problems as `Diagnostic`s and collects *all* of them
+//! before giving up, so that a user fixing a scenario sees every mistake at once. A
+//! `Sources` table owns the texts that spans point into (the scenario file and each
+//! `--set` argument), so a span can be turned into a line and column at report time.
+use std::fmt;
+
+/// Which text a span points into: index into `Sources`.
+pub type SourceId = usize;
+
+/// A byte range in one source text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub source: SourceId,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(source: SourceId, range: std::ops::Range<usize>) -> Span {
+        Span {
+            source,
+            start: range.start,
+            end: range.end,
+        }
+    }
+}
+
+/// Texts that spans refer to, with the name shown to the user for each.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    entries: Vec<(String, String)>,
+}
+
+impl Sources {
+    pub fn new() -> Sources {
+        Sources::default()
+    }
+
+    /// Adds a text and returns its id.
+    pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> SourceId {
+        self.entries.push((name.into(), text.into()));
+        self.entries.len() - 1
+    }
+
+    pub fn name(&self, id: SourceId) -> &str {
+        self.entries.get(id).map(|e| e.0.as_str()).unwrap_or("?")
+    }
+
+    pub fn text(&self, id: SourceId) -> &str {
+        self.entries.get(id).map(|e| e.1.as_str()).unwrap_or("")
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, span: Span) -> (usize, usize) {
+        let text = self.text(span.source);
+        let mut offset = span.start.min(text.len());
+        while offset > 0 && !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let col = before[line_start..].chars().count() + 1;
+        (line, col)
+    }
+
+    /// Turns a span into a location.
+    pub fn locate(&self, span: Span) -> Location {
+        let (line, column) = self.line_col(span);
+        Location {
+            file: self.name(span.source).to_string(),
+            line,
+            column,
+        }
+    }
+}
+
+/// file:line:col
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// How serious a diagnostic is: errors stop the run, warnings are reported and kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One located problem.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub location: Location,
+    /// The key concerned, as a dotted path (`scheme.reablement.delivery`).
+    pub key: String,
+    pub message: String,
+    pub hint: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{}: {}: `{}`: {}",
+            self.location, level, self.key, self.message
+        )?;
+        if !self.hint.is_empty() {
+            write!(f, "\n  hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl Diagnostic {
+    /// A warning's one-line text for JSON output and stderr.
+    pub fn one_line(&self) -> String {
+        format!(
+            "{}: `{}`: {}",
+            self.location, self.key, self.message
+        )
+    }
+}
+
+/// Collects diagnostics while reading; the reader keeps going after a problem.
+#[derive(Debug)]
+pub struct Collector<'s> {
+    pub sources: &'s Sources,
+    pub items: Vec<Diagnostic>,
+}
+
+impl<'s> Collector<'s> {
+    pub fn new(sources: &'s Sources) -> Collector<'s> {
+        Collector {
+            sources,
+            items: Vec::new(),
+        }
+    }
+
+    pub fn error(&mut self, span: Span, key: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.push(Severity::Error, span, key, message.into(), hint.into());
+    }
+
+    pub fn warning(&mut self, span: Span, key: &str, message: impl Into<String>, hint: impl Into<String>) {
+        self.push(Severity::Warning, span, key, message.into(), hint.into());
+    }
+
+    fn push(&mut self, severity: Severity, span: Span, key: &str, message: String, hint: String) {
+        self.items.push(Diagnostic {
+            severity,
+            location: self.sources.locate(span),
+            key: key.to_string(),
+            message,
+            hint,
+        });
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+}
+
+/// The closest of `candidates` to `word` within edit distance 2, for "did you mean" hints.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let mut sources = Sources::new();
+        let id = sources.add("a.toml", "x = 1\ny = \"é\" z\n");
+        let (line, col) = sources.line_col(Span::new(id, 13..14));
+        assert_eq!((line, col), (2, 8));
+    }
+
+    #[test]
+    fn closest_suggests_near_misses_only() {
+        assert_eq!(closest("delivry", &["delivery", "scale"]), Some("delivery"));
+        assert_eq!(closest("zzz", &["delivery", "scale"]), None);
+    }
+}

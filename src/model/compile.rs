@@ -1,0 +1,394 @@
+//! Scenario -> Model: everything that does not change between trials, computed once.
+use crate::correlation::Copula;
+use crate::dist::{Dist, GammaUnit, Quantile};
+use crate::money::pounds_to_pence;
+use crate::rng::{path_key, stream_key};
+use crate::scenario::*;
+
+/// One uncertain value: where its uniforms come from and how they become a value.
+#[derive(Clone, Debug)]
+pub struct ParamModel {
+    pub path: String,
+    pub key: u64,
+    pub quantile: Quantile,
+    /// Some for fixed values (no draw).
+    pub fixed: Option<f64>,
+    /// Offset of its uniforms in the trial's uniform buffer, and how many.
+    pub offset: usize,
+    pub uniforms: usize,
+}
+
+/// A yes/no outcome with a probability parameter (delivery, events, risks).
+#[derive(Clone, Debug)]
+pub struct OutcomeModel {
+    pub path: String,
+    pub key: u64,
+    pub probability: usize,
+}
+
+/// Which uniform a copula dimension drives.
+#[derive(Clone, Copy, Debug)]
+pub enum Slot {
+    Param(usize),
+    Outcome(usize),
+}
+
+#[derive(Clone, Debug)]
+pub struct Segment {
+    pub from: usize,
+    pub to: usize,
+    pub key: u64,
+    /// Only segments inside some window are observed.
+    pub observed: bool,
+    /// Proportion metrics: people in the segment, and the cohort per month summed.
+    pub people: u64,
+    pub cohort_sum: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct MetricModel {
+    pub id: String,
+    pub kind: MetricKind,
+    pub baseline: f64,
+    /// Count: baseline/12 x seasonal factor, per month. Proportion: cohort/12 x factor.
+    pub month_base: Vec<f64>,
+    pub level: usize,
+    pub growth: usize,
+    pub unit_cost: usize,
+    pub payer: Option<usize>,
+    pub gamma: Option<(f64, GammaUnit)>,
+    pub segments: Vec<Segment>,
+    /// (scheme, change parameter) for every scheme effect on this metric.
+    pub effects: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SchemeModel {
+    pub id: String,
+    pub cost_pence: i64,
+    pub funder: Vec<f64>,
+    pub delivery: usize,
+    pub cost_overrun: usize,
+    pub scale: usize,
+    pub returns: usize,
+    pub cost_if_undelivered: f64,
+    /// Ramp factor per month in [0, 1].
+    pub ramp: Vec<f64>,
+}
+
+/// A (metric, tranche) measurement window and its segment range.
+#[derive(Clone, Debug)]
+pub struct WindowModel {
+    pub metric: usize,
+    pub tranche: usize,
+    pub from: usize,
+    pub to: usize,
+    pub segments: std::ops::Range<usize>,
+    /// Count: B_W. Proportion: the baseline proportion.
+    pub baseline: f64,
+    /// Proportion: people observed in the window.
+    pub people: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum CondModel {
+    Metric { window: usize, target: Option<usize>, rule: Rule, rate_pence: f64 },
+    Event { outcome: usize },
+}
+
+#[derive(Clone, Debug)]
+pub struct TrancheModel {
+    pub amount: i64,
+    pub gate: Gate,
+    pub conditions: Vec<(CondModel, f64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RiskModel {
+    pub partner: usize,
+    pub occurs: usize,
+    pub impact: usize,
+}
+
+/// Everything the per-trial function needs.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub months: usize,
+    pub params: Vec<ParamModel>,
+    pub uniforms: usize,
+    pub outcomes: Vec<OutcomeModel>,
+    pub copula: Option<(Copula, Vec<Slot>)>,
+    pub metrics: Vec<MetricModel>,
+    pub schemes: Vec<SchemeModel>,
+    pub windows: Vec<WindowModel>,
+    pub tranches: Vec<TrancheModel>,
+    pub risks: Vec<RiskModel>,
+    pub partners: usize,
+    pub pot: i64,
+    /// Number of conditions over all tranches (flattened in order).
+    pub conditions: usize,
+}
+
+/// Why a valid scenario still cannot be simulated.
+#[derive(Debug, thiserror::Error)]
+#[error("`{key}`: {message}\n  hint: {hint}")]
+pub struct CompileError {
+    pub key: String,
+    pub message: String,
+    pub hint: String,
+}
+
+struct Builder {
+    seed: u64,
+    params: Vec<ParamModel>,
+    uniforms: usize,
+    outcomes: Vec<OutcomeModel>,
+}
+
+impl Builder {
+    fn param(&mut self, p: &Param) -> usize {
+        let quantile = p.dist.compile();
+        let fixed = match p.dist {
+            Dist::Fixed(v) => Some(v),
+            _ => None,
+        };
+        let uniforms = if fixed.is_some() { 0 } else { quantile.uniforms() };
+        self.params.push(ParamModel {
+            path: p.path.clone(),
+            key: stream_key(self.seed, path_key(&p.path)),
+            quantile,
+            fixed,
+            offset: self.uniforms,
+            uniforms,
+        });
+        self.uniforms += uniforms;
+        self.params.len() - 1
+    }
+
+    fn outcome(&mut self, p: &Param) -> usize {
+        let probability = self.param(p);
+        self.outcomes.push(OutcomeModel {
+            path: format!("{}#outcome", p.path),
+            key: stream_key(self.seed, path_key(&format!("{}#outcome", p.path))),
+            probability,
+        });
+        self.outcomes.len() - 1
+    }
+}
+
+/// Builds the model for `seed`.
+pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
+    let months = scenario.months;
+    let mut b = Builder { seed, params: Vec::new(), uniforms: 0, outcomes: Vec::new() };
+    let start_calendar = scenario.start.rem_euclid(12) as usize; // 0 = January
+    let season_index = |m: usize| (start_calendar + m + 12 - 3) % 12; // Apr = 0
+
+    // Windows per (metric, tranche).
+    let mut windows: Vec<WindowModel> = Vec::new();
+    for (t, tranche) in scenario.tranches.iter().enumerate() {
+        for c in &tranche.conditions {
+            if let ConditionKind::Metric { metric, .. } = c.kind {
+                let (from, to) = tranche.window.expect("validated: metric conditions have windows");
+                windows.push(WindowModel { metric, tranche: t, from, to, segments: 0..0, baseline: 0.0, people: 0 });
+            }
+        }
+    }
+
+    let mut metrics = Vec::new();
+    for (k, m) in scenario.metrics.iter().enumerate() {
+        let level = b.param(&m.level);
+        let growth = b.param(&m.growth);
+        let unit_cost = b.param(&m.unit_cost);
+        let month_base: Vec<f64> = (0..months)
+            .map(|i| {
+                let s = m.seasonality[season_index(i)];
+                match m.kind {
+                    MetricKind::Count => m.baseline / 12.0 * s,
+                    MetricKind::Proportion => m.cohort / 12.0 * s,
+                }
+            })
+            .collect();
+        let mut cuts = vec![0, months];
+        for w in windows.iter().filter(|w| w.metric == k) {
+            cuts.push(w.from);
+            cuts.push(w.to + 1);
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut segments = Vec::new();
+        for pair in cuts.windows(2) {
+            let (from, to) = (pair[0], pair[1] - 1);
+            let observed = windows.iter().any(|w| w.metric == k && w.from <= from && to <= w.to);
+            let cohort_sum: f64 = month_base[from..=to].iter().sum();
+            let path = format!("metric.{}.observed.{}-{}", m.id, from, to);
+            segments.push(Segment {
+                from,
+                to,
+                key: stream_key(seed, path_key(&path)),
+                observed,
+                people: if m.kind == MetricKind::Proportion { (cohort_sum + 0.5).floor() as u64 } else { 0 },
+                cohort_sum,
+            });
+        }
+        for w in windows.iter_mut().filter(|w| w.metric == k) {
+            let first = segments.iter().position(|s| s.from == w.from).expect("cut at window start");
+            let last = segments.iter().position(|s| s.to == w.to).expect("cut at window end");
+            w.segments = first..last + 1;
+            match m.kind {
+                MetricKind::Count => w.baseline = month_base[w.from..=w.to].iter().sum(),
+                MetricKind::Proportion => {
+                    w.baseline = m.baseline;
+                    w.people = segments[w.segments.clone()].iter().map(|s| s.people).sum();
+                    if w.people == 0 {
+                        return Err(CompileError {
+                            key: format!("metric.{}.cohort", m.id),
+                            message: format!("the window of tranche `{}` observes no one (cohort {} a year)", scenario.tranches[w.tranche].id, m.cohort),
+                            hint: "raise the cohort or lengthen the window".into(),
+                        });
+                    }
+                }
+            }
+        }
+        let gamma = match m.noise {
+            Noise::NegativeBinomial { dispersion } => Some((dispersion, GammaUnit::new(dispersion))),
+            Noise::Poisson => None,
+        };
+        metrics.push(MetricModel {
+            id: m.id.clone(),
+            kind: m.kind,
+            baseline: m.baseline,
+            month_base,
+            level,
+            growth,
+            unit_cost,
+            payer: m.payer,
+            gamma,
+            segments,
+            effects: Vec::new(),
+        });
+    }
+
+    let mut schemes = Vec::new();
+    for (i, s) in scenario.schemes.iter().enumerate() {
+        let delivery = b.outcome(&s.delivery);
+        let cost_overrun = b.param(&s.cost_overrun);
+        let scale = b.param(&s.scale);
+        let returns = b.param(&s.returns);
+        for e in &s.effects {
+            let change = b.param(&e.change);
+            metrics[e.metric].effects.push((i, change));
+        }
+        let ramp = (0..months)
+            .map(|m| {
+                let progressed = m as f64 + 1.0 - s.start_month as f64;
+                if s.ramp_months == 0 {
+                    if m >= s.start_month { 1.0 } else { 0.0 }
+                } else {
+                    (progressed / s.ramp_months as f64).clamp(0.0, 1.0)
+                }
+            })
+            .collect();
+        let cost_pence = pounds_to_pence(s.cost()).map_err(|e| CompileError {
+            key: format!("scheme.{}.cost", s.id),
+            message: format!("the scheme's cost cannot be held in pence: {e}"),
+            hint: "check the budget lines' units".into(),
+        })?;
+        schemes.push(SchemeModel {
+            id: s.id.clone(),
+            cost_pence,
+            funder: s.funder.clone(),
+            delivery,
+            cost_overrun,
+            scale,
+            returns,
+            cost_if_undelivered: s.cost_if_undelivered,
+            ramp,
+        });
+    }
+
+    let pot = pounds_to_pence(scenario.fund.pot).map_err(|e| CompileError {
+        key: "fund.pot".into(),
+        message: e.to_string(),
+        hint: "use a smaller pot".into(),
+    })?;
+    let mut tranches = Vec::new();
+    let mut window_index = 0;
+    let mut conditions = 0;
+    for t in &scenario.tranches {
+        let amount = pounds_to_pence(scenario.fund.pot * t.share).map_err(|e| CompileError {
+            key: format!("tranche.{}.share", t.id),
+            message: e.to_string(),
+            hint: "use a smaller pot".into(),
+        })?;
+        let mut conds = Vec::new();
+        for c in &t.conditions {
+            conditions += 1;
+            let model = match &c.kind {
+                ConditionKind::Metric { target, rule, .. } => {
+                    let target = target.as_ref().map(|p| b.param(p));
+                    let rate_pence = match rule {
+                        Rule::PerUnit { rate } => pounds_to_pence(*rate).map(|p| p as f64).unwrap_or(f64::INFINITY),
+                        _ => 0.0,
+                    };
+                    let w = window_index;
+                    window_index += 1;
+                    CondModel::Metric { window: w, target, rule: rule.clone(), rate_pence }
+                }
+                ConditionKind::Event { probability, .. } => CondModel::Event { outcome: b.outcome(probability) },
+            };
+            conds.push((model, c.weight));
+        }
+        tranches.push(TrancheModel { amount, gate: t.gate, conditions: conds });
+    }
+
+    let mut risks = Vec::new();
+    for r in &scenario.risks {
+        let occurs = b.outcome(&r.probability);
+        let impact = b.param(&r.impact);
+        risks.push(RiskModel { partner: r.partner, occurs, impact });
+    }
+
+    let copula = if scenario.correlations.is_empty() {
+        None
+    } else {
+        let copula = Copula::new(&scenario.correlations).map_err(|m| CompileError {
+            key: "correlation".into(),
+            message: m,
+            hint: "weaken the correlations".into(),
+        })?;
+        let mut slots = Vec::new();
+        for path in &copula.paths {
+            let p = b.params.iter().position(|p| &p.path == path).expect("validated path");
+            let slot = if b.params[p].fixed.is_some() {
+                match b.outcomes.iter().position(|o| o.probability == p) {
+                    Some(o) => Slot::Outcome(o),
+                    None => Slot::Param(p),
+                }
+            } else {
+                Slot::Param(p)
+            };
+            slots.push(slot);
+        }
+        Some((copula, slots))
+    };
+
+    Ok(Model {
+        scenario: scenario.clone(),
+        seed,
+        months,
+        uniforms: b.uniforms,
+        params: b.params,
+        outcomes: b.outcomes,
+        copula,
+        metrics,
+        schemes,
+        windows,
+        tranches,
+        risks,
+        partners: scenario.partners.len(),
+        pot,
+        conditions,
+    })
+}

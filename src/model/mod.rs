@@ -1,0 +1,12 @@
+//! The compiled model: a validated `Scenario` flattened into index-addressed tables that
+//! the per-trial function can walk without allocating or looking anything up by name.
+//!
+//! `compile` builds it once per run (streams keyed by path, quantile tables, month
+//! factors, observation segments, tranche amounts in pence); `trial` holds the pure
+//! per-trial function and its reusable scratch space (`Trial`).
+mod compile;
+pub mod split;
+mod trial;
+
+pub use compile::*;
+pub use trial::Trial;

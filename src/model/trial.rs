@@ -1,0 +1,438 @@
+//! The per-trial function: draws, demand, effects, observations, rules, money.
+//!
+//! `Trial` is scratch space allocated once per worker and overwritten by every call of
+//! `Model::simulate`; after the call its public fields hold the trial's results, which
+//! the engine folds into summaries. Nothing here allocates or does I/O.
+use super::compile::*;
+use super::split::split_pence;
+use crate::dist::{binomial_quantile, poisson_quantile};
+use crate::rng::stream;
+use crate::rules;
+use crate::scenario::{Gate, MetricKind, Rule};
+
+/// Results (and scratch) of one trial.
+#[derive(Clone, Debug)]
+pub struct Trial {
+    pub index: u64,
+    pub uniforms: Vec<f64>,
+    /// Value of every parameter (fixed ones included), by parameter index.
+    pub values: Vec<f64>,
+    pub outcome_uniforms: Vec<f64>,
+    pub occurs: Vec<bool>,
+    copula_u: Vec<f64>,
+    copula_z: Vec<f64>,
+    /// Per metric per segment: expected activity (count) or mean proportion (proportion).
+    pub segment_expected: Vec<Vec<f64>>,
+    /// Per metric per segment: observed count or people at home.
+    pub segment_observed: Vec<Vec<f64>>,
+    /// Per window.
+    pub window_expected: Vec<f64>,
+    pub window_observed: Vec<f64>,
+    pub window_achieved: Vec<f64>,
+    /// Per condition (flattened over tranches).
+    pub condition_met: Vec<bool>,
+    pub condition_achieved: Vec<f64>,
+    pub condition_fraction: Vec<f64>,
+    pub condition_paid: Vec<i64>,
+    pub tranche_paid: Vec<i64>,
+    pub total_paid: i64,
+    /// Per metric: avoided activity over the horizon (expected, no noise).
+    pub metric_avoided: Vec<f64>,
+    /// Per scheme: invested pence, attributed avoided activity per metric, savings, ROI.
+    pub scheme_invest: Vec<i64>,
+    pub scheme_avoided: Vec<Vec<f64>>,
+    pub scheme_savings: Vec<i64>,
+    pub scheme_roi: Vec<f64>,
+    /// Per partner, pence.
+    pub partner_invest: Vec<i64>,
+    pub partner_savings: Vec<i64>,
+    pub partner_performance: Vec<i64>,
+    pub partner_risks: Vec<i64>,
+    pub partner_net: Vec<i64>,
+    /// Per scheme effective change at full ramp (change x scale^returns capped at 1), by metric.
+    effect_scratch: Vec<f64>,
+    split_scratch: Vec<i64>,
+    attribution_scratch: Vec<f64>,
+}
+
+/// Converts real pence to whole pence half-even, saturating far beyond any real amount.
+#[inline]
+fn whole_pence(x: f64) -> i64 {
+    const LIMIT: f64 = 1e17;
+    if x.is_nan() {
+        0
+    } else {
+        x.clamp(-LIMIT, LIMIT).round_ties_even() as i64
+    }
+}
+
+impl Trial {
+    pub fn new(model: &Model) -> Trial {
+        let schemes = model.schemes.len();
+        let partners = model.partners;
+        let metrics = model.metrics.len();
+        let copula_len = model.copula.as_ref().map(|c| c.0.len()).unwrap_or(0);
+        Trial {
+            index: 0,
+            uniforms: vec![0.5; model.uniforms],
+            values: vec![0.0; model.params.len()],
+            outcome_uniforms: vec![0.5; model.outcomes.len()],
+            occurs: vec![false; model.outcomes.len()],
+            copula_u: vec![0.5; copula_len],
+            copula_z: vec![0.0; copula_len],
+            segment_expected: model.metrics.iter().map(|m| vec![0.0; m.segments.len()]).collect(),
+            segment_observed: model.metrics.iter().map(|m| vec![0.0; m.segments.len()]).collect(),
+            window_expected: vec![0.0; model.windows.len()],
+            window_observed: vec![0.0; model.windows.len()],
+            window_achieved: vec![0.0; model.windows.len()],
+            condition_met: vec![false; model.conditions],
+            condition_achieved: vec![f64::NAN; model.conditions],
+            condition_fraction: vec![0.0; model.conditions],
+            condition_paid: vec![0; model.conditions],
+            tranche_paid: vec![0; model.tranches.len()],
+            total_paid: 0,
+            metric_avoided: vec![0.0; metrics],
+            scheme_invest: vec![0; schemes],
+            scheme_avoided: vec![vec![0.0; metrics]; schemes],
+            scheme_savings: vec![0; schemes],
+            scheme_roi: vec![0.0; schemes],
+            partner_invest: vec![0; partners],
+            partner_savings: vec![0; partners],
+            partner_performance: vec![0; partners],
+            partner_risks: vec![0; partners],
+            partner_net: vec![0; partners],
+            effect_scratch: vec![0.0; schemes],
+            split_scratch: vec![0; partners],
+            attribution_scratch: vec![0.0; schemes],
+        }
+    }
+}
+
+impl Model {
+    /// Runs trial `index`, leaving its results in `t`.
+    pub fn simulate(&self, index: u64, t: &mut Trial) {
+        t.index = index;
+        self.draw_parameters(index, t);
+        for m in 0..self.metrics.len() {
+            self.metric_activity(m, t);
+            self.observe(m, index, t);
+        }
+        self.windows_and_rules(t);
+        self.money(t);
+    }
+
+    fn draw_parameters(&self, index: u64, t: &mut Trial) {
+        for p in &self.params {
+            if p.uniforms > 0 {
+                let mut s = stream(p.key, index);
+                for u in &mut t.uniforms[p.offset..p.offset + p.uniforms] {
+                    *u = s.uniform();
+                }
+            }
+        }
+        for (o, outcome) in self.outcomes.iter().enumerate() {
+            t.outcome_uniforms[o] = stream(outcome.key, index).uniform();
+        }
+        if let Some((copula, slots)) = &self.copula {
+            for (i, slot) in slots.iter().enumerate() {
+                t.copula_u[i] = match *slot {
+                    Slot::Param(p) if self.params[p].uniforms > 0 => t.uniforms[self.params[p].offset],
+                    Slot::Param(p) => stream(self.params[p].key, index).uniform(),
+                    Slot::Outcome(o) => t.outcome_uniforms[o],
+                };
+            }
+            copula.apply(&mut t.copula_u, &mut t.copula_z);
+            for (i, slot) in slots.iter().enumerate() {
+                match *slot {
+                    Slot::Param(p) if self.params[p].uniforms > 0 => t.uniforms[self.params[p].offset] = t.copula_u[i],
+                    Slot::Param(_) => {}
+                    Slot::Outcome(o) => t.outcome_uniforms[o] = t.copula_u[i],
+                }
+            }
+        }
+        for (i, p) in self.params.iter().enumerate() {
+            t.values[i] = match p.fixed {
+                Some(v) => v,
+                None => p.quantile.value(&t.uniforms[p.offset..p.offset + p.uniforms]),
+            };
+        }
+        for (o, outcome) in self.outcomes.iter().enumerate() {
+            let p = t.values[outcome.probability];
+            t.occurs[o] = t.outcome_uniforms[o] >= 1.0 - p;
+        }
+    }
+
+    /// Effective change of each scheme on metric `m` at full ramp, into effect_scratch
+    /// (indexed by the metric's effect list).
+    fn full_effects(&self, m: usize, t: &mut Trial) {
+        for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
+            let scheme = &self.schemes[s];
+            let delivered = t.occurs[scheme.delivery];
+            let scale = t.values[scheme.scale];
+            let factor = if scale == 1.0 { 1.0 } else { scale.max(0.0).powf(t.values[scheme.returns]) };
+            t.effect_scratch[j] = if delivered { (t.values[change] * factor).min(1.0) } else { 0.0 };
+        }
+    }
+
+    /// Expected activity per segment and avoided activity (with attribution) for metric m.
+    fn metric_activity(&self, m: usize, t: &mut Trial) {
+        let metric = &self.metrics[m];
+        self.full_effects(m, t);
+        let n_effects = metric.effects.len();
+        for (s, _) in metric.effects.iter() {
+            t.scheme_avoided[*s][m] = 0.0;
+        }
+        let level = t.values[metric.level];
+        let mut avoided = 0.0;
+        match metric.kind {
+            MetricKind::Count => {
+                let g = t.values[metric.growth];
+                let q = (1.0 + g).powf(1.0 / 12.0);
+                let mut factor = level * (1.0 + g).powf(0.5 / 12.0);
+                for (si, seg) in metric.segments.iter().enumerate() {
+                    let mut lambda_sum = 0.0;
+                    for month in seg.from..=seg.to {
+                        let mu = metric.month_base[month] * factor;
+                        factor *= q;
+                        let mut keep = 1.0;
+                        let mut any_full = 0usize;
+                        for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                            let e = t.effect_scratch[j] * self.schemes[s].ramp[month];
+                            t.attribution_scratch[j] = e;
+                            keep *= 1.0 - e;
+                            if e >= 1.0 {
+                                any_full += 1;
+                            }
+                        }
+                        lambda_sum += mu * keep;
+                        let reduction = mu * (1.0 - keep);
+                        avoided += reduction;
+                        if n_effects > 0 && reduction != 0.0 {
+                            attribute_count(&metric.effects, &t.attribution_scratch[..n_effects], any_full, reduction, m, &mut t.scheme_avoided);
+                        }
+                    }
+                    t.segment_expected[m][si] = lambda_sum;
+                }
+            }
+            MetricKind::Proportion => {
+                let p0 = (metric.baseline * level).clamp(0.0, 1.0);
+                for (si, seg) in metric.segments.iter().enumerate() {
+                    let mut weighted = 0.0;
+                    for month in seg.from..=seg.to {
+                        let people = metric.month_base[month];
+                        let mut total = 0.0;
+                        for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                            let e = t.effect_scratch[j] * self.schemes[s].ramp[month];
+                            t.attribution_scratch[j] = e;
+                            total += e;
+                        }
+                        let p = (p0 + total).clamp(0.0, 1.0);
+                        weighted += people * p;
+                        let gained = people * (p - p0);
+                        avoided += gained;
+                        if total != 0.0 && gained != 0.0 {
+                            for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                                t.scheme_avoided[s][m] += gained * t.attribution_scratch[j] / total;
+                            }
+                        }
+                    }
+                    t.segment_expected[m][si] = if seg.cohort_sum > 0.0 { weighted / seg.cohort_sum } else { p0 };
+                }
+            }
+        }
+        t.metric_avoided[m] = avoided;
+    }
+
+    /// Draws each observed segment once.
+    fn observe(&self, m: usize, index: u64, t: &mut Trial) {
+        let metric = &self.metrics[m];
+        for (si, seg) in metric.segments.iter().enumerate() {
+            if !seg.observed {
+                t.segment_observed[m][si] = 0.0;
+                continue;
+            }
+            let mut s = stream(seg.key, index);
+            let expected = t.segment_expected[m][si];
+            t.segment_observed[m][si] = match metric.kind {
+                MetricKind::Count => {
+                    let lambda = match &metric.gamma {
+                        Some((k, gamma)) => gamma.value(s.uniform()) * expected / k,
+                        None => expected,
+                    };
+                    poisson_quantile(lambda.max(0.0), s.uniform()) as f64
+                }
+                MetricKind::Proportion => binomial_quantile(seg.people, expected.clamp(0.0, 1.0), s.uniform()) as f64,
+            };
+        }
+    }
+
+    fn windows_and_rules(&self, t: &mut Trial) {
+        for (w, window) in self.windows.iter().enumerate() {
+            let metric = &self.metrics[window.metric];
+            let observed: f64 = t.segment_observed[window.metric][window.segments.clone()].iter().sum();
+            match metric.kind {
+                MetricKind::Count => {
+                    let expected: f64 = t.segment_expected[window.metric][window.segments.clone()].iter().sum();
+                    t.window_expected[w] = expected;
+                    t.window_observed[w] = observed;
+                    t.window_achieved[w] = (window.baseline - observed) / window.baseline;
+                }
+                MetricKind::Proportion => {
+                    let segments = &metric.segments[window.segments.clone()];
+                    let expected: f64 = segments.iter().zip(&t.segment_expected[window.metric][window.segments.clone()]).map(|(s, p)| s.people as f64 * p).sum();
+                    let people = window.people as f64;
+                    t.window_expected[w] = expected / people;
+                    t.window_observed[w] = observed / people;
+                    t.window_achieved[w] = observed / people - window.baseline;
+                }
+            }
+        }
+        let mut c = 0;
+        let mut total = 0i64;
+        for (ti, tranche) in self.tranches.iter().enumerate() {
+            let amount = tranche.amount as f64;
+            let mut weighted = 0.0;
+            let mut per_unit = 0.0;
+            let mut all_met = true;
+            let first = c;
+            for (cond, weight) in &tranche.conditions {
+                let (met, fraction, money, achieved) = match cond {
+                    CondModel::Event { outcome } => {
+                        let met = t.occurs[*outcome];
+                        (met, f64::from(u8::from(met)), None, f64::NAN)
+                    }
+                    CondModel::Metric { window, target, rule, rate_pence } => {
+                        let wm = &self.windows[*window];
+                        let kind = self.metrics[wm.metric].kind;
+                        let a = t.window_achieved[*window];
+                        let observed = t.window_observed[*window];
+                        let target = target.map(|p| t.values[p]);
+                        let met_target = target.map(|target| match kind {
+                            MetricKind::Count => rules::count_met(observed, wm.baseline, target),
+                            MetricKind::Proportion => rules::proportion_met(observed, wm.baseline, target),
+                        });
+                        match rule {
+                            Rule::PerUnit { .. } => {
+                                let units = match kind {
+                                    MetricKind::Count => wm.baseline - observed,
+                                    MetricKind::Proportion => (observed - wm.baseline) * wm.people as f64,
+                                };
+                                let cap = weight * amount;
+                                let money = rules::per_unit_money(*rate_pence, units, cap);
+                                let met = met_target.unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
+                                (met, if cap > 0.0 { money / cap } else { 0.0 }, Some(money), a)
+                            }
+                            _ => {
+                                let target = target.unwrap_or(f64::NAN);
+                                let met = met_target.unwrap_or(false);
+                                (met, rules::fraction(rule, met, a / target), None, a)
+                            }
+                        }
+                    }
+                };
+                t.condition_met[c] = met;
+                t.condition_fraction[c] = fraction;
+                t.condition_achieved[c] = achieved;
+                all_met &= met;
+                match money {
+                    Some(m) => {
+                        per_unit += m;
+                        t.condition_paid[c] = whole_pence(m);
+                    }
+                    None => {
+                        weighted += weight * fraction;
+                        t.condition_paid[c] = whole_pence(amount * weight * fraction);
+                    }
+                }
+                c += 1;
+            }
+            let paid = match tranche.gate {
+                Gate::All => {
+                    if !all_met {
+                        for p in &mut t.condition_paid[first..c] {
+                            *p = 0;
+                        }
+                    }
+                    if all_met { tranche.amount } else { 0 }
+                }
+                Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
+            };
+            t.tranche_paid[ti] = paid;
+            total += paid;
+        }
+        t.total_paid = total;
+    }
+
+    fn money(&self, t: &mut Trial) {
+        for p in 0..self.partners {
+            t.partner_invest[p] = 0;
+            t.partner_savings[p] = 0;
+            t.partner_risks[p] = 0;
+        }
+        for (i, scheme) in self.schemes.iter().enumerate() {
+            let delivered = t.occurs[scheme.delivery];
+            let mut multiplier = t.values[scheme.cost_overrun] * t.values[scheme.scale];
+            if !delivered {
+                multiplier *= scheme.cost_if_undelivered;
+            }
+            let invest = if multiplier == 1.0 { scheme.cost_pence } else { whole_pence(scheme.cost_pence as f64 * multiplier) };
+            t.scheme_invest[i] = invest;
+            split_pence(invest, &scheme.funder, &mut t.split_scratch);
+            for p in 0..self.partners {
+                t.partner_invest[p] += t.split_scratch[p];
+            }
+            let mut savings = 0.0;
+            for (m, metric) in self.metrics.iter().enumerate() {
+                savings += t.scheme_avoided[i][m] * t.values[metric.unit_cost] * 100.0;
+            }
+            let savings = whole_pence(savings);
+            t.scheme_savings[i] = savings;
+            t.scheme_roi[i] = if invest == 0 { 0.0 } else { savings as f64 / invest as f64 };
+        }
+        for (m, metric) in self.metrics.iter().enumerate() {
+            if let Some(payer) = metric.payer {
+                t.partner_savings[payer] += whole_pence(t.metric_avoided[m] * t.values[metric.unit_cost] * 100.0);
+            }
+        }
+        for risk in &self.risks {
+            if t.occurs[risk.occurs] {
+                t.partner_risks[risk.partner] += whole_pence(t.values[risk.impact] * 100.0);
+            }
+        }
+        let fund = &self.scenario.fund;
+        split_pence(t.total_paid, &fund.released_to, &mut t.split_scratch);
+        t.partner_performance.copy_from_slice(&t.split_scratch);
+        split_pence(self.pot - t.total_paid, &fund.unreleased_to, &mut t.split_scratch);
+        for p in 0..self.partners {
+            t.partner_performance[p] += t.split_scratch[p];
+            t.partner_net[p] = t.partner_savings[p] - t.partner_invest[p] + t.partner_performance[p] - t.partner_risks[p];
+        }
+    }
+}
+
+/// Splits a month's avoided activity among schemes by -ln(1 - e) (the multiplicative
+/// combination); schemes at e = 1 share it equally.
+fn attribute_count(effects: &[(usize, usize)], e: &[f64], any_full: usize, reduction: f64, m: usize, out: &mut [Vec<f64>]) {
+    if any_full > 0 {
+        let share = reduction / any_full as f64;
+        for (j, &(s, _)) in effects.iter().enumerate() {
+            if e[j] >= 1.0 {
+                out[s][m] += share;
+            }
+        }
+        return;
+    }
+    if effects.len() == 1 {
+        out[effects[0].0][m] += reduction;
+        return;
+    }
+    let total: f64 = e.iter().map(|x| -(-x).ln_1p()).sum();
+    if total.abs() < 1e-300 || !total.is_finite() {
+        return;
+    }
+    for (j, &(s, _)) in effects.iter().enumerate() {
+        if e[j] != 0.0 {
+            out[s][m] += reduction * (-(-e[j]).ln_1p()) / total;
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Results of a run and their renderings: `results` finishes the engine's summaries into
+//! plain values, `json` writes MODEL.md section 9's contract, `text` the tables a person
+//! reads. Renderers are pure: they return bytes, and the caller writes them atomically.
+pub mod json;
+pub mod results;
+pub mod text;
+
+pub use results::*;

@@ -1,0 +1,128 @@
+//! Scenario files: read, override (`--set`), validate.
+//!
+//! `load` is the one entry point: it reads the file (exit 66 if it cannot), parses it into
+//! a spanned tree (`tree`), applies `--set` overrides by path (`paths`), and reads the
+//! tree into a validated `Scenario` (`read` and its section readers), collecting every
+//! problem with its file, line, column, key and a hint (exit 65).
+pub mod fields;
+pub mod paths;
+pub mod read;
+mod read_lists;
+mod read_metric;
+mod read_scheme;
+mod read_tranche;
+pub mod tree;
+pub mod types;
+
+pub use read_lists::all_params;
+pub use types::*;
+
+use crate::diagnostic::{Collector, Diagnostic, Severity, Sources, Span};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// A scenario with where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    /// The file name as given on the command line.
+    pub file: String,
+    /// sha256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file cannot be read (missing, a directory, permissions): exit 66.
+    #[error("{file}: cannot read the scenario: {message}\n  hint: {hint}")]
+    Unreadable { file: String, message: String, hint: String },
+    /// The scenario is invalid: every problem, exit 65.
+    #[error("{}", format_diagnostics(.0))]
+    Invalid(Vec<Diagnostic>),
+    /// A `--set` names no value in the file: a command-line error, exit 2.
+    #[error("--set {assignment}: {message}\n  hint: {hint}")]
+    BadSet { assignment: String, message: String, hint: String },
+}
+
+impl LoadError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            LoadError::Unreadable { .. } => 66,
+            LoadError::Invalid(_) => 65,
+            LoadError::BadSet { .. } => 2,
+        }
+    }
+}
+
+fn format_diagnostics(items: &[Diagnostic]) -> String {
+    let errors = items.iter().filter(|d| d.severity == Severity::Error).count();
+    let mut out: Vec<String> = items.iter().map(|d| d.to_string()).collect();
+    out.push(format!("{errors} error{} found; the scenario was not run", if errors == 1 { "" } else { "s" }));
+    out.join("\n")
+}
+
+/// Maximum scenario file size read (bytes).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads, overrides and validates a scenario file.
+pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, LoadError> {
+    let file = path.display().to_string();
+    let unreadable = |message: String, hint: &str| LoadError::Unreadable { file: file.clone(), message, hint: hint.to_string() };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string(), "check the path; scenarios live in scenarios/"))?;
+    if meta.is_dir() {
+        return Err(unreadable("it is a directory".into(), "give a .toml file, e.g. scenarios/ealing-2014.toml"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(unreadable(format!("the file is {} bytes, over the {} MiB limit", meta.len(), MAX_FILE_BYTES >> 20), "a scenario is a small hand-written TOML file"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string(), "check the file's permissions"))?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let mut sources = Sources::new();
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let id = sources.add(file.clone(), lossy);
+            let mut d = Collector::new(&sources);
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).len();
+            d.error(Span::new(id, prefix..prefix + 1), "(file)", format!("the file is not valid UTF-8 (byte {valid})"), "save the scenario as UTF-8 text");
+            return Err(LoadError::Invalid(d.items));
+        }
+    };
+    from_text(&file, &text, sha256, sets)
+}
+
+/// Validates text directly (tests, fuzzing): same checks as `load`, no file system.
+pub fn load_str(name: &str, text: &str, sets: &[String]) -> Result<Loaded, LoadError> {
+    from_text(name, text, hex(&Sha256::digest(text.as_bytes())), sets)
+}
+
+fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<Loaded, LoadError> {
+    let mut sources = Sources::new();
+    let file_id = sources.add(file.to_string(), text.to_string());
+    let mut assignments = Vec::new();
+    for assignment in sets {
+        let Some((path, value)) = assignment.split_once('=') else {
+            return Err(LoadError::BadSet { assignment: assignment.clone(), message: "expected PATH=VALUE".into(), hint: "e.g. --set scheme.reablement.delivery=0.9".into() });
+        };
+        let id = sources.add(format!("--set {}", path.trim()), value.to_string());
+        assignments.push((path.trim().to_string(), value.to_string(), id));
+    }
+    let mut d = Collector::new(&sources);
+    let Some(mut root) = tree::parse_document(text, file_id, &mut d) else {
+        return Err(LoadError::Invalid(d.items));
+    };
+    for (path, value, id) in &assignments {
+        let node = tree::parse_value(value, *id);
+        paths::set_path(&mut root, path, node).map_err(|e| LoadError::BadSet { assignment: format!("{path}={value}"), message: e.message, hint: e.hint })?;
+    }
+    match read::read_scenario(&root, &mut d) {
+        Some(scenario) => Ok(Loaded { scenario, file: file.to_string(), sha256 }),
+        None => Err(LoadError::Invalid(d.items)),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
