@@ -7,3 +7,7 @@
 //! (drawing from `dist` with keyed `rng` streams and paying out by `rules`),
 //! summarised by `stats` and written by `output`.
 #![forbid(unsafe_code)]
+
+pub mod atomic;
+pub mod money;
+pub mod stats;
