@@ -8,13 +8,17 @@
 //! summarised by `stats` and written by `output`.
 #![forbid(unsafe_code)]
 
+pub mod atomic;
 pub mod cli;
 pub mod commands;
 pub mod correlation;
 pub mod diagnostic;
+pub mod dist;
 pub mod engine;
 pub mod model;
+pub mod money;
 pub mod output;
 pub mod rng;
 pub mod rules;
 pub mod scenario;
+pub mod stats;

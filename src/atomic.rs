@@ -1,0 +1,275 @@
+//! Output files that are never half-written (MODEL.md sections 8 and 10: exit code 73,
+//! "nothing partial is left behind").
+//!
+//! A [`PendingFile`] is reserved before a long run: it creates its temporary file next to
+//! the target at once, so a missing or read-only directory fails before any computing.
+//! [`PendingFile::commit`] writes the bytes, fsyncs, renames the temporary file over the
+//! target (atomic on POSIX within one directory) and, on Unix, fsyncs the directory.
+//! Invariants: the target is either untouched or holds exactly the committed bytes; a
+//! `PendingFile` dropped without a successful commit removes its temporary file. The
+//! temporary file is `.<name>.<pid>.tmp` in the target's directory (with `-<k>` added to
+//! the pid if that name is already taken, e.g. two reservations of one target in one
+//! process).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+const HINT: &str = "check the directory exists and is writable";
+
+/// Why an output file could not be reserved or written.
+#[derive(Debug, thiserror::Error)]
+pub enum AtomicError {
+    /// The temporary file next to the target could not be created.
+    #[error("cannot create output file {path}: {source} ({HINT})", path = .path.display())]
+    Reserve {
+        /// The target path.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The target is an existing directory.
+    #[error("cannot write output file {path}: it is a directory; give a file name", path = .path.display())]
+    TargetIsDirectory {
+        /// The target path.
+        path: PathBuf,
+    },
+    /// The target path has no file name (e.g. it ends in `..` or is a root).
+    #[error("cannot write output file {path}: the path does not name a file", path = .path.display())]
+    NoFileName {
+        /// The target path.
+        path: PathBuf,
+    },
+    /// Writing or syncing the temporary file failed.
+    #[error("cannot write output file {path}: {source} ({HINT}, and the disk is not full)", path = .path.display())]
+    Write {
+        /// The target path.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// Renaming the temporary file over the target failed.
+    #[error("cannot replace output file {path} with {temp}: {source} ({HINT})", path = .path.display(), temp = .temp.display())]
+    Rename {
+        /// The target path.
+        path: PathBuf,
+        /// The temporary file that was to replace it.
+        temp: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+}
+
+/// An output file reserved before a long run; see the module documentation.
+#[derive(Debug)]
+pub struct PendingFile {
+    target: PathBuf,
+    temp: PathBuf,
+    file: Option<File>,
+    committed: bool,
+}
+
+impl PendingFile {
+    /// Reserves `target` by creating its temporary file now.
+    pub fn create(target: &Path) -> Result<PendingFile, AtomicError> {
+        if target.is_dir() {
+            return Err(AtomicError::TargetIsDirectory {
+                path: target.to_path_buf(),
+            });
+        }
+        let Some(name) = target.file_name() else {
+            return Err(AtomicError::NoFileName {
+                path: target.to_path_buf(),
+            });
+        };
+        let directory = match target.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let name = name.to_string_lossy();
+        let pid = std::process::id();
+        let mut attempt = 0u32;
+        loop {
+            let temp_name = if attempt == 0 {
+                format!(".{name}.{pid}.tmp")
+            } else {
+                format!(".{name}.{pid}-{attempt}.tmp")
+            };
+            let temp = directory.join(temp_name);
+            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+                Ok(file) => {
+                    return Ok(PendingFile {
+                        target: target.to_path_buf(),
+                        temp,
+                        file: Some(file),
+                        committed: false,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                    attempt += 1;
+                }
+                Err(source) => {
+                    return Err(AtomicError::Reserve {
+                        path: target.to_path_buf(),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The path the bytes will appear at.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Writes `bytes`, fsyncs and renames over the target. On error the target is left
+    /// as it was and the temporary file is removed.
+    pub fn commit(mut self, bytes: &[u8]) -> Result<(), AtomicError> {
+        let write_error = |source| AtomicError::Write {
+            path: self.target.clone(),
+            source,
+        };
+        let mut file = self
+            .file
+            .take()
+            .expect("a PendingFile holds its file until commit");
+        file.write_all(bytes).map_err(write_error)?;
+        file.sync_all().map_err(write_error)?;
+        drop(file);
+        if self.target.is_dir() {
+            return Err(AtomicError::TargetIsDirectory {
+                path: self.target.clone(),
+            });
+        }
+        fs::rename(&self.temp, &self.target).map_err(|source| AtomicError::Rename {
+            path: self.target.clone(),
+            temp: self.temp.clone(),
+            source,
+        })?;
+        self.committed = true;
+        sync_directory(self.temp.parent().unwrap_or(Path::new(".")));
+        Ok(())
+    }
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.file = None;
+            // Nothing useful can be done if this fails; the file is hidden and named
+            // after the process, so it is easy to find and remove.
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Makes the rename durable. Best effort: the rename has already happened and is visible,
+/// so a failure here is not reported.
+fn sync_directory(directory: &Path) {
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(directory) {
+        let _ = dir.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = directory;
+}
+
+/// Reserves and commits in one step.
+pub fn write_atomic(target: &Path, bytes: &[u8]) -> Result<(), AtomicError> {
+    PendingFile::create(target)?.commit(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn commit_writes_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.json");
+        write_atomic(&target, b"first").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"first");
+        let pending = PendingFile::create(&target).unwrap();
+        assert_eq!(pending.target(), target);
+        let temp_name = format!(".out.json.{}.tmp", std::process::id());
+        assert_eq!(entries(dir.path()), vec![temp_name, "out.json".to_string()]);
+        // The old content stays until commit.
+        assert_eq!(fs::read(&target).unwrap(), b"first");
+        pending.commit(b"second").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"second");
+        assert_eq!(entries(dir.path()), vec!["out.json".to_string()]);
+    }
+
+    #[test]
+    fn missing_directory_fails_at_reservation() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("no-such-dir").join("out.json");
+        let err = PendingFile::create(&target).unwrap_err();
+        assert!(matches!(err, AtomicError::Reserve { .. }));
+        let message = err.to_string();
+        assert!(message.contains("out.json"), "{message}");
+        assert!(message.contains(HINT), "{message}");
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn drop_without_commit_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report.html");
+        {
+            let _pending = PendingFile::create(&target).unwrap();
+            assert_eq!(entries(dir.path()).len(), 1);
+        }
+        assert!(entries(dir.path()).is_empty());
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn target_that_is_a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = PendingFile::create(dir.path()).unwrap_err();
+        assert!(matches!(err, AtomicError::TargetIsDirectory { .. }));
+        assert!(err.to_string().contains("is a directory"));
+        // A directory appearing at the target after reservation is refused at commit.
+        let target = dir.path().join("later");
+        let pending = PendingFile::create(&target).unwrap();
+        fs::create_dir(&target).unwrap();
+        assert!(matches!(
+            pending.commit(b"x"),
+            Err(AtomicError::TargetIsDirectory { .. })
+        ));
+        assert_eq!(entries(dir.path()), vec!["later".to_string()]);
+    }
+
+    #[test]
+    fn two_reservations_of_one_target_do_not_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.csv");
+        let first = PendingFile::create(&target).unwrap();
+        let second = PendingFile::create(&target).unwrap();
+        assert_eq!(entries(dir.path()).len(), 2);
+        drop(first);
+        second.commit(b"a,b\n").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"a,b\n");
+        assert_eq!(entries(dir.path()), vec!["out.csv".to_string()]);
+    }
+
+    #[test]
+    fn root_path_is_refused() {
+        let err = PendingFile::create(Path::new("/")).unwrap_err();
+        assert!(matches!(
+            err,
+            AtomicError::TargetIsDirectory { .. } | AtomicError::NoFileName { .. }
+        ));
+    }
+}

@@ -1,0 +1,314 @@
+//! Streaming summary of money in whole pence ([`MoneyStats`] -> [`MoneySummary`]).
+//!
+//! Everything is integer: the sum is an `i128` and the sum of squares a 256-bit unsigned
+//! integer (two `u128` halves), so merging is exact and `finish()` depends only on the
+//! multiset of values pushed, bit for bit, whatever the grouping and order of merges.
+//! Neither can overflow while the total count fits in `u64`: |sum| <= n·2^63 < 2^127 and
+//! the sum of squares <= n·2^126 < 2^190. The variance numerator `n·S2 - S1²` is computed
+//! exactly in 384-bit integers (it is never negative), then converted to f64 once.
+//! Rounding (MODEL.md section 9): the mean is the exact sum / n rounded half-even to whole
+//! pence; sd and mcse are rounded half-even to whole pence; quantiles, min and max are
+//! actual trial values.
+
+use super::exact::Wide;
+use super::quantile::QuantileStore;
+use crate::money::{Pence, format_pence};
+
+/// Summary of money in pence; see the module documentation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MoneySummary {
+    pub n: u64,
+    pub mean: Pence,
+    /// Standard deviation with n - 1, in whole pence; 0 when n < 2.
+    pub sd: Pence,
+    /// Monte Carlo standard error, sd / sqrt(n) from the unrounded sd, in whole pence.
+    pub mcse: Pence,
+    pub p5: Pence,
+    pub p10: Pence,
+    pub p25: Pence,
+    pub p50: Pence,
+    pub p75: Pence,
+    pub p90: Pence,
+    pub p95: Pence,
+    pub min: Pence,
+    pub max: Pence,
+    /// The exact sum of all values.
+    pub sum: i128,
+}
+
+impl MoneySummary {
+    /// The JSON summary object of MODEL.md section 9 (`mean`, `sd`, `mcse`, `p5` ...
+    /// `p95`), money as strings with exactly two decimals ("123.45").
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "mean": format_pence(self.mean),
+            "sd": format_pence(self.sd),
+            "mcse": format_pence(self.mcse),
+            "p5": format_pence(self.p5),
+            "p10": format_pence(self.p10),
+            "p25": format_pence(self.p25),
+            "p50": format_pence(self.p50),
+            "p75": format_pence(self.p75),
+            "p90": format_pence(self.p90),
+            "p95": format_pence(self.p95),
+        })
+    }
+}
+
+/// Mergeable accumulator of pence; see the module documentation.
+#[derive(Clone, Debug)]
+pub struct MoneyStats {
+    n: u64,
+    sum: i128,
+    sum_squares_low: u128,
+    sum_squares_high: u128,
+    min: Pence,
+    max: Pence,
+    store: QuantileStore<Pence>,
+}
+
+impl Default for MoneyStats {
+    fn default() -> Self {
+        MoneyStats {
+            n: 0,
+            sum: 0,
+            sum_squares_low: 0,
+            sum_squares_high: 0,
+            min: Pence::MAX,
+            max: Pence::MIN,
+            store: QuantileStore::default(),
+        }
+    }
+}
+
+impl MoneyStats {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    #[inline]
+    pub fn push(&mut self, p: Pence) {
+        self.n += 1;
+        self.sum += i128::from(p);
+        let magnitude = u128::from(p.unsigned_abs());
+        self.add_squares(magnitude * magnitude, 0);
+        self.min = self.min.min(p);
+        self.max = self.max.max(p);
+        self.store.push(p);
+    }
+
+    #[inline]
+    fn add_squares(&mut self, low: u128, high: u128) {
+        let (sum, carry) = self.sum_squares_low.overflowing_add(low);
+        self.sum_squares_low = sum;
+        self.sum_squares_high += high + u128::from(carry);
+    }
+
+    pub fn merge(&mut self, other: &MoneyStats) {
+        self.n += other.n;
+        self.sum += other.sum;
+        self.add_squares(other.sum_squares_low, other.sum_squares_high);
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+        self.store.merge(&other.store);
+    }
+
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The summary; n = 0 gives all zeros.
+    pub fn finish(&self) -> MoneySummary {
+        let Some(p) = self.store.percentiles(Pence::cmp) else {
+            return MoneySummary {
+                n: 0,
+                mean: 0,
+                sd: 0,
+                mcse: 0,
+                p5: 0,
+                p10: 0,
+                p25: 0,
+                p50: 0,
+                p75: 0,
+                p90: 0,
+                p95: 0,
+                min: 0,
+                max: 0,
+                sum: 0,
+            };
+        };
+        let n = self.n;
+        let (sd, mcse) = if n < 2 {
+            (0, 0)
+        } else {
+            let count = n as f64;
+            let sd = (self.variance_numerator() / (count * (count - 1.0))).sqrt();
+            (round_to_pence(sd), round_to_pence(sd / count.sqrt()))
+        };
+        MoneySummary {
+            n,
+            mean: mean_half_even(self.sum, n),
+            sd,
+            mcse,
+            p5: p[0],
+            p10: p[1],
+            p25: p[2],
+            p50: p[3],
+            p75: p[4],
+            p90: p[5],
+            p95: p[6],
+            min: self.min,
+            max: self.max,
+            sum: self.sum,
+        }
+    }
+
+    /// `n·S2 - S1²`, exact, converted to f64 once.
+    fn variance_numerator(&self) -> f64 {
+        let mut squares = Wide::<6>::from_u128(self.sum_squares_low);
+        squares.0[2] = self.sum_squares_high as u64;
+        squares.0[3] = (self.sum_squares_high >> 64) as u64;
+        let scaled = squares.mul_u128(u128::from(self.n));
+        let magnitude = self.sum.unsigned_abs();
+        let sum_squared = Wide::<6>::from_u128(magnitude).mul_u128(magnitude);
+        // Cauchy-Schwarz: never negative for exact integers.
+        scaled
+            .checked_sub(&sum_squared)
+            .map_or(0.0, |numerator| numerator.to_f64())
+    }
+}
+
+/// `sum / n` rounded half-even; the mean of i64 values always fits in i64.
+fn mean_half_even(sum: i128, n: u64) -> Pence {
+    let n = i128::from(n);
+    let (quotient, remainder) = (sum.div_euclid(n), sum.rem_euclid(n));
+    let rounded = match (2 * remainder).cmp(&n) {
+        std::cmp::Ordering::Less => quotient,
+        std::cmp::Ordering::Greater => quotient + 1,
+        std::cmp::Ordering::Equal => quotient + (quotient & 1),
+    };
+    rounded as Pence
+}
+
+/// A non-negative f64 amount of pence rounded half-even (saturating: sd of i64 values is
+/// below 2^63).
+fn round_to_pence(x: f64) -> Pence {
+    x.round_ties_even() as Pence
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::testing::{Lcg, assert_groupings_agree};
+
+    fn stats_of(values: &[Pence]) -> MoneyStats {
+        let mut s = MoneyStats::new();
+        for &v in values {
+            s.push(v);
+        }
+        s
+    }
+
+    #[test]
+    fn mean_rounds_half_even() {
+        assert_eq!(stats_of(&[2, 3]).finish().mean, 2); // 2.5 -> 2
+        assert_eq!(stats_of(&[3, 4]).finish().mean, 4); // 3.5 -> 4
+        assert_eq!(stats_of(&[0, 5]).finish().mean, 2); // sum 5 over 2 trials
+        assert_eq!(stats_of(&[-2, -3]).finish().mean, -2);
+        assert_eq!(stats_of(&[-3, -4]).finish().mean, -4);
+        assert_eq!(stats_of(&[1, 1, 0]).finish().mean, 1); // 0.667
+        assert_eq!(stats_of(&[-1, 0, 0]).finish().mean, 0); // -0.333
+        assert_eq!(stats_of(&[i64::MAX, i64::MAX]).finish().mean, i64::MAX);
+        assert_eq!(stats_of(&[i64::MIN, i64::MIN]).finish().mean, i64::MIN);
+    }
+
+    #[test]
+    fn sd_and_mcse_against_reference() {
+        let s = stats_of(&[100, 200, 300, 400]).finish();
+        // var = 50000/3 = 16666.67, sd = 129.099, mcse = 64.55
+        assert_eq!((s.sd, s.mcse), (129, 65));
+        assert_eq!(s.sum, 1000);
+        assert_eq!((s.min, s.max, s.n), (100, 400, 4));
+        // Large values with a small spread: exact integers do not cancel.
+        let base = 900_000_000_000_000i64;
+        let s = stats_of(&[base, base + 2, base + 4]).finish();
+        assert_eq!((s.mean, s.sd, s.mcse), (base + 2, 2, 1));
+        let single = stats_of(&[-7]).finish();
+        assert_eq!(
+            (single.mean, single.sd, single.mcse, single.p50),
+            (-7, 0, 0, -7)
+        );
+    }
+
+    #[test]
+    fn extreme_values_do_not_overflow() {
+        let s = stats_of(&[i64::MIN, i64::MAX, i64::MIN, i64::MAX]).finish();
+        assert_eq!(s.sum, -2);
+        assert_eq!(s.mean, 0); // -0.5 -> 0
+        // sd = 2^63 * sqrt(4/3) ~ 1.065e19 saturates at i64::MAX.
+        assert_eq!(s.sd, i64::MAX);
+        assert_eq!((s.min, s.max), (i64::MIN, i64::MAX));
+    }
+
+    #[test]
+    fn empty_gives_zeros() {
+        let s = MoneyStats::new().finish();
+        assert_eq!(
+            (s.n, s.mean, s.sd, s.mcse, s.p50, s.min, s.max, s.sum),
+            (0, 0, 0, 0, 0, 0, 0, 0)
+        );
+        assert!(MoneyStats::new().is_empty());
+        let mut merged = MoneyStats::new();
+        merged.merge(&MoneyStats::new());
+        assert_eq!(merged.finish(), s);
+    }
+
+    #[test]
+    fn json_uses_two_decimal_strings() {
+        let s = stats_of(&[12345, -5, 0, 10000]).finish();
+        let json = s.to_json();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "mean", "sd", "mcse", "p5", "p10", "p25", "p50", "p75", "p90", "p95"
+            ]
+        );
+        assert_eq!(json["mean"], "55.85"); // 22340 / 4
+        assert_eq!(json["p5"], "-0.05");
+        assert_eq!(json["p50"], "0.00");
+        assert_eq!(json["p95"], "123.45");
+    }
+
+    #[test]
+    fn merge_grouping_is_bit_identical() {
+        let mut rng = Lcg::new(7);
+        let values: Vec<Pence> = (0..5_000)
+            .map(|i| match i % 4 {
+                0 => rng.below(1_000_000_000_000) as i64,
+                1 => -(rng.below(1_000) as i64),
+                2 => 900_000_000_000_000 + rng.below(100) as i64,
+                _ => rng.below(10) as i64,
+            })
+            .collect();
+        let summaries = assert_groupings_agree(
+            &values,
+            64,
+            MoneyStats::new,
+            |s, &v| s.push(v),
+            |a, b| a.merge(b),
+            MoneyStats::finish,
+        );
+        let reference_sum: i128 = values.iter().map(|&v| i128::from(v)).sum();
+        assert_eq!(summaries.sum, reference_sum);
+    }
+}
