@@ -52,9 +52,9 @@ pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathErro
             return Ok(());
         }
         if is_list {
-            let Some(selector) = parts.get(i + 1) else { unreachable_error(path)? };
+            let Some(selector) = parts.get(i + 1) else { return Err(unreachable_error(path)) };
             let keys = list_key(parent_list, part);
-            let Some(Node { value: Value::Array(items), .. }) = table.get_mut(part) else { unreachable_error(path)? };
+            let Some(Node { value: Value::Array(items), .. }) = table.get_mut(part) else { return Err(unreachable_error(path)) };
             let position = find_entry(items, keys, selector).ok_or_else(|| PathError {
                 message: format!("no {part} \"{selector}\" in \"{}\"", parts[..=i].join(".")),
                 hint: format!("known: {}", entry_names(items, keys).join(", ")),
@@ -65,11 +65,11 @@ pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathErro
             // A scheme effect's path ends at its change: scheme.x.effect.nea[.mean]
             if parent_list == Some("effect") {
                 if i == parts.len() {
-                    let Value::Table(t) = &mut entry.value else { unreachable_error(path)? };
+                    let Value::Table(t) = &mut entry.value else { return Err(unreachable_error(path)) };
                     t.set("change", value);
                     return Ok(());
                 }
-                let Value::Table(t) = &mut entry.value else { unreachable_error(path)? };
+                let Value::Table(t) = &mut entry.value else { return Err(unreachable_error(path)) };
                 node = descend_or_create(t, "change", path)?;
                 continue;
             }
@@ -85,8 +85,8 @@ pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathErro
     Err(PathError { message: format!("\"{path}\" is empty"), hint: String::new() })
 }
 
-fn unreachable_error(path: &str) -> Result<std::convert::Infallible, PathError> {
-    Err(PathError { message: format!("cannot resolve \"{path}\""), hint: String::new() })
+fn unreachable_error(path: &str) -> PathError {
+    PathError { message: format!("cannot resolve \"{path}\""), hint: String::new() }
 }
 
 fn descend_or_create<'a>(table: &'a mut Table, key: &str, path: &str) -> Result<&'a mut Node, PathError> {

@@ -27,6 +27,9 @@ pub struct Context {
     /// First month index and horizon length.
     pub start: i64,
     pub months: usize,
+    /// Metrics that exist in the file but failed validation: references to them are not
+    /// reported again as unknown (the metric's own errors say what is wrong).
+    pub invalid_metrics: HashSet<String>,
 }
 
 impl Context {
@@ -115,14 +118,20 @@ pub fn read_scenario(root: &Node, d: &mut Collector) -> Option<Scenario> {
         return None;
     };
     let partner_ids: Vec<String> = partners.iter().map(|p| p.id.clone()).collect();
-    let mut ctx = Context { partners: partner_ids, metrics: Vec::new(), start: start_month, months: horizon };
+    let mut ctx = Context { partners: partner_ids, metrics: Vec::new(), start: start_month, months: horizon, invalid_metrics: HashSet::new() };
 
     // [[metric]]: read kinds first so other sections can resolve references.
     let metric_nodes = array_of_tables(&top, "metric", d);
     let mut metrics = Vec::new();
     let mut seen = HashSet::new();
     for (i, node) in metric_nodes.iter().enumerate() {
-        if let Some(metric) = read_metric(node, i, &ctx, d) {
+        let Some(metric) = read_metric(node, i, &ctx, d) else {
+            if let Some(id) = super::fields::entry_path(node, "metric", "id", i).strip_prefix("metric.") {
+                ctx.invalid_metrics.insert(id.to_string());
+            }
+            continue;
+        };
+        {
             if !seen.insert(metric.id.clone()) {
                 d.error(node.span, &format!("metric.{}.id", metric.id), format!("duplicate metric id `{}`", metric.id), "give every metric its own id");
                 continue;

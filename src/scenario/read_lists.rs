@@ -91,6 +91,8 @@ pub fn all_params(s: &Scenario) -> Vec<(&Param, bool)> {
 
 pub fn read_correlations(top: &Fields, s: &Scenario, d: &mut Collector, warnings: &mut Vec<Diagnostic>) -> Vec<Correlation> {
     let params = all_params(s);
+    // Entries with errors are missing from `s`; naming their paths as unknown would be noise.
+    let earlier_errors = d.has_errors();
     let mut out = Vec::new();
     let mut pairs = HashSet::new();
     for (i, node) in array_of_tables(top, "correlation", d).iter().enumerate() {
@@ -112,6 +114,7 @@ pub fn read_correlations(top: &Fields, s: &Scenario, d: &mut Collector, warnings
                             continue;
                         };
                         match params.iter().find(|(q, _)| q.path == *p) {
+                            None if earlier_errors => {}
                             None => {
                                 let known: Vec<&str> = params.iter().filter(|(q, prob)| !q.dist.is_fixed() || *prob).map(|(q, _)| q.path.as_str()).collect();
                                 let near = crate::diagnostic::closest(p, &known);

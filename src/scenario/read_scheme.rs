@@ -74,6 +74,9 @@ pub fn read_scheme(node: &Node, index: usize, ctx: &Context, d: &mut Collector, 
                     let Some(e) = Fields::new(item, &epath, &["metric", "change"], d) else { continue };
                     let Some(metric_id) = e.req_string("metric", "the metric this scheme changes, e.g. metric = \"nea\"", d) else { continue };
                     let Some(metric) = ctx.metric(&metric_id) else {
+                        if ctx.invalid_metrics.contains(&metric_id) {
+                            continue;
+                        }
                         let known: Vec<&str> = ctx.metrics.iter().map(|m| m.0.as_str()).collect();
                         d.error(e.span_of("metric"), &e.key_path("metric"), format!("effect on unknown metric `{metric_id}`"), format!("metrics defined: {}", known.join(", ")));
                         continue;

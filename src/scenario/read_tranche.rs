@@ -177,6 +177,9 @@ fn read_condition(node: &Node, tranche: &str, index: usize, single: bool, ctx: &
 fn read_metric_condition(f: &Fields, tranche: &str, ctx: &Context, d: &mut Collector) -> Option<ConditionKind> {
     let metric_id = f.string("metric", d)?;
     let Some(metric) = ctx.metric(&metric_id) else {
+        if ctx.invalid_metrics.contains(&metric_id) {
+            return None;
+        }
         let known: Vec<&str> = ctx.metrics.iter().map(|m| m.0.as_str()).collect();
         d.error(f.span_of("metric"), &f.key_path("metric"), format!("condition on unknown metric `{metric_id}`"), format!("metrics defined: {}", known.join(", ")));
         return None;

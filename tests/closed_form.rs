@@ -1,0 +1,166 @@
+//! Statistical checks of the whole model against closed forms, with every parameter fixed
+//! so the only randomness is the observation noise. Fixed seeds; tolerances are 4 Monte
+//! Carlo standard errors (a false alarm about once in 16,000 seeds).
+use itfsim::engine;
+use itfsim::model::{compile, Trial};
+use itfsim::scenario::load_str;
+use statrs::distribution::{Discrete, DiscreteCDF, Poisson};
+
+fn scenario(effect: f64, rule: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "closed form"
+start = "2015-04"
+months = 12
+[partners]
+nhs = {{}}
+council = {{}}
+[[metric]]
+id = "nea"
+kind = "count"
+baseline = 1200
+[[scheme]]
+id = "s"
+funder = {{ nhs = 1.0 }}
+  [[scheme.cost]]
+  item = "x"
+  amount = "100"
+  [[scheme.effect]]
+  metric = "nea"
+  change = {effect}
+[fund]
+pot = "1000"
+released_to = {{ council = 1.0 }}
+unreleased_to = {{ nhs = 1.0 }}
+[[tranche]]
+id = "t"
+share = "1"
+window = {{ from = "2015-04", to = "2015-06" }}
+[[tranche.condition]]
+metric = "nea"
+target = 0.05
+rule = "{rule}"
+"#
+    )
+}
+
+const TRIALS: u64 = 200_000;
+
+#[test]
+fn p_met_equals_the_poisson_cdf() {
+    for effect in [0.0, 0.1] {
+        let loaded = load_str("cf.toml", &scenario(effect, "all_or_nothing"), &[]).unwrap();
+        let model = compile(&loaded.scenario, 42).unwrap();
+        let acc = engine::run(&model, 0..TRIALS, 2).unwrap();
+        // Window of 3 months: baseline 300, expected 300 x (1 - effect); met when N <= 285.
+        let lambda = 300.0 * (1.0 - effect);
+        let exact = Poisson::new(lambda).unwrap().cdf(285);
+        let got = acc.condition_met[0].value();
+        let mcse = (exact * (1.0 - exact) / TRIALS as f64).sqrt();
+        assert!((got - exact).abs() < 4.0 * mcse, "effect {effect}: {got} vs {exact} (mcse {mcse})");
+    }
+}
+
+#[test]
+fn proportional_mean_equals_the_exact_sum_over_the_pmf() {
+    let loaded = load_str("cf.toml", &scenario(0.03, "proportional"), &[]).unwrap();
+    let model = compile(&loaded.scenario, 7).unwrap();
+    let acc = engine::run(&model, 0..TRIALS, 2).unwrap();
+    let poisson = Poisson::new(300.0 * 0.97).unwrap();
+    let fraction = |k: u64| {
+        if k as f64 <= 285.0 {
+            1.0
+        } else {
+            (((300.0 - k as f64) / 300.0) / 0.05).clamp(0.0, 1.0)
+        }
+    };
+    let (mut mean, mut second) = (0.0, 0.0);
+    for k in 0..2000u64 {
+        let p = poisson.pmf(k);
+        // paid in pence: 100000 x f, rounded half-even (negligible against the tolerance)
+        mean += p * fraction(k) * 100_000.0;
+        second += p * (fraction(k) * 100_000.0).powi(2);
+    }
+    let sd = (second - mean * mean).sqrt();
+    let got = acc.total_paid.finish();
+    let tolerance = 4.0 * sd / (TRIALS as f64).sqrt() + 0.5;
+    assert!((got.mean as f64 - mean).abs() < tolerance, "{} vs {mean} (tol {tolerance})", got.mean);
+}
+
+#[test]
+fn same_answer_on_any_thread_count() {
+    let text = std::fs::read_to_string("scenarios/ealing-2014.toml").unwrap();
+    let loaded = load_str("ealing.toml", &text, &[]).unwrap();
+    let model = compile(&loaded.scenario, 1).unwrap();
+    let one = engine::run(&model, 0..20_000, 1).unwrap();
+    let two = engine::run(&model, 0..20_000, 2).unwrap();
+    assert_eq!(format!("{:?}", one.total_paid.finish()), format!("{:?}", two.total_paid.finish()));
+    assert_eq!(format!("{:?}", one.partner_net[0].finish()), format!("{:?}", two.partner_net[0].finish()));
+    assert_eq!(format!("{:?}", one.window_observed), format!("{:?}", two.window_observed));
+}
+
+#[test]
+fn money_is_conserved_in_every_trial() {
+    let text = std::fs::read_to_string("scenarios/ealing-2014.toml").unwrap();
+    let loaded = load_str("ealing.toml", &text, &[]).unwrap();
+    let model = compile(&loaded.scenario, 3).unwrap();
+    let mut trial = Trial::new(&model);
+    for index in 0..5_000 {
+        model.simulate(index, &mut trial);
+        let performance: i64 = trial.partner_performance.iter().sum();
+        assert_eq!(performance, model.pot, "trial {index}");
+        assert!(trial.total_paid >= 0 && trial.total_paid <= model.pot);
+        for (paid, tranche) in trial.tranche_paid.iter().zip(&model.tranches) {
+            assert!(*paid >= 0 && *paid <= tranche.amount);
+        }
+        let invest: i64 = trial.partner_invest.iter().sum();
+        assert_eq!(invest, trial.scheme_invest.iter().sum::<i64>());
+    }
+}
+
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|a, b| x[*a].total_cmp(&x[*b]));
+    let mut r = vec![0.0; x.len()];
+    for (rank, i) in idx.into_iter().enumerate() {
+        r[i] = rank as f64;
+    }
+    r
+}
+
+fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn sampled_rank_correlations_match_the_specified_ones() {
+    let mut text = scenario(0.0, "all_or_nothing");
+    text = text.replace("change = 0", "change = { dist = \"pert\", min = 0.0, mode = 0.01, max = 0.05 }");
+    text.push_str("[[risk]]\nid = \"r\"\npartner = \"nhs\"\nprobability = 0.4\nimpact = { dist = \"lognormal\", mean = 1000, sd = 500 }\n");
+    text.push_str("[[correlation]]\nbetween = [\"scheme.s.effect.nea\", \"risk.r.impact\"]\nrank = -0.6\n");
+    text.push_str("[[correlation]]\nbetween = [\"scheme.s.effect.nea\", \"metric.nea.growth\"]\nrank = 0.3\n");
+    text = text.replace("baseline = 1200", "baseline = 1200\ngrowth = { dist = \"normal\", mean = 0.02, sd = 0.01 }");
+    let loaded = load_str("corr.toml", &text, &[]).unwrap();
+    let model = compile(&loaded.scenario, 11).unwrap();
+    let find = |path: &str| model.params.iter().position(|p| p.path == path).unwrap();
+    let (e, r, g) = (find("scheme.s.effect.nea"), find("risk.r.impact"), find("metric.nea.growth"));
+    let mut trial = Trial::new(&model);
+    let (mut xs, mut ys, mut zs) = (Vec::new(), Vec::new(), Vec::new());
+    for index in 0..100_000 {
+        model.simulate(index, &mut trial);
+        xs.push(trial.values[e]);
+        ys.push(trial.values[r]);
+        zs.push(trial.values[g]);
+    }
+    let (rx, ry, rz) = (ranks(&xs), ranks(&ys), ranks(&zs));
+    let effect_impact = pearson(&rx, &ry);
+    let effect_growth = pearson(&rx, &rz);
+    assert!((effect_impact + 0.6).abs() < 0.02, "{effect_impact}");
+    assert!((effect_growth - 0.3).abs() < 0.02, "{effect_growth}");
+}
