@@ -7,3 +7,4 @@
 //! (drawing from `dist` with keyed `rng` streams and paying out by `rules`),
 //! summarised by `stats` and written by `output`.
 #![forbid(unsafe_code)]
+pub mod dist;
