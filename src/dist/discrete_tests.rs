@@ -260,6 +260,40 @@ fn binomial_matches_exact_reference() {
     }
 }
 
+/// Verifies the binomial Cornish-Fisher expansion against its confirmation margin.
+#[test]
+fn binomial_expansion_errors_stay_inside_margin() {
+    let mut worst = 0.0f64;
+    for &n in &[400u64, 401, 777, 1000, 3000, 10_000, 100_000] {
+        for &p in &[0.5, 0.45, 0.3, 0.1, 0.7, 0.9, 0.02, 0.98, 0.003] {
+            let variance = n as f64 * p * (1.0 - p);
+            if n as f64 * p.min(1.0 - p) < BINOMIAL_SEQUENTIAL_MAX {
+                continue;
+            }
+            let reference = Reference::binomial(n, p);
+            let mut us = u_grid(20_000);
+            for i in 0..2_000 {
+                let tail = 10f64.powf(-3.0 - 9.0 * i as f64 / 2_000.0);
+                us.extend([tail, 1.0 - tail]);
+            }
+            for u in us {
+                let w = normal_quantile(u);
+                let x = binomial_expansion(n, p, w);
+                if w.abs() > 7.0 || reference.ambiguous(u) {
+                    continue;
+                }
+                let exact = reference.quantile(u);
+                if x.floor() as u64 != exact {
+                    let ratio = (x - x.round()).abs() / binomial_margin(variance, w, x);
+                    worst = worst.max(ratio);
+                    assert!(ratio < 0.5, "n {n} p {p} u {u} x {x} exact {exact}");
+                }
+            }
+        }
+    }
+    eprintln!("worst gap / margin = {worst}");
+}
+
 #[test]
 fn binomial_edge_cases() {
     assert_eq!(binomial_quantile(0, 0.5, 0.7), 0);

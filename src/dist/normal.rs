@@ -122,7 +122,7 @@ pub fn normal_cdf(x: f64) -> f64 {
 }
 
 /// phi(x), the standard normal density.
-pub fn normal_pdf(x: f64) -> f64 {
+pub(crate) fn normal_pdf(x: f64) -> f64 {
     FRAC_1_SQRT_2PI * (-0.5 * x * x).exp()
 }
 
