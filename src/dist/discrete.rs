@@ -14,7 +14,7 @@ use statrs::function::beta::beta_reg;
 use statrs::function::gamma::ln_gamma;
 
 /// Below this mean the Poisson inverse walks up from 0 (about lambda steps).
-const POISSON_SEQUENTIAL_MAX: f64 = 40.0;
+const POISSON_SEQUENTIAL_MAX: f64 = 12.0;
 /// Beyond |w| = Phi^-1(u) this large the expansion is not trusted; walk exactly.
 const POISSON_W_TRUSTED: f64 = 7.0;
 /// Below this n * min(p, 1 - p) the binomial inverse is a sequential search.
