@@ -1,0 +1,344 @@
+//! Exact inverse CDFs of the Poisson and binomial distributions, used for the
+//! observation noise of count and proportion metrics.
+//!
+//! Both return the smallest k with P(X <= k) >= u, exactly (up to floating-point
+//! ties within ~1e-14 of a CDF step), so they are monotone non-decreasing in u —
+//! common random numbers and the property tests rely on that. Poisson is also
+//! monotone in lambda. Small means use a sequential search with pmf recursion;
+//! large means start from an asymptotic inverse and confirm with an exact CDF.
+//! Out-of-range inputs never panic: NaN u is treated as 0.5, u <= 0 gives 0,
+//! u >= 1 is nudged to the largest double below 1 (Poisson) or gives n (binomial).
+
+use super::normal::normal_quantile;
+use statrs::function::beta::beta_reg;
+use statrs::function::gamma::ln_gamma;
+
+/// Below this mean the Poisson inverse walks up from 0 (about lambda steps).
+const POISSON_SEQUENTIAL_MAX: f64 = 12.0;
+/// Beyond |w| = Phi^-1(u) this large the expansion is not trusted; walk exactly.
+const POISSON_W_TRUSTED: f64 = 7.0;
+/// Below this n * min(p, 1 - p) the binomial inverse is a sequential search.
+const BINOMIAL_SEQUENTIAL_MAX: f64 = 200.0;
+/// Largest double below 1.
+const ONE_MINUS: f64 = 1.0 - f64::EPSILON / 2.0;
+
+fn sanitize_u(u: f64) -> f64 {
+    if u.is_nan() { 0.5 } else { u }
+}
+
+/// Exact inverse CDF of Poisson(lambda): the smallest k with P(N <= k) >= u.
+///
+/// lambda NaN or <= 0 gives 0; lambda = +inf gives u64::MAX. Exact for lambda up
+/// to ~1e15 (beyond that integers near the mean are not representable anyway).
+pub fn poisson_quantile(lambda: f64, u: f64) -> u64 {
+    let u = sanitize_u(u);
+    if !(lambda > 0.0) || u <= 0.0 {
+        return 0;
+    }
+    if lambda == f64::INFINITY {
+        return u64::MAX;
+    }
+    let u = u.min(ONE_MINUS);
+    if lambda < POISSON_SEQUENTIAL_MAX {
+        return poisson_sequential(lambda, u);
+    }
+    let w = normal_quantile(u);
+    let x = poisson_expansion(lambda, w);
+    if w.abs() > POISSON_W_TRUSTED || x < 1.0 {
+        return poisson_walk(lambda, u, x.max(0.0).floor() as u64);
+    }
+    let nearest = x.round();
+    if (x - nearest).abs() > poisson_margin(lambda, w, x) {
+        return x.floor() as u64;
+    }
+    // x* may lie on either side of `nearest`: the answer is `nearest` exactly when
+    // P(N <= nearest - 1) < u.
+    let n = nearest as u64;
+    if poisson_cdf(n - 1, lambda) < u {
+        n
+    } else {
+        n - 1
+    }
+}
+
+/// Giles (ACM TOMS 955, 2016) normal asymptotic inverse: N = floor(x).
+#[inline]
+pub(crate) fn poisson_expansion(lambda: f64, w: f64) -> f64 {
+    let s = lambda.sqrt();
+    let w2 = w * w;
+    lambda
+        + s * w
+        + (1.0 / 3.0 + w2 / 6.0)
+        + (-w / 36.0 - w * w2 / 72.0) / s
+        + (-8.0 / 405.0 + 7.0 * w2 / 810.0 + w2 * w2 / 270.0) / lambda
+}
+
+/// How close x may come to an integer before floor(x) is confirmed exactly: a
+/// bound on the expansion's truncation error: measured |x - x*| lambda^1.5 is at
+/// most ~0.02 for |w| < 2 and below 0.01 |w|^5 beyond; we allow five times that plus floating-point rounding of x.
+#[inline]
+pub(crate) fn poisson_margin(lambda: f64, w: f64, x: f64) -> f64 {
+    let w2 = w * w;
+    let poly = 0.1 + 0.05 * w2 * w2 * w.abs();
+    poly / (lambda * lambda.sqrt()) + 8.0 * f64::EPSILON * x
+}
+
+fn poisson_sequential(lambda: f64, u: f64) -> u64 {
+    let mut k = 0u64;
+    let mut p = (-lambda).exp();
+    let mut c = p;
+    while c < u {
+        k += 1;
+        p *= lambda / k as f64;
+        c += p;
+        if p <= c * 1e-17 && k as f64 > lambda {
+            break; // u is above every representable CDF value
+        }
+    }
+    k
+}
+
+/// Exact search from a start k: one exact CDF, then pmf steps.
+fn poisson_walk(lambda: f64, u: f64, start: u64) -> u64 {
+    let mut k = start;
+    let mut c = poisson_cdf(k, lambda);
+    let mut p = poisson_pmf(k, lambda);
+    if c >= u {
+        while k > 0 && c - p >= u {
+            c -= p;
+            p *= k as f64 / lambda;
+            k -= 1;
+        }
+    } else {
+        while c < u {
+            k += 1;
+            p *= lambda / k as f64;
+            c += p;
+            if p <= c * 1e-17 && k as f64 > lambda {
+                break;
+            }
+        }
+    }
+    k
+}
+
+/// ln(n!) - ln(sqrt(2 pi n) (n/e)^n), Loader's Stirling error.
+fn stirling_error(n: f64) -> f64 {
+    const S0: f64 = 1.0 / 12.0;
+    const S1: f64 = 1.0 / 360.0;
+    const S2: f64 = 1.0 / 1260.0;
+    const S3: f64 = 1.0 / 1680.0;
+    const S4: f64 = 1.0 / 1188.0;
+    if n <= 15.0 {
+        let half_ln_2pi = 0.918_938_533_204_672_8;
+        return ln_gamma(n + 1.0) - (n + 0.5) * n.ln() + n - half_ln_2pi;
+    }
+    let nn = n * n;
+    if n > 500.0 {
+        (S0 - S1 / nn) / n
+    } else if n > 80.0 {
+        (S0 - (S1 - S2 / nn) / nn) / n
+    } else if n > 35.0 {
+        (S0 - (S1 - (S2 - S3 / nn) / nn) / nn) / n
+    } else {
+        (S0 - (S1 - (S2 - (S3 - S4 / nn) / nn) / nn) / nn) / n
+    }
+}
+
+/// x ln(x/m) + m - x without cancellation (Loader's bd0).
+fn deviance(x: f64, m: f64) -> f64 {
+    if (x - m).abs() < 0.1 * (x + m) {
+        let v = (x - m) / (x + m);
+        let mut s = (x - m) * v;
+        let mut ej = 2.0 * x * v;
+        let v2 = v * v;
+        for j in 1..1000 {
+            ej *= v2;
+            let s1 = s + ej / (2 * j + 1) as f64;
+            if s1 == s {
+                return s1;
+            }
+            s = s1;
+        }
+    }
+    x * (x / m).ln() + m - x
+}
+
+/// P(N = k) for Poisson(lambda), relative error ~1e-14 even for large lambda.
+pub(crate) fn poisson_pmf(k: u64, lambda: f64) -> f64 {
+    if k == 0 {
+        return (-lambda).exp();
+    }
+    let x = k as f64;
+    (-stirling_error(x) - deviance(x, lambda)).exp() / (std::f64::consts::TAU * x).sqrt()
+}
+
+/// P(N <= m), summing outward from pmf(m) (or the upper tail when m >= lambda).
+/// O(sqrt(lambda)) terms near the mean; used only to confirm or walk.
+pub(crate) fn poisson_cdf(m: u64, lambda: f64) -> f64 {
+    if (m as f64) < lambda {
+        let mut t = 1.0;
+        let mut s = 1.0;
+        let mut j = m;
+        while j > 0 {
+            t *= j as f64 / lambda;
+            s += t;
+            if t < s * 1e-17 {
+                break;
+            }
+            j -= 1;
+        }
+        (poisson_pmf(m, lambda) * s).min(1.0)
+    } else {
+        let mut t = 1.0;
+        let mut s = 1.0;
+        let mut j = m + 1;
+        loop {
+            j += 1;
+            t *= lambda / j as f64;
+            s += t;
+            if t < s * 1e-17 {
+                break;
+            }
+        }
+        (1.0 - poisson_pmf(m + 1, lambda) * s).max(0.0)
+    }
+}
+
+/// Exact inverse CDF of Binomial(n, p): the smallest k with P(X <= k) >= u.
+///
+/// p NaN or <= 0 gives 0, p >= 1 gives n, n = 0 gives 0.
+pub fn binomial_quantile(n: u64, p: f64, u: f64) -> u64 {
+    let u = sanitize_u(u);
+    if n == 0 || !(p > 0.0) || u <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 || u >= 1.0 {
+        return n;
+    }
+    let q = 1.0 - p;
+    let nf = n as f64;
+    if nf * p.min(q) < BINOMIAL_SEQUENTIAL_MAX {
+        if p <= 0.5 {
+            binomial_sequential(n, p, u)
+        } else {
+            binomial_sequential_reflected(n, q, u)
+        }
+    } else {
+        binomial_large(n, p, u)
+    }
+}
+
+fn binomial_sequential(n: u64, p: f64, u: f64) -> u64 {
+    let q = 1.0 - p;
+    let ratio = p / q;
+    let mean = n as f64 * p;
+    let mut pk = (n as f64 * (-p).ln_1p()).exp();
+    let mut c = pk;
+    let mut k = 0u64;
+    while c < u && k < n {
+        pk *= (n - k) as f64 / (k + 1) as f64 * ratio;
+        k += 1;
+        c += pk;
+        if pk <= c * 1e-17 && k as f64 > mean {
+            break;
+        }
+    }
+    k
+}
+
+/// X = n - Y with Y ~ Binomial(n, q), q < 0.5: P(X <= k) >= u iff
+/// F_Y(n - k - 1) <= 1 - u, so the answer is n - m where m - 1 is the largest j
+/// with F_Y(j) <= 1 - u (m = 0 when even F_Y(0) > 1 - u).
+fn binomial_sequential_reflected(n: u64, q: f64, u: f64) -> u64 {
+    let v = 1.0 - u;
+    let p = 1.0 - q;
+    let ratio = q / p;
+    let mean = n as f64 * q;
+    let mut py = (n as f64 * (-q).ln_1p()).exp();
+    let mut c = 0.0;
+    let mut m = 0u64;
+    while m <= n && c + py <= v {
+        c += py;
+        py *= (n - m) as f64 / (m + 1) as f64 * ratio;
+        m += 1;
+        if py <= c * 1e-17 && m as f64 > mean {
+            break;
+        }
+    }
+    n - m.min(n)
+}
+
+/// P(X <= k) = I_{1-p}(n - k, k + 1).
+fn binomial_cdf(n: u64, p: f64, k: u64) -> f64 {
+    if k >= n {
+        return 1.0;
+    }
+    beta_reg((n - k) as f64, (k + 1) as f64, 1.0 - p)
+}
+
+/// Cornish-Fisher inverse with continuity and lattice corrections: the binomial
+/// quantile is floor(x) up to an O(1 / (n p q)) error (bounded by `binomial_margin`).
+pub(crate) fn binomial_expansion(n: u64, p: f64, w: f64) -> f64 {
+    let q = 1.0 - p;
+    let nf = n as f64;
+    let variance = nf * p * q;
+    let s = variance.sqrt();
+    let skew = (q - p) / s;
+    let kurtosis = (1.0 - 6.0 * p * q) / variance;
+    let w2 = w * w;
+    nf * p
+        + 0.5
+        + s * (w + skew * (w2 - 1.0) / 6.0 + kurtosis * w * (w2 - 3.0) / 24.0
+            - skew * skew * w * (2.0 * w2 - 5.0) / 36.0)
+        - w / (24.0 * s)
+}
+
+/// How close x may come to an integer before floor(x) is confirmed exactly:
+/// measured |x - x*| n p q stays below 0.01 for |w| < 2.5 and below w^4 / 250
+/// beyond (n p q >= 100, |w| <= 7); we allow several times that.
+pub(crate) fn binomial_margin(variance: f64, w: f64, x: f64) -> f64 {
+    let w2 = w * w;
+    (0.1 + 0.05 * w2 * w2) / variance + 8.0 * f64::EPSILON * x
+}
+
+/// Large n p q: Cornish-Fisher, confirmed exactly when near an integer.
+fn binomial_large(n: u64, p: f64, u: f64) -> u64 {
+    let nf = n as f64;
+    let w = normal_quantile(u);
+    let x = binomial_expansion(n, p, w);
+    if w.abs() > 7.0 || !(x >= 1.0 && x < nf) {
+        return binomial_walk(n, p, u, x);
+    }
+    let nearest = x.round();
+    if (x - nearest).abs() > binomial_margin(nf * p * (1.0 - p), w, x) {
+        return x.floor() as u64;
+    }
+    let m = nearest as u64;
+    if binomial_cdf(n, p, m - 1) < u {
+        m
+    } else {
+        m - 1
+    }
+}
+
+/// Exact search from a start x, one exact CDF per step.
+fn binomial_walk(n: u64, p: f64, u: f64, x: f64) -> u64 {
+    let nf = n as f64;
+    let mut k = x.clamp(0.0, nf).floor() as u64;
+    if binomial_cdf(n, p, k) >= u {
+        while k > 0 && binomial_cdf(n, p, k - 1) >= u {
+            k -= 1;
+        }
+    } else {
+        k += 1;
+        while k < n && binomial_cdf(n, p, k) < u {
+            k += 1;
+        }
+    }
+    k
+}
+
+#[cfg(test)]
+#[path = "discrete_tests.rs"]
+mod tests;

@@ -1,0 +1,278 @@
+//! `Quantile`: a `Dist` compiled for fast sampling by inverse CDF.
+//!
+//! `Dist::compile` does the slow work once (beta, PERT and gamma get a `Table`;
+//! truncated normals precompute Phi at their bounds) so `value` is a few
+//! arithmetic operations plus at most one Phi^-1. Invariants: `value` never panics
+//! and never returns NaN for a built `Dist`; uniforms are sanitised by
+//! `clamp_unit` (NaN -> 0.5, 0 and 1 nudged inward to the nearest doubles inside
+//! (0, 1)); for every non-product dist `value` is monotone non-decreasing in u, which
+//! common random numbers and rank correlation rely on.
+
+use std::sync::Arc;
+
+use super::normal::{normal_cdf, normal_quantile};
+use super::spec::{Dist, truncated_mass};
+use super::table::{Shape, Table};
+
+/// Largest double below 1.
+const ONE_MINUS: f64 = 1.0 - f64::EPSILON / 2.0;
+
+/// Map any f64 into (0, 1): NaN -> 0.5, below the smallest normal double -> it,
+/// 1 or more -> the largest double below 1.
+#[inline]
+pub(crate) fn clamp_unit(u: f64) -> f64 {
+    if u.is_nan() {
+        0.5
+    } else {
+        u.clamp(f64::MIN_POSITIVE, ONE_MINUS)
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Fixed(f64),
+    Uniform {
+        min: f64,
+        width: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        max: f64,
+        split: f64,
+        left: f64,
+        right: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    /// Truncated to standardised [a, b]; `upper` = work with upper-tail
+    /// probabilities (both bounds above the mean) to keep precision.
+    TruncatedNormal {
+        mean: f64,
+        sd: f64,
+        a: f64,
+        b: f64,
+        start: f64,
+        mass: f64,
+        upper: bool,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Tabulated {
+        table: Arc<Table>,
+        offset: f64,
+        scale: f64,
+    },
+    Bernoulli {
+        threshold: f64,
+    },
+    Discrete {
+        values: Vec<f64>,
+        cumulative: Vec<f64>,
+    },
+    Product(Vec<Quantile>, usize),
+}
+
+/// A compiled sampler: `value(us)` maps uniforms to a draw.
+#[derive(Clone, Debug)]
+pub struct Quantile {
+    kind: Kind,
+}
+
+impl Dist {
+    /// Compile for fast sampling: tabulate slow quantile functions once.
+    pub fn compile(&self) -> Quantile {
+        let kind = match self {
+            Dist::Fixed(v) => Kind::Fixed(*v),
+            Dist::Uniform { min, max } => Kind::Uniform {
+                min: *min,
+                width: max - min,
+                max: *max,
+            },
+            Dist::Triangular { min, mode, max } => Kind::Triangular {
+                min: *min,
+                max: *max,
+                split: (mode - min) / (max - min),
+                left: (max - min) * (mode - min),
+                right: (max - min) * (max - mode),
+            },
+            Dist::Pert {
+                min,
+                mode,
+                max,
+                lambda,
+            } => {
+                let width = max - min;
+                let alpha = 1.0 + lambda * (mode - min) / width;
+                let beta = 1.0 + lambda * (max - mode) / width;
+                Kind::Tabulated {
+                    table: Arc::new(Table::new(Shape::Beta { alpha, beta })),
+                    offset: *min,
+                    scale: width,
+                }
+            }
+            Dist::Normal {
+                mean,
+                sd,
+                min: None,
+                max: None,
+            } => Kind::Normal {
+                mean: *mean,
+                sd: *sd,
+            },
+            Dist::Normal { mean, sd, min, max } => {
+                let a = min.map_or(f64::NEG_INFINITY, |m| (m - mean) / sd);
+                let b = max.map_or(f64::INFINITY, |m| (m - mean) / sd);
+                let upper = a > 0.0;
+                Kind::TruncatedNormal {
+                    mean: *mean,
+                    sd: *sd,
+                    a,
+                    b,
+                    start: if upper { normal_cdf(-a) } else { normal_cdf(a) },
+                    mass: truncated_mass(a, b),
+                    upper,
+                }
+            }
+            Dist::LogNormal { mu, sigma } => Kind::LogNormal {
+                mu: *mu,
+                sigma: *sigma,
+            },
+            Dist::Beta { alpha, beta } => Kind::Tabulated {
+                table: Arc::new(Table::new(Shape::Beta {
+                    alpha: *alpha,
+                    beta: *beta,
+                })),
+                offset: 0.0,
+                scale: 1.0,
+            },
+            Dist::Gamma { shape, scale } => Kind::Tabulated {
+                table: Arc::new(Table::new(Shape::Gamma { shape: *shape })),
+                offset: 0.0,
+                scale: *scale,
+            },
+            Dist::Bernoulli { p } => Kind::Bernoulli { threshold: 1.0 - p },
+            Dist::Discrete { values, weights } => {
+                let total: f64 = weights.iter().sum();
+                let mut acc = 0.0;
+                let cumulative = weights
+                    .iter()
+                    .map(|w| {
+                        acc += w;
+                        acc / total
+                    })
+                    .collect();
+                Kind::Discrete {
+                    values: values.clone(),
+                    cumulative,
+                }
+            }
+            Dist::Product(factors) => {
+                let compiled: Vec<Quantile> = factors.iter().map(Dist::compile).collect();
+                let uniforms = compiled.iter().map(Quantile::uniforms).sum();
+                Kind::Product(compiled, uniforms)
+            }
+        };
+        Quantile { kind }
+    }
+}
+
+impl Quantile {
+    /// Number of uniforms `value` consumes: 1, except Product = sum over factors.
+    /// Fixed also takes 1 (and ignores it) so callers can treat parameters alike.
+    pub fn uniforms(&self) -> usize {
+        match &self.kind {
+            Kind::Product(_, n) => *n,
+            _ => 1,
+        }
+    }
+
+    /// The value at uniform(s) `us` (len == `uniforms()`); for a product the first
+    /// uniform drives the first factor, and so on. Missing uniforms count as 0.5;
+    /// NaN as 0.5; 0 and 1 are nudged inside (0, 1).
+    #[inline]
+    pub fn value(&self, us: &[f64]) -> f64 {
+        match &self.kind {
+            Kind::Product(factors, _) => {
+                let mut rest = us;
+                let mut product = 1.0;
+                for factor in factors {
+                    let n = factor.uniforms().min(rest.len());
+                    product *= factor.value(&rest[..n]);
+                    rest = &rest[n..];
+                }
+                product
+            }
+            _ => self.scalar(us.first().copied().unwrap_or(0.5)),
+        }
+    }
+
+    #[inline]
+    fn scalar(&self, u: f64) -> f64 {
+        let u = clamp_unit(u);
+        match &self.kind {
+            Kind::Fixed(v) => *v,
+            Kind::Uniform { min, width, max } => (min + u * width).min(*max),
+            Kind::Triangular {
+                min,
+                max,
+                split,
+                left,
+                right,
+            } => {
+                let v = if u < *split {
+                    min + (u * left).sqrt()
+                } else {
+                    max - ((1.0 - u) * right).sqrt()
+                };
+                v.clamp(*min, *max)
+            }
+            Kind::Normal { mean, sd } => mean + sd * normal_quantile(u),
+            Kind::TruncatedNormal {
+                mean,
+                sd,
+                a,
+                b,
+                start,
+                mass,
+                upper,
+            } => {
+                let z = if *upper {
+                    -normal_quantile(start - u * mass)
+                } else {
+                    normal_quantile(start + u * mass)
+                };
+                let z = if z.is_nan() { 0.5 * (a + b) } else { z };
+                let z = z.clamp(*a, *b);
+                mean + sd * z
+            }
+            Kind::LogNormal { mu, sigma } => (mu + sigma * normal_quantile(u)).exp(),
+            Kind::Tabulated {
+                table,
+                offset,
+                scale,
+            } => offset + scale * table.value(u),
+            Kind::Bernoulli { threshold } => {
+                if u >= *threshold {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Kind::Discrete { values, cumulative } => {
+                let i = cumulative.partition_point(|&c| c < u);
+                let last = values.len().saturating_sub(1);
+                values.get(i.min(last)).copied().unwrap_or(0.0)
+            }
+            Kind::Product(..) => self.value(&[u]),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "quantile_tests.rs"]
+mod tests;
