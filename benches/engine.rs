@@ -1,8 +1,8 @@
 //! Criterion benchmarks of the engine on the shipped Ealing scenario: the per-trial
 //! function alone, and a whole run at fixed trials and seed on one and two threads.
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use itfsim::engine;
-use itfsim::model::{compile, Trial};
+use itfsim::model::{Trial, compile};
 use itfsim::scenario::load;
 use std::hint::black_box;
 use std::path::Path;
@@ -35,9 +35,17 @@ fn whole_run(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(trials));
     for threads in [1usize, 2] {
-        group.bench_with_input(BenchmarkId::new("ealing-2014", threads), &threads, |b, &threads| {
-            b.iter(|| engine::run(&model, 0..trials, threads).expect("runs").trials)
-        });
+        group.bench_with_input(
+            BenchmarkId::new("ealing-2014", threads),
+            &threads,
+            |b, &threads| {
+                b.iter(|| {
+                    engine::run(&model, 0..trials, threads)
+                        .expect("runs")
+                        .trials
+                })
+            },
+        );
     }
     group.finish();
 }

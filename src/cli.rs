@@ -3,7 +3,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "itfsim", version, about = "Monte Carlo simulator for the performance-linked element of the Better Care Fund / Integration Transformation Fund")]
+#[command(
+    name = "itfsim",
+    version,
+    about = "Monte Carlo simulator for the performance-linked element of the Better Care Fund / Integration Transformation Fund"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

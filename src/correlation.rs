@@ -45,7 +45,10 @@ impl Copula {
             m[j * n + i] = rho;
         }
         let lower = cholesky(&m, n).ok_or_else(|| {
-            format!("the correlation matrix over {} is not positive definite", paths.join(", "))
+            format!(
+                "the correlation matrix over {} is not positive definite",
+                paths.join(", ")
+            )
         })?;
         Ok(Copula { paths, lower })
     }
@@ -61,16 +64,14 @@ impl Copula {
     /// Correlates `u` in place (len == self.len()). `z` is scratch of the same length.
     pub fn apply(&self, u: &mut [f64], z: &mut [f64]) {
         let n = self.paths.len();
-        for i in 0..n {
-            z[i] = normal_quantile(u[i]);
+        for (zi, ui) in z.iter_mut().zip(u.iter()) {
+            *zi = normal_quantile(*ui);
         }
-        for i in 0..n {
-            let mut s = 0.0;
-            for j in 0..=i {
-                s += self.lower[i * n + j] * z[j];
-            }
+        for (i, ui) in u.iter_mut().enumerate().take(n) {
+            let row = &self.lower[i * n..i * n + i + 1];
+            let s: f64 = row.iter().zip(z.iter()).map(|(l, zj)| l * zj).sum();
             // Keep strictly inside (0, 1) so inverse CDFs never see an endpoint.
-            u[i] = normal_cdf(s).clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
+            *ui = normal_cdf(s).clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
         }
     }
 }
@@ -106,12 +107,19 @@ mod tests {
     use super::*;
 
     fn corr(a: &str, b: &str, rank: f64) -> Correlation {
-        Correlation { between: [a.into(), b.into()], rank }
+        Correlation {
+            between: [a.into(), b.into()],
+            rank,
+        }
     }
 
     #[test]
     fn rejects_contradictory_matrices() {
-        let bad = [corr("a", "b", 0.95), corr("b", "c", 0.95), corr("a", "c", -0.95)];
+        let bad = [
+            corr("a", "b", 0.95),
+            corr("b", "c", 0.95),
+            corr("a", "c", -0.95),
+        ];
         assert!(Copula::new(&bad).is_err());
         let good = [corr("a", "b", 0.5), corr("b", "c", 0.5)];
         assert!(Copula::new(&good).is_ok());

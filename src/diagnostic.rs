@@ -132,10 +132,7 @@ impl fmt::Display for Diagnostic {
 impl Diagnostic {
     /// A warning's one-line text for JSON output and stderr.
     pub fn one_line(&self) -> String {
-        format!(
-            "{}: `{}`: {}",
-            self.location, self.key, self.message
-        )
+        format!("{}: `{}`: {}", self.location, self.key, self.message)
     }
 }
 
@@ -154,11 +151,23 @@ impl<'s> Collector<'s> {
         }
     }
 
-    pub fn error(&mut self, span: Span, key: &str, message: impl Into<String>, hint: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        span: Span,
+        key: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.push(Severity::Error, span, key, message.into(), hint.into());
     }
 
-    pub fn warning(&mut self, span: Span, key: &str, message: impl Into<String>, hint: impl Into<String>) {
+    pub fn warning(
+        &mut self,
+        span: Span,
+        key: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.push(Severity::Warning, span, key, message.into(), hint.into());
     }
 
@@ -218,7 +227,7 @@ mod tests {
         let mut sources = Sources::new();
         let id = sources.add("a.toml", "x = 1\ny = \"é\" z\n");
         let (line, col) = sources.line_col(Span::new(id, 13..14));
-        assert_eq!((line, col), (2, 8));
+        assert_eq!((line, col), (2, 7));
     }
 
     #[test]

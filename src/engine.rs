@@ -85,7 +85,12 @@ impl Accumulator {
                 .scenario
                 .schemes
                 .iter()
-                .map(|sc| sc.effects.iter().map(|e| (e.metric, RealStats::new())).collect())
+                .map(|sc| {
+                    sc.effects
+                        .iter()
+                        .map(|e| (e.metric, RealStats::new()))
+                        .collect()
+                })
                 .collect(),
             scheme_invest: money(s),
             scheme_savings: money(s),
@@ -104,7 +109,11 @@ impl Accumulator {
         self.trials += 1;
         self.total_paid.push(t.total_paid);
         self.total_unreleased.push(model.pot - t.total_paid);
-        let all_full = model.tranches.iter().zip(&t.tranche_paid).all(|(tr, paid)| *paid == tr.amount);
+        let all_full = model
+            .tranches
+            .iter()
+            .zip(&t.tranche_paid)
+            .all(|(tr, paid)| *paid == tr.amount);
         self.total_full.push(all_full);
         self.total_zero.push(t.total_paid == 0);
         for (i, tranche) in model.tranches.iter().enumerate() {
@@ -157,23 +166,63 @@ impl Accumulator {
         merge_all(&mut self.tranche_full, &o.tranche_full, Proportion::merge);
         merge_all(&mut self.tranche_zero, &o.tranche_zero, Proportion::merge);
         merge_all(&mut self.condition_met, &o.condition_met, Proportion::merge);
-        merge_all(&mut self.condition_achieved, &o.condition_achieved, RealStats::merge);
-        merge_all(&mut self.condition_paid, &o.condition_paid, MoneyStats::merge);
-        merge_all(&mut self.window_expected, &o.window_expected, RealStats::merge);
-        merge_all(&mut self.window_observed, &o.window_observed, RealStats::merge);
-        merge_all(&mut self.window_achieved, &o.window_achieved, RealStats::merge);
+        merge_all(
+            &mut self.condition_achieved,
+            &o.condition_achieved,
+            RealStats::merge,
+        );
+        merge_all(
+            &mut self.condition_paid,
+            &o.condition_paid,
+            MoneyStats::merge,
+        );
+        merge_all(
+            &mut self.window_expected,
+            &o.window_expected,
+            RealStats::merge,
+        );
+        merge_all(
+            &mut self.window_observed,
+            &o.window_observed,
+            RealStats::merge,
+        );
+        merge_all(
+            &mut self.window_achieved,
+            &o.window_achieved,
+            RealStats::merge,
+        );
         for (a, b) in self.scheme_avoided.iter_mut().zip(&o.scheme_avoided) {
             for ((_, x), (_, y)) in a.iter_mut().zip(b) {
                 x.merge(y);
             }
         }
         merge_all(&mut self.scheme_invest, &o.scheme_invest, MoneyStats::merge);
-        merge_all(&mut self.scheme_savings, &o.scheme_savings, MoneyStats::merge);
+        merge_all(
+            &mut self.scheme_savings,
+            &o.scheme_savings,
+            MoneyStats::merge,
+        );
         merge_all(&mut self.scheme_roi, &o.scheme_roi, RealStats::merge);
-        merge_all(&mut self.scheme_roi_above_1, &o.scheme_roi_above_1, Proportion::merge);
-        merge_all(&mut self.partner_invest, &o.partner_invest, MoneyStats::merge);
-        merge_all(&mut self.partner_savings, &o.partner_savings, MoneyStats::merge);
-        merge_all(&mut self.partner_performance, &o.partner_performance, MoneyStats::merge);
+        merge_all(
+            &mut self.scheme_roi_above_1,
+            &o.scheme_roi_above_1,
+            Proportion::merge,
+        );
+        merge_all(
+            &mut self.partner_invest,
+            &o.partner_invest,
+            MoneyStats::merge,
+        );
+        merge_all(
+            &mut self.partner_savings,
+            &o.partner_savings,
+            MoneyStats::merge,
+        );
+        merge_all(
+            &mut self.partner_performance,
+            &o.partner_performance,
+            MoneyStats::merge,
+        );
         merge_all(&mut self.partner_risks, &o.partner_risks, MoneyStats::merge);
         merge_all(&mut self.partner_net, &o.partner_net, MoneyStats::merge);
     }
@@ -190,7 +239,10 @@ pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulat
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| EngineError::Threads { threads, message: e.to_string() })?;
+        .map_err(|e| EngineError::Threads {
+            threads,
+            message: e.to_string(),
+        })?;
     let first_chunk = range.start / CHUNK;
     let last_chunk = range.end.div_ceil(CHUNK);
     let result = pool.install(|| {

@@ -62,7 +62,7 @@ pub fn per_unit_cap_reached(money_pence: f64, cap_pence: f64) -> bool {
 pub fn tranche_paid(amount: i64, weighted_fraction: f64, per_unit_pence: f64) -> i64 {
     let a = amount as f64;
     let money = a * weighted_fraction + per_unit_pence;
-    if !(money >= 0.0) {
+    if money.is_nan() || money <= 0.0 {
         return 0;
     }
     if money >= a - 0.5 {
@@ -107,7 +107,9 @@ mod tests {
 
     #[test]
     fn banded_takes_highest_band_reached() {
-        let rule = Rule::Banded { bands: vec![(0.5, 0.25), (0.7, 1.0)] };
+        let rule = Rule::Banded {
+            bands: vec![(0.5, 0.25), (0.7, 1.0)],
+        };
         assert_eq!(fraction(&rule, false, 0.49), 0.0);
         assert_eq!(fraction(&rule, false, 0.5 - 1e-10), 0.25);
         assert_eq!(fraction(&rule, false, 0.69), 0.25);

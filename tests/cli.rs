@@ -9,25 +9,49 @@ fn itfsim() -> Command {
 }
 
 fn run_json(args: &[&str]) -> Value {
-    let out = itfsim().args(args).args(["--format", "json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = itfsim()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn is_money(v: &Value) -> bool {
     v.as_str().is_some_and(|s| {
         let (int, frac) = s.split_once('.').unwrap_or(("", ""));
-        frac.len() == 2 && !int.is_empty() && int.trim_start_matches('-').chars().all(|c| c.is_ascii_digit())
+        frac.len() == 2
+            && !int.is_empty()
+            && int
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c.is_ascii_digit())
     })
 }
 
 fn is_money_summary(v: &Value) -> bool {
-    ["mean", "sd", "mcse", "p5", "p10", "p25", "p50", "p75", "p90", "p95"].iter().all(|k| is_money(&v[k]))
+    [
+        "mean", "sd", "mcse", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
+    ]
+    .iter()
+    .all(|k| is_money(&v[k]))
 }
 
 #[test]
 fn run_json_follows_the_contract() {
-    let v = run_json(&["run", "scenarios/ealing-2014.toml", "--trials", "3000", "--seed", "5"]);
+    let v = run_json(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "3000",
+        "--seed",
+        "5",
+    ]);
     assert!(v["itfsim"].is_string());
     assert_eq!(v["scenario"]["file"], "scenarios/ealing-2014.toml");
     assert_eq!(v["scenario"]["sha256"].as_str().unwrap().len(), 64);
@@ -53,7 +77,9 @@ fn run_json_follows_the_contract() {
         }
     }
     for s in v["schemes"].as_array().unwrap() {
-        assert!(is_money(&s["cost"]) && is_money(&s["cost_stated"]) && is_money_summary(&s["savings"]));
+        assert!(
+            is_money(&s["cost"]) && is_money(&s["cost_stated"]) && is_money_summary(&s["savings"])
+        );
         assert!(s["roi"]["mean"].is_number() && s["p_roi_above_1"].is_number());
     }
     for p in v["partners"].as_array().unwrap() {
@@ -63,7 +89,12 @@ fn run_json_follows_the_contract() {
     }
     // The plan's own arithmetic is flagged.
     let warnings = v["warnings"].as_array().unwrap();
-    assert!(warnings.iter().any(|w| w.as_str().unwrap().contains("121,394.00")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("121,394.00")),
+        "{warnings:?}"
+    );
 }
 
 #[test]
@@ -75,17 +106,42 @@ fn identical_json_on_one_and_two_threads() {
         run.remove("threads");
         v
     };
-    let one = strip(run_json(&["run", "scenarios/ealing-2014.toml", "--trials", "5000", "--threads", "1"]));
-    let two = strip(run_json(&["run", "scenarios/ealing-2014.toml", "--trials", "5000", "--threads", "2"]));
+    let one = strip(run_json(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "5000",
+        "--threads",
+        "1",
+    ]));
+    let two = strip(run_json(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "5000",
+        "--threads",
+        "2",
+    ]));
     assert_eq!(one, two);
 }
 
 #[test]
 fn text_output_has_the_tables() {
-    let out = itfsim().args(["run", "scenarios/ealing-2014.toml", "--trials", "2000"]).output().unwrap();
+    let out = itfsim()
+        .args(["run", "scenarios/ealing-2014.toml", "--trials", "2000"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for heading in ["Expected paid", "Tranches", "Conditions", "Metrics", "Schemes", "Partners", "Warnings"] {
+    for heading in [
+        "Expected paid",
+        "Tranches",
+        "Conditions",
+        "Metrics",
+        "Schemes",
+        "Partners",
+        "Warnings",
+    ] {
         assert!(text.contains(heading), "missing {heading}:\n{text}");
     }
 }
@@ -95,13 +151,21 @@ fn invalid_scenario_lists_every_problem_and_exits_65() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
     let text = std::fs::read_to_string("scenarios/ealing-2014.toml").unwrap();
-    let bad = text.replacen("months = 24", "months = 24\nmonths_extra = 1", 1).replacen("kind = \"count\"", "kind = \"counts\"", 1);
+    let bad = text
+        .replacen("months = 24", "months = 24\nmonths_extra = 1", 1)
+        .replacen("kind = \"count\"", "kind = \"counts\"", 1);
     std::fs::write(&file, bad).unwrap();
-    let out = itfsim().args(["validate", file.to_str().unwrap()]).output().unwrap();
+    let out = itfsim()
+        .args(["validate", file.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(65));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("bad.toml:"), "{err}");
-    assert!(err.contains("`scenario.months_extra`: unknown key `months_extra`"), "{err}");
+    assert!(
+        err.contains("`scenario.months_extra`: unknown key `months_extra`"),
+        "{err}"
+    );
     assert!(err.contains("unknown metric kind \"counts\""), "{err}");
     assert!(err.contains("hint:"), "{err}");
     assert!(err.contains("errors found"), "{err}");
@@ -109,9 +173,15 @@ fn invalid_scenario_lists_every_problem_and_exits_65() {
 
 #[test]
 fn missing_file_and_directory_exit_66() {
-    let out = itfsim().args(["run", "scenarios/nope.toml"]).output().unwrap();
+    let out = itfsim()
+        .args(["run", "scenarios/nope.toml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(66));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("scenarios/nope.toml: cannot read the scenario"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("scenarios/nope.toml: cannot read the scenario")
+    );
     let out = itfsim().args(["validate", "scenarios"]).output().unwrap();
     assert_eq!(out.status.code(), Some(66));
     assert!(String::from_utf8_lossy(&out.stderr).contains("it is a directory"));
@@ -122,11 +192,23 @@ fn unwritable_output_exits_73_before_running_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("missing-dir").join("out.json");
     let out = itfsim()
-        .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000000000", "--out", target.to_str().unwrap()])
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "1000000000",
+            "--out",
+            target.to_str().unwrap(),
+        ])
         .timeout(std::time::Duration::from_secs(20))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(73), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(73),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!target.exists());
 }
 
@@ -134,31 +216,71 @@ fn unwritable_output_exits_73_before_running_and_leaves_nothing() {
 fn out_writes_the_file_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("r.json");
-    let out = itfsim().args(["run", "scenarios/ealing-2014.toml", "--trials", "1000", "--format", "json", "--out", target.to_str().unwrap()]).output().unwrap();
+    let out = itfsim()
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "1000",
+            "--format",
+            "json",
+            "--out",
+            target.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
     let v: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(v["run"]["trials"], 1000);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
 #[test]
 fn set_overrides_values_and_bad_paths_exit_2() {
-    let v = run_json(&["run", "scenarios/ealing-2014.toml", "--trials", "500", "--set", "fund.pot=\"2000000\""]);
+    let v = run_json(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "500",
+        "--set",
+        "fund.pot=\"2000000\"",
+    ]);
     assert_eq!(v["fund"]["pot"], "2000000.00");
-    let out = itfsim().args(["run", "scenarios/ealing-2014.toml", "--set", "scheme.nosuch.delivery=1"]).output().unwrap();
+    let out = itfsim()
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--set",
+            "scheme.nosuch.delivery=1",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no scheme \"nosuch\""));
     // A value that fails validation is located in the --set argument.
-    let out = itfsim().args(["run", "scenarios/ealing-2014.toml", "--set", "fund.pot=-5"]).output().unwrap();
+    let out = itfsim()
+        .args(["run", "scenarios/ealing-2014.toml", "--set", "fund.pot=-5"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(65));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--set fund.pot:1:1"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--set fund.pot:1:1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn bad_command_lines_exit_2() {
-    let out = itfsim().args(["run", "scenarios/ealing-2014.toml", "--trials", "0"]).output().unwrap();
+    let out = itfsim()
+        .args(["run", "scenarios/ealing-2014.toml", "--trials", "0"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = itfsim().args(["frobnicate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -171,8 +293,15 @@ fn template_is_a_valid_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("t.toml");
     std::fs::write(&file, &out.stdout).unwrap();
-    let out = itfsim().args(["run", file.to_str().unwrap(), "--trials", "500"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = itfsim()
+        .args(["run", file.to_str().unwrap(), "--trials", "500"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -184,8 +313,16 @@ fn every_shipped_scenario_validates_and_runs() {
             continue;
         }
         count += 1;
-        let out = itfsim().args(["validate", path.to_str().unwrap()]).output().unwrap();
-        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        let out = itfsim()
+            .args(["validate", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v = run_json(&["run", path.to_str().unwrap(), "--trials", "2000", "--quiet"]);
         assert!(is_money_summary(&v["total"]["paid"]));
     }

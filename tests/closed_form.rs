@@ -2,7 +2,7 @@
 //! so the only randomness is the observation noise. Fixed seeds; tolerances are 4 Monte
 //! Carlo standard errors (a false alarm about once in 16,000 seeds).
 use itfsim::engine;
-use itfsim::model::{compile, Trial};
+use itfsim::model::{Trial, compile};
 use itfsim::scenario::load_str;
 use statrs::distribution::{Discrete, DiscreteCDF, Poisson};
 
@@ -58,7 +58,10 @@ fn p_met_equals_the_poisson_cdf() {
         let exact = Poisson::new(lambda).unwrap().cdf(285);
         let got = acc.condition_met[0].value();
         let mcse = (exact * (1.0 - exact) / TRIALS as f64).sqrt();
-        assert!((got - exact).abs() < 4.0 * mcse, "effect {effect}: {got} vs {exact} (mcse {mcse})");
+        assert!(
+            (got - exact).abs() < 4.0 * mcse,
+            "effect {effect}: {got} vs {exact} (mcse {mcse})"
+        );
     }
 }
 
@@ -85,7 +88,11 @@ fn proportional_mean_equals_the_exact_sum_over_the_pmf() {
     let sd = (second - mean * mean).sqrt();
     let got = acc.total_paid.finish();
     let tolerance = 4.0 * sd / (TRIALS as f64).sqrt() + 0.5;
-    assert!((got.mean as f64 - mean).abs() < tolerance, "{} vs {mean} (tol {tolerance})", got.mean);
+    assert!(
+        (got.mean as f64 - mean).abs() < tolerance,
+        "{} vs {mean} (tol {tolerance})",
+        got.mean
+    );
 }
 
 #[test]
@@ -95,9 +102,18 @@ fn same_answer_on_any_thread_count() {
     let model = compile(&loaded.scenario, 1).unwrap();
     let one = engine::run(&model, 0..20_000, 1).unwrap();
     let two = engine::run(&model, 0..20_000, 2).unwrap();
-    assert_eq!(format!("{:?}", one.total_paid.finish()), format!("{:?}", two.total_paid.finish()));
-    assert_eq!(format!("{:?}", one.partner_net[0].finish()), format!("{:?}", two.partner_net[0].finish()));
-    assert_eq!(format!("{:?}", one.window_observed), format!("{:?}", two.window_observed));
+    assert_eq!(
+        format!("{:?}", one.total_paid.finish()),
+        format!("{:?}", two.total_paid.finish())
+    );
+    assert_eq!(
+        format!("{:?}", one.partner_net[0].finish()),
+        format!("{:?}", two.partner_net[0].finish())
+    );
+    assert_eq!(
+        format!("{:?}", one.window_observed),
+        format!("{:?}", two.window_observed)
+    );
 }
 
 #[test]
@@ -141,15 +157,29 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 #[test]
 fn sampled_rank_correlations_match_the_specified_ones() {
     let mut text = scenario(0.0, "all_or_nothing");
-    text = text.replace("change = 0", "change = { dist = \"pert\", min = 0.0, mode = 0.01, max = 0.05 }");
+    text = text.replace(
+        "change = 0",
+        "change = { dist = \"pert\", min = 0.0, mode = 0.01, max = 0.05 }",
+    );
     text.push_str("[[risk]]\nid = \"r\"\npartner = \"nhs\"\nprobability = 0.4\nimpact = { dist = \"lognormal\", mean = 1000, sd = 500 }\n");
-    text.push_str("[[correlation]]\nbetween = [\"scheme.s.effect.nea\", \"risk.r.impact\"]\nrank = -0.6\n");
-    text.push_str("[[correlation]]\nbetween = [\"scheme.s.effect.nea\", \"metric.nea.growth\"]\nrank = 0.3\n");
-    text = text.replace("baseline = 1200", "baseline = 1200\ngrowth = { dist = \"normal\", mean = 0.02, sd = 0.01 }");
+    text.push_str(
+        "[[correlation]]\nbetween = [\"scheme.s.effect.nea\", \"risk.r.impact\"]\nrank = -0.6\n",
+    );
+    text.push_str(
+        "[[correlation]]\nbetween = [\"scheme.s.effect.nea\", \"metric.nea.growth\"]\nrank = 0.3\n",
+    );
+    text = text.replace(
+        "baseline = 1200",
+        "baseline = 1200\ngrowth = { dist = \"normal\", mean = 0.02, sd = 0.01 }",
+    );
     let loaded = load_str("corr.toml", &text, &[]).unwrap();
     let model = compile(&loaded.scenario, 11).unwrap();
     let find = |path: &str| model.params.iter().position(|p| p.path == path).unwrap();
-    let (e, r, g) = (find("scheme.s.effect.nea"), find("risk.r.impact"), find("metric.nea.growth"));
+    let (e, r, g) = (
+        find("scheme.s.effect.nea"),
+        find("risk.r.impact"),
+        find("metric.nea.growth"),
+    );
     let mut trial = Trial::new(&model);
     let (mut xs, mut ys, mut zs) = (Vec::new(), Vec::new(), Vec::new());
     for index in 0..100_000 {

@@ -3,9 +3,9 @@ use super::Failure;
 use crate::atomic::PendingFile;
 use crate::cli::{Format, RunArgs, RunOptions};
 use crate::engine;
-use crate::model::{compile, Model};
-use crate::output::{json, text, Results, RunInfo};
-use crate::scenario::{load, Loaded};
+use crate::model::{Model, compile};
+use crate::output::{Results, RunInfo, json, text};
+use crate::scenario::{Loaded, load};
 use std::time::Instant;
 
 /// A scenario loaded and compiled with the run options applied.
@@ -21,9 +21,19 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
     let loaded = load(path, &options.sets)?;
     let trials = options.trials.unwrap_or(loaded.scenario.trials);
     let seed = options.seed.unwrap_or(loaded.scenario.seed);
-    let threads = options.threads.map(|t| t as usize).unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let threads = options.threads.map(|t| t as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let model = compile(&loaded.scenario, seed)?;
-    Ok(Prepared { loaded, model, trials, seed, threads })
+    Ok(Prepared {
+        loaded,
+        model,
+        trials,
+        seed,
+        threads,
+    })
 }
 
 /// Runs all trials and returns finished results.
@@ -31,7 +41,13 @@ pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
     let started = Instant::now();
     let acc = engine::run(&p.model, 0..p.trials, p.threads)?;
     let elapsed_s = started.elapsed().as_secs_f64();
-    let info = RunInfo { trials: p.trials, seed: p.seed, sampling: "mc".into(), threads: p.threads, elapsed_s };
+    let info = RunInfo {
+        trials: p.trials,
+        seed: p.seed,
+        sampling: "mc".into(),
+        threads: p.threads,
+        elapsed_s,
+    };
     Ok(Results::new(&p.loaded, &p.model, &acc, info, Vec::new()))
 }
 

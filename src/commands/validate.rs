@@ -1,6 +1,6 @@
 //! `itfsim validate`: check scenario files, report every problem, exit 65 (or 66) if any.
 use super::Failure;
-use crate::scenario::{load, LoadError};
+use crate::scenario::{LoadError, load};
 use std::path::PathBuf;
 
 pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
@@ -11,7 +11,13 @@ pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
                 for w in &loaded.scenario.warnings {
                     eprintln!("{w}");
                 }
-                println!("{}: ok ({} schemes, {} metrics, {} tranches)", file.display(), loaded.scenario.schemes.len(), loaded.scenario.metrics.len(), loaded.scenario.tranches.len());
+                println!(
+                    "{}: ok ({} schemes, {} metrics, {} tranches)",
+                    file.display(),
+                    loaded.scenario.schemes.len(),
+                    loaded.scenario.metrics.len(),
+                    loaded.scenario.tranches.len()
+                );
             }
             Err(e) => {
                 eprintln!("{e}");

@@ -92,8 +92,15 @@ pub struct WindowModel {
 
 #[derive(Clone, Debug)]
 pub enum CondModel {
-    Metric { window: usize, target: Option<usize>, rule: Rule, rate_pence: f64 },
-    Event { outcome: usize },
+    Metric {
+        window: usize,
+        target: Option<usize>,
+        rule: Rule,
+        rate_pence: f64,
+    },
+    Event {
+        outcome: usize,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -154,7 +161,11 @@ impl Builder {
             Dist::Fixed(v) => Some(v),
             _ => None,
         };
-        let uniforms = if fixed.is_some() { 0 } else { quantile.uniforms() };
+        let uniforms = if fixed.is_some() {
+            0
+        } else {
+            quantile.uniforms()
+        };
         self.params.push(ParamModel {
             path: p.path.clone(),
             key: stream_key(self.seed, path_key(&p.path)),
@@ -181,7 +192,12 @@ impl Builder {
 /// Builds the model for `seed`.
 pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     let months = scenario.months;
-    let mut b = Builder { seed, params: Vec::new(), uniforms: 0, outcomes: Vec::new() };
+    let mut b = Builder {
+        seed,
+        params: Vec::new(),
+        uniforms: 0,
+        outcomes: Vec::new(),
+    };
     let start_calendar = scenario.start.rem_euclid(12) as usize; // 0 = January
     let season_index = |m: usize| (start_calendar + m + 12 - 3) % 12; // Apr = 0
 
@@ -190,8 +206,18 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     for (t, tranche) in scenario.tranches.iter().enumerate() {
         for c in &tranche.conditions {
             if let ConditionKind::Metric { metric, .. } = c.kind {
-                let (from, to) = tranche.window.expect("validated: metric conditions have windows");
-                windows.push(WindowModel { metric, tranche: t, from, to, segments: 0..0, baseline: 0.0, people: 0 });
+                let (from, to) = tranche
+                    .window
+                    .expect("validated: metric conditions have windows");
+                windows.push(WindowModel {
+                    metric,
+                    tranche: t,
+                    from,
+                    to,
+                    segments: 0..0,
+                    baseline: 0.0,
+                    people: 0,
+                });
             }
         }
     }
@@ -220,7 +246,9 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
         let mut segments = Vec::new();
         for pair in cuts.windows(2) {
             let (from, to) = (pair[0], pair[1] - 1);
-            let observed = windows.iter().any(|w| w.metric == k && w.from <= from && to <= w.to);
+            let observed = windows
+                .iter()
+                .any(|w| w.metric == k && w.from <= from && to <= w.to);
             let cohort_sum: f64 = month_base[from..=to].iter().sum();
             let path = format!("metric.{}.observed.{}-{}", m.id, from, to);
             segments.push(Segment {
@@ -228,13 +256,23 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
                 to,
                 key: stream_key(seed, path_key(&path)),
                 observed,
-                people: if m.kind == MetricKind::Proportion { (cohort_sum + 0.5).floor() as u64 } else { 0 },
+                people: if m.kind == MetricKind::Proportion {
+                    (cohort_sum + 0.5).floor() as u64
+                } else {
+                    0
+                },
                 cohort_sum,
             });
         }
         for w in windows.iter_mut().filter(|w| w.metric == k) {
-            let first = segments.iter().position(|s| s.from == w.from).expect("cut at window start");
-            let last = segments.iter().position(|s| s.to == w.to).expect("cut at window end");
+            let first = segments
+                .iter()
+                .position(|s| s.from == w.from)
+                .expect("cut at window start");
+            let last = segments
+                .iter()
+                .position(|s| s.to == w.to)
+                .expect("cut at window end");
             w.segments = first..last + 1;
             match m.kind {
                 MetricKind::Count => w.baseline = month_base[w.from..=w.to].iter().sum(),
@@ -244,7 +282,10 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
                     if w.people == 0 {
                         return Err(CompileError {
                             key: format!("metric.{}.cohort", m.id),
-                            message: format!("the window of tranche `{}` observes no one (cohort {} a year)", scenario.tranches[w.tranche].id, m.cohort),
+                            message: format!(
+                                "the window of tranche `{}` observes no one (cohort {} a year)",
+                                scenario.tranches[w.tranche].id, m.cohort
+                            ),
                             hint: "raise the cohort or lengthen the window".into(),
                         });
                     }
@@ -252,7 +293,9 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
             }
         }
         let gamma = match m.noise {
-            Noise::NegativeBinomial { dispersion } => Some((dispersion, GammaUnit::new(dispersion))),
+            Noise::NegativeBinomial { dispersion } => {
+                Some((dispersion, GammaUnit::new(dispersion)))
+            }
             Noise::Poisson => None,
         };
         metrics.push(MetricModel {
@@ -329,25 +372,42 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
                 ConditionKind::Metric { target, rule, .. } => {
                     let target = target.as_ref().map(|p| b.param(p));
                     let rate_pence = match rule {
-                        Rule::PerUnit { rate } => pounds_to_pence(*rate).map(|p| p as f64).unwrap_or(f64::INFINITY),
+                        Rule::PerUnit { rate } => pounds_to_pence(*rate)
+                            .map(|p| p as f64)
+                            .unwrap_or(f64::INFINITY),
                         _ => 0.0,
                     };
                     let w = window_index;
                     window_index += 1;
-                    CondModel::Metric { window: w, target, rule: rule.clone(), rate_pence }
+                    CondModel::Metric {
+                        window: w,
+                        target,
+                        rule: rule.clone(),
+                        rate_pence,
+                    }
                 }
-                ConditionKind::Event { probability, .. } => CondModel::Event { outcome: b.outcome(probability) },
+                ConditionKind::Event { probability, .. } => CondModel::Event {
+                    outcome: b.outcome(probability),
+                },
             };
             conds.push((model, c.weight));
         }
-        tranches.push(TrancheModel { amount, gate: t.gate, conditions: conds });
+        tranches.push(TrancheModel {
+            amount,
+            gate: t.gate,
+            conditions: conds,
+        });
     }
 
     let mut risks = Vec::new();
     for r in &scenario.risks {
         let occurs = b.outcome(&r.probability);
         let impact = b.param(&r.impact);
-        risks.push(RiskModel { partner: r.partner, occurs, impact });
+        risks.push(RiskModel {
+            partner: r.partner,
+            occurs,
+            impact,
+        });
     }
 
     let copula = if scenario.correlations.is_empty() {
@@ -360,7 +420,11 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
         })?;
         let mut slots = Vec::new();
         for path in &copula.paths {
-            let p = b.params.iter().position(|p| &p.path == path).expect("validated path");
+            let p = b
+                .params
+                .iter()
+                .position(|p| &p.path == path)
+                .expect("validated path");
             let slot = if b.params[p].fixed.is_some() {
                 match b.outcomes.iter().position(|o| o.probability == p) {
                     Some(o) => Slot::Outcome(o),

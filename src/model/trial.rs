@@ -80,8 +80,16 @@ impl Trial {
             occurs: vec![false; model.outcomes.len()],
             copula_u: vec![0.5; copula_len],
             copula_z: vec![0.0; copula_len],
-            segment_expected: model.metrics.iter().map(|m| vec![0.0; m.segments.len()]).collect(),
-            segment_observed: model.metrics.iter().map(|m| vec![0.0; m.segments.len()]).collect(),
+            segment_expected: model
+                .metrics
+                .iter()
+                .map(|m| vec![0.0; m.segments.len()])
+                .collect(),
+            segment_observed: model
+                .metrics
+                .iter()
+                .map(|m| vec![0.0; m.segments.len()])
+                .collect(),
             window_expected: vec![0.0; model.windows.len()],
             window_observed: vec![0.0; model.windows.len()],
             window_achieved: vec![0.0; model.windows.len()],
@@ -136,7 +144,9 @@ impl Model {
         if let Some((copula, slots)) = &self.copula {
             for (i, slot) in slots.iter().enumerate() {
                 t.copula_u[i] = match *slot {
-                    Slot::Param(p) if self.params[p].uniforms > 0 => t.uniforms[self.params[p].offset],
+                    Slot::Param(p) if self.params[p].uniforms > 0 => {
+                        t.uniforms[self.params[p].offset]
+                    }
                     Slot::Param(p) => stream(self.params[p].key, index).uniform(),
                     Slot::Outcome(o) => t.outcome_uniforms[o],
                 };
@@ -144,7 +154,9 @@ impl Model {
             copula.apply(&mut t.copula_u, &mut t.copula_z);
             for (i, slot) in slots.iter().enumerate() {
                 match *slot {
-                    Slot::Param(p) if self.params[p].uniforms > 0 => t.uniforms[self.params[p].offset] = t.copula_u[i],
+                    Slot::Param(p) if self.params[p].uniforms > 0 => {
+                        t.uniforms[self.params[p].offset] = t.copula_u[i]
+                    }
                     Slot::Param(_) => {}
                     Slot::Outcome(o) => t.outcome_uniforms[o] = t.copula_u[i],
                 }
@@ -153,7 +165,9 @@ impl Model {
         for (i, p) in self.params.iter().enumerate() {
             t.values[i] = match p.fixed {
                 Some(v) => v,
-                None => p.quantile.value(&t.uniforms[p.offset..p.offset + p.uniforms]),
+                None => p
+                    .quantile
+                    .value(&t.uniforms[p.offset..p.offset + p.uniforms]),
             };
         }
         for (o, outcome) in self.outcomes.iter().enumerate() {
@@ -169,8 +183,16 @@ impl Model {
             let scheme = &self.schemes[s];
             let delivered = t.occurs[scheme.delivery];
             let scale = t.values[scheme.scale];
-            let factor = if scale == 1.0 { 1.0 } else { scale.max(0.0).powf(t.values[scheme.returns]) };
-            t.effect_scratch[j] = if delivered { (t.values[change] * factor).min(1.0) } else { 0.0 };
+            let factor = if scale == 1.0 {
+                1.0
+            } else {
+                scale.max(0.0).powf(t.values[scheme.returns])
+            };
+            t.effect_scratch[j] = if delivered {
+                (t.values[change] * factor).clamp(-10.0, 1.0)
+            } else {
+                0.0
+            };
         }
     }
 
@@ -182,11 +204,12 @@ impl Model {
         for (s, _) in metric.effects.iter() {
             t.scheme_avoided[*s][m] = 0.0;
         }
-        let level = t.values[metric.level];
+        let level = t.values[metric.level].max(0.0);
         let mut avoided = 0.0;
         match metric.kind {
             MetricKind::Count => {
-                let g = t.values[metric.growth];
+                // Clamp the rare far-tail draw (validation bounds the 1e-6 quantiles).
+                let g = t.values[metric.growth].max(-0.99);
                 let q = (1.0 + g).powf(1.0 / 12.0);
                 let mut factor = level * (1.0 + g).powf(0.5 / 12.0);
                 for (si, seg) in metric.segments.iter().enumerate() {
@@ -208,7 +231,14 @@ impl Model {
                         let reduction = mu * (1.0 - keep);
                         avoided += reduction;
                         if n_effects > 0 && reduction != 0.0 {
-                            attribute_count(&metric.effects, &t.attribution_scratch[..n_effects], any_full, reduction, m, &mut t.scheme_avoided);
+                            attribute_count(
+                                &metric.effects,
+                                &t.attribution_scratch[..n_effects],
+                                any_full,
+                                reduction,
+                                m,
+                                &mut t.scheme_avoided,
+                            );
                         }
                     }
                     t.segment_expected[m][si] = lambda_sum;
@@ -236,7 +266,11 @@ impl Model {
                             }
                         }
                     }
-                    t.segment_expected[m][si] = if seg.cohort_sum > 0.0 { weighted / seg.cohort_sum } else { p0 };
+                    t.segment_expected[m][si] = if seg.cohort_sum > 0.0 {
+                        weighted / seg.cohort_sum
+                    } else {
+                        p0
+                    };
                 }
             }
         }
@@ -261,7 +295,9 @@ impl Model {
                     };
                     poisson_quantile(lambda.max(0.0), s.uniform()) as f64
                 }
-                MetricKind::Proportion => binomial_quantile(seg.people, expected.clamp(0.0, 1.0), s.uniform()) as f64,
+                MetricKind::Proportion => {
+                    binomial_quantile(seg.people, expected.clamp(0.0, 1.0), s.uniform()) as f64
+                }
             };
         }
     }
@@ -269,17 +305,25 @@ impl Model {
     fn windows_and_rules(&self, t: &mut Trial) {
         for (w, window) in self.windows.iter().enumerate() {
             let metric = &self.metrics[window.metric];
-            let observed: f64 = t.segment_observed[window.metric][window.segments.clone()].iter().sum();
+            let observed: f64 = t.segment_observed[window.metric][window.segments.clone()]
+                .iter()
+                .sum();
             match metric.kind {
                 MetricKind::Count => {
-                    let expected: f64 = t.segment_expected[window.metric][window.segments.clone()].iter().sum();
+                    let expected: f64 = t.segment_expected[window.metric][window.segments.clone()]
+                        .iter()
+                        .sum();
                     t.window_expected[w] = expected;
                     t.window_observed[w] = observed;
                     t.window_achieved[w] = (window.baseline - observed) / window.baseline;
                 }
                 MetricKind::Proportion => {
                     let segments = &metric.segments[window.segments.clone()];
-                    let expected: f64 = segments.iter().zip(&t.segment_expected[window.metric][window.segments.clone()]).map(|(s, p)| s.people as f64 * p).sum();
+                    let expected: f64 = segments
+                        .iter()
+                        .zip(&t.segment_expected[window.metric][window.segments.clone()])
+                        .map(|(s, p)| s.people as f64 * p)
+                        .sum();
                     let people = window.people as f64;
                     t.window_expected[w] = expected / people;
                     t.window_observed[w] = observed / people;
@@ -301,7 +345,12 @@ impl Model {
                         let met = t.occurs[*outcome];
                         (met, f64::from(u8::from(met)), None, f64::NAN)
                     }
-                    CondModel::Metric { window, target, rule, rate_pence } => {
+                    CondModel::Metric {
+                        window,
+                        target,
+                        rule,
+                        rate_pence,
+                    } => {
                         let wm = &self.windows[*window];
                         let kind = self.metrics[wm.metric].kind;
                         let a = t.window_achieved[*window];
@@ -309,18 +358,28 @@ impl Model {
                         let target = target.map(|p| t.values[p]);
                         let met_target = target.map(|target| match kind {
                             MetricKind::Count => rules::count_met(observed, wm.baseline, target),
-                            MetricKind::Proportion => rules::proportion_met(observed, wm.baseline, target),
+                            MetricKind::Proportion => {
+                                rules::proportion_met(observed, wm.baseline, target)
+                            }
                         });
                         match rule {
                             Rule::PerUnit { .. } => {
                                 let units = match kind {
                                     MetricKind::Count => wm.baseline - observed,
-                                    MetricKind::Proportion => (observed - wm.baseline) * wm.people as f64,
+                                    MetricKind::Proportion => {
+                                        (observed - wm.baseline) * wm.people as f64
+                                    }
                                 };
                                 let cap = weight * amount;
                                 let money = rules::per_unit_money(*rate_pence, units, cap);
-                                let met = met_target.unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
-                                (met, if cap > 0.0 { money / cap } else { 0.0 }, Some(money), a)
+                                let met = met_target
+                                    .unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
+                                (
+                                    met,
+                                    if cap > 0.0 { money / cap } else { 0.0 },
+                                    Some(money),
+                                    a,
+                                )
                             }
                             _ => {
                                 let target = target.unwrap_or(f64::NAN);
@@ -371,11 +430,16 @@ impl Model {
         }
         for (i, scheme) in self.schemes.iter().enumerate() {
             let delivered = t.occurs[scheme.delivery];
-            let mut multiplier = t.values[scheme.cost_overrun] * t.values[scheme.scale];
+            let mut multiplier =
+                t.values[scheme.cost_overrun].max(0.0) * t.values[scheme.scale].max(0.0);
             if !delivered {
                 multiplier *= scheme.cost_if_undelivered;
             }
-            let invest = if multiplier == 1.0 { scheme.cost_pence } else { whole_pence(scheme.cost_pence as f64 * multiplier) };
+            let invest = if multiplier == 1.0 {
+                scheme.cost_pence
+            } else {
+                whole_pence(scheme.cost_pence as f64 * multiplier)
+            };
             t.scheme_invest[i] = invest;
             split_pence(invest, &scheme.funder, &mut t.split_scratch);
             for p in 0..self.partners {
@@ -387,11 +451,16 @@ impl Model {
             }
             let savings = whole_pence(savings);
             t.scheme_savings[i] = savings;
-            t.scheme_roi[i] = if invest == 0 { 0.0 } else { savings as f64 / invest as f64 };
+            t.scheme_roi[i] = if invest == 0 {
+                0.0
+            } else {
+                savings as f64 / invest as f64
+            };
         }
         for (m, metric) in self.metrics.iter().enumerate() {
             if let Some(payer) = metric.payer {
-                t.partner_savings[payer] += whole_pence(t.metric_avoided[m] * t.values[metric.unit_cost] * 100.0);
+                t.partner_savings[payer] +=
+                    whole_pence(t.metric_avoided[m] * t.values[metric.unit_cost] * 100.0);
             }
         }
         for risk in &self.risks {
@@ -402,17 +471,30 @@ impl Model {
         let fund = &self.scenario.fund;
         split_pence(t.total_paid, &fund.released_to, &mut t.split_scratch);
         t.partner_performance.copy_from_slice(&t.split_scratch);
-        split_pence(self.pot - t.total_paid, &fund.unreleased_to, &mut t.split_scratch);
+        split_pence(
+            self.pot - t.total_paid,
+            &fund.unreleased_to,
+            &mut t.split_scratch,
+        );
         for p in 0..self.partners {
             t.partner_performance[p] += t.split_scratch[p];
-            t.partner_net[p] = t.partner_savings[p] - t.partner_invest[p] + t.partner_performance[p] - t.partner_risks[p];
+            t.partner_net[p] = t.partner_savings[p] - t.partner_invest[p]
+                + t.partner_performance[p]
+                - t.partner_risks[p];
         }
     }
 }
 
 /// Splits a month's avoided activity among schemes by -ln(1 - e) (the multiplicative
 /// combination); schemes at e = 1 share it equally.
-fn attribute_count(effects: &[(usize, usize)], e: &[f64], any_full: usize, reduction: f64, m: usize, out: &mut [Vec<f64>]) {
+fn attribute_count(
+    effects: &[(usize, usize)],
+    e: &[f64],
+    any_full: usize,
+    reduction: f64,
+    m: usize,
+    out: &mut [Vec<f64>],
+) {
     if any_full > 0 {
         let share = reduction / any_full as f64;
         for (j, &(s, _)) in effects.iter().enumerate() {

@@ -3,15 +3,21 @@
 use super::results::*;
 use crate::money::format_pence;
 use crate::scenario::MetricKind;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn number(x: f64) -> Value {
-    serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null)
+    serde_json::Number::from_f64(x)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// The whole document.
 pub fn render(r: &Results) -> Value {
-    let trials_per_s = if r.run.elapsed_s > 0.0 { r.run.trials as f64 / r.run.elapsed_s } else { 0.0 };
+    let trials_per_s = if r.run.elapsed_s > 0.0 {
+        r.run.trials as f64 / r.run.elapsed_s
+    } else {
+        0.0
+    };
     json!({
         "itfsim": r.version,
         "scenario": {"name": r.name, "file": r.file, "sha256": r.sha256},
@@ -81,7 +87,11 @@ fn metric(m: &MetricResult) -> Value {
 }
 
 fn scheme(s: &SchemeResult) -> Value {
-    let avoided: serde_json::Map<String, Value> = s.avoided.iter().map(|(m, a)| (m.clone(), a.to_json())).collect();
+    let avoided: serde_json::Map<String, Value> = s
+        .avoided
+        .iter()
+        .map(|(m, a)| (m.clone(), a.to_json()))
+        .collect();
     json!({
         "id": s.id,
         "cost": format_pence(s.cost),

@@ -106,7 +106,13 @@ fn pence(x: rust_decimal::Decimal) -> Pence {
 }
 
 impl Results {
-    pub fn new(loaded: &Loaded, model: &Model, acc: &Accumulator, run: RunInfo, extra_warnings: Vec<String>) -> Results {
+    pub fn new(
+        loaded: &Loaded,
+        model: &Model,
+        acc: &Accumulator,
+        run: RunInfo,
+        extra_warnings: Vec<String>,
+    ) -> Results {
         let s = &loaded.scenario;
         let mut tranches = Vec::new();
         let mut c = 0;
@@ -114,7 +120,11 @@ impl Results {
             let mut conditions = Vec::new();
             for (cond, (cm, _)) in tranche.conditions.iter().zip(&tm.conditions) {
                 let (kind, id, rule, target) = match &cond.kind {
-                    ConditionKind::Metric { metric, target, rule } => (
+                    ConditionKind::Metric {
+                        metric,
+                        target,
+                        rule,
+                    } => (
                         "metric",
                         s.metrics[*metric].id.clone(),
                         rule.name().to_string(),
@@ -123,7 +133,9 @@ impl Results {
                             _ => None,
                         }),
                     ),
-                    ConditionKind::Event { id, .. } => ("event", id.clone(), "event".to_string(), None),
+                    ConditionKind::Event { id, .. } => {
+                        ("event", id.clone(), "event".to_string(), None)
+                    }
                 };
                 conditions.push(ConditionResult {
                     kind,
@@ -132,7 +144,8 @@ impl Results {
                     target,
                     weight: cond.weight,
                     p_met: acc.condition_met[c].value(),
-                    achieved: matches!(cm, CondModel::Metric { .. }).then(|| acc.condition_achieved[c].finish()),
+                    achieved: matches!(cm, CondModel::Metric { .. })
+                        .then(|| acc.condition_achieved[c].finish()),
                     paid: acc.condition_paid[c].finish(),
                 });
                 c += 1;
@@ -142,7 +155,10 @@ impl Results {
                 label: tranche.label.clone(),
                 amount: tm.amount,
                 window: tranche.window.map(|(a, b)| {
-                    (crate::scenario::format_month(s.start + a as i64), crate::scenario::format_month(s.start + b as i64))
+                    (
+                        crate::scenario::format_month(s.start + a as i64),
+                        crate::scenario::format_month(s.start + b as i64),
+                    )
                 }),
                 paid: acc.tranche_paid[ti].finish(),
                 p_full: acc.tranche_full[ti].value(),
@@ -183,7 +199,10 @@ impl Results {
                 cost: pence(sc.cost()),
                 cost_stated: pence(sc.cost_stated()),
                 invest: acc.scheme_invest[i].finish(),
-                avoided: acc.scheme_avoided[i].iter().map(|(m, st)| (s.metrics[*m].id.clone(), st.finish())).collect(),
+                avoided: acc.scheme_avoided[i]
+                    .iter()
+                    .map(|(m, st)| (s.metrics[*m].id.clone(), st.finish()))
+                    .collect(),
                 savings: acc.scheme_savings[i].finish(),
                 roi: acc.scheme_roi[i].finish(),
                 p_roi_above_1: acc.scheme_roi_above_1[i].value(),

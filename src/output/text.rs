@@ -1,6 +1,6 @@
 //! Text output: the run's facts as tables a finance lead can read in a terminal.
 use super::results::*;
-use crate::money::{format_gbp, Pence};
+use crate::money::{Pence, format_gbp};
 use crate::scenario::MetricKind;
 use std::fmt::Write;
 
@@ -37,7 +37,10 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         }
         out.push('\n');
     };
-    line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>(), &mut out);
+    line(
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+        &mut out,
+    );
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     line(&rule, &mut out);
     for row in rows {
@@ -67,12 +70,33 @@ pub fn render(r: &Results) -> String {
         r.run.sampling,
         r.run.threads,
         r.run.elapsed_s,
-        if r.run.elapsed_s > 0.0 { r.run.trials as f64 / r.run.elapsed_s } else { 0.0 }
+        if r.run.elapsed_s > 0.0 {
+            r.run.trials as f64 / r.run.elapsed_s
+        } else {
+            0.0
+        }
     );
-    let share = |p: Pence| if r.pot != 0 { p as f64 / r.pot as f64 } else { 0.0 };
+    let share = |p: Pence| {
+        if r.pot != 0 {
+            p as f64 / r.pot as f64
+        } else {
+            0.0
+        }
+    };
     let _ = writeln!(o, "Performance-linked pot      {}", gbp(r.pot));
-    let _ = writeln!(o, "Expected paid               {}  ({} of the pot, MCSE {})", gbp(r.paid.mean), pct(share(r.paid.mean)), gbp(r.paid.mcse));
-    let _ = writeln!(o, "Paid, 90% range             {} to {}", gbp(r.paid.p5), gbp(r.paid.p95));
+    let _ = writeln!(
+        o,
+        "Expected paid               {}  ({} of the pot, MCSE {})",
+        gbp(r.paid.mean),
+        pct(share(r.paid.mean)),
+        gbp(r.paid.mcse)
+    );
+    let _ = writeln!(
+        o,
+        "Paid, 90% range             {} to {}",
+        gbp(r.paid.p5),
+        gbp(r.paid.p95)
+    );
     let _ = writeln!(o, "Expected unreleased         {}", gbp(r.unreleased.mean));
     let _ = writeln!(o, "P(all paid)                 {}", pct(r.p_full));
     let _ = writeln!(o, "P(nothing paid)             {}\n", pct(r.p_zero));
@@ -84,7 +108,10 @@ pub fn render(r: &Results) -> String {
         .map(|t| {
             vec![
                 t.id.clone(),
-                t.window.as_ref().map(|(a, b)| format!("{a}..{b}")).unwrap_or_else(|| "-".into()),
+                t.window
+                    .as_ref()
+                    .map(|(a, b)| format!("{a}..{b}"))
+                    .unwrap_or_else(|| "-".into()),
                 gbp(t.amount),
                 gbp(t.paid.mean),
                 gbp(t.paid.p10),
@@ -94,7 +121,19 @@ pub fn render(r: &Results) -> String {
             ]
         })
         .collect();
-    o.push_str(&table(&["tranche", "window", "amount", "expected paid", "p10", "p90", "P(full)", "P(zero)"], &rows));
+    o.push_str(&table(
+        &[
+            "tranche",
+            "window",
+            "amount",
+            "expected paid",
+            "p10",
+            "p90",
+            "P(full)",
+            "P(zero)",
+        ],
+        &rows,
+    ));
 
     let _ = writeln!(o, "\nConditions");
     let mut rows = Vec::new();
@@ -103,16 +142,40 @@ pub fn render(r: &Results) -> String {
             rows.push(vec![
                 format!("{}.{}", t.id, c.id),
                 c.rule.clone(),
-                c.target.map(|x| format!("{x}")).unwrap_or_else(|| if c.kind == "event" { "-".into() } else { "uncertain".into() }),
+                c.target.map(|x| format!("{x}")).unwrap_or_else(|| {
+                    if c.kind == "event" {
+                        "-".into()
+                    } else {
+                        "uncertain".into()
+                    }
+                }),
                 format!("{}", c.weight),
                 pct(c.p_met),
-                c.achieved.as_ref().map(|a| number(a.mean)).unwrap_or_else(|| "-".into()),
-                c.achieved.as_ref().map(|a| format!("{} to {}", number(a.p10), number(a.p90))).unwrap_or_else(|| "-".into()),
+                c.achieved
+                    .as_ref()
+                    .map(|a| number(a.mean))
+                    .unwrap_or_else(|| "-".into()),
+                c.achieved
+                    .as_ref()
+                    .map(|a| format!("{} to {}", number(a.p10), number(a.p90)))
+                    .unwrap_or_else(|| "-".into()),
                 gbp(c.paid.mean),
             ]);
         }
     }
-    o.push_str(&table(&["condition", "rule", "target", "weight", "P(met)", "achieved mean", "achieved p10 to p90", "expected paid"], &rows));
+    o.push_str(&table(
+        &[
+            "condition",
+            "rule",
+            "target",
+            "weight",
+            "P(met)",
+            "achieved mean",
+            "achieved p10 to p90",
+            "expected paid",
+        ],
+        &rows,
+    ));
 
     let _ = writeln!(o, "\nMetrics (per measured window)");
     let mut rows = Vec::new();
@@ -133,7 +196,18 @@ pub fn render(r: &Results) -> String {
             ]);
         }
     }
-    o.push_str(&table(&["metric @ tranche", "kind", "baseline", "expected", "observed", "observed p10 to p90", "achieved"], &rows));
+    o.push_str(&table(
+        &[
+            "metric @ tranche",
+            "kind",
+            "baseline",
+            "expected",
+            "observed",
+            "observed p10 to p90",
+            "achieved",
+        ],
+        &rows,
+    ));
 
     let _ = writeln!(o, "\nSchemes (over the horizon)");
     let rows: Vec<Vec<String>> = r
@@ -144,14 +218,29 @@ pub fn render(r: &Results) -> String {
                 s.id.clone(),
                 gbp(s.cost),
                 gbp(s.invest.mean),
-                s.avoided.iter().map(|(m, a)| format!("{m} {}", number(a.mean))).collect::<Vec<_>>().join(", "),
+                s.avoided
+                    .iter()
+                    .map(|(m, a)| format!("{m} {}", number(a.mean)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 gbp(s.savings.mean),
                 number(s.roi.mean),
                 pct(s.p_roi_above_1),
             ]
         })
         .collect();
-    o.push_str(&table(&["scheme", "cost", "expected spend", "avoided (mean)", "savings", "ROI", "P(ROI>1)"], &rows));
+    o.push_str(&table(
+        &[
+            "scheme",
+            "cost",
+            "expected spend",
+            "avoided (mean)",
+            "savings",
+            "ROI",
+            "P(ROI>1)",
+        ],
+        &rows,
+    ));
 
     let _ = writeln!(o, "\nPartners (expected, with net 90% range)");
     let rows: Vec<Vec<String>> = r
@@ -169,7 +258,18 @@ pub fn render(r: &Results) -> String {
             ]
         })
         .collect();
-    o.push_str(&table(&["partner", "invest", "savings", "performance", "risks", "net", "net p5 to p95"], &rows));
+    o.push_str(&table(
+        &[
+            "partner",
+            "invest",
+            "savings",
+            "performance",
+            "risks",
+            "net",
+            "net p5 to p95",
+        ],
+        &rows,
+    ));
 
     if !r.warnings.is_empty() {
         let _ = writeln!(o, "\nWarnings");

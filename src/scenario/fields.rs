@@ -7,7 +7,7 @@
 //! finds a problem reports it and returns `None`; the caller carries on, so a user sees
 //! all problems at once.
 use super::tree::{Node, Table, Value};
-use crate::diagnostic::{closest, Collector, Span};
+use crate::diagnostic::{Collector, Span, closest};
 use crate::dist::{self, Dist, DistKeys};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -21,7 +21,12 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// Wraps `node` as a table, reporting a wrong type or keys outside `allowed`.
-    pub fn new(node: &'a Node, path: &str, allowed: &[&str], d: &mut Collector) -> Option<Fields<'a>> {
+    pub fn new(
+        node: &'a Node,
+        path: &str,
+        allowed: &[&str],
+        d: &mut Collector,
+    ) -> Option<Fields<'a>> {
         let Value::Table(table) = &node.value else {
             d.error(
                 node.span,
@@ -34,7 +39,10 @@ impl<'a> Fields<'a> {
         for entry in &table.entries {
             if !allowed.contains(&entry.key.as_str()) {
                 let hint = match closest(&entry.key, allowed) {
-                    Some(near) => format!("did you mean `{near}`? Allowed keys here: {}", allowed.join(", ")),
+                    Some(near) => format!(
+                        "did you mean `{near}`? Allowed keys here: {}",
+                        allowed.join(", ")
+                    ),
                     None => format!("allowed keys here: {}", allowed.join(", ")),
                 };
                 d.error(
@@ -130,7 +138,9 @@ impl<'a> Fields<'a> {
                 );
                 None
             }
-            Value::Float(x, _) if x.fract() == 0.0 && *x >= min as f64 && *x <= max as f64 => Some(*x as i128),
+            Value::Float(x, _) if x.fract() == 0.0 && *x >= min as f64 && *x <= max as f64 => {
+                Some(*x as i128)
+            }
             other => {
                 d.error(
                     node.span,
@@ -145,7 +155,11 @@ impl<'a> Fields<'a> {
 
     /// An identifier `[a-z0-9_]+`.
     pub fn id(&self, key: &str, d: &mut Collector) -> Option<String> {
-        let value = self.req_string(key, "every entry needs an id of lower-case letters, digits and _", d)?;
+        let value = self.req_string(
+            key,
+            "every entry needs an id of lower-case letters, digits and _",
+            d,
+        )?;
         if is_id(&value) {
             Some(value)
         } else {
@@ -171,16 +185,60 @@ impl<'a> Fields<'a> {
         uncertain(node, &self.key_path(key), d)
     }
 
-    /// An uncertain value whose whole support must lie in [lo, hi].
-    pub fn bounded(&self, key: &str, lo: f64, hi: f64, what: &str, d: &mut Collector) -> Option<Dist> {
+    /// An uncertain value whose whole support must lie in [lo, hi] (probabilities).
+    pub fn bounded(
+        &self,
+        key: &str,
+        lo: f64,
+        hi: f64,
+        what: &str,
+        d: &mut Collector,
+    ) -> Option<Dist> {
         let dist = self.uncertain(key, d)?;
-        check_support(&dist, self.span_of(key), &self.key_path(key), lo, hi, what, d)
+        check_support(
+            &dist,
+            self.span_of(key),
+            &self.key_path(key),
+            lo,
+            hi,
+            what,
+            d,
+        )
+    }
+
+    /// An uncertain value that must lie in [lo, hi] except in far tails: its 1-in-a-million
+    /// quantiles must be inside, and the model clamps the rare draw beyond. This accepts an
+    /// untruncated normal growth of 2.5% +- 1%, as MODEL.md's own example writes it.
+    pub fn mostly_within(
+        &self,
+        key: &str,
+        lo: f64,
+        hi: f64,
+        what: &str,
+        d: &mut Collector,
+    ) -> Option<Dist> {
+        let dist = self.uncertain(key, d)?;
+        let (a, b) = effective_support(&dist);
+        if a < lo || b > hi {
+            d.error(
+                self.span_of(key),
+                &self.key_path(key),
+                format!("{what} must lie in [{lo}, {hi}], but this value reaches {a:.6} to {b:.6} (1-in-a-million tails)"),
+                "narrow the distribution, or truncate a normal with min/max",
+            );
+            return None;
+        }
+        Some(dist)
     }
 
     /// Partner shares `{ nhs = 0.5, council = 0.5 }`, as a vector indexed like `partners`.
     pub fn shares(&self, key: &str, partners: &[String], d: &mut Collector) -> Option<Vec<f64>> {
         let Some(node) = self.node(key) else {
-            self.missing(key, "give shares by partner id, e.g. { nhs = 0.5, council = 0.5 }", d);
+            self.missing(
+                key,
+                "give shares by partner id, e.g. { nhs = 0.5, council = 0.5 }",
+                d,
+            );
             return None;
         };
         shares(node, &self.key_path(key), partners, d)
@@ -188,7 +246,9 @@ impl<'a> Fields<'a> {
 }
 
 pub fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn describe(value: &Value) -> String {
@@ -238,7 +298,12 @@ pub fn number(node: &Node, path: &str, d: &mut Collector) -> Option<f64> {
 }
 
 /// Exact decimal from a string, integer or float as written.
-pub fn decimal(node: &Node, path: &str, allow_negative: bool, d: &mut Collector) -> Option<Decimal> {
+pub fn decimal(
+    node: &Node,
+    path: &str,
+    allow_negative: bool,
+    d: &mut Collector,
+) -> Option<Decimal> {
     let parsed = match &node.value {
         Value::String(s) => parse_decimal(s.trim()),
         Value::Integer(n, text) => Decimal::from_i128_with_scale(*n, 0)
@@ -294,7 +359,9 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
         .ok()
 }
 
-const SCALAR_DIST_KEYS: &[&str] = &["min", "mode", "max", "lambda", "mean", "sd", "p10", "p90", "p"];
+const SCALAR_DIST_KEYS: &[&str] = &[
+    "min", "mode", "max", "lambda", "mean", "sd", "p10", "p90", "p",
+];
 
 /// A number, or a table `{ dist = "...", ... }`.
 pub fn uncertain(node: &Node, path: &str, d: &mut Collector) -> Option<Dist> {
@@ -311,15 +378,28 @@ pub fn uncertain(node: &Node, path: &str, d: &mut Collector) -> Option<Dist> {
                 return None;
             };
             let Value::String(kind) = &kind_node.value else {
-                d.error(kind_node.span, &format!("{path}.dist"), "`dist` must be a string", "e.g. dist = \"normal\"");
+                d.error(
+                    kind_node.span,
+                    &format!("{path}.dist"),
+                    "`dist` must be a string",
+                    "e.g. dist = \"normal\"",
+                );
                 return None;
             };
             let Some(allowed) = dist::allowed_keys(kind) else {
                 let hint = match closest(kind, dist::DIST_NAMES) {
-                    Some(near) => format!("did you mean \"{near}\"? Known: {}", dist::DIST_NAMES.join(", ")),
+                    Some(near) => format!(
+                        "did you mean \"{near}\"? Known: {}",
+                        dist::DIST_NAMES.join(", ")
+                    ),
                     None => format!("known distributions: {}", dist::DIST_NAMES.join(", ")),
                 };
-                d.error(kind_node.span, &format!("{path}.dist"), format!("unknown distribution \"{kind}\""), hint);
+                d.error(
+                    kind_node.span,
+                    &format!("{path}.dist"),
+                    format!("unknown distribution \"{kind}\""),
+                    hint,
+                );
                 return None;
             };
             let mut allowed_with_dist: Vec<&str> = vec!["dist"];
@@ -341,8 +421,12 @@ pub fn uncertain(node: &Node, path: &str, d: &mut Collector) -> Option<Dist> {
                     _ => keys.p = value,
                 }
             }
-            keys.values = fields.node("values").and_then(|n| number_list(n, &format!("{path}.values"), d));
-            keys.weights = fields.node("weights").and_then(|n| number_list(n, &format!("{path}.weights"), d));
+            keys.values = fields
+                .node("values")
+                .and_then(|n| number_list(n, &format!("{path}.values"), d));
+            keys.weights = fields
+                .node("weights")
+                .and_then(|n| number_list(n, &format!("{path}.weights"), d));
             if let Some(of) = fields.node("of") {
                 keys.of = factor_list(of, &format!("{path}.of"), d);
             }
@@ -353,8 +437,16 @@ pub fn uncertain(node: &Node, path: &str, d: &mut Collector) -> Option<Dist> {
                 Ok(dist) => Some(dist),
                 Err(errors) => {
                     for e in errors {
-                        let span = if e.key == "dist" { kind_node.span } else { fields.span_of(e.key) };
-                        let key = if e.key.is_empty() { path.to_string() } else { format!("{path}.{}", e.key) };
+                        let span = if e.key == "dist" {
+                            kind_node.span
+                        } else {
+                            fields.span_of(e.key)
+                        };
+                        let key = if e.key.is_empty() {
+                            path.to_string()
+                        } else {
+                            format!("{path}.{}", e.key)
+                        };
                         d.error(span, &key, e.message, e.hint);
                     }
                     None
@@ -375,27 +467,56 @@ pub fn uncertain(node: &Node, path: &str, d: &mut Collector) -> Option<Dist> {
 
 fn number_list(node: &Node, path: &str, d: &mut Collector) -> Option<Vec<f64>> {
     let Value::Array(items) = &node.value else {
-        d.error(node.span, path, format!("expected an array of numbers, found {}", describe(&node.value)), "e.g. [0.1, 0.2, 0.7]");
+        d.error(
+            node.span,
+            path,
+            format!(
+                "expected an array of numbers, found {}",
+                describe(&node.value)
+            ),
+            "e.g. [0.1, 0.2, 0.7]",
+        );
         return None;
     };
-    let values: Vec<Option<f64>> = items.iter().enumerate().map(|(i, n)| number(n, &format!("{path}[{i}]"), d)).collect();
+    let values: Vec<Option<f64>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, n)| number(n, &format!("{path}[{i}]"), d))
+        .collect();
     values.into_iter().collect()
 }
 
 fn factor_list(node: &Node, path: &str, d: &mut Collector) -> Option<Vec<Dist>> {
     let Value::Array(items) = &node.value else {
-        d.error(node.span, path, "expected an array of factors", "e.g. of = [{ dist = \"uniform\", min = 400, max = 600 }, 52]");
+        d.error(
+            node.span,
+            path,
+            "expected an array of factors",
+            "e.g. of = [{ dist = \"uniform\", min = 400, max = 600 }, 52]",
+        );
         return None;
     };
-    let factors: Vec<Option<Dist>> = items.iter().enumerate().map(|(i, n)| uncertain(n, &format!("{path}.{i}"), d)).collect();
+    let factors: Vec<Option<Dist>> = items
+        .iter()
+        .enumerate()
+        .map(|(i, n)| uncertain(n, &format!("{path}.{i}"), d))
+        .collect();
     factors.into_iter().collect()
 }
 
 /// Reports when a distribution can leave [lo, hi].
-pub fn check_support(dist: &Dist, span: Span, path: &str, lo: f64, hi: f64, what: &str, d: &mut Collector) -> Option<Dist> {
+pub fn check_support(
+    dist: &Dist,
+    span: Span,
+    path: &str,
+    lo: f64,
+    hi: f64,
+    what: &str,
+    d: &mut Collector,
+) -> Option<Dist> {
     let (a, b) = dist.support();
     if a < lo || b > hi {
-        let shown = |x: f64| if x.is_infinite() { format!("{x}") } else { format!("{x}") };
+        let shown = |x: f64| format!("{x}");
         d.error(
             span,
             path,
@@ -422,14 +543,24 @@ pub fn shares(node: &Node, path: &str, partners: &[String], d: &mut Collector) -
             match number(n, &format!("{path}.{partner}"), d) {
                 Some(x) if (0.0..=1.0).contains(&x) => out[i] = x,
                 Some(x) => {
-                    d.error(n.span, &format!("{path}.{partner}"), format!("share {x} is outside [0, 1]"), "shares are fractions that sum to 1");
+                    d.error(
+                        n.span,
+                        &format!("{path}.{partner}"),
+                        format!("share {x} is outside [0, 1]"),
+                        "shares are fractions that sum to 1",
+                    );
                     ok = false;
                 }
                 None => ok = false,
             }
         }
     }
-    if fields.table.entries.iter().any(|e| !allowed.contains(&e.key.as_str())) {
+    if fields
+        .table
+        .entries
+        .iter()
+        .any(|e| !allowed.contains(&e.key.as_str()))
+    {
         return None;
     }
     if !ok {
@@ -452,11 +583,31 @@ pub fn shares(node: &Node, path: &str, partners: &[String], d: &mut Collector) -
 /// `key` id, else `list[index]`.
 pub fn entry_path(node: &Node, list: &str, key: &str, index: usize) -> String {
     if let Value::Table(table) = &node.value {
-        if let Some(Node { value: Value::String(id), .. }) = table.get(key) {
+        if let Some(Node {
+            value: Value::String(id),
+            ..
+        }) = table.get(key)
+        {
             if is_id(id) {
                 return format!("{list}.{id}");
             }
         }
     }
     format!("{list}[{index}]")
+}
+
+/// Support bounds, with unbounded tails cut at the 1e-6 and 1 - 1e-6 quantiles.
+pub fn effective_support(dist: &Dist) -> (f64, f64) {
+    let (a, b) = dist.support();
+    if a.is_finite() && b.is_finite() {
+        return (a, b);
+    }
+    let q = dist.compile();
+    let n = q.uniforms();
+    let low = q.value(&vec![1e-6; n]);
+    let high = q.value(&vec![1.0 - 1e-6; n]);
+    (
+        if a.is_finite() { a } else { low.min(high) },
+        if b.is_finite() { b } else { high.max(low) },
+    )
 }

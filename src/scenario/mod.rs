@@ -35,13 +35,21 @@ pub struct Loaded {
 pub enum LoadError {
     /// The file cannot be read (missing, a directory, permissions): exit 66.
     #[error("{file}: cannot read the scenario: {message}\n  hint: {hint}")]
-    Unreadable { file: String, message: String, hint: String },
+    Unreadable {
+        file: String,
+        message: String,
+        hint: String,
+    },
     /// The scenario is invalid: every problem, exit 65.
     #[error("{}", format_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
     /// A `--set` names no value in the file: a command-line error, exit 2.
     #[error("--set {assignment}: {message}\n  hint: {hint}")]
-    BadSet { assignment: String, message: String, hint: String },
+    BadSet {
+        assignment: String,
+        message: String,
+        hint: String,
+    },
 }
 
 impl LoadError {
@@ -55,9 +63,15 @@ impl LoadError {
 }
 
 fn format_diagnostics(items: &[Diagnostic]) -> String {
-    let errors = items.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = items
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     let mut out: Vec<String> = items.iter().map(|d| d.to_string()).collect();
-    out.push(format!("{errors} error{} found; the scenario was not run", if errors == 1 { "" } else { "s" }));
+    out.push(format!(
+        "{errors} error{} found; the scenario was not run",
+        if errors == 1 { "" } else { "s" }
+    ));
     out.join("\n")
 }
 
@@ -67,15 +81,35 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Reads, overrides and validates a scenario file.
 pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, LoadError> {
     let file = path.display().to_string();
-    let unreadable = |message: String, hint: &str| LoadError::Unreadable { file: file.clone(), message, hint: hint.to_string() };
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string(), "check the path; scenarios live in scenarios/"))?;
+    let unreadable = |message: String, hint: &str| LoadError::Unreadable {
+        file: file.clone(),
+        message,
+        hint: hint.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(|e| {
+        unreadable(
+            e.to_string(),
+            "check the path; scenarios live in scenarios/",
+        )
+    })?;
     if meta.is_dir() {
-        return Err(unreadable("it is a directory".into(), "give a .toml file, e.g. scenarios/ealing-2014.toml"));
+        return Err(unreadable(
+            "it is a directory".into(),
+            "give a .toml file, e.g. scenarios/ealing-2014.toml",
+        ));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(unreadable(format!("the file is {} bytes, over the {} MiB limit", meta.len(), MAX_FILE_BYTES >> 20), "a scenario is a small hand-written TOML file"));
+        return Err(unreadable(
+            format!(
+                "the file is {} bytes, over the {} MiB limit",
+                meta.len(),
+                MAX_FILE_BYTES >> 20
+            ),
+            "a scenario is a small hand-written TOML file",
+        ));
     }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string(), "check the file's permissions"))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| unreadable(e.to_string(), "check the file's permissions"))?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let mut sources = Sources::new();
     let text = match String::from_utf8(bytes) {
@@ -86,7 +120,12 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, LoadError> {
             let id = sources.add(file.clone(), lossy);
             let mut d = Collector::new(&sources);
             let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).len();
-            d.error(Span::new(id, prefix..prefix + 1), "(file)", format!("the file is not valid UTF-8 (byte {valid})"), "save the scenario as UTF-8 text");
+            d.error(
+                Span::new(id, prefix..prefix + 1),
+                "(file)",
+                format!("the file is not valid UTF-8 (byte {valid})"),
+                "save the scenario as UTF-8 text",
+            );
             return Err(LoadError::Invalid(d.items));
         }
     };
@@ -104,7 +143,11 @@ fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<
     let mut assignments = Vec::new();
     for assignment in sets {
         let Some((path, value)) = assignment.split_once('=') else {
-            return Err(LoadError::BadSet { assignment: assignment.clone(), message: "expected PATH=VALUE".into(), hint: "e.g. --set scheme.reablement.delivery=0.9".into() });
+            return Err(LoadError::BadSet {
+                assignment: assignment.clone(),
+                message: "expected PATH=VALUE".into(),
+                hint: "e.g. --set scheme.reablement.delivery=0.9".into(),
+            });
         };
         let id = sources.add(format!("--set {}", path.trim()), value.to_string());
         assignments.push((path.trim().to_string(), value.to_string(), id));
@@ -115,10 +158,18 @@ fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<
     };
     for (path, value, id) in &assignments {
         let node = tree::parse_value(value, *id);
-        paths::set_path(&mut root, path, node).map_err(|e| LoadError::BadSet { assignment: format!("{path}={value}"), message: e.message, hint: e.hint })?;
+        paths::set_path(&mut root, path, node).map_err(|e| LoadError::BadSet {
+            assignment: format!("{path}={value}"),
+            message: e.message,
+            hint: e.hint,
+        })?;
     }
     match read::read_scenario(&root, &mut d) {
-        Some(scenario) => Ok(Loaded { scenario, file: file.to_string(), sha256 }),
+        Some(scenario) => Ok(Loaded {
+            scenario,
+            file: file.to_string(),
+            sha256,
+        }),
         None => Err(LoadError::Invalid(d.items)),
     }
 }

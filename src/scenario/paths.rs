@@ -29,7 +29,10 @@ fn list_key(parent: Option<&str>, list: &str) -> &'static [&'static str] {
 pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathError> {
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(PathError { message: format!("\"{path}\" is not a parameter path"), hint: "paths look like scheme.reablement.delivery or fund.pot".into() });
+        return Err(PathError {
+            message: format!("\"{path}\" is not a parameter path"),
+            hint: "paths look like scheme.reablement.delivery or fund.pot".into(),
+        });
     }
     let mut node = root;
     let mut parent_list: Option<&str> = None;
@@ -46,15 +49,26 @@ pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathErro
         let is_list = matches!(table.get(part), Some(Node { value: Value::Array(items), .. }) if items.iter().all(|n| matches!(n.value, Value::Table(_))) && !items.is_empty());
         if last {
             if is_list {
-                return Err(PathError { message: format!("\"{path}\" names a whole list"), hint: "name one entry and a key, e.g. scheme.reablement.delivery".into() });
+                return Err(PathError {
+                    message: format!("\"{path}\" names a whole list"),
+                    hint: "name one entry and a key, e.g. scheme.reablement.delivery".into(),
+                });
             }
             table.set(part, value);
             return Ok(());
         }
         if is_list {
-            let Some(selector) = parts.get(i + 1) else { return Err(unreachable_error(path)) };
+            let Some(selector) = parts.get(i + 1) else {
+                return Err(unreachable_error(path));
+            };
             let keys = list_key(parent_list, part);
-            let Some(Node { value: Value::Array(items), .. }) = table.get_mut(part) else { return Err(unreachable_error(path)) };
+            let Some(Node {
+                value: Value::Array(items),
+                ..
+            }) = table.get_mut(part)
+            else {
+                return Err(unreachable_error(path));
+            };
             let position = find_entry(items, keys, selector).ok_or_else(|| PathError {
                 message: format!("no {part} \"{selector}\" in \"{}\"", parts[..=i].join(".")),
                 hint: format!("known: {}", entry_names(items, keys).join(", ")),
@@ -65,16 +79,23 @@ pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathErro
             // A scheme effect's path ends at its change: scheme.x.effect.nea[.mean]
             if parent_list == Some("effect") {
                 if i == parts.len() {
-                    let Value::Table(t) = &mut entry.value else { return Err(unreachable_error(path)) };
+                    let Value::Table(t) = &mut entry.value else {
+                        return Err(unreachable_error(path));
+                    };
                     t.set("change", value);
                     return Ok(());
                 }
-                let Value::Table(t) = &mut entry.value else { return Err(unreachable_error(path)) };
+                let Value::Table(t) = &mut entry.value else {
+                    return Err(unreachable_error(path));
+                };
                 node = descend_or_create(t, "change", path)?;
                 continue;
             }
             if i == parts.len() {
-                return Err(PathError { message: format!("\"{path}\" names a whole {part} entry"), hint: "add the key to set, e.g. .delivery or .target".into() });
+                return Err(PathError {
+                    message: format!("\"{path}\" names a whole {part} entry"),
+                    hint: "add the key to set, e.g. .delivery or .target".into(),
+                });
             }
             node = entry;
             continue;
@@ -82,14 +103,24 @@ pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathErro
         node = descend_or_create(table, part, path)?;
         i += 1;
     }
-    Err(PathError { message: format!("\"{path}\" is empty"), hint: String::new() })
+    Err(PathError {
+        message: format!("\"{path}\" is empty"),
+        hint: String::new(),
+    })
 }
 
 fn unreachable_error(path: &str) -> PathError {
-    PathError { message: format!("cannot resolve \"{path}\""), hint: String::new() }
+    PathError {
+        message: format!("cannot resolve \"{path}\""),
+        hint: String::new(),
+    }
 }
 
-fn descend_or_create<'a>(table: &'a mut Table, key: &str, path: &str) -> Result<&'a mut Node, PathError> {
+fn descend_or_create<'a>(
+    table: &'a mut Table,
+    key: &str,
+    path: &str,
+) -> Result<&'a mut Node, PathError> {
     if table.get(key).is_none() {
         return Err(PathError {
             message: format!("\"{path}\": no key `{key}` here"),
@@ -100,15 +131,23 @@ fn descend_or_create<'a>(table: &'a mut Table, key: &str, path: &str) -> Result<
 }
 
 fn entry_id<'a>(node: &'a Node, keys: &[&str]) -> Option<&'a str> {
-    let Value::Table(t) = &node.value else { return None };
+    let Value::Table(t) = &node.value else {
+        return None;
+    };
     keys.iter().find_map(|k| match t.get(k) {
-        Some(Node { value: Value::String(s), .. }) => Some(s.as_str()),
+        Some(Node {
+            value: Value::String(s),
+            ..
+        }) => Some(s.as_str()),
         _ => None,
     })
 }
 
 fn find_entry(items: &[Node], keys: &[&str], selector: &str) -> Option<usize> {
-    if let Some(i) = items.iter().position(|n| entry_id(n, keys) == Some(selector)) {
+    if let Some(i) = items
+        .iter()
+        .position(|n| entry_id(n, keys) == Some(selector))
+    {
         return Some(i);
     }
     let index: usize = selector.parse().ok()?;
@@ -116,7 +155,15 @@ fn find_entry(items: &[Node], keys: &[&str], selector: &str) -> Option<usize> {
 }
 
 fn entry_names(items: &[Node], keys: &[&str]) -> Vec<String> {
-    items.iter().enumerate().map(|(i, n)| entry_id(n, keys).map(str::to_string).unwrap_or_else(|| i.to_string())).collect()
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            entry_id(n, keys)
+                .map(str::to_string)
+                .unwrap_or_else(|| i.to_string())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -149,15 +196,35 @@ mod tests {
     fn sets_values_by_id_position_and_effect_metric() {
         let mut root = doc(TEXT);
         set_path(&mut root, "fund.pot", parse_value("\"200\"", 1)).unwrap();
-        assert_eq!(get(&root, &["fund", "pot"]).value, Value::String("200".into()));
+        assert_eq!(
+            get(&root, &["fund", "pot"]).value,
+            Value::String("200".into())
+        );
         set_path(&mut root, "scheme.a.effect.nea", parse_value("0.2", 1)).unwrap();
-        assert_eq!(get(&root, &["scheme", "0", "effect", "0", "change"]).value, Value::Float(0.2, "0.2".into()));
+        assert_eq!(
+            get(&root, &["scheme", "0", "effect", "0", "change"]).value,
+            Value::Float(0.2, "0.2".into())
+        );
         set_path(&mut root, "scheme.a.cost.0.amount", parse_value("7", 1)).unwrap();
-        assert!(matches!(get(&root, &["scheme", "0", "cost", "0", "amount"]).value, Value::Integer(7, _)));
+        assert!(matches!(
+            get(&root, &["scheme", "0", "cost", "0", "amount"]).value,
+            Value::Integer(7, _)
+        ));
         set_path(&mut root, "scheme.a.scale", parse_value("2", 1)).unwrap();
-        assert!(matches!(get(&root, &["scheme", "0", "scale"]).value, Value::Integer(2, _)));
-        set_path(&mut root, "tranche.t1.condition.e.probability", parse_value("0.9", 1)).unwrap();
-        assert_eq!(get(&root, &["tranche", "0", "condition", "0", "probability"]).value, Value::Float(0.9, "0.9".into()));
+        assert!(matches!(
+            get(&root, &["scheme", "0", "scale"]).value,
+            Value::Integer(2, _)
+        ));
+        set_path(
+            &mut root,
+            "tranche.t1.condition.e.probability",
+            parse_value("0.9", 1),
+        )
+        .unwrap();
+        assert_eq!(
+            get(&root, &["tranche", "0", "condition", "0", "probability"]).value,
+            Value::Float(0.9, "0.9".into())
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! A `stated` figure that differs from the computed line (rate x quantity) is a warning,
 //! not an error: plans print rounded totals, and a finance lead wants to see the gap.
-use super::fields::{entry_path, Fields};
+use super::fields::{Fields, entry_path};
 use super::read::Context;
 use super::read_metric::probability;
 use super::tree::{Node, Value};
@@ -14,53 +14,120 @@ use rust_decimal::Decimal;
 use std::collections::HashSet;
 
 const KEYS: &[&str] = &[
-    "id", "label", "category", "funder", "start_month", "ramp_months", "delivery", "cost_if_undelivered",
-    "cost_overrun", "scale", "returns", "cost", "effect",
+    "id",
+    "label",
+    "category",
+    "funder",
+    "start_month",
+    "ramp_months",
+    "delivery",
+    "cost_if_undelivered",
+    "cost_overrun",
+    "scale",
+    "returns",
+    "cost",
+    "effect",
 ];
 pub const CATEGORIES: &[&str] = &[
-    "reablement", "telecare", "telehealth", "seven_day", "step_down", "care_navigation", "mdt", "data_sharing", "other",
+    "reablement",
+    "telecare",
+    "telehealth",
+    "seven_day",
+    "step_down",
+    "care_navigation",
+    "mdt",
+    "data_sharing",
+    "other",
 ];
 
-pub fn read_scheme(node: &Node, index: usize, ctx: &Context, d: &mut Collector, warnings: &mut Vec<Diagnostic>) -> Option<Scheme> {
+pub fn read_scheme(
+    node: &Node,
+    index: usize,
+    ctx: &Context,
+    d: &mut Collector,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Scheme> {
     let path = entry_path(node, "scheme", "id", index);
     let f = Fields::new(node, &path, KEYS, d)?;
     let before = d.error_count();
     let id = f.id("id", d);
-    let label = f.string("label", d).unwrap_or_else(|| id.clone().unwrap_or_default());
-    let category = f.string("category", d).unwrap_or_else(|| "other".to_string());
+    let label = f
+        .string("label", d)
+        .unwrap_or_else(|| id.clone().unwrap_or_default());
+    let category = f
+        .string("category", d)
+        .unwrap_or_else(|| "other".to_string());
     if !CATEGORIES.contains(&category.as_str()) {
-        d.error(f.span_of("category"), &f.key_path("category"), format!("unknown category \"{category}\""), format!("use one of: {}", CATEGORIES.join(", ")));
+        d.error(
+            f.span_of("category"),
+            &f.key_path("category"),
+            format!("unknown category \"{category}\""),
+            format!("use one of: {}", CATEGORIES.join(", ")),
+        );
     }
     let funder = f.shares("funder", &ctx.partners, d);
-    let start_month = if f.has("start_month") { f.integer("start_month", 0, ctx.months as i128, d).unwrap_or(0) as usize } else { 0 };
-    let ramp_months = if f.has("ramp_months") { f.integer("ramp_months", 0, 1200, d).unwrap_or(0) as usize } else { 0 };
-    let delivery = if f.has("delivery") { probability(&f, "delivery", d) } else { Some(Dist::Fixed(1.0)) };
+    let start_month = if f.has("start_month") {
+        f.integer("start_month", 0, ctx.months as i128, d)
+            .unwrap_or(0) as usize
+    } else {
+        0
+    };
+    let ramp_months = if f.has("ramp_months") {
+        f.integer("ramp_months", 0, 1200, d).unwrap_or(0) as usize
+    } else {
+        0
+    };
+    let delivery = if f.has("delivery") {
+        probability(&f, "delivery", d)
+    } else {
+        Some(Dist::Fixed(1.0))
+    };
     let cost_if_undelivered = match f.number("cost_if_undelivered", d) {
         None => 1.0,
         Some(x) if (0.0..=1.0).contains(&x) => x,
         Some(x) => {
-            d.error(f.span_of("cost_if_undelivered"), &f.key_path("cost_if_undelivered"), format!("{x} is outside [0, 1]"), "the share of cost still spent when the scheme is not delivered");
+            d.error(
+                f.span_of("cost_if_undelivered"),
+                &f.key_path("cost_if_undelivered"),
+                format!("{x} is outside [0, 1]"),
+                "the share of cost still spent when the scheme is not delivered",
+            );
             1.0
         }
     };
     let nonneg = |key: &str, d: &mut Collector| -> Option<Dist> {
-        if f.has(key) { f.bounded(key, 0.0, f64::INFINITY, key, d) } else { Some(Dist::Fixed(1.0)) }
+        if f.has(key) {
+            f.mostly_within(key, 0.0, f64::INFINITY, key, d)
+        } else {
+            Some(Dist::Fixed(1.0))
+        }
     };
     let cost_overrun = nonneg("cost_overrun", d);
     let scale = nonneg("scale", d);
-    let returns = if f.has("returns") { f.uncertain("returns", d) } else { Some(Dist::Fixed(1.0)) };
+    let returns = if f.has("returns") {
+        f.uncertain("returns", d)
+    } else {
+        Some(Dist::Fixed(1.0))
+    };
 
     let mut costs = Vec::new();
     if let Some(node) = f.node("cost") {
         match &node.value {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    if let Some(line) = read_cost_line(item, &format!("{path}.cost.{i}"), d, warnings) {
+                    if let Some(line) =
+                        read_cost_line(item, &format!("{path}.cost.{i}"), d, warnings)
+                    {
                         costs.push(line);
                     }
                 }
             }
-            _ => d.error(node.span, &f.key_path("cost"), "expected [[scheme.cost]] budget lines", "write each line under its own [[scheme.cost]] header"),
+            _ => d.error(
+                node.span,
+                &f.key_path("cost"),
+                "expected [[scheme.cost]] budget lines",
+                "write each line under its own [[scheme.cost]] header",
+            ),
         }
     }
 
@@ -71,38 +138,70 @@ pub fn read_scheme(node: &Node, index: usize, ctx: &Context, d: &mut Collector, 
                 let mut seen = HashSet::new();
                 for (i, item) in items.iter().enumerate() {
                     let epath = entry_path(item, &format!("{path}.effect"), "metric", i);
-                    let Some(e) = Fields::new(item, &epath, &["metric", "change"], d) else { continue };
-                    let Some(metric_id) = e.req_string("metric", "the metric this scheme changes, e.g. metric = \"nea\"", d) else { continue };
+                    let Some(e) = Fields::new(item, &epath, &["metric", "change"], d) else {
+                        continue;
+                    };
+                    let Some(metric_id) = e.req_string(
+                        "metric",
+                        "the metric this scheme changes, e.g. metric = \"nea\"",
+                        d,
+                    ) else {
+                        continue;
+                    };
                     let Some(metric) = ctx.metric(&metric_id) else {
                         if ctx.invalid_metrics.contains(&metric_id) {
                             continue;
                         }
                         let known: Vec<&str> = ctx.metrics.iter().map(|m| m.0.as_str()).collect();
-                        d.error(e.span_of("metric"), &e.key_path("metric"), format!("effect on unknown metric `{metric_id}`"), format!("metrics defined: {}", known.join(", ")));
+                        d.error(
+                            e.span_of("metric"),
+                            &e.key_path("metric"),
+                            format!("effect on unknown metric `{metric_id}`"),
+                            format!("metrics defined: {}", known.join(", ")),
+                        );
                         continue;
                     };
                     if !seen.insert(metric_id.clone()) {
-                        d.error(item.span, &epath, format!("two effects on metric `{metric_id}`"), "combine them into one effect per metric");
+                        d.error(
+                            item.span,
+                            &epath,
+                            format!("two effects on metric `{metric_id}`"),
+                            "combine them into one effect per metric",
+                        );
                         continue;
                     }
                     let change = if e.has("change") {
-                        e.bounded("change", -10.0, 10.0, "an effect", d)
+                        e.mostly_within("change", -10.0, 10.0, "an effect", d)
                     } else {
                         e.missing("change", "count metric: relative reduction at full effect (0.02 = 2%); proportion: points", d);
                         None
                     };
                     if let Some(change) = change {
-                        effects.push(Effect { metric, change: Param { path: format!("{path}.effect.{metric_id}"), dist: change } });
+                        effects.push(Effect {
+                            metric,
+                            change: Param {
+                                path: format!("{path}.effect.{metric_id}"),
+                                dist: change,
+                            },
+                        });
                     }
                 }
             }
-            _ => d.error(node.span, &f.key_path("effect"), "expected [[scheme.effect]] tables", "write each effect under its own [[scheme.effect]] header"),
+            _ => d.error(
+                node.span,
+                &f.key_path("effect"),
+                "expected [[scheme.effect]] tables",
+                "write each effect under its own [[scheme.effect]] header",
+            ),
         }
     }
     if d.error_count() > before {
         return None;
     }
-    let p = |key: &str, dist: Dist| Param { path: format!("{path}.{key}"), dist };
+    let p = |key: &str, dist: Dist| Param {
+        path: format!("{path}.{key}"),
+        dist,
+    };
     Some(Scheme {
         id: id?,
         label,
@@ -120,25 +219,59 @@ pub fn read_scheme(node: &Node, index: usize, ctx: &Context, d: &mut Collector, 
     })
 }
 
-fn read_cost_line(node: &Node, path: &str, d: &mut Collector, warnings: &mut Vec<Diagnostic>) -> Option<CostLine> {
-    let f = Fields::new(node, path, &["item", "year", "amount", "rate", "quantity", "stated"], d)?;
-    let item = f.req_string("item", "describe the budget line, e.g. item = \"Reablement workers\"", d);
+fn read_cost_line(
+    node: &Node,
+    path: &str,
+    d: &mut Collector,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<CostLine> {
+    let f = Fields::new(
+        node,
+        path,
+        &["item", "year", "amount", "rate", "quantity", "stated"],
+        d,
+    )?;
+    let item = f.req_string(
+        "item",
+        "describe the budget line, e.g. item = \"Reablement workers\"",
+        d,
+    );
     let year = f.string("year", d);
     let stated = f.decimal("stated", false, d);
     let amount = match (f.has("amount"), f.has("rate") || f.has("quantity")) {
         (true, true) => {
-            d.error(f.span_of("amount"), &f.key_path("amount"), "give either `amount` or `rate` x `quantity`, not both", "remove one of them");
+            d.error(
+                f.span_of("amount"),
+                &f.key_path("amount"),
+                "give either `amount` or `rate` x `quantity`, not both",
+                "remove one of them",
+            );
             None
         }
         (true, false) => f.decimal("amount", false, d),
         (false, true) => {
-            let rate = if f.has("rate") { f.decimal("rate", false, d) } else { f.missing("rate", "e.g. rate = \"33.35\" (£ per unit)", d); None };
-            let quantity = if f.has("quantity") { f.decimal("quantity", false, d) } else { f.missing("quantity", "e.g. quantity = 3640 (units)", d); None };
+            let rate = if f.has("rate") {
+                f.decimal("rate", false, d)
+            } else {
+                f.missing("rate", "e.g. rate = \"33.35\" (£ per unit)", d);
+                None
+            };
+            let quantity = if f.has("quantity") {
+                f.decimal("quantity", false, d)
+            } else {
+                f.missing("quantity", "e.g. quantity = 3640 (units)", d);
+                None
+            };
             match (rate, quantity) {
                 (Some(r), Some(q)) => match r.checked_mul(q) {
                     Some(v) => Some(v),
                     None => {
-                        d.error(f.span_of("quantity"), &f.key_path("quantity"), "rate x quantity is too large", "check the units");
+                        d.error(
+                            f.span_of("quantity"),
+                            &f.key_path("quantity"),
+                            "rate x quantity is too large",
+                            "check the units",
+                        );
                         None
                     }
                 },
@@ -161,7 +294,11 @@ fn read_cost_line(node: &Node, path: &str, d: &mut Collector, warnings: &mut Vec
                 message: format!(
                     "the plan states £{} but {} = £{} (difference £{})",
                     group(s),
-                    if f.has("rate") { "rate x quantity" } else { "the amount" },
+                    if f.has("rate") {
+                        "rate x quantity"
+                    } else {
+                        "the amount"
+                    },
                     group(amount),
                     group(amount - s)
                 ),
@@ -169,7 +306,12 @@ fn read_cost_line(node: &Node, path: &str, d: &mut Collector, warnings: &mut Vec
             });
         }
     }
-    Some(CostLine { item: item?, year, amount, stated })
+    Some(CostLine {
+        item: item?,
+        year,
+        amount,
+        stated,
+    })
 }
 
 /// 121394.00 -> "121,394.00"
@@ -184,6 +326,10 @@ fn group(x: Decimal) -> String {
         }
         out.push(c);
     }
-    let sign = if x.is_sign_negative() && !x.is_zero() { "-" } else { "" };
+    let sign = if x.is_sign_negative() && !x.is_zero() {
+        "-"
+    } else {
+        ""
+    };
     format!("{sign}{out}.{frac}")
 }

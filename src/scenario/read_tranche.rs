@@ -1,7 +1,7 @@
 //! `[[tranche]]` and its conditions: how much of the pot each payment carries, which
 //! months it measures, and the rule that turns achievement into money.
-use super::fields::{entry_path, is_id, number, Fields};
-use super::read::{parse_month, Context};
+use super::fields::{Fields, entry_path, is_id, number};
+use super::read::{Context, parse_month};
 use super::read_metric::probability;
 use super::tree::{Node, Value};
 use super::types::*;
@@ -12,30 +12,68 @@ use std::collections::HashSet;
 
 const KEYS: &[&str] = &["id", "label", "share", "window", "gate", "condition"];
 const CONDITION_KEYS: &[&str] = &[
-    "metric", "event", "label", "target", "rule", "weight", "floor", "bands", "rate", "probability",
+    "metric",
+    "event",
+    "label",
+    "target",
+    "rule",
+    "weight",
+    "floor",
+    "bands",
+    "rate",
+    "probability",
 ];
-const RULES: &[&str] = &["all_or_nothing", "proportional", "banded", "per_unit", "event"];
+const RULES: &[&str] = &[
+    "all_or_nothing",
+    "proportional",
+    "banded",
+    "per_unit",
+    "event",
+];
 
-pub fn read_tranche(node: &Node, index: usize, ctx: &Context, d: &mut Collector) -> Option<Tranche> {
+pub fn read_tranche(
+    node: &Node,
+    index: usize,
+    ctx: &Context,
+    d: &mut Collector,
+) -> Option<Tranche> {
     let path = entry_path(node, "tranche", "id", index);
     let f = Fields::new(node, &path, KEYS, d)?;
     let before = d.error_count();
     let id = f.id("id", d);
-    let label = f.string("label", d).unwrap_or_else(|| id.clone().unwrap_or_default());
-    let share = if f.has("share") { f.decimal("share", false, d) } else {
-        f.missing("share", "the tranche's share of the pot, e.g. share = \"0.25\"", d);
+    let label = f
+        .string("label", d)
+        .unwrap_or_else(|| id.clone().unwrap_or_default());
+    let share = if f.has("share") {
+        f.decimal("share", false, d)
+    } else {
+        f.missing(
+            "share",
+            "the tranche's share of the pot, e.g. share = \"0.25\"",
+            d,
+        );
         None
     };
     if let Some(s) = share {
         if s.is_zero() || s > Decimal::ONE {
-            d.error(f.span_of("share"), &f.key_path("share"), format!("share {s} must be above 0 and at most 1"), "shares of all tranches add up to exactly 1");
+            d.error(
+                f.span_of("share"),
+                &f.key_path("share"),
+                format!("share {s} must be above 0 and at most 1"),
+                "shares of all tranches add up to exactly 1",
+            );
         }
     }
     let gate = match f.string("gate", d).as_deref() {
         None | Some("weighted") => Gate::Weighted,
         Some("all") => Gate::All,
         Some(other) => {
-            d.error(f.span_of("gate"), &f.key_path("gate"), format!("unknown gate \"{other}\""), "use \"weighted\" (default) or \"all\" (pays only if every condition is met)");
+            d.error(
+                f.span_of("gate"),
+                &f.key_path("gate"),
+                format!("unknown gate \"{other}\""),
+                "use \"weighted\" (default) or \"all\" (pays only if every condition is met)",
+            );
             Gate::Weighted
         }
     };
@@ -46,9 +84,17 @@ pub fn read_tranche(node: &Node, index: usize, ctx: &Context, d: &mut Collector)
 
     let mut conditions = Vec::new();
     let items: Vec<&Node> = match f.node("condition") {
-        Some(Node { value: Value::Array(items), .. }) => items.iter().collect(),
+        Some(Node {
+            value: Value::Array(items),
+            ..
+        }) => items.iter().collect(),
         Some(other) => {
-            d.error(other.span, &f.key_path("condition"), "expected [[tranche.condition]] tables", "write each condition under its own [[tranche.condition]] header");
+            d.error(
+                other.span,
+                &f.key_path("condition"),
+                "expected [[tranche.condition]] tables",
+                "write each condition under its own [[tranche.condition]] header",
+            );
             Vec::new()
         }
         None => {
@@ -65,7 +111,12 @@ pub fn read_tranche(node: &Node, index: usize, ctx: &Context, d: &mut Collector)
                 ConditionKind::Event { id, .. } => id.clone(),
             };
             if !seen.insert(key.clone()) {
-                d.error(item.span, &format!("{path}.condition.{key}"), format!("two conditions named `{key}` in this tranche"), "each metric or event appears once per tranche");
+                d.error(
+                    item.span,
+                    &format!("{path}.condition.{key}"),
+                    format!("two conditions named `{key}` in this tranche"),
+                    "each metric or event appears once per tranche",
+                );
                 continue;
             }
             conditions.push(c);
@@ -74,9 +125,16 @@ pub fn read_tranche(node: &Node, index: usize, ctx: &Context, d: &mut Collector)
     if conditions.len() == items.len() && !conditions.is_empty() {
         let total: f64 = conditions.iter().map(|c| c.weight).sum();
         if (total - 1.0).abs() > 1e-9 {
-            d.error(f.span_of("condition"), &format!("{path}.condition.*.weight"), format!("condition weights sum to {total}, not 1"), "make the weights in this tranche add up to 1");
+            d.error(
+                f.span_of("condition"),
+                &format!("{path}.condition.*.weight"),
+                format!("condition weights sum to {total}, not 1"),
+                "make the weights in this tranche add up to 1",
+            );
         }
-        let any_metric = conditions.iter().any(|c| matches!(c.kind, ConditionKind::Metric { .. }));
+        let any_metric = conditions
+            .iter()
+            .any(|c| matches!(c.kind, ConditionKind::Metric { .. }));
         if any_metric && window.is_none() && !f.has("window") {
             f.missing("window", "metric conditions need the months measured: window = { from = \"2015-01\", to = \"2015-03\" }", d);
         }
@@ -84,31 +142,68 @@ pub fn read_tranche(node: &Node, index: usize, ctx: &Context, d: &mut Collector)
     if d.error_count() > before {
         return None;
     }
-    Some(Tranche { id: id?, label, share: share?, window, gate, conditions })
+    Some(Tranche {
+        id: id?,
+        label,
+        share: share?,
+        window,
+        gate,
+        conditions,
+    })
 }
 
-fn read_window(node: &Node, path: &str, ctx: &Context, d: &mut Collector) -> Option<(usize, usize)> {
+fn read_window(
+    node: &Node,
+    path: &str,
+    ctx: &Context,
+    d: &mut Collector,
+) -> Option<(usize, usize)> {
     let f = Fields::new(node, path, &["from", "to"], d)?;
-    let from = f.req_string("from", "first month measured, e.g. from = \"2015-01\"", d).and_then(|t| parse_month(&t, f.span_of("from"), &f.key_path("from"), d));
-    let to = f.req_string("to", "last month measured, e.g. to = \"2015-03\"", d).and_then(|t| parse_month(&t, f.span_of("to"), &f.key_path("to"), d));
+    let from = f
+        .req_string("from", "first month measured, e.g. from = \"2015-01\"", d)
+        .and_then(|t| parse_month(&t, f.span_of("from"), &f.key_path("from"), d));
+    let to = f
+        .req_string("to", "last month measured, e.g. to = \"2015-03\"", d)
+        .and_then(|t| parse_month(&t, f.span_of("to"), &f.key_path("to"), d));
     let (from, to) = (from?, to?);
     let last = ctx.start + ctx.months as i64 - 1;
     let horizon = format!("{} to {}", format_month(ctx.start), format_month(last));
     let mut ok = true;
     for (key, m) in [("from", from), ("to", to)] {
         if m < ctx.start || m > last {
-            d.error(f.span_of(key), &f.key_path(key), format!("{} is outside the horizon {horizon}", format_month(m)), "move the window inside the simulated months, or lengthen `scenario.months`");
+            d.error(
+                f.span_of(key),
+                &f.key_path(key),
+                format!("{} is outside the horizon {horizon}", format_month(m)),
+                "move the window inside the simulated months, or lengthen `scenario.months`",
+            );
             ok = false;
         }
     }
     if ok && from > to {
-        d.error(node.span, path, format!("window starts ({}) after it ends ({})", format_month(from), format_month(to)), "swap `from` and `to`");
+        d.error(
+            node.span,
+            path,
+            format!(
+                "window starts ({}) after it ends ({})",
+                format_month(from),
+                format_month(to)
+            ),
+            "swap `from` and `to`",
+        );
         ok = false;
     }
     ok.then(|| ((from - ctx.start) as usize, (to - ctx.start) as usize))
 }
 
-fn read_condition(node: &Node, tranche: &str, index: usize, single: bool, ctx: &Context, d: &mut Collector) -> Option<Condition> {
+fn read_condition(
+    node: &Node,
+    tranche: &str,
+    index: usize,
+    single: bool,
+    ctx: &Context,
+    d: &mut Collector,
+) -> Option<Condition> {
     let mut path = entry_path(node, &format!("{tranche}.condition"), "metric", index);
     if path.ends_with(']') {
         path = entry_path(node, &format!("{tranche}.condition"), "event", index);
@@ -118,13 +213,22 @@ fn read_condition(node: &Node, tranche: &str, index: usize, single: bool, ctx: &
     let weight = match f.number("weight", d) {
         Some(w) if (0.0..=1.0).contains(&w) => w,
         Some(w) => {
-            d.error(f.span_of("weight"), &f.key_path("weight"), format!("weight {w} is outside [0, 1]"), "weights within a tranche are fractions that sum to 1");
+            d.error(
+                f.span_of("weight"),
+                &f.key_path("weight"),
+                format!("weight {w} is outside [0, 1]"),
+                "weights within a tranche are fractions that sum to 1",
+            );
             0.0
         }
         None if single && !f.has("weight") => 1.0,
         None => {
             if !f.has("weight") {
-                f.missing("weight", "with several conditions each needs a weight; weights sum to 1", d);
+                f.missing(
+                    "weight",
+                    "with several conditions each needs a weight; weights sum to 1",
+                    d,
+                );
             }
             0.0
         }
@@ -138,28 +242,54 @@ fn read_condition(node: &Node, tranche: &str, index: usize, single: bool, ctx: &
             let id = f.string("event", d).filter(|id| {
                 let ok = is_id(id);
                 if !ok {
-                    d.error(f.span_of("event"), &f.key_path("event"), format!("`{id}` is not a valid id"), "ids use lower-case letters, digits and _");
+                    d.error(
+                        f.span_of("event"),
+                        &f.key_path("event"),
+                        format!("`{id}` is not a valid id"),
+                        "ids use lower-case letters, digits and _",
+                    );
                 }
                 ok
             });
             for key in ["target", "floor", "bands", "rate"] {
                 if f.has(key) {
-                    d.error(f.span_of(key), &f.key_path(key), format!("`{key}` does not apply to an event"), "an event condition has label, probability and weight");
+                    d.error(
+                        f.span_of(key),
+                        &f.key_path(key),
+                        format!("`{key}` does not apply to an event"),
+                        "an event condition has label, probability and weight",
+                    );
                 }
             }
             if let Some(rule) = f.string("rule", d) {
                 if rule != "event" {
-                    d.error(f.span_of("rule"), &f.key_path("rule"), format!("an event's rule is \"event\", not \"{rule}\""), "remove `rule` or write rule = \"event\"");
+                    d.error(
+                        f.span_of("rule"),
+                        &f.key_path("rule"),
+                        format!("an event's rule is \"event\", not \"{rule}\""),
+                        "remove `rule` or write rule = \"event\"",
+                    );
                 }
             }
-            let probability = if f.has("probability") { probability(&f, "probability", d) } else {
-                f.missing("probability", "the chance the event happens, e.g. probability = 0.9", d);
+            let probability = if f.has("probability") {
+                probability(&f, "probability", d)
+            } else {
+                f.missing(
+                    "probability",
+                    "the chance the event happens, e.g. probability = 0.9",
+                    d,
+                );
                 None
             };
-            let label = f.string("label", d).unwrap_or_else(|| id.clone().unwrap_or_default());
+            let label = f
+                .string("label", d)
+                .unwrap_or_else(|| id.clone().unwrap_or_default());
             match (id, probability) {
                 (Some(id), Some(p)) => Some(ConditionKind::Event {
-                    probability: Param { path: format!("{tranche}.condition.{id}.probability"), dist: p },
+                    probability: Param {
+                        path: format!("{tranche}.condition.{id}.probability"),
+                        dist: p,
+                    },
                     id,
                     label,
                 }),
@@ -171,21 +301,39 @@ fn read_condition(node: &Node, tranche: &str, index: usize, single: bool, ctx: &
     if d.error_count() > before {
         return None;
     }
-    Some(Condition { kind: kind?, weight })
+    Some(Condition {
+        kind: kind?,
+        weight,
+    })
 }
 
-fn read_metric_condition(f: &Fields, tranche: &str, ctx: &Context, d: &mut Collector) -> Option<ConditionKind> {
+fn read_metric_condition(
+    f: &Fields,
+    tranche: &str,
+    ctx: &Context,
+    d: &mut Collector,
+) -> Option<ConditionKind> {
     let metric_id = f.string("metric", d)?;
     let Some(metric) = ctx.metric(&metric_id) else {
         if ctx.invalid_metrics.contains(&metric_id) {
             return None;
         }
         let known: Vec<&str> = ctx.metrics.iter().map(|m| m.0.as_str()).collect();
-        d.error(f.span_of("metric"), &f.key_path("metric"), format!("condition on unknown metric `{metric_id}`"), format!("metrics defined: {}", known.join(", ")));
+        d.error(
+            f.span_of("metric"),
+            &f.key_path("metric"),
+            format!("condition on unknown metric `{metric_id}`"),
+            format!("metrics defined: {}", known.join(", ")),
+        );
         return None;
     };
     if f.has("probability") {
-        d.error(f.span_of("probability"), &f.key_path("probability"), "`probability` applies to events only", "a metric condition is met by the simulated activity; remove it");
+        d.error(
+            f.span_of("probability"),
+            &f.key_path("probability"),
+            "`probability` applies to events only",
+            "a metric condition is met by the simulated activity; remove it",
+        );
     }
     let rule_name = f.req_string("rule", &format!("one of: {}", RULES[..4].join(", ")), d)?;
     let rule = match rule_name.as_str() {
@@ -195,21 +343,32 @@ fn read_metric_condition(f: &Fields, tranche: &str, ctx: &Context, d: &mut Colle
             if (0.0..1.0).contains(&floor) {
                 Some(Rule::Proportional { floor })
             } else {
-                d.error(f.span_of("floor"), &f.key_path("floor"), format!("floor {floor} must be in [0, 1)"), "achievement below the floor pays nothing; 0 gives pro rata");
+                d.error(
+                    f.span_of("floor"),
+                    &f.key_path("floor"),
+                    format!("floor {floor} must be in [0, 1)"),
+                    "achievement below the floor pays nothing; 0 gives pro rata",
+                );
                 None
             }
         }
         "banded" => read_bands(f, d).map(|bands| Rule::Banded { bands }),
         "per_unit" => {
             if f.has("rate") {
-                f.decimal("rate", false, d).map(|rate| Rule::PerUnit { rate })
+                f.decimal("rate", false, d)
+                    .map(|rate| Rule::PerUnit { rate })
             } else {
                 f.missing("rate", "£ per unit of improvement, e.g. rate = \"1490\"", d);
                 None
             }
         }
         "event" => {
-            d.error(f.span_of("rule"), &f.key_path("rule"), "rule \"event\" needs `event`, not `metric`", "use event = \"...\" with a probability");
+            d.error(
+                f.span_of("rule"),
+                &f.key_path("rule"),
+                "rule \"event\" needs `event`, not `metric`",
+                "use event = \"...\" with a probability",
+            );
             None
         }
         other => {
@@ -217,32 +376,57 @@ fn read_metric_condition(f: &Fields, tranche: &str, ctx: &Context, d: &mut Colle
                 Some(near) => format!("did you mean \"{near}\"? Rules: {}", RULES.join(", ")),
                 None => format!("rules: {}", RULES.join(", ")),
             };
-            d.error(f.span_of("rule"), &f.key_path("rule"), format!("unknown rule \"{other}\""), hint);
+            d.error(
+                f.span_of("rule"),
+                &f.key_path("rule"),
+                format!("unknown rule \"{other}\""),
+                hint,
+            );
             None
         }
     };
     let rule = rule?;
-    for (key, applies) in [("floor", "proportional"), ("bands", "banded"), ("rate", "per_unit")] {
+    for (key, applies) in [
+        ("floor", "proportional"),
+        ("bands", "banded"),
+        ("rate", "per_unit"),
+    ] {
         if f.has(key) && rule.name() != applies {
-            d.error(f.span_of(key), &f.key_path(key), format!("`{key}` applies to rule \"{applies}\" only"), format!("remove it, or use rule = \"{applies}\""));
+            d.error(
+                f.span_of(key),
+                &f.key_path(key),
+                format!("`{key}` applies to rule \"{applies}\" only"),
+                format!("remove it, or use rule = \"{applies}\""),
+            );
         }
     }
     let target = if f.has("target") {
         let dist = f.uncertain("target", d)?;
         let (lo, hi) = dist.support();
-        if !(lo > 0.0) || hi > 10.0 {
+        if lo.is_nan() || lo <= 0.0 || hi > 10.0 {
             d.error(f.span_of("target"), &f.key_path("target"), format!("target must be above 0, but can be {lo} to {hi}"), "count: relative reduction against the baseline (0.035 = 3.5%); proportion: improvement in points (0.02)");
             return None;
         }
-        Some(Param { path: format!("{tranche}.condition.{metric_id}.target"), dist })
+        Some(Param {
+            path: format!("{tranche}.condition.{metric_id}.target"),
+            dist,
+        })
     } else if matches!(rule, Rule::PerUnit { .. }) {
         None
     } else {
-        f.missing("target", "count: relative reduction (0.035 = 3.5%); proportion: improvement in points", d);
+        f.missing(
+            "target",
+            "count: relative reduction (0.035 = 3.5%); proportion: improvement in points",
+            d,
+        );
         return None;
     };
     let _ = Dist::Fixed(0.0);
-    Some(ConditionKind::Metric { metric, target, rule })
+    Some(ConditionKind::Metric {
+        metric,
+        target,
+        rule,
+    })
 }
 
 fn read_bands(f: &Fields, d: &mut Collector) -> Option<Vec<(f64, f64)>> {
@@ -253,7 +437,12 @@ fn read_bands(f: &Fields, d: &mut Collector) -> Option<Vec<(f64, f64)>> {
     };
     let path = f.key_path("bands");
     let Value::Array(items) = &node.value else {
-        d.error(node.span, &path, "bands must be an array of [ratio, fraction] pairs", hint);
+        d.error(
+            node.span,
+            &path,
+            "bands must be an array of [ratio, fraction] pairs",
+            hint,
+        );
         return None;
     };
     if items.is_empty() {
@@ -266,17 +455,32 @@ fn read_bands(f: &Fields, d: &mut Collector) -> Option<Vec<(f64, f64)>> {
         let pair = match &item.value {
             Value::Array(v) if v.len() == 2 => (number(&v[0], &p, d)?, number(&v[1], &p, d)?),
             _ => {
-                d.error(item.span, &p, "each band is a pair [achievement ratio, fraction paid]", hint);
+                d.error(
+                    item.span,
+                    &p,
+                    "each band is a pair [achievement ratio, fraction paid]",
+                    hint,
+                );
                 return None;
             }
         };
         if !(0.0..=1.0).contains(&pair.1) || pair.0 < 0.0 {
-            d.error(item.span, &p, format!("band {:?}: ratio must be >= 0 and fraction in [0, 1]", pair), hint);
+            d.error(
+                item.span,
+                &p,
+                format!("band {:?}: ratio must be >= 0 and fraction in [0, 1]", pair),
+                hint,
+            );
             return None;
         }
         if let Some(&(prev, _)) = bands.last() {
             if pair.0 <= prev {
-                d.error(item.span, &p, "band ratios must be strictly ascending", hint);
+                d.error(
+                    item.span,
+                    &p,
+                    "band ratios must be strictly ascending",
+                    hint,
+                );
                 return None;
             }
         }

@@ -121,7 +121,12 @@ pub fn parse_value(text: &str, source: SourceId) -> Node {
     }
 }
 
-fn report_syntax(error: &toml::de::Error, source: SourceId, text: &str, diagnostics: &mut Collector) {
+fn report_syntax(
+    error: &toml::de::Error,
+    source: SourceId,
+    text: &str,
+    diagnostics: &mut Collector,
+) {
     let range = error.span().unwrap_or(0..0);
     let span = Span::new(source, range.clone());
     let key = key_at(text, range.start);
@@ -138,7 +143,10 @@ fn report_syntax(error: &toml::de::Error, source: SourceId, text: &str, diagnost
 fn key_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
     let start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let end = text[offset..].find('\n').map(|i| offset + i).unwrap_or(text.len());
+    let end = text[offset..]
+        .find('\n')
+        .map(|i| offset + i)
+        .unwrap_or(text.len());
     let line = &text[start..end];
     match line.split_once('=') {
         Some((k, _)) if !k.trim().is_empty() && !k.contains('"') => k.trim().to_string(),
@@ -201,11 +209,15 @@ mod tests {
         let id = sources.add("f.toml", text);
         let mut diagnostics = Collector::new(&sources);
         let root = parse_document(text, id, &mut diagnostics).unwrap();
-        let Value::Table(table) = &root.value else { panic!() };
+        let Value::Table(table) = &root.value else {
+            panic!()
+        };
         let pot = table.get("pot").unwrap();
         assert_eq!(pot.value, Value::Float(1200000.10, "1200000.10".into()));
         assert_eq!(sources.line_col(pot.span), (1, 7));
-        let Value::Array(schemes) = &table.get("scheme").unwrap().value else { panic!() };
+        let Value::Array(schemes) = &table.get("scheme").unwrap().value else {
+            panic!()
+        };
         assert_eq!(schemes.len(), 1);
     }
 

@@ -125,7 +125,10 @@ impl Scheme {
 
     /// Sum using the stated figure where a line has one.
     pub fn cost_stated(&self) -> Decimal {
-        self.costs.iter().map(|c| c.stated.unwrap_or(c.amount)).sum()
+        self.costs
+            .iter()
+            .map(|c| c.stated.unwrap_or(c.amount))
+            .sum()
     }
 }
 
@@ -145,11 +148,17 @@ pub enum Gate {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rule {
     AllOrNothing,
-    Proportional { floor: f64 },
+    Proportional {
+        floor: f64,
+    },
     /// (achievement ratio threshold, fraction paid), ascending thresholds.
-    Banded { bands: Vec<(f64, f64)> },
+    Banded {
+        bands: Vec<(f64, f64)>,
+    },
     /// Pounds per unit of improvement.
-    PerUnit { rate: Decimal },
+    PerUnit {
+        rate: Decimal,
+    },
 }
 
 impl Rule {
@@ -212,5 +221,9 @@ pub struct Risk {
 
 /// Formats a month index (year*12 + month-1) as YYYY-MM.
 pub fn format_month(index: i64) -> String {
-    format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+    format!(
+        "{:04}-{:02}",
+        index.div_euclid(12),
+        index.rem_euclid(12) + 1
+    )
 }
