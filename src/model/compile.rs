@@ -275,7 +275,19 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
                 .expect("cut at window end");
             w.segments = first..last + 1;
             match m.kind {
-                MetricKind::Count => w.baseline = month_base[w.from..=w.to].iter().sum(),
+                MetricKind::Count => {
+                    w.baseline = month_base[w.from..=w.to].iter().sum();
+                    if w.baseline.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                        return Err(CompileError {
+                            key: format!("metric.{}.seasonality", m.id),
+                            message: format!(
+                                "the window of tranche `{}` has no baseline activity (its seasonal factors are all 0)",
+                                scenario.tranches[w.tranche].id
+                            ),
+                            hint: "give the window's months a seasonal factor above 0".into(),
+                        });
+                    }
+                }
                 MetricKind::Proportion => {
                     w.baseline = m.baseline;
                     w.people = segments[w.segments.clone()].iter().map(|s| s.people).sum();

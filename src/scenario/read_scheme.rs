@@ -148,18 +148,21 @@ pub fn read_scheme(
                     ) else {
                         continue;
                     };
-                    let Some(metric) = ctx.metric(&metric_id) else {
-                        if ctx.invalid_metrics.contains(&metric_id) {
+                    let metric = match ctx.metric(&metric_id) {
+                        Some(m) => Some(m),
+                        // Known but invalid: its own errors are reported; check the change anyway.
+                        None if ctx.invalid_metrics.contains(&metric_id) => None,
+                        None => {
+                            let known: Vec<&str> =
+                                ctx.metrics.iter().map(|m| m.0.as_str()).collect();
+                            d.error(
+                                e.span_of("metric"),
+                                &e.key_path("metric"),
+                                format!("effect on unknown metric `{metric_id}`"),
+                                format!("metrics defined: {}", known.join(", ")),
+                            );
                             continue;
                         }
-                        let known: Vec<&str> = ctx.metrics.iter().map(|m| m.0.as_str()).collect();
-                        d.error(
-                            e.span_of("metric"),
-                            &e.key_path("metric"),
-                            format!("effect on unknown metric `{metric_id}`"),
-                            format!("metrics defined: {}", known.join(", ")),
-                        );
-                        continue;
                     };
                     if !seen.insert(metric_id.clone()) {
                         d.error(
@@ -176,7 +179,7 @@ pub fn read_scheme(
                         e.missing("change", "count metric: relative reduction at full effect (0.02 = 2%); proportion: points", d);
                         None
                     };
-                    if let Some(change) = change {
+                    if let (Some(change), Some(metric)) = (change, metric) {
                         effects.push(Effect {
                             metric,
                             change: Param {

@@ -314,18 +314,21 @@ fn read_metric_condition(
     d: &mut Collector,
 ) -> Option<ConditionKind> {
     let metric_id = f.string("metric", d)?;
-    let Some(metric) = ctx.metric(&metric_id) else {
-        if ctx.invalid_metrics.contains(&metric_id) {
+    // A metric that exists but failed its own checks: keep checking this condition (its
+    // own mistakes are worth reporting) without repeating that the metric is unknown.
+    let metric = match ctx.metric(&metric_id) {
+        Some(m) => Some(m),
+        None if ctx.invalid_metrics.contains(&metric_id) => None,
+        None => {
+            let known: Vec<&str> = ctx.metrics.iter().map(|m| m.0.as_str()).collect();
+            d.error(
+                f.span_of("metric"),
+                &f.key_path("metric"),
+                format!("condition on unknown metric `{metric_id}`"),
+                format!("metrics defined: {}", known.join(", ")),
+            );
             return None;
         }
-        let known: Vec<&str> = ctx.metrics.iter().map(|m| m.0.as_str()).collect();
-        d.error(
-            f.span_of("metric"),
-            &f.key_path("metric"),
-            format!("condition on unknown metric `{metric_id}`"),
-            format!("metrics defined: {}", known.join(", ")),
-        );
-        return None;
     };
     if f.has("probability") {
         d.error(
@@ -423,7 +426,7 @@ fn read_metric_condition(
     };
     let _ = Dist::Fixed(0.0);
     Some(ConditionKind::Metric {
-        metric,
+        metric: metric?,
         target,
         rule,
     })
