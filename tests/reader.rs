@@ -155,3 +155,70 @@ fn bad_set_values_are_located_in_the_argument() {
     let e = errors(BASE, &["scheme.s.delivery=1.5"]);
     assert!(e[0].starts_with("--set scheme.s.delivery:1:1: error: `scheme.s.delivery`: a probability must lie in [0, 1]"), "{e:?}");
 }
+
+#[test]
+fn cost_lines_may_have_their_own_funder() {
+    let text = BASE
+        .replace("funder = { nhs = 0.5, council = 0.5 }\n", "")
+        .replace(
+            "  item = \"social workers\"",
+            "  item = \"social workers\"\n  funder = { council = 1.0 }",
+        )
+        .replace(
+            "  item = \"float literal\"",
+            "  item = \"float literal\"\n  funder = { nhs = 1.0 }",
+        );
+    let s = load_str("t.toml", &text, &[]).unwrap().scenario;
+    let shares = s.schemes[0].funder_shares(2);
+    // 1,200.10 of 122,594.10 is the NHS's.
+    assert!(
+        (shares[0] - 1200.10 / 122_594.10).abs() < 1e-12,
+        "{shares:?}"
+    );
+    assert!((shares[0] + shares[1] - 1.0).abs() < 1e-12);
+    let model = itfsim::model::compile(&s, 1).unwrap();
+    let mut trial = itfsim::model::Trial::new(&model);
+    model.simulate(0, &mut trial);
+    assert_eq!(trial.partner_invest, vec![120_010, 12_139_400]);
+    // Without any funder at all, the scheme's is required.
+    let none = text.replace("  funder = { nhs = 1.0 }\n", "");
+    let e = errors(&none, &[]);
+    assert!(
+        e.iter()
+            .any(|m| m.contains("missing required key `funder` in `scheme.s`")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn end_month_stops_the_effect() {
+    let text = BASE.replace("  change = 0.01", "  change = 0.5").replace(
+        "funder = { nhs = 0.5, council = 0.5 }",
+        "funder = { nhs = 0.5, council = 0.5 }\nend_month = 3",
+    );
+    let s = load_str("t.toml", &text, &[]).unwrap().scenario;
+    assert_eq!(s.schemes[0].end_month, Some(3));
+    let sets = vec!["tranche.t.window={ from = \"2015-07\", to = \"2015-09\" }".to_string()];
+    let s = load_str("t.toml", &text, &sets).unwrap().scenario;
+    let model = itfsim::model::compile(&s, 1).unwrap();
+    let mut trial = itfsim::model::Trial::new(&model);
+    model.simulate(0, &mut trial);
+    // Months 3..5 are after the scheme ended: expected activity is the baseline, 300.
+    assert!(
+        (trial.window_expected[0] - 300.0).abs() < 1e-9,
+        "{}",
+        trial.window_expected[0]
+    );
+    // Months 0..2 had half the activity: 150 avoided.
+    assert!(
+        (trial.metric_avoided[0] - 150.0).abs() < 1e-9,
+        "{}",
+        trial.metric_avoided[0]
+    );
+    let bad = text.replace("end_month = 3", "end_month = 0");
+    assert!(
+        errors(&bad, &[])
+            .iter()
+            .any(|m| m.contains("`scheme.s.end_month`"))
+    );
+}

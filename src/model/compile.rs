@@ -337,6 +337,9 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
         }
         let ramp = (0..months)
             .map(|m| {
+                if s.end_month.is_some_and(|end| m >= end) {
+                    return 0.0;
+                }
                 let progressed = m as f64 + 1.0 - s.start_month as f64;
                 if s.ramp_months == 0 {
                     if m >= s.start_month { 1.0 } else { 0.0 }
@@ -353,7 +356,7 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
         schemes.push(SchemeModel {
             id: s.id.clone(),
             cost_pence,
-            funder: s.funder.clone(),
+            funder: s.funder_shares(scenario.partners.len()),
             delivery,
             cost_overrun,
             scale,

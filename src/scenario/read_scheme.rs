@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "funder",
     "start_month",
     "ramp_months",
+    "end_month",
     "delivery",
     "cost_if_undelivered",
     "cost_overrun",
@@ -65,12 +66,47 @@ pub fn read_scheme(
             format!("use one of: {}", CATEGORIES.join(", ")),
         );
     }
-    let funder = f.shares("funder", &ctx.partners, d);
+    // A scheme-level funder is the default for lines without their own.
+    let all_lines_funded = match f.node("cost") {
+        Some(Node {
+            value: Value::Array(items),
+            ..
+        }) => {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|n| matches!(&n.value, Value::Table(t) if t.get("funder").is_some()))
+        }
+        _ => false,
+    };
+    let funder = if f.has("funder") || !all_lines_funded {
+        f.shares("funder", &ctx.partners, d)
+    } else {
+        None
+    };
     let start_month = if f.has("start_month") {
         f.integer("start_month", 0, ctx.months as i128, d)
             .unwrap_or(0) as usize
     } else {
         0
+    };
+    let end_month = if f.has("end_month") {
+        let end = f
+            .integer("end_month", 1, ctx.months as i128, d)
+            .map(|m| m as usize);
+        if let Some(e) = end {
+            if e <= start_month {
+                d.error(
+                    f.span_of("end_month"),
+                    &f.key_path("end_month"),
+                    format!("end_month {e} is not after start_month {start_month}"),
+                    "end_month is the month (from the scenario start) from which the scheme has no effect",
+                );
+            }
+        }
+        end
+    } else {
+        None
     };
     let ramp_months = if f.has("ramp_months") {
         f.integer("ramp_months", 0, 1200, d).unwrap_or(0) as usize
@@ -115,9 +151,14 @@ pub fn read_scheme(
         match &node.value {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    if let Some(line) =
-                        read_cost_line(item, &format!("{path}.cost.{i}"), d, warnings)
-                    {
+                    if let Some(line) = read_cost_line(
+                        item,
+                        &format!("{path}.cost.{i}"),
+                        funder.as_deref(),
+                        ctx,
+                        d,
+                        warnings,
+                    ) {
                         costs.push(line);
                     }
                 }
@@ -209,9 +250,15 @@ pub fn read_scheme(
         id: id?,
         label,
         category,
-        funder: funder?,
+        funder: funder.unwrap_or_else(|| {
+            costs
+                .first()
+                .map(|c: &CostLine| c.funder.clone())
+                .unwrap_or_default()
+        }),
         start_month,
         ramp_months,
+        end_month,
         delivery: p("delivery", delivery?),
         cost_if_undelivered,
         cost_overrun: p("cost_overrun", cost_overrun?),
@@ -225,15 +272,24 @@ pub fn read_scheme(
 fn read_cost_line(
     node: &Node,
     path: &str,
+    scheme_funder: Option<&[f64]>,
+    ctx: &Context,
     d: &mut Collector,
     warnings: &mut Vec<Diagnostic>,
 ) -> Option<CostLine> {
     let f = Fields::new(
         node,
         path,
-        &["item", "year", "amount", "rate", "quantity", "stated"],
+        &[
+            "item", "year", "amount", "rate", "quantity", "stated", "funder",
+        ],
         d,
     )?;
+    let funder = if f.has("funder") {
+        f.shares("funder", &ctx.partners, d)
+    } else {
+        scheme_funder.map(<[f64]>::to_vec)
+    };
     let item = f.req_string(
         "item",
         "describe the budget line, e.g. item = \"Reablement workers\"",
@@ -314,6 +370,7 @@ fn read_cost_line(
         year,
         amount,
         stated,
+        funder: funder?,
     })
 }
 

@@ -91,6 +91,8 @@ pub struct CostLine {
     /// Exact amount: the `amount`, or rate x quantity.
     pub amount: Decimal,
     pub stated: Option<Decimal>,
+    /// Shares of this line by partner index (the line's own `funder`, else the scheme's).
+    pub funder: Vec<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -108,6 +110,8 @@ pub struct Scheme {
     pub funder: Vec<f64>,
     pub start_month: usize,
     pub ramp_months: usize,
+    /// Month (from the scenario start) from which the scheme has no effect: funding ended.
+    pub end_month: Option<usize>,
     pub delivery: Param,
     pub cost_if_undelivered: f64,
     pub cost_overrun: Param,
@@ -121,6 +125,23 @@ impl Scheme {
     /// Exact sum of the budget lines.
     pub fn cost(&self) -> Decimal {
         self.costs.iter().map(|c| c.amount).sum()
+    }
+
+    /// Each partner's share of the exact cost, weighting lines by their own funders.
+    pub fn funder_shares(&self, partners: usize) -> Vec<f64> {
+        let total = self.cost();
+        if total.is_zero() || self.costs.is_empty() {
+            return self.funder.clone();
+        }
+        let mut shares = vec![0.0; partners];
+        for line in &self.costs {
+            let weight =
+                rust_decimal::prelude::ToPrimitive::to_f64(&(line.amount / total)).unwrap_or(0.0);
+            for (share, f) in shares.iter_mut().zip(&line.funder) {
+                *share += weight * f;
+            }
+        }
+        shares
     }
 
     /// Sum using the stated figure where a line has one.
