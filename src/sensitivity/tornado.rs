@@ -74,7 +74,7 @@ pub fn p10_p90(model: &Model, i: usize) -> (f64, f64) {
 }
 
 /// The model with `input` held at its low (`high = false`) or high value.
-fn held_model(model: &Model, input: &Input, high: bool) -> (Model, f64) {
+pub fn held_model(model: &Model, input: &Input, high: bool) -> (Model, f64) {
     let mut m = model.clone();
     let (hold, value, rank) = match input.kind {
         InputKind::Param(i) => {
