@@ -81,7 +81,7 @@ fn holding_a_value_equals_setting_it_stream_for_stream() {
             ),
         };
         for (set, point) in [(low_set, &row.low), (high_set, &row.high)] {
-            let acc = engine::run(&dominated(7, &[set.clone()]), 0..3000, 1).unwrap();
+            let acc = engine::run(&dominated(7, std::slice::from_ref(&set)), 0..3000, 1).unwrap();
             assert_eq!(acc.total_paid.finish().mean, point.paid, "{set}");
             assert_eq!(acc.total_full.value(), point.p_full, "{set}");
         }
@@ -159,8 +159,9 @@ fn lhs_results_do_not_depend_on_threads() {
 /// The spread of the mean over 30 seeds, plain MC against LHS, same n and seeds. Paid is
 /// close to a monotone function of the parameters, so LHS removes most of the variance
 /// of the mean (for an additive function all but the O(1/n) residual). With 30 seeds the
-/// sample sd has a relative error of about 1/sqrt(58) = 13%, so a true ratio below 0.4
-/// fails the 0.7 bound only beyond 4 standard errors.
+/// sample sd has a relative error of about 1/sqrt(58) = 13% (18% for the ratio); the
+/// measured ratio is 0.39 (clamping at 0 and full makes paid non-additive), so the 0.7
+/// bound fails only beyond 4 standard errors.
 #[test]
 fn lhs_shrinks_the_spread_of_the_mean_over_seeds() {
     let n = 256;
@@ -171,13 +172,18 @@ fn lhs_shrinks_the_spread_of_the_mean_over_seeds() {
                 if lhs {
                     model.sampler.lhs = Some(Lhs::new(&model, n));
                 }
-                engine::run(&model, 0..n, 1).unwrap().total_paid.finish().mean as f64
+                engine::run(&model, 0..n, 1)
+                    .unwrap()
+                    .total_paid
+                    .finish()
+                    .mean as f64
             })
             .collect();
         let m = means.iter().sum::<f64>() / 30.0;
         (means.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 29.0).sqrt()
     };
     let (mc, lhs) = (spread(false), spread(true));
+    eprintln!("sd of the mean over 30 seeds: mc {mc:.0}p, lhs {lhs:.0}p");
     assert!(lhs < 0.7 * mc, "sd of the mean: mc {mc}, lhs {lhs}");
 }
 
@@ -196,7 +202,10 @@ fn trace_reproduces_the_engines_trial() {
                 assert_eq!(acc.partner_net[p].finish().mean, t.partner_net[p]);
                 assert_eq!(acc.partner_invest[p].finish().mean, t.partner_invest[p]);
                 assert_eq!(acc.partner_savings[p].finish().mean, t.partner_savings[p]);
-                assert_eq!(acc.partner_performance[p].finish().mean, t.partner_performance[p]);
+                assert_eq!(
+                    acc.partner_performance[p].finish().mean,
+                    t.partner_performance[p]
+                );
                 assert_eq!(acc.partner_risks[p].finish().mean, t.partner_risks[p]);
             }
             for (i, paid) in t.tranche_paid.iter().enumerate() {
@@ -246,12 +255,17 @@ fn sobol_indices_account_for_the_variance_when_parameters_dominate() {
     let r = sobol::sobol(&model, &all, 4000, 2, 100, |_| {}).unwrap();
     let first: f64 = r.rows.iter().map(|x| x.indices[0].unwrap().0.value).sum();
     let total: f64 = r.rows.iter().map(|x| x.indices[0].unwrap().1.value).sum();
+    eprintln!("sum of first-order {first:.3}, of total effects {total:.3}");
     // Noise is ~0.1% of the variance, so the four inputs explain it all: the totals add
     // to at least 1 (interactions count in several), the first-order ones to at most 1.
     assert!(total > 0.95, "sum of totals {total}");
     assert!(first < 1.05 && first > 0.5, "sum of first-order {first}");
     for row in &r.rows {
         let (f, t) = row.indices[0].unwrap();
-        assert!(t.value >= f.value - (f.high - f.low), "{}: {f:?} {t:?}", row.path);
+        assert!(
+            t.value >= f.value - (f.high - f.low),
+            "{}: {f:?} {t:?}",
+            row.path
+        );
     }
 }

@@ -68,9 +68,9 @@ pub const PRECISION_BATCH: u64 = 16 * engine::CHUNK;
 /// Maximum trials of a `--precision` run when --trials is not given.
 pub const PRECISION_MAX: u64 = 10_000_000;
 
-/// Runs batches of trials 0.. until the MCSE of expected total paid is at most
-/// `precision` x pot, or `max` trials (rounded up to whole batches... capped at `max`).
-/// Returns the results and whether the target was reached.
+/// Runs batches of trials 0.. (the last one cut at `max`) until the MCSE of expected
+/// total paid is at most `precision` x pot. Returns the results and whether the target
+/// was reached before `max` trials.
 pub fn simulate_to_precision(
     p: &Prepared,
     precision: f64,

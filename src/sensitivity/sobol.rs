@@ -56,7 +56,8 @@ fn point(
     }
     let mean = s / (2.0 * n);
     let variance = (ss - 2.0 * n * mean * mean) / (2.0 * n - 1.0);
-    if !(variance > 1e-12 * (mean * mean).max(1.0)) {
+    let large_enough = variance > 1e-12 * (mean * mean).max(1.0);
+    if !large_enough {
         return None;
     }
     Some((first / n / variance, total / (2.0 * n) / variance))
