@@ -200,7 +200,7 @@ mod tests {
         let m = copula.matrix();
         let held = copula.conditional(1, 0.9);
         let c = normal_quantile(0.9);
-        let n = 200_000;
+        let n: usize = 200_000;
         let (mut s0, mut s2, mut q0) = (0.0, 0.0, 0.0);
         let mut z = [0.0; 3];
         for k in 0..n {
