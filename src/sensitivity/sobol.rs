@@ -109,7 +109,7 @@ pub fn estimate(
 }
 
 /// Sobol indices of `inputs` (already the chosen top ones) with `n` rows per matrix:
-/// (inputs + 2) x n trials.
+/// (inputs + 2) x n trials. Rows come back sorted by total effect on paid.
 pub fn sobol(
     model: &Model,
     inputs: &[Input],
@@ -166,9 +166,9 @@ pub fn sobol(
                     ));
                 }
             }
-            if first.high - first.low > 0.2 || total.high - total.low > 0.2 {
+            if first.high - first.low > 0.1 || total.high - total.low > 0.1 {
                 warnings.push(format!(
-                    "{} on {name}: intervals wider than 0.2 (first-order [{:.3}, {:.3}], total [{:.3}, {:.3}]): too few rows ({n}) for stable indices; raise --trials",
+                    "{} on {name}: intervals wider than 0.1 (first-order [{:.3}, {:.3}], total [{:.3}, {:.3}]): too few rows ({n}) for stable indices; raise --trials",
                     input.path, first.low, first.high, total.low, total.high
                 ));
             }
@@ -179,6 +179,9 @@ pub fn sobol(
             indices,
         });
     }
+    // Largest total effect on paid first (rows without indices last).
+    let total_on_paid = |r: &SobolRow| r.indices[0].map_or(f64::NEG_INFINITY, |(_, t)| t.value);
+    rows.sort_by(|a, b| total_on_paid(b).total_cmp(&total_on_paid(a)));
     if n < 1000 {
         warnings.insert(
             0,
