@@ -103,6 +103,8 @@ pub enum Method {
     Rank,
     /// First-order and total-effect Sobol indices of the top inputs.
     Sobol,
+    /// Tornado and rank (the name MODEL.md section 8 uses).
+    Both,
     /// Tornado, rank and Sobol (top inputs by tornado swing).
     All,
 }

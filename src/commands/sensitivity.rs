@@ -50,7 +50,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let mut notes = vec![
         "inputs are the uncertain parameters (held at p10/p90) and the yes/no outcomes with a fixed probability (held at no/yes); an outcome whose probability is a distribution is analysed through that probability".to_string(),
     ];
-    let tornado_rows = if matches!(args.method, Method::Tornado | Method::All) {
+    let tornado_rows = if matches!(args.method, Method::Tornado | Method::Both | Method::All) {
         let n = all_inputs.len();
         Some(tornado::tornado(
             model,
@@ -69,7 +69,10 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     if show && tornado_rows.is_some() {
         eprintln!();
     }
-    let rank_result = if matches!(args.method, Method::Rank | Method::Sobol | Method::All) {
+    let rank_result = if matches!(
+        args.method,
+        Method::Rank | Method::Both | Method::Sobol | Method::All
+    ) {
         let r = rank::rank(model, &all_inputs, p.trials, p.threads)?;
         if r.trials < p.trials {
             notes.push(format!(
@@ -127,7 +130,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     if show && sobol_result.is_some() {
         eprintln!();
     }
-    let rank_result = if matches!(args.method, Method::Rank | Method::All) {
+    let rank_result = if matches!(args.method, Method::Rank | Method::Both | Method::All) {
         rank_result
     } else {
         None
