@@ -76,6 +76,73 @@ impl Copula {
     }
 }
 
+/// The copula with one dimension held at a given rank: the other dimensions' normal
+/// scores are drawn from their conditional distribution given that one's score
+/// (used by the tornado to move a parameter's correlated partners with it).
+///
+/// The matrix is reordered with the held dimension first and factored again; with
+/// z = L w and L[0][0] = 1, setting w_0 = Phi^-1(rank) fixes z_0 and leaves the rest
+/// distributed as z_rest | z_0, each still driven by its own uniform.
+#[derive(Clone, Debug)]
+pub struct Conditional {
+    order: Vec<usize>,
+    lower: Vec<f64>,
+    score: f64,
+}
+
+impl Copula {
+    /// The correlation matrix of the normal scores (row-major), rebuilt as L L^T.
+    pub fn matrix(&self) -> Vec<f64> {
+        let n = self.paths.len();
+        let mut m = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                m[i * n + j] = (0..=i.min(j))
+                    .map(|k| self.lower[i * n + k] * self.lower[j * n + k])
+                    .sum();
+            }
+        }
+        m
+    }
+
+    /// Conditions on dimension `dim` having uniform `rank` (in (0, 1)).
+    pub fn conditional(&self, dim: usize, rank: f64) -> Conditional {
+        let n = self.paths.len();
+        let m = self.matrix();
+        let mut order = vec![dim];
+        order.extend((0..n).filter(|&i| i != dim));
+        let permuted: Vec<f64> = (0..n * n)
+            .map(|k| m[order[k / n] * n + order[k % n]])
+            .collect();
+        // A symmetric permutation of a positive definite matrix is positive definite.
+        let lower = cholesky(&permuted, n).unwrap_or_else(|| self.lower.clone());
+        Conditional {
+            order,
+            lower,
+            score: normal_quantile(rank),
+        }
+    }
+}
+
+impl Conditional {
+    /// Like `Copula::apply`, with the held dimension's score fixed.
+    pub fn apply(&self, u: &mut [f64], z: &mut [f64]) {
+        let n = self.order.len();
+        for (k, &i) in self.order.iter().enumerate() {
+            z[k] = if k == 0 {
+                self.score
+            } else {
+                normal_quantile(u[i])
+            };
+        }
+        for (k, &i) in self.order.iter().enumerate() {
+            let row = &self.lower[k * n..k * n + k + 1];
+            let s: f64 = row.iter().zip(z.iter()).map(|(l, w)| l * w).sum();
+            u[i] = normal_cdf(s).clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
+        }
+    }
+}
+
 /// Validation hook for the scenario reader.
 pub fn check_positive_definite(correlations: &[Correlation]) -> Result<(), String> {
     Copula::new(correlations).map(|_| ())
@@ -123,6 +190,38 @@ mod tests {
         assert!(Copula::new(&bad).is_err());
         let good = [corr("a", "b", 0.5), corr("b", "c", 0.5)];
         assert!(Copula::new(&good).is_ok());
+    }
+
+    #[test]
+    fn conditional_copula_matches_the_conditional_normal() {
+        // Three dimensions; hold the middle one at rank 0.9. Given z_1 = c, z_0 has mean
+        // rho01 c and z_2 has mean rho12 c (rho02 = 0 here but z_2 is still moved).
+        let copula = Copula::new(&[corr("a", "b", 0.6), corr("b", "c", 0.4)]).unwrap();
+        let m = copula.matrix();
+        let held = copula.conditional(1, 0.9);
+        let c = normal_quantile(0.9);
+        let n: usize = 200_000;
+        let (mut s0, mut s2, mut q0) = (0.0, 0.0, 0.0);
+        let mut z = [0.0; 3];
+        for k in 0..n {
+            // Stratified uniforms for the free dimensions (deterministic test).
+            let mut u = [
+                ((k * 7919 % n) as f64 + 0.5) / n as f64,
+                0.3,
+                ((k * 104_729 % n) as f64 + 0.5) / n as f64,
+            ];
+            held.apply(&mut u, &mut z);
+            assert!((u[1] - 0.9).abs() < 1e-12);
+            let z0 = normal_quantile(u[0]);
+            s0 += z0;
+            q0 += z0 * z0;
+            s2 += normal_quantile(u[2]);
+        }
+        let mean0 = s0 / n as f64;
+        let var0 = q0 / n as f64 - mean0 * mean0;
+        assert!((mean0 - m[1] * c).abs() < 0.01, "{mean0}");
+        assert!((var0 - (1.0 - m[1] * m[1])).abs() < 0.01, "{var0}");
+        assert!((s2 / n as f64 - m[5] * c).abs() < 0.01);
     }
 
     #[test]

@@ -20,5 +20,8 @@ pub mod money;
 pub mod output;
 pub mod rng;
 pub mod rules;
+pub mod sampling;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
+pub mod trace;

@@ -1,7 +1,9 @@
 //! One file per subcommand; each returns `Ok` or a `Failure` carrying its exit code
 //! (MODEL.md section 10), so `main` only prints and exits.
 pub mod run;
+pub mod sensitivity;
 pub mod template;
+pub mod trace;
 pub mod validate;
 
 /// A failed command: what to print on stderr and the exit code.

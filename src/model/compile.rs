@@ -136,6 +136,8 @@ pub struct Model {
     pub pot: i64,
     /// Number of conditions over all tranches (flattened in order).
     pub conditions: usize,
+    /// Sampling plan (plain Monte Carlo unless set: LHS, held values, donor uniforms).
+    pub sampler: crate::sampling::Sampler,
 }
 
 /// Why a valid scenario still cannot be simulated.
@@ -469,5 +471,6 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
         partners: scenario.partners.len(),
         pot,
         conditions,
+        sampler: Default::default(),
     })
 }

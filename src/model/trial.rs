@@ -141,6 +141,10 @@ impl Model {
         for (o, outcome) in self.outcomes.iter().enumerate() {
             t.outcome_uniforms[o] = stream(outcome.key, index).uniform();
         }
+        if !self.sampler.is_plain() {
+            self.sampler
+                .adjust_uniforms(self, index, &mut t.uniforms, &mut t.outcome_uniforms);
+        }
         if let Some((copula, slots)) = &self.copula {
             for (i, slot) in slots.iter().enumerate() {
                 t.copula_u[i] = match *slot {
@@ -151,7 +155,8 @@ impl Model {
                     Slot::Outcome(o) => t.outcome_uniforms[o],
                 };
             }
-            copula.apply(&mut t.copula_u, &mut t.copula_z);
+            self.sampler
+                .apply_copula(copula, &mut t.copula_u, &mut t.copula_z);
             for (i, slot) in slots.iter().enumerate() {
                 match *slot {
                     Slot::Param(p) if self.params[p].uniforms > 0 => {
@@ -170,10 +175,12 @@ impl Model {
                     .value(&t.uniforms[p.offset..p.offset + p.uniforms]),
             };
         }
+        self.sampler.hold_values(&mut t.values);
         for (o, outcome) in self.outcomes.iter().enumerate() {
             let p = t.values[outcome.probability];
             t.occurs[o] = t.outcome_uniforms[o] >= 1.0 - p;
         }
+        self.sampler.hold_outcomes(&mut t.occurs);
     }
 
     /// Effective change of each scheme on metric `m` at full ramp, into effect_scratch

@@ -1,0 +1,206 @@
+//! `itfsim sensitivity`: tornado, rank correlations and Sobol indices of a scenario,
+//! as text, JSON, or CSV (when `--out` ends in `.csv`).
+use super::Failure;
+use super::run::prepare;
+use crate::atomic::PendingFile;
+use crate::cli::{Format, Method, Sampling, SensitivityArgs};
+use crate::engine;
+use crate::sensitivity::report::{self, Report};
+use crate::sensitivity::tornado::Point;
+use crate::sensitivity::{InputKind, inputs, output_names, rank, sobol, tornado};
+use std::io::IsTerminal;
+
+/// Writes `bytes` to the reserved file, or to stdout (a closed pipe is not an error).
+pub fn emit(pending: Option<PendingFile>, bytes: &[u8]) -> Result<(), Failure> {
+    match pending {
+        Some(file) => file.commit(bytes)?,
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(Failure::new(73, format!("cannot write to stdout: {e}")));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
+    let o = &args.options;
+    let wants_sobol = matches!(args.method, Method::Sobol | Method::All);
+    if wants_sobol && o.sampling == Sampling::Lhs {
+        return Err(Failure::new(
+            2,
+            "Sobol indices need independent A and B samples: use --sampling mc (tornado and rank accept lhs)",
+        ));
+    }
+    let p = prepare(&args.scenario, o)?;
+    let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    if !o.quiet {
+        for w in &p.loaded.scenario.warnings {
+            eprintln!("{w}");
+        }
+    }
+    let show = !o.quiet && std::io::stderr().is_terminal();
+    let model = &p.model;
+    let all_inputs = inputs(model);
+    let base = Point::of(&engine::run(model, 0..p.trials, p.threads)?);
+    let mut notes = vec![
+        "inputs are the uncertain parameters (held at p10/p90) and the yes/no outcomes with a fixed probability (held at no/yes); an outcome whose probability is a distribution is analysed through that probability".to_string(),
+    ];
+    let tornado_rows = if matches!(args.method, Method::Tornado | Method::Both | Method::All) {
+        let n = all_inputs.len();
+        Some(tornado::tornado(
+            model,
+            &all_inputs,
+            p.trials,
+            p.threads,
+            |k| {
+                if show {
+                    eprint!("\rtornado: input {}/{n}", k + 1);
+                }
+            },
+        )?)
+    } else {
+        None
+    };
+    if show && tornado_rows.is_some() {
+        eprintln!();
+    }
+    let rank_result = if matches!(
+        args.method,
+        Method::Rank | Method::Both | Method::Sobol | Method::All
+    ) {
+        let r = rank::rank(model, &all_inputs, p.trials, p.threads)?;
+        if r.trials < p.trials {
+            notes.push(format!(
+                "rank correlations use the first {} of {} trials (per-trial values are kept in memory)",
+                r.trials, p.trials
+            ));
+        }
+        Some(r)
+    } else {
+        None
+    };
+    let sobol_result = if wants_sobol {
+        let top = args.top as usize;
+        // Order inputs by tornado swing, else by |rank correlation with paid|.
+        let mut order: Vec<usize> = (0..all_inputs.len()).collect();
+        let by = match &tornado_rows {
+            Some(rows) => {
+                let swing = |i: usize| {
+                    rows.iter()
+                        .find(|r| r.path == all_inputs[i].path)
+                        .map_or(0, |r| r.swing()) as f64
+                };
+                order.sort_by(|&a, &b| swing(b).total_cmp(&swing(a)));
+                "tornado swing"
+            }
+            None => {
+                let rows = &rank_result.as_ref().expect("rank ran").rows;
+                let rho = |i: usize| rows[i].rho[0].map_or(0.0, f64::abs);
+                order.sort_by(|&a, &b| rho(b).total_cmp(&rho(a)));
+                "|rank correlation| with paid"
+            }
+        };
+        order.truncate(top);
+        let chosen: Vec<_> = order.iter().map(|&i| all_inputs[i].clone()).collect();
+        notes.push(format!(
+            "Sobol indices for the top {} inputs by {by}; the others and the observation noise stay random in every row",
+            chosen.len()
+        ));
+        let n = chosen.len();
+        Some(sobol::sobol(
+            model,
+            &chosen,
+            p.trials,
+            p.threads,
+            args.bootstrap,
+            |k| {
+                if show {
+                    eprint!("\rsobol: input {}/{n}", k + 1);
+                }
+            },
+        )?)
+    } else {
+        None
+    };
+    if show && sobol_result.is_some() {
+        eprintln!();
+    }
+    let rank_result = if matches!(args.method, Method::Rank | Method::Both | Method::All) {
+        rank_result
+    } else {
+        None
+    };
+    let correlated: Vec<String> = all_inputs
+        .iter()
+        .filter(|i| i.correlated())
+        .map(|i| i.path.clone())
+        .collect();
+    if all_inputs.is_empty() {
+        notes
+            .push("the scenario has no uncertain inputs: only the observation noise varies".into());
+    }
+    if all_inputs
+        .iter()
+        .any(|i| matches!(i.kind, InputKind::Outcome(_)) && i.correlated())
+    {
+        notes.push("a correlated yes/no outcome held at no (yes) conditions its partners on the middle rank of its no (yes) region".into());
+    }
+    let mut warnings: Vec<String> = p
+        .loaded
+        .scenario
+        .warnings
+        .iter()
+        .map(|w| w.one_line())
+        .collect();
+    if let Some(s) = &sobol_result {
+        warnings.extend(s.warnings.iter().cloned());
+    }
+    let report = Report {
+        scenario: p.loaded.scenario.name.clone(),
+        file: args.scenario.display().to_string(),
+        trials: p.trials,
+        seed: p.seed,
+        sampling: model.sampler.name().into(),
+        threads: p.threads,
+        pot: model.pot,
+        outputs: output_names(model),
+        partners: model
+            .scenario
+            .partners
+            .iter()
+            .map(|x| x.id.clone())
+            .collect(),
+        base,
+        correlated,
+        tornado: tornado_rows,
+        rank: rank_result,
+        sobol: sobol_result,
+        notes,
+        warnings,
+        top: args.top as usize,
+    };
+    let csv = o
+        .out
+        .as_ref()
+        .and_then(|f| f.extension())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let bytes = if csv {
+        report::to_csv(&report).into_bytes()
+    } else {
+        match o.format {
+            Format::Json => {
+                let mut b = serde_json::to_vec_pretty(&report::to_json(&report))
+                    .map_err(|e| Failure::new(1, e.to_string()))?;
+                b.push(b'\n');
+                b
+            }
+            Format::Text => report::to_text(&report).into_bytes(),
+        }
+    };
+    emit(pending, &bytes)
+}
