@@ -1,10 +1,18 @@
 //! `itfsim run`: load, compile, simulate, render, write atomically.
+//!
+//! With `--report`, `--xlsx`, `--samples` or `--monthly` the trials run through
+//! `observe::run_observed`, which also collects the report data and streams the samples
+//! CSV in trial order; the summaries are the same as without them. Every output file is
+//! reserved before the run (exit 73 on a bad path) and committed after it.
 use super::Failure;
 use crate::atomic::PendingFile;
-use crate::cli::{Format, RunArgs, RunOptions};
+use crate::cli::{Format, ReportOptions, RunArgs, RunOptions};
 use crate::engine;
 use crate::model::{Model, compile};
+use crate::observe::{ObserveError, run_observed};
 use crate::output::{Results, RunInfo, json, text};
+use crate::report::collect::RunCollector;
+use crate::report::{RunExtras, monthly_json, run_sections, xlsx};
 use crate::scenario::{Loaded, load};
 use std::time::Instant;
 
@@ -36,34 +44,101 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
     })
 }
 
-/// Runs all trials and returns finished results.
-pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
-    let started = Instant::now();
-    let acc = engine::run(&p.model, 0..p.trials, p.threads)?;
-    let elapsed_s = started.elapsed().as_secs_f64();
-    let info = RunInfo {
+fn run_info(p: &Prepared, started: Instant) -> RunInfo {
+    RunInfo {
         trials: p.trials,
         seed: p.seed,
         sampling: "mc".into(),
         threads: p.threads,
-        elapsed_s,
-    };
+        elapsed_s: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// Runs all trials and returns finished results.
+pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
+    let started = Instant::now();
+    let acc = engine::run(&p.model, 0..p.trials, p.threads)?;
+    let info = run_info(p, started);
     Ok(Results::new(&p.loaded, &p.model, &acc, info, Vec::new()))
+}
+
+/// Runs all trials collecting report data too (monthly activity when `monthly`), and
+/// streams the per-trial CSV into `samples` when given (header first, rows in trial order).
+pub fn simulate_with_extras(
+    p: &Prepared,
+    monthly: bool,
+    mut samples: Option<&mut PendingFile>,
+) -> Result<(Results, RunExtras), Failure> {
+    let started = Instant::now();
+    let collector = RunCollector::new(&p.model, monthly, samples.is_some());
+    if let (Some(file), Some(columns)) = (samples.as_deref_mut(), &collector.samples) {
+        file.write(columns.header())?;
+    }
+    let mut totals = collector.empty();
+    let acc = run_observed(&p.model, 0..p.trials, p.threads, &collector, |chunk| {
+        totals.merge(&chunk);
+        match samples.as_deref_mut() {
+            Some(file) => file.write(&chunk.csv).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    })
+    .map_err(|e| match e {
+        ObserveError::Engine(e) => Failure::from(e),
+        ObserveError::Sink(message) => Failure::new(73, message),
+    })?;
+    let info = run_info(p, started);
+    let results = Results::new(&p.loaded, &p.model, &acc, info, Vec::new());
+    let extras = RunExtras::new(&p.model, &collector, &totals);
+    Ok((results, extras))
+}
+
+fn wants_extras(r: &ReportOptions) -> bool {
+    r.report.is_some() || r.xlsx.is_some() || r.samples.is_some() || r.monthly
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
+    let r = &args.reports;
     let prepared = prepare(&args.scenario, o)?;
-    // Reserve the output before computing, so a bad path fails at once (exit 73).
+    // Reserve every output before computing, so a bad path fails at once (exit 73).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = r.report.as_deref().map(PendingFile::create).transpose()?;
+    let xlsx_file = r.xlsx.as_deref().map(PendingFile::create).transpose()?;
+    let mut samples_file = r.samples.as_deref().map(PendingFile::create).transpose()?;
     if !o.quiet {
         for w in &prepared.loaded.scenario.warnings {
             eprintln!("{w}");
         }
     }
-    let results = simulate(&prepared)?;
+    let monthly = r.monthly || r.report.is_some();
+    let (results, extras) = if wants_extras(r) {
+        let (results, extras) = simulate_with_extras(&prepared, monthly, samples_file.as_mut())?;
+        (results, Some(extras))
+    } else {
+        (simulate(&prepared)?, None)
+    };
+    if let (Some(file), Some(extras)) = (report_file, &extras) {
+        let document = run_sections::document(&results, extras, &prepared.model);
+        file.commit(document.render().as_bytes())?;
+    }
+    if let (Some(file), Some(extras)) = (xlsx_file, &extras) {
+        let bytes = xlsx::render(&results, &extras.monthly)
+            .map_err(|e| Failure::new(1, format!("cannot build the workbook: {e}")))?;
+        file.commit(&bytes)?;
+    }
+    if let Some(file) = samples_file {
+        file.commit(&[])?;
+    }
     let bytes = match o.format {
-        Format::Json => json::to_bytes(&results),
+        Format::Json => {
+            let mut value = json::render(&results);
+            if let (true, Some(extras), Some(map)) = (r.monthly, &extras, value.as_object_mut()) {
+                map.insert("monthly".into(), monthly_json(&extras.monthly));
+            }
+            let mut bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+            bytes.push(b'\n');
+            bytes
+        }
         Format::Text => text::render(&results).into_bytes(),
     };
     match pending {
