@@ -23,6 +23,8 @@ pub trait TrialObserver: Sync {
     fn start_chunk(&self, first: u64) -> Self::Chunk;
     /// Called for each trial of the chunk, in trial order.
     fn trial(&self, chunk: &mut Self::Chunk, model: &Model, trial: &Trial);
+    /// Called once after the chunk's last trial, on the worker thread (e.g. to compact).
+    fn finish_chunk(&self, _chunk: &mut Self::Chunk) {}
 }
 
 /// Why an observed run stopped.
@@ -72,6 +74,7 @@ pub fn run_observed<O: TrialObserver>(
                         acc.push(model, &trial);
                         observer.trial(&mut state, model, &trial);
                     }
+                    observer.finish_chunk(&mut state);
                     (acc, state)
                 })
                 .collect()

@@ -5,14 +5,14 @@
 //!
 //! Invariants: everything here merges exactly and in bounded memory. The histogram's
 //! bins are fixed from the tranche amounts before the run (known up front), so counts
-//! simply add. Monthly counts are whole numbers, kept as exact value -> frequency maps
+//! simply add. Monthly counts are whole numbers, kept as exact sorted (value, frequency) lists
 //! (bounded by the number of distinct counts, not by trials), so their quantiles are exact
-//! inverted-CDF trial values like every other quantile of the run.
+//! inverted-CDF trial values like every other quantile of the run. A chunk keeps its raw
+//! monthly counts (bounded by the chunk size) and compacts them when it ends.
 use super::samples::SampleColumns;
 use crate::model::monthly::{Monthly, MonthlyModel};
 use crate::model::{Model, Trial};
 use crate::observe::TrialObserver;
-use std::collections::BTreeMap;
 
 /// Bins strictly between nothing paid and everything paid.
 pub const BINS: usize = 400;
@@ -68,27 +68,56 @@ impl PaidHistogram {
     }
 }
 
-/// Exact distribution of whole-number values (monthly counts).
+/// Exact distribution of whole-number values (monthly counts): sorted (value, frequency)
+/// pairs. Values arrive in bulk (`add_values`, which sorts them) and distributions merge
+/// by a linear merge of the sorted pairs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountDistribution {
     n: u64,
     sum: u128,
-    counts: BTreeMap<u64, u64>,
+    counts: Vec<(u64, u64)>,
 }
 
 impl CountDistribution {
-    pub fn push(&mut self, x: u64) {
-        self.n += 1;
-        self.sum += u128::from(x);
-        *self.counts.entry(x).or_insert(0) += 1;
+    /// Adds `values` (reordered in place).
+    pub fn add_values(&mut self, values: &mut [u64]) {
+        values.sort_unstable();
+        let mut other = CountDistribution::default();
+        for &x in values.iter() {
+            other.n += 1;
+            other.sum += u128::from(x);
+            match other.counts.last_mut() {
+                Some((v, c)) if *v == x => *c += 1,
+                _ => other.counts.push((x, 1)),
+            }
+        }
+        self.merge(&other);
     }
 
     pub fn merge(&mut self, o: &CountDistribution) {
+        if o.n == 0 {
+            return;
+        }
         self.n += o.n;
         self.sum += o.sum;
-        for (k, v) in &o.counts {
-            *self.counts.entry(*k).or_insert(0) += v;
+        let mut merged = Vec::with_capacity(self.counts.len() + o.counts.len());
+        let (mut i, mut j) = (0, 0);
+        while i < self.counts.len() || j < o.counts.len() {
+            let take_left =
+                j == o.counts.len() || (i < self.counts.len() && self.counts[i].0 <= o.counts[j].0);
+            let next = if take_left {
+                i += 1;
+                self.counts[i - 1]
+            } else {
+                j += 1;
+                o.counts[j - 1]
+            };
+            match merged.last_mut() {
+                Some((v, c)) if *v == next.0 => *c += next.1,
+                _ => merged.push(next),
+            }
         }
+        self.counts = merged;
     }
 
     pub fn len(&self) -> u64 {
@@ -130,6 +159,8 @@ pub struct RunChunk {
     pub histogram: PaidHistogram,
     /// Per count metric (MonthlyModel order), per month.
     pub monthly: Vec<Vec<CountDistribution>>,
+    /// Per count metric, per month: this chunk's raw counts until `finish_chunk`.
+    raw: Vec<Vec<Vec<u64>>>,
     /// Per count metric, per month: sum of expected activity lambda[m] over trials.
     pub monthly_expected: Vec<Vec<f64>>,
     scratch: Option<Monthly>,
@@ -164,6 +195,7 @@ impl<'a> RunCollector<'a> {
         RunChunk {
             histogram: PaidHistogram::new(self.full),
             monthly: vec![vec![CountDistribution::default(); months]; metrics],
+            raw: vec![vec![Vec::new(); months]; metrics],
             monthly_expected: vec![vec![0.0; months]; metrics],
             scratch: None,
             csv: Vec::new(),
@@ -203,13 +235,22 @@ impl TrialObserver for RunCollector<'_> {
             monthly.simulate(model, trial.index, trial, scratch);
             for (j, counts) in scratch.counts.iter().enumerate() {
                 for (m, x) in counts.iter().enumerate() {
-                    chunk.monthly[j][m].push(*x as u64);
+                    chunk.raw[j][m].push(*x as u64);
                     chunk.monthly_expected[j][m] += scratch.expected[j][m];
                 }
             }
         }
         if let Some(columns) = &self.samples {
             columns.row(model, trial, &mut chunk.csv);
+        }
+    }
+
+    fn finish_chunk(&self, chunk: &mut RunChunk) {
+        for (dists, raws) in chunk.monthly.iter_mut().zip(&mut chunk.raw) {
+            for (d, raw) in dists.iter_mut().zip(raws.iter_mut()) {
+                d.add_values(raw);
+                *raw = Vec::new();
+            }
         }
     }
 }
@@ -239,9 +280,8 @@ mod tests {
     #[test]
     fn count_quantiles_are_inverted_cdf_values() {
         let mut d = CountDistribution::default();
-        for x in [5, 1, 3, 3, 9] {
-            d.push(x);
-        }
+        d.add_values(&mut [5, 1, 3]);
+        d.add_values(&mut [9, 3]);
         // Sorted: 1 3 3 5 9.
         assert_eq!(d.quantile(0.1), 1.0);
         assert_eq!(d.quantile(0.2), 1.0);
@@ -249,8 +289,9 @@ mod tests {
         assert_eq!(d.quantile(0.9), 9.0);
         assert_eq!(d.mean(), 4.2);
         let mut e = CountDistribution::default();
-        e.push(0);
+        e.add_values(&mut [0]);
         e.merge(&d);
+        assert_eq!(e.counts, vec![(0, 1), (1, 1), (3, 2), (5, 1), (9, 1)]);
         assert_eq!((e.len(), e.quantile(0.1)), (6, 0.0));
         assert!(CountDistribution::default().quantile(0.5).is_nan());
     }

@@ -102,6 +102,9 @@ svg text { font-family: "Segoe UI", "Helvetica Neue", Arial, sans-serif; fill: v
 .swatch.target-line, .swatch.target, .swatch.pot { fill: var(--bad); }
 .swatch.mean, .swatch.mean-line { fill: var(--good); }
 .swatch.bar-atom { fill: #e08a1e; }
+.swatch { stroke: none; }
+.swatch.reference { fill: var(--ink); }
+.swatch.guide { fill: #9aa5b1; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 @media print {
   @page { size: A4; margin: 14mm; }

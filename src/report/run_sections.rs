@@ -142,7 +142,7 @@ fn headline(r: &Results, model: &Model) -> Box<dyn Section> {
                 escape(&partner.label),
                 gbp(best),
                 gbp(partner.performance.mean),
-                gbp(best - partner.performance.mean),
+                gbp(partner.performance.mean - best),
                 gbp(partner.performance.p10),
                 gbp(partner.net.mean),
             ]
@@ -153,13 +153,13 @@ fn headline(r: &Results, model: &Model) -> Box<dyn Section> {
             "Partner",
             "Receives if all released",
             "Expected to receive",
-            "Expected shortfall",
+            "Expected gain (+) or loss (−) vs all released",
             "1 in 10 trials below",
             "Expected net position",
         ],
         &rows,
     ));
-    o.push_str("<p class=\"note\">Performance money a partner receives: its share of released money plus its share of what is withheld (the risk share). Net position adds savings from avoided activity and subtracts scheme investment and risks that occur.</p>");
+    o.push_str("<p class=\"note\">Performance money a partner receives: its share of released money plus its share of what is withheld (the risk share). A partner that receives the withheld money gains when targets are missed. Net position adds savings from avoided activity and subtracts scheme investment and risks that occur.</p>");
     section("headline", "Headline", o)
 }
 
@@ -314,28 +314,56 @@ fn tranches(r: &Results) -> Box<dyn Section> {
         &rows,
     );
     for t in &r.tranches {
+        let _ = write!(o, "<h3>{}</h3>", escape(&t.label));
+        let rows: Vec<Vec<String>> = t
+            .conditions
+            .iter()
+            .map(|c| {
+                vec![
+                    escape(&c.id),
+                    escape(&c.rule),
+                    format!("{}", c.weight),
+                    c.target.map(pct).unwrap_or_else(|| "–".into()),
+                    pct(c.p_met),
+                    c.achieved
+                        .as_ref()
+                        .map(|a| pct(a.mean))
+                        .unwrap_or_else(|| "–".into()),
+                    gbp(c.paid.mean),
+                ]
+            })
+            .collect();
+        o.push_str(&table(
+            &[
+                "Condition",
+                "Rule",
+                "Weight",
+                "Target",
+                "P(met)",
+                "Achieved (mean)",
+                "Expected paid",
+            ],
+            &rows,
+        ));
+        if t.conditions.iter().all(|c| c.achieved.is_none()) {
+            continue;
+        }
         let rows: Vec<BoxRow> = t
             .conditions
             .iter()
-            .map(|c| match &c.achieved {
-                Some(a) => BoxRow {
-                    label: format!("{} ({}, weight {})", c.id, c.rule, c.weight),
+            .filter_map(|c| {
+                let a = c.achieved.as_ref()?;
+                Some(BoxRow {
+                    label: format!("{} ({})", c.id, c.rule),
                     quantiles: real_box(a, 100.0),
                     mean: Some(a.mean * 100.0),
                     marker: c.target.map(|t| t * 100.0),
                     note: format!("P(met) {}", pct(c.p_met)),
-                },
-                None => BoxRow {
-                    label: format!("{} (event, weight {})", c.id, c.weight),
-                    quantiles: None,
-                    mean: None,
-                    marker: None,
-                    note: format!("P(happens) {}", pct(c.p_met)),
-                },
+                })
             })
             .collect();
         let svg = box_rows(
-            &format!("{}: achieved improvement against target", t.label),
+            &format!("{}: achieved improvement against target", t.id),
             &rows,
             "achieved improvement (% reduction for counts; points for proportions)",
             &axis_pct,
@@ -349,10 +377,7 @@ fn tranches(r: &Results) -> Box<dyn Section> {
         );
         o.push_str(&figure(
             &svg,
-            &format!(
-                "Tranche {}: boxes span the 25th–75th percentiles, whiskers the 5th–95th; the red tick is the target. P(met) is the share of trials meeting it.",
-                t.id
-            ),
+            "Boxes span the 25th–75th percentiles of trials, whiskers the 5th–95th; the red tick is the target. P(met) is the share of trials meeting it. Events (yes/no conditions) are in the table only.",
         ));
     }
     section("tranches", "Tranches and conditions", o)

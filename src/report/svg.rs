@@ -99,7 +99,7 @@ impl Default for Margins {
         Margins {
             left: 78.0,
             right: 24.0,
-            top: 36.0,
+            top: 56.0,
             bottom: 52.0,
         }
     }
@@ -257,6 +257,16 @@ impl Chart {
         } else {
             ("start", 4.0)
         };
+        if label.is_empty() {
+            let _ = write!(
+                self.body,
+                r#"<line class="{class}" x1="{x}" y1="{}" x2="{x}" y2="{}"/>"#,
+                num(self.y.from),
+                num(self.y.to),
+                x = num(px)
+            );
+            return;
+        }
         let _ = write!(
             self.body,
             r#"<line class="{class}" x1="{x}" y1="{}" x2="{x}" y2="{}"/><text class="marker-label" x="{}" y="{}" text-anchor="{}">{}</text>"#,
@@ -296,18 +306,19 @@ impl Chart {
     }
 
     /// A legend row under the title: (css class of the swatch, label).
+    /// A legend row under the title, from the plot's left edge: (css class of the
+    /// swatch, label).
     pub fn legend(&mut self, items: &[(&str, &str)]) {
-        let mut x = self.width - 16.0;
-        for (class, label) in items.iter().rev() {
-            let w = 7.0 * label.chars().count() as f64 + 26.0;
-            x -= w;
+        let mut x = self.x.from;
+        for (class, label) in items {
             let _ = write!(
                 self.body,
-                r#"<rect class="swatch {class}" x="{}" y="9" width="14" height="10"/><text class="legend" x="{}" y="18">{}</text>"#,
+                r#"<rect class="swatch {class}" x="{}" y="27" width="14" height="10"/><text class="legend" x="{}" y="36">{}</text>"#,
                 num(x),
                 num(x + 18.0),
                 escape(label)
             );
+            x += 7.2 * label.chars().count() as f64 + 36.0;
         }
     }
 
@@ -348,9 +359,9 @@ pub fn box_rows(
 ) -> String {
     let row_height = 30.0;
     let margins = Margins {
-        left: 230.0,
-        right: 150.0,
-        top: 40.0,
+        left: 250.0,
+        right: 170.0,
+        top: 56.0,
         bottom: 52.0,
     };
     let height = margins.top + margins.bottom + row_height * rows.len().max(1) as f64;
@@ -375,8 +386,8 @@ pub fn box_rows(
     let y_range = (rows.len().max(1) as f64, 0.0);
     let mut chart = Chart::new(title, 1000.0, height, margins, (lo, hi), y_range);
     chart.x_axis(x_label, &nice_ticks(lo, hi, 8), format);
-    if let Some((x, label)) = reference {
-        chart.vline(x, "reference", label);
+    if let Some((x, _)) = reference {
+        chart.vline(x, "reference", "");
     }
     for (i, r) in rows.iter().enumerate() {
         let mid = i as f64 + 0.5;
@@ -412,8 +423,23 @@ pub fn box_rows(
         let right = chart.x.to + 8.0;
         chart.text_px(right, y_px + 4.0, "start", "row-note", &r.note);
     }
-    chart.legend(legend);
+    let mut items = legend.to_vec();
+    if let Some((_, label)) = reference {
+        items.push(("reference", label));
+    }
+    chart.legend(&items);
     chart.finish()
+}
+
+/// `s` cut to at most `max` characters, with an ellipsis when cut.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
 }
 
 #[cfg(test)]
@@ -448,6 +474,8 @@ mod tests {
         let svg = c.finish();
         assert!(svg.contains("a &lt; b &amp; c"));
         assert!(!svg.contains("NaN"));
-        assert!(svg.contains(r#"points="78.0,248.0 376.0,36.0""#), "{svg}");
+        assert!(svg.contains(r#"points="78.0,248.0 376.0,56.0""#), "{svg}");
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
     }
 }
