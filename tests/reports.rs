@@ -487,3 +487,36 @@ fn unwritable_report_paths_fail_before_running_with_73() {
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn every_scenario_gives_a_well_formed_report() {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let html = dir.path().join("r.html");
+        let xlsx = dir.path().join("r.xlsx");
+        let out = itfsim()
+            .arg("run")
+            .arg(&path)
+            .args(["--trials", "300", "--quiet", "--report"])
+            .arg(&html)
+            .arg("--xlsx")
+            .arg(&xlsx)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&html).unwrap();
+        well_formed(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!text.contains("NaN"), "{}", path.display());
+        let wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+        assert!(wb.sheet_names().len() >= 8);
+    }
+}
