@@ -123,6 +123,20 @@ impl PendingFile {
         &self.target
     }
 
+    /// Appends `bytes` to the temporary file, for output streamed while computing;
+    /// `commit(&[])` then syncs and renames it into place. Nothing reaches the target
+    /// before the commit.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), AtomicError> {
+        let file = self
+            .file
+            .as_mut()
+            .expect("a PendingFile holds its file until commit");
+        file.write_all(bytes).map_err(|source| AtomicError::Write {
+            path: self.target.clone(),
+            source,
+        })
+    }
+
     /// Writes `bytes`, fsyncs and renames over the target. On error the target is left
     /// as it was and the temporary file is removed.
     pub fn commit(mut self, bytes: &[u8]) -> Result<(), AtomicError> {
@@ -249,6 +263,18 @@ mod tests {
             Err(AtomicError::TargetIsDirectory { .. })
         ));
         assert_eq!(entries(dir.path()), vec!["later".to_string()]);
+    }
+
+    #[test]
+    fn streamed_writes_appear_only_at_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("samples.csv");
+        let mut pending = PendingFile::create(&target).unwrap();
+        pending.write(b"a,b\n").unwrap();
+        pending.write(b"1,2\n").unwrap();
+        assert!(!target.exists());
+        pending.commit(b"3,4\n").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"a,b\n1,2\n3,4\n");
     }
 
     #[test]

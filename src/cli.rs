@@ -84,6 +84,8 @@ pub struct RunArgs {
     pub precision: Option<f64>,
     #[command(flatten)]
     pub options: RunOptions,
+    #[command(flatten)]
+    pub reports: ReportOptions,
 }
 
 fn parse_precision(s: &str) -> Result<f64, String> {
@@ -135,6 +137,25 @@ pub struct TraceArgs {
     pub trial: u64,
     #[command(flatten)]
     pub options: RunOptions,
+    #[command(flatten)]
+    pub reports: ReportOptions,
+}
+
+/// Files for people rather than programs (see docs/reports.md).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Write a self-contained HTML report with charts (turns on --monthly).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+    /// Write an Excel workbook of the results.
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub xlsx: Option<PathBuf>,
+    /// Write one CSV row per trial (sampled parameters, observations, money), streamed.
+    #[arg(long, value_name = "FILE.csv")]
+    pub samples: Option<PathBuf>,
+    /// Also draw monthly activity of count metrics (fan charts; `monthly` in JSON).
+    #[arg(long)]
+    pub monthly: bool,
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! file is read into a spanned tree (`scenario`), validated into a `Scenario`,
 //! compiled into a flat `model`, simulated trial by trial by the `engine`
 //! (drawing from `dist` with keyed `rng` streams and paying out by `rules`),
-//! summarised by `stats` and written by `output`.
+//! summarised by `stats` and written by `output` (tables, JSON) and `report`
+//! (HTML with charts, Excel, per-trial CSV).
 #![forbid(unsafe_code)]
 
 pub mod atomic;
@@ -17,7 +18,9 @@ pub mod dist;
 pub mod engine;
 pub mod model;
 pub mod money;
+pub mod observe;
 pub mod output;
+pub mod report;
 pub mod rng;
 pub mod rules;
 pub mod sampling;

@@ -1,10 +1,18 @@
 //! `itfsim run`: load, compile, simulate, render, write atomically.
+//!
+//! With `--report`, `--xlsx`, `--samples` or `--monthly` the trials run through
+//! `observe::run_observed`, which also collects the report data and streams the samples
+//! CSV in trial order; the summaries are the same as without them. Every output file is
+//! reserved before the run (exit 73 on a bad path) and committed after it.
 use super::Failure;
 use crate::atomic::PendingFile;
-use crate::cli::{Format, RunArgs, RunOptions, Sampling};
+use crate::cli::{Format, ReportOptions, RunArgs, RunOptions, Sampling};
 use crate::engine;
 use crate::model::{Model, compile};
+use crate::observe::{ObserveError, run_observed};
 use crate::output::{Results, RunInfo, json, text};
+use crate::report::collect::RunCollector;
+use crate::report::{RunExtras, monthly_json, run_sections, xlsx};
 use crate::scenario::{Loaded, load};
 use std::time::Instant;
 
@@ -101,12 +109,52 @@ pub fn simulate_to_precision(
     Ok((finish(p, &acc, started, notes), reached))
 }
 
+/// Runs all trials collecting report data too (monthly activity when `monthly`), and
+/// streams the per-trial CSV into `samples` when given (header first, rows in trial order).
+pub fn simulate_with_extras(
+    p: &Prepared,
+    monthly: bool,
+    mut samples: Option<&mut PendingFile>,
+) -> Result<(Results, RunExtras), Failure> {
+    let started = Instant::now();
+    let collector = RunCollector::new(&p.model, monthly, samples.is_some());
+    if let (Some(file), Some(columns)) = (samples.as_deref_mut(), &collector.samples) {
+        file.write(columns.header())?;
+    }
+    let mut totals = collector.empty();
+    let acc = run_observed(&p.model, 0..p.trials, p.threads, &collector, |chunk| {
+        totals.merge(&chunk);
+        match samples.as_deref_mut() {
+            Some(file) => file.write(&chunk.csv).map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    })
+    .map_err(|e| match e {
+        ObserveError::Engine(e) => Failure::from(e),
+        ObserveError::Sink(message) => Failure::new(73, message),
+    })?;
+    let results = finish(p, &acc, started, Vec::new());
+    let extras = RunExtras::new(&p.model, &collector, &totals);
+    Ok((results, extras))
+}
+
+fn wants_extras(r: &ReportOptions) -> bool {
+    r.report.is_some() || r.xlsx.is_some() || r.samples.is_some() || r.monthly
+}
+
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
+    let r = &args.reports;
     if args.precision.is_some() && o.sampling == Sampling::Lhs {
         return Err(Failure::new(
             2,
             "--precision cannot be combined with --sampling lhs: a Latin hypercube is designed for a fixed number of trials (give --trials instead)",
+        ));
+    }
+    if args.precision.is_some() && wants_extras(r) {
+        return Err(Failure::new(
+            2,
+            "--precision cannot be combined with --report, --xlsx, --samples or --monthly: run with --precision first, then give the --trials it reports",
         ));
     }
     let mut options = o.clone();
@@ -114,14 +162,18 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         options.trials = Some(PRECISION_MAX);
     }
     let prepared = prepare(&args.scenario, &options)?;
-    // Reserve the output before computing, so a bad path fails at once (exit 73).
+    // Reserve every output before computing, so a bad path fails at once (exit 73).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = r.report.as_deref().map(PendingFile::create).transpose()?;
+    let xlsx_file = r.xlsx.as_deref().map(PendingFile::create).transpose()?;
+    let mut samples_file = r.samples.as_deref().map(PendingFile::create).transpose()?;
     if !o.quiet {
         for w in &prepared.loaded.scenario.warnings {
             eprintln!("{w}");
         }
     }
-    let results = match args.precision {
+    let monthly = r.monthly || r.report.is_some();
+    let (results, extras) = match args.precision {
         Some(x) => {
             let (results, reached) = simulate_to_precision(&prepared, x, prepared.trials)?;
             if !reached && !o.quiet {
@@ -129,12 +181,36 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                     eprintln!("warning: {w}");
                 }
             }
-            results
+            (results, None)
         }
-        None => simulate(&prepared)?,
+        None if wants_extras(r) => {
+            let (results, extras) = simulate_with_extras(&prepared, monthly, samples_file.as_mut())?;
+            (results, Some(extras))
+        }
+        None => (simulate(&prepared)?, None),
     };
+    if let (Some(file), Some(extras)) = (report_file, &extras) {
+        let document = run_sections::document(&results, extras, &prepared.model);
+        file.commit(document.render().as_bytes())?;
+    }
+    if let (Some(file), Some(extras)) = (xlsx_file, &extras) {
+        let bytes = xlsx::render(&results, &extras.monthly)
+            .map_err(|e| Failure::new(1, format!("cannot build the workbook: {e}")))?;
+        file.commit(&bytes)?;
+    }
+    if let Some(file) = samples_file {
+        file.commit(&[])?;
+    }
     let bytes = match o.format {
-        Format::Json => json::to_bytes(&results),
+        Format::Json => {
+            let mut value = json::render(&results);
+            if let (true, Some(extras), Some(map)) = (r.monthly, &extras, value.as_object_mut()) {
+                map.insert("monthly".into(), monthly_json(&extras.monthly));
+            }
+            let mut bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+            bytes.push(b'\n');
+            bytes
+        }
         Format::Text => text::render(&results).into_bytes(),
     };
     match pending {

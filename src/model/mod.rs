@@ -5,6 +5,7 @@
 //! factors, observation segments, tranche amounts in pence); `trial` holds the pure
 //! per-trial function and its reusable scratch space (`Trial`).
 mod compile;
+pub mod monthly;
 pub mod split;
 mod trial;
 
