@@ -10,6 +10,9 @@ fn main() {
         Command::Run(args) => commands::run::run(args),
         Command::Validate { scenarios } => commands::validate::validate(scenarios),
         Command::Template => commands::template::template(),
+        Command::Compare(args) => commands::compare::compare(args),
+        Command::Sweep(args) => commands::sweep::sweep(args),
+        Command::Thresholds(args) => commands::thresholds::thresholds(args),
     };
     if let Err(failure) = result {
         if !failure.message.is_empty() {

@@ -53,6 +53,12 @@ pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
+    if o.format == Format::Csv {
+        return Err(Failure::new(
+            2,
+            "run writes --format text or json; csv is for sweep and thresholds",
+        ));
+    }
     let prepared = prepare(&args.scenario, o)?;
     // Reserve the output before computing, so a bad path fails at once (exit 73).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
@@ -64,7 +70,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let results = simulate(&prepared)?;
     let bytes = match o.format {
         Format::Json => json::to_bytes(&results),
-        Format::Text => text::render(&results).into_bytes(),
+        Format::Text | Format::Csv => text::render(&results).into_bytes(),
     };
     match pending {
         Some(file) => file.commit(&bytes)?,

@@ -5,8 +5,10 @@
 //! factors, observation segments, tranche amounts in pence); `trial` holds the pure
 //! per-trial function and its reusable scratch space (`Trial`).
 mod compile;
+mod release;
 pub mod split;
 mod trial;
 
 pub use compile::*;
+pub use release::{ConditionOutcome, RuleInputs, TrancheOutcome};
 pub use trial::Trial;
