@@ -246,7 +246,9 @@ pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulat
         },
         |a, b| a.0.merge(&b.0),
     )?;
-    Ok(result.map(|(acc, _)| acc).unwrap_or_else(|| Accumulator::new(model)))
+    Ok(result
+        .map(|(acc, _)| acc)
+        .unwrap_or_else(|| Accumulator::new(model)))
 }
 
 /// The chunked parallel fold behind `run`, for commands that fold trials their own way

@@ -329,14 +329,41 @@ fn render_text(sides: &[SideResult], pairs: &[PairResult], trials: u64, seed: u6
         );
     }
     let mut rows: Vec<(String, Vec<String>)> = vec![
-        ("Pot".into(), sides.iter().map(|s| format_gbp(s.pot)).collect()),
-        ("Expected paid".into(), sides.iter().map(|s| format_gbp(s.paid.mean)).collect()),
-        ("  MCSE".into(), sides.iter().map(|s| format_gbp(pence(s.paid_mcse))).collect()),
-        ("P(full)".into(), sides.iter().map(|s| format!("{:.4}", s.p_full)).collect()),
-        ("P(zero)".into(), sides.iter().map(|s| format!("{:.4}", s.p_zero)).collect()),
-        ("Paid p10".into(), sides.iter().map(|s| format_gbp(s.paid.p10)).collect()),
-        ("Paid p50".into(), sides.iter().map(|s| format_gbp(s.paid.p50)).collect()),
-        ("Paid p90".into(), sides.iter().map(|s| format_gbp(s.paid.p90)).collect()),
+        (
+            "Pot".into(),
+            sides.iter().map(|s| format_gbp(s.pot)).collect(),
+        ),
+        (
+            "Expected paid".into(),
+            sides.iter().map(|s| format_gbp(s.paid.mean)).collect(),
+        ),
+        (
+            "  MCSE".into(),
+            sides
+                .iter()
+                .map(|s| format_gbp(pence(s.paid_mcse)))
+                .collect(),
+        ),
+        (
+            "P(full)".into(),
+            sides.iter().map(|s| format!("{:.4}", s.p_full)).collect(),
+        ),
+        (
+            "P(zero)".into(),
+            sides.iter().map(|s| format!("{:.4}", s.p_zero)).collect(),
+        ),
+        (
+            "Paid p10".into(),
+            sides.iter().map(|s| format_gbp(s.paid.p10)).collect(),
+        ),
+        (
+            "Paid p50".into(),
+            sides.iter().map(|s| format_gbp(s.paid.p50)).collect(),
+        ),
+        (
+            "Paid p90".into(),
+            sides.iter().map(|s| format_gbp(s.paid.p90)).collect(),
+        ),
     ];
     let mut partner_ids: Vec<&str> = Vec::new();
     for s in sides {
@@ -360,7 +387,11 @@ fn render_text(sides: &[SideResult], pairs: &[PairResult], trials: u64, seed: u6
                 .collect(),
         ));
     }
-    let label_width = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+    let label_width = rows
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let width = rows
         .iter()
         .flat_map(|(_, v)| v.iter().map(|c| c.chars().count()))
@@ -384,10 +415,7 @@ fn render_text(sides: &[SideResult], pairs: &[PairResult], trials: u64, seed: u6
         let b = letter(j + 1);
         let (lo, hi) = p.interval();
         let reduction = if p.mcse > 0.0 {
-            format!(
-                "{:.1}x smaller",
-                p.mcse_independent / p.mcse
-            )
+            format!("{:.1}x smaller", p.mcse_independent / p.mcse)
         } else {
             "no Monte Carlo error at all".to_string()
         };

@@ -118,7 +118,11 @@ pub fn parse_grid(arg: &str, max: u64) -> Result<Grid, String> {
                 ))
             })
         };
-        let (from, to, step) = (number("FROM", from)?, number("TO", to)?, number("STEP", step)?);
+        let (from, to, step) = (
+            number("FROM", from)?,
+            number("TO", to)?,
+            number("STEP", step)?,
+        );
         decimal_range(from, to, step, max)
             .map_err(bad)?
             .into_iter()
@@ -184,7 +188,9 @@ mod tests {
             .collect();
         assert_eq!(
             v,
-            ["0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"]
+            [
+                "0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"
+            ]
         );
         let v = decimal_range(d("0.01"), d("0.06"), d("0.0025"), 100).unwrap();
         assert_eq!(v.len(), 21);
@@ -196,11 +202,30 @@ mod tests {
 
     #[test]
     fn bad_ranges_are_refused() {
-        assert!(decimal_range(d("0"), d("1"), d("0"), 100).unwrap_err().contains("step"));
-        assert!(decimal_range(d("0"), d("1"), d("-0.1"), 100).unwrap_err().contains("step"));
-        assert!(decimal_range(d("1"), d("0"), d("0.1"), 100).unwrap_err().contains("reversed"));
-        assert!(decimal_range(d("0"), d("1"), d("0.001"), 100).unwrap_err().contains("--max-points"));
-        assert_eq!(decimal_range(d("0"), d("1"), d("0.01"), 101).unwrap().len(), 101);
+        assert!(
+            decimal_range(d("0"), d("1"), d("0"), 100)
+                .unwrap_err()
+                .contains("step")
+        );
+        assert!(
+            decimal_range(d("0"), d("1"), d("-0.1"), 100)
+                .unwrap_err()
+                .contains("step")
+        );
+        assert!(
+            decimal_range(d("1"), d("0"), d("0.1"), 100)
+                .unwrap_err()
+                .contains("reversed")
+        );
+        assert!(
+            decimal_range(d("0"), d("1"), d("0.001"), 100)
+                .unwrap_err()
+                .contains("--max-points")
+        );
+        assert_eq!(
+            decimal_range(d("0"), d("1"), d("0.01"), 101).unwrap().len(),
+            101
+        );
     }
 
     #[test]
@@ -213,12 +238,23 @@ mod tests {
         assert_eq!(g.path, "scheme.x.effect.nea");
         assert_eq!(
             g.values,
-            [r#"{ dist = "pert", min = 0, mode = 0.01, max = 0.03 }"#, "0.02"]
+            [
+                r#"{ dist = "pert", min = 0, mode = 0.01, max = 0.03 }"#,
+                "0.02"
+            ]
         );
         let g = parse_grid(r#"a.b="x,y",[1, 2]"#, 10).unwrap();
         assert_eq!(g.values, [r#""x,y""#, "[1, 2]"]);
-        assert!(parse_grid("a.b=0:x:1", 10).unwrap_err().contains("not a number"));
-        assert!(parse_grid("a.b=0:1", 10).unwrap_err().contains("FROM:TO:STEP"));
+        assert!(
+            parse_grid("a.b=0:x:1", 10)
+                .unwrap_err()
+                .contains("not a number")
+        );
+        assert!(
+            parse_grid("a.b=0:1", 10)
+                .unwrap_err()
+                .contains("FROM:TO:STEP")
+        );
         assert!(parse_grid("a.b", 10).is_err());
         assert!(parse_grid("a.b=1,,2", 10).is_err());
     }
@@ -226,8 +262,14 @@ mod tests {
     #[test]
     fn points_walk_the_product_last_grid_fastest() {
         let grids = vec![
-            Grid { path: "a".into(), values: vec!["1".into(), "2".into()] },
-            Grid { path: "b".into(), values: vec!["x".into(), "y".into(), "z".into()] },
+            Grid {
+                path: "a".into(),
+                values: vec!["1".into(), "2".into()],
+            },
+            Grid {
+                path: "b".into(),
+                values: vec!["x".into(), "y".into(), "z".into()],
+            },
         ];
         assert_eq!(point_count(&grids, 6).unwrap(), 6);
         assert!(point_count(&grids, 5).is_err());

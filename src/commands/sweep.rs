@@ -35,7 +35,10 @@ fn hex(bytes: &[u8]) -> String {
 pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let o = &args.options;
     if args.resume && o.out.is_none() {
-        return Err(Failure::new(2, "--resume needs --out FILE (it continues FILE.partial)"));
+        return Err(Failure::new(
+            2,
+            "--resume needs --out FILE (it continues FILE.partial)",
+        ));
     }
     let grids: Vec<Grid> = args
         .grids
@@ -45,7 +48,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         .map_err(|m| Failure::new(2, m))?;
     for (i, g) in grids.iter().enumerate() {
         if grids[..i].iter().any(|h| h.path == g.path) {
-            return Err(Failure::new(2, format!("--grid {}: the path is given twice", g.path)));
+            return Err(Failure::new(
+                2,
+                format!("--grid {}: the path is given twice", g.path),
+            ));
         }
     }
     let points = point_count(&grids, args.max_points).map_err(|m| Failure::new(2, m))?;
@@ -84,14 +90,31 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             let message = if code == 2 {
                 e.to_string()
             } else {
-                format!("sweep point {} of {points} ({}) makes the scenario invalid:\n{e}", index + 1, describe(index))
+                format!(
+                    "sweep point {} of {points} ({}) makes the scenario invalid:\n{e}",
+                    index + 1,
+                    describe(index)
+                )
             };
             return Err(Failure::new(code, message));
         }
     }
-    let partners: Vec<String> = base.scenario.partners.iter().map(|p| p.id.clone()).collect();
+    let partners: Vec<String> = base
+        .scenario
+        .partners
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
     let mut columns: Vec<String> = grids.iter().map(|g| g.path.clone()).collect();
-    for c in ["expected_paid", "mcse", "p_full", "p_zero", "paid_p10", "paid_p50", "paid_p90"] {
+    for c in [
+        "expected_paid",
+        "mcse",
+        "p_full",
+        "p_zero",
+        "paid_p10",
+        "paid_p50",
+        "paid_p90",
+    ] {
         columns.push(c.to_string());
     }
     columns.extend(partners.iter().map(|p| format!("net_{p}")));
@@ -120,19 +143,35 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                     ResumeError::Mismatch(m) => Failure::new(2, m),
                 })?;
                 if done.len() as u64 > points {
-                    return Err(Failure::new(2, format!("cannot resume from {}: it holds more rows than the sweep has points", path.display())));
+                    return Err(Failure::new(
+                        2,
+                        format!(
+                            "cannot resume from {}: it holds more rows than the sweep has points",
+                            path.display()
+                        ),
+                    ));
                 }
                 if !o.quiet {
-                    eprintln!("resuming from {}: {} of {points} points done", path.display(), done.len());
+                    eprintln!(
+                        "resuming from {}: {} of {points} points done",
+                        path.display(),
+                        done.len()
+                    );
                 }
                 rows = done;
                 Some(p)
             } else {
                 if !o.quiet {
                     if args.resume {
-                        eprintln!("no partial file {}; starting from the first point", path.display());
+                        eprintln!(
+                            "no partial file {}; starting from the first point",
+                            path.display()
+                        );
                     } else if path.exists() {
-                        eprintln!("replacing the earlier partial file {} (use --resume to continue it)", path.display());
+                        eprintln!(
+                            "replacing the earlier partial file {} (use --resume to continue it)",
+                            path.display()
+                        );
                     }
                 }
                 Some(Partial::create(&path, &head).map_err(|m| Failure::new(73, m))?)
@@ -144,7 +183,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             eprintln!("{w}");
         }
     }
-    let stop_after: Option<u64> = std::env::var(STOP_AFTER_ENV).ok().and_then(|v| v.parse().ok());
+    let stop_after: Option<u64> = std::env::var(STOP_AFTER_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
     let progress = (!o.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(points);
         bar.set_position(rows.len() as u64);
@@ -154,10 +195,19 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     for index in rows.len() as u64..points {
         let loaded = load_str(&base.file, &text, &sets_of(index))?;
         let model = compile(&loaded.scenario, seed).map_err(|e| {
-            Failure::new(65, format!("sweep point {} ({}): {e}", index + 1, describe(index)))
+            Failure::new(
+                65,
+                format!("sweep point {} ({}): {e}", index + 1, describe(index)),
+            )
         })?;
         let acc = engine::run(&model, 0..trials, threads)?;
-        let info = RunInfo { trials, seed, sampling: "mc".into(), threads, elapsed_s: 0.0 };
+        let info = RunInfo {
+            trials,
+            seed,
+            sampling: "mc".into(),
+            threads,
+            elapsed_s: 0.0,
+        };
         let r = Results::new(&loaded, &model, &acc, info, Vec::new());
         let mut row = Map::new();
         for (g, v) in grids.iter().zip(point_values(&grids, index)) {
@@ -171,7 +221,11 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         row.insert("paid_p50".into(), format_pence(r.paid.p50).into());
         row.insert("paid_p90".into(), format_pence(r.paid.p90).into());
         for id in &partners {
-            let net = r.partners.iter().find(|p| &p.id == id).map(|p| format_pence(p.net.mean));
+            let net = r
+                .partners
+                .iter()
+                .find(|p| &p.id == id)
+                .map(|p| format_pence(p.net.mean));
             row.insert(format!("net_{id}"), net.map_or(Value::Null, Value::String));
         }
         let row = Value::Object(row);
@@ -184,7 +238,10 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             bar.inc(1);
         }
         if stop_after == Some(written) && index + 1 < points {
-            return Err(Failure::new(1, format!("sweep stopped after {written} points ({STOP_AFTER_ENV})")));
+            return Err(Failure::new(
+                1,
+                format!("sweep stopped after {written} points ({STOP_AFTER_ENV})"),
+            ));
         }
     }
     if let Some(bar) = progress {
@@ -198,8 +255,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     if let Some(p) = partial {
         let path = p.path().to_path_buf();
         drop(p);
-        std::fs::remove_file(&path)
-            .map_err(|e| Failure::new(73, format!("wrote the output but cannot remove {}: {e}", path.display())))?;
+        std::fs::remove_file(&path).map_err(|e| {
+            Failure::new(
+                73,
+                format!("wrote the output but cannot remove {}: {e}", path.display()),
+            )
+        })?;
     }
     Ok(())
 }

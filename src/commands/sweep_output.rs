@@ -40,8 +40,8 @@ pub enum ResumeError {
 impl Partial {
     /// Starts a new partial file (replacing any).
     pub fn create(path: &Path, header: &str) -> Result<Partial, String> {
-        let mut file = File::create(path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let mut file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         file.write_all(header.as_bytes())
             .and_then(|_| file.sync_data())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -54,8 +54,14 @@ impl Partial {
     /// Opens an existing partial file whose header must equal `header`; returns it with
     /// the finished rows (an unfinished last line is cut off).
     pub fn resume(path: &Path, header: &str) -> Result<(Partial, Vec<Value>), ResumeError> {
-        let io = |e: std::io::Error| ResumeError::Io(format!("cannot resume from {}: {e}", path.display()));
-        let mut file = OpenOptions::new().read(true).write(true).open(path).map_err(io)?;
+        let io = |e: std::io::Error| {
+            ResumeError::Io(format!("cannot resume from {}: {e}", path.display()))
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io)?;
         let mut text = String::new();
         file.read_to_string(&mut text).map_err(io)?;
         let Some(first_end) = text.find('\n') else {
@@ -131,7 +137,11 @@ fn csv_field(text: &str) -> String {
 
 /// CSV: a header of `columns`, then one line per row.
 pub fn render_csv(columns: &[String], rows: &[Value]) -> Vec<u8> {
-    let mut out = columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(",");
+    let mut out = columns
+        .iter()
+        .map(|c| csv_field(c))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push('\n');
     for row in rows {
         let cells: Vec<String> = columns

@@ -52,7 +52,14 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             if let ConditionKind::Metric { metric, target, .. } = &cond.kind {
                 let name = format!("{}.{}", tranche.id, s.metrics[*metric].id);
                 if name == args.condition {
-                    found = Some((ti, first, flat, k, target.clone(), s.metrics[*metric].id.clone()));
+                    found = Some((
+                        ti,
+                        first,
+                        flat,
+                        k,
+                        target.clone(),
+                        s.metrics[*metric].id.clone(),
+                    ));
                 }
                 known.push(name);
             }
@@ -66,7 +73,11 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
                 "--condition {}: no such metric condition in {}\n  hint: known TRANCHE.METRIC names: {}",
                 args.condition,
                 base.file,
-                if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    known.join(", ")
+                }
             ),
         ));
     };
@@ -102,14 +113,14 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             .conditions
             .iter()
             .find_map(|cond| match &cond.kind {
-                ConditionKind::Metric { metric, target: Some(p), .. }
-                    if point.scenario.metrics[*metric].id == metric_id =>
-                {
-                    match p.dist {
-                        Dist::Fixed(v) => Some(v),
-                        _ => None,
-                    }
-                }
+                ConditionKind::Metric {
+                    metric,
+                    target: Some(p),
+                    ..
+                } if point.scenario.metrics[*metric].id == metric_id => match p.dist {
+                    Dist::Fixed(v) => Some(v),
+                    _ => None,
+                },
                 _ => None,
             })
             .ok_or_else(|| Failure::new(1, format!("target {t}: the condition lost its target")))?;
@@ -124,7 +135,13 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     });
     let model = compile(s, seed)?;
     let format = match (o.format, &o.out) {
-        (Format::Text, Some(out)) if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => Format::Csv,
+        (Format::Text, Some(out))
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            Format::Csv
+        }
         (f, _) => f,
     };
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
@@ -150,13 +167,16 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             let inputs = trial.rule_inputs();
             for (curve, &x) in curves.iter_mut().zip(&values) {
                 let mut met = false;
-                let outcome = model.tranche_outcome(ti, first, &inputs, Some((c, x)), |ci, o, _| {
-                    if ci == c {
-                        met = o.met;
-                    }
-                });
+                let outcome =
+                    model.tranche_outcome(ti, first, &inputs, Some((c, x)), |ci, o, _| {
+                        if ci == c {
+                            met = o.met;
+                        }
+                    });
                 curve.met.push(met);
-                curve.full.push(others_full && outcome.paid == model.tranches[ti].amount);
+                curve
+                    .full
+                    .push(others_full && outcome.paid == model.tranches[ti].amount);
                 curve.total.push(rest + outcome.paid);
                 curve.tranche.push(outcome.paid);
             }
@@ -213,7 +233,8 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             v
         }
         Format::Csv => {
-            let mut out = String::from("target,p_met,expected_paid,mcse,p_full,tranche_expected_paid\n");
+            let mut out =
+                String::from("target,p_met,expected_paid,mcse,p_full,tranche_expected_paid\n");
             for r in &rows {
                 out += &format!(
                     "{},{},{},{},{},{}\n",

@@ -165,5 +165,4 @@ impl Model {
         };
         TrancheOutcome { paid, all_met }
     }
-
 }

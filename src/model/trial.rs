@@ -4,10 +4,10 @@
 //! `Model::simulate`; after the call its public fields hold the trial's results, which
 //! the engine folds into summaries. Nothing here allocates or does I/O.
 use super::compile::*;
+use super::release::RuleInputs;
 use super::split::split_pence;
 use crate::dist::{binomial_quantile, poisson_quantile};
 use crate::rng::stream;
-use super::release::RuleInputs;
 use crate::scenario::{Gate, MetricKind};
 
 /// Results (and scratch) of one trial.
