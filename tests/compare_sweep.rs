@@ -440,47 +440,55 @@ fn thresholds_equal_run_with_the_target_set() {
 }
 
 #[test]
-fn thresholds_on_a_banded_all_gate_design_equals_run() {
-    // Ealing 2014: banded rule, several conditions per tranche (others unaffected).
-    let v = json_of(&[
-        "thresholds",
-        EALING,
-        "--condition",
-        "all_metrics_1516.nea",
-        "--from",
-        "0.02",
-        "--to",
-        "0.05",
-        "--step",
-        "0.015",
-        "--trials",
-        "2000",
-    ]);
-    for point in v["curve"].as_array().unwrap() {
-        let target = point["target"].as_str().unwrap();
-        let r = run_json(
+fn thresholds_on_banded_multi_condition_tranches_equal_run() {
+    // Ealing 2014: banded rule, six conditions in the tranche (the others unaffected),
+    // with the default weighted gate and with gate = "all".
+    for gate in ["weighted", "all"] {
+        let gate_set = format!("tranche.all_metrics_1516.gate={gate}");
+        let v = json_of(&[
+            "thresholds",
             EALING,
+            "--condition",
+            "all_metrics_1516.nea",
+            "--from",
+            "0.02",
+            "--to",
+            "0.05",
+            "--step",
+            "0.015",
+            "--trials",
             "2000",
-            "20140401",
-            &[format!(
-                "tranche.all_metrics_1516.condition.nea.target={target}"
-            )],
-        );
-        assert_eq!(
-            point["expected_paid"], r["total"]["paid"]["mean"],
-            "{target}"
-        );
-        assert_eq!(point["p_full"], r["total"]["p_full"], "{target}");
-        let tranche = r["tranches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["id"] == "all_metrics_1516")
-            .unwrap();
-        assert_eq!(
-            point["p_met"], tranche["conditions"][0]["p_met"],
-            "{target}"
-        );
+            "--set",
+            &gate_set,
+        ]);
+        for point in v["curve"].as_array().unwrap() {
+            let target = point["target"].as_str().unwrap();
+            let sets = [
+                gate_set.clone(),
+                format!("tranche.all_metrics_1516.condition.nea.target={target}"),
+            ];
+            let r = run_json(EALING, "2000", "20140401", &sets);
+            assert_eq!(
+                point["expected_paid"], r["total"]["paid"]["mean"],
+                "{gate} {target}"
+            );
+            assert_eq!(point["mcse"], r["total"]["paid"]["mcse"], "{gate} {target}");
+            assert_eq!(point["p_full"], r["total"]["p_full"], "{gate} {target}");
+            let tranche = r["tranches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == "all_metrics_1516")
+                .unwrap();
+            assert_eq!(
+                point["p_met"], tranche["conditions"][0]["p_met"],
+                "{gate} {target}"
+            );
+            assert_eq!(
+                point["tranche_expected_paid"], tranche["paid"]["mean"],
+                "{gate} {target}"
+            );
+        }
     }
 }
 
@@ -593,4 +601,56 @@ fn thresholds_writes_csv_to_a_csv_file() {
     );
     assert_eq!(lines.len(), 4);
     assert!(lines[3].starts_with("0.030,"));
+}
+
+#[test]
+fn results_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let variant = no_networks(dir.path());
+    let variant = variant.to_str().unwrap();
+    let compare = |threads: &str| {
+        let mut v = json_of(&[
+            "compare",
+            EALING,
+            variant,
+            "--trials",
+            "2500",
+            "--threads",
+            threads,
+        ]);
+        v["run"]["threads"] = Value::Null;
+        v
+    };
+    assert_eq!(compare("1"), compare("2"));
+    let curve = |threads: &str| {
+        json_of(&[
+            "thresholds",
+            PRORATA,
+            "--condition",
+            "q3_1516.nea",
+            "--from",
+            "0.02",
+            "--to",
+            "0.04",
+            "--step",
+            "0.01",
+            "--trials",
+            "2500",
+            "--threads",
+            threads,
+        ])["curve"]
+            .clone()
+    };
+    assert_eq!(curve("1"), curve("2"));
+}
+
+#[test]
+fn csv_is_refused_where_it_has_no_meaning() {
+    for command in [vec!["run", PRORATA], vec!["compare", PRORATA, PRORATA]] {
+        itfsim()
+            .args(&command)
+            .args(["--format", "csv", "--trials", "10"])
+            .assert()
+            .code(2);
+    }
 }
