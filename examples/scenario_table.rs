@@ -24,6 +24,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "As ealing-2014; HFMA Sep 2014; Lords answer HL838",
     ),
     (
+        "ealing-2014-no-networks.toml",
+        "What do Ealing's integrated care networks add? The same plan with the networks scheme not delivered and not funded, for `itfsim compare` against ealing-2014.toml.",
+        "As ealing-2014",
+    ),
+    (
         "barnet-2013.toml",
         "Can Barnet's OPIC case management and care home projects earn the 2013 performance tranches, and who carries the cost if savings land in the NHS while costs sit with the council?",
         "Barnet HOSC Oct 2013 (seed: barnet-hosc-2013-10.txt); Roland et al. 2012; Stokes et al. 2015",

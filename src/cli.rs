@@ -29,12 +29,20 @@ pub enum Command {
     Sensitivity(SensitivityArgs),
     /// Every sampled value and step of one trial, exactly as `run` computed it.
     Trace(TraceArgs),
+    /// Run scenarios on the same trials (common random numbers): side by side, with paired differences against the first.
+    Compare(CompareArgs),
+    /// Run a scenario over a grid of --set values (cartesian product), one result row per point.
+    Sweep(SweepArgs),
+    /// Release curve as one condition's target moves, from one set of trials.
+    Thresholds(ThresholdsArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
+    /// Comma-separated values (sweep and thresholds).
+    Csv,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -156,6 +164,68 @@ pub struct ReportOptions {
     /// Also draw monthly activity of count metrics (fan charts; `monthly` in JSON).
     #[arg(long)]
     pub monthly: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario files (TOML); differences are taken against the first.
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// A grid over a --set path: PATH=FROM:TO:STEP (decimal steps, TO included when reached) or PATH=V1,V2,... (repeatable; the points are the cartesian product).
+    #[arg(long = "grid", value_name = "PATH=VALUES", required = true)]
+    pub grids: Vec<String>,
+    /// Continue an interrupted sweep from FILE.partial (same scenario and options only).
+    #[arg(long)]
+    pub resume: bool,
+    /// Refuse grids with more points than this.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_points: u64,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+#[derive(Args, Debug)]
+pub struct ThresholdsArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The condition whose target moves, as TRANCHE.METRIC (e.g. q4_1415.nea).
+    #[arg(long, value_name = "TRANCHE.METRIC")]
+    pub condition: String,
+    /// First target on the grid (decimal).
+    #[arg(long, value_parser = parse_decimal, allow_hyphen_values = true)]
+    pub from: rust_decimal::Decimal,
+    /// Last target on the grid (included when reached exactly).
+    #[arg(long, value_parser = parse_decimal, allow_hyphen_values = true)]
+    pub to: rust_decimal::Decimal,
+    /// Step between targets (decimal, above 0).
+    #[arg(long, value_parser = parse_decimal, allow_hyphen_values = true)]
+    pub step: rust_decimal::Decimal,
+    /// Report the most ambitious target met with at least this probability.
+    #[arg(long, default_value_t = 0.8, value_parser = parse_probability)]
+    pub confidence: f64,
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+fn parse_decimal(s: &str) -> Result<rust_decimal::Decimal, String> {
+    use std::str::FromStr;
+    rust_decimal::Decimal::from_str(s.trim())
+        .map_err(|_| format!("\"{s}\" is not a decimal number (e.g. 0.035)"))
+}
+
+fn parse_probability(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("\"{s}\" is not a probability between 0 and 1")),
+    }
 }
 
 #[cfg(test)]

@@ -236,6 +236,33 @@ pub enum EngineError {
 
 /// Runs trials `range` on `threads` workers (0 = all cores).
 pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulator, EngineError> {
+    let result = fold_chunks(
+        range,
+        threads,
+        || (Accumulator::new(model), Trial::new(model)),
+        |(acc, trial), index| {
+            model.simulate(index, trial);
+            acc.push(model, trial);
+        },
+        |a, b| a.0.merge(&b.0),
+    )?;
+    Ok(result
+        .map(|(acc, _)| acc)
+        .unwrap_or_else(|| Accumulator::new(model)))
+}
+
+/// The chunked parallel fold behind `run`, for commands that fold trials their own way
+/// (`compare` runs several models in lockstep, `thresholds` re-evaluates one condition):
+/// chunk k holds trials [k*CHUNK, (k+1)*CHUNK) whatever the thread count; `fresh` makes a
+/// chunk's state, `step` folds trial `index` in, `merge` combines two chunks' states.
+/// The answer is deterministic when `merge` is exact and order-free. None for no trials.
+pub fn fold_chunks<S: Send>(
+    range: Range<u64>,
+    threads: usize,
+    fresh: impl Fn() -> S + Sync,
+    step: impl Fn(&mut S, u64) + Sync,
+    merge: impl Fn(&mut S, S) + Sync,
+) -> Result<Option<S>, EngineError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -245,24 +272,21 @@ pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulat
         })?;
     let first_chunk = range.start / CHUNK;
     let last_chunk = range.end.div_ceil(CHUNK);
-    let result = pool.install(|| {
+    Ok(pool.install(|| {
         (first_chunk..last_chunk)
             .into_par_iter()
             .map(|chunk| {
-                let mut acc = Accumulator::new(model);
-                let mut trial = Trial::new(model);
+                let mut state = fresh();
                 let from = (chunk * CHUNK).max(range.start);
                 let to = ((chunk + 1) * CHUNK).min(range.end);
                 for index in from..to {
-                    model.simulate(index, &mut trial);
-                    acc.push(model, &trial);
+                    step(&mut state, index);
                 }
-                acc
+                state
             })
             .reduce_with(|mut a, b| {
-                a.merge(&b);
+                merge(&mut a, b);
                 a
             })
-    });
-    Ok(result.unwrap_or_else(|| Accumulator::new(model)))
+    }))
 }

@@ -12,6 +12,9 @@ fn main() {
         Command::Template => commands::template::template(),
         Command::Sensitivity(args) => commands::sensitivity::sensitivity(args),
         Command::Trace(args) => commands::trace::trace(args),
+        Command::Compare(args) => commands::compare::compare(args),
+        Command::Sweep(args) => commands::sweep::sweep(args),
+        Command::Thresholds(args) => commands::thresholds::thresholds(args),
     };
     if let Err(failure) = result {
         if !failure.message.is_empty() {

@@ -1,9 +1,14 @@
 //! One file per subcommand; each returns `Ok` or a `Failure` carrying its exit code
 //! (MODEL.md section 10), so `main` only prints and exits.
+pub mod compare;
+pub mod grid;
 pub mod run;
 pub mod sensitivity;
 pub mod template;
 pub mod trace;
+pub mod sweep;
+pub mod sweep_output;
+pub mod thresholds;
 pub mod validate;
 
 /// A failed command: what to print on stderr and the exit code.
@@ -43,5 +48,23 @@ impl From<crate::model::CompileError> for Failure {
 impl From<crate::engine::EngineError> for Failure {
     fn from(e: crate::engine::EngineError) -> Failure {
         Failure::new(1, e.to_string())
+    }
+}
+
+/// Writes a command's output: into the reserved file (atomically), else to stdout (a
+/// closed pipe is not an error).
+pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result<(), Failure> {
+    match pending {
+        Some(file) => Ok(file.commit(bytes)?),
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            match out.write_all(bytes).and_then(|_| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Failure::new(73, format!("cannot write to stdout: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
     }
 }

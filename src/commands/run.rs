@@ -145,6 +145,12 @@ fn wants_extras(r: &ReportOptions) -> bool {
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
     let r = &args.reports;
+    if o.format == Format::Csv {
+        return Err(Failure::new(
+            2,
+            "run writes --format text or json; csv is for sweep and thresholds",
+        ));
+    }
     if args.precision.is_some() && o.sampling == Sampling::Lhs {
         return Err(Failure::new(
             2,
@@ -211,7 +217,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             bytes.push(b'\n');
             bytes
         }
-        Format::Text => text::render(&results).into_bytes(),
+        Format::Text | Format::Csv => text::render(&results).into_bytes(),
     };
     match pending {
         Some(file) => file.commit(&bytes)?,

@@ -189,7 +189,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         .as_ref()
         .and_then(|f| f.extension())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let bytes = if csv {
+    let bytes = if csv || o.format == Format::Csv {
         report::to_csv(&report).into_bytes()
     } else {
         match o.format {
@@ -199,7 +199,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
                 b.push(b'\n');
                 b
             }
-            Format::Text => report::to_text(&report).into_bytes(),
+            Format::Text | Format::Csv => report::to_text(&report).into_bytes(),
         }
     };
     emit(pending, &bytes)

@@ -32,6 +32,9 @@ pub fn trace(args: &TraceArgs) -> Result<(), Failure> {
             b.push(b'\n');
             b
         }
+        Format::Csv => {
+            return Err(Failure::new(2, "trace writes --format text or json"));
+        }
         Format::Text => trace::to_text(&prepared.model, &trial).into_bytes(),
     };
     super::sensitivity::emit(pending, &bytes)

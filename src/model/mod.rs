@@ -6,8 +6,10 @@
 //! per-trial function and its reusable scratch space (`Trial`).
 mod compile;
 pub mod monthly;
+mod release;
 pub mod split;
 mod trial;
 
 pub use compile::*;
+pub use release::{ConditionOutcome, RuleInputs, TrancheOutcome};
 pub use trial::Trial;

@@ -4,11 +4,11 @@
 //! `Model::simulate`; after the call its public fields hold the trial's results, which
 //! the engine folds into summaries. Nothing here allocates or does I/O.
 use super::compile::*;
+use super::release::RuleInputs;
 use super::split::split_pence;
 use crate::dist::{binomial_quantile, poisson_quantile};
 use crate::rng::stream;
-use crate::rules;
-use crate::scenario::{Gate, MetricKind, Rule};
+use crate::scenario::{Gate, MetricKind};
 
 /// Results (and scratch) of one trial.
 #[derive(Clone, Debug)]
@@ -57,7 +57,7 @@ pub struct Trial {
 
 /// Converts real pence to whole pence half-even, saturating far beyond any real amount.
 #[inline]
-fn whole_pence(x: f64) -> i64 {
+pub(super) fn whole_pence(x: f64) -> i64 {
     const LIMIT: f64 = 1e17;
     if x.is_nan() {
         0
@@ -340,91 +340,28 @@ impl Model {
         }
         let mut c = 0;
         let mut total = 0i64;
+        let inputs = RuleInputs {
+            values: &t.values,
+            occurs: &t.occurs,
+            window_achieved: &t.window_achieved,
+            window_observed: &t.window_observed,
+        };
         for (ti, tranche) in self.tranches.iter().enumerate() {
-            let amount = tranche.amount as f64;
-            let mut weighted = 0.0;
-            let mut per_unit = 0.0;
-            let mut all_met = true;
             let first = c;
-            for (cond, weight) in &tranche.conditions {
-                let (met, fraction, money, achieved) = match cond {
-                    CondModel::Event { outcome } => {
-                        let met = t.occurs[*outcome];
-                        (met, f64::from(u8::from(met)), None, f64::NAN)
-                    }
-                    CondModel::Metric {
-                        window,
-                        target,
-                        rule,
-                        rate_pence,
-                    } => {
-                        let wm = &self.windows[*window];
-                        let kind = self.metrics[wm.metric].kind;
-                        let a = t.window_achieved[*window];
-                        let observed = t.window_observed[*window];
-                        let target = target.map(|p| t.values[p]);
-                        let met_target = target.map(|target| match kind {
-                            MetricKind::Count => rules::count_met(observed, wm.baseline, target),
-                            MetricKind::Proportion => {
-                                rules::proportion_met(observed, wm.baseline, target)
-                            }
-                        });
-                        match rule {
-                            Rule::PerUnit { .. } => {
-                                let units = match kind {
-                                    MetricKind::Count => wm.baseline - observed,
-                                    MetricKind::Proportion => {
-                                        (observed - wm.baseline) * wm.people as f64
-                                    }
-                                };
-                                let cap = weight * amount;
-                                let money = rules::per_unit_money(*rate_pence, units, cap);
-                                let met = met_target
-                                    .unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
-                                (
-                                    met,
-                                    if cap > 0.0 { money / cap } else { 0.0 },
-                                    Some(money),
-                                    a,
-                                )
-                            }
-                            _ => {
-                                let target = target.unwrap_or(f64::NAN);
-                                let met = met_target.unwrap_or(false);
-                                (met, rules::fraction(rule, met, a / target), None, a)
-                            }
-                        }
-                    }
-                };
-                t.condition_met[c] = met;
-                t.condition_fraction[c] = fraction;
-                t.condition_achieved[c] = achieved;
-                all_met &= met;
-                match money {
-                    Some(m) => {
-                        per_unit += m;
-                        t.condition_paid[c] = whole_pence(m);
-                    }
-                    None => {
-                        weighted += weight * fraction;
-                        t.condition_paid[c] = whole_pence(amount * weight * fraction);
-                    }
+            let outcome = self.tranche_outcome(ti, first, &inputs, None, |ci, o, paid| {
+                t.condition_met[ci] = o.met;
+                t.condition_fraction[ci] = o.fraction;
+                t.condition_achieved[ci] = o.achieved;
+                t.condition_paid[ci] = paid;
+            });
+            c += tranche.conditions.len();
+            if tranche.gate == Gate::All && !outcome.all_met {
+                for p in &mut t.condition_paid[first..c] {
+                    *p = 0;
                 }
-                c += 1;
             }
-            let paid = match tranche.gate {
-                Gate::All => {
-                    if !all_met {
-                        for p in &mut t.condition_paid[first..c] {
-                            *p = 0;
-                        }
-                    }
-                    if all_met { tranche.amount } else { 0 }
-                }
-                Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
-            };
-            t.tranche_paid[ti] = paid;
-            total += paid;
+            t.tranche_paid[ti] = outcome.paid;
+            total += outcome.paid;
         }
         t.total_paid = total;
     }

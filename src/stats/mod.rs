@@ -13,6 +13,7 @@
 //! bounded-memory mergeable sketch can replace later without changing this API.
 
 mod exact;
+mod moments;
 mod money_stats;
 mod proportion;
 mod quantile;
@@ -20,6 +21,7 @@ mod real;
 #[cfg(test)]
 mod testing;
 
+pub use moments::PenceMoments;
 pub use money_stats::{MoneyStats, MoneySummary};
 pub use proportion::Proportion;
 pub use real::{RealStats, RealSummary};

@@ -183,7 +183,7 @@ impl MoneyStats {
 }
 
 /// `sum / n` rounded half-even; the mean of i64 values always fits in i64.
-fn mean_half_even(sum: i128, n: u64) -> Pence {
+pub(super) fn mean_half_even(sum: i128, n: u64) -> Pence {
     let n = i128::from(n);
     let (quotient, remainder) = (sum.div_euclid(n), sum.rem_euclid(n));
     let rounded = match (2 * remainder).cmp(&n) {
@@ -196,7 +196,7 @@ fn mean_half_even(sum: i128, n: u64) -> Pence {
 
 /// A non-negative f64 amount of pence rounded half-even (saturating: sd of i64 values is
 /// below 2^63).
-fn round_to_pence(x: f64) -> Pence {
+pub(super) fn round_to_pence(x: f64) -> Pence {
     x.round_ties_even() as Pence
 }
 

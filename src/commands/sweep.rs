@@ -1,0 +1,266 @@
+//! `itfsim sweep`: a scenario run at every point of a cartesian product of grids over
+//! `--set` paths, with the same seed and trials (common random numbers), one row per
+//! point.
+//!
+//! Each point loads the scenario with the user's `--set`s and then the point's values as
+//! further `--set`s (so a grid may sweep a key inside a distribution the user set), and
+//! runs it like `run`: a row equals `run --set ...` at that point. With `--out FILE`
+//! rows go point by point into `FILE.partial` (see `sweep_output`), which `--resume`
+//! continues if its fingerprint — sha256 of the scenario bytes, and sha256 of the
+//! canonical options (version, trials, seed, sampling, --sets, expanded grids) — matches;
+//! otherwise it refuses with exit 2 (the command line asks to resume a different sweep;
+//! the scenario is not invalid, so not 65). The finished file is committed atomically.
+use super::grid::{Grid, parse_grid, point_count, point_values};
+use super::sweep_output::{Partial, ResumeError, header, partial_path, render_csv, render_json};
+use super::{Failure, emit};
+use crate::atomic::PendingFile;
+use crate::cli::{Format, SweepArgs};
+use crate::engine;
+use crate::model::compile;
+use crate::money::format_pence;
+use crate::output::{Results, RunInfo};
+use crate::scenario::{load, load_str};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use std::io::IsTerminal;
+
+/// Test hook: stop (exit 1) after this many points were written in this process, as an
+/// interruption would.
+const STOP_AFTER_ENV: &str = "ITFSIM_SWEEP_STOP_AFTER";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
+    let o = &args.options;
+    if args.resume && o.out.is_none() {
+        return Err(Failure::new(
+            2,
+            "--resume needs --out FILE (it continues FILE.partial)",
+        ));
+    }
+    let grids: Vec<Grid> = args
+        .grids
+        .iter()
+        .map(|g| parse_grid(g, args.max_points))
+        .collect::<Result<_, _>>()
+        .map_err(|m| Failure::new(2, m))?;
+    for (i, g) in grids.iter().enumerate() {
+        if grids[..i].iter().any(|h| h.path == g.path) {
+            return Err(Failure::new(
+                2,
+                format!("--grid {}: the path is given twice", g.path),
+            ));
+        }
+    }
+    let points = point_count(&grids, args.max_points).map_err(|m| Failure::new(2, m))?;
+    let base = load(&args.scenario, &o.sets)?;
+    let bytes = std::fs::read(&args.scenario)
+        .map_err(|e| Failure::new(66, format!("{}: cannot read the scenario: {e}", base.file)))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::new(65, format!("{}: the file is not valid UTF-8", base.file)))?;
+    let trials = o.trials.unwrap_or(base.scenario.trials);
+    let seed = o.seed.unwrap_or(base.scenario.seed);
+    let threads = o.threads.map(|t| t as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let sets_of = |index: u64| -> Vec<String> {
+        let mut sets = o.sets.clone();
+        for (g, v) in grids.iter().zip(point_values(&grids, index)) {
+            sets.push(format!("{}={v}", g.path));
+        }
+        sets
+    };
+    let describe = |index: u64| -> String {
+        grids
+            .iter()
+            .zip(point_values(&grids, index))
+            .map(|(g, v)| format!("{}={v}", g.path))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // Every point's overrides must name real paths and give a valid scenario: check all
+    // before any computing (an unknown path is a command-line error, exit 2).
+    for index in 0..points {
+        if let Err(e) = load_str(&base.file, &text, &sets_of(index)) {
+            let code = e.exit_code();
+            let message = if code == 2 {
+                e.to_string()
+            } else {
+                format!(
+                    "sweep point {} of {points} ({}) makes the scenario invalid:\n{e}",
+                    index + 1,
+                    describe(index)
+                )
+            };
+            return Err(Failure::new(code, message));
+        }
+    }
+    let partners: Vec<String> = base
+        .scenario
+        .partners
+        .iter()
+        .map(|p| p.id.clone())
+        .collect();
+    let mut columns: Vec<String> = grids.iter().map(|g| g.path.clone()).collect();
+    for c in [
+        "expected_paid",
+        "mcse",
+        "p_full",
+        "p_zero",
+        "paid_p10",
+        "paid_p50",
+        "paid_p90",
+    ] {
+        columns.push(c.to_string());
+    }
+    columns.extend(partners.iter().map(|p| format!("net_{p}")));
+    let canonical = json!({
+        "itfsim": env!("CARGO_PKG_VERSION"),
+        "trials": trials,
+        "seed": seed,
+        "sampling": "mc",
+        "sets": o.sets,
+        "grids": grids.iter().map(|g| json!({"path": g.path, "values": g.values})).collect::<Vec<_>>(),
+    });
+    let scenario_sha = hex(&Sha256::digest(text.as_bytes()));
+    let options_sha = hex(&Sha256::digest(canonical.to_string().as_bytes()));
+    let head = header(&scenario_sha, &options_sha);
+    let format = o.format;
+    // Reserve the output before computing (exit 73 on an unwritable path).
+    let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let mut rows: Vec<Value> = Vec::new();
+    let mut partial = match &o.out {
+        None => None,
+        Some(out) => {
+            let path = partial_path(out);
+            if args.resume && path.exists() {
+                let (p, done) = Partial::resume(&path, &head).map_err(|e| match e {
+                    ResumeError::Io(m) => Failure::new(73, m),
+                    ResumeError::Mismatch(m) => Failure::new(2, m),
+                })?;
+                if done.len() as u64 > points {
+                    return Err(Failure::new(
+                        2,
+                        format!(
+                            "cannot resume from {}: it holds more rows than the sweep has points",
+                            path.display()
+                        ),
+                    ));
+                }
+                if !o.quiet {
+                    eprintln!(
+                        "resuming from {}: {} of {points} points done",
+                        path.display(),
+                        done.len()
+                    );
+                }
+                rows = done;
+                Some(p)
+            } else {
+                if !o.quiet {
+                    if args.resume {
+                        eprintln!(
+                            "no partial file {}; starting from the first point",
+                            path.display()
+                        );
+                    } else if path.exists() {
+                        eprintln!(
+                            "replacing the earlier partial file {} (use --resume to continue it)",
+                            path.display()
+                        );
+                    }
+                }
+                Some(Partial::create(&path, &head).map_err(|m| Failure::new(73, m))?)
+            }
+        }
+    };
+    if !o.quiet {
+        for w in &base.scenario.warnings {
+            eprintln!("{w}");
+        }
+    }
+    let stop_after: Option<u64> = std::env::var(STOP_AFTER_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let progress = (!o.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(points);
+        bar.set_position(rows.len() as u64);
+        bar
+    });
+    let mut written = 0u64;
+    for index in rows.len() as u64..points {
+        let loaded = load_str(&base.file, &text, &sets_of(index))?;
+        let model = compile(&loaded.scenario, seed).map_err(|e| {
+            Failure::new(
+                65,
+                format!("sweep point {} ({}): {e}", index + 1, describe(index)),
+            )
+        })?;
+        let acc = engine::run(&model, 0..trials, threads)?;
+        let info = RunInfo {
+            trials,
+            seed,
+            sampling: "mc".into(),
+            threads,
+            elapsed_s: 0.0,
+        };
+        let r = Results::new(&loaded, &model, &acc, info, Vec::new());
+        let mut row = Map::new();
+        for (g, v) in grids.iter().zip(point_values(&grids, index)) {
+            row.insert(g.path.clone(), Value::String(v.to_string()));
+        }
+        row.insert("expected_paid".into(), format_pence(r.paid.mean).into());
+        row.insert("mcse".into(), format_pence(r.paid.mcse).into());
+        row.insert("p_full".into(), json!(r.p_full));
+        row.insert("p_zero".into(), json!(r.p_zero));
+        row.insert("paid_p10".into(), format_pence(r.paid.p10).into());
+        row.insert("paid_p50".into(), format_pence(r.paid.p50).into());
+        row.insert("paid_p90".into(), format_pence(r.paid.p90).into());
+        for id in &partners {
+            let net = r
+                .partners
+                .iter()
+                .find(|p| &p.id == id)
+                .map(|p| format_pence(p.net.mean));
+            row.insert(format!("net_{id}"), net.map_or(Value::Null, Value::String));
+        }
+        let row = Value::Object(row);
+        if let Some(p) = &mut partial {
+            p.append(&row).map_err(|m| Failure::new(73, m))?;
+        }
+        rows.push(row);
+        written += 1;
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+        if stop_after == Some(written) && index + 1 < points {
+            return Err(Failure::new(
+                1,
+                format!("sweep stopped after {written} points ({STOP_AFTER_ENV})"),
+            ));
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let bytes = match format {
+        Format::Json => render_json(&columns, &rows),
+        Format::Text | Format::Csv => render_csv(&columns, &rows),
+    };
+    emit(pending, &bytes)?;
+    if let Some(p) = partial {
+        let path = p.path().to_path_buf();
+        drop(p);
+        std::fs::remove_file(&path).map_err(|e| {
+            Failure::new(
+                73,
+                format!("wrote the output but cannot remove {}: {e}", path.display()),
+            )
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! Sweep results: one row per point, the partial file that makes a sweep resumable, and
+//! the final CSV or JSON rendering.
+//!
+//! The partial file (`FILE.partial` next to `--out FILE`) is a header line
+//! `# itfsim sweep partial scenario=<sha256> options=<sha256>` followed by one compact
+//! JSON object per finished point, in point order, each line flushed and synced before
+//! the next point starts. The final file is rendered from those rows alone, so a resumed
+//! sweep writes the same bytes as an uninterrupted one. A last line without its newline
+//! (a process killed mid-write) is dropped on resume and recomputed.
+use serde_json::{Map, Value};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+const MAGIC: &str = "# itfsim sweep partial";
+
+/// The partial file next to `out`.
+pub fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".partial");
+    PathBuf::from(name)
+}
+
+pub fn header(scenario_sha: &str, options_sha: &str) -> String {
+    format!("{MAGIC} scenario={scenario_sha} options={options_sha}\n")
+}
+
+/// An open partial file, appended point by point.
+pub struct Partial {
+    file: File,
+    path: PathBuf,
+}
+
+/// Why a partial file cannot be resumed (exit 2: the request does not match it).
+pub enum ResumeError {
+    Io(String),
+    Mismatch(String),
+}
+
+impl Partial {
+    /// Starts a new partial file (replacing any).
+    pub fn create(path: &Path, header: &str) -> Result<Partial, String> {
+        let mut file =
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        file.write_all(header.as_bytes())
+            .and_then(|_| file.sync_data())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Partial {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens an existing partial file whose header must equal `header`; returns it with
+    /// the finished rows (an unfinished last line is cut off).
+    pub fn resume(path: &Path, header: &str) -> Result<(Partial, Vec<Value>), ResumeError> {
+        let io = |e: std::io::Error| {
+            ResumeError::Io(format!("cannot resume from {}: {e}", path.display()))
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io)?;
+        let mut text = String::new();
+        file.read_to_string(&mut text).map_err(io)?;
+        let Some(first_end) = text.find('\n') else {
+            return Err(ResumeError::Mismatch(format!(
+                "{} has no complete header line; it is not a sweep's partial file (run without --resume to start again)",
+                path.display()
+            )));
+        };
+        let found = &text[..=first_end];
+        if found != header {
+            let part = |h: &str, key: &str| {
+                h.split_whitespace()
+                    .find_map(|w| w.strip_prefix(key).map(str::to_string))
+            };
+            let what = if !found.starts_with(MAGIC) {
+                "it is not a sweep's partial file".to_string()
+            } else if part(found, "scenario=") != part(header, "scenario=") {
+                "the scenario file changed since that sweep started".to_string()
+            } else {
+                "the options changed since that sweep started (grids, --set, --seed, --trials or --sampling)".to_string()
+            };
+            return Err(ResumeError::Mismatch(format!(
+                "cannot resume from {}: {what}\n  hint: rerun with the same scenario and options, or without --resume to start again",
+                path.display()
+            )));
+        }
+        let body = &text[first_end + 1..];
+        let complete = body.rfind('\n').map_or(0, |i| i + 1);
+        let mut rows = Vec::new();
+        for line in body[..complete].lines() {
+            let row: Value = serde_json::from_str(line).map_err(|e| {
+                ResumeError::Mismatch(format!(
+                    "cannot resume from {}: a row is damaged ({e}); run without --resume to start again",
+                    path.display()
+                ))
+            })?;
+            rows.push(row);
+        }
+        let keep = (first_end + 1 + complete) as u64;
+        file.set_len(keep).map_err(io)?;
+        file.seek(SeekFrom::Start(keep)).map_err(io)?;
+        Ok((
+            Partial {
+                file,
+                path: path.to_path_buf(),
+            },
+            rows,
+        ))
+    }
+
+    /// Appends one row and syncs it to disk.
+    pub fn append(&mut self, row: &Value) -> Result<(), String> {
+        let mut line = serde_json::to_string(row).expect("JSON values serialise");
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|_| self.file.sync_data())
+            .map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// CSV: a header of `columns`, then one line per row.
+pub fn render_csv(columns: &[String], rows: &[Value]) -> Vec<u8> {
+    let mut out = columns
+        .iter()
+        .map(|c| csv_field(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for row in rows {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match row.get(c) {
+                Some(Value::String(s)) => csv_field(s),
+                Some(Value::Null) | None => String::new(),
+                Some(v) => csv_field(&v.to_string()),
+            })
+            .collect();
+        out += &cells.join(",");
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// JSON: an array of point objects, keys in column order.
+pub fn render_json(columns: &[String], rows: &[Value]) -> Vec<u8> {
+    let points: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let mut m = Map::new();
+            for c in columns {
+                m.insert(c.clone(), row.get(c).cloned().unwrap_or(Value::Null));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let mut v = serde_json::to_vec_pretty(&Value::Array(points)).expect("JSON values serialise");
+    v.push(b'\n');
+    v
+}

@@ -1,0 +1,290 @@
+//! `itfsim thresholds`: the release curve as one condition's target moves, from ONE set
+//! of trials.
+//!
+//! Each trial is simulated once; then, for every target on the grid, the condition's
+//! tranche is re-released through `Model::tranche_outcome` (the function `run` itself
+//! releases money with) with that condition's target overridden, the rest of the tranche
+//! and every other tranche unchanged. Each grid target is first checked by loading the
+//! scenario with `--set tranche.T.condition.M.target=X` (so an invalid target fails as
+//! `run` would, exit 65) and the overriding value is the one that load reads, so every
+//! row equals `run --set ...target=X` at the same seed and trials exactly.
+use super::grid::decimal_range;
+use super::{Failure, emit};
+use crate::atomic::PendingFile;
+use crate::cli::{Format, ThresholdsArgs};
+use crate::dist::Dist;
+use crate::engine::fold_chunks;
+use crate::model::{Trial, compile};
+use crate::money::{format_gbp, format_pence};
+use crate::scenario::{ConditionKind, load, load_str};
+use crate::stats::{PenceMoments, Proportion};
+use serde_json::{Value, json};
+
+/// Per-target accumulators.
+#[derive(Clone, Copy, Default)]
+struct Curve {
+    met: Proportion,
+    full: Proportion,
+    total: PenceMoments,
+    tranche: PenceMoments,
+}
+
+struct Row {
+    target: String,
+    p_met: f64,
+    paid: i64,
+    mcse: i64,
+    p_full: f64,
+    tranche_paid: i64,
+}
+
+pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
+    let o = &args.options;
+    let base = load(&args.scenario, &o.sets)?;
+    let s = &base.scenario;
+    // Find TRANCHE.METRIC among metric conditions; c is its flattened index.
+    let mut found = None;
+    let mut known = Vec::new();
+    let mut flat = 0;
+    for (ti, tranche) in s.tranches.iter().enumerate() {
+        let first = flat;
+        for (k, cond) in tranche.conditions.iter().enumerate() {
+            if let ConditionKind::Metric { metric, target, .. } = &cond.kind {
+                let name = format!("{}.{}", tranche.id, s.metrics[*metric].id);
+                if name == args.condition {
+                    found = Some((
+                        ti,
+                        first,
+                        flat,
+                        k,
+                        target.clone(),
+                        s.metrics[*metric].id.clone(),
+                    ));
+                }
+                known.push(name);
+            }
+            flat += 1;
+        }
+    }
+    let Some((ti, first, c, _, target, metric_id)) = found else {
+        return Err(Failure::new(
+            2,
+            format!(
+                "--condition {}: no such metric condition in {}\n  hint: known TRANCHE.METRIC names: {}",
+                args.condition,
+                base.file,
+                if known.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ));
+    };
+    let tranche_id = s.tranches[ti].id.clone();
+    let target_path = format!("tranche.{tranche_id}.condition.{metric_id}.target");
+    if let Some(p) = &target {
+        if !matches!(p.dist, Dist::Fixed(_)) {
+            return Err(Failure::new(
+                2,
+                format!(
+                    "--condition {}: its target is a distribution, and thresholds moves a fixed target\n  hint: fix it first, e.g. --set {target_path}=0.035, or sweep the distribution's keys with itfsim sweep",
+                    args.condition
+                ),
+            ));
+        }
+    }
+    let targets = decimal_range(args.from, args.to, args.step, 100_000)
+        .map_err(|m| Failure::new(2, format!("--from/--to/--step: {m}")))?;
+    // Validate each target as `run --set` would, and read the value it would use.
+    let text = std::fs::read_to_string(&args.scenario)
+        .map_err(|e| Failure::new(66, format!("{}: cannot read the scenario: {e}", base.file)))?;
+    let mut values = Vec::with_capacity(targets.len());
+    for t in &targets {
+        let mut sets = o.sets.clone();
+        sets.push(format!("{target_path}={t}"));
+        let point = load_str(&base.file, &text, &sets).map_err(|e| {
+            Failure::new(
+                e.exit_code(),
+                format!("target {t} ({target_path}={t}) makes the scenario invalid:\n{e}"),
+            )
+        })?;
+        let value = point.scenario.tranches[ti]
+            .conditions
+            .iter()
+            .find_map(|cond| match &cond.kind {
+                ConditionKind::Metric {
+                    metric,
+                    target: Some(p),
+                    ..
+                } if point.scenario.metrics[*metric].id == metric_id => match p.dist {
+                    Dist::Fixed(v) => Some(v),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .ok_or_else(|| Failure::new(1, format!("target {t}: the condition lost its target")))?;
+        values.push(value);
+    }
+    let trials = o.trials.unwrap_or(s.trials);
+    let seed = o.seed.unwrap_or(s.seed);
+    let threads = o.threads.map(|t| t as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let model = compile(s, seed)?;
+    let format = match (o.format, &o.out) {
+        (Format::Text, Some(out))
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            Format::Csv
+        }
+        (f, _) => f,
+    };
+    let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    if !o.quiet {
+        for w in &s.warnings {
+            eprintln!("{w}");
+        }
+    }
+    let fresh = || (Trial::new(&model), vec![Curve::default(); values.len()]);
+    let state = fold_chunks(
+        0..trials,
+        threads,
+        fresh,
+        |(trial, curves), index| {
+            model.simulate(index, trial);
+            let others_full = model
+                .tranches
+                .iter()
+                .zip(&trial.tranche_paid)
+                .enumerate()
+                .all(|(i, (tr, paid))| i == ti || *paid == tr.amount);
+            let rest = trial.total_paid - trial.tranche_paid[ti];
+            let inputs = trial.rule_inputs();
+            for (curve, &x) in curves.iter_mut().zip(&values) {
+                let mut met = false;
+                let outcome =
+                    model.tranche_outcome(ti, first, &inputs, Some((c, x)), |ci, o, _| {
+                        if ci == c {
+                            met = o.met;
+                        }
+                    });
+                curve.met.push(met);
+                curve
+                    .full
+                    .push(others_full && outcome.paid == model.tranches[ti].amount);
+                curve.total.push(rest + outcome.paid);
+                curve.tranche.push(outcome.paid);
+            }
+        },
+        |a, b| {
+            for (x, y) in a.1.iter_mut().zip(&b.1) {
+                x.met.merge(&y.met);
+                x.full.merge(&y.full);
+                x.total.merge(&y.total);
+                x.tranche.merge(&y.tranche);
+            }
+        },
+    )?
+    .unwrap_or_else(fresh);
+    let rows: Vec<Row> = targets
+        .iter()
+        .zip(&state.1)
+        .map(|(t, curve)| Row {
+            target: t.to_string(),
+            p_met: curve.met.value(),
+            paid: curve.total.mean_pence(),
+            mcse: curve.total.mcse_pence(),
+            p_full: curve.full.value(),
+            tranche_paid: curve.tranche.mean_pence(),
+        })
+        .collect();
+    // The most ambitious target (the largest: a bigger reduction or a bigger gain in
+    // points) met with probability >= confidence.
+    let ambitious = rows.iter().rev().find(|r| r.p_met >= args.confidence);
+    let bytes = match format {
+        Format::Json => {
+            let doc = json!({
+                "itfsim": env!("CARGO_PKG_VERSION"),
+                "scenario": {"name": s.name, "file": base.file, "sha256": base.sha256},
+                "run": {"trials": trials, "seed": seed, "sampling": "mc", "threads": threads},
+                "condition": args.condition,
+                "path": target_path,
+                "tranche_amount": format_pence(model.tranches[ti].amount),
+                "pot": format_pence(model.pot),
+                "confidence": args.confidence,
+                "most_ambitious_target": ambitious.map(|r| Value::String(r.target.clone())).unwrap_or(Value::Null),
+                "curve": rows.iter().map(|r| json!({
+                    "target": r.target,
+                    "p_met": r.p_met,
+                    "expected_paid": format_pence(r.paid),
+                    "mcse": format_pence(r.mcse),
+                    "p_full": r.p_full,
+                    "tranche_expected_paid": format_pence(r.tranche_paid),
+                })).collect::<Vec<_>>(),
+                "warnings": s.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+            });
+            let mut v = serde_json::to_vec_pretty(&doc).expect("JSON values serialise");
+            v.push(b'\n');
+            v
+        }
+        Format::Csv => {
+            let mut out =
+                String::from("target,p_met,expected_paid,mcse,p_full,tranche_expected_paid\n");
+            for r in &rows {
+                out += &format!(
+                    "{},{},{},{},{},{}\n",
+                    r.target,
+                    json!(r.p_met),
+                    format_pence(r.paid),
+                    format_pence(r.mcse),
+                    json!(r.p_full),
+                    format_pence(r.tranche_paid)
+                );
+            }
+            out.into_bytes()
+        }
+        Format::Text => {
+            let mut out = format!(
+                "itfsim thresholds: {} ({})\n{} trials, seed {seed}; condition {} ({target_path}), tranche amount {}, pot {}\n\n",
+                base.file,
+                s.name,
+                trials,
+                args.condition,
+                format_gbp(model.tranches[ti].amount),
+                format_gbp(model.pot)
+            );
+            out += &format!(
+                "{:>10}  {:>8}  {:>16}  {:>10}  {:>8}  {:>16}\n",
+                "target", "P(met)", "expected paid", "MCSE", "P(full)", "tranche paid"
+            );
+            for r in &rows {
+                out += &format!(
+                    "{:>10}  {:>8.4}  {:>16}  {:>10}  {:>8.4}  {:>16}\n",
+                    r.target,
+                    r.p_met,
+                    format_gbp(r.paid),
+                    format_gbp(r.mcse),
+                    r.p_full,
+                    format_gbp(r.tranche_paid)
+                );
+            }
+            out += &match ambitious {
+                Some(r) => format!(
+                    "\nMost ambitious target met with probability >= {}: {} (P(met) {:.4})\n",
+                    args.confidence, r.target, r.p_met
+                ),
+                None => format!(
+                    "\nNo target on the grid is met with probability >= {}\n",
+                    args.confidence
+                ),
+            };
+            out.into_bytes()
+        }
+    };
+    emit(pending, &bytes)
+}

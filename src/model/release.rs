@@ -1,0 +1,168 @@
+//! Release of money in one trial (MODEL.md section 5): a condition's result and a
+//! tranche's paid pence from the trial's observed windows and drawn values.
+//!
+//! This is the one place rules are applied: `Model::simulate` calls it for every
+//! tranche, and `itfsim thresholds` calls it again with one condition's target moved
+//! (`target_override`), so a release curve equals what `run --set ...target=X` gives,
+//! trial by trial. Pure functions of their inputs; no allocation.
+use super::compile::{CondModel, Model};
+use super::trial::{Trial, whole_pence};
+use crate::rules;
+use crate::scenario::{Gate, MetricKind, Rule};
+
+/// The parts of a trial the release rules read (after windows are observed).
+pub struct RuleInputs<'a> {
+    pub values: &'a [f64],
+    pub occurs: &'a [bool],
+    pub window_achieved: &'a [f64],
+    pub window_observed: &'a [f64],
+}
+
+impl Trial {
+    /// The trial's rule inputs, for re-evaluating conditions after `simulate`.
+    pub fn rule_inputs(&self) -> RuleInputs<'_> {
+        RuleInputs {
+            values: &self.values,
+            occurs: &self.occurs,
+            window_achieved: &self.window_achieved,
+            window_observed: &self.window_observed,
+        }
+    }
+}
+
+/// One condition's result in one trial.
+#[derive(Clone, Copy, Debug)]
+pub struct ConditionOutcome {
+    pub met: bool,
+    /// Fraction of the condition's weight paid (per_unit: money / cap).
+    pub fraction: f64,
+    /// per_unit conditions: their money in (real) pence.
+    pub per_unit_money: Option<f64>,
+    /// Achieved improvement `a` (NaN for events).
+    pub achieved: f64,
+}
+
+/// A tranche's result in one trial.
+#[derive(Clone, Copy, Debug)]
+pub struct TrancheOutcome {
+    /// Paid pence, rounded half-even and clipped to [0, amount].
+    pub paid: i64,
+    pub all_met: bool,
+}
+
+impl Model {
+    /// One condition's result given the trial's window results; `target_override`
+    /// replaces the condition's target (thresholds moves one target this way).
+    pub fn condition_outcome(
+        &self,
+        condition: &CondModel,
+        weight: f64,
+        amount: f64,
+        inputs: &RuleInputs,
+        target_override: Option<f64>,
+    ) -> ConditionOutcome {
+        match condition {
+            CondModel::Event { outcome } => {
+                let met = inputs.occurs[*outcome];
+                ConditionOutcome {
+                    met,
+                    fraction: f64::from(u8::from(met)),
+                    per_unit_money: None,
+                    achieved: f64::NAN,
+                }
+            }
+            CondModel::Metric {
+                window,
+                target,
+                rule,
+                rate_pence,
+            } => {
+                let wm = &self.windows[*window];
+                let kind = self.metrics[wm.metric].kind;
+                let a = inputs.window_achieved[*window];
+                let observed = inputs.window_observed[*window];
+                let target = target_override.or_else(|| target.map(|p| inputs.values[p]));
+                let met_target = target.map(|target| match kind {
+                    MetricKind::Count => rules::count_met(observed, wm.baseline, target),
+                    MetricKind::Proportion => rules::proportion_met(observed, wm.baseline, target),
+                });
+                match rule {
+                    Rule::PerUnit { .. } => {
+                        let units = match kind {
+                            MetricKind::Count => wm.baseline - observed,
+                            MetricKind::Proportion => (observed - wm.baseline) * wm.people as f64,
+                        };
+                        let cap = weight * amount;
+                        let money = rules::per_unit_money(*rate_pence, units, cap);
+                        let met =
+                            met_target.unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
+                        ConditionOutcome {
+                            met,
+                            fraction: if cap > 0.0 { money / cap } else { 0.0 },
+                            per_unit_money: Some(money),
+                            achieved: a,
+                        }
+                    }
+                    _ => {
+                        let target = target.unwrap_or(f64::NAN);
+                        let met = met_target.unwrap_or(false);
+                        ConditionOutcome {
+                            met,
+                            fraction: rules::fraction(rule, met, a / target),
+                            per_unit_money: None,
+                            achieved: a,
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tranche `tranche`'s paid pence from the trial's window results (MODEL.md section
+    /// 5). Its conditions are numbered from `first_condition` in the flattened list;
+    /// `target_override = Some((flat index, target))` moves one condition's target.
+    /// `each(flat index, outcome, condition paid pence)` sees every condition (before the
+    /// `gate = "all"` zeroing). `run` and `thresholds` both release money through here.
+    pub fn tranche_outcome(
+        &self,
+        tranche: usize,
+        first_condition: usize,
+        inputs: &RuleInputs,
+        target_override: Option<(usize, f64)>,
+        mut each: impl FnMut(usize, &ConditionOutcome, i64),
+    ) -> TrancheOutcome {
+        let tranche = &self.tranches[tranche];
+        let amount = tranche.amount as f64;
+        let mut weighted = 0.0;
+        let mut per_unit = 0.0;
+        let mut all_met = true;
+        for (k, (cond, weight)) in tranche.conditions.iter().enumerate() {
+            let c = first_condition + k;
+            let target = target_override.and_then(|(i, x)| (i == c).then_some(x));
+            let o = self.condition_outcome(cond, *weight, amount, inputs, target);
+            all_met &= o.met;
+            let paid = match o.per_unit_money {
+                Some(m) => {
+                    per_unit += m;
+                    whole_pence(m)
+                }
+                None => {
+                    weighted += weight * o.fraction;
+                    whole_pence(amount * weight * o.fraction)
+                }
+            };
+            each(c, &o, paid);
+        }
+        let paid = match tranche.gate {
+            Gate::All => {
+                if all_met {
+                    tranche.amount
+                } else {
+                    0
+                }
+            }
+            Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
+        };
+        TrancheOutcome { paid, all_met }
+    }
+}

@@ -1,0 +1,262 @@
+//! `itfsim thresholds` as a user meets it: every point of a release curve must equal
+//! `run --set tranche.T.condition.M.target=X` at the same seed and trials (money strings
+//! and probabilities exactly), and bad conditions or grids must exit with clear errors.
+use assert_cmd::Command;
+use serde_json::Value;
+
+const EALING: &str = "scenarios/ealing-2014.toml";
+const PRORATA: &str = "scenarios/ealing-2014-prorata.toml";
+
+fn itfsim() -> Command {
+    Command::cargo_bin("itfsim").unwrap()
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = itfsim()
+        .args(args)
+        .args(["--format", "json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn run_json(scenario: &str, trials: &str, seed: &str, sets: &[String]) -> Value {
+    let mut args = vec!["run", scenario, "--trials", trials, "--seed", seed];
+    for s in sets {
+        args.push("--set");
+        args.push(s);
+    }
+    json_of(&args)
+}
+
+#[test]
+fn thresholds_equal_run_with_the_target_set() {
+    let v = json_of(&[
+        "thresholds",
+        PRORATA,
+        "--condition",
+        "q1_1516.nea",
+        "--from",
+        "0.01",
+        "--to",
+        "0.06",
+        "--step",
+        "0.0125",
+        "--trials",
+        "3000",
+        "--seed",
+        "9",
+        "--confidence",
+        "0.2",
+    ]);
+    let curve = v["curve"].as_array().unwrap();
+    assert_eq!(curve.len(), 5);
+    assert_eq!(curve[4]["target"], "0.0600");
+    for point in [&curve[0], &curve[2], &curve[4]] {
+        let target = point["target"].as_str().unwrap();
+        let r = run_json(
+            PRORATA,
+            "3000",
+            "9",
+            &[format!("tranche.q1_1516.condition.nea.target={target}")],
+        );
+        let tranche = r["tranches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == "q1_1516")
+            .unwrap();
+        assert_eq!(
+            point["p_met"], tranche["conditions"][0]["p_met"],
+            "{target}"
+        );
+        assert_eq!(
+            point["expected_paid"], r["total"]["paid"]["mean"],
+            "{target}"
+        );
+        assert_eq!(point["mcse"], r["total"]["paid"]["mcse"], "{target}");
+        assert_eq!(point["p_full"], r["total"]["p_full"], "{target}");
+        assert_eq!(
+            point["tranche_expected_paid"], tranche["paid"]["mean"],
+            "{target}"
+        );
+    }
+    // A harder target is never met more often (monotone inverse CDFs, same trials).
+    let p: Vec<f64> = curve.iter().map(|c| c["p_met"].as_f64().unwrap()).collect();
+    assert!(p.windows(2).all(|w| w[0] >= w[1]), "{p:?}");
+    let best = curve
+        .iter()
+        .rev()
+        .find(|c| c["p_met"].as_f64().unwrap() >= 0.2)
+        .unwrap();
+    assert_eq!(v["most_ambitious_target"], best["target"]);
+}
+
+#[test]
+fn thresholds_on_banded_multi_condition_tranches_equal_run() {
+    // Ealing 2014: banded rule, six conditions in the tranche (the others unaffected),
+    // with the default weighted gate and with gate = "all".
+    for gate in ["weighted", "all"] {
+        let gate_set = format!("tranche.all_metrics_1516.gate={gate}");
+        let v = json_of(&[
+            "thresholds",
+            EALING,
+            "--condition",
+            "all_metrics_1516.nea",
+            "--from",
+            "0.02",
+            "--to",
+            "0.05",
+            "--step",
+            "0.015",
+            "--trials",
+            "2000",
+            "--set",
+            &gate_set,
+        ]);
+        for point in v["curve"].as_array().unwrap() {
+            let target = point["target"].as_str().unwrap();
+            let sets = [
+                gate_set.clone(),
+                format!("tranche.all_metrics_1516.condition.nea.target={target}"),
+            ];
+            let r = run_json(EALING, "2000", "20140401", &sets);
+            assert_eq!(
+                point["expected_paid"], r["total"]["paid"]["mean"],
+                "{gate} {target}"
+            );
+            assert_eq!(point["mcse"], r["total"]["paid"]["mcse"], "{gate} {target}");
+            assert_eq!(point["p_full"], r["total"]["p_full"], "{gate} {target}");
+            let tranche = r["tranches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == "all_metrics_1516")
+                .unwrap();
+            assert_eq!(
+                point["p_met"], tranche["conditions"][0]["p_met"],
+                "{gate} {target}"
+            );
+            assert_eq!(
+                point["tranche_expected_paid"], tranche["paid"]["mean"],
+                "{gate} {target}"
+            );
+        }
+    }
+}
+
+#[test]
+fn thresholds_refuses_unknown_and_distribution_conditions() {
+    let out = itfsim()
+        .args([
+            "thresholds",
+            PRORATA,
+            "--condition",
+            "q4_1415.dtoc",
+            "--from",
+            "0.01",
+            "--to",
+            "0.02",
+            "--step",
+            "0.01",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("q4_1415.nea, q1_1516.nea"));
+    let out = itfsim()
+        .args([
+            "thresholds",
+            PRORATA,
+            "--condition",
+            "q4_1415.nea",
+            "--from",
+            "0.01",
+            "--to",
+            "0.02",
+            "--step",
+            "0.01",
+        ])
+        .args([
+            "--set",
+            "tranche.q4_1415.condition.nea.target={ dist = \"uniform\", min = 0.01, max = 0.05 }",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("distribution"));
+    // A target the scenario refuses (0) fails as run would, naming it.
+    let out = itfsim()
+        .args([
+            "thresholds",
+            PRORATA,
+            "--condition",
+            "q4_1415.nea",
+            "--from",
+            "0",
+            "--to",
+            "0.02",
+            "--step",
+            "0.01",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("target 0.00"));
+    for step in ["0", "-0.01"] {
+        itfsim()
+            .args([
+                "thresholds",
+                PRORATA,
+                "--condition",
+                "q4_1415.nea",
+                "--from",
+                "0.01",
+                "--to",
+                "0.02",
+                "--step",
+                step,
+            ])
+            .assert()
+            .code(2);
+    }
+}
+
+#[test]
+fn thresholds_writes_csv_to_a_csv_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("curve.csv");
+    itfsim()
+        .args([
+            "thresholds",
+            PRORATA,
+            "--condition",
+            "q4_1415.nea",
+            "--from",
+            "0.02",
+            "--to",
+            "0.03",
+            "--step",
+            "0.005",
+            "--trials",
+            "500",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "target,p_met,expected_paid,mcse,p_full,tranche_expected_paid"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(lines[3].starts_with("0.030,"));
+}
