@@ -4,11 +4,11 @@ pub mod compare;
 pub mod grid;
 pub mod run;
 pub mod sensitivity;
-pub mod template;
-pub mod trace;
 pub mod sweep;
 pub mod sweep_output;
+pub mod template;
 pub mod thresholds;
+pub mod trace;
 pub mod validate;
 
 /// A failed command: what to print on stderr and the exit code.

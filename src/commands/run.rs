@@ -190,7 +190,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             (results, None)
         }
         None if wants_extras(r) => {
-            let (results, extras) = simulate_with_extras(&prepared, monthly, samples_file.as_mut())?;
+            let (results, extras) =
+                simulate_with_extras(&prepared, monthly, samples_file.as_mut())?;
             (results, Some(extras))
         }
         None => (simulate(&prepared)?, None),
