@@ -123,7 +123,7 @@ impl MoneyStats {
 
     /// The summary; n = 0 gives all zeros.
     pub fn finish(&self) -> MoneySummary {
-        let Some(p) = self.store.percentiles(Pence::cmp) else {
+        let Some(p) = self.store.percentiles() else {
             return MoneySummary {
                 n: 0,
                 mean: 0,

@@ -190,7 +190,7 @@ impl RealStats {
         let mut sum = self.sum.clone();
         let mut sum_squares = self.sum_squares.clone();
         self.fold_chunk_into(&mut n, &mut sum, &mut sum_squares);
-        let Some(p) = self.store.percentiles(f64::total_cmp) else {
+        let Some(p) = self.store.percentiles() else {
             return RealSummary {
                 n: 0,
                 mean: 0.0,
