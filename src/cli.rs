@@ -25,6 +25,10 @@ pub enum Command {
     },
     /// Print a commented starter scenario on stdout.
     Template,
+    /// Combine the partial results of `run --shard I/N` into the output of the unsharded run.
+    Merge(MergeArgs),
+    /// Measure trials per second, overall and per phase, on this machine.
+    Bench(BenchArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -70,6 +74,30 @@ pub struct RunOptions {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub options: RunOptions,
+    /// Run only shard I of N (I from 0) and write its partial result (JSON) for `itfsim merge`; `auto` reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX/ITFSIM_SHARD_COUNT.
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Partial result files written by `run --shard I/N`, one per shard, in any order.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
     #[command(flatten)]

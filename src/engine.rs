@@ -13,8 +13,9 @@ use std::ops::Range;
 /// Trials per chunk: fixed, so results do not depend on scheduling.
 pub const CHUNK: u64 = 1024;
 
-/// Summaries of every reported quantity, mergeable.
-#[derive(Clone, Debug)]
+/// Summaries of every reported quantity, mergeable. Serialisable (shard partials): a
+/// deserialised accumulator merges exactly like the original.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Accumulator {
     pub trials: u64,
     pub total_paid: MoneyStats,
@@ -235,6 +236,13 @@ pub enum EngineError {
 }
 
 /// Runs trials `range` on `threads` workers (0 = all cores).
+///
+/// Each chunk is pushed into a fresh accumulator (so a chunk is the unit every summary
+/// merges by) and folded into one accumulator per rayon job; those are then reduced. The
+/// grouping rayon picks varies from run to run, which is harmless because merging is
+/// exact and order-free; folding (rather than keeping one accumulator per chunk until a
+/// reduction tree collapses them) keeps the number of live accumulators, and so memory,
+/// independent of the number of trials.
 pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulator, EngineError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -248,21 +256,64 @@ pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulat
     let result = pool.install(|| {
         (first_chunk..last_chunk)
             .into_par_iter()
-            .map(|chunk| {
-                let mut acc = Accumulator::new(model);
-                let mut trial = Trial::new(model);
-                let from = (chunk * CHUNK).max(range.start);
-                let to = ((chunk + 1) * CHUNK).min(range.end);
-                for index in from..to {
-                    model.simulate(index, &mut trial);
-                    acc.push(model, &trial);
-                }
-                acc
-            })
+            .fold(
+                || (Accumulator::new(model), Trial::new(model)),
+                |(mut folded, mut trial), chunk| {
+                    let mut acc = Accumulator::new(model);
+                    let from = (chunk * CHUNK).max(range.start);
+                    let to = ((chunk + 1) * CHUNK).min(range.end);
+                    for index in from..to {
+                        model.simulate(index, &mut trial);
+                        acc.push(model, &trial);
+                    }
+                    folded.merge(&acc);
+                    (folded, trial)
+                },
+            )
+            .map(|(folded, _)| folded)
             .reduce_with(|mut a, b| {
                 a.merge(&b);
                 a
             })
     });
     Ok(result.unwrap_or_else(|| Accumulator::new(model)))
+}
+
+/// The trials of shard `index` of `count` (0 <= index < count) in a run of `trials`:
+/// a contiguous range of whole engine chunks, the chunks shared out as evenly as they go
+/// (shards with no chunk get an empty range). The shards' ranges tile `0..trials` in
+/// order, and every chunk boundary is the unsharded run's, so merging the shards'
+/// accumulators gives exactly the unsharded result.
+pub fn shard_range(trials: u64, index: u64, count: u64) -> Range<u64> {
+    assert!(index < count, "shard {index} of {count}");
+    let chunks = u128::from(trials.div_ceil(CHUNK));
+    let bound = |i: u64| -> u64 {
+        let chunk = (chunks * u128::from(i) / u128::from(count)) as u64;
+        chunk.saturating_mul(CHUNK).min(trials)
+    };
+    bound(index)..bound(index + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_ranges_tile_the_trials_on_chunk_boundaries() {
+        for trials in [1, 1023, 1024, 1025, 10 * CHUNK + 7, 100_000] {
+            for count in [1, 2, 3, 7, 64, 1000] {
+                let mut next = 0;
+                for index in 0..count {
+                    let r = shard_range(trials, index, count);
+                    assert_eq!(r.start, next, "trials {trials} shard {index}/{count}");
+                    assert!(r.start % CHUNK == 0 && (r.end % CHUNK == 0 || r.end == trials));
+                    next = r.end;
+                }
+                assert_eq!(next, trials);
+            }
+        }
+        // More shards than chunks: some are empty.
+        assert!(shard_range(1024, 0, 2).is_empty());
+        assert_eq!(shard_range(1024, 1, 2), 0..1024);
+    }
 }

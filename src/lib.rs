@@ -18,6 +18,7 @@ pub mod engine;
 pub mod model;
 pub mod money;
 pub mod output;
+pub mod partial;
 pub mod rng;
 pub mod rules;
 pub mod scenario;

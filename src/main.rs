@@ -10,6 +10,8 @@ fn main() {
         Command::Run(args) => commands::run::run(args),
         Command::Validate { scenarios } => commands::validate::validate(scenarios),
         Command::Template => commands::template::template(),
+        Command::Merge(args) => commands::merge::merge(args),
+        Command::Bench(args) => commands::bench::bench(args),
     };
     if let Err(failure) = result {
         if !failure.message.is_empty() {

@@ -1,5 +1,7 @@
 //! One file per subcommand; each returns `Ok` or a `Failure` carrying its exit code
 //! (MODEL.md section 10), so `main` only prints and exits.
+pub mod bench;
+pub mod merge;
 pub mod run;
 pub mod template;
 pub mod validate;

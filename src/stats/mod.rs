@@ -12,6 +12,7 @@
 //! memory by a private `QuantileStore` (exact up to 16384 distinct values, then a
 //! deterministic histogram within 0.001 in rank; see `quantile`).
 
+mod bits;
 mod exact;
 mod money_stats;
 mod proportion;

@@ -86,11 +86,25 @@ impl SketchValue for i64 {
 }
 
 /// One histogram bucket: `key >> level` of its values, how many, and the smallest key.
+/// Serialised as a `[key, count, min]` array (partials hold thousands of them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[u64; 3]", into = "[u64; 3]")]
 struct Bucket {
     key: u64,
     count: u64,
     min: u64,
+}
+
+impl From<[u64; 3]> for Bucket {
+    fn from([key, count, min]: [u64; 3]) -> Bucket {
+        Bucket { key, count, min }
+    }
+}
+
+impl From<Bucket> for [u64; 3] {
+    fn from(b: Bucket) -> [u64; 3] {
+        [b.key, b.count, b.min]
+    }
 }
 
 /// Bounded-memory, order-free quantile store; see the module documentation.
