@@ -4,8 +4,8 @@
 //! a whole run at fixed trials and seed on one and two threads; and a 20-point sweep
 //! (20 `--set` variants loaded, compiled and run through the library).
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use itfsim::engine;
 use itfsim::dist::{binomial_quantile, poisson_quantile};
+use itfsim::engine;
 use itfsim::model::{Model, Trial, compile};
 use itfsim::rng::stream;
 use itfsim::scenario::{MetricKind, load, load_str};

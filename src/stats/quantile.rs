@@ -28,8 +28,8 @@
 //! off in rank by at most that bucket's share of the values. With 16384 buckets and
 //! occupancy above half of that after any coarsening, a smooth distribution's bucket holds
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
-//! Memory: at most `MAX_BUCKETS` buckets of 24 bytes (384 KiB) plus a 4096-key buffer per
-//! summary, whatever the number of trials.
+//! Memory: at most `MAX_BUCKETS` buckets of 24 bytes (384 KiB) plus a 16384-key (128 KiB)
+//! buffer per summary, whatever the number of trials.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +40,7 @@ pub(crate) const PERCENTS: [u32; 7] = [5, 10, 25, 50, 75, 90, 95];
 pub(crate) const MAX_BUCKETS: usize = 16_384;
 
 /// Pushes buffered before they are folded into the histogram.
-const BUFFER: usize = 4096;
+const BUFFER: usize = 16_384;
 
 /// Zero-based index of the `percent` quantile among `n > 0` sorted values.
 pub(crate) fn rank_index(n: u64, percent: u32) -> u64 {
@@ -130,17 +130,21 @@ impl<T: SketchValue> QuantileStore<T> {
 
     pub(crate) fn merge(&mut self, other: &QuantileStore<T>) {
         self.pending.extend_from_slice(&other.pending);
-        if other.level > self.level {
-            self.coarsen_to(other.level);
+        // The common case (a chunk's store, all pending, into a long-lived one) touches
+        // no buckets at all.
+        if !other.buckets.is_empty() {
+            if other.level > self.level {
+                self.coarsen_to(other.level);
+            }
+            if other.level < self.level {
+                let mut theirs = other.buckets.clone();
+                coarsen(&mut theirs, self.level - other.level);
+                self.buckets = merge_sorted(&self.buckets, &theirs);
+            } else {
+                self.buckets = merge_sorted(&self.buckets, &other.buckets);
+            }
+            self.fit();
         }
-        if other.level < self.level {
-            let mut theirs = other.buckets.clone();
-            coarsen(&mut theirs, self.level - other.level);
-            self.buckets = merge_sorted(&self.buckets, &theirs);
-        } else {
-            self.buckets = merge_sorted(&self.buckets, &other.buckets);
-        }
-        self.fit();
         if self.pending.len() >= BUFFER {
             self.fold_pending();
         }
@@ -173,10 +177,36 @@ impl<T: SketchValue> QuantileStore<T> {
         self.level = level;
     }
 
+    /// Raises the level to the smallest one at which the buckets fit: the same state as
+    /// coarsening one bit at a time, found by bisection (the number of buckets only falls
+    /// as bits are dropped), since distinct floats may need tens of bits dropped at once.
     fn fit(&mut self) {
-        while self.buckets.len() > MAX_BUCKETS {
-            self.coarsen_to(self.level + 1);
+        if self.buckets.len() <= MAX_BUCKETS {
+            return;
         }
+        let occupied = |bits: u32| -> usize {
+            let mut count = 0;
+            let mut last = None;
+            for b in &self.buckets {
+                let key = if bits >= 64 { 0 } else { b.key >> bits };
+                if last != Some(key) {
+                    count += 1;
+                    last = Some(key);
+                }
+            }
+            count
+        };
+        // occupied(64 - level) == 1 fits; occupied(0) does not.
+        let (mut too_few, mut enough) = (0, 64 - self.level);
+        while enough - too_few > 1 {
+            let mid = (too_few + enough) / 2;
+            if occupied(mid) <= MAX_BUCKETS {
+                enough = mid;
+            } else {
+                too_few = mid;
+            }
+        }
+        self.coarsen_to(self.level + enough);
     }
 
     /// Number of values held.
