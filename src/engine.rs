@@ -9,6 +9,7 @@ use crate::model::{CondModel, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Trials per chunk: fixed, so results do not depend on scheduling.
 pub const CHUNK: u64 = 1024;
@@ -238,11 +239,11 @@ pub enum EngineError {
 /// Runs trials `range` on `threads` workers (0 = all cores).
 ///
 /// Each chunk is pushed into a fresh accumulator (so a chunk is the unit every summary
-/// merges by) and folded into one accumulator per rayon job; those are then reduced. The
-/// grouping rayon picks varies from run to run, which is harmless because merging is
-/// exact and order-free; folding (rather than keeping one accumulator per chunk until a
-/// reduction tree collapses them) keeps the number of live accumulators, and so memory,
-/// independent of the number of trials.
+/// merges by) and merged into its worker's accumulator; workers take the next chunk from
+/// a shared counter, so which worker runs which chunk varies from run to run. That is
+/// harmless because merging is exact and order-free, and it keeps exactly one long-lived
+/// accumulator per worker: memory does not grow with the number of trials (a rayon
+/// fold would keep one per split, and splits multiply with the work).
 pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulator, EngineError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -253,12 +254,19 @@ pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulat
         })?;
     let first_chunk = range.start / CHUNK;
     let last_chunk = range.end.div_ceil(CHUNK);
-    let result = pool.install(|| {
-        (first_chunk..last_chunk)
+    let next = AtomicU64::new(first_chunk);
+    let workers = pool.current_num_threads();
+    let mut results: Vec<Accumulator> = pool.install(|| {
+        (0..workers)
             .into_par_iter()
-            .fold(
-                || (Accumulator::new(model), Trial::new(model)),
-                |(mut folded, mut trial), chunk| {
+            .map(|_| {
+                let mut folded = Accumulator::new(model);
+                let mut trial = Trial::new(model);
+                loop {
+                    let chunk = next.fetch_add(1, Ordering::Relaxed);
+                    if chunk >= last_chunk {
+                        break;
+                    }
                     let mut acc = Accumulator::new(model);
                     let from = (chunk * CHUNK).max(range.start);
                     let to = ((chunk + 1) * CHUNK).min(range.end);
@@ -267,16 +275,16 @@ pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulat
                         acc.push(model, &trial);
                     }
                     folded.merge(&acc);
-                    (folded, trial)
-                },
-            )
-            .map(|(folded, _)| folded)
-            .reduce_with(|mut a, b| {
-                a.merge(&b);
-                a
+                }
+                folded
             })
+            .collect()
     });
-    Ok(result.unwrap_or_else(|| Accumulator::new(model)))
+    let mut total = results.pop().unwrap_or_else(|| Accumulator::new(model));
+    for other in &results {
+        total.merge(other);
+    }
+    Ok(total)
 }
 
 /// The trials of shard `index` of `count` (0 <= index < count) in a run of `trials`:

@@ -66,6 +66,22 @@ pub struct Partial {
     pub content: Content,
 }
 
+/// A partial without its state: what [`check_complete`] needs.
+#[derive(Clone, Debug)]
+pub struct Header {
+    pub fingerprint: Fingerprint,
+    pub shard: ShardId,
+}
+
+impl Partial {
+    pub fn header(&self) -> Header {
+        Header {
+            fingerprint: self.fingerprint.clone(),
+            shard: self.shard,
+        }
+    }
+}
+
 /// Why a set of partials cannot be merged.
 #[derive(Debug, thiserror::Error)]
 pub enum PartialError {
@@ -130,16 +146,16 @@ impl Partial {
     }
 }
 
-/// Checks that `parts` (with their file names) are one whole sharded run; see the module
-/// documentation. Returns them sorted by shard index.
-pub fn check_complete(mut parts: Vec<(String, Partial)>) -> Result<Vec<Partial>, PartialError> {
-    let Some((first_file, first)) = parts.first().cloned() else {
-        return Err(PartialError::Missing { index: 0, count: 1 });
+/// Checks that every header agrees with the first: same fingerprint and shard count, and
+/// an index below the count.
+pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> {
+    let Some((first_file, first)) = parts.first() else {
+        return Ok(());
     };
-    for (file, p) in &parts {
+    for (file, p) in parts {
         let mismatch = |what: &str, theirs: String, ours: String| PartialError::Mismatch {
             file: file.clone(),
-            first: first_file.clone(),
+            first: first_file.to_string(),
             what: what.to_string(),
             theirs,
             ours,
@@ -183,8 +199,17 @@ pub fn check_complete(mut parts: Vec<(String, Partial)>) -> Result<Vec<Partial>,
             ));
         }
     }
+    Ok(())
+}
+
+/// Checks that `parts` (headers with their file names) are one whole sharded run; see the
+/// module documentation. Returns them sorted by shard index.
+pub fn check_complete(mut parts: Vec<(String, Header)>) -> Result<Vec<Header>, PartialError> {
+    check_consistent(&parts)?;
+    let Some(count) = parts.first().map(|(_, p)| p.shard.count) else {
+        return Err(PartialError::Missing { index: 0, count: 1 });
+    };
     parts.sort_by_key(|(_, p)| p.shard.index);
-    let count = first.shard.count;
     for (expected, (file, p)) in parts.iter().enumerate() {
         let expected = expected as u64;
         if p.shard.index > expected || expected >= count {

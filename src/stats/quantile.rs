@@ -28,7 +28,7 @@
 //! off in rank by at most that bucket's share of the values. With 16384 buckets and
 //! occupancy above half of that after any coarsening, a smooth distribution's bucket holds
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
-//! Memory: at most `MAX_BUCKETS` buckets of 24 bytes (384 KiB) plus a 16384-key (128 KiB)
+//! Memory: at most `MAX_BUCKETS` buckets of 24 bytes (384 KiB) plus an 8192-key (64 KiB)
 //! buffer per summary, whatever the number of trials.
 
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,7 @@ pub(crate) const PERCENTS: [u32; 7] = [5, 10, 25, 50, 75, 90, 95];
 pub(crate) const MAX_BUCKETS: usize = 16_384;
 
 /// Pushes buffered before they are folded into the histogram.
-const BUFFER: usize = 16_384;
+const BUFFER: usize = 8192;
 
 /// Zero-based index of the `percent` quantile among `n > 0` sorted values.
 pub(crate) fn rank_index(n: u64, percent: u32) -> u64 {
