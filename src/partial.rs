@@ -322,6 +322,6 @@ mod tests {
             parse_shard("auto", &k8s),
             Ok(ShardId { index: 0, count: 3 })
         );
-        assert!(parse_shard("auto", &env(&[("JOB_COMPLETION_INDEX", "0")])).is_err());
+        assert!(parse_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).is_err());
     }
 }

@@ -20,8 +20,8 @@ fn engine_quantiles_equal_one_sequential_store() {
     let mut t = Trial::new(&model);
     for i in 0..n {
         model.simulate(i, &mut t);
-        for w in 0..windows {
-            expected[w].push(t.window_expected[w]);
+        for (stats, &x) in expected.iter_mut().zip(&t.window_expected) {
+            stats.push(x);
         }
         for (s, stats) in roi.iter_mut().enumerate() {
             stats.push(t.scheme_roi[s]);
@@ -32,10 +32,10 @@ fn engine_quantiles_equal_one_sequential_store() {
     }
     let quantiles =
         |s: itfsim::stats::RealSummary| [s.p5, s.p10, s.p25, s.p50, s.p75, s.p90, s.p95];
-    for w in 0..windows {
+    for (w, stats) in expected.iter().enumerate() {
         assert_eq!(
             quantiles(acc.window_expected[w].finish()),
-            quantiles(expected[w].finish()),
+            quantiles(stats.finish()),
             "window {w}"
         );
     }
