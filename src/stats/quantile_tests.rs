@@ -209,3 +209,36 @@ fn within_a_thousandth_in_rank_of_exact_at_a_million_values() {
         }
     }
 }
+
+#[test]
+fn serialised_stores_round_trip_exactly() {
+    let mut rng = Lcg::new(21);
+    for n in [0usize, 1, 5000, 60_000] {
+        let mut store = QuantileStore::<f64>::default();
+        for _ in 0..n {
+            store.push((rng.uniform() * 6.0).exp() - 40.0);
+        }
+        let text = serde_json::to_string(&store).unwrap();
+        let back: QuantileStore<f64> = serde_json::from_str(&text).unwrap();
+        assert_eq!(state(&back), state(&store), "{n} values");
+    }
+    let mut pence = QuantileStore::<i64>::default();
+    [i64::MIN, -1, 0, 0, 7, i64::MAX]
+        .iter()
+        .for_each(|&p| pence.push(p));
+    let back: QuantileStore<i64> =
+        serde_json::from_str(&serde_json::to_string(&pence).unwrap()).unwrap();
+    assert_eq!(state(&back), state(&pence));
+    for bad in [
+        r#"{"level":0,"buckets":"AQEBAAEA"}"#, // a minimum outside its bucket
+        r#"{"level":0,"buckets":"AQEAAAEA"}"#, // keys not increasing
+        r#"{"level":0,"buckets":"gA"}"#,       // a truncated varint
+        r#"{"level":65,"buckets":""}"#,
+        r#"{"level":0,"buckets":"*"}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<QuantileStore<f64>>(bad).is_err(),
+            "{bad}"
+        );
+    }
+}
