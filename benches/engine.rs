@@ -1,9 +1,14 @@
 //! Criterion benchmarks of the engine on the shipped Ealing scenario: the per-trial
-//! function alone, and a whole run at fixed trials and seed on one and two threads.
+//! function alone; the *variate floor* (only the random variates one trial needs, same
+//! count and kinds, nothing else: the bound any implementation of this model must pay);
+//! a whole run at fixed trials and seed on one and two threads; and a 20-point sweep
+//! (20 `--set` variants loaded, compiled and run through the library).
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use itfsim::dist::{binomial_quantile, poisson_quantile};
 use itfsim::engine;
-use itfsim::model::{Trial, compile};
-use itfsim::scenario::load;
+use itfsim::model::{Model, Trial, compile};
+use itfsim::rng::stream;
+use itfsim::scenario::{MetricKind, load, load_str};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -23,6 +28,88 @@ fn per_trial(c: &mut Criterion) {
             model.simulate(black_box(index), &mut trial);
             index += 1;
             black_box(trial.total_paid)
+        })
+    });
+    group.finish();
+}
+
+/// Draws every random variate trial `index` needs, as `Model::simulate` does, and
+/// nothing else: each parameter's uniforms from its keyed stream through its inverse CDF,
+/// each outcome's uniform, and each observed segment's gamma mixing (if any) and
+/// Poisson or binomial quantile. The Poisson mean and binomial probability are the
+/// segment's unadjusted baseline (no growth or scheme effects), so the variates have
+/// the trial's kinds and magnitudes without the model's arithmetic. Leaves out only the
+/// copula transform (Ealing has none).
+fn variates(model: &Model, index: u64, uniforms: &mut [f64]) -> f64 {
+    let mut check = 0.0;
+    for p in &model.params {
+        if p.uniforms > 0 {
+            let mut s = stream(p.key, index);
+            let us = &mut uniforms[..p.uniforms];
+            for u in us.iter_mut() {
+                *u = s.uniform();
+            }
+            check += p.quantile.value(us);
+        }
+    }
+    for o in &model.outcomes {
+        check += stream(o.key, index).uniform();
+    }
+    for metric in &model.metrics {
+        for seg in metric.segments.iter().filter(|s| s.observed) {
+            let mut s = stream(seg.key, index);
+            check += match metric.kind {
+                MetricKind::Count => {
+                    let base: f64 = metric.month_base[seg.from..=seg.to].iter().sum();
+                    let lambda = match &metric.gamma {
+                        Some((k, gamma)) => gamma.value(s.uniform()) * base / k,
+                        None => base,
+                    };
+                    poisson_quantile(lambda, s.uniform()) as f64
+                }
+                MetricKind::Proportion => {
+                    binomial_quantile(seg.people, metric.baseline.clamp(0.0, 1.0), s.uniform())
+                        as f64
+                }
+            };
+        }
+    }
+    check
+}
+
+fn variate_floor(c: &mut Criterion) {
+    let model = ealing();
+    let mut uniforms = vec![0.0; model.uniforms.max(1)];
+    let mut group = c.benchmark_group("floor");
+    group.throughput(Throughput::Elements(1));
+    let mut index = 0u64;
+    group.bench_function("ealing-2014-variates", |b| {
+        b.iter(|| {
+            index += 1;
+            variates(&model, black_box(index), &mut uniforms)
+        })
+    });
+    group.finish();
+}
+
+fn sweep(c: &mut Criterion) {
+    let text = std::fs::read_to_string("scenarios/ealing-2014.toml").expect("shipped scenario");
+    let trials = 2_000u64;
+    let mut group = c.benchmark_group("sweep");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(20 * trials));
+    group.bench_function("ealing-2014-20-points", |b| {
+        b.iter(|| {
+            let mut paid = 0i128;
+            for point in 0..20 {
+                let delivery = 0.5 + 0.025 * f64::from(point);
+                let sets = [format!("scheme.reablement.delivery={delivery}")];
+                let loaded = load_str("ealing-2014.toml", &text, &sets).expect("valid point");
+                let model = compile(&loaded.scenario, 20140401).expect("compiles");
+                let acc = engine::run(&model, 0..trials, 0).expect("runs");
+                paid += acc.total_paid.finish().sum;
+            }
+            paid
         })
     });
     group.finish();
@@ -50,5 +137,5 @@ fn whole_run(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_trial, whole_run);
+criterion_group!(benches, per_trial, variate_floor, whole_run, sweep);
 criterion_main!(benches);

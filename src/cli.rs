@@ -23,6 +23,10 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Combine the partial results of `run --shard I/N` into the output of the unsharded run.
+    Merge(MergeArgs),
+    /// Measure trials per second, overall and per phase, on this machine.
+    Bench(BenchArgs),
     /// Print a commented starter scenario on stdout.
     Template,
     /// Which assumptions drive the money: tornado (p10/p90 swings), rank correlations, Sobol indices.
@@ -94,6 +98,9 @@ pub struct RunArgs {
     pub options: RunOptions,
     #[command(flatten)]
     pub reports: ReportOptions,
+    /// Run only shard I of N (I from 0) and write its partial result (JSON) for `itfsim merge`; `auto` reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX/ITFSIM_SHARD_COUNT.
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
 }
 
 fn parse_precision(s: &str) -> Result<f64, String> {
@@ -145,8 +152,6 @@ pub struct TraceArgs {
     pub trial: u64,
     #[command(flatten)]
     pub options: RunOptions,
-    #[command(flatten)]
-    pub reports: ReportOptions,
 }
 
 /// Files for people rather than programs (see docs/reports.md).
@@ -226,6 +231,27 @@ fn parse_probability(s: &str) -> Result<f64, String> {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
         _ => Err(format!("\"{s}\" is not a probability between 0 and 1")),
     }
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Partial result files written by `run --shard I/N`, one per shard, in any order.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub options: RunOptions,
 }
 
 #[cfg(test)]

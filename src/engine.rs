@@ -9,12 +9,14 @@ use crate::model::{CondModel, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Trials per chunk: fixed, so results do not depend on scheduling.
 pub const CHUNK: u64 = 1024;
 
-/// Summaries of every reported quantity, mergeable.
-#[derive(Clone, Debug)]
+/// Summaries of every reported quantity, mergeable. Serialisable (shard partials): a
+/// deserialised accumulator merges exactly like the original.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Accumulator {
     pub trials: u64,
     pub total_paid: MoneyStats,
@@ -235,6 +237,13 @@ pub enum EngineError {
 }
 
 /// Runs trials `range` on `threads` workers (0 = all cores).
+///
+/// Each chunk is pushed into a fresh accumulator (so a chunk is the unit every summary
+/// merges by) and merged into its worker's accumulator; workers take the next chunk from
+/// a shared counter, so which worker runs which chunk varies from run to run. That is
+/// harmless because merging is exact and order-free, and it keeps exactly one long-lived
+/// accumulator per worker: memory does not grow with the number of trials (a rayon
+/// fold would keep one per split, and splits multiply with the work).
 pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulator, EngineError> {
     let result = fold_chunks(
         range,
@@ -272,21 +281,82 @@ pub fn fold_chunks<S: Send>(
         })?;
     let first_chunk = range.start / CHUNK;
     let last_chunk = range.end.div_ceil(CHUNK);
-    Ok(pool.install(|| {
-        (first_chunk..last_chunk)
+    let next = AtomicU64::new(first_chunk);
+    let workers = pool.current_num_threads();
+    // One long-lived state per worker, each chunk folded into it: at most two states per
+    // worker are alive at once, so memory does not grow with the number of chunks. Which
+    // worker takes which chunk varies from run to run; `merge` being exact and order-free
+    // makes the answer the same.
+    let results: Vec<Option<S>> = pool.install(|| {
+        (0..workers)
             .into_par_iter()
-            .map(|chunk| {
-                let mut state = fresh();
-                let from = (chunk * CHUNK).max(range.start);
-                let to = ((chunk + 1) * CHUNK).min(range.end);
-                for index in from..to {
-                    step(&mut state, index);
+            .map(|_| {
+                let mut folded: Option<S> = None;
+                loop {
+                    let chunk = next.fetch_add(1, Ordering::Relaxed);
+                    if chunk >= last_chunk {
+                        break;
+                    }
+                    let mut state = fresh();
+                    let from = (chunk * CHUNK).max(range.start);
+                    let to = ((chunk + 1) * CHUNK).min(range.end);
+                    for index in from..to {
+                        step(&mut state, index);
+                    }
+                    match &mut folded {
+                        Some(f) => merge(f, state),
+                        None => folded = Some(state),
+                    }
                 }
-                state
+                folded
             })
-            .reduce_with(|mut a, b| {
-                merge(&mut a, b);
-                a
-            })
-    }))
+            .collect()
+    });
+    let mut total: Option<S> = None;
+    for state in results.into_iter().flatten() {
+        match &mut total {
+            Some(t) => merge(t, state),
+            None => total = Some(state),
+        }
+    }
+    Ok(total)
+}
+
+/// The trials of shard `index` of `count` (0 <= index < count) in a run of `trials`:
+/// a contiguous range of whole engine chunks, the chunks shared out as evenly as they go
+/// (shards with no chunk get an empty range). The shards' ranges tile `0..trials` in
+/// order, and every chunk boundary is the unsharded run's, so merging the shards'
+/// accumulators gives exactly the unsharded result.
+pub fn shard_range(trials: u64, index: u64, count: u64) -> Range<u64> {
+    assert!(index < count, "shard {index} of {count}");
+    let chunks = u128::from(trials.div_ceil(CHUNK));
+    let bound = |i: u64| -> u64 {
+        let chunk = (chunks * u128::from(i) / u128::from(count)) as u64;
+        chunk.saturating_mul(CHUNK).min(trials)
+    };
+    bound(index)..bound(index + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_ranges_tile_the_trials_on_chunk_boundaries() {
+        for trials in [1, 1023, 1024, 1025, 10 * CHUNK + 7, 100_000] {
+            for count in [1, 2, 3, 7, 64, 1000] {
+                let mut next = 0;
+                for index in 0..count {
+                    let r = shard_range(trials, index, count);
+                    assert_eq!(r.start, next, "trials {trials} shard {index}/{count}");
+                    assert!(r.start % CHUNK == 0 && (r.end % CHUNK == 0 || r.end == trials));
+                    next = r.end;
+                }
+                assert_eq!(next, trials);
+            }
+        }
+        // More shards than chunks: some are empty.
+        assert!(shard_range(1024, 0, 2).is_empty());
+        assert_eq!(shard_range(1024, 1, 2), 0..1024);
+    }
 }

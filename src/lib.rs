@@ -21,6 +21,7 @@ pub mod money;
 pub mod observe;
 pub mod output;
 pub mod report;
+pub mod partial;
 pub mod rng;
 pub mod rules;
 pub mod sampling;

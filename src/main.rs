@@ -15,6 +15,8 @@ fn main() {
         Command::Compare(args) => commands::compare::compare(args),
         Command::Sweep(args) => commands::sweep::sweep(args),
         Command::Thresholds(args) => commands::thresholds::thresholds(args),
+        Command::Merge(args) => commands::merge::merge(args),
+        Command::Bench(args) => commands::bench::bench(args),
     };
     if let Err(failure) = result {
         if !failure.message.is_empty() {

@@ -110,10 +110,15 @@ fn same_answer_on_any_thread_count() {
         format!("{:?}", one.partner_net[0].finish()),
         format!("{:?}", two.partner_net[0].finish())
     );
-    assert_eq!(
-        format!("{:?}", one.window_observed),
-        format!("{:?}", two.window_observed)
-    );
+    // The invariant is on finished summaries: internal state (which values still wait
+    // in a quantile store's buffer, how exact sums lay out their partials) may differ.
+    let finished = |acc: &engine::Accumulator| -> Vec<String> {
+        acc.window_observed
+            .iter()
+            .map(|s| format!("{:?}", s.finish()))
+            .collect()
+    };
+    assert_eq!(finished(&one), finished(&two));
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! (MODEL.md section 10), so `main` only prints and exits.
 pub mod compare;
 pub mod grid;
+pub mod bench;
+pub mod merge;
 pub mod run;
 pub mod sensitivity;
 pub mod sweep;

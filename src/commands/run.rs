@@ -4,6 +4,9 @@
 //! `observe::run_observed`, which also collects the report data and streams the samples
 //! CSV in trial order; the summaries are the same as without them. Every output file is
 //! reserved before the run (exit 73 on a bad path) and committed after it.
+//!
+//! With `--shard I/N` it simulates one shard's whole chunks and writes its partial
+//! result for `itfsim merge` instead.
 use super::Failure;
 use crate::atomic::PendingFile;
 use crate::cli::{Format, ReportOptions, RunArgs, RunOptions, Sampling};
@@ -13,6 +16,7 @@ use crate::observe::{ObserveError, run_observed};
 use crate::output::{Results, RunInfo, json, text};
 use crate::report::collect::RunCollector;
 use crate::report::{RunExtras, monthly_json, run_sections, xlsx};
+use crate::partial::{self, Content, Fingerprint, Partial, ShardId};
 use crate::scenario::{Loaded, load};
 use std::time::Instant;
 
@@ -167,6 +171,20 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.precision.is_some() && options.trials.is_none() {
         options.trials = Some(PRECISION_MAX);
     }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|spec| {
+            crate::partial::parse_shard(spec, |k| std::env::var(k).ok())
+                .map_err(|e| Failure::new(2, format!("--shard {spec}: {e}")))
+        })
+        .transpose()?;
+    if shard.is_some() && (args.precision.is_some() || wants_extras(r)) {
+        return Err(Failure::new(
+            2,
+            "--shard runs a fixed slice of the trials: it cannot be combined with --precision, --report, --xlsx, --samples or --monthly",
+        ));
+    }
     let prepared = prepare(&args.scenario, &options)?;
     // Reserve every output before computing, so a bad path fails at once (exit 73).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
@@ -177,6 +195,10 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         for w in &prepared.loaded.scenario.warnings {
             eprintln!("{w}");
         }
+    }
+    if let Some(shard) = shard {
+        let partial = simulate_shard(&args.scenario, o, &prepared, shard)?;
+        return emit(pending, &partial.to_bytes());
     }
     let monthly = r.monthly || r.report.is_some();
     let (results, extras) = match args.precision {
@@ -220,17 +242,49 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         Format::Text | Format::Csv => text::render(&results).into_bytes(),
     };
-    match pending {
-        Some(file) => file.commit(&bytes)?,
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(&bytes).and_then(|_| out.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Failure::new(73, format!("cannot write to stdout: {e}")));
-                }
-            }
-        }
-    }
-    Ok(())
+    emit(pending, &bytes)
 }
+
+/// Runs one shard's trials and packs its mergeable state (see `crate::partial`).
+fn simulate_shard(
+    path: &std::path::Path,
+    o: &RunOptions,
+    p: &Prepared,
+    shard: ShardId,
+) -> Result<Partial, Failure> {
+    // The text travels with the partial; its sha256 is checked against the loaded one at
+    // merge, so a file edited between the two reads is caught there.
+    let scenario_text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::new(
+            66,
+            format!("{}: cannot read the scenario: {e}", path.display()),
+        )
+    })?;
+    let range = engine::shard_range(p.trials, shard.index, shard.count);
+    let started = Instant::now();
+    let accumulator = engine::run(&p.model, range.clone(), p.threads)?;
+    Ok(Partial {
+        format: partial::FORMAT.into(),
+        version: partial::VERSION,
+        itfsim: env!("CARGO_PKG_VERSION").into(),
+        fingerprint: Fingerprint {
+            command: "run".into(),
+            scenario_file: p.loaded.file.clone(),
+            scenario_sha256: p.loaded.sha256.clone(),
+            sets: o.sets.clone(),
+            seed: p.seed,
+            trials: p.trials,
+            sampling: "mc".into(),
+        },
+        shard,
+        trial_range: [range.start, range.end],
+        threads: p.threads,
+        elapsed_s: started.elapsed().as_secs_f64(),
+        scenario_text,
+        content: Content::Run {
+            accumulator: Box::new(accumulator),
+        },
+    })
+}
+
+pub use super::emit;

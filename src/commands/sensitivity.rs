@@ -10,22 +10,7 @@ use crate::sensitivity::tornado::Point;
 use crate::sensitivity::{InputKind, inputs, output_names, rank, sobol, tornado};
 use std::io::IsTerminal;
 
-/// Writes `bytes` to the reserved file, or to stdout (a closed pipe is not an error).
-pub fn emit(pending: Option<PendingFile>, bytes: &[u8]) -> Result<(), Failure> {
-    match pending {
-        Some(file) => file.commit(bytes)?,
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            if let Err(e) = out.write_all(bytes).and_then(|_| out.flush()) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(Failure::new(73, format!("cannot write to stdout: {e}")));
-                }
-            }
-        }
-    }
-    Ok(())
-}
+pub use super::emit;
 
 pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let o = &args.options;

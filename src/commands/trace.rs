@@ -37,5 +37,5 @@ pub fn trace(args: &TraceArgs) -> Result<(), Failure> {
         }
         Format::Text => trace::to_text(&prepared.model, &trial).into_bytes(),
     };
-    super::sensitivity::emit(pending, &bytes)
+    super::emit(pending, &bytes)
 }

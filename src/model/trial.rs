@@ -129,6 +129,22 @@ impl Model {
         self.money(t);
     }
 
+    /// `simulate` with `lap(phase)` called after each phase (0 sampling, 1 model, 2 rules
+    /// and money), for `itfsim bench`; the results are the same as `simulate`'s.
+    pub fn simulate_phases(&self, index: u64, t: &mut Trial, mut lap: impl FnMut(usize)) {
+        t.index = index;
+        self.draw_parameters(index, t);
+        lap(0);
+        for m in 0..self.metrics.len() {
+            self.metric_activity(m, t);
+            self.observe(m, index, t);
+        }
+        lap(1);
+        self.windows_and_rules(t);
+        self.money(t);
+        lap(2);
+    }
+
     fn draw_parameters(&self, index: u64, t: &mut Trial) {
         for p in &self.params {
             if p.uniforms > 0 {
@@ -219,21 +235,40 @@ impl Model {
                 let g = t.values[metric.growth].max(-0.99);
                 let q = (1.0 + g).powf(1.0 / 12.0);
                 let mut factor = level * (1.0 + g).powf(0.5 / 12.0);
+                // The combined effect and the attribution weights depend on the month only
+                // through the schemes' ramps, which are constant once every scheme is
+                // fully ramped: recompute them only when some ramp changes.
+                let mut state: Option<RampState> = None;
+                let mut state_month = 0;
                 for (si, seg) in metric.segments.iter().enumerate() {
                     let mut lambda_sum = 0.0;
                     for month in seg.from..=seg.to {
                         let mu = metric.month_base[month] * factor;
                         factor *= q;
-                        let mut keep = 1.0;
-                        let mut any_full = 0usize;
-                        for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                            let e = t.effect_scratch[j] * self.schemes[s].ramp[month];
-                            t.attribution_scratch[j] = e;
-                            keep *= 1.0 - e;
-                            if e >= 1.0 {
-                                any_full += 1;
+                        let unchanged = state.is_some()
+                            && metric.effects.iter().all(|&(s, _)| {
+                                let ramp = &self.schemes[s].ramp;
+                                ramp[month] == ramp[state_month]
+                            });
+                        if !unchanged {
+                            let mut keep = 1.0;
+                            let mut any_full = 0usize;
+                            for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                                let e = t.effect_scratch[j] * self.schemes[s].ramp[month];
+                                t.attribution_scratch[j] = e;
+                                keep *= 1.0 - e;
+                                if e >= 1.0 {
+                                    any_full += 1;
+                                }
                             }
+                            state_month = month;
+                            state = Some(attribution_weights(
+                                &mut t.attribution_scratch[..n_effects],
+                                keep,
+                                any_full,
+                            ));
                         }
+                        let RampState { keep, rule } = state.expect("set above");
                         lambda_sum += mu * keep;
                         let reduction = mu * (1.0 - keep);
                         avoided += reduction;
@@ -241,7 +276,7 @@ impl Model {
                             attribute_count(
                                 &metric.effects,
                                 &t.attribution_scratch[..n_effects],
-                                any_full,
+                                rule,
                                 reduction,
                                 m,
                                 &mut t.scheme_avoided,
@@ -429,36 +464,77 @@ impl Model {
     }
 }
 
-/// Splits a month's avoided activity among schemes by -ln(1 - e) (the multiplicative
-/// combination); schemes at e = 1 share it equally.
+/// What a month's combined effect and attribution depend on, for one ramp state.
+#[derive(Clone, Copy)]
+struct RampState {
+    /// Product of (1 - e) over the metric's effects.
+    keep: f64,
+    rule: Attribution,
+}
+
+/// How a month's avoided activity is split among the metric's schemes.
+#[derive(Clone, Copy)]
+enum Attribution {
+    /// Equally among the `n` schemes at e >= 1 (weights hold e).
+    Full(usize),
+    /// All to the only scheme.
+    Single,
+    /// By `weights[j] / total`, weights holding -ln(1 - e_j).
+    Log { total: f64 },
+    /// Nothing attributable (total zero or not finite).
+    None,
+}
+
+/// Turns the effects `e` of one ramp state into attribution weights, in place: for the
+/// multiplicative combination each scheme's share is -ln(1 - e) of the total; schemes at
+/// e = 1 share equally. The logarithms are taken once per ramp state, not per month.
+fn attribution_weights(e: &mut [f64], keep: f64, any_full: usize) -> RampState {
+    let rule = if any_full > 0 {
+        Attribution::Full(any_full)
+    } else if e.len() == 1 {
+        Attribution::Single
+    } else {
+        for x in e.iter_mut() {
+            *x = -(-*x).ln_1p();
+        }
+        let total: f64 = e.iter().sum();
+        if total.abs() < 1e-300 || !total.is_finite() {
+            Attribution::None
+        } else {
+            Attribution::Log { total }
+        }
+    };
+    RampState { keep, rule }
+}
+
+/// Splits a month's avoided activity among schemes by the weights of its ramp state (see
+/// [`attribution_weights`]); the arithmetic per month is `reduction * w / total`.
 fn attribute_count(
     effects: &[(usize, usize)],
-    e: &[f64],
-    any_full: usize,
+    weights: &[f64],
+    rule: Attribution,
     reduction: f64,
     m: usize,
     out: &mut [Vec<f64>],
 ) {
-    if any_full > 0 {
-        let share = reduction / any_full as f64;
-        for (j, &(s, _)) in effects.iter().enumerate() {
-            if e[j] >= 1.0 {
-                out[s][m] += share;
+    match rule {
+        Attribution::Full(n) => {
+            let share = reduction / n as f64;
+            for (j, &(s, _)) in effects.iter().enumerate() {
+                if weights[j] >= 1.0 {
+                    out[s][m] += share;
+                }
             }
         }
-        return;
-    }
-    if effects.len() == 1 {
-        out[effects[0].0][m] += reduction;
-        return;
-    }
-    let total: f64 = e.iter().map(|x| -(-x).ln_1p()).sum();
-    if total.abs() < 1e-300 || !total.is_finite() {
-        return;
-    }
-    for (j, &(s, _)) in effects.iter().enumerate() {
-        if e[j] != 0.0 {
-            out[s][m] += reduction * (-(-e[j]).ln_1p()) / total;
+        Attribution::Single => out[effects[0].0][m] += reduction,
+        Attribution::Log { total } => {
+            for (j, &(s, _)) in effects.iter().enumerate() {
+                // -ln(1 - e) is 0 exactly when e is 0.
+                if weights[j] != 0.0 {
+                    out[s][m] += reduction * weights[j] / total;
+                }
+            }
         }
+        Attribution::None => {}
     }
 }

@@ -25,11 +25,13 @@ fn two_product(a: f64, b: f64) -> (f64, f64) {
 }
 
 /// The exact sum of a multiset of `f64` values; see the module documentation.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ExactSum {
     /// Non-overlapping, increasing in magnitude; their exact sum is the total.
+    #[serde(with = "super::bits::vec")]
     partials: Vec<f64>,
     /// Sum of non-finite inputs and of overflowed intermediates; 0 while exact.
+    #[serde(with = "super::bits")]
     non_finite: f64,
 }
 

@@ -8,15 +8,16 @@
 //! [`MoneyStats`] and [`Proportion`] get this from exact integers; [`RealStats`] keeps a
 //! cheap f64 running sum per chunk and merges chunk sums exactly (see `real`).
 //!
-//! Quantiles are actual trial values by the inverted-CDF definition. For now every value
-//! is retained (memory grows with trials) behind a private `QuantileStore`, which a
-//! bounded-memory mergeable sketch can replace later without changing this API.
+//! Quantiles are actual trial values by the inverted-CDF definition, held in bounded
+//! memory by a private `QuantileStore` (exact up to 16384 distinct values, then a
+//! deterministic histogram within 0.001 in rank; see `quantile`).
 
+mod bits;
 mod exact;
 mod moments;
 mod money_stats;
 mod proportion;
-mod quantile;
+pub(crate) mod quantile;
 mod real;
 #[cfg(test)]
 mod testing;

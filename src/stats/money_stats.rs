@@ -56,11 +56,14 @@ impl MoneySummary {
 }
 
 /// Mergeable accumulator of pence; see the module documentation.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MoneyStats {
     n: u64,
+    #[serde(with = "super::bits::wide")]
     sum: i128,
+    #[serde(with = "super::bits::wide")]
     sum_squares_low: u128,
+    #[serde(with = "super::bits::wide")]
     sum_squares_high: u128,
     min: Pence,
     max: Pence,
@@ -123,7 +126,7 @@ impl MoneyStats {
 
     /// The summary; n = 0 gives all zeros.
     pub fn finish(&self) -> MoneySummary {
-        let Some(p) = self.store.percentiles(Pence::cmp) else {
+        let Some(p) = self.store.percentiles() else {
             return MoneySummary {
                 n: 0,
                 mean: 0,

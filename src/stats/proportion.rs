@@ -5,7 +5,7 @@
 //! sample sd (with n - 1) over sqrt(n), i.e. sqrt(p (1 - p) / (n - 1)), and 0 when n < 2.
 
 /// Hits out of trials; see the module documentation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Proportion {
     pub hits: u64,
     pub n: u64,

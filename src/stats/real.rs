@@ -69,13 +69,17 @@ impl RealSummary {
     }
 }
 
-/// Mergeable accumulator of real values; see the module documentation.
-#[derive(Clone, Debug)]
+/// Mergeable accumulator of real values; see the module documentation. Serialised
+/// (for shard partials) with every f64 as its bit pattern, so a round trip is exact.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct RealStats {
     // Running chunk: the hot path.
     chunk_n: u64,
+    #[serde(with = "super::bits")]
     chunk_shift: f64,
+    #[serde(with = "super::bits")]
     chunk_sum: f64,
+    #[serde(with = "super::bits")]
     chunk_sum_squares: f64,
     // Merged chunks, exact.
     merged_n: u64,
@@ -83,7 +87,9 @@ pub struct RealStats {
     sum_squares: ExactSum,
     // Order-free extras.
     non_finite: u64,
+    #[serde(with = "super::bits")]
     min: f64,
+    #[serde(with = "super::bits")]
     max: f64,
     store: QuantileStore<f64>,
 }
@@ -190,7 +196,7 @@ impl RealStats {
         let mut sum = self.sum.clone();
         let mut sum_squares = self.sum_squares.clone();
         self.fold_chunk_into(&mut n, &mut sum, &mut sum_squares);
-        let Some(p) = self.store.percentiles(f64::total_cmp) else {
+        let Some(p) = self.store.percentiles() else {
             return RealSummary {
                 n: 0,
                 mean: 0.0,

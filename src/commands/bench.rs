@@ -1,0 +1,169 @@
+//! `itfsim bench SCENARIO`: trials per second on this machine, overall and per phase.
+//!
+//! Overall: one whole `engine::run` of the requested trials on the requested threads,
+//! timed end to end (what `run` would take, without output). Per phase: a separate
+//! single-threaded pass over a sample of trials (the first `min(trials, 20000)`), with a
+//! clock read between the phases of `Model::simulate_phases` (sampling = drawing every
+//! parameter and outcome uniform and its quantile; model = demand, effects and observed
+//! counts; rules = windows, conditions, tranches and the money split) and around the
+//! accumulator pushes and chunk merges (aggregation). Reading the clock costs some tens
+//! of nanoseconds per phase, so the phase figures add up to a little more than the
+//! uninstrumented per-trial time; use them as shares, and `trials_per_s` as the speed.
+use super::Failure;
+use super::run::{emit, prepare};
+use crate::atomic::PendingFile;
+use crate::cli::{BenchArgs, Format};
+use crate::engine::{self, Accumulator, CHUNK};
+use crate::model::Trial;
+use std::time::Instant;
+
+const PHASES: [&str; 4] = ["sampling", "model", "rules", "aggregation"];
+const SAMPLE: u64 = 20_000;
+
+struct Report {
+    scenario: String,
+    trials: u64,
+    threads: usize,
+    elapsed_s: f64,
+    sample: u64,
+    /// Nanoseconds per trial, by phase.
+    phase_ns: [f64; 4],
+    cores: usize,
+    cpu: String,
+}
+
+pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
+    let o = &args.options;
+    let prepared = prepare(&args.scenario, o)?;
+    let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let model = &prepared.model;
+    let started = Instant::now();
+    let acc = engine::run(model, 0..prepared.trials, prepared.threads)?;
+    let elapsed_s = started.elapsed().as_secs_f64();
+    debug_assert_eq!(acc.trials, prepared.trials);
+
+    let sample = prepared.trials.min(SAMPLE);
+    let mut nanos = [0u128; 4];
+    let mut trial = Trial::new(model);
+    let mut total = Accumulator::new(model);
+    let mut chunk_start = 0;
+    while chunk_start < sample {
+        let mut chunk = Accumulator::new(model);
+        for index in chunk_start..(chunk_start + CHUNK).min(sample) {
+            let mut last = Instant::now();
+            model.simulate_phases(index, &mut trial, |phase| {
+                let now = Instant::now();
+                nanos[phase] += (now - last).as_nanos();
+                last = now;
+            });
+            chunk.push(model, &trial);
+            nanos[3] += last.elapsed().as_nanos();
+        }
+        let merging = Instant::now();
+        total.merge(&chunk);
+        nanos[3] += merging.elapsed().as_nanos();
+        chunk_start += CHUNK;
+    }
+    let report = Report {
+        scenario: prepared.loaded.file.clone(),
+        trials: prepared.trials,
+        threads: prepared.threads,
+        elapsed_s,
+        sample,
+        phase_ns: nanos.map(|n| n as f64 / sample as f64),
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        cpu: cpu_model(),
+    };
+    let bytes = match o.format {
+        Format::Json => {
+            let mut b = serde_json::to_vec_pretty(&report.to_json())
+                .map_err(|e| Failure::new(1, e.to_string()))?;
+            b.push(b'\n');
+            b
+        }
+        Format::Text | Format::Csv => report.to_text().into_bytes(),
+    };
+    emit(pending, &bytes)
+}
+
+/// The CPU model name from /proc/cpuinfo, or "unknown".
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+impl Report {
+    fn trials_per_s(&self) -> f64 {
+        self.trials as f64 / self.elapsed_s
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let phases: serde_json::Map<String, serde_json::Value> = PHASES
+            .iter()
+            .zip(self.phase_ns)
+            .map(|(name, ns)| {
+                (
+                    name.to_string(),
+                    serde_json::json!({"ns_per_trial": round1(ns), "trials_per_s": (1e9 / ns).round()}),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "itfsim": env!("CARGO_PKG_VERSION"),
+            "scenario": self.scenario,
+            "machine": {"cores": self.cores, "cpu": self.cpu},
+            "run": {
+                "trials": self.trials,
+                "threads": self.threads,
+                "elapsed_s": self.elapsed_s,
+                "trials_per_s": self.trials_per_s().round(),
+            },
+            "phases": {
+                "sample_trials": self.sample,
+                "threads": 1,
+                "ns_per_trial": round1(self.phase_ns.iter().sum()),
+                "by_phase": phases,
+            },
+        })
+    }
+
+    fn to_text(&self) -> String {
+        let mut out = format!(
+            "itfsim {} bench: {}\nmachine: {} cores, {}\nrun: {} trials on {} threads in {:.3} s = {:.0} trials/s\n",
+            env!("CARGO_PKG_VERSION"),
+            self.scenario,
+            self.cores,
+            self.cpu,
+            self.trials,
+            self.threads,
+            self.elapsed_s,
+            self.trials_per_s()
+        );
+        let sum: f64 = self.phase_ns.iter().sum();
+        out += &format!(
+            "phases (1 thread, first {} trials, clock read between phases):\n",
+            self.sample
+        );
+        for (name, ns) in PHASES.iter().zip(self.phase_ns) {
+            out += &format!(
+                "  {name:<12} {ns:>9.1} ns/trial {:>5.1}%\n",
+                100.0 * ns / sum
+            );
+        }
+        out += &format!("  {:<12} {sum:>9.1} ns/trial\n", "total");
+        out
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}

@@ -1,0 +1,327 @@
+//! Shard partial results (MODEL.md section 11): what `run --shard I/N` writes and
+//! `itfsim merge` combines.
+//!
+//! A partial is a JSON document with a format name and version header, the *fingerprint*
+//! of the run (scenario file name, its sha256 and full text, `--set` overrides, seed,
+//! total trials, sampling, command), which shard it is, the trial range it covered, and
+//! the mergeable state: the engine's [`Accumulator`] with every f64 written as its bit
+//! pattern, so a round trip is exact. The scenario text travels with the partial so that
+//! `merge` can rebuild the model on any machine without the original file, and its sha256
+//! proves it is the same file.
+//!
+//! Invariants checked by [`check_complete`]: every part has the same format version and
+//! fingerprint, the same shard count N, and the indices are 0..N each exactly once.
+//! Merging the parts' accumulators then equals the unsharded run, because shard ranges
+//! are whole engine chunks ([`crate::engine::shard_range`]) and merging is exact.
+//!
+//! `content` is tagged by kind so a later `sweep --shard` can carry sweep points in the
+//! same envelope (`{"kind": "sweep", ...}`); only `run` exists today.
+use crate::engine::Accumulator;
+use serde::{Deserialize, Serialize};
+
+/// Format name in every partial.
+pub const FORMAT: &str = "itfsim-partial";
+/// Format version: bump when the layout of the state changes.
+pub const VERSION: u32 = 1;
+
+/// Identifies a run: parts merge only if these are equal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub command: String,
+    pub scenario_file: String,
+    pub scenario_sha256: String,
+    pub sets: Vec<String>,
+    pub seed: u64,
+    pub trials: u64,
+    pub sampling: String,
+}
+
+/// Which shard a partial is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardId {
+    pub index: u64,
+    pub count: u64,
+}
+
+/// The mergeable state, by kind of command.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Content {
+    Run { accumulator: Box<Accumulator> },
+}
+
+/// One shard's partial result; see the module documentation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Partial {
+    pub format: String,
+    pub version: u32,
+    pub itfsim: String,
+    pub fingerprint: Fingerprint,
+    pub shard: ShardId,
+    /// Trials `[from, to)` this shard ran.
+    pub trial_range: [u64; 2],
+    pub threads: usize,
+    pub elapsed_s: f64,
+    pub scenario_text: String,
+    pub content: Content,
+}
+
+/// A partial without its state: what [`check_complete`] needs.
+#[derive(Clone, Debug)]
+pub struct Header {
+    pub fingerprint: Fingerprint,
+    pub shard: ShardId,
+}
+
+impl Partial {
+    pub fn header(&self) -> Header {
+        Header {
+            fingerprint: self.fingerprint.clone(),
+            shard: self.shard,
+        }
+    }
+}
+
+/// Why a set of partials cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum PartialError {
+    #[error(
+        "{file}: not an itfsim partial result: {message}\n  hint: give the files written by `itfsim run --shard I/N --out FILE`"
+    )]
+    NotPartial { file: String, message: String },
+    #[error(
+        "{file}: partial format version {found}, this itfsim reads version {VERSION}\n  hint: merge with the itfsim version that wrote the shards"
+    )]
+    Version { file: String, found: u32 },
+    #[error(
+        "{file}: {what} differs from {first}'s ({theirs} vs {ours})\n  hint: every shard must come from the same scenario file, --set overrides, seed, trials and sampling"
+    )]
+    Mismatch {
+        file: String,
+        first: String,
+        what: String,
+        theirs: String,
+        ours: String,
+    },
+    #[error("shard {index} of {count} is missing\n  hint: pass every shard's partial file, 0 to {last}", last = .count - 1)]
+    Missing { index: u64, count: u64 },
+    #[error("{file}: shard {index} of {count} is given more than once")]
+    Duplicate {
+        file: String,
+        index: u64,
+        count: u64,
+    },
+}
+
+impl Partial {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec(self).expect("a partial always serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Parses a partial, checking the header before the state.
+    pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<Partial, PartialError> {
+        #[derive(Deserialize)]
+        struct Header {
+            format: String,
+            version: u32,
+        }
+        let not_partial = |message: String| PartialError::NotPartial {
+            file: file.to_string(),
+            message,
+        };
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
+        if header.format != FORMAT {
+            return Err(not_partial(format!("format is {:?}", header.format)));
+        }
+        if header.version != VERSION {
+            return Err(PartialError::Version {
+                file: file.to_string(),
+                found: header.version,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))
+    }
+}
+
+/// Checks that every header agrees with the first: same fingerprint and shard count, and
+/// an index below the count.
+pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> {
+    let Some((first_file, first)) = parts.first() else {
+        return Ok(());
+    };
+    for (file, p) in parts {
+        let mismatch = |what: &str, theirs: String, ours: String| PartialError::Mismatch {
+            file: file.clone(),
+            first: first_file.to_string(),
+            what: what.to_string(),
+            theirs,
+            ours,
+        };
+        if p.shard.index >= p.shard.count {
+            return Err(PartialError::NotPartial {
+                file: file.clone(),
+                message: format!("shard {} of {}", p.shard.index, p.shard.count),
+            });
+        }
+        let (a, b) = (&p.fingerprint, &first.fingerprint);
+        let fields = [
+            ("command", &a.command, &b.command),
+            ("scenario file", &a.scenario_file, &b.scenario_file),
+            ("scenario sha256", &a.scenario_sha256, &b.scenario_sha256),
+            ("sampling", &a.sampling, &b.sampling),
+        ];
+        for (what, theirs, ours) in fields {
+            if theirs != ours {
+                return Err(mismatch(what, theirs.clone(), ours.clone()));
+            }
+        }
+        if a.sets != b.sets {
+            return Err(mismatch("--set list", a.sets.join(" "), b.sets.join(" ")));
+        }
+        if a.seed != b.seed {
+            return Err(mismatch("seed", a.seed.to_string(), b.seed.to_string()));
+        }
+        if a.trials != b.trials {
+            return Err(mismatch(
+                "trials",
+                a.trials.to_string(),
+                b.trials.to_string(),
+            ));
+        }
+        if p.shard.count != first.shard.count {
+            return Err(mismatch(
+                "shard count",
+                p.shard.count.to_string(),
+                first.shard.count.to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `parts` (headers with their file names) are one whole sharded run; see the
+/// module documentation. Returns them sorted by shard index.
+pub fn check_complete(mut parts: Vec<(String, Header)>) -> Result<Vec<Header>, PartialError> {
+    check_consistent(&parts)?;
+    let Some(count) = parts.first().map(|(_, p)| p.shard.count) else {
+        return Err(PartialError::Missing { index: 0, count: 1 });
+    };
+    parts.sort_by_key(|(_, p)| p.shard.index);
+    for (expected, (file, p)) in parts.iter().enumerate() {
+        let expected = expected as u64;
+        if p.shard.index > expected || expected >= count {
+            return Err(PartialError::Missing {
+                index: expected.min(count.saturating_sub(1)),
+                count,
+            });
+        }
+        if p.shard.index < expected {
+            return Err(PartialError::Duplicate {
+                file: file.clone(),
+                index: p.shard.index,
+                count,
+            });
+        }
+    }
+    if (parts.len() as u64) < count {
+        return Err(PartialError::Missing {
+            index: parts.len() as u64,
+            count,
+        });
+    }
+    Ok(parts.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Parses `--shard`: `I/N` (0 <= I < N), or `auto`, which reads Slurm's
+/// `SLURM_ARRAY_TASK_ID` and `SLURM_ARRAY_TASK_COUNT` (I counted from
+/// `SLURM_ARRAY_TASK_MIN` when set, so `--array=1-8` works too), else Kubernetes'
+/// `JOB_COMPLETION_INDEX` with the count from `ITFSIM_SHARD_COUNT` (an Indexed Job does
+/// not export its completions). `env` looks a variable up (the process environment in use).
+pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<ShardId, String> {
+    let number = |what: &str, text: &str| -> Result<u64, String> {
+        text.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{what} {text:?} is not a whole number"))
+    };
+    let (index, count) = if spec == "auto" {
+        if let Some(id) = env("SLURM_ARRAY_TASK_ID") {
+            let count = env("SLURM_ARRAY_TASK_COUNT")
+                .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
+            let min = match env("SLURM_ARRAY_TASK_MIN") {
+                Some(m) => number("SLURM_ARRAY_TASK_MIN", &m)?,
+                None => 0,
+            };
+            let id = number("SLURM_ARRAY_TASK_ID", &id)?;
+            let index = id
+                .checked_sub(min)
+                .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?;
+            (index, number("SLURM_ARRAY_TASK_COUNT", &count)?)
+        } else if let Some(id) = env("JOB_COMPLETION_INDEX") {
+            let count = env("ITFSIM_SHARD_COUNT").ok_or(
+                "JOB_COMPLETION_INDEX is set but ITFSIM_SHARD_COUNT is not (set it to the Job's completions)",
+            )?;
+            (
+                number("JOB_COMPLETION_INDEX", &id)?,
+                number("ITFSIM_SHARD_COUNT", &count)?,
+            )
+        } else {
+            return Err("--shard auto needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm job array) or JOB_COMPLETION_INDEX and ITFSIM_SHARD_COUNT (a Kubernetes Indexed Job)".into());
+        }
+    } else {
+        let (i, n) = spec
+            .split_once('/')
+            .ok_or_else(|| format!("expected I/N or auto, got {spec:?}"))?;
+        (number("shard index", i)?, number("shard count", n)?)
+    };
+    if count == 0 || index >= count {
+        return Err(format!(
+            "shard {index} of {count}: need 0 <= I < N (I counts from 0)"
+        ));
+    }
+    Ok(ShardId { index, count })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn shard_specs() {
+        let none = env(&[]);
+        assert_eq!(
+            parse_shard("2/5", &none),
+            Ok(ShardId { index: 2, count: 5 })
+        );
+        assert!(parse_shard("5/5", &none).is_err());
+        assert!(parse_shard("0/0", &none).is_err());
+        assert!(parse_shard("1", &none).is_err());
+        assert!(parse_shard("a/3", &none).is_err());
+        assert!(parse_shard("auto", &none).is_err());
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ]);
+        assert_eq!(
+            parse_shard("auto", &slurm),
+            Ok(ShardId { index: 3, count: 4 })
+        );
+        let k8s = env(&[("JOB_COMPLETION_INDEX", "0"), ("ITFSIM_SHARD_COUNT", "3")]);
+        assert_eq!(
+            parse_shard("auto", &k8s),
+            Ok(ShardId { index: 0, count: 3 })
+        );
+        assert!(parse_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).is_err());
+    }
+}

@@ -1,0 +1,202 @@
+//! Sharded runs through the binary: `run --shard I/N` partials merged by `itfsim merge`
+//! give the unsharded run's JSON byte for byte (timing fields aside), for uneven splits
+//! and for more shards than chunks; incomplete or mismatched sets are refused (exit 65);
+//! and `bench` reports what it promises.
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const SCENARIO: &str = "scenarios/ealing-2014.toml";
+const TRIALS: &str = "5000"; // 5 chunks, the last one partial
+
+fn itfsim() -> Command {
+    Command::cargo_bin("itfsim").unwrap()
+}
+
+/// JSON text with the timing fields removed.
+fn without_timing(bytes: &[u8]) -> String {
+    let mut v: Value = serde_json::from_slice(bytes).unwrap();
+    let run = v["run"].as_object_mut().unwrap();
+    run.remove("elapsed_s").unwrap();
+    run.remove("trials_per_s").unwrap();
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+fn unsharded(threads: &str) -> String {
+    let out = itfsim()
+        .args([
+            "run",
+            SCENARIO,
+            "--trials",
+            TRIALS,
+            "--threads",
+            threads,
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    without_timing(&out.stdout)
+}
+
+fn shard(dir: &Path, index: u64, count: u64, extra: &[&str]) -> PathBuf {
+    let path = dir.join(format!("part-{index}-of-{count}.json"));
+    let spec = format!("{index}/{count}");
+    let out = itfsim()
+        .args([
+            "run",
+            SCENARIO,
+            "--trials",
+            TRIALS,
+            "--threads",
+            "1",
+            "--quiet",
+        ])
+        .args(["--shard", &spec, "--out", path.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+fn merge(parts: &[PathBuf]) -> std::process::Output {
+    itfsim()
+        .arg("merge")
+        .args(parts)
+        .args(["--format", "json"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_run() {
+    let expected = unsharded("1");
+    let dir = tempfile::tempdir().unwrap();
+    // 2 and 3 shards split 5 chunks unevenly; 8 shards leave three of them empty.
+    for count in [1, 2, 3, 8] {
+        let mut parts: Vec<PathBuf> = (0..count)
+            .map(|i| shard(dir.path(), i, count, &[]))
+            .collect();
+        parts.reverse(); // order on the command line does not matter
+        let out = merge(&parts);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(without_timing(&out.stdout), expected, "{count} shards");
+    }
+    // The thread count changes nothing but the reported threads.
+    assert_eq!(
+        unsharded("2").replace("\"threads\": 2", "\"threads\": 1"),
+        expected
+    );
+}
+
+#[test]
+fn incomplete_or_mismatched_shards_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = shard(dir.path(), 0, 3, &[]);
+    let b = shard(dir.path(), 1, 3, &[]);
+    let c = shard(dir.path(), 2, 3, &[]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_seed = shard(elsewhere.path(), 2, 3, &["--seed", "9"]);
+    let cases: [(Vec<PathBuf>, &str); 3] = [
+        (vec![a.clone(), b.clone()], "shard 2 of 3 is missing"),
+        (
+            vec![a.clone(), b.clone(), b.clone(), c.clone()],
+            "more than once",
+        ),
+        (vec![a.clone(), b.clone(), other_seed], "seed differs"),
+    ];
+    for (parts, wording) in cases {
+        let out = merge(&parts);
+        assert_eq!(out.status.code(), Some(65));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(wording), "{stderr}");
+    }
+    let out = merge(&[PathBuf::from(SCENARIO)]);
+    assert_eq!(out.status.code(), Some(65));
+    let out = merge(&[dir.path().join("missing.json")]);
+    assert_eq!(out.status.code(), Some(66));
+    let bad = itfsim()
+        .args(["run", SCENARIO, "--shard", "3/3"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn shard_auto_reads_the_slurm_array_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let explicit = shard(dir.path(), 1, 3, &[]);
+    let auto = dir.path().join("auto.json");
+    let out = itfsim()
+        .args([
+            "run",
+            SCENARIO,
+            "--trials",
+            TRIALS,
+            "--threads",
+            "1",
+            "--quiet",
+        ])
+        .args(["--shard", "auto", "--out", auto.to_str().unwrap()])
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let read = |p: &Path| -> Value {
+        let mut v: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("elapsed_s");
+        v
+    };
+    assert_eq!(read(&auto), read(&explicit));
+    assert_eq!(read(&auto)["shard"]["index"], 1);
+}
+
+#[test]
+fn bench_reports_speed_phases_and_machine() {
+    let out = itfsim()
+        .args([
+            "bench",
+            SCENARIO,
+            "--trials",
+            "3000",
+            "--threads",
+            "1",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["run"]["trials"], 3000);
+    assert_eq!(v["run"]["threads"], 1);
+    assert!(v["run"]["trials_per_s"].as_f64().unwrap() > 0.0);
+    assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert!(!v["machine"]["cpu"].as_str().unwrap().is_empty());
+    for phase in ["sampling", "model", "rules", "aggregation"] {
+        assert!(
+            v["phases"]["by_phase"][phase]["ns_per_trial"]
+                .as_f64()
+                .unwrap()
+                > 0.0,
+            "{phase}"
+        );
+    }
+}

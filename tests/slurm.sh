@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# CI: a real one-node Slurm cluster on this machine runs deploy/slurm's job array and
+# dependent merge, and the merged result must equal the single-machine run (JSON equal
+# apart from the timing fields elapsed_s and trials_per_s).
+#
+# Needs root (it installs Debian's slurm-wlm and munge and starts munged, slurmctld and
+# slurmd). Prints "SKIP" and exits 0 only when apt cannot install the packages. Every
+# wait is bounded; the daemons it started are stopped on exit, whatever happens.
+# Usage: tests/slurm.sh [path/to/itfsim]   (default: builds target/release/itfsim)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+SHARDS=3
+TRIALS=5000
+SCENARIO=$root/scenarios/ealing-2014.toml
+
+if [ "$(id -u)" != 0 ]; then
+    echo "tests/slurm.sh: must run as root (starts munged, slurmctld, slurmd)" >&2
+    exit 1
+fi
+if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    if ! { timeout 300 apt-get update -qq && timeout 900 apt-get install -y -qq slurm-wlm munge; } >/tmp/itfsim-slurm-apt.log 2>&1; then
+        tail -5 /tmp/itfsim-slurm-apt.log >&2
+        echo "SKIP tests/slurm.sh: apt-get could not install slurm-wlm and munge"
+        exit 0
+    fi
+fi
+
+itfsim=${1:-}
+if [ -z "$itfsim" ]; then
+    cargo build --release --locked --quiet
+    itfsim=$root/target/release/itfsim
+fi
+itfsim=$(cd "$(dirname "$itfsim")" && pwd)/$(basename "$itfsim")
+
+work=$(mktemp -d /tmp/itfsim-slurm.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    status=$?
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    if [ "$status" != 0 ]; then
+        echo "== logs (failure)" >&2
+        tail -n 20 "$work"/*.log "$work"/out/*.log 2>/dev/null >&2 || true
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+
+echo "== munge (private key and socket in $work)"
+mkdir -m 700 "$work/munge"
+dd if=/dev/urandom of="$work/munge/munge.key" bs=1024 count=1 status=none
+chmod 400 "$work/munge/munge.key"
+munged --force --foreground --key-file="$work/munge/munge.key" \
+    --socket="$work/munge/munge.sock" --pid-file="$work/munge/munged.pid" \
+    --log-file="$work/munged.log" --seed-file="$work/munge/seed" 2>>"$work/munged.log" &
+pids+=($!)
+for _ in $(seq 50); do [ -S "$work/munge/munge.sock" ] && break; sleep 0.2; done
+munge -S "$work/munge/munge.sock" -n | unmunge -S "$work/munge/munge.sock" >/dev/null
+
+echo "== slurm.conf (one node, no cgroups)"
+node=$(slurmd -C | sed -n 's/^\(NodeName=[^ ]* CPUs=[0-9]*\).*/\1/p')
+mkdir -p "$work/state" "$work/spool" "$work/out"
+export SLURM_CONF=$work/slurm.conf
+cat >"$SLURM_CONF" <<CONF
+ClusterName=itfsimci
+SlurmctldHost=$(hostname -s)
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$work/munge/munge.sock
+SlurmctldPort=${SLURMCTLD_PORT:-16817}
+SlurmdPort=${SLURMD_PORT:-16818}
+StateSaveLocation=$work/state
+SlurmdSpoolDir=$work/spool
+SlurmctldPidFile=$work/slurmctld.pid
+SlurmdPidFile=$work/slurmd.pid
+SlurmctldLogFile=$work/slurmctld.log
+SlurmdLogFile=$work/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+ReturnToService=2
+$node State=UNKNOWN
+PartitionName=ci Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+CONF
+
+echo "== slurmctld and slurmd"
+slurmctld -D -i >>"$work/slurmctld.log" 2>&1 &
+pids+=($!)
+slurmd -D >>"$work/slurmd.log" 2>&1 &
+pids+=($!)
+ready=
+for _ in $(seq 60); do
+    if sinfo -h -o '%T' 2>/dev/null | grep -q -E '^(idle|mixed)'; then ready=1; break; fi
+    sleep 1
+done
+if [ -z "$ready" ]; then
+    echo "the node did not become idle within 60 s:" >&2
+    sinfo >&2 || true
+    exit 1
+fi
+sinfo
+
+echo "== job array of $SHARDS shards and a dependent merge (sbatch --wait, 300 s limit)"
+export ITFSIM=$itfsim TRIALS
+timeout 300 "$root/deploy/slurm/submit.sh" "$SCENARIO" "$work/out" "$SHARDS" --wait
+ls "$work/out"
+
+echo "== compare with the single-machine run"
+"$itfsim" run "$SCENARIO" --trials "$TRIALS" --threads 1 --quiet --format json --out "$work/single.json"
+strip() { grep -v -E '"(elapsed_s|trials_per_s)"' "$1"; }
+if ! diff <(strip "$work/single.json") <(strip "$work/out/result.json") >"$work/diff.log"; then
+    head -20 "$work/diff.log" >&2
+    echo "FAIL: the Slurm result differs from the single-machine run" >&2
+    exit 1
+fi
+echo "PASS: Slurm job array ($SHARDS shards) + merge == single-machine run"
