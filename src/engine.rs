@@ -5,10 +5,11 @@
 //! trial draws from streams keyed by its own index, and the summaries merge exactly
 //! (order-independent), so the same seed gives the same answer on any number of threads
 //! (the `rand` rayon example's fixed batches, for the same reason).
-use crate::model::{CondModel, Model, Trial};
+use crate::model::{CondModel, Model, Overflow, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Trials per chunk: fixed, so results do not depend on scheduling.
 pub const CHUNK: u64 = 1024;
@@ -232,10 +233,80 @@ impl Accumulator {
 pub enum EngineError {
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
+    /// The cancel flag was raised (Ctrl-C): the run stopped between trials.
+    #[error("interrupted: the run was stopped before it finished; nothing was written")]
+    Cancelled,
+    /// A money amount of a trial left the exact whole-pence range (2^53 pence).
+    #[error(
+        "`{key}`: in trial {trial} {what} is beyond £90,071,992,547,409.92 (2^53 pence), the largest amount simulated to the penny; the run was stopped\n  hint: check the units of `{key}` (pounds, not pence) and the size of the values it multiplies"
+    )]
+    Overflow {
+        trial: u64,
+        key: String,
+        what: String,
+    },
 }
+
+impl EngineError {
+    /// Of two errors from different chunks, the one to report: cancellation first, then
+    /// the overflow in the lowest trial, so the message does not depend on scheduling.
+    fn first(self, other: EngineError) -> EngineError {
+        match (&self, &other) {
+            (EngineError::Cancelled, _) => self,
+            (_, EngineError::Cancelled) => other,
+            (EngineError::Overflow { trial: a, .. }, EngineError::Overflow { trial: b, .. })
+                if b < a =>
+            {
+                other
+            }
+            _ => self,
+        }
+    }
+}
+
+/// The key and wording of an overflow, named from the scenario.
+fn describe_overflow(model: &Model, overflow: Overflow) -> (String, String) {
+    let s = &model.scenario;
+    match overflow {
+        Overflow::SchemeInvest(i) => (
+            format!("scheme.{}.cost", s.schemes[i].id),
+            "the scheme's spend (cost x overrun x scale)".into(),
+        ),
+        Overflow::SchemeSavings(i) => (
+            format!("scheme.{}.effect", s.schemes[i].id),
+            "the scheme's savings (avoided activity x unit cost)".into(),
+        ),
+        Overflow::MetricSavings(m) => (
+            format!("metric.{}.unit_cost", s.metrics[m].id),
+            "the metric's savings (avoided activity x unit cost)".into(),
+        ),
+        Overflow::RiskImpact(r) => (s.risks[r].impact.path.clone(), "the risk's impact".into()),
+        Overflow::PartnerTotal(p) => (
+            format!("partners.{}", s.partners[p].id),
+            "a money total of this partner".into(),
+        ),
+    }
+}
+
+/// A flag that is never raised, for runs that cannot be interrupted.
+static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// Runs trials `range` on `threads` workers (0 = all cores).
 pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulator, EngineError> {
+    run_cancellable(model, range, threads, &NEVER)
+}
+
+/// Trials between two looks at the cancel flag (a few milliseconds of work at most).
+const CANCEL_CHECK: u64 = 16;
+
+/// As `run`, but stops early with `EngineError::Cancelled` once `cancel` is raised.
+/// A run that is not cancelled gives exactly the result of `run`.
+pub fn run_cancellable(
+    model: &Model,
+    range: Range<u64>,
+    threads: usize,
+    cancel: &AtomicBool,
+) -> Result<Accumulator, EngineError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -254,15 +325,33 @@ pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulat
                 let from = (chunk * CHUNK).max(range.start);
                 let to = ((chunk + 1) * CHUNK).min(range.end);
                 for index in from..to {
+                    if (index - from) % CANCEL_CHECK == 0 && cancel.load(Ordering::Relaxed) {
+                        return Err(EngineError::Cancelled);
+                    }
                     model.simulate(index, &mut trial);
+                    if let Some(overflow) = trial.overflow {
+                        let (key, what) = describe_overflow(model, overflow);
+                        return Err(EngineError::Overflow {
+                            trial: index,
+                            key,
+                            what,
+                        });
+                    }
                     acc.push(model, &trial);
                 }
-                acc
+                Ok(acc)
             })
-            .reduce_with(|mut a, b| {
-                a.merge(&b);
-                a
+            .reduce_with(|a, b| match (a, b) {
+                (Ok(mut a), Ok(b)) => {
+                    a.merge(&b);
+                    Ok(a)
+                }
+                (Err(a), Err(b)) => Err(a.first(b)),
+                (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
             })
     });
-    Ok(result.unwrap_or_else(|| Accumulator::new(model)))
+    if cancel.load(Ordering::Relaxed) {
+        return Err(EngineError::Cancelled);
+    }
+    result.unwrap_or_else(|| Ok(Accumulator::new(model)))
 }

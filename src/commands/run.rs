@@ -39,7 +39,7 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
 /// Runs all trials and returns finished results.
 pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
     let started = Instant::now();
-    let acc = engine::run(&p.model, 0..p.trials, p.threads)?;
+    let acc = engine::run_cancellable(&p.model, 0..p.trials, p.threads, super::interrupt_flag())?;
     let elapsed_s = started.elapsed().as_secs_f64();
     let info = RunInfo {
         trials: p.trials,
@@ -53,6 +53,8 @@ pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
+    // Install the Ctrl-C handler first, so an interrupt at any point of the run is caught.
+    super::interrupt_flag();
     let prepared = prepare(&args.scenario, o)?;
     // Reserve the output before computing, so a bad path fails at once (exit 73).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;

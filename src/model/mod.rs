@@ -9,4 +9,4 @@ pub mod split;
 mod trial;
 
 pub use compile::*;
-pub use trial::Trial;
+pub use trial::{MAX_TRIAL_PENCE, Overflow, Trial};

@@ -323,7 +323,7 @@ fn read_metric_condition(
             f.span_of("metric"),
             &f.key_path("metric"),
             format!("condition on unknown metric `{metric_id}`"),
-            format!("metrics defined: {}", known.join(", ")),
+            super::fields::known_metrics_hint(&known),
         );
         return None;
     };
