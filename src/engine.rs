@@ -238,7 +238,7 @@ pub enum EngineError {
     Cancelled,
     /// A money amount of a trial left the exact whole-pence range (2^53 pence).
     #[error(
-        "`{key}`: in trial {trial} {what} is beyond £90,071,992,547,409.92 (2^53 pence), the largest amount simulated to the penny; the run was stopped\n  hint: check the units of `{key}` (pounds, not pence) and the size of the values it multiplies"
+        "`{key}`: in trial {trial} {what} is beyond £90,071,992,547,409.92 (2^53 pence), the largest amount simulated to the penny; the run was stopped\n  hint: check `{key}` and the values it multiplies: money is in pounds (not pence), activity is per year for the whole area"
     )]
     Overflow {
         trial: u64,
@@ -274,7 +274,7 @@ fn describe_overflow(model: &Model, overflow: Overflow) -> (String, String) {
         ),
         Overflow::SchemeSavings(i) => (
             format!("scheme.{}.effect", s.schemes[i].id),
-            "the scheme's savings (avoided activity x unit cost)".into(),
+            "the scheme's savings (its avoided activity x the metrics' unit_cost)".into(),
         ),
         Overflow::MetricSavings(m) => (
             format!("metric.{}.unit_cost", s.metrics[m].id),
