@@ -242,11 +242,24 @@ impl<'a> Fields<'a> {
         let dist = self.uncertain(key, d)?;
         let (a, b) = effective_support(&dist);
         if a < lo || b > hi {
+            let message = if dist.is_fixed() {
+                format!("{what} must lie in [{lo}, {hi}], not {a}")
+            } else {
+                format!(
+                    "{what} must lie in [{lo}, {hi}], but this value reaches {a:.6} to {b:.6} (1-in-a-million tails)"
+                )
+            };
             d.error(
                 self.span_of(key),
                 &self.key_path(key),
-                format!("{what} must lie in [{lo}, {hi}], but this value reaches {a:.6} to {b:.6} (1-in-a-million tails)"),
-                "narrow the distribution, or truncate a normal with min/max",
+                message,
+                if dist.is_fixed() && hi.is_infinite() {
+                    format!("use a value of {lo} or more")
+                } else if dist.is_fixed() {
+                    format!("use a value from {lo} to {hi}")
+                } else {
+                    "narrow the distribution, or truncate a normal with min/max".to_string()
+                },
             );
             return None;
         }
