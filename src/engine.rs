@@ -5,6 +5,10 @@
 //! trial draws from streams keyed by its own index, and the summaries merge exactly
 //! (order-independent), so the same seed gives the same answer on any number of threads
 //! (the `rand` rayon example's fixed batches, for the same reason).
+//!
+//! A run stops early, with an error and no result, when its cancel flag rises (Ctrl-C;
+//! checked every `CANCEL_CHECK` trials) or when a trial's money leaves the exact range
+//! (`Trial::overflow`); the error reported does not depend on scheduling.
 use crate::model::{CondModel, Model, Overflow, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;

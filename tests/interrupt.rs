@@ -93,3 +93,31 @@ fn unwritable_output_fails_with_73_before_computing() {
     assert!(stderr.contains("cannot create output file"), "{stderr}");
     assert!(entries(dir.path()).is_empty());
 }
+
+#[test]
+fn a_raised_cancel_flag_stops_the_engine_and_a_lowered_one_changes_nothing() {
+    use itfsim::engine::{self, EngineError};
+    use itfsim::output::{Results, RunInfo, json};
+    use std::sync::atomic::AtomicBool;
+    let loaded = itfsim::scenario::load(Path::new("scenarios/ealing-2014.toml"), &[]).unwrap();
+    let model = itfsim::model::compile(&loaded.scenario, 11).unwrap();
+    let raised = AtomicBool::new(true);
+    assert!(matches!(
+        engine::run_cancellable(&model, 0..5000, 2, &raised),
+        Err(EngineError::Cancelled)
+    ));
+    let lowered = AtomicBool::new(false);
+    let render = |acc: &engine::Accumulator| {
+        let info = RunInfo {
+            trials: 3000,
+            seed: 11,
+            sampling: "mc".into(),
+            threads: 2,
+            elapsed_s: 0.0,
+        };
+        json::to_bytes(&Results::new(&loaded, &model, acc, info, Vec::new()))
+    };
+    let plain = engine::run(&model, 0..3000, 2).unwrap();
+    let cancellable = engine::run_cancellable(&model, 0..3000, 2, &lowered).unwrap();
+    assert!(render(&plain) == render(&cancellable));
+}

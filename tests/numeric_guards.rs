@@ -213,3 +213,26 @@ fn amounts_just_inside_the_limit_work_exactly() {
     assert_eq!(risks["mean"], "90000000000000.00");
     assert_eq!(risks["p95"], "90000000000000.00");
 }
+
+#[test]
+fn poisson_draws_for_astronomical_means_are_monotone_and_near_the_mean() {
+    // Beyond 1e15 the inverse CDF returns the asymptotic expansion's floor (the exact
+    // confirmation would need O(sqrt(lambda)) terms); it must stay monotone in u and in
+    // lambda, and within a few sd of the mean.
+    use itfsim::dist::poisson_quantile;
+    for lambda in [2e15, 1e17, 1e18] {
+        let sd = f64::sqrt(lambda);
+        let mut last = 0u64;
+        for i in 1..1000 {
+            let u = f64::from(i) / 1000.0;
+            let k = poisson_quantile(lambda, u);
+            assert!(k >= last, "lambda {lambda}: not monotone at u {u}");
+            assert!(
+                (k as f64 - lambda).abs() < 4.0 * sd + 1.0,
+                "lambda {lambda}, u {u}: {k}"
+            );
+            last = k;
+        }
+        assert!(poisson_quantile(lambda * 1.001, 0.5) >= poisson_quantile(lambda, 0.5));
+    }
+}

@@ -80,7 +80,15 @@ pub fn read_metric(node: &Node, index: usize, ctx: &Context, d: &mut Collector) 
         }
     }
     let level = if f.has("level") {
-        f.mostly_within("level", 0.0, f64::INFINITY, "level", d)
+        // A level is relative to the baseline (1 = at it); above 10 it is a unit slip
+        // (98.7 written for 0.987), and it would feed absurd activity to the noise.
+        f.mostly_within(
+            "level",
+            0.0,
+            10.0,
+            "level (relative to the baseline, 1 = at it)",
+            d,
+        )
     } else {
         Some(Dist::Fixed(1.0))
     };
