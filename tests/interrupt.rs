@@ -1,6 +1,7 @@
 //! Nothing lost: Ctrl-C (SIGINT) during `itfsim run` stops the run between trials, says
 //! so on stderr, exits 130 and leaves no output file (neither the target nor the reserved
-//! temporary file). Unwritable targets fail with exit 73 before any computing.
+//! temporary file). Unwritable targets fail with exit 73 before any computing. The
+//! signal is sent with `nix::sys::signal::kill`, as Ctrl-C in a terminal would.
 #![cfg(unix)]
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -51,11 +52,8 @@ fn sigint_stops_a_long_run_with_exit_130_and_no_file() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     let signalled = Instant::now();
     let output = child.wait_with_output().unwrap();
     let took = signalled.elapsed();
