@@ -69,13 +69,36 @@ enum SetValue {
 }
 
 const SPECIALS: &[&str] = &[
-    "nan", "inf", "-inf", "0", "-0.0", "1e308", "-1e308", "5e-324", "1e15", "1e19",
-    "99999999999999999999999999999999999999", "\"1e30\"", "\"-1\"", "\"0.999\"", "1.0000000001",
-    "\"\"", "[]", "{}", "{ dist = \"normal\", mean = 0, sd = 1e300 }",
-    "{ dist = \"uniform\", min = 1, max = 1 }", "{ dist = \"discrete\", values = [], weights = [] }",
-    "{ dist = \"product\", of = [] }", "{ dist = \"beta\", mean = 0.5, sd = 0.5 }",
-    "{ dist = \"pert\", min = 0, mode = 0, max = 0 }", "{ dist = \"lognormal\", p10 = 1, p90 = 1e300 }",
-    "{ dist = \"gamma\", mean = 1e-300, sd = 1e300 }", "1200", "-1", "2", "0.5",
+    "nan",
+    "inf",
+    "-inf",
+    "0",
+    "-0.0",
+    "1e308",
+    "-1e308",
+    "5e-324",
+    "1e15",
+    "1e19",
+    "99999999999999999999999999999999999999",
+    "\"1e30\"",
+    "\"-1\"",
+    "\"0.999\"",
+    "1.0000000001",
+    "\"\"",
+    "[]",
+    "{}",
+    "{ dist = \"normal\", mean = 0, sd = 1e300 }",
+    "{ dist = \"uniform\", min = 1, max = 1 }",
+    "{ dist = \"discrete\", values = [], weights = [] }",
+    "{ dist = \"product\", of = [] }",
+    "{ dist = \"beta\", mean = 0.5, sd = 0.5 }",
+    "{ dist = \"pert\", min = 0, mode = 0, max = 0 }",
+    "{ dist = \"lognormal\", p10 = 1, p90 = 1e300 }",
+    "{ dist = \"gamma\", mean = 1e-300, sd = 1e300 }",
+    "1200",
+    "-1",
+    "2",
+    "0.5",
 ];
 
 impl Num {
@@ -97,12 +120,15 @@ fn number_token(line: &str, nth: u8) -> Option<std::ops::Range<usize>> {
     let mut i = start;
     while i < bytes.len() {
         let c = bytes[i];
-        let begins = c.is_ascii_digit() || (c == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
+        let begins =
+            c.is_ascii_digit() || (c == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit));
         let in_word = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
         if begins && !in_word {
             let from = i;
             i += 1;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || b"._+-".contains(&bytes[i])) {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || b"._+-".contains(&bytes[i]))
+            {
                 i += 1;
             }
             tokens.push(from..i);
@@ -223,7 +249,10 @@ fuzz_target!(|input: Input| {
         }
     };
     if let Ok(dump) = std::env::var("ITFSIM_FUZZ_DUMP") {
-        let header: String = sets.iter().map(|s| format!("# itfsim-fuzz-set: {s}\n")).collect();
+        let header: String = sets
+            .iter()
+            .map(|s| format!("# itfsim-fuzz-set: {s}\n"))
+            .collect();
         let _ = std::fs::write(dump, format!("{header}{text}"));
     }
     pipeline(&text, &sets);
