@@ -5,11 +5,15 @@
 //! trial draws from streams keyed by its own index, and the summaries merge exactly
 //! (order-independent), so the same seed gives the same answer on any number of threads
 //! (the `rand` rayon example's fixed batches, for the same reason).
-use crate::model::{CondModel, Model, Trial};
+//!
+//! A run stops early, with an error and no result, when its cancel flag rises (Ctrl-C;
+//! checked every `CANCEL_CHECK` trials) or when a trial's money leaves the exact range
+//! (`Trial::overflow`); the error reported does not depend on scheduling.
+use crate::model::{CondModel, Model, Overflow, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Trials per chunk: fixed, so results do not depend on scheduling.
 pub const CHUNK: u64 = 1024;
@@ -234,7 +238,63 @@ impl Accumulator {
 pub enum EngineError {
     #[error("cannot start {threads} worker threads: {message}")]
     Threads { threads: usize, message: String },
+    /// The cancel flag was raised (Ctrl-C): the run stopped between trials.
+    #[error("interrupted: the run was stopped before it finished; nothing was written")]
+    Cancelled,
+    /// A money amount of a trial left the exact whole-pence range (2^53 pence).
+    #[error(
+        "`{key}`: in trial {trial} {what} is beyond £90,071,992,547,409.92 (2^53 pence), the largest amount simulated to the penny; the run was stopped\n  hint: check `{key}` and the values it multiplies: money is in pounds (not pence), activity is per year for the whole area"
+    )]
+    Overflow {
+        trial: u64,
+        key: String,
+        what: String,
+    },
 }
+
+impl EngineError {
+    /// Of two errors from different chunks, the one to report: cancellation first, then
+    /// the overflow in the lowest trial, so the message does not depend on scheduling.
+    fn first(self, other: EngineError) -> EngineError {
+        match (&self, &other) {
+            (EngineError::Cancelled, _) => self,
+            (_, EngineError::Cancelled) => other,
+            (EngineError::Overflow { trial: a, .. }, EngineError::Overflow { trial: b, .. })
+                if b < a =>
+            {
+                other
+            }
+            _ => self,
+        }
+    }
+}
+
+/// The key and wording of an overflow, named from the scenario.
+fn describe_overflow(model: &Model, overflow: Overflow) -> (String, String) {
+    let s = &model.scenario;
+    match overflow {
+        Overflow::SchemeInvest(i) => (
+            format!("scheme.{}.cost", s.schemes[i].id),
+            "the scheme's spend (cost x overrun x scale)".into(),
+        ),
+        Overflow::SchemeSavings(i) => (
+            format!("scheme.{}.effect", s.schemes[i].id),
+            "the scheme's savings (its avoided activity x the metrics' unit_cost)".into(),
+        ),
+        Overflow::MetricSavings(m) => (
+            format!("metric.{}.unit_cost", s.metrics[m].id),
+            "the metric's savings (avoided activity x unit cost)".into(),
+        ),
+        Overflow::RiskImpact(r) => (s.risks[r].impact.path.clone(), "the risk's impact".into()),
+        Overflow::PartnerTotal(p) => (
+            format!("partners.{}", s.partners[p].id),
+            "a money total of this partner".into(),
+        ),
+    }
+}
+
+/// A flag that is never raised, for runs that cannot be interrupted.
+static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// Runs trials `range` on `threads` workers (0 = all cores).
 ///
@@ -242,16 +302,41 @@ pub enum EngineError {
 /// merges by) and merged into its worker's accumulator; workers take the next chunk from
 /// a shared counter, so which worker runs which chunk varies from run to run. That is
 /// harmless because merging is exact and order-free, and it keeps exactly one long-lived
-/// accumulator per worker: memory does not grow with the number of trials (a rayon
-/// fold would keep one per split, and splits multiply with the work).
+/// accumulator per worker: memory does not grow with the number of trials.
 pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulator, EngineError> {
-    let result = fold_chunks(
+    run_cancellable(model, range, threads, &NEVER)
+}
+
+/// Trials between two looks at the cancel flag (a few milliseconds of work at most).
+const CANCEL_CHECK: u64 = 16;
+
+/// As `run`, but stops early with `EngineError::Cancelled` once `cancel` is raised.
+/// A run that is not cancelled gives exactly the result of `run`. A trial whose money
+/// leaves the exact range stops the run with `EngineError::Overflow` naming the lowest
+/// such trial (whatever the scheduling).
+pub fn run_cancellable(
+    model: &Model,
+    range: Range<u64>,
+    threads: usize,
+    cancel: &AtomicBool,
+) -> Result<Accumulator, EngineError> {
+    let result = fold_chunks_cancellable(
         range,
         threads,
+        cancel,
         || (Accumulator::new(model), Trial::new(model)),
         |(acc, trial), index| {
             model.simulate(index, trial);
+            if let Some(overflow) = trial.overflow {
+                let (key, what) = describe_overflow(model, overflow);
+                return Err(EngineError::Overflow {
+                    trial: index,
+                    key,
+                    what,
+                });
+            }
             acc.push(model, trial);
+            Ok(())
         },
         |a, b| a.0.merge(&b.0),
     )?;
@@ -272,6 +357,30 @@ pub fn fold_chunks<S: Send>(
     step: impl Fn(&mut S, u64) + Sync,
     merge: impl Fn(&mut S, S) + Sync,
 ) -> Result<Option<S>, EngineError> {
+    fold_chunks_cancellable(
+        range,
+        threads,
+        &NEVER,
+        fresh,
+        |s, i| {
+            step(s, i);
+            Ok(())
+        },
+        merge,
+    )
+}
+
+/// `fold_chunks` with a cancel flag and a fallible step: the first error of each worker
+/// stops that worker; of all errors the one reported is chosen by `EngineError::first`
+/// (cancellation, else the lowest trial), so it does not depend on scheduling.
+pub fn fold_chunks_cancellable<S: Send>(
+    range: Range<u64>,
+    threads: usize,
+    cancel: &AtomicBool,
+    fresh: impl Fn() -> S + Sync,
+    step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
+    merge: impl Fn(&mut S, S) + Sync,
+) -> Result<Option<S>, EngineError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -286,8 +395,9 @@ pub fn fold_chunks<S: Send>(
     // One long-lived state per worker, each chunk folded into it: at most two states per
     // worker are alive at once, so memory does not grow with the number of chunks. Which
     // worker takes which chunk varies from run to run; `merge` being exact and order-free
-    // makes the answer the same.
-    let results: Vec<Option<S>> = pool.install(|| {
+    // makes the answer the same. Chunks are taken in increasing order, so every chunk
+    // below a failing one has been run, and the lowest failing trial is always found.
+    let results: Vec<Result<Option<S>, EngineError>> = pool.install(|| {
         (0..workers)
             .into_par_iter()
             .map(|_| {
@@ -301,23 +411,42 @@ pub fn fold_chunks<S: Send>(
                     let from = (chunk * CHUNK).max(range.start);
                     let to = ((chunk + 1) * CHUNK).min(range.end);
                     for index in from..to {
-                        step(&mut state, index);
+                        if (index - from) % CANCEL_CHECK == 0 && cancel.load(Ordering::Relaxed) {
+                            return Err(EngineError::Cancelled);
+                        }
+                        step(&mut state, index)?;
                     }
                     match &mut folded {
                         Some(f) => merge(f, state),
                         None => folded = Some(state),
                     }
                 }
-                folded
+                Ok(folded)
             })
             .collect()
     });
     let mut total: Option<S> = None;
-    for state in results.into_iter().flatten() {
-        match &mut total {
-            Some(t) => merge(t, state),
-            None => total = Some(state),
+    let mut error: Option<EngineError> = None;
+    for result in results {
+        match result {
+            Err(e) => {
+                error = Some(match error {
+                    Some(previous) => previous.first(e),
+                    None => e,
+                })
+            }
+            Ok(Some(state)) => match &mut total {
+                Some(t) => merge(t, state),
+                None => total = Some(state),
+            },
+            Ok(None) => {}
         }
+    }
+    if let Some(e) = error {
+        return Err(e);
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Err(EngineError::Cancelled);
     }
     Ok(total)
 }

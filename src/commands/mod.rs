@@ -13,6 +13,20 @@ pub mod thresholds;
 pub mod trace;
 pub mod validate;
 
+/// The Ctrl-C flag: installs a SIGINT handler on first use that raises it, so a long run
+/// stops between trials, writes nothing and exits 130. If the handler cannot be installed
+/// (another one already is), the flag simply never rises and Ctrl-C keeps its default.
+pub fn interrupt_flag() -> &'static std::sync::atomic::AtomicBool {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static FLAG: AtomicBool = AtomicBool::new(false);
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let _ = ctrlc::set_handler(|| FLAG.store(true, Ordering::Relaxed));
+    });
+    &FLAG
+}
+
 /// A failed command: what to print on stderr and the exit code.
 #[derive(Debug)]
 pub struct Failure {
@@ -49,7 +63,15 @@ impl From<crate::model::CompileError> for Failure {
 
 impl From<crate::engine::EngineError> for Failure {
     fn from(e: crate::engine::EngineError) -> Failure {
-        Failure::new(1, e.to_string())
+        use crate::engine::EngineError;
+        let code = match e {
+            // 128 + SIGINT, as a shell reports a process stopped by Ctrl-C.
+            EngineError::Cancelled => 130,
+            // The scenario's values take money beyond the exact range: an invalid scenario.
+            EngineError::Overflow { .. } => 65,
+            EngineError::Threads { .. } => 1,
+        };
+        Failure::new(code, e.to_string())
     }
 }
 

@@ -54,7 +54,7 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
 /// Runs all trials and returns finished results.
 pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
     let started = Instant::now();
-    let acc = engine::run(&p.model, 0..p.trials, p.threads)?;
+    let acc = engine::run_cancellable(&p.model, 0..p.trials, p.threads, super::interrupt_flag())?;
     Ok(finish(p, &acc, started, Vec::new()))
 }
 
@@ -149,6 +149,8 @@ fn wants_extras(r: &ReportOptions) -> bool {
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
     let r = &args.reports;
+    // Install the Ctrl-C handler first, so an interrupt at any point of the run is caught.
+    super::interrupt_flag();
     if o.format == Format::Csv {
         return Err(Failure::new(
             2,

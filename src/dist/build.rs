@@ -308,10 +308,18 @@ pub(super) fn beta(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
         return None;
     }
     let total = limit / (sd * sd) - 1.0;
-    Some(Dist::Beta {
-        alpha: m * total,
-        beta: (1.0 - m) * total,
-    })
+    let (alpha, beta) = (m * total, (1.0 - m) * total);
+    if !(shape_is_workable(alpha) && shape_is_workable(beta)) {
+        check.error(
+            "sd",
+            format!(
+                "beta(mean {m:?}, sd {sd:?}) has parameters a = {alpha:e}, b = {beta:e}, outside [1e-6, 1e12]"
+            ),
+            "use a larger sd (or a fixed number for a near-certain value), or a mean further from 0 and 1",
+        );
+        return None;
+    }
+    Some(Dist::Beta { alpha, beta })
 }
 
 pub(super) fn gamma(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
@@ -324,10 +332,25 @@ pub(super) fn gamma(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
         );
         return None;
     }
-    Some(Dist::Gamma {
-        shape: (m / sd) * (m / sd),
-        scale: sd * sd / m,
-    })
+    let (shape, scale) = ((m / sd) * (m / sd), sd * sd / m);
+    if !(shape_is_workable(shape) && scale.is_finite() && scale > 0.0) {
+        check.error(
+            "sd",
+            format!(
+                "gamma(mean {m:?}, sd {sd:?}) has shape (mean/sd)^2 = {shape:e} and scale {scale:e}; the shape must lie in [1e-6, 1e12]"
+            ),
+            "make sd closer to the mean (or use a fixed number for a near-certain value)",
+        );
+        return None;
+    }
+    Some(Dist::Gamma { shape, scale })
+}
+
+/// Beta and gamma shape parameters the quantile tables handle (statrs' incomplete
+/// gamma/beta functions reject 0 and non-finite shapes, which underflow or overflow
+/// from extreme mean/sd would otherwise produce).
+fn shape_is_workable(shape: f64) -> bool {
+    (1e-6..=1e12).contains(&shape)
 }
 
 pub(super) fn bernoulli(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {

@@ -17,6 +17,8 @@ use statrs::function::gamma::ln_gamma;
 const POISSON_SEQUENTIAL_MAX: f64 = 12.0;
 /// Beyond |w| = Phi^-1(u) this large the expansion is not trusted; walk exactly.
 const POISSON_W_TRUSTED: f64 = 7.0;
+/// Above this mean the asymptotic inverse is returned without exact confirmation.
+const POISSON_EXACT_MAX: f64 = 1e15;
 /// Below this n * min(p, 1 - p) the binomial inverse is a sequential search.
 const BINOMIAL_SEQUENTIAL_MAX: f64 = 200.0;
 /// Largest double below 1.
@@ -44,6 +46,12 @@ pub fn poisson_quantile(lambda: f64, u: f64) -> u64 {
     }
     let w = normal_quantile(u);
     let x = poisson_expansion(lambda, w);
+    if lambda > POISSON_EXACT_MAX {
+        // Integers near the mean are no longer all representable, and the exact CDF
+        // (incomplete gamma, O(sqrt(lambda)) terms) would take seconds per call: the
+        // expansion's floor is as exact as a double can be, and still monotone.
+        return x.max(0.0).floor() as u64;
+    }
     if w.abs() > POISSON_W_TRUSTED || x < 1.0 {
         return poisson_walk(lambda, u, x.max(0.0).floor() as u64);
     }

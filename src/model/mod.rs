@@ -12,4 +12,4 @@ mod trial;
 
 pub use compile::*;
 pub use release::{ConditionOutcome, RuleInputs, TrancheOutcome};
-pub use trial::Trial;
+pub use trial::{MAX_TRIAL_PENCE, Overflow, Trial};

@@ -6,7 +6,7 @@
 //! (`target_override`), so a release curve equals what `run --set ...target=X` gives,
 //! trial by trial. Pure functions of their inputs; no allocation.
 use super::compile::{CondModel, Model};
-use super::trial::{Trial, whole_pence};
+use super::trial::Trial;
 use crate::rules;
 use crate::scenario::{Gate, MetricKind, Rule};
 
@@ -144,11 +144,11 @@ impl Model {
             let paid = match o.per_unit_money {
                 Some(m) => {
                     per_unit += m;
-                    whole_pence(m)
+                    condition_pence(m)
                 }
                 None => {
                     weighted += weight * o.fraction;
-                    whole_pence(amount * weight * o.fraction)
+                    condition_pence(amount * weight * o.fraction)
                 }
             };
             each(c, &o, paid);
@@ -165,4 +165,12 @@ impl Model {
         };
         TrancheOutcome { paid, all_met }
     }
+}
+
+/// A condition's money in whole pence (half-even). It is at most its tranche's amount
+/// (the rules cap it), which is exact in f64, so no range check is needed; a NaN from a
+/// degenerate rule input pays nothing.
+#[inline]
+fn condition_pence(x: f64) -> i64 {
+    if x.is_nan() { 0 } else { x.round_ties_even() as i64 }
 }

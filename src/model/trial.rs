@@ -49,20 +49,54 @@ pub struct Trial {
     pub partner_performance: Vec<i64>,
     pub partner_risks: Vec<i64>,
     pub partner_net: Vec<i64>,
+    /// Set when a money amount of this trial left the exact range (the run must fail).
+    pub overflow: Option<Overflow>,
     /// Per scheme effective change at full ramp (change x scale^returns capped at 1), by metric.
     effect_scratch: Vec<f64>,
     split_scratch: Vec<i64>,
     attribution_scratch: Vec<f64>,
 }
 
-/// Converts real pence to whole pence half-even, saturating far beyond any real amount.
+/// Largest whole-pence amount a trial may hold: 2^53 pence (about £90 trillion), the last
+/// range in which f64 holds every whole penny exactly. Beyond it the run fails with
+/// `Overflow` instead of saturating or wrapping.
+pub const MAX_TRIAL_PENCE: i64 = 1 << 53;
+
+/// Which money amount of a trial left the exact range (or was not a finite number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// A scheme's spend (cost x overrun x scale), by scheme index.
+    SchemeInvest(usize),
+    /// A scheme's savings (attributed avoided activity x unit cost), by scheme index.
+    SchemeSavings(usize),
+    /// A metric's savings to its payer (avoided activity x unit cost), by metric index.
+    MetricSavings(usize),
+    /// A risk's impact, by risk index.
+    RiskImpact(usize),
+    /// A partner's total (invest, savings, risks or net), by partner index.
+    PartnerTotal(usize),
+}
+
+/// Converts real pence to whole pence half-even; records `what` in `flag` (and gives 0)
+/// when `x` is not finite or beyond `MAX_TRIAL_PENCE`.
 #[inline]
-pub(super) fn whole_pence(x: f64) -> i64 {
-    const LIMIT: f64 = 1e17;
-    if x.is_nan() {
-        0
+fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -> i64 {
+    if x.is_finite() && x.abs() <= MAX_TRIAL_PENCE as f64 {
+        x.round_ties_even() as i64
     } else {
-        x.clamp(-LIMIT, LIMIT).round_ties_even() as i64
+        flag.get_or_insert(what);
+        0
+    }
+}
+
+/// Adds whole pence, recording `what` when the sum leaves the exact range.
+#[inline]
+fn add_pence(sum: &mut i64, x: i64, what: Overflow, flag: &mut Option<Overflow>) {
+    match sum.checked_add(x) {
+        Some(total) if total.abs() <= MAX_TRIAL_PENCE => *sum = total,
+        _ => {
+            flag.get_or_insert(what);
+        }
     }
 }
 
@@ -109,6 +143,7 @@ impl Trial {
             partner_performance: vec![0; partners],
             partner_risks: vec![0; partners],
             partner_net: vec![0; partners],
+            overflow: None,
             effect_scratch: vec![0.0; schemes],
             split_scratch: vec![0; partners],
             attribution_scratch: vec![0.0; schemes],
@@ -402,6 +437,7 @@ impl Model {
     }
 
     fn money(&self, t: &mut Trial) {
+        let mut flag = None;
         for p in 0..self.partners {
             t.partner_invest[p] = 0;
             t.partner_savings[p] = 0;
@@ -415,20 +451,33 @@ impl Model {
                 multiplier *= scheme.cost_if_undelivered;
             }
             let invest = if multiplier == 1.0 {
+                if scheme.cost_pence.abs() > MAX_TRIAL_PENCE {
+                    flag.get_or_insert(Overflow::SchemeInvest(i));
+                }
                 scheme.cost_pence
             } else {
-                whole_pence(scheme.cost_pence as f64 * multiplier)
+                whole_pence(
+                    scheme.cost_pence as f64 * multiplier,
+                    Overflow::SchemeInvest(i),
+                    &mut flag,
+                )
             };
             t.scheme_invest[i] = invest;
             split_pence(invest, &scheme.funder, &mut t.split_scratch);
             for p in 0..self.partners {
-                t.partner_invest[p] += t.split_scratch[p];
+                let part = t.split_scratch[p];
+                add_pence(
+                    &mut t.partner_invest[p],
+                    part,
+                    Overflow::PartnerTotal(p),
+                    &mut flag,
+                );
             }
             let mut savings = 0.0;
             for (m, metric) in self.metrics.iter().enumerate() {
                 savings += t.scheme_avoided[i][m] * t.values[metric.unit_cost] * 100.0;
             }
-            let savings = whole_pence(savings);
+            let savings = whole_pence(savings, Overflow::SchemeSavings(i), &mut flag);
             t.scheme_savings[i] = savings;
             t.scheme_roi[i] = if invest == 0 {
                 0.0
@@ -438,13 +487,32 @@ impl Model {
         }
         for (m, metric) in self.metrics.iter().enumerate() {
             if let Some(payer) = metric.payer {
-                t.partner_savings[payer] +=
-                    whole_pence(t.metric_avoided[m] * t.values[metric.unit_cost] * 100.0);
+                let x = whole_pence(
+                    t.metric_avoided[m] * t.values[metric.unit_cost] * 100.0,
+                    Overflow::MetricSavings(m),
+                    &mut flag,
+                );
+                add_pence(
+                    &mut t.partner_savings[payer],
+                    x,
+                    Overflow::PartnerTotal(payer),
+                    &mut flag,
+                );
             }
         }
-        for risk in &self.risks {
+        for (r, risk) in self.risks.iter().enumerate() {
             if t.occurs[risk.occurs] {
-                t.partner_risks[risk.partner] += whole_pence(t.values[risk.impact] * 100.0);
+                let x = whole_pence(
+                    t.values[risk.impact] * 100.0,
+                    Overflow::RiskImpact(r),
+                    &mut flag,
+                );
+                add_pence(
+                    &mut t.partner_risks[risk.partner],
+                    x,
+                    Overflow::PartnerTotal(risk.partner),
+                    &mut flag,
+                );
             }
         }
         let fund = &self.scenario.fund;
@@ -457,10 +525,18 @@ impl Model {
         );
         for p in 0..self.partners {
             t.partner_performance[p] += t.split_scratch[p];
-            t.partner_net[p] = t.partner_savings[p] - t.partner_invest[p]
-                + t.partner_performance[p]
-                - t.partner_risks[p];
+            // Each term is within 2^53, so the i128 sum is exact; it must fit the range too.
+            let net = i128::from(t.partner_savings[p]) - i128::from(t.partner_invest[p])
+                + i128::from(t.partner_performance[p])
+                - i128::from(t.partner_risks[p]);
+            t.partner_net[p] = if net.abs() <= i128::from(MAX_TRIAL_PENCE) {
+                net as i64
+            } else {
+                flag.get_or_insert(Overflow::PartnerTotal(p));
+                0
+            };
         }
+        t.overflow = flag;
     }
 }
 

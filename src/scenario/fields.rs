@@ -45,9 +45,14 @@ impl<'a> Fields<'a> {
                     ),
                     None => format!("allowed keys here: {}", allowed.join(", ")),
                 };
+                let key = if path == TOP_LEVEL {
+                    entry.key.clone()
+                } else {
+                    format!("{path}.{}", entry.key)
+                };
                 d.error(
                     entry.key_span,
-                    &format!("{path}.{}", entry.key),
+                    &key,
                     format!("unknown key `{}`", entry.key),
                     hint,
                 );
@@ -69,7 +74,11 @@ impl<'a> Fields<'a> {
     }
 
     pub fn key_path(&self, key: &str) -> String {
-        format!("{}.{key}", self.path)
+        if self.path == TOP_LEVEL {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 
     /// Span of a key's value, or of the table when the key is absent.
@@ -81,7 +90,11 @@ impl<'a> Fields<'a> {
         d.error(
             self.span,
             &self.key_path(key),
-            format!("missing required key `{key}` in `{}`", self.path),
+            if self.path == TOP_LEVEL {
+                format!("missing required section `[{key}]`")
+            } else {
+                format!("missing required key `{key}` in `{}`", self.path)
+            },
             hint,
         );
     }
@@ -140,6 +153,15 @@ impl<'a> Fields<'a> {
             }
             Value::Float(x, _) if x.fract() == 0.0 && *x >= min as f64 && *x <= max as f64 => {
                 Some(*x as i128)
+            }
+            Value::String(s) if s.trim().parse::<i128>().is_ok() => {
+                d.error(
+                    node.span,
+                    &path,
+                    format!("expected a whole number, found the string \"{s}\""),
+                    format!("remove the quotes: {key} = {}", s.trim()),
+                );
+                None
             }
             other => {
                 d.error(
@@ -220,11 +242,24 @@ impl<'a> Fields<'a> {
         let dist = self.uncertain(key, d)?;
         let (a, b) = effective_support(&dist);
         if a < lo || b > hi {
+            let message = if dist.is_fixed() {
+                format!("{what} must lie in [{lo}, {hi}], not {a}")
+            } else {
+                format!(
+                    "{what} must lie in [{lo}, {hi}], but this value reaches {a:.6} to {b:.6} (1-in-a-million tails)"
+                )
+            };
             d.error(
                 self.span_of(key),
                 &self.key_path(key),
-                format!("{what} must lie in [{lo}, {hi}], but this value reaches {a:.6} to {b:.6} (1-in-a-million tails)"),
-                "narrow the distribution, or truncate a normal with min/max",
+                message,
+                if dist.is_fixed() && hi.is_infinite() {
+                    format!("use a value of {lo} or more")
+                } else if dist.is_fixed() {
+                    format!("use a value from {lo} to {hi}")
+                } else {
+                    "narrow the distribution, or truncate a normal with min/max".to_string()
+                },
             );
             return None;
         }
@@ -242,6 +277,18 @@ impl<'a> Fields<'a> {
             return None;
         };
         shares(node, &self.key_path(key), partners, d)
+    }
+}
+
+/// The path given to the document's root table; keys under it are shown bare.
+pub const TOP_LEVEL: &str = "(top level)";
+
+/// "metrics defined: a, b", or a hint to define one when there are none.
+pub fn known_metrics_hint(known: &[&str]) -> String {
+    if known.is_empty() {
+        "no valid [[metric]] is defined; add one with this id".to_string()
+    } else {
+        format!("metrics defined: {}", known.join(", "))
     }
 }
 

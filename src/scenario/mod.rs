@@ -75,8 +75,9 @@ fn format_diagnostics(items: &[Diagnostic]) -> String {
     out.join("\n")
 }
 
-/// Maximum scenario file size read (bytes).
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Maximum scenario file size read (bytes): over a hundred times the largest shipped
+/// scenario, so a file this big is a wrong path (a data file, a log), not a scenario.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads, overrides and validates a scenario file.
 pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, LoadError> {

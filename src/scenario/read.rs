@@ -59,7 +59,7 @@ impl Context {
 
 /// Reads and validates the whole document. Returns `None` when any error was reported.
 pub fn read_scenario(root: &Node, d: &mut Collector) -> Option<Scenario> {
-    let top = Fields::new(root, "(top level)", TOP_KEYS, d)?;
+    let top = Fields::new(root, super::fields::TOP_LEVEL, TOP_KEYS, d)?;
     let section = Fields::new;
 
     // [scenario]
@@ -140,7 +140,8 @@ pub fn read_scenario(root: &Node, d: &mut Collector) -> Option<Scenario> {
                     }
                     let label = match Fields::new(&entry.node, &path, &["label"], d) {
                         Some(f) => f.string("label", d).unwrap_or_else(|| entry.key.clone()),
-                        None => continue,
+                        // Already reported; keep the id so references to it do not cascade.
+                        None => entry.key.clone(),
                     };
                     partners.push(Partner {
                         id: entry.key.clone(),

@@ -80,7 +80,15 @@ pub fn read_metric(node: &Node, index: usize, ctx: &Context, d: &mut Collector) 
         }
     }
     let level = if f.has("level") {
-        f.mostly_within("level", 0.0, f64::INFINITY, "level", d)
+        // A level is relative to the baseline (1 = at it); above 10 it is a unit slip
+        // (98.7 written for 0.987), and it would feed absurd activity to the noise.
+        f.mostly_within(
+            "level",
+            0.0,
+            10.0,
+            "level (relative to the baseline, 1 = at it)",
+            d,
+        )
     } else {
         Some(Dist::Fixed(1.0))
     };
@@ -274,14 +282,16 @@ fn read_noise(node: &Node, path: &str, d: &mut Collector) -> Option<Noise> {
                 "the gamma shape k: larger means closer to Poisson",
                 d,
             )?;
-            if k > 0.0 {
+            // The gamma mixing table works for shapes in [1e-6, 1e12]; outside it the
+            // value would be clamped silently, so refuse it instead.
+            if (1e-6..=1e12).contains(&k) {
                 Some(Noise::NegativeBinomial { dispersion: k })
             } else {
                 d.error(
                     g.span_of("dispersion"),
                     &g.key_path("dispersion"),
-                    format!("dispersion {k} must be positive"),
-                    "e.g. dispersion = 300",
+                    format!("dispersion {k:?} must lie in [1e-6, 1e12]"),
+                    "e.g. dispersion = 300; larger is closer to Poisson, so use noise = \"poisson\" for very large values",
                 );
                 None
             }

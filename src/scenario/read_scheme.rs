@@ -200,7 +200,7 @@ pub fn read_scheme(
                                 e.span_of("metric"),
                                 &e.key_path("metric"),
                                 format!("effect on unknown metric `{metric_id}`"),
-                                format!("metrics defined: {}", known.join(", ")),
+                                super::fields::known_metrics_hint(&known),
                             );
                             continue;
                         }

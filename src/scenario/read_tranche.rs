@@ -325,7 +325,7 @@ fn read_metric_condition(
                 f.span_of("metric"),
                 &f.key_path("metric"),
                 format!("condition on unknown metric `{metric_id}`"),
-                format!("metrics defined: {}", known.join(", ")),
+                super::fields::known_metrics_hint(&known),
             );
             return None;
         }
@@ -407,7 +407,7 @@ fn read_metric_condition(
         let dist = f.uncertain("target", d)?;
         let (lo, hi) = dist.support();
         if lo.is_nan() || lo <= 0.0 || hi > 10.0 {
-            d.error(f.span_of("target"), &f.key_path("target"), format!("target must be above 0, but can be {lo} to {hi}"), "count: relative reduction against the baseline (0.035 = 3.5%); proportion: improvement in points (0.02)");
+            d.error(f.span_of("target"), &f.key_path("target"), format!("target must lie above 0 and at most 10, but can be {lo} to {hi}"), "count: relative reduction against the baseline (0.035 = 3.5%); proportion: improvement in points (0.02)");
             return None;
         }
         Some(Param {

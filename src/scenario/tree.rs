@@ -150,6 +150,14 @@ fn key_at(text: &str, offset: usize) -> String {
     let line = &text[start..end];
     match line.split_once('=') {
         Some((k, _)) if !k.trim().is_empty() && !k.contains('"') => k.trim().to_string(),
+        // `months 24`: the key is the first word; a header `[fund` is shown as written.
+        _ if !line.trim_start().starts_with('[') && !line.trim().is_empty() => line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .collect(),
         _ => line.trim().chars().take(40).collect(),
     }
 }

@@ -1,0 +1,803 @@
+//! The bad-input corpus (tests/bad_inputs/): every file is a scenario with one typical
+//! hand-editing mistake. Each must be refused with the MODEL.md exit code (65 invalid,
+//! 66 unreadable), an error located at `file:LINE:COL` naming the key, a message that says
+//! what is wrong and a `hint:` line; never a panic and never a result. The table pins the
+//! exact location, key and wording, so a reader change that loses a location or blurs a
+//! message fails here. Inputs that cannot be committed usefully (a 10 MB file, a
+//! directory, a missing file) are made in a temporary directory.
+use assert_cmd::Command;
+use std::path::Path;
+
+/// (file, exit code, "LINE:COL" of the first error, key, message substring)
+const TABLE: &[(&str, i32, &str, &str, &str)] = &[
+    (
+        "bad_id_uppercase.toml",
+        65,
+        "41:6",
+        "scheme[1].id",
+        "`TeleCare` is not a valid id",
+    ),
+    (
+        "correlation_listed_twice.toml",
+        65,
+        "96:1",
+        "correlation.1",
+        "the pair metric.nea.growth /",
+    ),
+    (
+        "correlation_not_positive_definite.toml",
+        65,
+        "86:1",
+        "correlation",
+        "the correlation matrix over",
+    ),
+    (
+        "correlation_rank_above_one.toml",
+        65,
+        "88:8",
+        "correlation.0.rank",
+        "rank 1.5 must lie strictly between -1 and 1",
+    ),
+    (
+        "correlation_self.toml",
+        65,
+        "87:11",
+        "correlation.0.between",
+        "a value cannot be correlated with itself",
+    ),
+    (
+        "duplicate_metric_id.toml",
+        65,
+        "20:1",
+        "metric.nea.id",
+        "duplicate metric id `nea`",
+    ),
+    (
+        "duplicate_partner_label_key.toml",
+        65,
+        "10:32",
+        "partners.council.label2",
+        "unknown key `label2`",
+    ),
+    (
+        "duplicate_scheme_id.toml",
+        65,
+        "40:1",
+        "scheme.reablement.id",
+        "duplicate scheme id `reablement`",
+    ),
+    (
+        "empty.toml",
+        65,
+        "1:1",
+        "scenario",
+        "missing required section `[scenario]`",
+    ),
+    (
+        "empty_bands.toml",
+        65,
+        "83:11",
+        "tranche.t2.condition.reab.bands",
+        "bands is empty",
+    ),
+    (
+        "empty_discrete.toml",
+        65,
+        "51:42",
+        "scheme.telecare.effect.nea.change.values",
+        "a discrete distribution needs at least one value",
+    ),
+    (
+        "empty_metric_list.toml",
+        65,
+        "23:12",
+        "scheme.reablement.effect.nea.metric",
+        "effect on unknown metric `nea`",
+    ),
+    (
+        "empty_seasonality.toml",
+        65,
+        "16:15",
+        "metric.nea.seasonality",
+        "seasonality has 0 factors, not 12",
+    ),
+    (
+        "growth_on_proportion.toml",
+        65,
+        "25:10",
+        "metric.reab.growth",
+        "`growth` applies to count metrics only",
+    ),
+    (
+        "huge_float_sd.toml",
+        65,
+        "16:10",
+        "metric.nea.growth",
+        "annual growth must lie in [-0.99, 100], but",
+    ),
+    (
+        "huge_months.toml",
+        65,
+        "4:10",
+        "scenario.months",
+        "100000000000000000000000 is out of range",
+    ),
+    (
+        "inf_baseline.toml",
+        65,
+        "15:12",
+        "metric.nea.baseline",
+        "inf is not a finite number",
+    ),
+    (
+        "missing_fund.toml",
+        65,
+        "1:1",
+        "fund",
+        "missing required section `[fund]`",
+    ),
+    (
+        "money_with_commas.toml",
+        65,
+        "54:7",
+        "fund.pot",
+        "\"1,200,000\" is not an exact amount",
+    ),
+    (
+        "months_over_limit.toml",
+        65,
+        "4:10",
+        "scenario.months",
+        "1201 is out of range",
+    ),
+    (
+        "months_zero.toml",
+        65,
+        "4:10",
+        "scenario.months",
+        "0 is out of range",
+    ),
+    (
+        "nan_delivery.toml",
+        65,
+        "29:12",
+        "scheme.reablement.delivery",
+        "nan is not a finite number",
+    ),
+    (
+        "negative_cost_amount.toml",
+        65,
+        "47:12",
+        "scheme.telecare.cost.0.amount",
+        "-100000 is negative",
+    ),
+    (
+        "negative_pot.toml",
+        65,
+        "54:7",
+        "fund.pot",
+        "-1200000 is negative",
+    ),
+    (
+        "non_utf8.toml",
+        65,
+        "2:13",
+        "(file)",
+        "the file is not valid UTF-8 (byte 23)",
+    ),
+    (
+        "one_partner.toml",
+        65,
+        "8:1",
+        "partners",
+        "a plan needs at least two partners",
+    ),
+    (
+        "only_comments.toml",
+        65,
+        "1:1",
+        "scenario",
+        "missing required section `[scenario]`",
+    ),
+    (
+        "pert_min_above_max.toml",
+        65,
+        "38:35",
+        "scheme.reablement.effect.nea.change.min",
+        "min (0.05) must be less than max (0.03)",
+    ),
+    (
+        "pot_too_large.toml",
+        65,
+        "54:7",
+        "fund.pot",
+        "pot £100000000000000 is too large to simulate",
+    ),
+    (
+        "probability_above_one.toml",
+        65,
+        "93:15",
+        "risk.overperf.probability",
+        "a probability must lie in [0, 1], but this",
+    ),
+    (
+        "released_to_sum_0999.toml",
+        65,
+        "55:15",
+        "fund.released_to",
+        "shares sum to 0.999, not 1",
+    ),
+    (
+        "sd_zero.toml",
+        65,
+        "16:47",
+        "metric.nea.growth.sd",
+        "sd is 0; it must be greater than 0",
+    ),
+    (
+        "seasonality_not_mean_one.toml",
+        65,
+        "16:15",
+        "metric.nea.seasonality",
+        "seasonality averages 1.008333, not 1",
+    ),
+    (
+        "shares_sum_0999.toml",
+        65,
+        "58:1",
+        "tranche.*.share",
+        "tranche shares sum to 0.999, not exactly 1",
+    ),
+    (
+        "start_bad_format.toml",
+        65,
+        "3:9",
+        "scenario.start",
+        "\"April 2014\" is not a month",
+    ),
+    (
+        "syntax_bad_table_header.toml",
+        65,
+        "53:6",
+        "[fund",
+        "TOML syntax error: unclosed table, expected `]`",
+    ),
+    (
+        "syntax_duplicate_key.toml",
+        65,
+        "5:1",
+        "months",
+        "TOML syntax error: duplicate key",
+    ),
+    (
+        "syntax_missing_equals.toml",
+        65,
+        "4:8",
+        "months",
+        "TOML syntax error: key with no value, expected",
+    ),
+    (
+        "syntax_unclosed_string.toml",
+        65,
+        "2:23",
+        "name",
+        "TOML syntax error: invalid basic string,",
+    ),
+    (
+        "target_zero_count.toml",
+        65,
+        "65:12",
+        "tranche.t1.condition.nea.target",
+        "target must lie above 0 and at most 10, but can be 0 to 0",
+    ),
+    (
+        "typo_correlation_path.toml",
+        65,
+        "87:44",
+        "correlation.0.between[1]",
+        "no uncertain value has the path",
+    ),
+    (
+        "typo_funder_partner.toml",
+        65,
+        "42:12",
+        "scheme.telecare.funder.counsil",
+        "unknown key `counsil`",
+    ),
+    (
+        "typo_metric_id_in_effect.toml",
+        65,
+        "50:12",
+        "scheme.telecare.effect.nae.metric",
+        "effect on unknown metric `nae`",
+    ),
+    (
+        "typo_payer.toml",
+        65,
+        "18:9",
+        "metric.nea.payer",
+        "unknown partner `nsh`",
+    ),
+    (
+        "unit_cost_without_payer.toml",
+        65,
+        "25:13",
+        "metric.reab.payer",
+        "`unit_cost` is given without `payer`",
+    ),
+    (
+        "unknown_dist.toml",
+        65,
+        "38:21",
+        "scheme.reablement.effect.nea.change.dist",
+        "unknown distribution \"perty\"",
+    ),
+    (
+        "unknown_key_delivry.toml",
+        65,
+        "29:1",
+        "scheme.reablement.delivry",
+        "unknown key `delivry`",
+    ),
+    (
+        "unknown_key_top_level.toml",
+        65,
+        "53:2",
+        "funds",
+        "unknown key `funds`",
+    ),
+    (
+        "unknown_rule.toml",
+        65,
+        "66:10",
+        "tranche.t1.condition.nea.rule",
+        "unknown rule \"pro_rata\"",
+    ),
+    (
+        "weights_sum_0999.toml",
+        65,
+        "73:3",
+        "tranche.t2.condition.*.weight",
+        "condition weights sum to 0.999, not 1",
+    ),
+    (
+        "window_after_horizon.toml",
+        65,
+        "71:35",
+        "tranche.t2.window.to",
+        "2016-04 is outside the horizon 2014-04 to",
+    ),
+    (
+        "window_bad_month.toml",
+        65,
+        "61:19",
+        "tranche.t1.window.from",
+        "\"2015-13\" is not a month",
+    ),
+    (
+        "window_before_start.toml",
+        65,
+        "61:19",
+        "tranche.t1.window.from",
+        "2014-01 is outside the horizon 2014-04 to",
+    ),
+    (
+        "window_reversed.toml",
+        65,
+        "61:10",
+        "tranche.t1.window",
+        "window starts (2015-03) after it ends (2015-01)",
+    ),
+    (
+        "wrong_type_baseline_bool.toml",
+        65,
+        "15:12",
+        "metric.nea.baseline",
+        "expected a number, found a boolean",
+    ),
+    (
+        "wrong_type_months_string.toml",
+        65,
+        "4:10",
+        "scenario.months",
+        "expected a whole number, found the string \"24\"",
+    ),
+    (
+        "wrong_type_partners_string.toml",
+        65,
+        "9:7",
+        "partners.nhs",
+        "expected a table, found a string",
+    ),
+    (
+        "wrong_type_pot_array.toml",
+        65,
+        "54:7",
+        "fund.pot",
+        "expected an amount, found an array",
+    ),
+    (
+        "bands_descending.toml",
+        65,
+        "83:24",
+        "tranche.t2.condition.reab.bands[1]",
+        "band ratios must be strictly ascending",
+    ),
+    (
+        "bands_fraction_above_one.toml",
+        65,
+        "83:24",
+        "tranche.t2.condition.reab.bands[1]",
+        "band (1.0, 1.5): ratio must be >= 0 and fraction in [0,",
+    ),
+    (
+        "baseline_negative.toml",
+        65,
+        "15:12",
+        "metric.nea.baseline",
+        "baseline -30000 is out of range",
+    ),
+    (
+        "cohort_negative.toml",
+        65,
+        "24:10",
+        "metric.reab.cohort",
+        "cohort -400 is out of range",
+    ),
+    (
+        "cohort_zero.toml",
+        65,
+        "24:10",
+        "metric.reab.cohort",
+        "cohort 0 is out of range",
+    ),
+    (
+        "correlation_three.toml",
+        65,
+        "87:11",
+        "correlation.0.between",
+        "`between` lists exactly two parameter paths",
+    ),
+    (
+        "cost_both_amount_and_rate.toml",
+        65,
+        "47:12",
+        "scheme.telecare.cost.0.amount",
+        "give either `amount` or `rate` x `quantity`, not both",
+    ),
+    (
+        "cost_rate_negative_quantity.toml",
+        65,
+        "48:14",
+        "scheme.telecare.cost.0.quantity",
+        "-5 is negative",
+    ),
+    (
+        "delivery_dist_outside.toml",
+        65,
+        "29:12",
+        "scheme.reablement.delivery",
+        "a probability must lie in [0, 1], but this value can be",
+    ),
+    (
+        "discrete_negative_weight.toml",
+        65,
+        "51:66",
+        "scheme.telecare.effect.nea.change.weights",
+        "weight -0.5 is not a finite number >= 0",
+    ),
+    (
+        "discrete_weights_not_one.toml",
+        65,
+        "51:66",
+        "scheme.telecare.effect.nea.change.weights",
+        "weights sum to 0.9, not 1",
+    ),
+    (
+        "duplicate_condition_metric.toml",
+        65,
+        "79:3",
+        "tranche.t2.condition.nea",
+        "two conditions named `nea` in this tranche",
+    ),
+    (
+        "duplicate_tranche_id.toml",
+        65,
+        "68:1",
+        "tranche.t1.id",
+        "duplicate tranche id `t1`",
+    ),
+    (
+        "floor_negative.toml",
+        65,
+        "67:11",
+        "tranche.t1.condition.nea.floor",
+        "floor -0.5 must be in [0, 1)",
+    ),
+    (
+        "floor_one.toml",
+        65,
+        "67:11",
+        "tranche.t1.condition.nea.floor",
+        "floor 1 must be in [0, 1)",
+    ),
+    (
+        "gamma_tiny.toml",
+        65,
+        "51:50",
+        "scheme.telecare.effect.nea.change.sd",
+        "gamma(mean 1e-300, sd 1e300) has shape (mean/sd)^2 =",
+    ),
+    (
+        "label_number.toml",
+        65,
+        "2:8",
+        "scenario.name",
+        "expected a string, found an integer",
+    ),
+    (
+        "lognormal_neg_mean.toml",
+        65,
+        "51:41",
+        "scheme.telecare.effect.nea.change.mean",
+        "a lognormal mean must be greater than 0, not -0.01",
+    ),
+    (
+        "noise_bad.toml",
+        65,
+        "18:46",
+        "metric.nea.noise.negative_binomial.dispersion",
+        "dispersion -3.0 must lie in [1e-6, 1e12]",
+    ),
+    (
+        "noise_zero_disp.toml",
+        65,
+        "18:46",
+        "metric.nea.noise.negative_binomial.dispersion",
+        "dispersion 1e-300 must lie in [1e-6, 1e12]",
+    ),
+    (
+        "normal_p10_above_p90.toml",
+        65,
+        "16:47",
+        "metric.nea.growth.p90",
+        "p10 (0.03) must be less than p90 (0.01)",
+    ),
+    (
+        "normal_trunc_empty.toml",
+        65,
+        "16:59",
+        "metric.nea.growth.min",
+        "truncating normal(mean 0.02, sd 0.01) to [0.5, 0.6]",
+    ),
+    (
+        "pert_lambda_negative.toml",
+        65,
+        "38:74",
+        "scheme.reablement.effect.nea.change.lambda",
+        "lambda is -4; it must be greater than 0",
+    ),
+    (
+        "population_inf.toml",
+        65,
+        "7:17",
+        "scenario.population_65",
+        "inf is not a finite number",
+    ),
+    (
+        "product_empty.toml",
+        65,
+        "51:37",
+        "scheme.telecare.effect.nea.change.of",
+        "a product needs at least 2 factors, got 0",
+    ),
+    (
+        "proportion_baseline_above_one.toml",
+        65,
+        "23:12",
+        "metric.reab.baseline",
+        "baseline 1.82 is out of range",
+    ),
+    (
+        "ramp_negative.toml",
+        65,
+        "30:15",
+        "scheme.reablement.ramp_months",
+        "-3 is out of range",
+    ),
+    (
+        "risk_id_digits.toml",
+        65,
+        "91:6",
+        "risk.123.id",
+        "`123` is not a valid risk id",
+    ),
+    (
+        "seasonality_negative.toml",
+        65,
+        "16:16",
+        "metric.nea.seasonality[0]",
+        "factor -1 is negative",
+    ),
+    (
+        "seed_negative.toml",
+        65,
+        "6:8",
+        "scenario.seed",
+        "-1 is out of range",
+    ),
+    (
+        "start_month_float.toml",
+        65,
+        "30:15",
+        "scheme.reablement.start_month",
+        "expected a whole number, found the number 2.5",
+    ),
+    (
+        "target_huge.toml",
+        65,
+        "65:12",
+        "tranche.t1.condition.nea.target",
+        "target must lie above 0 and at most 10, but can be 50",
+    ),
+    (
+        "trials_zero.toml",
+        65,
+        "5:10",
+        "scenario.trials",
+        "0 is out of range",
+    ),
+    (
+        "weight_negative.toml",
+        65,
+        "77:12",
+        "tranche.t2.condition.nea.weight",
+        "weight -0.5 is outside [0, 1]",
+    ),
+    (
+        "window_string.toml",
+        65,
+        "61:10",
+        "tranche.t1.window",
+        "expected a table, found a string",
+    ),
+    (
+        "overrun_negative.toml",
+        65,
+        "30:16",
+        "scheme.reablement.cost_overrun",
+        "cost_overrun must lie in [0, inf], not -1",
+    ),
+    (
+        "scale_negative.toml",
+        65,
+        "30:9",
+        "scheme.reablement.scale",
+        "scale must lie in [0, inf], not -2",
+    ),
+];
+
+fn run(path: &str) -> (i32, String) {
+    let out = Command::cargo_bin("itfsim")
+        .unwrap()
+        .args(["run", path, "--trials", "20", "--threads", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{path} panicked:\n{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{path} printed a result for bad input"
+    );
+    (out.status.code().expect("exited by a signal"), stderr)
+}
+
+#[test]
+fn every_bad_input_is_refused_with_location_key_message_and_hint() {
+    let mut failures = Vec::new();
+    for (file, code, location, key, message) in TABLE {
+        let path = format!("tests/bad_inputs/{file}");
+        let (got, stderr) = run(&path);
+        let first = stderr.lines().next().unwrap_or("");
+        let expected_head = format!("{path}:{location}: error: `{key}`: ");
+        let ok = got == *code
+            && first.starts_with(&expected_head)
+            && first.contains(message)
+            && stderr
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("  hint: "))
+            && stderr.contains("found; the scenario was not run");
+        if !ok {
+            failures.push(format!(
+                "{file}: expected exit {code}, `{expected_head}...{message}` and a hint; got exit {got}:\n{stderr}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_corpus_is_all_in_the_table() {
+    let mut files: Vec<String> = std::fs::read_dir("tests/bad_inputs")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = TABLE.iter().map(|r| r.0.to_string()).collect();
+    listed.sort();
+    assert_eq!(files, listed);
+    assert!(files.len() >= 40);
+}
+
+#[test]
+fn a_ten_megabyte_file_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.toml");
+    // A valid scenario followed by 10 MB of comment lines: refused for its size alone.
+    let mut text = std::fs::read_to_string("scenarios/ealing-2014.toml").unwrap();
+    let line = "# ".to_string() + &"x".repeat(98) + "\n";
+    while text.len() < 10 * 1024 * 1024 {
+        text.push_str(&line);
+    }
+    std::fs::write(&path, text).unwrap();
+    let shown = path.display().to_string();
+    let (code, stderr) = run(&shown);
+    assert_eq!(code, 66, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{shown}: cannot read the scenario: the file is ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("over the 4 MiB limit"), "{stderr}");
+    assert!(stderr.contains("hint: a scenario is a small hand-written TOML file"));
+}
+
+#[test]
+fn a_directory_and_a_missing_file_exit_66_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let shown = dir.path().display().to_string();
+    let (code, stderr) = run(&shown);
+    assert_eq!(code, 66);
+    assert!(
+        stderr.starts_with(&format!(
+            "{shown}: cannot read the scenario: it is a directory"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: give a .toml file"));
+
+    let missing = dir.path().join("nope.toml");
+    assert!(!Path::new(&missing).exists());
+    let shown = missing.display().to_string();
+    let (code, stderr) = run(&shown);
+    assert_eq!(code, 66);
+    assert!(
+        stderr.starts_with(&format!("{shown}: cannot read the scenario: No such file")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: check the path"));
+}
+
+#[test]
+fn validate_reports_the_same_errors_as_run() {
+    let out = Command::cargo_bin("itfsim")
+        .unwrap()
+        .args([
+            "validate",
+            "tests/bad_inputs/typo_payer.toml",
+            "tests/bad_inputs/empty.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(
+        "tests/bad_inputs/typo_payer.toml:18:9: error: `metric.nea.payer`: unknown partner `nsh`"
+    ));
+    assert!(stderr.contains(
+        "tests/bad_inputs/empty.toml:1:1: error: `scenario`: missing required section `[scenario]`"
+    ));
+}

@@ -1,0 +1,121 @@
+//! Nothing lost: Ctrl-C (SIGINT) during `itfsim run` stops the run between trials, says
+//! so on stderr, exits 130 and leaves no output file (neither the target nor the reserved
+//! temporary file). Unwritable targets fail with exit 73 before any computing. The
+//! signal is sent with `nix::sys::signal::kill`, as Ctrl-C in a terminal would.
+#![cfg(unix)]
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_itfsim")
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn sigint_stops_a_long_run_with_exit_130_and_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("result.json");
+    let mut child = Command::new(binary())
+        .args([
+            "run",
+            "scenarios/national-2014-design.toml",
+            "--trials",
+            "1000000000",
+            "--quiet",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The temporary output file is reserved after the scenario is loaded and the Ctrl-C
+    // handler installed, just before the trials start: wait for it.
+    let waited = Instant::now();
+    while entries(dir.path()).is_empty() {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the run never reserved its output"
+        );
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("run ended before the signal: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let signalled = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: the run was stopped before it finished; nothing was written"),
+        "{stderr}"
+    );
+    // "Promptly": a billion trials would take hours; stopping is a matter of milliseconds.
+    // The bound is loose so that a loaded test machine does not make it flaky.
+    assert!(took < Duration::from_secs(10), "took {took:?} to stop");
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+#[test]
+fn unwritable_output_fails_with_73_before_computing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing-dir").join("result.json");
+    // A billion trials: if the output were not checked first this would run for hours.
+    let output = Command::new(binary())
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "1000000000",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(73));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot create output file"), "{stderr}");
+    assert!(entries(dir.path()).is_empty());
+}
+
+#[test]
+fn a_raised_cancel_flag_stops_the_engine_and_a_lowered_one_changes_nothing() {
+    use itfsim::engine::{self, EngineError};
+    use itfsim::output::{Results, RunInfo, json};
+    use std::sync::atomic::AtomicBool;
+    let loaded = itfsim::scenario::load(Path::new("scenarios/ealing-2014.toml"), &[]).unwrap();
+    let model = itfsim::model::compile(&loaded.scenario, 11).unwrap();
+    let raised = AtomicBool::new(true);
+    assert!(matches!(
+        engine::run_cancellable(&model, 0..5000, 2, &raised),
+        Err(EngineError::Cancelled)
+    ));
+    let lowered = AtomicBool::new(false);
+    let render = |acc: &engine::Accumulator| {
+        let info = RunInfo {
+            trials: 3000,
+            seed: 11,
+            sampling: "mc".into(),
+            threads: 2,
+            elapsed_s: 0.0,
+        };
+        json::to_bytes(&Results::new(&loaded, &model, acc, info, Vec::new()))
+    };
+    let plain = engine::run(&model, 0..3000, 2).unwrap();
+    let cancellable = engine::run_cancellable(&model, 0..3000, 2, &lowered).unwrap();
+    assert!(render(&plain) == render(&cancellable));
+}
