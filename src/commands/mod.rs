@@ -1,8 +1,8 @@
 //! One file per subcommand; each returns `Ok` or a `Failure` carrying its exit code
 //! (MODEL.md section 10), so `main` only prints and exits.
+pub mod bench;
 pub mod compare;
 pub mod grid;
-pub mod bench;
 pub mod merge;
 pub mod run;
 pub mod sensitivity;

@@ -14,9 +14,9 @@ use crate::engine;
 use crate::model::{Model, compile};
 use crate::observe::{ObserveError, run_observed};
 use crate::output::{Results, RunInfo, json, text};
+use crate::partial::{self, Content, Fingerprint, Partial, ShardId};
 use crate::report::collect::RunCollector;
 use crate::report::{RunExtras, monthly_json, run_sections, xlsx};
-use crate::partial::{self, Content, Fingerprint, Partial, ShardId};
 use crate::scenario::{Loaded, load};
 use std::time::Instant;
 

@@ -172,5 +172,9 @@ impl Model {
 /// degenerate rule input pays nothing.
 #[inline]
 fn condition_pence(x: f64) -> i64 {
-    if x.is_nan() { 0 } else { x.round_ties_even() as i64 }
+    if x.is_nan() {
+        0
+    } else {
+        x.round_ties_even() as i64
+    }
 }
