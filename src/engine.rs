@@ -327,14 +327,7 @@ pub fn run_cancellable(
         || (Accumulator::new(model), Trial::new(model)),
         |(acc, trial), index| {
             model.simulate(index, trial);
-            if let Some(overflow) = trial.overflow {
-                let (key, what) = describe_overflow(model, overflow);
-                return Err(EngineError::Overflow {
-                    trial: index,
-                    key,
-                    what,
-                });
-            }
+            checked(model, trial, index)?;
             acc.push(model, trial);
             Ok(())
         },
@@ -354,20 +347,26 @@ pub fn fold_chunks<S: Send>(
     range: Range<u64>,
     threads: usize,
     fresh: impl Fn() -> S + Sync,
-    step: impl Fn(&mut S, u64) + Sync,
+    step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
     merge: impl Fn(&mut S, S) + Sync,
 ) -> Result<Option<S>, EngineError> {
-    fold_chunks_cancellable(
-        range,
-        threads,
-        &NEVER,
-        fresh,
-        |s, i| {
-            step(s, i);
-            Ok(())
-        },
-        merge,
-    )
+    fold_chunks_cancellable(range, threads, &NEVER, fresh, step, merge)
+}
+
+/// After `model.simulate(index, trial)`: an error naming the money that left the exact
+/// range in this trial, if any. Every path that simulates trials checks it.
+pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineError> {
+    match trial.overflow {
+        None => Ok(()),
+        Some(overflow) => {
+            let (key, what) = describe_overflow(model, overflow);
+            Err(EngineError::Overflow {
+                trial: index,
+                key,
+                what,
+            })
+        }
+    }
 }
 
 /// `fold_chunks` with a cancel flag and a fallible step: the first error of each worker

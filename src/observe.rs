@@ -60,26 +60,30 @@ pub fn run_observed<O: TrialObserver>(
     let mut next = first_chunk;
     while next < last_chunk {
         let end = (next + batch).min(last_chunk);
-        let results: Vec<(Accumulator, O::Chunk)> = pool.install(|| {
-            (next..end)
-                .into_par_iter()
-                .map(|chunk| {
-                    let from = (chunk * CHUNK).max(range.start);
-                    let to = ((chunk + 1) * CHUNK).min(range.end);
-                    let mut acc = Accumulator::new(model);
-                    let mut state = observer.start_chunk(from);
-                    let mut trial = Trial::new(model);
-                    for index in from..to {
-                        model.simulate(index, &mut trial);
-                        acc.push(model, &trial);
-                        observer.trial(&mut state, model, &trial);
-                    }
-                    observer.finish_chunk(&mut state);
-                    (acc, state)
-                })
-                .collect()
-        });
-        for (acc, state) in results {
+        let results: Vec<Result<(Accumulator, O::Chunk), crate::engine::EngineError>> = pool
+            .install(|| {
+                (next..end)
+                    .into_par_iter()
+                    .map(|chunk| {
+                        let from = (chunk * CHUNK).max(range.start);
+                        let to = ((chunk + 1) * CHUNK).min(range.end);
+                        let mut acc = Accumulator::new(model);
+                        let mut state = observer.start_chunk(from);
+                        let mut trial = Trial::new(model);
+                        for index in from..to {
+                            model.simulate(index, &mut trial);
+                            crate::engine::checked(model, &trial, index)?;
+                            acc.push(model, &trial);
+                            observer.trial(&mut state, model, &trial);
+                        }
+                        observer.finish_chunk(&mut state);
+                        Ok((acc, state))
+                    })
+                    .collect()
+            });
+        for result in results {
+            // Chunks are in trial order, so the first error is the lowest trial's.
+            let (acc, state) = result.map_err(ObserveError::Engine)?;
             total.merge(&acc);
             sink(state).map_err(ObserveError::Sink)?;
         }

@@ -236,3 +236,48 @@ fn poisson_draws_for_astronomical_means_are_monotone_and_near_the_mean() {
         assert!(poisson_quantile(lambda * 1.001, 0.5) >= poisson_quantile(lambda, 0.5));
     }
 }
+
+#[test]
+fn every_command_that_simulates_refuses_out_of_range_money() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(
+        &path,
+        scenario("1200000", "30000000", "1e15", "1000000", "500000"),
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let html = dir.path().join("r.html");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["compare", p, p],
+        vec![
+            "thresholds",
+            p,
+            "--condition",
+            "t1.nea",
+            "--from",
+            "0.01",
+            "--to",
+            "0.02",
+            "--step",
+            "0.01",
+        ],
+        vec!["run", p, "--report", html.to_str().unwrap()],
+        vec!["sensitivity", p, "--method", "rank"],
+    ];
+    for args in commands {
+        let out = Command::cargo_bin("itfsim")
+            .unwrap()
+            .args(&args)
+            .args(["--trials", "300", "--quiet"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(65), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is beyond £90,071,992,547,409.92 (2^53 pence)"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert!(!html.exists());
+}

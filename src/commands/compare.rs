@@ -62,9 +62,10 @@ fn fresh(models: &[Model]) -> State {
     }
 }
 
-fn step(models: &[Model], s: &mut State, index: u64) {
+fn step(models: &[Model], s: &mut State, index: u64) -> Result<(), crate::engine::EngineError> {
     for ((model, trial), side) in models.iter().zip(&mut s.trials).zip(&mut s.sides) {
         model.simulate(index, trial);
+        crate::engine::checked(model, trial, index)?;
         side.paid.push(trial.total_paid);
         side.moments.push(trial.total_paid);
         let full = model
@@ -85,6 +86,7 @@ fn step(models: &[Model], s: &mut State, index: u64) {
         pair.better.push(d > 0);
         pair.tie.push(d == 0);
     }
+    Ok(())
 }
 
 fn merge(a: &mut State, b: State) {

@@ -157,6 +157,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
         fresh,
         |(trial, curves), index| {
             model.simulate(index, trial);
+            crate::engine::checked(&model, trial, index)?;
             let others_full = model
                 .tranches
                 .iter()
@@ -180,6 +181,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
                 curve.total.push(rest + outcome.paid);
                 curve.tranche.push(outcome.paid);
             }
+            Ok(())
         },
         |a, b| {
             for (x, y) in a.1.iter_mut().zip(&b.1) {

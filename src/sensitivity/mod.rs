@@ -132,11 +132,12 @@ pub fn collect(
                 let mut rows = Vec::with_capacity((to - from) as usize * width);
                 for index in from..to {
                     model.simulate(index, &mut trial);
+                    crate::engine::checked(model, &trial, index)?;
                     per_trial(&trial, &mut rows);
                 }
-                rows
+                Ok(rows)
             })
-            .collect()
-    });
+            .collect::<Result<Vec<_>, crate::engine::EngineError>>()
+    })?;
     Ok(parts.concat())
 }
