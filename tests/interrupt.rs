@@ -119,3 +119,75 @@ fn a_raised_cancel_flag_stops_the_engine_and_a_lowered_one_changes_nothing() {
     let cancellable = engine::run_cancellable(&model, 0..3000, 2, &lowered).unwrap();
     assert!(render(&plain) == render(&cancellable));
 }
+
+/// A sweep killed outright (SIGKILL, as a cluster scheduler or an out-of-memory killer
+/// would) keeps its finished points in FILE.partial, and `--resume` finishes the file
+/// byte-identical to an uninterrupted sweep.
+#[test]
+fn killed_sweep_resumes_to_an_identical_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = |out: &std::path::Path| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("itfsim"));
+        c.args([
+            "sweep",
+            "scenarios/ealing-2014-prorata.toml",
+            "--grid",
+            "tranche.q4_1415.condition.nea.target=0.01:0.06:0.0025",
+            "--trials",
+            "3000",
+            "--seed",
+            "9",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out);
+        c
+    };
+    let whole = dir.path().join("whole.csv");
+    assert!(sweep(&whole).status().unwrap().success());
+    let out = dir.path().join("killed.csv");
+    let partial = dir.path().join("killed.csv.partial");
+    let mut child = sweep(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until a few points are saved, then kill without warning.
+    let started = std::time::Instant::now();
+    loop {
+        let rows = std::fs::read_to_string(&partial)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        if rows >= 4 || started.elapsed() > std::time::Duration::from_secs(60) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let saved = std::fs::read_to_string(&partial)
+        .map(|t| t.lines().count())
+        .unwrap_or(0);
+    eprintln!("killed with {saved} lines saved (status {status:?})");
+    if status.success() {
+        // The machine finished all 21 points before the kill landed: nothing to resume.
+        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
+        return;
+    }
+    assert!(
+        !out.exists(),
+        "a killed sweep must not leave the output file"
+    );
+    assert!(
+        saved >= 2,
+        "finished points must survive the kill ({saved} lines)"
+    );
+    let resumed = sweep(&out).arg("--resume").output().unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
+    assert!(!partial.exists());
+}
