@@ -320,10 +320,23 @@ pub fn run_cancellable(
     threads: usize,
     cancel: &AtomicBool,
 ) -> Result<Accumulator, EngineError> {
+    run_with_progress(model, range, threads, cancel, &|_| {})
+}
+
+/// As `run_cancellable`, calling `progress(n)` after each finished chunk of n trials (for a
+/// progress bar; it does not affect the result).
+pub fn run_with_progress(
+    model: &Model,
+    range: Range<u64>,
+    threads: usize,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Accumulator, EngineError> {
     let result = fold_chunks_cancellable(
         range,
         threads,
         cancel,
+        progress,
         || (Accumulator::new(model), Trial::new(model)),
         |(acc, trial), index| {
             model.simulate(index, trial);
@@ -350,7 +363,7 @@ pub fn fold_chunks<S: Send>(
     step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
     merge: impl Fn(&mut S, S) + Sync,
 ) -> Result<Option<S>, EngineError> {
-    fold_chunks_cancellable(range, threads, &NEVER, fresh, step, merge)
+    fold_chunks_cancellable(range, threads, &NEVER, &|_| {}, fresh, step, merge)
 }
 
 /// After `model.simulate(index, trial)`: an error naming the money that left the exact
@@ -376,6 +389,7 @@ pub fn fold_chunks_cancellable<S: Send>(
     range: Range<u64>,
     threads: usize,
     cancel: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
     fresh: impl Fn() -> S + Sync,
     step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
     merge: impl Fn(&mut S, S) + Sync,
@@ -415,6 +429,7 @@ pub fn fold_chunks_cancellable<S: Send>(
                         }
                         step(&mut state, index)?;
                     }
+                    progress(to - from);
                     match &mut folded {
                         Some(f) => merge(f, state),
                         None => folded = Some(state),

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod compare;
 pub mod grid;
 pub mod merge;
+pub mod progress;
 pub mod run;
 pub mod sensitivity;
 pub mod sweep;

@@ -27,6 +27,8 @@ pub struct Prepared {
     pub trials: u64,
     pub seed: u64,
     pub threads: usize,
+    /// Show a progress bar on stderr (a terminal, and not --quiet).
+    pub progress: bool,
 }
 
 pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared, Failure> {
@@ -42,7 +44,9 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
     if options.sampling == Sampling::Lhs {
         model.sampler.lhs = Some(crate::sampling::Lhs::new(&model, trials));
     }
+    let progress = !options.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     Ok(Prepared {
+        progress,
         loaded,
         model,
         trials,
@@ -54,7 +58,16 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
 /// Runs all trials and returns finished results.
 pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
     let started = Instant::now();
-    let acc = engine::run_cancellable(&p.model, 0..p.trials, p.threads, super::interrupt_flag())?;
+    let bar = super::progress::Progress::new(p.progress, p.trials);
+    let acc = engine::run_with_progress(
+        &p.model,
+        0..p.trials,
+        p.threads,
+        super::interrupt_flag(),
+        &|n| bar.advance(n),
+    );
+    bar.finish();
+    let acc = acc?;
     Ok(finish(p, &acc, started, Vec::new()))
 }
 
