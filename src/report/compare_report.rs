@@ -53,8 +53,13 @@ fn quantiles(s: &MoneySummary) -> Option<[f64; 5]> {
     Some([s.p5, s.p25, s.p50, s.p75, s.p95].map(|p| p as f64))
 }
 
+/// "A: ealing-2014.toml": the file name tells scenarios apart where names share a
+/// long prefix (the tables give the full names).
 fn side_label(s: &CompareSide) -> String {
-    format!("{}: {}", s.letter, shorten(&s.name, 28))
+    let file = std::path::Path::new(&s.file)
+        .file_name()
+        .map_or(s.file.clone(), |f| f.to_string_lossy().into_owned());
+    format!("{}: {}", s.letter, shorten(&file, 30))
 }
 
 pub fn document(r: &CompareReport) -> Document {

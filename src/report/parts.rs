@@ -133,6 +133,26 @@ pub fn line_chart(
     chart.finish()
 }
 
+/// `s` cut to its last `max` characters, with a leading ellipsis when cut (row labels
+/// whose end tells them apart, like parameter paths).
+pub fn tail(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        s.to_string()
+    } else {
+        let mut t = String::from("…");
+        t.extend(s.chars().skip(n + 1 - max));
+        t
+    }
+}
+
+/// A tick for a decimal axis: at most 6 decimals, no trailing zeros.
+pub fn axis_decimal(x: f64) -> String {
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
 /// The warnings section.
 pub fn warnings(w: &[String]) -> Box<dyn Section> {
     let html = if w.is_empty() {
@@ -182,7 +202,7 @@ pub fn hbars(
 ) -> String {
     let margins = Margins {
         left: 250.0,
-        right: 190.0,
+        right: 280.0,
         top: 56.0,
         bottom: 52.0,
     };

@@ -7,9 +7,9 @@
 //! pence its JSON shows.
 use super::html::{Document, figure, table};
 use super::parts::{
-    BarRow, axis_gbp, axis_pct, cards, gbp, hbars, pct, provenance, section, warnings,
+    BarRow, axis_gbp, axis_pct, cards, gbp, hbars, pct, provenance, section, tail, warnings,
 };
-use super::svg::{escape, shorten};
+use super::svg::escape;
 use crate::money::format_gbp;
 use crate::sensitivity::report::Report;
 use std::fmt::Write;
@@ -18,11 +18,12 @@ use std::fmt::Write;
 const CHART_ROWS: usize = 15;
 
 fn real(x: f64) -> String {
-    // Shortest form, so the value reads as the command's JSON shows it.
-    if x.is_finite() {
-        format!("{x}")
-    } else {
+    if !x.is_finite() {
         "–".into()
+    } else if x == x.trunc() || x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.4}")
     }
 }
 
@@ -53,7 +54,7 @@ pub fn document(r: &Report, sha256: &str) -> Document {
             .iter()
             .take(CHART_ROWS)
             .map(|row| BarRow {
-                label: shorten(&row.path, 34),
+                label: tail(&row.path, 34),
                 segments: vec![
                     (base, row.low.paid as f64, "bar-atom"),
                     (base, row.high.paid as f64, "bar"),
@@ -83,8 +84,6 @@ pub fn document(r: &Report, sha256: &str) -> Document {
                     gbp(row.low.paid),
                     gbp(row.high.paid),
                     gbp(row.swing()),
-                    pct(row.low.p_full),
-                    pct(row.high.p_full),
                 ]
             })
             .collect();
@@ -108,8 +107,6 @@ pub fn document(r: &Report, sha256: &str) -> Document {
                         "Paid (low)",
                         "Paid (high)",
                         "Swing",
-                        "P(full) low",
-                        "P(full) high",
                     ],
                     &body,
                 )
@@ -160,7 +157,7 @@ pub fn document(r: &Report, sha256: &str) -> Document {
                     None => (vec![], "no variance".into()),
                 };
                 BarRow {
-                    label: shorten(&row.path, 34),
+                    label: tail(&row.path, 34),
                     segments,
                     note,
                 }

@@ -7,7 +7,7 @@
 //! what an uninterrupted one does. Money strings are read back to whole pence exactly.
 use super::html::{Document, figure, table};
 use super::parts::{
-    Axes, Line, axis_gbp, cards, gbp, line_chart, pct, provenance, section, warnings,
+    Axes, Line, axis_decimal, axis_gbp, cards, gbp, line_chart, pct, provenance, section, warnings,
 };
 use super::svg::escape;
 use crate::money::Pence;
@@ -138,7 +138,7 @@ pub fn document(r: &SweepReport) -> Document {
     legend.push(("band-wide", "p10-p90 of trials"));
     let x_format = |x: f64| -> String {
         match &numeric {
-            Some(_) => format!("{x}"),
+            Some(_) => axis_decimal(x),
             None if x >= 0.0 && x.fract() == 0.0 => {
                 first_values.get(x as usize).cloned().unwrap_or_default()
             }
@@ -231,7 +231,7 @@ pub fn document(r: &SweepReport) -> Document {
                 cells.push(cell_money(row.get(k)));
             }
             for p in &r.partners {
-                cells.push(cell_money(row.get(&format!("net_{p}"))));
+                cells.push(cell_money(row.get(format!("net_{p}"))));
             }
             cells
         })

@@ -116,7 +116,7 @@ pub fn document(r: &ThresholdsReport) -> Document {
             ("median-line", "expected total paid"),
             ("band", "± 1.645 × MCSE (90%)"),
             ("target-line", "most ambitious target"),
-        ],
+        ][..if ambitious.is_some() { 3 } else { 2 }],
     );
     let met = line_chart(
         "Chance the condition is met against the target",
