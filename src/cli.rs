@@ -139,6 +139,9 @@ pub struct SensitivityArgs {
     /// Bootstrap resamples for the Sobol confidence intervals.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10000))]
     pub bootstrap: u64,
+    /// Write a self-contained HTML report with the tornado and Sobol charts (docs/reports.md).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub options: RunOptions,
 }
@@ -176,6 +179,9 @@ pub struct CompareArgs {
     /// Scenario files (TOML); differences are taken against the first.
     #[arg(required = true, num_args = 2..)]
     pub scenarios: Vec<PathBuf>,
+    /// Write a self-contained HTML report with charts (docs/reports.md).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub options: RunOptions,
 }
@@ -193,6 +199,9 @@ pub struct SweepArgs {
     /// Refuse grids with more points than this.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_points: u64,
+    /// Write a self-contained HTML report with the release curve (docs/reports.md).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub options: RunOptions,
 }
@@ -216,6 +225,9 @@ pub struct ThresholdsArgs {
     /// Report the most ambitious target met with at least this probability.
     #[arg(long, default_value_t = 0.8, value_parser = parse_probability)]
     pub confidence: f64,
+    /// Write a self-contained HTML report with the release curve (docs/reports.md).
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub options: RunOptions,
 }

@@ -13,6 +13,7 @@ use crate::cli::{CompareArgs, Format};
 use crate::engine::fold_chunks;
 use crate::model::{Model, Trial, compile};
 use crate::money::{format_gbp, format_pence};
+use crate::report::compare_report::{self, ComparePair, CompareReport, CompareSide};
 use crate::scenario::{Loaded, load};
 use crate::stats::{MoneyStats, MoneySummary, PenceMoments, Proportion};
 use serde_json::{Value, json};
@@ -32,9 +33,11 @@ struct Side {
 }
 
 /// Paired difference of scenario j against the first.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone)]
 struct Pair {
     difference: PenceMoments,
+    /// The per-trial differences' distribution (for the report's box).
+    distribution: MoneyStats,
     better: Proportion,
     tie: Proportion,
 }
@@ -58,7 +61,15 @@ fn fresh(models: &[Model]) -> State {
                 net: vec![PenceMoments::new(); m.partners],
             })
             .collect(),
-        pairs: vec![Pair::default(); models.len().saturating_sub(1)],
+        pairs: vec![
+            Pair {
+                difference: PenceMoments::new(),
+                distribution: MoneyStats::new(),
+                better: Proportion::default(),
+                tie: Proportion::default(),
+            };
+            models.len().saturating_sub(1)
+        ],
     }
 }
 
@@ -83,6 +94,7 @@ fn step(models: &[Model], s: &mut State, index: u64) -> Result<(), crate::engine
     for (pair, trial) in s.pairs.iter_mut().zip(&s.trials[1..]) {
         let d = trial.total_paid - first;
         pair.difference.push(d);
+        pair.distribution.push(d);
         pair.better.push(d > 0);
         pair.tie.push(d == 0);
     }
@@ -101,6 +113,7 @@ fn merge(a: &mut State, b: State) {
     }
     for (x, y) in a.pairs.iter_mut().zip(&b.pairs) {
         x.difference.merge(&y.difference);
+        x.distribution.merge(&y.distribution);
         x.better.merge(&y.better);
         x.tie.merge(&y.tie);
     }
@@ -120,6 +133,7 @@ struct SideResult {
 
 struct PairResult {
     mean: i64,
+    distribution: MoneySummary,
     mcse: f64,
     mcse_independent: f64,
     p_better: f64,
@@ -160,6 +174,11 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         models.push(compile(&l.scenario, seed)?);
     }
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = args
+        .report
+        .as_deref()
+        .map(PendingFile::create)
+        .transpose()?;
     let mut warnings: Vec<String> = Vec::new();
     for l in &loaded {
         for w in &l.scenario.warnings {
@@ -226,6 +245,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             let better = pair.better.value();
             PairResult {
                 mean: pair.difference.mean_pence(),
+                distribution: pair.distribution.finish(),
                 mcse: pair.difference.mcse(),
                 mcse_independent: (mcse_first * mcse_first + side.paid_mcse * side.paid_mcse)
                     .sqrt(),
@@ -239,6 +259,10 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             }
         })
         .collect();
+    if let Some(file) = report_file {
+        let report = report(&sides, &pairs, trials, seed, &warnings);
+        file.commit(compare_report::document(&report).render().as_bytes())?;
+    }
     let bytes = match o.format {
         Format::Json => {
             let mut v = serde_json::to_vec_pretty(&render_json(
@@ -251,6 +275,50 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         _ => render_text(&sides, &pairs, trials, seed).into_bytes(),
     };
     emit(pending, &bytes)
+}
+
+/// The report's view of the finished comparison (the same rounded figures as the JSON).
+fn report(
+    sides: &[SideResult],
+    pairs: &[PairResult],
+    trials: u64,
+    seed: u64,
+    warnings: &[String],
+) -> CompareReport {
+    CompareReport {
+        sides: sides
+            .iter()
+            .enumerate()
+            .map(|(i, s)| CompareSide {
+                letter: letter(i),
+                name: s.loaded.scenario.name.clone(),
+                file: s.loaded.file.clone(),
+                sha256: s.loaded.sha256.clone(),
+                pot: s.pot,
+                paid: s.paid.clone(),
+                mcse: pence(s.paid_mcse),
+                p_full: s.p_full,
+                p_zero: s.p_zero,
+                net: s.net.clone(),
+            })
+            .collect(),
+        pairs: pairs
+            .iter()
+            .map(|p| ComparePair {
+                mean: p.mean,
+                mcse: pence(p.mcse),
+                mcse_independent: pence(p.mcse_independent),
+                interval: p.interval(),
+                p_more: p.p_better,
+                p_tie: p.p_tie,
+                p_less: p.p_worse,
+                distribution: p.distribution.clone(),
+            })
+            .collect(),
+        trials,
+        seed,
+        warnings: warnings.to_vec(),
+    }
 }
 
 fn letter(i: usize) -> String {

@@ -5,6 +5,7 @@ use super::run::prepare;
 use crate::atomic::PendingFile;
 use crate::cli::{Format, Method, Sampling, SensitivityArgs};
 use crate::engine;
+use crate::report::sensitivity_report;
 use crate::sensitivity::report::{self, Report};
 use crate::sensitivity::tornado::Point;
 use crate::sensitivity::{InputKind, inputs, output_names, rank, sobol, tornado};
@@ -23,6 +24,11 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     }
     let p = prepare(&args.scenario, o)?;
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = args
+        .report
+        .as_deref()
+        .map(PendingFile::create)
+        .transpose()?;
     if !o.quiet {
         for w in &p.loaded.scenario.warnings {
             eprintln!("{w}");
@@ -169,6 +175,10 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         warnings,
         top: args.top as usize,
     };
+    if let Some(file) = report_file {
+        let html = sensitivity_report::document(&report, &p.loaded.sha256).render();
+        file.commit(html.as_bytes())?;
+    }
     let csv = o
         .out
         .as_ref()

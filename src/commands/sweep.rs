@@ -19,6 +19,7 @@ use crate::engine;
 use crate::model::compile;
 use crate::money::format_pence;
 use crate::output::{Results, RunInfo};
+use crate::report::sweep_report::{self, SweepReport};
 use crate::scenario::{load, load_str};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -132,6 +133,11 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let format = o.format;
     // Reserve the output before computing (exit 73 on an unwritable path).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = args
+        .report
+        .as_deref()
+        .map(PendingFile::create)
+        .transpose()?;
     let mut rows: Vec<Value> = Vec::new();
     let mut partial = match &o.out {
         None => None,
@@ -246,6 +252,28 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
+    }
+    if let Some(file) = report_file {
+        let report = SweepReport {
+            name: base.scenario.name.clone(),
+            file: base.file.clone(),
+            sha256: base.sha256.clone(),
+            trials,
+            seed,
+            grids: grids
+                .iter()
+                .map(|g| (g.path.clone(), g.values.clone()))
+                .collect(),
+            partners: partners.clone(),
+            rows: rows.clone(),
+            warnings: base
+                .scenario
+                .warnings
+                .iter()
+                .map(|w| w.to_string())
+                .collect(),
+        };
+        file.commit(sweep_report::document(&report).render().as_bytes())?;
     }
     let bytes = match format {
         Format::Json => render_json(&columns, &rows),

@@ -16,6 +16,7 @@ use crate::dist::Dist;
 use crate::engine::fold_chunks;
 use crate::model::{Trial, compile};
 use crate::money::{format_gbp, format_pence};
+use crate::report::thresholds_report::{self, ThresholdRow, ThresholdsReport};
 use crate::scenario::{ConditionKind, load, load_str};
 use crate::stats::{PenceMoments, Proportion};
 use serde_json::{Value, json};
@@ -32,6 +33,7 @@ struct Curve {
 struct Row {
     target: String,
     p_met: f64,
+    p_met_mcse: f64,
     paid: i64,
     mcse: i64,
     p_full: f64,
@@ -145,6 +147,11 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
         (f, _) => f,
     };
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = args
+        .report
+        .as_deref()
+        .map(PendingFile::create)
+        .transpose()?;
     if !o.quiet {
         for w in &s.warnings {
             eprintln!("{w}");
@@ -199,6 +206,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
         .map(|(t, curve)| Row {
             target: t.to_string(),
             p_met: curve.met.value(),
+            p_met_mcse: curve.met.mcse(),
             paid: curve.total.mean_pence(),
             mcse: curve.total.mcse_pence(),
             p_full: curve.full.value(),
@@ -208,6 +216,37 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     // The most ambitious target (the largest: a bigger reduction or a bigger gain in
     // points) met with probability >= confidence.
     let ambitious = rows.iter().rev().find(|r| r.p_met >= args.confidence);
+    if let Some(file) = report_file {
+        let report = ThresholdsReport {
+            name: s.name.clone(),
+            file: base.file.clone(),
+            sha256: base.sha256.clone(),
+            condition: args.condition.clone(),
+            path: target_path.clone(),
+            tranche_amount: model.tranches[ti].amount,
+            pot: model.pot,
+            trials,
+            seed,
+            confidence: args.confidence,
+            ambitious: rows.iter().rposition(|r| r.p_met >= args.confidence),
+            rows: rows
+                .iter()
+                .zip(&values)
+                .map(|(r, &value)| ThresholdRow {
+                    target: r.target.clone(),
+                    value,
+                    p_met: r.p_met,
+                    p_met_mcse: r.p_met_mcse,
+                    paid: r.paid,
+                    mcse: r.mcse,
+                    p_full: r.p_full,
+                    tranche_paid: r.tranche_paid,
+                })
+                .collect(),
+            warnings: s.warnings.iter().map(|w| w.to_string()).collect(),
+        };
+        file.commit(thresholds_report::document(&report).render().as_bytes())?;
+    }
     let bytes = match format {
         Format::Json => {
             let doc = json!({

@@ -105,6 +105,13 @@ svg text { font-family: "Segoe UI", "Helvetica Neue", Arial, sans-serif; fill: v
 .swatch { stroke: none; }
 .swatch.reference { fill: var(--ink); }
 .swatch.guide { fill: #9aa5b1; }
+.band-wide { fill: var(--band); fill-opacity: 0.22; stroke: none; }
+.swatch.band-wide { fill: var(--band); fill-opacity: 0.4; }
+.series-1, .series-2, .series-3, .series-4 { fill: none; stroke-width: 2.2; }
+.series-1 { stroke: #e08a1e; } .swatch.series-1 { fill: #e08a1e; }
+.series-2 { stroke: var(--good); } .swatch.series-2 { fill: var(--good); }
+.series-3 { stroke: #7b4fa0; } .swatch.series-3 { fill: #7b4fa0; }
+.series-4 { stroke: var(--bad); } .swatch.series-4 { fill: var(--bad); }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 @media print {
   @page { size: A4; margin: 14mm; }

@@ -7,10 +7,15 @@
 //! (`atomic`). The one exception is the samples CSV, which is streamed to its reserved
 //! temporary file in trial order while the run goes on and renamed into place at the end.
 pub mod collect;
+pub mod compare_report;
 pub mod html;
+pub mod parts;
 pub mod run_sections;
 pub mod samples;
+pub mod sensitivity_report;
 pub mod svg;
+pub mod sweep_report;
+pub mod thresholds_report;
 pub mod xlsx;
 
 use crate::dist::Dist;
