@@ -164,21 +164,13 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     // One seed and one trial count for all: common random numbers need both.
     let trials = o.trials.unwrap_or(loaded[0].scenario.trials);
     let seed = o.seed.unwrap_or(loaded[0].scenario.seed);
-    let threads = o.threads.map(|t| t as usize).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let threads = super::threads(o);
     let mut models = Vec::new();
     for l in &loaded {
         models.push(compile(&l.scenario, seed)?);
     }
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
-    let report_file = args
-        .report
-        .as_deref()
-        .map(PendingFile::create)
-        .transpose()?;
+    let report_file = super::reserve(args.report.as_deref())?;
     let mut warnings: Vec<String> = Vec::new();
     for l in &loaded {
         for w in &l.scenario.warnings {

@@ -93,3 +93,19 @@ pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result
         }
     }
 }
+
+/// Reserves an optional output file before any computing (exit 73 on a bad path).
+pub fn reserve(
+    path: Option<&std::path::Path>,
+) -> Result<Option<crate::atomic::PendingFile>, Failure> {
+    Ok(path.map(crate::atomic::PendingFile::create).transpose()?)
+}
+
+/// Worker threads: `--threads`, else every core.
+pub fn threads(options: &crate::cli::RunOptions) -> usize {
+    options.threads.map(|t| t as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
+}

@@ -35,11 +35,7 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
     let loaded = load(path, &options.sets)?;
     let trials = options.trials.unwrap_or(loaded.scenario.trials);
     let seed = options.seed.unwrap_or(loaded.scenario.seed);
-    let threads = options.threads.map(|t| t as usize).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let threads = super::threads(options);
     let mut model = compile(&loaded.scenario, seed)?;
     if options.sampling == Sampling::Lhs {
         model.sampler.lhs = Some(crate::sampling::Lhs::new(&model, trials));

@@ -24,11 +24,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     }
     let p = prepare(&args.scenario, o)?;
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
-    let report_file = args
-        .report
-        .as_deref()
-        .map(PendingFile::create)
-        .transpose()?;
+    let report_file = super::reserve(args.report.as_deref())?;
     if !o.quiet {
         for w in &p.loaded.scenario.warnings {
             eprintln!("{w}");

@@ -63,11 +63,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         .map_err(|_| Failure::new(65, format!("{}: the file is not valid UTF-8", base.file)))?;
     let trials = o.trials.unwrap_or(base.scenario.trials);
     let seed = o.seed.unwrap_or(base.scenario.seed);
-    let threads = o.threads.map(|t| t as usize).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let threads = super::threads(o);
     let sets_of = |index: u64| -> Vec<String> {
         let mut sets = o.sets.clone();
         for (g, v) in grids.iter().zip(point_values(&grids, index)) {
@@ -133,11 +129,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let format = o.format;
     // Reserve the output before computing (exit 73 on an unwritable path).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
-    let report_file = args
-        .report
-        .as_deref()
-        .map(PendingFile::create)
-        .transpose()?;
+    let report_file = super::reserve(args.report.as_deref())?;
     let mut rows: Vec<Value> = Vec::new();
     let mut partial = match &o.out {
         None => None,

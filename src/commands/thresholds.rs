@@ -130,11 +130,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     }
     let trials = o.trials.unwrap_or(s.trials);
     let seed = o.seed.unwrap_or(s.seed);
-    let threads = o.threads.map(|t| t as usize).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let threads = super::threads(o);
     let model = compile(s, seed)?;
     let format = match (o.format, &o.out) {
         (Format::Text, Some(out))
@@ -147,11 +143,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
         (f, _) => f,
     };
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
-    let report_file = args
-        .report
-        .as_deref()
-        .map(PendingFile::create)
-        .transpose()?;
+    let report_file = super::reserve(args.report.as_deref())?;
     if !o.quiet {
         for w in &s.warnings {
             eprintln!("{w}");
