@@ -8,35 +8,8 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-const EALING: &str = "scenarios/ealing-2014.toml";
-const PRORATA: &str = "scenarios/ealing-2014-prorata.toml";
-
-fn itfsim() -> Command {
-    Command::cargo_bin("itfsim").unwrap()
-}
-
-fn json_of(args: &[&str]) -> Value {
-    let out = itfsim()
-        .args(args)
-        .args(["--format", "json", "--quiet"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn run_json(scenario: &str, trials: &str, seed: &str, sets: &[String]) -> Value {
-    let mut args = vec!["run", scenario, "--trials", trials, "--seed", seed];
-    for s in sets {
-        args.push("--set");
-        args.push(s);
-    }
-    json_of(&args)
-}
+mod common;
+use common::{EALING, PRORATA, itfsim, json_of, run_json};
 
 fn money(v: &Value) -> f64 {
     v.as_str().unwrap().parse().unwrap()

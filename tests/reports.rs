@@ -3,8 +3,10 @@
 //! Chromium when it is installed), the workbook (read back with calamine, numbers equal
 //! to the JSON), the per-trial CSV (re-aggregates exactly to the JSON means), exit 73
 //! on unwritable paths, and byte-identical files on any thread count.
+mod common;
 use assert_cmd::Command;
 use calamine::{Data, Reader, Xlsx, open_workbook};
+use common::well_formed;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -52,50 +54,6 @@ fn run_all(threads: &str) -> Outputs {
         xlsx,
         html_path,
         _dir: dir,
-    }
-}
-
-/// Checks tags nest and close (void elements and `/>` aside; style text skipped).
-fn well_formed(html: &str) -> Result<(), String> {
-    const VOID: [&str; 6] = ["meta", "br", "link", "img", "hr", "input"];
-    let mut stack: Vec<String> = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        rest = &rest[start..];
-        let end = rest.find('>').ok_or("unclosed <")?;
-        let tag = &rest[1..end];
-        rest = &rest[end + 1..];
-        if tag.starts_with('!') {
-            continue;
-        }
-        if let Some(name) = tag.strip_prefix('/') {
-            let open = stack.pop().ok_or(format!("</{name}> without opening"))?;
-            if open != name.trim() {
-                return Err(format!("<{open}> closed by </{name}>"));
-            }
-            continue;
-        }
-        let name: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        if name.is_empty() {
-            return Err(format!("bad tag <{tag}>"));
-        }
-        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
-            continue;
-        }
-        if name == "style" {
-            let close = rest.find("</style>").ok_or("unclosed style")?;
-            rest = &rest[close + "</style>".len()..];
-            continue;
-        }
-        stack.push(name);
-    }
-    if stack.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("unclosed: {stack:?}"))
     }
 }
 

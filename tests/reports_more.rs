@@ -2,7 +2,9 @@
 //! each report is well-formed and self-contained (no scripts, no URLs but the SVG
 //! namespace), has its charts with data, shows a figure equal to the command's JSON, and
 //! an unwritable report path fails with exit 73 before any work and leaves nothing.
+mod common;
 use assert_cmd::Command;
+use common::well_formed;
 use serde_json::Value;
 
 const EALING: &str = "scenarios/ealing-2014.toml";
@@ -29,51 +31,6 @@ fn json_and_report(args: &[&str]) -> (Value, String) {
     );
     let html = std::fs::read_to_string(&path).unwrap();
     (serde_json::from_slice(&out.stdout).unwrap(), html)
-}
-
-/// Tags nest and close (void elements and `/>` aside; style text skipped), as in
-/// tests/reports.rs.
-fn well_formed(html: &str) -> Result<(), String> {
-    const VOID: [&str; 6] = ["meta", "br", "link", "img", "hr", "input"];
-    let mut stack: Vec<String> = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        rest = &rest[start..];
-        let end = rest.find('>').ok_or("unclosed <")?;
-        let tag = &rest[1..end];
-        rest = &rest[end + 1..];
-        if tag.starts_with('!') {
-            continue;
-        }
-        if let Some(name) = tag.strip_prefix('/') {
-            let open = stack.pop().ok_or(format!("</{name}> without opening"))?;
-            if open != name.trim() {
-                return Err(format!("<{open}> closed by </{name}>"));
-            }
-            continue;
-        }
-        let name: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        if name.is_empty() {
-            return Err(format!("bad tag <{tag}>"));
-        }
-        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
-            continue;
-        }
-        if name == "style" {
-            let close = rest.find("</style>").ok_or("unclosed style")?;
-            rest = &rest[close + "</style>".len()..];
-            continue;
-        }
-        stack.push(name);
-    }
-    if stack.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("unclosed: {stack:?}"))
-    }
 }
 
 /// Well-formed, no scripts, only in-page links, no URL but the SVG namespace, no NaN.

@@ -1,0 +1,79 @@
+//! Helpers shared by the CLI test files: the binary, JSON runs, HTML checks.
+//! Each test file includes this with `mod common;` and uses what it needs.
+#![allow(dead_code)]
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub const EALING: &str = "scenarios/ealing-2014.toml";
+pub const PRORATA: &str = "scenarios/ealing-2014-prorata.toml";
+
+pub fn itfsim() -> Command {
+    Command::cargo_bin("itfsim").unwrap()
+}
+
+pub fn json_of(args: &[&str]) -> Value {
+    let out = itfsim()
+        .args(args)
+        .args(["--format", "json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub fn run_json(scenario: &str, trials: &str, seed: &str, sets: &[String]) -> Value {
+    let mut args = vec!["run", scenario, "--trials", trials, "--seed", seed];
+    for s in sets {
+        args.push("--set");
+        args.push(s);
+    }
+    json_of(&args)
+}
+
+/// Tags nest and close (void elements and `/>` aside; style text skipped).
+pub fn well_formed(html: &str) -> Result<(), String> {
+    const VOID: [&str; 6] = ["meta", "br", "link", "img", "hr", "input"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start..];
+        let end = rest.find('>').ok_or("unclosed <")?;
+        let tag = &rest[1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack.pop().ok_or(format!("</{name}> without opening"))?;
+            if open != name.trim() {
+                return Err(format!("<{open}> closed by </{name}>"));
+            }
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if name.is_empty() {
+            return Err(format!("bad tag <{tag}>"));
+        }
+        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
+            continue;
+        }
+        if name == "style" {
+            let close = rest.find("</style>").ok_or("unclosed style")?;
+            rest = &rest[close + "</style>".len()..];
+            continue;
+        }
+        stack.push(name);
+    }
+    if stack.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("unclosed: {stack:?}"))
+    }
+}
