@@ -11,11 +11,15 @@ use super::money_stats::{mean_half_even, round_to_pence};
 use crate::money::Pence;
 
 /// Count, exact sum and exact sum of squares of pence; see the module documentation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// `MoneyStats` holds one of these beside its quantile store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PenceMoments {
     n: u64,
+    #[serde(with = "super::bits::wide")]
     sum: i128,
+    #[serde(with = "super::bits::wide")]
     squares_low: u128,
+    #[serde(with = "super::bits::wide")]
     squares_high: u128,
 }
 
@@ -67,13 +71,21 @@ impl PenceMoments {
         }
     }
 
+    /// Standard deviation in (real) pence, with n - 1; 0 when n < 2.
+    pub fn sd(&self) -> f64 {
+        if self.n < 2 {
+            return 0.0;
+        }
+        let count = self.n as f64;
+        (self.variance_numerator() / (count * (count - 1.0))).sqrt()
+    }
+
     /// Monte Carlo standard error in (real) pence: sd (n - 1) / sqrt(n); 0 when n < 2.
     pub fn mcse(&self) -> f64 {
         if self.n < 2 {
             return 0.0;
         }
-        let count = self.n as f64;
-        (self.variance_numerator() / (count * (count - 1.0))).sqrt() / count.sqrt()
+        self.sd() / (self.n as f64).sqrt()
     }
 
     /// [`PenceMoments::mcse`] rounded half-even to whole pence.

@@ -10,7 +10,7 @@
 //! pence; sd and mcse are rounded half-even to whole pence; quantiles, min and max are
 //! actual trial values.
 
-use super::exact::Wide;
+use super::moments::PenceMoments;
 use super::quantile::QuantileStore;
 use crate::money::{Pence, format_pence};
 
@@ -58,13 +58,8 @@ impl MoneySummary {
 /// Mergeable accumulator of pence; see the module documentation.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MoneyStats {
-    n: u64,
-    #[serde(with = "super::bits::wide")]
-    sum: i128,
-    #[serde(with = "super::bits::wide")]
-    sum_squares_low: u128,
-    #[serde(with = "super::bits::wide")]
-    sum_squares_high: u128,
+    /// Count, exact sum and exact sum of squares.
+    moments: PenceMoments,
     min: Pence,
     max: Pence,
     store: QuantileStore<Pence>,
@@ -73,10 +68,7 @@ pub struct MoneyStats {
 impl Default for MoneyStats {
     fn default() -> Self {
         MoneyStats {
-            n: 0,
-            sum: 0,
-            sum_squares_low: 0,
-            sum_squares_high: 0,
+            moments: PenceMoments::default(),
             min: Pence::MAX,
             max: Pence::MIN,
             store: QuantileStore::default(),
@@ -91,37 +83,25 @@ impl MoneyStats {
 
     #[inline]
     pub fn push(&mut self, p: Pence) {
-        self.n += 1;
-        self.sum += i128::from(p);
-        let magnitude = u128::from(p.unsigned_abs());
-        self.add_squares(magnitude * magnitude, 0);
+        self.moments.push(p);
         self.min = self.min.min(p);
         self.max = self.max.max(p);
         self.store.push(p);
     }
 
-    #[inline]
-    fn add_squares(&mut self, low: u128, high: u128) {
-        let (sum, carry) = self.sum_squares_low.overflowing_add(low);
-        self.sum_squares_low = sum;
-        self.sum_squares_high += high + u128::from(carry);
-    }
-
     pub fn merge(&mut self, other: &MoneyStats) {
-        self.n += other.n;
-        self.sum += other.sum;
-        self.add_squares(other.sum_squares_low, other.sum_squares_high);
+        self.moments.merge(&other.moments);
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
         self.store.merge(&other.store);
     }
 
     pub fn len(&self) -> u64 {
-        self.n
+        self.moments.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.n == 0
+        self.moments.is_empty()
     }
 
     /// The summary; n = 0 gives all zeros.
@@ -144,17 +124,14 @@ impl MoneyStats {
                 sum: 0,
             };
         };
-        let n = self.n;
-        let (sd, mcse) = if n < 2 {
-            (0, 0)
-        } else {
-            let count = n as f64;
-            let sd = (self.variance_numerator() / (count * (count - 1.0))).sqrt();
-            (round_to_pence(sd), round_to_pence(sd / count.sqrt()))
-        };
+        let n = self.moments.len();
+        let (sd, mcse) = (
+            round_to_pence(self.moments.sd()),
+            round_to_pence(self.moments.mcse()),
+        );
         MoneySummary {
             n,
-            mean: mean_half_even(self.sum, n),
+            mean: self.moments.mean_pence(),
             sd,
             mcse,
             p5: p[0],
@@ -166,22 +143,8 @@ impl MoneyStats {
             p95: p[6],
             min: self.min,
             max: self.max,
-            sum: self.sum,
+            sum: self.moments.sum(),
         }
-    }
-
-    /// `n·S2 - S1²`, exact, converted to f64 once.
-    fn variance_numerator(&self) -> f64 {
-        let mut squares = Wide::<6>::from_u128(self.sum_squares_low);
-        squares.0[2] = self.sum_squares_high as u64;
-        squares.0[3] = (self.sum_squares_high >> 64) as u64;
-        let scaled = squares.mul_u128(u128::from(self.n));
-        let magnitude = self.sum.unsigned_abs();
-        let sum_squared = Wide::<6>::from_u128(magnitude).mul_u128(magnitude);
-        // Cauchy-Schwarz: never negative for exact integers.
-        scaled
-            .checked_sub(&sum_squared)
-            .map_or(0.0, |numerator| numerator.to_f64())
     }
 }
 
