@@ -61,7 +61,7 @@ pub fn document(r: &Results, extras: &RunExtras, model: &Model) -> Document {
     }
     sections.push(schemes(r));
     sections.push(partners(r));
-    sections.push(warnings(&r.warnings));
+    sections.push(super::parts::warnings(&r.warnings));
     sections.push(provenance(r));
     let area = model.scenario.area.clone().unwrap_or_default();
     Document {
@@ -590,34 +590,13 @@ fn partners(r: &Results) -> Box<dyn Section> {
     section("partners", "Partners", o)
 }
 
-fn warnings(w: &[String]) -> Box<dyn Section> {
-    let html = if w.is_empty() {
-        "<p>No warnings.</p>".to_string()
-    } else {
-        let mut o = String::from("<ul class=\"warnings\">");
-        for x in w {
-            let _ = write!(o, "<li>{}</li>", escape(x));
-        }
-        o.push_str("</ul>");
-        o
-    };
-    section("warnings", "Warnings", html)
-}
-
 fn provenance(r: &Results) -> Box<dyn Section> {
-    let mut o = String::from("<dl class=\"provenance\">");
-    let items = [
+    super::parts::provenance(&[
         ("Scenario", r.name.clone()),
         ("Scenario file", r.file.clone()),
         ("SHA-256", r.sha256.clone()),
         ("Seed", r.run.seed.to_string()),
         ("Trials", r.run.trials.to_string()),
         ("Sampling", r.run.sampling.clone()),
-        ("itfsim version", r.version.clone()),
-    ];
-    for (k, v) in items {
-        let _ = write!(o, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v));
-    }
-    o.push_str("</dl><p class=\"note\">The same scenario file, seed and trials reproduce these figures exactly on any machine and thread count.</p>");
-    section("provenance", "Provenance", o)
+    ])
 }
