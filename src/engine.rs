@@ -161,6 +161,23 @@ impl Accumulator {
         }
     }
 
+    /// Ends a chunk of pushes (see [`RealStats::end_chunk`]): pushing chunks into one
+    /// accumulator with `end_chunk` after each equals, bit for bit, pushing each chunk
+    /// into a fresh accumulator and merging them.
+    pub fn end_chunk(&mut self) {
+        let reals = self
+            .condition_achieved
+            .iter_mut()
+            .chain(&mut self.window_expected)
+            .chain(&mut self.window_observed)
+            .chain(&mut self.window_achieved)
+            .chain(self.scheme_avoided.iter_mut().flatten().map(|(_, s)| s))
+            .chain(&mut self.scheme_roi);
+        for stats in reals {
+            stats.end_chunk();
+        }
+    }
+
     /// Exact, order-independent merge.
     pub fn merge(&mut self, o: &Accumulator) {
         self.trials += o.trials;
@@ -298,11 +315,12 @@ static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// Runs trials `range` on `threads` workers (0 = all cores).
 ///
-/// Each chunk is pushed into a fresh accumulator (so a chunk is the unit every summary
-/// merges by) and merged into its worker's accumulator; workers take the next chunk from
-/// a shared counter, so which worker runs which chunk varies from run to run. That is
-/// harmless because merging is exact and order-free, and it keeps exactly one long-lived
-/// accumulator per worker: memory does not grow with the number of trials.
+/// Each worker pushes its chunks' trials into one long-lived accumulator and ends the
+/// chunk after each (so a chunk is the unit every floating-point sum merges by, exactly
+/// as if each chunk had its own accumulator); workers take the next chunk from a shared
+/// counter, so which worker runs which chunk varies from run to run. That is harmless
+/// because the summaries depend only on the multiset of chunks and merging is exact and
+/// order-free. Memory does not grow with the number of trials.
 pub fn run(model: &Model, range: Range<u64>, threads: usize) -> Result<Accumulator, EngineError> {
     run_cancellable(model, range, threads, &NEVER)
 }
@@ -332,7 +350,9 @@ pub fn run_with_progress(
     cancel: &AtomicBool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Accumulator, EngineError> {
-    let result = fold_chunks_cancellable(
+    // One accumulator per worker, pushed into directly; `end_chunk` keeps chunks the unit
+    // of its floating-point sums, so the answer equals a fresh accumulator per chunk.
+    let result = fold_chunks_in_place(
         range,
         threads,
         cancel,
@@ -344,6 +364,7 @@ pub fn run_with_progress(
             acc.push(model, trial);
             Ok(())
         },
+        |(acc, _)| acc.end_chunk(),
         |a, b| a.0.merge(&b.0),
     )?;
     Ok(result
@@ -394,6 +415,53 @@ pub fn fold_chunks_cancellable<S: Send>(
     step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
     merge: impl Fn(&mut S, S) + Sync,
 ) -> Result<Option<S>, EngineError> {
+    // Each chunk in a fresh state (`current`), merged into the worker's `folded` state
+    // when the chunk ends: at most two states per worker are alive at once.
+    type Pair<S> = (Option<S>, Option<S>);
+    let fold = |into: &mut Option<S>, state: S| match into {
+        Some(f) => merge(f, state),
+        None => *into = Some(state),
+    };
+    let result = fold_chunks_in_place(
+        range,
+        threads,
+        cancel,
+        progress,
+        || -> Pair<S> { (None, None) },
+        |(_, current), index| step(current.get_or_insert_with(&fresh), index),
+        |(folded, current)| {
+            if let Some(state) = current.take() {
+                fold(folded, state);
+            }
+        },
+        |(folded, _), (other, _)| {
+            if let Some(state) = other {
+                fold(folded, state);
+            }
+        },
+    )?;
+    Ok(result.and_then(|(folded, _)| folded))
+}
+
+/// The chunked parallel fold with one long-lived state per worker: `step` folds trial
+/// `index` into the worker's state, `end_chunk` is called after each chunk's last trial,
+/// and `merge` combines the workers' states at the end. Chunk k holds trials
+/// [k*CHUNK, (k+1)*CHUNK) whatever the thread count; which worker runs which chunk
+/// varies from run to run, so the answer is deterministic when the state depends only
+/// on the multiset of chunks folded into it (as [`Accumulator`] with
+/// [`Accumulator::end_chunk`] does) and `merge` is exact and order-free. Errors as
+/// [`fold_chunks_cancellable`]. None for no trials.
+#[allow(clippy::too_many_arguments)]
+pub fn fold_chunks_in_place<S: Send>(
+    range: Range<u64>,
+    threads: usize,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+    fresh: impl Fn() -> S + Sync,
+    step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
+    end_chunk: impl Fn(&mut S) + Sync,
+    merge: impl Fn(&mut S, S) + Sync,
+) -> Result<Option<S>, EngineError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -405,37 +473,31 @@ pub fn fold_chunks_cancellable<S: Send>(
     let last_chunk = range.end.div_ceil(CHUNK);
     let next = AtomicU64::new(first_chunk);
     let workers = pool.current_num_threads();
-    // One long-lived state per worker, each chunk folded into it: at most two states per
-    // worker are alive at once, so memory does not grow with the number of chunks. Which
-    // worker takes which chunk varies from run to run; `merge` being exact and order-free
-    // makes the answer the same. Chunks are taken in increasing order, so every chunk
-    // below a failing one has been run, and the lowest failing trial is always found.
+    // Chunks are taken in increasing order, so every chunk below a failing one has been
+    // run, and the lowest failing trial is always found.
     let results: Vec<Result<Option<S>, EngineError>> = pool.install(|| {
         (0..workers)
             .into_par_iter()
             .map(|_| {
-                let mut folded: Option<S> = None;
+                let mut state: Option<S> = None;
                 loop {
                     let chunk = next.fetch_add(1, Ordering::Relaxed);
                     if chunk >= last_chunk {
                         break;
                     }
-                    let mut state = fresh();
+                    let state = state.get_or_insert_with(&fresh);
                     let from = (chunk * CHUNK).max(range.start);
                     let to = ((chunk + 1) * CHUNK).min(range.end);
                     for index in from..to {
                         if (index - from) % CANCEL_CHECK == 0 && cancel.load(Ordering::Relaxed) {
                             return Err(EngineError::Cancelled);
                         }
-                        step(&mut state, index)?;
+                        step(state, index)?;
                     }
+                    end_chunk(state);
                     progress(to - from);
-                    match &mut folded {
-                        Some(f) => merge(f, state),
-                        None => folded = Some(state),
-                    }
                 }
-                Ok(folded)
+                Ok(state)
             })
             .collect()
     });

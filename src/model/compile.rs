@@ -60,6 +60,51 @@ pub struct MetricModel {
     pub segments: Vec<Segment>,
     /// (scheme, change parameter) for every scheme effect on this metric.
     pub effects: Vec<(usize, usize)>,
+    /// The months cut into runs over which no effect's ramp changes, none crossing a
+    /// segment; in month order, covering every month once.
+    pub blocks: Vec<RampBlock>,
+}
+
+/// Months `from..=to` of segment `segment` over which every effect of the metric has the
+/// same ramp: the combined effect and its attribution are the same in each of them, so a
+/// trial works them out once per block and applies them to the block's summed activity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RampBlock {
+    pub segment: usize,
+    pub from: usize,
+    pub to: usize,
+    /// Some effect's ramp differs from the previous block's (always true for the first).
+    pub new_ramps: bool,
+}
+
+/// Cuts a metric's months into [`RampBlock`]s: a new block starts at every segment start
+/// and at every month where some effect's ramp differs from the month before.
+pub(crate) fn ramp_blocks(
+    segments: &[Segment],
+    effects: &[(usize, usize)],
+    schemes: &[SchemeModel],
+) -> Vec<RampBlock> {
+    let same_ramps = |a: usize, b: usize| {
+        effects
+            .iter()
+            .all(|&(s, _)| schemes[s].ramp[a] == schemes[s].ramp[b])
+    };
+    let mut blocks: Vec<RampBlock> = Vec::new();
+    for (si, seg) in segments.iter().enumerate() {
+        for month in seg.from..=seg.to {
+            let ramps_change = month == 0 || !same_ramps(month, month - 1);
+            match blocks.last_mut() {
+                Some(last) if last.segment == si && !ramps_change => last.to = month,
+                _ => blocks.push(RampBlock {
+                    segment: si,
+                    from: month,
+                    to: month,
+                    new_ramps: ramps_change,
+                }),
+            }
+        }
+    }
+    blocks
 }
 
 #[derive(Clone, Debug)]
@@ -324,6 +369,7 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
             gamma,
             segments,
             effects: Vec::new(),
+            blocks: Vec::new(),
         });
     }
 
@@ -366,6 +412,9 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
             cost_if_undelivered: s.cost_if_undelivered,
             ramp,
         });
+    }
+    for metric in &mut metrics {
+        metric.blocks = ramp_blocks(&metric.segments, &metric.effects, &schemes);
     }
 
     let pot = pounds_to_pence(scenario.fund.pot).map_err(|e| CompileError {

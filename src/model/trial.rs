@@ -264,87 +264,85 @@ impl Model {
         }
         let level = t.values[metric.level].max(0.0);
         let mut avoided = 0.0;
+        t.segment_expected[m].fill(0.0);
+        // Within a ramp block the combined effect and the attribution weights are the same
+        // every month, so they are worked out once per block (when some ramp changed) and
+        // applied to the block's summed activity.
         match metric.kind {
             MetricKind::Count => {
                 // Clamp the rare far-tail draw (validation bounds the 1e-6 quantiles).
                 let g = t.values[metric.growth].max(-0.99);
                 let q = (1.0 + g).powf(1.0 / 12.0);
                 let mut factor = level * (1.0 + g).powf(0.5 / 12.0);
-                // The combined effect and the attribution weights depend on the month only
-                // through the schemes' ramps, which are constant once every scheme is
-                // fully ramped: recompute them only when some ramp changes.
-                let mut state: Option<RampState> = None;
-                let mut state_month = 0;
-                for (si, seg) in metric.segments.iter().enumerate() {
-                    let mut lambda_sum = 0.0;
-                    for month in seg.from..=seg.to {
-                        let mu = metric.month_base[month] * factor;
+                let mut state = RampState {
+                    keep: 1.0,
+                    rule: Attribution::None,
+                };
+                for block in &metric.blocks {
+                    let mut mu = 0.0;
+                    for base in &metric.month_base[block.from..=block.to] {
+                        mu += base * factor;
                         factor *= q;
-                        let unchanged = state.is_some()
-                            && metric.effects.iter().all(|&(s, _)| {
-                                let ramp = &self.schemes[s].ramp;
-                                ramp[month] == ramp[state_month]
-                            });
-                        if !unchanged {
-                            let mut keep = 1.0;
-                            let mut any_full = 0usize;
-                            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                                let e = t.effect_scratch[j] * self.schemes[s].ramp[month];
-                                t.attribution_scratch[j] = e;
-                                keep *= 1.0 - e;
-                                if e >= 1.0 {
-                                    any_full += 1;
-                                }
-                            }
-                            state_month = month;
-                            state = Some(attribution_weights(
-                                &mut t.attribution_scratch[..n_effects],
-                                keep,
-                                any_full,
-                            ));
-                        }
-                        let RampState { keep, rule } = state.expect("set above");
-                        lambda_sum += mu * keep;
-                        let reduction = mu * (1.0 - keep);
-                        avoided += reduction;
-                        if n_effects > 0 && reduction != 0.0 {
-                            attribute_count(
-                                &metric.effects,
-                                &t.attribution_scratch[..n_effects],
-                                rule,
-                                reduction,
-                                m,
-                                &mut t.scheme_avoided,
-                            );
-                        }
                     }
-                    t.segment_expected[m][si] = lambda_sum;
+                    if block.new_ramps {
+                        let mut keep = 1.0;
+                        let mut any_full = 0usize;
+                        for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                            let e = t.effect_scratch[j] * self.schemes[s].ramp[block.from];
+                            t.attribution_scratch[j] = e;
+                            keep *= 1.0 - e;
+                            if e >= 1.0 {
+                                any_full += 1;
+                            }
+                        }
+                        state = attribution_weights(
+                            &mut t.attribution_scratch[..n_effects],
+                            keep,
+                            any_full,
+                        );
+                    }
+                    t.segment_expected[m][block.segment] += mu * state.keep;
+                    let reduction = mu * (1.0 - state.keep);
+                    avoided += reduction;
+                    if n_effects > 0 && reduction != 0.0 {
+                        attribute_count(
+                            &metric.effects,
+                            &t.attribution_scratch[..n_effects],
+                            state.rule,
+                            reduction,
+                            m,
+                            &mut t.scheme_avoided,
+                        );
+                    }
                 }
             }
             MetricKind::Proportion => {
                 let p0 = (metric.baseline * level).clamp(0.0, 1.0);
-                for (si, seg) in metric.segments.iter().enumerate() {
-                    let mut weighted = 0.0;
-                    for month in seg.from..=seg.to {
-                        let people = metric.month_base[month];
-                        let mut total = 0.0;
+                let mut total = 0.0;
+                for block in &metric.blocks {
+                    let people: f64 = metric.month_base[block.from..=block.to].iter().sum();
+                    if block.new_ramps {
+                        total = 0.0;
                         for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                            let e = t.effect_scratch[j] * self.schemes[s].ramp[month];
+                            let e = t.effect_scratch[j] * self.schemes[s].ramp[block.from];
                             t.attribution_scratch[j] = e;
                             total += e;
                         }
-                        let p = (p0 + total).clamp(0.0, 1.0);
-                        weighted += people * p;
-                        let gained = people * (p - p0);
-                        avoided += gained;
-                        if total != 0.0 && gained != 0.0 {
-                            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                                t.scheme_avoided[s][m] += gained * t.attribution_scratch[j] / total;
-                            }
+                    }
+                    let p = (p0 + total).clamp(0.0, 1.0);
+                    // Summed success per segment; divided by its cohort below.
+                    t.segment_expected[m][block.segment] += people * p;
+                    let gained = people * (p - p0);
+                    avoided += gained;
+                    if total != 0.0 && gained != 0.0 {
+                        for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                            t.scheme_avoided[s][m] += gained * t.attribution_scratch[j] / total;
                         }
                     }
-                    t.segment_expected[m][si] = if seg.cohort_sum > 0.0 {
-                        weighted / seg.cohort_sum
+                }
+                for (expected, seg) in t.segment_expected[m].iter_mut().zip(&metric.segments) {
+                    *expected = if seg.cohort_sum > 0.0 {
+                        *expected / seg.cohort_sum
                     } else {
                         p0
                     };

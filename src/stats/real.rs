@@ -157,6 +157,26 @@ impl RealStats {
         self.store.merge(&other.store);
     }
 
+    /// Closes the running chunk: its sums join the exact merged layer, as if the chunk had
+    /// been pushed into a fresh accumulator and merged in. The engine calls this at the
+    /// end of every chunk, so one long-lived accumulator per worker gives bit for bit the
+    /// answer of a fresh accumulator per chunk.
+    pub fn end_chunk(&mut self) {
+        let (mut n, mut sum, mut sum_squares) = (
+            self.merged_n,
+            std::mem::take(&mut self.sum),
+            std::mem::take(&mut self.sum_squares),
+        );
+        self.fold_chunk_into(&mut n, &mut sum, &mut sum_squares);
+        self.merged_n = n;
+        self.sum = sum;
+        self.sum_squares = sum_squares;
+        self.chunk_n = 0;
+        self.chunk_shift = 0.0;
+        self.chunk_sum = 0.0;
+        self.chunk_sum_squares = 0.0;
+    }
+
     /// Number of finite values pushed and merged.
     pub fn len(&self) -> u64 {
         self.merged_n + self.chunk_n
