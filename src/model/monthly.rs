@@ -117,7 +117,8 @@ fn split(total: u64, weights: &[f64], s: &mut crate::rng::Stream, out: &mut [f64
 }
 
 /// lambda[m] of count metric `m` for every month, as `Model::simulate` computes it
-/// (the same arithmetic in the same order, so segment sums match `segment_expected`).
+/// (the same arithmetic month by month; `Model::simulate` sums each ramp block's months
+/// before applying the effects, so segment sums match `segment_expected` up to rounding).
 fn expected_by_month(model: &Model, m: usize, t: &Trial, effects: &mut [f64], out: &mut [f64]) {
     let metric = &model.metrics[m];
     for (j, &(s, change)) in metric.effects.iter().enumerate() {
@@ -136,8 +137,9 @@ fn expected_by_month(model: &Model, m: usize, t: &Trial, effects: &mut [f64], ou
     }
     let level = t.values[metric.level].max(0.0);
     let g = t.values[metric.growth].max(-0.99);
-    let q = (1.0 + g).powf(1.0 / 12.0);
-    let mut factor = level * (1.0 + g).powf(0.5 / 12.0);
+    let half = (1.0 + g).powf(0.5 / 12.0);
+    let q = half * half;
+    let mut factor = level * half;
     for (month, slot) in out.iter_mut().enumerate() {
         let mu = metric.month_base[month] * factor;
         factor *= q;
