@@ -80,7 +80,12 @@ fn shard(dir: &Path, grids: &[&str], index: u64, count: u64, extra: &[&str]) -> 
 }
 
 fn merge(parts: &[PathBuf], extra: &[&str]) -> std::process::Output {
-    itfsim().arg("merge").args(parts).args(extra).output().unwrap()
+    itfsim()
+        .arg("merge")
+        .args(parts)
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 /// Merges `parts` into CSV, JSON and a report.
@@ -111,7 +116,10 @@ fn merged_sweep_shards_equal_the_unsharded_sweep_in_every_format() {
         let mut parts: Vec<PathBuf> = (0..count)
             .map(|i| shard(dir.path(), grids, i, count, &[]))
             .collect();
-        let blocks: Vec<Value> = parts.iter().map(|p| content(p)["point_range"].clone()).collect();
+        let blocks: Vec<Value> = parts
+            .iter()
+            .map(|p| content(p)["point_range"].clone())
+            .collect();
         let sizes: Vec<u64> = blocks
             .iter()
             .map(|b| b[1].as_u64().unwrap() - b[0].as_u64().unwrap())
@@ -123,7 +131,10 @@ fn merged_sweep_shards_equal_the_unsharded_sweep_in_every_format() {
         }
         parts.reverse(); // order on the command line does not matter
         let got = merged(dir.path(), &parts);
-        for (name, (g, e)) in ["csv", "json", "html"].iter().zip(got.iter().zip(&expected)) {
+        for (name, (g, e)) in ["csv", "json", "html"]
+            .iter()
+            .zip(got.iter().zip(&expected))
+        {
             assert!(
                 g == e,
                 "{name}, {points} points in {count} shards:\n{}\nvs\n{}",
@@ -189,16 +200,31 @@ fn an_interrupted_shard_resumes_its_own_rows() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!first.exists());
     let rows_file = dir.path().join("first.json.partial");
-    assert_eq!(std::fs::read_to_string(&rows_file).unwrap().lines().count(), 2);
+    assert_eq!(
+        std::fs::read_to_string(&rows_file).unwrap().lines().count(),
+        2
+    );
     // Another shard's rows are not this shard's: resuming them is refused.
     let out = sweep(FIVE)
-        .args(["--shard", "1/2", "--resume", "--out", first.to_str().unwrap()])
+        .args([
+            "--shard",
+            "1/2",
+            "--resume",
+            "--out",
+            first.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("options changed"));
     let out = ok(sweep(FIVE)
-        .args(["--shard", "0/2", "--resume", "--out", first.to_str().unwrap()])
+        .args([
+            "--shard",
+            "0/2",
+            "--resume",
+            "--out",
+            first.to_str().unwrap(),
+        ])
         .args(["--threads", "1"])
         .output()
         .unwrap());
@@ -225,7 +251,9 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
     );
     let run = elsewhere.path().join("run-1-of-3.json");
     ok(itfsim()
-        .args(["run", EALING, "--trials", TRIALS, "--quiet", "--shard", "1/3"])
+        .args([
+            "run", EALING, "--trials", TRIALS, "--quiet", "--shard", "1/3",
+        ])
         .args(["--out", run.to_str().unwrap()])
         .output()
         .unwrap());
@@ -238,8 +266,16 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
     std::fs::write(&moved, serde_json::to_vec(&v).unwrap()).unwrap();
     let cases: Vec<(Vec<PathBuf>, &Path, &str)> = vec![
         (vec![a.clone(), b.clone()], &b, "shard 2 of 3 is missing"),
-        (vec![a.clone(), b.clone(), b.clone(), c.clone()], &b, "more than once"),
-        (vec![a.clone(), b.clone(), other_seed.clone()], &other_seed, "seed differs"),
+        (
+            vec![a.clone(), b.clone(), b.clone(), c.clone()],
+            &b,
+            "more than once",
+        ),
+        (
+            vec![a.clone(), b.clone(), other_seed.clone()],
+            &other_seed,
+            "seed differs",
+        ),
         (
             vec![a.clone(), other_grid.clone(), c.clone()],
             &other_grid,
@@ -255,7 +291,11 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
             &a,
             "a `sweep` partial cannot be merged with",
         ),
-        (vec![a.clone(), b.clone(), moved.clone()], &moved, "does not hold its grid value"),
+        (
+            vec![a.clone(), b.clone(), moved.clone()],
+            &moved,
+            "does not hold its grid value",
+        ),
     ];
     for (parts, named, wording) in cases {
         let out = merge(&parts, &["--format", "json"]);
@@ -263,7 +303,10 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
         assert_eq!(out.status.code(), Some(65), "{wording}: {stderr}");
         assert!(stderr.contains(wording), "{wording}: {stderr}");
         if !wording.contains("missing") {
-            assert!(stderr.contains(named.to_str().unwrap()), "{wording}: {stderr}");
+            assert!(
+                stderr.contains(named.to_str().unwrap()),
+                "{wording}: {stderr}"
+            );
         }
         assert!(out.stdout.is_empty());
     }
@@ -281,7 +324,14 @@ fn command_line_misuse_of_sweep_shards_is_exit_2() {
         (vec!["--shard", "0/2"], "--shard needs --out"),
         (vec!["--shard", "2/2", "--out", out_arg], "need 0 <= I < N"),
         (
-            vec!["--shard", "0/2", "--out", out_arg, "--report", report.to_str().unwrap()],
+            vec![
+                "--shard",
+                "0/2",
+                "--out",
+                out_arg,
+                "--report",
+                report.to_str().unwrap(),
+            ],
             "give --report to `itfsim merge`",
         ),
     ];
@@ -295,7 +345,9 @@ fn command_line_misuse_of_sweep_shards_is_exit_2() {
     // A run's partials carry no report data.
     let run = dir.path().join("run.json");
     ok(itfsim()
-        .args(["run", EALING, "--trials", TRIALS, "--quiet", "--shard", "0/1"])
+        .args([
+            "run", EALING, "--trials", TRIALS, "--quiet", "--shard", "0/1",
+        ])
         .args(["--out", run.to_str().unwrap()])
         .output()
         .unwrap());
