@@ -107,7 +107,7 @@ pub struct Partial {
     pub itfsim: String,
     pub fingerprint: Fingerprint,
     pub shard: ShardId,
-    /// Trials `[from, to)` this shard ran.
+    /// Trials `[from, to)` this shard ran (a sweep shard runs all of them at each point).
     pub trial_range: [u64; 2],
     pub threads: usize,
     pub elapsed_s: f64,
@@ -261,7 +261,7 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
             return Err(PartialError::Mismatch {
                 file: file.clone(),
                 first: first_file.to_string(),
-                what: "sweep options (the grids)".into(),
+                what: "sweep options (the grids, or the itfsim version)".into(),
                 theirs: text(&a.options_sha256),
                 ours: text(&b.options_sha256),
             });

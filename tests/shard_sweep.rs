@@ -279,7 +279,7 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
         (
             vec![a.clone(), other_grid.clone(), c.clone()],
             &other_grid,
-            "sweep options (the grids) differs",
+            "sweep options (the grids, or the itfsim version) differs",
         ),
         (
             vec![a.clone(), run.clone(), c.clone()],
