@@ -23,7 +23,7 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
-    /// Combine the partial results of `run --shard I/N` into the output of the unsharded run.
+    /// Combine the partial results of `run --shard I/N` or `sweep --shard I/N` into the output of the unsharded command.
     Merge(MergeArgs),
     /// Measure trials per second, overall and per phase, on this machine.
     Bench(BenchArgs),
@@ -202,6 +202,9 @@ pub struct SweepArgs {
     /// Write a self-contained HTML report with the release curve (docs/reports.md).
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Run only shard I of N (I from 0): a contiguous block of the points, written with --out as a partial result (JSON) for `itfsim merge`; `auto` as for `run --shard`.
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
     #[command(flatten)]
     pub options: RunOptions,
 }
@@ -247,9 +250,12 @@ fn parse_probability(s: &str) -> Result<f64, String> {
 
 #[derive(Args, Debug)]
 pub struct MergeArgs {
-    /// Partial result files written by `run --shard I/N`, one per shard, in any order.
+    /// Partial result files written by `run --shard I/N` or `sweep --shard I/N`, one per shard, in any order.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
+    /// Sweep partials only: also write the sweep's HTML report, as `sweep --report` does.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

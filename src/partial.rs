@@ -1,21 +1,29 @@
-//! Shard partial results (MODEL.md section 11): what `run --shard I/N` writes and
-//! `itfsim merge` combines.
+//! Shard partial results (MODEL.md section 11): what `run --shard I/N` and
+//! `sweep --shard I/N` write and `itfsim merge` combines.
 //!
 //! A partial is a JSON document with a format name and version header, the *fingerprint*
-//! of the run (scenario file name, its sha256 and full text, `--set` overrides, seed,
-//! total trials, sampling, command), which shard it is, the trial range it covered, and
-//! the mergeable state: the engine's [`Accumulator`] with every f64 written as its bit
-//! pattern, so a round trip is exact. The scenario text travels with the partial so that
-//! `merge` can rebuild the model on any machine without the original file, and its sha256
-//! proves it is the same file.
+//! of the work (command, scenario file name, its sha256, `--set` overrides, seed, total
+//! trials, sampling, and for a sweep the sha256 of its canonical options, which covers
+//! the expanded grids), which shard it is, the trial range it covered, the scenario's
+//! full text, and the shard's state, tagged by kind:
 //!
-//! Invariants checked by [`check_complete`]: every part has the same format version and
-//! fingerprint, the same shard count N, and the indices are 0..N each exactly once.
-//! Merging the parts' accumulators then equals the unsharded run, because shard ranges
-//! are whole engine chunks ([`crate::engine::shard_range`]) and merging is exact.
+//! - `{"kind": "run", "accumulator": ...}`: the engine's [`Accumulator`] for the shard's
+//!   trials, every f64 written as its bit pattern so a round trip is exact;
+//! - `{"kind": "sweep", "grids", "points", "point_range", "rows"}`: the expanded grids,
+//!   the sweep's number of points, the block of points `[from, to)` the shard ran (see
+//!   [`point_block`]) and one finished row per point, each over all the trials. The rows
+//!   are the sweep's own row objects, from which every sweep output (CSV, JSON, HTML
+//!   report) is rendered, so nothing else is needed.
 //!
-//! `content` is tagged by kind so a later `sweep --shard` can carry sweep points in the
-//! same envelope (`{"kind": "sweep", ...}`); only `run` exists today.
+//! The scenario text travels with the partial so that `merge` can rebuild the scenario
+//! on any machine without the original file, and its sha256 proves it is the same file.
+//!
+//! Invariants checked by [`check_complete`]: every part has the same format version,
+//! command and fingerprint, the same shard count N, and the indices are 0..N each exactly
+//! once. Merging then equals the unsharded work: run shards are whole engine chunks
+//! ([`crate::engine::shard_range`]) and merging accumulators is exact; sweep shards are
+//! contiguous blocks of points in the unsharded order, each point run exactly as the
+//! unsharded sweep runs it.
 use crate::engine::Accumulator;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +42,10 @@ pub struct Fingerprint {
     pub seed: u64,
     pub trials: u64,
     pub sampling: String,
+    /// `sweep` only: sha256 of the canonical sweep options (version, trials, seed,
+    /// sampling, --sets, expanded grids). Absent from run partials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options_sha256: Option<String>,
 }
 
 /// Which shard a partial is.
@@ -47,7 +59,44 @@ pub struct ShardId {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Content {
-    Run { accumulator: Box<Accumulator> },
+    Run {
+        accumulator: Box<Accumulator>,
+    },
+    Sweep {
+        grids: Vec<GridValues>,
+        /// Points of the whole sweep (the product of the grids' sizes).
+        points: u64,
+        /// Points `[from, to)` this shard ran.
+        point_range: [u64; 2],
+        /// One row object per point of `point_range`, in point order.
+        rows: Vec<serde_json::Value>,
+    },
+}
+
+impl Content {
+    /// The command that writes this kind of content.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Content::Run { .. } => "run",
+            Content::Sweep { .. } => "sweep",
+        }
+    }
+}
+
+/// One expanded `--grid` of a sweep: its path and values as `--set` value text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridValues {
+    pub path: String,
+    pub values: Vec<String>,
+}
+
+/// The block of points shard `index` of `count` runs: contiguous, in point order, the
+/// first `points % count` shards one point more than the rest, so shards beyond the
+/// number of points get an empty block.
+pub fn point_block(points: u64, index: u64, count: u64) -> std::ops::Range<u64> {
+    assert!(index < count, "shard {index} of {count}");
+    let start = |i: u64| i * (points / count) + i.min(points % count);
+    start(index)..start(index + 1)
 }
 
 /// One shard's partial result; see the module documentation.
@@ -58,7 +107,7 @@ pub struct Partial {
     pub itfsim: String,
     pub fingerprint: Fingerprint,
     pub shard: ShardId,
-    /// Trials `[from, to)` this shard ran.
+    /// Trials `[from, to)` this shard ran (a sweep shard runs all of them at each point).
     pub trial_range: [u64; 2],
     pub threads: usize,
     pub elapsed_s: f64,
@@ -86,7 +135,7 @@ impl Partial {
 #[derive(Debug, thiserror::Error)]
 pub enum PartialError {
     #[error(
-        "{file}: not an itfsim partial result: {message}\n  hint: give the files written by `itfsim run --shard I/N --out FILE`"
+        "{file}: not an itfsim partial result: {message}\n  hint: give the files written by `itfsim run --shard I/N --out FILE` or `itfsim sweep ... --shard I/N --out FILE`"
     )]
     NotPartial { file: String, message: String },
     #[error(
@@ -100,6 +149,15 @@ pub enum PartialError {
         file: String,
         first: String,
         what: String,
+        theirs: String,
+        ours: String,
+    },
+    #[error(
+        "{file}: a `{theirs}` partial cannot be merged with {first}, a `{ours}` partial\n  hint: merge the shards of each command separately"
+    )]
+    Mixed {
+        file: String,
+        first: String,
         theirs: String,
         ours: String,
     },
@@ -167,8 +225,15 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
             });
         }
         let (a, b) = (&p.fingerprint, &first.fingerprint);
+        if a.command != b.command {
+            return Err(PartialError::Mixed {
+                file: file.clone(),
+                first: first_file.to_string(),
+                theirs: a.command.clone(),
+                ours: b.command.clone(),
+            });
+        }
         let fields = [
-            ("command", &a.command, &b.command),
             ("scenario file", &a.scenario_file, &b.scenario_file),
             ("scenario sha256", &a.scenario_sha256, &b.scenario_sha256),
             ("sampling", &a.sampling, &b.sampling),
@@ -190,6 +255,16 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
                 a.trials.to_string(),
                 b.trials.to_string(),
             ));
+        }
+        if a.options_sha256 != b.options_sha256 {
+            let text = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
+            return Err(PartialError::Mismatch {
+                file: file.clone(),
+                first: first_file.to_string(),
+                what: "sweep options (the grids, or the itfsim version)".into(),
+                theirs: text(&a.options_sha256),
+                ours: text(&b.options_sha256),
+            });
         }
         if p.shard.count != first.shard.count {
             return Err(mismatch(
@@ -323,5 +398,27 @@ mod tests {
             Ok(ShardId { index: 0, count: 3 })
         );
         assert!(parse_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).is_err());
+    }
+
+    #[test]
+    fn point_blocks_tile_the_points_in_order() {
+        for points in 0..30u64 {
+            for count in 1..12u64 {
+                let blocks: Vec<_> = (0..count).map(|i| point_block(points, i, count)).collect();
+                assert_eq!(blocks[0].start, 0);
+                assert_eq!(blocks[count as usize - 1].end, points);
+                for pair in blocks.windows(2) {
+                    assert_eq!(pair[0].end, pair[1].start, "{points} in {count}");
+                    // Earlier shards never get fewer points than later ones.
+                    assert!(pair[0].end - pair[0].start >= pair[1].end - pair[1].start);
+                }
+                let sizes = blocks.iter().map(|b| b.end - b.start);
+                assert!(sizes.clone().max().unwrap() - sizes.min().unwrap() <= 1);
+            }
+        }
+        assert_eq!(point_block(5, 0, 3), 0..2);
+        assert_eq!(point_block(5, 2, 3), 4..5);
+        assert_eq!(point_block(3, 3, 5), 3..3);
+        assert_eq!(point_block(3, 4, 5), 3..3);
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# CI: a real one-node Slurm cluster on this machine runs deploy/slurm's job array and
-# dependent merge, and the merged result must equal the single-machine run (JSON equal
-# apart from the timing fields elapsed_s and trials_per_s).
+# CI: a real one-node Slurm cluster on this machine runs deploy/slurm's job arrays and
+# dependent merges, and the merged results must equal the single-machine ones: a run
+# (JSON equal apart from the timing fields elapsed_s and trials_per_s) and a sweep of 4
+# points over 3 shards (CSV, JSON and HTML report byte-identical).
 #
 # Needs root (it installs Debian's slurm-wlm and munge and starts munged, slurmctld and
 # slurmd). Prints "SKIP" and exits 0 only when apt cannot install the packages. Every
@@ -12,6 +13,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 SHARDS=3
 TRIALS=5000
+# The sweep's grids, one per line as submit.sh expects: 2 x 2 = 4 points in 3 shards.
+GRIDS='scheme.reablement.delivery=0.6,0.9
+fund.pot=1000000,1400000'
 SCENARIO=$root/scenarios/ealing-2014.toml
 
 if [ "$(id -u)" != 0 ]; then
@@ -48,7 +52,7 @@ cleanup() {
     done
     if [ "$status" != 0 ]; then
         echo "== logs (failure)" >&2
-        tail -n 20 "$work"/*.log "$work"/out/*.log 2>/dev/null >&2 || true
+        tail -n 20 "$work"/*.log "$work"/out/*.log "$work"/sweep/*.log 2>/dev/null >&2 || true
     fi
     rm -rf "$work"
     exit "$status"
@@ -129,3 +133,27 @@ if ! diff <(strip "$work/single.json") <(strip "$work/out/result.json") >"$work/
     exit 1
 fi
 echo "PASS: Slurm job array ($SHARDS shards) + merge == single-machine run"
+
+echo "== sweep: job array of $SHARDS shards over 4 points and a dependent merge (300 s limit)"
+export GRIDS
+timeout 300 "$root/deploy/slurm/submit.sh" sweep "$SCENARIO" "$work/sweep" "$SHARDS" --wait
+ls "$work/sweep"
+
+echo "== compare with the single-machine sweep"
+grid_args=()
+while IFS= read -r grid; do grid_args+=(--grid "$grid"); done <<<"$GRIDS"
+"$itfsim" sweep "$SCENARIO" "${grid_args[@]}" --trials "$TRIALS" --threads 1 --quiet \
+    --format csv --out "$work/single-sweep.csv"
+"$itfsim" sweep "$SCENARIO" "${grid_args[@]}" --trials "$TRIALS" --threads 1 --quiet \
+    --format json --out "$work/single-sweep.json" --report "$work/single-sweep.html"
+for pair in "single-sweep.csv sweep/result.csv" "single-sweep.json sweep/result.json" \
+    "single-sweep.html sweep/report.html"; do
+    read -r single merged <<<"$pair"
+    if ! cmp "$work/$single" "$work/$merged"; then
+        diff "$work/$single" "$work/$merged" | head -20 >&2 || true
+        echo "FAIL: the Slurm sweep's $merged differs from the single-machine sweep" >&2
+        exit 1
+    fi
+done
+cat "$work/sweep/result.csv"
+echo "PASS: Slurm sweep job array ($SHARDS shards, 4 points) + merge == single-machine sweep"

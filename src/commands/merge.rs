@@ -1,12 +1,17 @@
-//! `itfsim merge PARTS...`: combine the partial results of `run --shard I/N` into the
-//! output the unsharded run would give (byte-identical JSON apart from the timing fields
-//! `elapsed_s` and `trials_per_s`, which are the shards' summed compute time).
+//! `itfsim merge PARTS...`: combine the partial results of `run --shard I/N` or
+//! `sweep --shard I/N` into the output the unsharded command would give.
+//!
+//! Run partials: byte-identical JSON apart from the timing fields `elapsed_s` and
+//! `trials_per_s` (the shards' summed compute time) and `threads` (the most any shard
+//! used). Sweep partials: byte-identical CSV, JSON and `--report` HTML (sweep outputs have
+//! no timing fields); see `sweep_shard`. The kind of the first part decides which.
 //!
 //! Checks, in order: every file reads (66) and is a partial of this format version (65);
-//! the fingerprints agree and shards 0..N are all present exactly once (65); each part's
-//! trial range is the one `engine::shard_range` gives it (65); the carried scenario text
-//! validates and has the recorded sha256 (65). The output is reserved first (73). Parts
-//! are read and merged one at a time, so memory does not grow with the number of shards.
+//! no run and sweep partials are mixed, the fingerprints agree and shards 0..N are all
+//! present exactly once (65); each part covers the trials or points its shard should
+//! (65); the carried scenario text validates and has the recorded sha256 (65). The
+//! outputs are reserved first (73). Parts are read and merged one at a time, so memory
+//! does not grow with the number of shards (a sweep keeps only its rows).
 use super::Failure;
 use super::emit;
 use crate::atomic::PendingFile;
@@ -16,23 +21,66 @@ use crate::model::{Model, compile};
 use crate::output::{Results, RunInfo, json, text};
 use crate::partial::{self, Content, Partial};
 use crate::scenario::{Loaded, load_str};
+use std::path::Path;
 
 pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let pending = args.out.as_deref().map(PendingFile::create).transpose()?;
+    let report_file = super::reserve(args.report.as_deref())?;
+    let Some((first_path, rest)) = args.parts.split_first() else {
+        return Err(Failure::new(2, "give the partial result files to merge"));
+    };
+    let first = read(first_path)?;
+    let kind = first.1.content.kind();
+    if kind == "run" && report_file.is_some() {
+        return Err(Failure::new(
+            2,
+            format!(
+                "{}: --report is for sweep partials; a run's report needs per-trial data the shards do not keep\n  hint: merge without --report, or run `itfsim run --report` on one machine",
+                first.0
+            ),
+        ));
+    }
+    let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
+    if kind == "sweep" {
+        super::sweep_shard::merge(parts, args.format, pending, report_file)
+    } else {
+        merge_runs(parts, args.format, pending)
+    }
+}
+
+/// Reads and parses one partial (66 when unreadable, 65 when not a partial).
+pub fn read(path: &Path) -> Result<(String, Partial), Failure> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::new(66, format!("{file}: cannot read the partial result: {e}")))?;
+    let part = Partial::from_bytes(&file, &bytes).map_err(|e| Failure::new(65, e.to_string()))?;
+    if part.fingerprint.command != part.content.kind() {
+        return Err(Failure::new(
+            65,
+            format!(
+                "{file}: a `{}` partial holding `{}` content; the file was altered",
+                part.fingerprint.command,
+                part.content.kind()
+            ),
+        ));
+    }
+    Ok((file, part))
+}
+
+fn merge_runs(
+    parts: impl Iterator<Item = Result<(String, Partial), Failure>>,
+    format: Format,
+    pending: Option<PendingFile>,
+) -> Result<(), Failure> {
     let data = |e: partial::PartialError| Failure::new(65, e.to_string());
     // One partial in memory at a time: each is checked against the first and merged.
     let mut headers = Vec::new();
     let mut merged: Option<(Loaded, Model, Accumulator)> = None;
     let mut threads = 0;
     let mut elapsed_s = 0.0;
-    for path in &args.parts {
-        let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
-            Failure::new(66, format!("{file}: cannot read the partial result: {e}"))
-        })?;
-        let part = Partial::from_bytes(&file, &bytes).map_err(data)?;
-        drop(bytes);
-        headers.push((file, part.header()));
+    for part in parts {
+        let (file, part) = part?;
+        headers.push((file.clone(), part.header()));
         // Fingerprints must agree before states are merged (their layouts must match).
         let newest = [headers[0].clone(), headers[headers.len() - 1].clone()];
         partial::check_consistent(&newest).map_err(data)?;
@@ -47,18 +95,17 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
         };
         let fp = &part.fingerprint;
         let expected = engine::shard_range(fp.trials, part.shard.index, part.shard.count);
-        let Content::Run { accumulator } = &part.content;
+        let Content::Run { accumulator } = &part.content else {
+            return Err(Failure::new(65, format!("{file}: not a run partial")));
+        };
         if part.trial_range != [expected.start, expected.end]
             || accumulator.trials != expected.end - expected.start
         {
             return Err(Failure::new(
                 65,
                 format!(
-                    "{}: shard {} of {} covers trials {:?} but should cover {expected:?}",
-                    path.display(),
-                    part.shard.index,
-                    part.shard.count,
-                    part.trial_range
+                    "{file}: shard {} of {} covers trials {:?} but should cover {expected:?}",
+                    part.shard.index, part.shard.count, part.trial_range
                 ),
             ));
         }
@@ -67,7 +114,9 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
         elapsed_s += part.elapsed_s;
     }
     let headers = partial::check_complete(headers).map_err(data)?;
-    let (loaded, model, acc) = merged.expect("at least one part (clap requires it)");
+    let Some((loaded, model, acc)) = merged else {
+        return Err(Failure::new(65, "no partial results to merge"));
+    };
     let fp = &headers[0].fingerprint;
     let info = RunInfo {
         trials: fp.trials,
@@ -77,15 +126,16 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
         elapsed_s,
     };
     let results = Results::new(&loaded, &model, &acc, info, Vec::new());
-    let bytes = match args.format {
+    let bytes = match format {
         Format::Json => json::to_bytes(&results),
         Format::Text | Format::Csv => text::render(&results).into_bytes(),
     };
     emit(pending, &bytes)
 }
 
-/// The scenario and model a partial was run with, from the text it carries.
-fn rebuild(part: &Partial) -> Result<(Loaded, Model), Failure> {
+/// The scenario a partial was run with, from the text it carries, checked against the
+/// recorded sha256.
+pub fn load_carried(part: &Partial) -> Result<Loaded, Failure> {
     let fp = &part.fingerprint;
     let loaded = load_str(&fp.scenario_file, &part.scenario_text, &fp.sets)?;
     if loaded.sha256 != fp.scenario_sha256 {
@@ -97,6 +147,12 @@ fn rebuild(part: &Partial) -> Result<(Loaded, Model), Failure> {
             ),
         ));
     }
-    let model = compile(&loaded.scenario, fp.seed)?;
+    Ok(loaded)
+}
+
+/// The scenario and model a run partial was run with.
+fn rebuild(part: &Partial) -> Result<(Loaded, Model), Failure> {
+    let loaded = load_carried(part)?;
+    let model = compile(&loaded.scenario, part.fingerprint.seed)?;
     Ok((loaded, model))
 }

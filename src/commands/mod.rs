@@ -9,6 +9,7 @@ pub mod run;
 pub mod sensitivity;
 pub mod sweep;
 pub mod sweep_output;
+pub mod sweep_shard;
 pub mod template;
 pub mod thresholds;
 pub mod trace;

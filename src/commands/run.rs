@@ -286,6 +286,7 @@ fn simulate_shard(
             seed: p.seed,
             trials: p.trials,
             sampling: "mc".into(),
+            options_sha256: None,
         },
         shard,
         trial_range: [range.start, range.end],

@@ -10,20 +10,28 @@
 //! canonical options (version, trials, seed, sampling, --sets, expanded grids) — matches;
 //! otherwise it refuses with exit 2 (the command line asks to resume a different sweep;
 //! the scenario is not invalid, so not 65). The finished file is committed atomically.
+//!
+//! With `--shard I/N` (`--out` required) it runs only the contiguous block of points
+//! `partial::point_block` gives shard I, and writes a partial result for `itfsim merge`
+//! instead of the table (see `sweep_shard`). `--resume` works per shard: the shard's rows
+//! go to `FILE.partial` as above, under a fingerprint that also names the shard.
 use super::grid::{Grid, parse_grid, point_count, point_values};
-use super::sweep_output::{Partial, ResumeError, header, partial_path, render_csv, render_json};
+use super::sweep_output::{Partial, ResumeError, header, partial_path};
+use super::sweep_shard::{self, ShardRun, options_sha256};
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
-use crate::cli::{Format, SweepArgs};
+use crate::cli::SweepArgs;
 use crate::engine;
 use crate::model::compile;
 use crate::money::format_pence;
 use crate::output::{Results, RunInfo};
-use crate::report::sweep_report::{self, SweepReport};
+use crate::partial::{parse_shard, point_block};
+use crate::report::sweep_report;
 use crate::scenario::{load, load_str};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
+use std::time::Instant;
 
 /// Test hook: stop (exit 1) after this many points were written in this process, as an
 /// interruption would.
@@ -39,6 +47,26 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         return Err(Failure::new(
             2,
             "--resume needs --out FILE (it continues FILE.partial)",
+        ));
+    }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|spec| {
+            parse_shard(spec, |k| std::env::var(k).ok())
+                .map_err(|e| Failure::new(2, format!("--shard {spec}: {e}")))
+        })
+        .transpose()?;
+    if shard.is_some() && o.out.is_none() {
+        return Err(Failure::new(
+            2,
+            "--shard needs --out FILE: the shard's partial result is written there for `itfsim merge`",
+        ));
+    }
+    if shard.is_some() && args.report.is_some() {
+        return Err(Failure::new(
+            2,
+            "--shard writes a partial result, not a report\n  hint: give --report to `itfsim merge` instead; it writes the same report from the shards",
         ));
     }
     let grids: Vec<Grid> = args
@@ -96,37 +124,17 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             return Err(Failure::new(code, message));
         }
     }
-    let partners: Vec<String> = base
-        .scenario
-        .partners
-        .iter()
-        .map(|p| p.id.clone())
-        .collect();
-    let mut columns: Vec<String> = grids.iter().map(|g| g.path.clone()).collect();
-    for c in [
-        "expected_paid",
-        "mcse",
-        "p_full",
-        "p_zero",
-        "paid_p10",
-        "paid_p50",
-        "paid_p90",
-    ] {
-        columns.push(c.to_string());
-    }
-    columns.extend(partners.iter().map(|p| format!("net_{p}")));
-    let canonical = json!({
-        "itfsim": env!("CARGO_PKG_VERSION"),
-        "trials": trials,
-        "seed": seed,
-        "sampling": "mc",
-        "sets": o.sets,
-        "grids": grids.iter().map(|g| json!({"path": g.path, "values": g.values})).collect::<Vec<_>>(),
-    });
+    let partners = sweep_shard::partners(&base);
+    let columns = sweep_shard::columns(&grids, &partners);
     let scenario_sha = hex(&Sha256::digest(text.as_bytes()));
-    let options_sha = hex(&Sha256::digest(canonical.to_string().as_bytes()));
+    let options_sha = options_sha256(trials, seed, &o.sets, &grids, shard);
     let head = header(&scenario_sha, &options_sha);
-    let format = o.format;
+    // The points this process runs: all of them, or the shard's block.
+    let block = match shard {
+        Some(s) => point_block(points, s.index, s.count),
+        None => 0..points,
+    };
+    let block_len = block.end - block.start;
     // Reserve the output before computing (exit 73 on an unwritable path).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
@@ -140,18 +148,18 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                     ResumeError::Io(m) => Failure::new(73, m),
                     ResumeError::Mismatch(m) => Failure::new(2, m),
                 })?;
-                if done.len() as u64 > points {
+                if done.len() as u64 > block_len {
                     return Err(Failure::new(
                         2,
                         format!(
-                            "cannot resume from {}: it holds more rows than the sweep has points",
+                            "cannot resume from {}: it holds more rows than the sweep (or shard) has points",
                             path.display()
                         ),
                     ));
                 }
                 if !o.quiet {
                     eprintln!(
-                        "resuming from {}: {} of {points} points done",
+                        "resuming from {}: {} of {block_len} points done",
                         path.display(),
                         done.len()
                     );
@@ -185,12 +193,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         .ok()
         .and_then(|v| v.parse().ok());
     let progress = (!o.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(points);
+        let bar = indicatif::ProgressBar::new(block_len);
         bar.set_position(rows.len() as u64);
         bar
     });
+    let started = Instant::now();
     let mut written = 0u64;
-    for index in rows.len() as u64..points {
+    for index in block.start + rows.len() as u64..block.end {
         let loaded = load_str(&base.file, &text, &sets_of(index))?;
         let model = compile(&loaded.scenario, seed).map_err(|e| {
             Failure::new(
@@ -235,7 +244,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         if let Some(bar) = &progress {
             bar.inc(1);
         }
-        if stop_after == Some(written) && index + 1 < points {
+        if stop_after == Some(written) && index + 1 < block.end {
             return Err(Failure::new(
                 1,
                 format!("sweep stopped after {written} points ({STOP_AFTER_ENV})"),
@@ -246,30 +255,25 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     if let Some(file) = report_file {
-        let report = SweepReport {
-            name: base.scenario.name.clone(),
-            file: base.file.clone(),
-            sha256: base.sha256.clone(),
-            trials,
-            seed,
-            grids: grids
-                .iter()
-                .map(|g| (g.path.clone(), g.values.clone()))
-                .collect(),
-            partners: partners.clone(),
-            rows: rows.clone(),
-            warnings: base
-                .scenario
-                .warnings
-                .iter()
-                .map(|w| w.to_string())
-                .collect(),
-        };
+        let report = sweep_shard::report(&base, trials, seed, &grids, rows.clone());
         file.commit(sweep_report::document(&report).render().as_bytes())?;
     }
-    let bytes = match format {
-        Format::Json => render_json(&columns, &rows),
-        Format::Text | Format::Csv => render_csv(&columns, &rows),
+    let bytes = match shard {
+        Some(shard) => sweep_shard::shard_partial(ShardRun {
+            base: &base,
+            text,
+            sets: &o.sets,
+            trials,
+            seed,
+            grids: &grids,
+            points,
+            shard,
+            threads,
+            elapsed_s: started.elapsed().as_secs_f64(),
+            rows,
+        })
+        .to_bytes(),
+        None => sweep_shard::render(o.format, &columns, &rows),
     };
     emit(pending, &bytes)?;
     if let Some(p) = partial {

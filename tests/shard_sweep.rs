@@ -1,0 +1,358 @@
+//! Sharded sweeps through the binary: `sweep --shard I/N` partials merged by `itfsim
+//! merge` give the unsharded sweep's CSV, JSON and HTML report byte for byte, for an even
+//! split, an uneven one and more shards than points; `--shard auto` takes I and N from
+//! Slurm's or Kubernetes' variables; a shard resumes its own rows; and incomplete,
+//! duplicated, mismatched, mixed or altered sets of partials are refused with exit 65
+//! naming the file.
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::{EALING, itfsim};
+
+const TRIALS: &str = "2000";
+/// 4 points (2 x 2: two grids, the last one fastest).
+const FOUR: &[&str] = &[
+    "--grid",
+    "scheme.reablement.delivery=0.6,0.9",
+    "--grid",
+    "fund.pot=1000000,1400000",
+];
+/// 5 points.
+const FIVE: &[&str] = &["--grid", "scheme.reablement.delivery=0.5:0.9:0.1"];
+/// 3 points.
+const THREE: &[&str] = &["--grid", "fund.pot=900000,1200000,1500000"];
+
+const SHARD_VARS: [&str; 5] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN",
+    "JOB_COMPLETION_INDEX",
+    "ITFSIM_SHARD_COUNT",
+];
+
+/// `itfsim sweep EALING GRIDS --trials TRIALS --quiet` with a clean shard environment.
+fn sweep(grids: &[&str]) -> Command {
+    let mut cmd = itfsim();
+    cmd.args(["sweep", EALING, "--trials", TRIALS, "--quiet"])
+        .args(grids);
+    for var in SHARD_VARS {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn ok(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+/// The unsharded sweep's CSV, JSON and HTML report.
+fn unsharded(dir: &Path, grids: &[&str]) -> [Vec<u8>; 3] {
+    let csv = ok(sweep(grids).output().unwrap()).stdout;
+    let report = dir.join("unsharded.html");
+    let json = ok(sweep(grids)
+        .args(["--format", "json", "--report", report.to_str().unwrap()])
+        .output()
+        .unwrap())
+    .stdout;
+    [csv, json, read(&report)]
+}
+
+fn shard(dir: &Path, grids: &[&str], index: u64, count: u64, extra: &[&str]) -> PathBuf {
+    let path = dir.join(format!("sweep-{index}-of-{count}.json"));
+    let spec = format!("{index}/{count}");
+    ok(sweep(grids)
+        .args(["--shard", &spec, "--out", path.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap());
+    path
+}
+
+fn merge(parts: &[PathBuf], extra: &[&str]) -> std::process::Output {
+    itfsim()
+        .arg("merge")
+        .args(parts)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Merges `parts` into CSV, JSON and a report.
+fn merged(dir: &Path, parts: &[PathBuf]) -> [Vec<u8>; 3] {
+    let report = dir.join("merged.html");
+    let csv = ok(merge(parts, &[])).stdout;
+    let json = ok(merge(
+        parts,
+        &["--format", "json", "--report", report.to_str().unwrap()],
+    ))
+    .stdout;
+    [csv, json, read(&report)]
+}
+
+fn content(path: &Path) -> Value {
+    let v: Value = serde_json::from_slice(&read(path)).unwrap();
+    v["content"].clone()
+}
+
+#[test]
+fn merged_sweep_shards_equal_the_unsharded_sweep_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    // Even split, uneven split (2 + 2 + 1), more shards than points (two empty blocks).
+    for (grids, points, count) in [(FOUR, 4, 2), (FIVE, 5, 3), (THREE, 3, 5)] {
+        let expected = unsharded(dir.path(), grids);
+        let rows: Vec<Value> = serde_json::from_slice(&expected[1]).unwrap();
+        assert_eq!(rows.len(), points);
+        let mut parts: Vec<PathBuf> = (0..count)
+            .map(|i| shard(dir.path(), grids, i, count, &[]))
+            .collect();
+        let blocks: Vec<Value> = parts
+            .iter()
+            .map(|p| content(p)["point_range"].clone())
+            .collect();
+        let sizes: Vec<u64> = blocks
+            .iter()
+            .map(|b| b[1].as_u64().unwrap() - b[0].as_u64().unwrap())
+            .collect();
+        match count {
+            2 => assert_eq!(sizes, [2, 2]),
+            3 => assert_eq!(sizes, [2, 2, 1]),
+            _ => assert_eq!(sizes, [1, 1, 1, 0, 0]),
+        }
+        parts.reverse(); // order on the command line does not matter
+        let got = merged(dir.path(), &parts);
+        for (name, (g, e)) in ["csv", "json", "html"]
+            .iter()
+            .zip(got.iter().zip(&expected))
+        {
+            assert!(
+                g == e,
+                "{name}, {points} points in {count} shards:\n{}\nvs\n{}",
+                String::from_utf8_lossy(g),
+                String::from_utf8_lossy(e)
+            );
+        }
+        // `--format text` is the CSV, as for sweep.
+        assert_eq!(ok(merge(&parts, &["--format", "text"])).stdout, expected[0]);
+    }
+}
+
+#[test]
+fn shard_auto_reads_slurm_and_kubernetes_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = unsharded(dir.path(), FIVE);
+    // A Slurm array --array=1-3: task ids 1..3, shards 0..2 of 3.
+    let parts: Vec<PathBuf> = (1..=3)
+        .map(|id| {
+            let path = dir.path().join(format!("slurm-{id}.json"));
+            ok(sweep(FIVE)
+                .args(["--shard", "auto", "--out", path.to_str().unwrap()])
+                .env("SLURM_ARRAY_TASK_ID", id.to_string())
+                .env("SLURM_ARRAY_TASK_COUNT", "3")
+                .env("SLURM_ARRAY_TASK_MIN", "1")
+                .output()
+                .unwrap());
+            path
+        })
+        .collect();
+    let explicit = shard(dir.path(), FIVE, 1, 3, &[]);
+    assert_eq!(content(&parts[1]), content(&explicit));
+    assert_eq!(merged(dir.path(), &parts), expected);
+    // A Kubernetes Indexed Job.
+    let k8s = dir.path().join("k8s-2.json");
+    ok(sweep(FIVE)
+        .args(["--shard", "auto", "--out", k8s.to_str().unwrap()])
+        .env("JOB_COMPLETION_INDEX", "2")
+        .env("ITFSIM_SHARD_COUNT", "3")
+        .output()
+        .unwrap());
+    assert_eq!(content(&k8s), content(&parts[2]));
+    // Without the variables it is a command-line error.
+    let out = sweep(FIVE)
+        .args(["--shard", "auto", "--out"])
+        .arg(dir.path().join("none.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SLURM_ARRAY_TASK_ID"));
+}
+
+#[test]
+fn an_interrupted_shard_resumes_its_own_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = unsharded(dir.path(), FIVE);
+    let first = dir.path().join("first.json");
+    let out = sweep(FIVE)
+        .args(["--shard", "0/2", "--out", first.to_str().unwrap()])
+        .env("ITFSIM_SWEEP_STOP_AFTER", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!first.exists());
+    let rows_file = dir.path().join("first.json.partial");
+    assert_eq!(
+        std::fs::read_to_string(&rows_file).unwrap().lines().count(),
+        2
+    );
+    // Another shard's rows are not this shard's: resuming them is refused.
+    let out = sweep(FIVE)
+        .args([
+            "--shard",
+            "1/2",
+            "--resume",
+            "--out",
+            first.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("options changed"));
+    let out = ok(sweep(FIVE)
+        .args([
+            "--shard",
+            "0/2",
+            "--resume",
+            "--out",
+            first.to_str().unwrap(),
+        ])
+        .args(["--threads", "1"])
+        .output()
+        .unwrap());
+    drop(out);
+    assert!(!rows_file.exists());
+    let second = shard(dir.path(), FIVE, 1, 2, &[]);
+    assert_eq!(merged(dir.path(), &[first, second]), expected);
+}
+
+#[test]
+fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = shard(dir.path(), FIVE, 0, 3, &[]);
+    let b = shard(dir.path(), FIVE, 1, 3, &[]);
+    let c = shard(dir.path(), FIVE, 2, 3, &[]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_seed = shard(elsewhere.path(), FIVE, 2, 3, &["--seed", "9"]);
+    let other_grid = shard(
+        elsewhere.path(),
+        &["--grid", "scheme.reablement.delivery=0.5:0.9:0.2"],
+        1,
+        3,
+        &[],
+    );
+    let run = elsewhere.path().join("run-1-of-3.json");
+    ok(itfsim()
+        .args([
+            "run", EALING, "--trials", TRIALS, "--quiet", "--shard", "1/3",
+        ])
+        .args(["--out", run.to_str().unwrap()])
+        .output()
+        .unwrap());
+    // Shard 1's partial with its block moved to shard 2's points.
+    let moved = elsewhere.path().join("moved.json");
+    let mut v: Value = serde_json::from_slice(&read(&b)).unwrap();
+    v["content"]["point_range"] = serde_json::json!([4, 5]);
+    v["content"]["rows"].as_array_mut().unwrap().truncate(1);
+    v["shard"]["index"] = 2.into();
+    std::fs::write(&moved, serde_json::to_vec(&v).unwrap()).unwrap();
+    let cases: Vec<(Vec<PathBuf>, &Path, &str)> = vec![
+        (vec![a.clone(), b.clone()], &b, "shard 2 of 3 is missing"),
+        (
+            vec![a.clone(), b.clone(), b.clone(), c.clone()],
+            &b,
+            "more than once",
+        ),
+        (
+            vec![a.clone(), b.clone(), other_seed.clone()],
+            &other_seed,
+            "seed differs",
+        ),
+        (
+            vec![a.clone(), other_grid.clone(), c.clone()],
+            &other_grid,
+            "sweep options (the grids, or the itfsim version) differs",
+        ),
+        (
+            vec![a.clone(), run.clone(), c.clone()],
+            &run,
+            "a `run` partial cannot be merged with",
+        ),
+        (
+            vec![run.clone(), a.clone()],
+            &a,
+            "a `sweep` partial cannot be merged with",
+        ),
+        (
+            vec![a.clone(), b.clone(), moved.clone()],
+            &moved,
+            "does not hold its grid value",
+        ),
+    ];
+    for (parts, named, wording) in cases {
+        let out = merge(&parts, &["--format", "json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(65), "{wording}: {stderr}");
+        assert!(stderr.contains(wording), "{wording}: {stderr}");
+        if !wording.contains("missing") {
+            assert!(
+                stderr.contains(named.to_str().unwrap()),
+                "{wording}: {stderr}"
+            );
+        }
+        assert!(out.stdout.is_empty());
+    }
+    // The full set still merges.
+    ok(merge(&[a, b, c], &[]));
+}
+
+#[test]
+fn command_line_misuse_of_sweep_shards_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("p.json");
+    let out_arg = out_file.to_str().unwrap();
+    let report = dir.path().join("r.html");
+    let cases: [(Vec<&str>, &str); 3] = [
+        (vec!["--shard", "0/2"], "--shard needs --out"),
+        (vec!["--shard", "2/2", "--out", out_arg], "need 0 <= I < N"),
+        (
+            vec![
+                "--shard",
+                "0/2",
+                "--out",
+                out_arg,
+                "--report",
+                report.to_str().unwrap(),
+            ],
+            "give --report to `itfsim merge`",
+        ),
+    ];
+    for (args, wording) in cases {
+        let out = sweep(FIVE).args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{wording}: {stderr}");
+        assert!(stderr.contains(wording), "{wording}: {stderr}");
+        assert!(!out_file.exists() && !report.exists());
+    }
+    // A run's partials carry no report data.
+    let run = dir.path().join("run.json");
+    ok(itfsim()
+        .args([
+            "run", EALING, "--trials", TRIALS, "--quiet", "--shard", "0/1",
+        ])
+        .args(["--out", run.to_str().unwrap()])
+        .output()
+        .unwrap());
+    let out = merge(&[run], &["--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--report is for sweep partials"));
+    assert!(!report.exists());
+}
