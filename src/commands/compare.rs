@@ -167,7 +167,9 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let threads = super::threads(o);
     let mut models = Vec::new();
     for l in &loaded {
-        models.push(compile(&l.scenario, seed)?);
+        let mut model = compile(&l.scenario, seed)?;
+        super::apply_sampling(&mut model, o.sampling, trials);
+        models.push(model);
     }
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
@@ -258,7 +260,13 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let bytes = match o.format {
         Format::Json => {
             let mut v = serde_json::to_vec_pretty(&render_json(
-                &sides, &pairs, trials, seed, threads, &warnings,
+                &sides,
+                &pairs,
+                trials,
+                seed,
+                models[0].sampler.name(),
+                threads,
+                &warnings,
             ))
             .expect("JSON values serialise");
             v.push(b'\n');
@@ -326,6 +334,7 @@ fn render_json(
     pairs: &[PairResult],
     trials: u64,
     seed: u64,
+    sampling: &str,
     threads: usize,
     warnings: &[String],
 ) -> Value {
@@ -370,7 +379,7 @@ fn render_json(
         .collect();
     json!({
         "itfsim": env!("CARGO_PKG_VERSION"),
-        "run": {"trials": trials, "seed": seed, "sampling": "mc", "threads": threads},
+        "run": {"trials": trials, "seed": seed, "sampling": sampling, "threads": threads},
         "scenarios": scenarios,
         "differences": differences,
         "warnings": warnings,

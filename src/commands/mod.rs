@@ -102,6 +102,20 @@ pub fn reserve(
     Ok(path.map(crate::atomic::PendingFile::create).transpose()?)
 }
 
+/// Applies `--sampling` to a compiled model run for `trials` trials: a Latin hypercube
+/// over those trials for `lhs` (strata keyed by parameter path, so models sharing a path
+/// share its strata and common random numbers still pair), nothing for `mc`. Report the
+/// result with `model.sampler.name()`.
+pub fn apply_sampling(
+    model: &mut crate::model::Model,
+    sampling: crate::cli::Sampling,
+    trials: u64,
+) {
+    if sampling == crate::cli::Sampling::Lhs {
+        model.sampler.lhs = Some(crate::sampling::Lhs::new(model, trials));
+    }
+}
+
 /// Worker threads: `--threads`, else every core.
 pub fn threads(options: &crate::cli::RunOptions) -> usize {
     options.threads.map(|t| t as usize).unwrap_or_else(|| {

@@ -37,9 +37,7 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
     let seed = options.seed.unwrap_or(loaded.scenario.seed);
     let threads = super::threads(options);
     let mut model = compile(&loaded.scenario, seed)?;
-    if options.sampling == Sampling::Lhs {
-        model.sampler.lhs = Some(crate::sampling::Lhs::new(&model, trials));
-    }
+    super::apply_sampling(&mut model, options.sampling, trials);
     let progress = !options.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     Ok(Prepared {
         progress,
@@ -285,7 +283,7 @@ fn simulate_shard(
             sets: o.sets.clone(),
             seed: p.seed,
             trials: p.trials,
-            sampling: "mc".into(),
+            sampling: p.model.sampler.name().into(),
             options_sha256: None,
         },
         shard,

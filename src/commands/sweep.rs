@@ -127,7 +127,11 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let partners = sweep_shard::partners(&base);
     let columns = sweep_shard::columns(&grids, &partners);
     let scenario_sha = hex(&Sha256::digest(text.as_bytes()));
-    let options_sha = options_sha256(trials, seed, &o.sets, &grids, shard);
+    let sampling = match o.sampling {
+        crate::cli::Sampling::Lhs => "lhs",
+        crate::cli::Sampling::Mc => "mc",
+    };
+    let options_sha = options_sha256(trials, seed, sampling, &o.sets, &grids, shard);
     let head = header(&scenario_sha, &options_sha);
     // The points this process runs: all of them, or the shard's block.
     let block = match shard {
@@ -201,17 +205,18 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let mut written = 0u64;
     for index in block.start + rows.len() as u64..block.end {
         let loaded = load_str(&base.file, &text, &sets_of(index))?;
-        let model = compile(&loaded.scenario, seed).map_err(|e| {
+        let mut model = compile(&loaded.scenario, seed).map_err(|e| {
             Failure::new(
                 65,
                 format!("sweep point {} ({}): {e}", index + 1, describe(index)),
             )
         })?;
+        super::apply_sampling(&mut model, o.sampling, trials);
         let acc = engine::run(&model, 0..trials, threads)?;
         let info = RunInfo {
             trials,
             seed,
-            sampling: "mc".into(),
+            sampling: sampling.into(),
             threads,
             elapsed_s: 0.0,
         };
@@ -265,6 +270,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             sets: &o.sets,
             trials,
             seed,
+            sampling,
             grids: &grids,
             points,
             shard,

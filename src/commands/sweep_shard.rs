@@ -64,6 +64,7 @@ pub fn columns(grids: &[Grid], partners: &[String]) -> Vec<String> {
 pub fn options_sha256(
     trials: u64,
     seed: u64,
+    sampling: &str,
     sets: &[String],
     grids: &[Grid],
     shard: Option<ShardId>,
@@ -72,7 +73,7 @@ pub fn options_sha256(
         "itfsim": env!("CARGO_PKG_VERSION"),
         "trials": trials,
         "seed": seed,
-        "sampling": "mc",
+        "sampling": sampling,
         "sets": sets,
         "grids": grids.iter().map(|g| json!({"path": g.path, "values": g.values})).collect::<Vec<_>>(),
     });
@@ -126,6 +127,8 @@ pub struct ShardRun<'a> {
     pub sets: &'a [String],
     pub trials: u64,
     pub seed: u64,
+    /// "mc" or "lhs".
+    pub sampling: &'a str,
     pub grids: &'a [Grid],
     pub points: u64,
     pub shard: ShardId,
@@ -148,8 +151,10 @@ pub fn shard_partial(s: ShardRun<'_>) -> Partial {
             sets: s.sets.to_vec(),
             seed: s.seed,
             trials: s.trials,
-            sampling: "mc".into(),
-            options_sha256: Some(options_sha256(s.trials, s.seed, s.sets, s.grids, None)),
+            sampling: s.sampling.into(),
+            options_sha256: Some(options_sha256(
+                s.trials, s.seed, s.sampling, s.sets, s.grids, None,
+            )),
         },
         shard: s.shard,
         trial_range: [0, s.trials],
@@ -217,7 +222,9 @@ pub fn merge(
             })
             .collect();
         if fp.options_sha256.as_deref()
-            != Some(options_sha256(fp.trials, fp.seed, &fp.sets, &grids, None).as_str())
+            != Some(
+                options_sha256(fp.trials, fp.seed, &fp.sampling, &fp.sets, &grids, None).as_str(),
+            )
             || grids.iter().any(|g| g.values.is_empty())
         {
             return Err(bad(

@@ -131,7 +131,8 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     let trials = o.trials.unwrap_or(s.trials);
     let seed = o.seed.unwrap_or(s.seed);
     let threads = super::threads(o);
-    let model = compile(s, seed)?;
+    let mut model = compile(s, seed)?;
+    super::apply_sampling(&mut model, o.sampling, trials);
     let format = match (o.format, &o.out) {
         (Format::Text, Some(out))
             if out
@@ -244,7 +245,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             let doc = json!({
                 "itfsim": env!("CARGO_PKG_VERSION"),
                 "scenario": {"name": s.name, "file": base.file, "sha256": base.sha256},
-                "run": {"trials": trials, "seed": seed, "sampling": "mc", "threads": threads},
+                "run": {"trials": trials, "seed": seed, "sampling": model.sampler.name(), "threads": threads},
                 "condition": args.condition,
                 "path": target_path,
                 "tranche_amount": format_pence(model.tranches[ti].amount),
