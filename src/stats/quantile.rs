@@ -86,7 +86,7 @@ impl SketchValue for i64 {
 }
 
 /// One histogram bucket: `key >> level` of its values, how many, and the smallest key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Bucket {
     key: u64,
     count: u64,
@@ -246,25 +246,18 @@ impl<T: SketchValue> QuantileStore<T> {
         }
     }
 
+    /// Adds the pending keys to the buckets: sorted by bucket, run-length counted straight
+    /// into the buckets they land in (in place), and the few new buckets inserted in one
+    /// pass from the back. No allocation once the store is warm, except for new buckets.
+    #[inline(never)]
     fn fold_pending(&mut self) {
         if self.pending.is_empty() {
             return;
         }
         self.pending.sort_unstable();
-        let mut run: Vec<Bucket> = Vec::new();
-        for &key in &self.pending {
-            let bucket = key >> self.level;
-            match run.last_mut() {
-                Some(last) if last.key == bucket => last.count += 1,
-                _ => run.push(Bucket {
-                    key: bucket,
-                    count: 1,
-                    min: key,
-                }),
-            }
-        }
+        let fresh = add_sorted(&mut self.buckets, &self.pending, self.level);
         self.pending.clear();
-        self.buckets = merge_sorted(&self.buckets, &run);
+        insert_sorted(&mut self.buckets, &fresh);
         self.fit();
     }
 
@@ -274,35 +267,27 @@ impl<T: SketchValue> QuantileStore<T> {
     }
 
     /// Raises the level to the smallest one at which the buckets fit: the same state as
-    /// coarsening one bit at a time, found by bisection (the number of buckets only falls
-    /// as bits are dropped), since distinct floats may need tens of bits dropped at once.
+    /// coarsening one bit at a time, found in one pass (distinct floats may need tens of
+    /// bits dropped at once). Neighbouring buckets `a < b` stay apart after dropping `bits`
+    /// low bits exactly when `a ^ b` has a set bit at or above `bits`, so a histogram of the
+    /// bit lengths of neighbours' XORs gives the occupancy at every level.
     fn fit(&mut self) {
         if self.buckets.len() <= MAX_BUCKETS {
             return;
         }
-        let occupied = |bits: u32| -> usize {
-            let mut count = 0;
-            let mut last = None;
-            for b in &self.buckets {
-                let key = if bits >= 64 { 0 } else { b.key >> bits };
-                if last != Some(key) {
-                    count += 1;
-                    last = Some(key);
-                }
-            }
-            count
-        };
-        // occupied(64 - level) == 1 fits; occupied(0) does not.
-        let (mut too_few, mut enough) = (0, 64 - self.level);
-        while enough - too_few > 1 {
-            let mid = (too_few + enough) / 2;
-            if occupied(mid) <= MAX_BUCKETS {
-                enough = mid;
-            } else {
-                too_few = mid;
-            }
+        let mut xor_length = [0usize; 65];
+        for pair in self.buckets.windows(2) {
+            xor_length[(64 - (pair[0].key ^ pair[1].key).leading_zeros()) as usize] += 1;
         }
-        self.coarsen_to(self.level + enough);
+        // occupied(bits) = 1 + number of neighbours whose XOR is longer than `bits`, and
+        // the smallest fitting `bits` is the answer bisection found.
+        let mut occupied = self.buckets.len();
+        let mut bits = 0;
+        while occupied > MAX_BUCKETS {
+            occupied -= xor_length[bits as usize + 1];
+            bits += 1;
+        }
+        self.coarsen_to(self.level + bits);
     }
 
     /// Number of values held.
@@ -384,6 +369,62 @@ fn merge_sorted(a: &[Bucket], b: &[Bucket]) -> Vec<Bucket> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
+}
+
+/// The bucket of full key `key` at `level`.
+#[inline]
+fn bucket_of(key: u64, level: u32) -> u64 {
+    key.checked_shr(level).unwrap_or(0)
+}
+
+/// Counts `keys`, sorted by bucket at `level`, into `buckets` (sorted, at `level`): counts
+/// and minima of existing buckets are updated in place; the buckets no existing one holds
+/// are returned, sorted.
+fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
+    let mut fresh = Vec::with_capacity(keys.len());
+    let mut j = 0;
+    let mut i = 0;
+    while i < keys.len() {
+        let key = bucket_of(keys[i], level);
+        let mut min = keys[i];
+        let start = i;
+        i += 1;
+        while i < keys.len() && bucket_of(keys[i], level) == key {
+            min = min.min(keys[i]);
+            i += 1;
+        }
+        let count = (i - start) as u64;
+        while j < buckets.len() && buckets[j].key < key {
+            j += 1;
+        }
+        match buckets.get_mut(j) {
+            Some(b) if b.key == key => {
+                b.count += count;
+                b.min = b.min.min(min);
+            }
+            _ => fresh.push(Bucket { key, count, min }),
+        }
+    }
+    fresh
+}
+
+/// Inserts `fresh` (sorted, no key already in `buckets`) into the sorted `buckets`: a
+/// merge from the back, so the existing buckets below the first fresh one never move.
+fn insert_sorted(buckets: &mut Vec<Bucket>, fresh: &[Bucket]) {
+    if fresh.is_empty() {
+        return;
+    }
+    let mut i = buckets.len();
+    // Room at the end; every slot is overwritten below.
+    buckets.extend_from_slice(fresh);
+    for (k, f) in fresh.iter().enumerate().rev() {
+        // The k + 1 fresh buckets up to `f` all go below the existing ones above `f`.
+        while i > 0 && buckets[i - 1].key > f.key {
+            buckets[i + k] = buckets[i - 1];
+            i -= 1;
+        }
+        buckets[i + k] = *f;
+    }
 }
 
 #[cfg(test)]
