@@ -42,6 +42,18 @@ pub(crate) const MAX_BUCKETS: usize = 16_384;
 /// Pushes buffered before they are folded into the histogram.
 const BUFFER: usize = 8192;
 
+/// Widest radix digit in [`sort_by_bucket`], in bits.
+const DIGIT_BITS: u32 = 13;
+
+/// Most radix passes before [`sort_by_bucket`] uses a comparison sort instead.
+const MAX_PASSES: u32 = 3;
+
+/// Most distinct keys [`few_distinct`] counts without sorting.
+const FEW: usize = 16;
+
+/// Fewest keys [`sort_by_bucket`] radix sorts (below, the counters cost more than a sort).
+const RADIX_MIN: usize = 256;
+
 /// Zero-based index of the `percent` quantile among `n > 0` sorted values.
 pub(crate) fn rank_index(n: u64, percent: u32) -> u64 {
     debug_assert!(n > 0 && (1..=100).contains(&percent));
@@ -254,8 +266,13 @@ impl<T: SketchValue> QuantileStore<T> {
         if self.pending.is_empty() {
             return;
         }
-        self.pending.sort_unstable();
-        let fresh = add_sorted(&mut self.buckets, &self.pending, self.level);
+        let fresh = match few_distinct(&self.pending) {
+            Some(counted) => add_counted(&mut self.buckets, counted, self.level),
+            None => {
+                sort_by_bucket(&mut self.pending, self.level);
+                add_sorted(&mut self.buckets, &self.pending, self.level)
+            }
+        };
         self.pending.clear();
         insert_sorted(&mut self.buckets, &fresh);
         self.fit();
@@ -377,6 +394,22 @@ fn bucket_of(key: u64, level: u32) -> u64 {
     key.checked_shr(level).unwrap_or(0)
 }
 
+/// Adds `run` (one bucket's worth of new values) to `buckets`, sorted, whose buckets
+/// below `*j` are all below `run`: in place when its bucket exists, else to `fresh`.
+#[inline]
+fn add_run(buckets: &mut [Bucket], j: &mut usize, run: Bucket, fresh: &mut Vec<Bucket>) {
+    while *j < buckets.len() && buckets[*j].key < run.key {
+        *j += 1;
+    }
+    match buckets.get_mut(*j) {
+        Some(b) if b.key == run.key => {
+            b.count += run.count;
+            b.min = b.min.min(run.min);
+        }
+        _ => fresh.push(run),
+    }
+}
+
 /// Counts `keys`, sorted by bucket at `level`, into `buckets` (sorted, at `level`): counts
 /// and minima of existing buckets are updated in place; the buckets no existing one holds
 /// are returned, sorted.
@@ -394,16 +427,44 @@ fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
             i += 1;
         }
         let count = (i - start) as u64;
-        while j < buckets.len() && buckets[j].key < key {
-            j += 1;
-        }
-        match buckets.get_mut(j) {
-            Some(b) if b.key == key => {
-                b.count += count;
-                b.min = b.min.min(min);
+        add_run(buckets, &mut j, Bucket { key, count, min }, &mut fresh);
+    }
+    fresh
+}
+
+/// The distinct keys with their counts, sorted by key, when there are at most [`FEW`]
+/// (many summaries take only a handful of values: a tranche paid in full or not at all).
+/// Gives up at the first key beyond [`FEW`] distinct ones, usually within a few keys.
+fn few_distinct(keys: &[u64]) -> Option<Vec<(u64, u64)>> {
+    let mut seen: Vec<(u64, u64)> = Vec::with_capacity(FEW);
+    'keys: for &key in keys {
+        for entry in seen.iter_mut() {
+            if entry.0 == key {
+                entry.1 += 1;
+                continue 'keys;
             }
-            _ => fresh.push(Bucket { key, count, min }),
         }
+        if seen.len() == FEW {
+            return None;
+        }
+        seen.push((key, 1));
+    }
+    seen.sort_unstable();
+    Some(seen)
+}
+
+/// Adds `counted` (distinct keys with counts, sorted by key) to `buckets` at `level`, as
+/// [`add_sorted`] does for the same keys listed one by one.
+fn add_counted(buckets: &mut [Bucket], counted: Vec<(u64, u64)>, level: u32) -> Vec<Bucket> {
+    let mut fresh = Vec::with_capacity(counted.len());
+    let mut j = 0;
+    let mut pairs = counted.into_iter().peekable();
+    while let Some((min, mut count)) = pairs.next() {
+        let key = bucket_of(min, level);
+        while let Some((_, more)) = pairs.next_if(|(k, _)| bucket_of(*k, level) == key) {
+            count += more;
+        }
+        add_run(buckets, &mut j, Bucket { key, count, min }, &mut fresh);
     }
     fresh
 }
@@ -424,6 +485,79 @@ fn insert_sorted(buckets: &mut Vec<Bucket>, fresh: &[Bucket]) {
             i -= 1;
         }
         buckets[i + k] = *f;
+    }
+}
+
+/// Sorts `keys` by bucket (`key >> level`); the order within a bucket is unspecified.
+/// Bits of the bucket that are the same in every key do not affect the order, so this is
+/// an LSD radix sort over only the span of bits where the keys differ, in at most
+/// [`MAX_PASSES`] digits of at most [`DIGIT_BITS`] bits (a digit every key shares is
+/// skipped); wider spans and short inputs use a comparison sort of the whole keys, which
+/// also orders them by bucket.
+fn sort_by_bucket(keys: &mut [u64], level: u32) {
+    let Some(&first) = keys.first() else {
+        return;
+    };
+    let differ = bucket_of(keys.iter().fold(0, |acc, &k| acc | (k ^ first)), level);
+    if differ == 0 {
+        return; // one bucket
+    }
+    let low = differ.trailing_zeros();
+    let span = 64 - differ.leading_zeros() - low;
+    let passes = span.div_ceil(DIGIT_BITS);
+    if passes > MAX_PASSES || keys.len() < RADIX_MIN {
+        keys.sort_unstable();
+        return;
+    }
+    let width = span.div_ceil(passes);
+    let shifts: [u32; MAX_PASSES as usize] = std::array::from_fn(|p| level + low + p as u32 * width);
+    match passes {
+        1 => radix::<1>(keys, shifts, width),
+        2 => radix::<2>(keys, shifts, width),
+        _ => radix::<3>(keys, shifts, width),
+    }
+}
+
+/// LSD radix sort of `keys` by the `PASSES` digits of `width` bits at `shifts` (lowest
+/// first); bits above the top digit must be the same in every key.
+fn radix<const PASSES: usize>(keys: &mut [u64], shifts: [u32; MAX_PASSES as usize], width: u32) {
+    const SLOTS: usize = 1 << DIGIT_BITS;
+    let mask = (1u64 << width) - 1;
+    // `& (SLOTS - 1)` changes nothing (mask < SLOTS) and lets the compiler drop bounds checks.
+    let digit = |key: u64, p: usize| ((key >> shifts[p]) & mask) as usize & (SLOTS - 1);
+    let mut counts = [[0u32; SLOTS]; PASSES];
+    for &key in keys.iter() {
+        for (p, count) in counts.iter_mut().enumerate() {
+            count[digit(key, p)] += 1;
+        }
+    }
+    let n = keys.len();
+    let mut spare = vec![0u64; n];
+    let mut in_spare = false;
+    for (p, count) in counts.iter_mut().enumerate() {
+        let (from, to) = if in_spare {
+            (&spare[..], &mut keys[..])
+        } else {
+            (&keys[..], &mut spare[..])
+        };
+        if count[digit(from[0], p)] as usize == n {
+            continue; // every key has this digit
+        }
+        let mut offset = 0u32;
+        for c in count.iter_mut().take(1 << width) {
+            let here = *c;
+            *c = offset;
+            offset += here;
+        }
+        for &key in from {
+            let slot = &mut count[digit(key, p)];
+            to[*slot as usize] = key;
+            *slot += 1;
+        }
+        in_spare = !in_spare;
+    }
+    if in_spare {
+        keys.copy_from_slice(&spare);
     }
 }
 
