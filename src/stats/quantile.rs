@@ -510,7 +510,8 @@ fn sort_by_bucket(keys: &mut [u64], level: u32) {
         return;
     }
     let width = span.div_ceil(passes);
-    let shifts: [u32; MAX_PASSES as usize] = std::array::from_fn(|p| level + low + p as u32 * width);
+    let shifts: [u32; MAX_PASSES as usize] =
+        std::array::from_fn(|p| level + low + p as u32 * width);
     match passes {
         1 => radix::<1>(keys, shifts, width),
         2 => radix::<2>(keys, shifts, width),
