@@ -49,7 +49,10 @@ const DIGIT_BITS: u32 = 13;
 const MAX_PASSES: u32 = 3;
 
 /// Most distinct keys [`few_distinct`] counts without sorting.
-const FEW: usize = 16;
+const FEW: usize = 128;
+
+/// Slots of [`few_distinct`]'s hash table (a power of two, at least `4 * FEW`).
+const FEW_SLOTS: usize = 4 * FEW;
 
 /// Fewest keys [`sort_by_bucket`] radix sorts (below, the counters cost more than a sort).
 const RADIX_MIN: usize = 256;
@@ -433,22 +436,42 @@ fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
 }
 
 /// The distinct keys with their counts, sorted by key, when there are at most [`FEW`]
-/// (many summaries take only a handful of values: a tranche paid in full or not at all).
-/// Gives up at the first key beyond [`FEW`] distinct ones, usually within a few keys.
+/// (many summaries take only a handful of values: a tranche paid in full or not at all,
+/// payments on a few dozen rungs), counted in an open-addressing hash table instead of
+/// sorted. Gives up at the first key beyond [`FEW`] distinct ones, which for continuous
+/// values comes within the first [`FEW`] + 1 keys.
 fn few_distinct(keys: &[u64]) -> Option<Vec<(u64, u64)>> {
-    let mut seen: Vec<(u64, u64)> = Vec::with_capacity(FEW);
-    'keys: for &key in keys {
-        for entry in seen.iter_mut() {
-            if entry.0 == key {
-                entry.1 += 1;
-                continue 'keys;
+    let mut slot_key = [0u64; FEW_SLOTS];
+    let mut slot_count = [0u64; FEW_SLOTS];
+    let mut distinct = 0;
+    for &key in keys {
+        // Fibonacci hashing: the top bits of key * 2^64 / phi.
+        let mut i =
+            (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FEW_SLOTS.trailing_zeros())) as usize;
+        loop {
+            i &= FEW_SLOTS - 1;
+            if slot_count[i] == 0 {
+                if distinct == FEW {
+                    return None;
+                }
+                distinct += 1;
+                slot_key[i] = key;
+                slot_count[i] = 1;
+                break;
             }
+            if slot_key[i] == key {
+                slot_count[i] += 1;
+                break;
+            }
+            i += 1;
         }
-        if seen.len() == FEW {
-            return None;
-        }
-        seen.push((key, 1));
     }
+    let mut seen: Vec<(u64, u64)> = slot_key
+        .iter()
+        .zip(&slot_count)
+        .filter(|(_, count)| **count > 0)
+        .map(|(key, count)| (*key, *count))
+        .collect();
     seen.sort_unstable();
     Some(seen)
 }

@@ -307,6 +307,13 @@ fn adversarial_batches() -> Vec<(&'static str, Vec<u64>)> {
             .collect(),
     ));
     batches.push((
+        "three thousand values crossing zero",
+        (0..30_000)
+            .map(|_| (rng.below(3000) as f64 - 1500.0) / 15_000.0)
+            .map(f64::key)
+            .collect(),
+    ));
+    batches.push((
         "integers",
         (0..30_000)
             .map(|_| rng.below(5000) as f64)
@@ -364,9 +371,24 @@ fn sort_by_bucket_orders_by_bucket_and_keeps_the_keys() {
 fn few_distinct_counts_or_gives_up() {
     let keys = [5u64, 3, 5, 5, 9, 3];
     assert_eq!(few_distinct(&keys), Some(vec![(3, 2), (5, 3), (9, 1)]));
-    let many: Vec<u64> = (0..=FEW as u64).collect();
+    // Keys that all hash to the last slot (so probes wrap around): k * 2^64/phi has top
+    // bits all ones when k = (m + ones) * phi^-1 mod 2^64 for small m.
+    let phi = 0x9E37_79B9_7F4A_7C15u64;
+    let mut inverse = phi;
+    for _ in 0..6 {
+        inverse = inverse.wrapping_mul(2u64.wrapping_sub(phi.wrapping_mul(inverse)));
+    }
+    assert_eq!(phi.wrapping_mul(inverse), 1);
+    let slot_bits = FEW_SLOTS.trailing_zeros();
+    let last_slot = (FEW_SLOTS as u64 - 1) << (64 - slot_bits);
+    let many: Vec<u64> = (0..=FEW as u64)
+        .map(|m| (last_slot + m).wrapping_mul(inverse))
+        .collect();
+    let twice: Vec<u64> = many[..FEW].iter().chain(&many[..FEW]).copied().collect();
+    let mut expected: Vec<(u64, u64)> = many[..FEW].iter().map(|&k| (k, 2)).collect();
+    expected.sort_unstable();
+    assert_eq!(few_distinct(&twice), Some(expected));
     assert_eq!(few_distinct(&many), None);
-    assert_eq!(few_distinct(&many[..FEW]).map(|v| v.len()), Some(FEW));
 }
 
 #[test]
