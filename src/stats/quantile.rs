@@ -233,7 +233,13 @@ fn varint(out: &mut Vec<u8>, mut x: u64) {
 impl<T: SketchValue> QuantileStore<T> {
     #[inline]
     pub(crate) fn push(&mut self, x: T) {
-        self.pending.push(x.key());
+        self.push_key(x.key());
+    }
+
+    /// Pushes the value whose [`SketchValue::key`] is `key`.
+    #[inline]
+    pub(crate) fn push_key(&mut self, key: u64) {
+        self.pending.push(key);
         if self.pending.len() >= BUFFER {
             self.fold_pending();
         }
