@@ -48,11 +48,12 @@ const DIGIT_BITS: u32 = 13;
 /// Most radix passes before [`sort_by_bucket`] uses a comparison sort instead.
 const MAX_PASSES: u32 = 3;
 
-/// Most distinct keys [`few_distinct`] counts without sorting.
+/// Most distinct keys in a batch that is counted by [`few_distinct`] instead of sorted.
 const FEW: usize = 128;
 
-/// Slots of [`few_distinct`]'s hash table (a power of two, at least `4 * FEW`).
-const FEW_SLOTS: usize = 4 * FEW;
+/// The same for a batch too wide for [`sort_by_bucket`] in a store at level 0 (whose
+/// values repeat: at most [`MAX_BUCKETS`] distinct ones so far).
+const FEW_WIDE: usize = 4096;
 
 /// Fewest keys [`sort_by_bucket`] radix sorts (below, the counters cost more than a sort).
 const RADIX_MIN: usize = 256;
@@ -275,12 +276,19 @@ impl<T: SketchValue> QuantileStore<T> {
         if self.pending.is_empty() {
             return;
         }
-        let fresh = match few_distinct(&self.pending) {
-            Some(counted) => add_counted(&mut self.buckets, counted, self.level),
-            None => {
-                sort_by_bucket(&mut self.pending, self.level);
-                add_sorted(&mut self.buckets, &self.pending, self.level)
-            }
+        let fresh = if let Some(counted) = few_distinct(&self.pending, FEW) {
+            add_counted(&mut self.buckets, counted, self.level)
+        } else if sort_by_bucket(&mut self.pending, self.level) {
+            add_sorted(&mut self.buckets, &self.pending, self.level)
+        } else if let Some(counted) = (self.level == 0)
+            .then(|| few_distinct(&self.pending, FEW_WIDE))
+            .flatten()
+        {
+            // Too wide for the radix sort, and an exact store's values repeat.
+            add_counted(&mut self.buckets, counted, self.level)
+        } else {
+            self.pending.sort_unstable();
+            add_sorted(&mut self.buckets, &self.pending, self.level)
         };
         self.pending.clear();
         insert_sorted(&mut self.buckets, &fresh);
@@ -441,26 +449,27 @@ fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
     fresh
 }
 
-/// The distinct keys with their counts, sorted by key, when there are at most [`FEW`]
-/// (many summaries take only a handful of values: a tranche paid in full or not at all,
-/// payments on a few dozen rungs), counted in an open-addressing hash table instead of
-/// sorted. Gives up at the first key beyond [`FEW`] distinct ones, which for continuous
-/// values comes within the first [`FEW`] + 1 keys.
-fn few_distinct(keys: &[u64]) -> Option<Vec<(u64, u64)>> {
-    let mut slot_key = [0u64; FEW_SLOTS];
-    let mut slot_count = [0u64; FEW_SLOTS];
-    let mut distinct = 0;
+/// The distinct keys with their counts, sorted by key, when there are at most `limit`
+/// (many summaries take a handful of values, e.g. a tranche paid in full or not at all),
+/// counted in an open-addressing hash table instead of sorted. Gives up at the first key
+/// beyond `limit` distinct ones, which for continuous values comes within `limit + 1` keys.
+fn few_distinct(keys: &[u64], limit: usize) -> Option<Vec<(u64, u64)>> {
+    // At most a quarter full, so probes are short; a zero count marks an empty slot.
+    let slots = (4 * limit).next_power_of_two();
+    let mut slot_key = vec![0u64; slots];
+    let mut slot_count = vec![0u64; slots];
+    let mut used: Vec<usize> = Vec::with_capacity(limit);
     for &key in keys {
         // Fibonacci hashing: the top bits of key * 2^64 / phi.
         let mut i =
-            (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FEW_SLOTS.trailing_zeros())) as usize;
+            (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - slots.trailing_zeros())) as usize;
         loop {
-            i &= FEW_SLOTS - 1;
+            i &= slots - 1;
             if slot_count[i] == 0 {
-                if distinct == FEW {
+                if used.len() == limit {
                     return None;
                 }
-                distinct += 1;
+                used.push(i);
                 slot_key[i] = key;
                 slot_count[i] = 1;
                 break;
@@ -472,12 +481,7 @@ fn few_distinct(keys: &[u64]) -> Option<Vec<(u64, u64)>> {
             i += 1;
         }
     }
-    let mut seen: Vec<(u64, u64)> = slot_key
-        .iter()
-        .zip(&slot_count)
-        .filter(|(_, count)| **count > 0)
-        .map(|(key, count)| (*key, *count))
-        .collect();
+    let mut seen: Vec<(u64, u64)> = used.iter().map(|&i| (slot_key[i], slot_count[i])).collect();
     seen.sort_unstable();
     Some(seen)
 }
@@ -517,26 +521,29 @@ fn insert_sorted(buckets: &mut Vec<Bucket>, fresh: &[Bucket]) {
     }
 }
 
-/// Sorts `keys` by bucket (`key >> level`); the order within a bucket is unspecified.
-/// Bits of the bucket that are the same in every key do not affect the order, so this is
-/// an LSD radix sort over only the span of bits where the keys differ, in at most
-/// [`MAX_PASSES`] digits of at most [`DIGIT_BITS`] bits (a digit every key shares is
-/// skipped); wider spans and short inputs use a comparison sort of the whole keys, which
-/// also orders them by bucket.
-fn sort_by_bucket(keys: &mut [u64], level: u32) {
+/// Sorts `keys` by bucket (`key >> level`), the order within a bucket unspecified, and
+/// returns true; or returns false, leaving them as they were, when the bits where they
+/// differ are too many to sort this way. Bits of the bucket that are the same in every
+/// key do not affect the order, so this is an LSD radix sort over only the span of bits
+/// where the keys differ, in at most [`MAX_PASSES`] digits of at most [`DIGIT_BITS`]
+/// bits (a digit every key shares is skipped). Short inputs use a comparison sort.
+fn sort_by_bucket(keys: &mut [u64], level: u32) -> bool {
     let Some(&first) = keys.first() else {
-        return;
+        return true;
     };
     let differ = bucket_of(keys.iter().fold(0, |acc, &k| acc | (k ^ first)), level);
     if differ == 0 {
-        return; // one bucket
+        return true; // one bucket
     }
     let low = differ.trailing_zeros();
     let span = 64 - differ.leading_zeros() - low;
     let passes = span.div_ceil(DIGIT_BITS);
-    if passes > MAX_PASSES || keys.len() < RADIX_MIN {
+    if keys.len() < RADIX_MIN {
         keys.sort_unstable();
-        return;
+        return true;
+    }
+    if passes > MAX_PASSES {
+        return false;
     }
     let width = span.div_ceil(passes);
     let shifts: [u32; MAX_PASSES as usize] =
@@ -546,6 +553,7 @@ fn sort_by_bucket(keys: &mut [u64], level: u32) {
         2 => radix::<2>(keys, shifts, width),
         _ => radix::<3>(keys, shifts, width),
     }
+    true
 }
 
 /// LSD radix sort of `keys` by the `PASSES` digits of `width` bits at `shifts` (lowest

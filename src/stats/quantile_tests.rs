@@ -351,7 +351,11 @@ fn sort_by_bucket_orders_by_bucket_and_keeps_the_keys() {
             for len in [0, 1, 2, RADIX_MIN - 1, RADIX_MIN, 1000, BUFFER, keys.len()] {
                 let input = &keys[..len.min(keys.len())];
                 let mut sorted = input.to_vec();
-                sort_by_bucket(&mut sorted, level);
+                if !sort_by_bucket(&mut sorted, level) {
+                    // Too wide: left as it was, for a comparison sort.
+                    assert_eq!(sorted, input, "{name}, level {level}, {len} keys");
+                    sorted.sort_unstable();
+                }
                 assert!(
                     sorted
                         .windows(2)
@@ -370,7 +374,8 @@ fn sort_by_bucket_orders_by_bucket_and_keeps_the_keys() {
 #[test]
 fn few_distinct_counts_or_gives_up() {
     let keys = [5u64, 3, 5, 5, 9, 3];
-    assert_eq!(few_distinct(&keys), Some(vec![(3, 2), (5, 3), (9, 1)]));
+    assert_eq!(few_distinct(&keys, 3), Some(vec![(3, 2), (5, 3), (9, 1)]));
+    assert_eq!(few_distinct(&keys, 2), None);
     // Keys that all hash to the last slot (so probes wrap around): k * 2^64/phi has top
     // bits all ones when k = (m + ones) * phi^-1 mod 2^64 for small m.
     let phi = 0x9E37_79B9_7F4A_7C15u64;
@@ -379,16 +384,22 @@ fn few_distinct_counts_or_gives_up() {
         inverse = inverse.wrapping_mul(2u64.wrapping_sub(phi.wrapping_mul(inverse)));
     }
     assert_eq!(phi.wrapping_mul(inverse), 1);
-    let slot_bits = FEW_SLOTS.trailing_zeros();
-    let last_slot = (FEW_SLOTS as u64 - 1) << (64 - slot_bits);
-    let many: Vec<u64> = (0..=FEW as u64)
-        .map(|m| (last_slot + m).wrapping_mul(inverse))
-        .collect();
-    let twice: Vec<u64> = many[..FEW].iter().chain(&many[..FEW]).copied().collect();
-    let mut expected: Vec<(u64, u64)> = many[..FEW].iter().map(|&k| (k, 2)).collect();
-    expected.sort_unstable();
-    assert_eq!(few_distinct(&twice), Some(expected));
-    assert_eq!(few_distinct(&many), None);
+    for limit in [FEW, FEW_WIDE] {
+        let slots = (4 * limit).next_power_of_two() as u64;
+        let last_slot = (slots - 1) << (64 - slots.trailing_zeros());
+        let many: Vec<u64> = (0..=limit as u64)
+            .map(|m| (last_slot + m).wrapping_mul(inverse))
+            .collect();
+        let twice: Vec<u64> = many[..limit]
+            .iter()
+            .chain(&many[..limit])
+            .copied()
+            .collect();
+        let mut expected: Vec<(u64, u64)> = many[..limit].iter().map(|&k| (k, 2)).collect();
+        expected.sort_unstable();
+        assert_eq!(few_distinct(&twice, limit), Some(expected), "limit {limit}");
+        assert_eq!(few_distinct(&many, limit), None, "limit {limit}");
+    }
 }
 
 #[test]
