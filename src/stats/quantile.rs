@@ -443,20 +443,32 @@ fn add_run(buckets: &mut [Bucket], j: &mut usize, run: Bucket, fresh: &mut Vec<B
 /// are returned, sorted.
 fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
     let mut fresh = Vec::with_capacity(keys.len());
+    let Some(&first) = keys.first() else {
+        return fresh;
+    };
     let mut j = 0;
-    let mut i = 0;
-    while i < keys.len() {
-        let key = bucket_of(keys[i], level);
-        let mut min = keys[i];
-        let start = i;
-        i += 1;
-        while i < keys.len() && bucket_of(keys[i], level) == key {
-            min = min.min(keys[i]);
-            i += 1;
+    // The shift is below 64 whenever there are two buckets to tell apart.
+    let shift = level.min(63);
+    let one_bucket = level >= 64;
+    let mut run = Bucket {
+        key: bucket_of(first, level),
+        count: 0,
+        min: first,
+    };
+    for &k in keys {
+        let key = if one_bucket { 0 } else { k >> shift };
+        if key != run.key {
+            add_run(buckets, &mut j, run, &mut fresh);
+            run = Bucket {
+                key,
+                count: 0,
+                min: k,
+            };
         }
-        let count = (i - start) as u64;
-        add_run(buckets, &mut j, Bucket { key, count, min }, &mut fresh);
+        run.count += 1;
+        run.min = run.min.min(k);
     }
+    add_run(buckets, &mut j, run, &mut fresh);
     fresh
 }
 
