@@ -18,9 +18,19 @@
 //! so every sub-multiset has L* <= L*(S); a merge raises both sides to the larger level,
 //! adds, and coarsens until it fits, which lands exactly on L*(A ∪ B). So the state (level,
 //! counts, minima) is a function of the multiset alone: identical on any thread count and
-//! any shard split, bit for bit. Pushes go to an unsorted buffer that is folded in (sorted,
-//! run-length counted) when it fills and before every merge or query; the buffer is only
-//! a faster way to add the same multiset.
+//! any shard split, bit for bit. Pushes go to an unsorted buffer that is folded in when it
+//! fills and before every merge or query; the buffer is only a faster way to add the same
+//! multiset.
+//!
+//! Folding (the hot path: about one fold per summary per 8192 trials). The buffered keys
+//! are grouped by bucket, whichever way is cheapest for the batch, all giving the same
+//! groups: a batch of at most 128 distinct keys (payments taking a few values) is counted
+//! in a small hash table; otherwise the keys are radix sorted by bucket over only the bits
+//! where they differ ([`sort_by_bucket`]); a batch too wide for that is hash counted when
+//! the store is at level 0 (its values repeat) and otherwise comparison sorted. The groups
+//! are added to existing buckets in place, the new buckets inserted by one merge from the
+//! back, and the smallest fitting level is found in one pass over the buckets ([`QuantileStore::fit`]).
+//! The order of work never shows in the state, which is the multiset's.
 //!
 //! Accuracy. The reported quantile is the smallest value in the bucket holding rank
 //! `ceil(q n)`: always an actual trial value (money stays whole pence someone could have
@@ -29,7 +39,8 @@
 //! occupancy above half of that after any coarsening, a smooth distribution's bucket holds
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
 //! Memory: at most `MAX_BUCKETS` buckets of 24 bytes (384 KiB) plus an 8192-key (64 KiB)
-//! buffer per summary, whatever the number of trials.
+//! buffer per summary, whatever the number of trials; a fold briefly uses a few hundred
+//! KiB more (hash table or radix scratch, new buckets), freed before it returns.
 
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +52,22 @@ pub(crate) const MAX_BUCKETS: usize = 16_384;
 
 /// Pushes buffered before they are folded into the histogram.
 const BUFFER: usize = 8192;
+
+/// Widest radix digit in [`sort_by_bucket`], in bits.
+const DIGIT_BITS: u32 = 13;
+
+/// Most radix passes before [`sort_by_bucket`] uses a comparison sort instead.
+const MAX_PASSES: u32 = 3;
+
+/// Most distinct keys in a batch that is counted by [`few_distinct`] instead of sorted.
+const FEW: usize = 128;
+
+/// The same for a batch too wide for [`sort_by_bucket`] in a store at level 0 (whose
+/// values repeat: at most [`MAX_BUCKETS`] distinct ones so far).
+const FEW_WIDE: usize = 4096;
+
+/// Fewest keys [`sort_by_bucket`] radix sorts (below, the counters cost more than a sort).
+const RADIX_MIN: usize = 256;
 
 /// Zero-based index of the `percent` quantile among `n > 0` sorted values.
 pub(crate) fn rank_index(n: u64, percent: u32) -> u64 {
@@ -86,7 +113,7 @@ impl SketchValue for i64 {
 }
 
 /// One histogram bucket: `key >> level` of its values, how many, and the smallest key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Bucket {
     key: u64,
     count: u64,
@@ -218,7 +245,13 @@ fn varint(out: &mut Vec<u8>, mut x: u64) {
 impl<T: SketchValue> QuantileStore<T> {
     #[inline]
     pub(crate) fn push(&mut self, x: T) {
-        self.pending.push(x.key());
+        self.push_key(x.key());
+    }
+
+    /// Pushes the value whose [`SketchValue::key`] is `key`.
+    #[inline]
+    pub(crate) fn push_key(&mut self, key: u64) {
+        self.pending.push(key);
         if self.pending.len() >= BUFFER {
             self.fold_pending();
         }
@@ -246,25 +279,30 @@ impl<T: SketchValue> QuantileStore<T> {
         }
     }
 
+    /// Adds the pending keys to the buckets: sorted by bucket, run-length counted straight
+    /// into the buckets they land in (in place), and the few new buckets inserted in one
+    /// pass from the back. No allocation once the store is warm, except for new buckets.
+    #[inline(never)]
     fn fold_pending(&mut self) {
         if self.pending.is_empty() {
             return;
         }
-        self.pending.sort_unstable();
-        let mut run: Vec<Bucket> = Vec::new();
-        for &key in &self.pending {
-            let bucket = key >> self.level;
-            match run.last_mut() {
-                Some(last) if last.key == bucket => last.count += 1,
-                _ => run.push(Bucket {
-                    key: bucket,
-                    count: 1,
-                    min: key,
-                }),
-            }
-        }
+        let fresh = if let Some(counted) = few_distinct(&self.pending, FEW) {
+            add_counted(&mut self.buckets, counted, self.level)
+        } else if sort_by_bucket(&mut self.pending, self.level) {
+            add_sorted(&mut self.buckets, &self.pending, self.level)
+        } else if let Some(counted) = (self.level == 0)
+            .then(|| few_distinct(&self.pending, FEW_WIDE))
+            .flatten()
+        {
+            // Too wide for the radix sort, and an exact store's values repeat.
+            add_counted(&mut self.buckets, counted, self.level)
+        } else {
+            self.pending.sort_unstable();
+            add_sorted(&mut self.buckets, &self.pending, self.level)
+        };
         self.pending.clear();
-        self.buckets = merge_sorted(&self.buckets, &run);
+        insert_sorted(&mut self.buckets, &fresh);
         self.fit();
     }
 
@@ -274,35 +312,27 @@ impl<T: SketchValue> QuantileStore<T> {
     }
 
     /// Raises the level to the smallest one at which the buckets fit: the same state as
-    /// coarsening one bit at a time, found by bisection (the number of buckets only falls
-    /// as bits are dropped), since distinct floats may need tens of bits dropped at once.
+    /// coarsening one bit at a time, found in one pass (distinct floats may need tens of
+    /// bits dropped at once). Neighbouring buckets `a < b` stay apart after dropping `bits`
+    /// low bits exactly when `a ^ b` has a set bit at or above `bits`, so a histogram of the
+    /// bit lengths of neighbours' XORs gives the occupancy at every level.
     fn fit(&mut self) {
         if self.buckets.len() <= MAX_BUCKETS {
             return;
         }
-        let occupied = |bits: u32| -> usize {
-            let mut count = 0;
-            let mut last = None;
-            for b in &self.buckets {
-                let key = if bits >= 64 { 0 } else { b.key >> bits };
-                if last != Some(key) {
-                    count += 1;
-                    last = Some(key);
-                }
-            }
-            count
-        };
-        // occupied(64 - level) == 1 fits; occupied(0) does not.
-        let (mut too_few, mut enough) = (0, 64 - self.level);
-        while enough - too_few > 1 {
-            let mid = (too_few + enough) / 2;
-            if occupied(mid) <= MAX_BUCKETS {
-                enough = mid;
-            } else {
-                too_few = mid;
-            }
+        let mut xor_length = [0usize; 65];
+        for pair in self.buckets.windows(2) {
+            xor_length[(64 - (pair[0].key ^ pair[1].key).leading_zeros()) as usize] += 1;
         }
-        self.coarsen_to(self.level + enough);
+        // occupied(bits) = 1 + number of neighbours whose XOR is longer than `bits`, and
+        // the smallest fitting `bits` is the answer bisection found.
+        let mut occupied = self.buckets.len();
+        let mut bits = 0;
+        while occupied > MAX_BUCKETS {
+            occupied -= xor_length[bits as usize + 1];
+            bits += 1;
+        }
+        self.coarsen_to(self.level + bits);
     }
 
     /// Number of values held.
@@ -384,6 +414,212 @@ fn merge_sorted(a: &[Bucket], b: &[Bucket]) -> Vec<Bucket> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
+}
+
+/// The bucket of full key `key` at `level`.
+#[inline]
+fn bucket_of(key: u64, level: u32) -> u64 {
+    key.checked_shr(level).unwrap_or(0)
+}
+
+/// Adds `run` (one bucket's worth of new values) to `buckets`, sorted, whose buckets
+/// below `*j` are all below `run`: in place when its bucket exists, else to `fresh`.
+#[inline]
+fn add_run(buckets: &mut [Bucket], j: &mut usize, run: Bucket, fresh: &mut Vec<Bucket>) {
+    while *j < buckets.len() && buckets[*j].key < run.key {
+        *j += 1;
+    }
+    match buckets.get_mut(*j) {
+        Some(b) if b.key == run.key => {
+            b.count += run.count;
+            b.min = b.min.min(run.min);
+        }
+        _ => fresh.push(run),
+    }
+}
+
+/// Counts `keys`, sorted by bucket at `level`, into `buckets` (sorted, at `level`): counts
+/// and minima of existing buckets are updated in place; the buckets no existing one holds
+/// are returned, sorted.
+fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
+    let mut fresh = Vec::with_capacity(keys.len());
+    let Some(&first) = keys.first() else {
+        return fresh;
+    };
+    let mut j = 0;
+    // The shift is below 64 whenever there are two buckets to tell apart.
+    let shift = level.min(63);
+    let one_bucket = level >= 64;
+    let mut run = Bucket {
+        key: bucket_of(first, level),
+        count: 0,
+        min: first,
+    };
+    for &k in keys {
+        let key = if one_bucket { 0 } else { k >> shift };
+        if key != run.key {
+            add_run(buckets, &mut j, run, &mut fresh);
+            run = Bucket {
+                key,
+                count: 0,
+                min: k,
+            };
+        }
+        run.count += 1;
+        run.min = run.min.min(k);
+    }
+    add_run(buckets, &mut j, run, &mut fresh);
+    fresh
+}
+
+/// The distinct keys with their counts, sorted by key, when there are at most `limit`
+/// (many summaries take a handful of values, e.g. a tranche paid in full or not at all),
+/// counted in an open-addressing hash table instead of sorted. Gives up at the first key
+/// beyond `limit` distinct ones, which for continuous values comes within `limit + 1` keys.
+fn few_distinct(keys: &[u64], limit: usize) -> Option<Vec<(u64, u64)>> {
+    // At most a quarter full, so probes are short; a zero count marks an empty slot.
+    let slots = (4 * limit).next_power_of_two();
+    let mut slot_key = vec![0u64; slots];
+    let mut slot_count = vec![0u64; slots];
+    let mut used: Vec<usize> = Vec::with_capacity(limit);
+    for &key in keys {
+        // Fibonacci hashing: the top bits of key * 2^64 / phi.
+        let mut i =
+            (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - slots.trailing_zeros())) as usize;
+        loop {
+            i &= slots - 1;
+            if slot_count[i] == 0 {
+                if used.len() == limit {
+                    return None;
+                }
+                used.push(i);
+                slot_key[i] = key;
+                slot_count[i] = 1;
+                break;
+            }
+            if slot_key[i] == key {
+                slot_count[i] += 1;
+                break;
+            }
+            i += 1;
+        }
+    }
+    let mut seen: Vec<(u64, u64)> = used.iter().map(|&i| (slot_key[i], slot_count[i])).collect();
+    seen.sort_unstable();
+    Some(seen)
+}
+
+/// Adds `counted` (distinct keys with counts, sorted by key) to `buckets` at `level`, as
+/// [`add_sorted`] does for the same keys listed one by one.
+fn add_counted(buckets: &mut [Bucket], counted: Vec<(u64, u64)>, level: u32) -> Vec<Bucket> {
+    let mut fresh = Vec::with_capacity(counted.len());
+    let mut j = 0;
+    let mut pairs = counted.into_iter().peekable();
+    while let Some((min, mut count)) = pairs.next() {
+        let key = bucket_of(min, level);
+        while let Some((_, more)) = pairs.next_if(|(k, _)| bucket_of(*k, level) == key) {
+            count += more;
+        }
+        add_run(buckets, &mut j, Bucket { key, count, min }, &mut fresh);
+    }
+    fresh
+}
+
+/// Inserts `fresh` (sorted, no key already in `buckets`) into the sorted `buckets`: a
+/// merge from the back, so the existing buckets below the first fresh one never move.
+fn insert_sorted(buckets: &mut Vec<Bucket>, fresh: &[Bucket]) {
+    if fresh.is_empty() {
+        return;
+    }
+    let mut i = buckets.len();
+    // Room at the end; every slot is overwritten below.
+    buckets.extend_from_slice(fresh);
+    for (k, f) in fresh.iter().enumerate().rev() {
+        // The k + 1 fresh buckets up to `f` all go below the existing ones above `f`.
+        while i > 0 && buckets[i - 1].key > f.key {
+            buckets[i + k] = buckets[i - 1];
+            i -= 1;
+        }
+        buckets[i + k] = *f;
+    }
+}
+
+/// Sorts `keys` by bucket (`key >> level`), the order within a bucket unspecified, and
+/// returns true; or returns false, leaving them as they were, when the bits where they
+/// differ are too many to sort this way. Bits of the bucket that are the same in every
+/// key do not affect the order, so this is an LSD radix sort over only the span of bits
+/// where the keys differ, in at most [`MAX_PASSES`] digits of at most [`DIGIT_BITS`]
+/// bits (a digit every key shares is skipped). Short inputs use a comparison sort.
+fn sort_by_bucket(keys: &mut [u64], level: u32) -> bool {
+    let Some(&first) = keys.first() else {
+        return true;
+    };
+    let differ = bucket_of(keys.iter().fold(0, |acc, &k| acc | (k ^ first)), level);
+    if differ == 0 {
+        return true; // one bucket
+    }
+    let low = differ.trailing_zeros();
+    let span = 64 - differ.leading_zeros() - low;
+    let passes = span.div_ceil(DIGIT_BITS);
+    if keys.len() < RADIX_MIN {
+        keys.sort_unstable();
+        return true;
+    }
+    if passes > MAX_PASSES {
+        return false;
+    }
+    let width = span.div_ceil(passes);
+    let shifts: [u32; MAX_PASSES as usize] =
+        std::array::from_fn(|p| level + low + p as u32 * width);
+    match passes {
+        1 => radix::<1>(keys, shifts, width),
+        2 => radix::<2>(keys, shifts, width),
+        _ => radix::<3>(keys, shifts, width),
+    }
+    true
+}
+
+/// LSD radix sort of `keys` by the `PASSES` digits of `width` bits at `shifts` (lowest
+/// first); bits above the top digit must be the same in every key.
+fn radix<const PASSES: usize>(keys: &mut [u64], shifts: [u32; MAX_PASSES as usize], width: u32) {
+    const SLOTS: usize = 1 << DIGIT_BITS;
+    let mask = (1u64 << width) - 1;
+    // `& (SLOTS - 1)` changes nothing (mask < SLOTS) and lets the compiler drop bounds checks.
+    let digit = |key: u64, p: usize| ((key >> shifts[p]) & mask) as usize & (SLOTS - 1);
+    let mut counts = [[0u32; SLOTS]; PASSES];
+    for &key in keys.iter() {
+        for (p, count) in counts.iter_mut().enumerate() {
+            count[digit(key, p)] += 1;
+        }
+    }
+    let n = keys.len();
+    let mut spare = vec![0u64; n];
+    let mut in_spare = false;
+    for (p, count) in counts.iter_mut().enumerate() {
+        let (from, to) = if in_spare {
+            (&spare[..], &mut keys[..])
+        } else {
+            (&keys[..], &mut spare[..])
+        };
+        if count[digit(from[0], p)] as usize == n {
+            continue; // every key has this digit
+        }
+        let mut offset = 0u32;
+        for c in count.iter_mut().take(1 << width) {
+            let here = *c;
+            *c = offset;
+            offset += here;
+        }
+        for &key in from {
+            let slot = &mut count[digit(key, p)];
+            to[*slot as usize] = key;
+            *slot += 1;
+        }
+        in_spare = !in_spare;
+    }
+    if in_spare {
+        keys.copy_from_slice(&spare);
+    }
 }
 
 #[cfg(test)]

@@ -242,3 +242,220 @@ fn serialised_stores_round_trip_exactly() {
         );
     }
 }
+
+/// The state the module documentation defines for a multiset of keys, computed directly:
+/// the smallest level at which at most `MAX_BUCKETS` buckets are occupied, and per bucket
+/// its count and smallest key.
+fn defined_state(keys: &[u64]) -> (u32, Vec<Bucket>) {
+    let mut sorted = keys.to_vec();
+    sorted.sort_unstable();
+    let level = (0..=64)
+        .find(|&level| {
+            let mut buckets: Vec<u64> = sorted.iter().map(|&k| bucket_of(k, level)).collect();
+            buckets.dedup();
+            buckets.len() <= MAX_BUCKETS
+        })
+        .unwrap();
+    let mut buckets: Vec<Bucket> = Vec::new();
+    for &k in &sorted {
+        match buckets.last_mut() {
+            Some(b) if b.key == bucket_of(k, level) => b.count += 1,
+            _ => buckets.push(Bucket {
+                key: bucket_of(k, level),
+                count: 1,
+                min: k,
+            }),
+        }
+    }
+    (level, buckets)
+}
+
+fn shuffled(values: &[u64], rng: &mut Lcg) -> Vec<u64> {
+    let mut v = values.to_vec();
+    for i in (1..v.len()).rev() {
+        v.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    v
+}
+
+/// Keys of batches that exercise every fold path: few distinct values (counted without
+/// sorting), a few dozen crossing zero (comparison sort), narrow and wide continuous
+/// spreads (radix sorts of one to three digits, and coarsening), i64 extremes.
+fn adversarial_batches() -> Vec<(&'static str, Vec<u64>)> {
+    let mut rng = Lcg::new(17);
+    let mut batches = vec![
+        ("all equal", vec![42.0f64.key(); 20_000]),
+        (
+            "two values",
+            (0..20_000)
+                .map(|i| (i % 2) as i64 * 7_000_000)
+                .map(i64::key)
+                .collect(),
+        ),
+        (
+            "i64 extremes",
+            (0..9000)
+                .map(|i| [i64::MIN, -1, 0, 1, i64::MAX][i % 5].key())
+                .collect(),
+        ),
+    ];
+    batches.push((
+        "forty values crossing zero",
+        (0..30_000)
+            .map(|_| (rng.below(40) as f64 - 20.0) * 1.5)
+            .map(f64::key)
+            .collect(),
+    ));
+    batches.push((
+        "three thousand values crossing zero",
+        (0..30_000)
+            .map(|_| (rng.below(3000) as f64 - 1500.0) / 15_000.0)
+            .map(f64::key)
+            .collect(),
+    ));
+    batches.push((
+        "integers",
+        (0..30_000)
+            .map(|_| rng.below(5000) as f64)
+            .map(f64::key)
+            .collect(),
+    ));
+    batches.push((
+        "narrow continuous",
+        (0..60_000)
+            .map(|_| 3000.0 + rng.uniform())
+            .map(f64::key)
+            .collect(),
+    ));
+    batches.push((
+        "wide continuous crossing zero",
+        (0..60_000)
+            .map(|_| (rng.uniform() * 20.0).exp() * if rng.below(2) == 0 { -1.0 } else { 1.0 })
+            .map(f64::key)
+            .collect(),
+    ));
+    // A coarse store then batches of a few values sharing buckets (counted at level > 0).
+    let mut mixed: Vec<u64> = (0..40_000)
+        .map(|_| (rng.uniform() * 10.0).exp())
+        .map(f64::key)
+        .collect();
+    mixed.extend((0..20_000).map(|i| (100.0 + (i % 5) as f64 * 1e-9).key()));
+    batches.push(("coarse then few values", mixed));
+    batches
+}
+
+#[test]
+fn sort_by_bucket_orders_by_bucket_and_keeps_the_keys() {
+    for (name, keys) in adversarial_batches() {
+        for level in [0, 1, 5, 13, 30, 40, 52, 63, 64] {
+            for len in [0, 1, 2, RADIX_MIN - 1, RADIX_MIN, 1000, BUFFER, keys.len()] {
+                let input = &keys[..len.min(keys.len())];
+                let mut sorted = input.to_vec();
+                if !sort_by_bucket(&mut sorted, level) {
+                    // Too wide: left as it was, for a comparison sort.
+                    assert_eq!(sorted, input, "{name}, level {level}, {len} keys");
+                    sorted.sort_unstable();
+                }
+                assert!(
+                    sorted
+                        .windows(2)
+                        .all(|w| bucket_of(w[0], level) <= bucket_of(w[1], level)),
+                    "{name}, level {level}, {len} keys: not in bucket order"
+                );
+                let (mut a, mut b) = (input.to_vec(), sorted);
+                a.sort_unstable();
+                b.sort_unstable();
+                assert_eq!(a, b, "{name}, level {level}, {len} keys: keys changed");
+            }
+        }
+    }
+}
+
+#[test]
+fn few_distinct_counts_or_gives_up() {
+    let keys = [5u64, 3, 5, 5, 9, 3];
+    assert_eq!(few_distinct(&keys, 3), Some(vec![(3, 2), (5, 3), (9, 1)]));
+    assert_eq!(few_distinct(&keys, 2), None);
+    // Keys that all hash to the last slot (so probes wrap around): k * 2^64/phi has top
+    // bits all ones when k = (m + ones) * phi^-1 mod 2^64 for small m.
+    let phi = 0x9E37_79B9_7F4A_7C15u64;
+    let mut inverse = phi;
+    for _ in 0..6 {
+        inverse = inverse.wrapping_mul(2u64.wrapping_sub(phi.wrapping_mul(inverse)));
+    }
+    assert_eq!(phi.wrapping_mul(inverse), 1);
+    for limit in [FEW, FEW_WIDE] {
+        let slots = (4 * limit).next_power_of_two() as u64;
+        let last_slot = (slots - 1) << (64 - slots.trailing_zeros());
+        let many: Vec<u64> = (0..=limit as u64)
+            .map(|m| (last_slot + m).wrapping_mul(inverse))
+            .collect();
+        let twice: Vec<u64> = many[..limit]
+            .iter()
+            .chain(&many[..limit])
+            .copied()
+            .collect();
+        let mut expected: Vec<(u64, u64)> = many[..limit].iter().map(|&k| (k, 2)).collect();
+        expected.sort_unstable();
+        assert_eq!(few_distinct(&twice, limit), Some(expected), "limit {limit}");
+        assert_eq!(few_distinct(&many, limit), None, "limit {limit}");
+    }
+}
+
+#[test]
+fn state_is_the_defined_one_for_any_push_order() {
+    let mut rng = Lcg::new(29);
+    for (name, keys) in adversarial_batches() {
+        let expected = defined_state(&keys);
+        for order in 0..3 {
+            let pushes = if order == 0 {
+                keys.clone()
+            } else {
+                shuffled(&keys, &mut rng)
+            };
+            // Pence keys: every u64 is one (f64 keys would include NaN patterns).
+            let mut store = QuantileStore::<i64>::default();
+            pushes.iter().for_each(|&k| store.push(i64::from_key(k)));
+            assert_eq!(state(&store), expected, "{name}, order {order}");
+        }
+    }
+}
+
+#[test]
+fn fit_finds_the_smallest_fitting_level() {
+    let mut rng = Lcg::new(31);
+    for case in 0..40 {
+        // Random distinct bucket keys at a random level, more than fit, spread over a
+        // random number of bits.
+        let level = rng.below(20) as u32;
+        let spread = 20 + rng.below(64 - 20 - u64::from(level) + 1) as u32;
+        let n = MAX_BUCKETS + 1 + rng.below(3 * MAX_BUCKETS as u64) as usize;
+        let mut keys: Vec<u64> = (0..n).map(|_| rng.next_u64() >> (64 - spread)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let buckets: Vec<Bucket> = keys
+            .iter()
+            .map(|&key| Bucket {
+                key,
+                count: 1,
+                min: key << level,
+            })
+            .collect();
+        let mut store = QuantileStore::<f64> {
+            level,
+            buckets: buckets.clone(),
+            pending: Vec::new(),
+            value: std::marker::PhantomData,
+        };
+        store.fit();
+        // The definition: drop one bit at a time until the buckets fit.
+        let mut reference = buckets;
+        let mut bits = 0;
+        while reference.len() > MAX_BUCKETS {
+            coarsen(&mut reference, 1);
+            bits += 1;
+        }
+        assert_eq!(store.level, level + bits, "case {case}");
+        assert_eq!(store.buckets, reference, "case {case}");
+    }
+}

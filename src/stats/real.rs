@@ -20,7 +20,7 @@
 //! sums of squares overflow and sd and mcse become NaN or infinite (never a panic).
 
 use super::exact::ExactSum;
-use super::quantile::QuantileStore;
+use super::quantile::{QuantileStore, SketchValue};
 
 /// Summary of real values (MODEL.md section 9); see the module documentation.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -131,14 +131,16 @@ impl RealStats {
         self.chunk_n += 1;
         self.chunk_sum += d;
         self.chunk_sum_squares += d * d;
-        // total_cmp so that -0.0 and 0.0 give the same answer in any order.
-        if x.total_cmp(&self.min).is_lt() {
+        // The total order (as f64::total_cmp, so -0.0 and 0.0 give the same answer in
+        // any order), compared as the quantile store's integer keys, computed once.
+        let key = x.key();
+        if key < self.min.key() {
             self.min = x;
         }
-        if x.total_cmp(&self.max).is_gt() {
+        if key > self.max.key() {
             self.max = x;
         }
-        self.store.push(x);
+        self.store.push_key(key);
     }
 
     /// Adds everything `other` holds (its merged chunks and its running chunk).
