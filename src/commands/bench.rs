@@ -6,7 +6,7 @@
 //! clock read between the phases of `Model::simulate_phases` (sampling = drawing every
 //! parameter and outcome uniform and its quantile; model = demand, effects and observed
 //! counts; rules = windows, conditions, tranches and the money split) and around the
-//! accumulator pushes and chunk merges (aggregation). Reading the clock costs some tens
+//! accumulator pushes and chunk ends (aggregation, as the engine folds). Reading the clock costs some tens
 //! of nanoseconds per phase, so the phase figures add up to a little more than the
 //! uninstrumented per-trial time; use them as shares, and `trials_per_s` as the speed.
 use super::Failure;
@@ -45,10 +45,10 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let sample = prepared.trials.min(SAMPLE);
     let mut nanos = [0u128; 4];
     let mut trial = Trial::new(model);
+    // As the engine does: one accumulator, each chunk ended after its last trial.
     let mut total = Accumulator::new(model);
     let mut chunk_start = 0;
     while chunk_start < sample {
-        let mut chunk = Accumulator::new(model);
         for index in chunk_start..(chunk_start + CHUNK).min(sample) {
             let mut last = Instant::now();
             model.simulate_phases(index, &mut trial, |phase| {
@@ -56,12 +56,12 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
                 nanos[phase] += (now - last).as_nanos();
                 last = now;
             });
-            chunk.push(model, &trial);
+            total.push(model, &trial);
             nanos[3] += last.elapsed().as_nanos();
         }
-        let merging = Instant::now();
-        total.merge(&chunk);
-        nanos[3] += merging.elapsed().as_nanos();
+        let ending = Instant::now();
+        total.end_chunk();
+        nanos[3] += ending.elapsed().as_nanos();
         chunk_start += CHUNK;
     }
     let report = Report {
