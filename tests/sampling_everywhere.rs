@@ -5,7 +5,7 @@
 //! recorded "mc" in their partials.)
 
 mod common;
-use common::{EALING, PRORATA, itfsim, json_of};
+use common::{EALING, PRORATA, itfsim, json_from, json_of};
 use serde_json::Value;
 
 fn run_lhs(scenario: &str, trials: &str, seed: &str, sets: &[String]) -> Value {
@@ -140,18 +140,12 @@ fn merged_lhs_shards_equal_the_unsharded_lhs_run() {
             .success();
         parts.push(path);
     }
-    let out = itfsim()
-        .arg("merge")
-        .args(&parts)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let merged = json_from(
+        itfsim()
+            .arg("merge")
+            .args(&parts)
+            .args(["--format", "json"]),
     );
-    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
     let whole = run_lhs(EALING, "5000", "8", &[]);
     assert_eq!(merged["run"]["sampling"], "lhs");
     assert_eq!(merged["total"], whole["total"]);

@@ -12,11 +12,12 @@ pub fn itfsim() -> Command {
 }
 
 pub fn json_of(args: &[&str]) -> Value {
-    let out = itfsim()
-        .args(args)
-        .args(["--format", "json", "--quiet"])
-        .output()
-        .unwrap();
+    json_from(itfsim().args(args).args(["--format", "json", "--quiet"]))
+}
+
+/// Runs `cmd`, which must succeed, and parses its standard output as JSON.
+pub fn json_from(cmd: &mut Command) -> Value {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
