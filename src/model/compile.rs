@@ -63,6 +63,9 @@ pub struct MetricModel {
     /// The months cut into runs over which no effect's ramp changes, none crossing a
     /// segment; in month order, covering every month once.
     pub blocks: Vec<RampBlock>,
+    /// Each block's ramp per effect (in effect order), block after block: what the
+    /// trial multiplies the full effects by, laid out contiguously.
+    pub block_ramps: Vec<f64>,
 }
 
 /// Months `from..=to` of segment `segment` over which every effect of the metric has the
@@ -370,6 +373,7 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
             segments,
             effects: Vec::new(),
             blocks: Vec::new(),
+            block_ramps: Vec::new(),
         });
     }
 
@@ -415,6 +419,20 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     }
     for metric in &mut metrics {
         metric.blocks = ramp_blocks(&metric.segments, &metric.effects, &schemes);
+        // One placeholder per block when there are no effects, so the trial can pair
+        // blocks with ramp rows whatever the number of effects.
+        metric.block_ramps = metric
+            .blocks
+            .iter()
+            .flat_map(|b| {
+                let ramps: Vec<f64> = metric
+                    .effects
+                    .iter()
+                    .map(|&(s, _)| schemes[s].ramp[b.from])
+                    .collect();
+                if ramps.is_empty() { vec![0.0] } else { ramps }
+            })
+            .collect();
     }
 
     let pot = pounds_to_pence(scenario.fund.pot).map_err(|e| CompileError {

@@ -55,6 +55,8 @@ pub struct Trial {
     effect_scratch: Vec<f64>,
     split_scratch: Vec<i64>,
     attribution_scratch: Vec<f64>,
+    /// Avoided activity attributed to each effect of the current metric, summed over blocks.
+    attribution_sum: Vec<f64>,
 }
 
 /// Largest whole-pence amount a trial may hold: 2^53 pence (about £90 trillion), the last
@@ -147,6 +149,7 @@ impl Trial {
             effect_scratch: vec![0.0; schemes],
             split_scratch: vec![0; partners],
             attribution_scratch: vec![0.0; schemes],
+            attribution_sum: vec![0.0; schemes],
         }
     }
 }
@@ -280,7 +283,16 @@ impl Model {
                     keep: 1.0,
                     rule: Attribution::None,
                 };
-                for block in &metric.blocks {
+                let sums = &mut t.attribution_sum[..n_effects];
+                sums.fill(0.0);
+                let full = &t.effect_scratch[..n_effects];
+                let weights = &mut t.attribution_scratch[..n_effects];
+                let expected = &mut t.segment_expected[m];
+                for (block, ramps) in metric
+                    .blocks
+                    .iter()
+                    .zip(metric.block_ramps.chunks_exact(n_effects.max(1)))
+                {
                     let mut mu = 0.0;
                     for base in &metric.month_base[block.from..=block.to] {
                         mu += base * factor;
@@ -289,33 +301,23 @@ impl Model {
                     if block.new_ramps {
                         let mut keep = 1.0;
                         let mut any_full = 0usize;
-                        for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                            let e = t.effect_scratch[j] * self.schemes[s].ramp[block.from];
-                            t.attribution_scratch[j] = e;
+                        for ((w, &f), &ramp) in weights.iter_mut().zip(full).zip(ramps) {
+                            let e = f * ramp;
+                            *w = e;
                             keep *= 1.0 - e;
-                            if e >= 1.0 {
-                                any_full += 1;
-                            }
+                            any_full += usize::from(e >= 1.0);
                         }
-                        state = attribution_weights(
-                            &mut t.attribution_scratch[..n_effects],
-                            keep,
-                            any_full,
-                        );
+                        state = attribution_weights(weights, keep, any_full);
                     }
-                    t.segment_expected[m][block.segment] += mu * state.keep;
+                    expected[block.segment] += mu * state.keep;
                     let reduction = mu * (1.0 - state.keep);
                     avoided += reduction;
                     if n_effects > 0 && reduction != 0.0 {
-                        attribute_count(
-                            &metric.effects,
-                            &t.attribution_scratch[..n_effects],
-                            state.rule,
-                            reduction,
-                            m,
-                            &mut t.scheme_avoided,
-                        );
+                        attribute_count(weights, state.rule, reduction, sums);
                     }
+                }
+                for (&(s, _), &sum) in metric.effects.iter().zip(sums.iter()) {
+                    t.scheme_avoided[s][m] += sum;
                 }
             }
             MetricKind::Proportion => {
@@ -587,33 +589,25 @@ fn attribution_weights(e: &mut [f64], keep: f64, any_full: usize) -> RampState {
     RampState { keep, rule }
 }
 
-/// Splits a month's avoided activity among schemes by the weights of its ramp state (see
-/// [`attribution_weights`]); the arithmetic per block is `(reduction / total) * w`.
-fn attribute_count(
-    effects: &[(usize, usize)],
-    weights: &[f64],
-    rule: Attribution,
-    reduction: f64,
-    m: usize,
-    out: &mut [Vec<f64>],
-) {
+/// Adds a block's avoided activity to each effect's running sum (`sums`, in the metric's
+/// effect order) by the weights of its ramp state (see [`attribution_weights`]); the
+/// arithmetic per block is `(reduction / total) * w`.
+fn attribute_count(weights: &[f64], rule: Attribution, reduction: f64, sums: &mut [f64]) {
     match rule {
         Attribution::Full(n) => {
             let share = reduction / n as f64;
-            for (j, &(s, _)) in effects.iter().enumerate() {
-                if weights[j] >= 1.0 {
-                    out[s][m] += share;
+            for (sum, &w) in sums.iter_mut().zip(weights) {
+                if w >= 1.0 {
+                    *sum += share;
                 }
             }
         }
-        Attribution::Single => out[effects[0].0][m] += reduction,
+        Attribution::Single => sums[0] += reduction,
         Attribution::Log { total } => {
             let per_weight = reduction / total;
-            for (j, &(s, _)) in effects.iter().enumerate() {
-                // -ln(1 - e) is 0 exactly when e is 0.
-                if weights[j] != 0.0 {
-                    out[s][m] += per_weight * weights[j];
-                }
+            // -ln(1 - e) is 0 exactly when e is 0, adding nothing.
+            for (sum, &w) in sums.iter_mut().zip(weights) {
+                *sum += per_weight * w;
             }
         }
         Attribution::None => {}
