@@ -1,12 +1,24 @@
 //! `--sampling lhs` means the same thing in every simulating command: a sweep row, a
 //! threshold point, a side of a comparison and a merged set of run shards each equal
-//! `run --sampling lhs` at the same seed and trials, and say "lhs" in their output.
+//! `run --sampling lhs` at the same seed and trials, and say "lhs" in their output and
+//! in their reports' provenance.
 //! (Before, sweep, compare and thresholds silently ran plain Monte Carlo, and run shards
 //! recorded "mc" in their partials.)
 
 mod common;
 use common::{EALING, PRORATA, itfsim, json_from, json_of};
 use serde_json::Value;
+use std::path::Path;
+
+/// The report's provenance names the sampling.
+fn report_says_lhs(report: &Path) {
+    let html = std::fs::read_to_string(report).unwrap();
+    assert!(
+        html.contains("<dt>Sampling</dt><dd>lhs</dd>"),
+        "{}: no lhs in the provenance",
+        report.display()
+    );
+}
 
 fn run_lhs(scenario: &str, trials: &str, seed: &str, sets: &[String]) -> Value {
     let mut args = vec![
@@ -31,6 +43,8 @@ fn run_lhs(scenario: &str, trials: &str, seed: &str, sets: &[String]) -> Value {
 #[test]
 fn sweep_rows_use_the_latin_hypercube() {
     let grid = "scheme.reablement.delivery=0.6,1";
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("sweep.html");
     let sweep = |sampling: &str| {
         json_of(&[
             "sweep",
@@ -43,10 +57,13 @@ fn sweep_rows_use_the_latin_hypercube() {
             "3",
             "--sampling",
             sampling,
+            "--report",
+            report.to_str().unwrap(),
         ])
     };
-    let lhs = sweep("lhs");
     let mc = sweep("mc");
+    let lhs = sweep("lhs");
+    report_says_lhs(&report);
     let rows = lhs.as_array().expect("rows");
     assert_eq!(rows.len(), 2);
     for (row, value) in rows.iter().zip(["0.6", "1"]) {
@@ -68,6 +85,9 @@ fn sweep_rows_use_the_latin_hypercube() {
 
 #[test]
 fn threshold_points_and_compare_sides_use_the_latin_hypercube() {
+    let dir = tempfile::tempdir().unwrap();
+    let thresholds_report = dir.path().join("thresholds.html");
+    let compare_report = dir.path().join("compare.html");
     let v = json_of(&[
         "thresholds",
         PRORATA,
@@ -85,8 +105,11 @@ fn threshold_points_and_compare_sides_use_the_latin_hypercube() {
         "5",
         "--sampling",
         "lhs",
+        "--report",
+        thresholds_report.to_str().unwrap(),
     ]);
     assert_eq!(v["run"]["sampling"], "lhs");
+    report_says_lhs(&thresholds_report);
     for point in v["curve"].as_array().unwrap() {
         let target = point["target"].as_str().unwrap();
         let r = run_lhs(
@@ -112,8 +135,11 @@ fn threshold_points_and_compare_sides_use_the_latin_hypercube() {
         "5",
         "--sampling",
         "lhs",
+        "--report",
+        compare_report.to_str().unwrap(),
     ]);
     assert_eq!(c["run"]["sampling"], "lhs");
+    report_says_lhs(&compare_report);
     for (i, file) in [EALING, PRORATA].iter().enumerate() {
         let r = run_lhs(file, "2000", "5", &[]);
         assert_eq!(

@@ -254,7 +254,14 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         })
         .collect();
     if let Some(file) = report_file {
-        let report = report(&sides, &pairs, trials, seed, &warnings);
+        let report = report(
+            &sides,
+            &pairs,
+            trials,
+            seed,
+            models[0].sampler.name(),
+            &warnings,
+        );
         file.commit(compare_report::document(&report).render().as_bytes())?;
     }
     let bytes = match o.format {
@@ -283,6 +290,7 @@ fn report(
     pairs: &[PairResult],
     trials: u64,
     seed: u64,
+    sampling: &str,
     warnings: &[String],
 ) -> CompareReport {
     CompareReport {
@@ -317,6 +325,7 @@ fn report(
             .collect(),
         trials,
         seed,
+        sampling: sampling.into(),
         warnings: warnings.to_vec(),
     }
 }

@@ -260,7 +260,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     if let Some(file) = report_file {
-        let report = sweep_shard::report(&base, trials, seed, &grids, rows.clone());
+        let report = sweep_shard::report(&base, trials, seed, sampling, &grids, rows.clone());
         file.commit(sweep_report::document(&report).render().as_bytes())?;
     }
     let bytes = match shard {

@@ -96,6 +96,7 @@ pub fn report(
     base: &Loaded,
     trials: u64,
     seed: u64,
+    sampling: &str,
     grids: &[Grid],
     rows: Vec<Value>,
 ) -> SweepReport {
@@ -105,6 +106,7 @@ pub fn report(
         sha256: base.sha256.clone(),
         trials,
         seed,
+        sampling: sampling.into(),
         grids: grids
             .iter()
             .map(|g| (g.path.clone(), g.values.clone()))
@@ -271,7 +273,14 @@ pub fn merge(
     let rows: Vec<Value> = blocks.into_values().flatten().collect();
     let columns = columns(&grids, &partners(&loaded));
     if let Some(file) = report_file {
-        let report = report(&loaded, fp.trials, fp.seed, &grids, rows.clone());
+        let report = report(
+            &loaded,
+            fp.trials,
+            fp.seed,
+            &fp.sampling,
+            &grids,
+            rows.clone(),
+        );
         file.commit(sweep_report::document(&report).render().as_bytes())?;
     }
     emit(pending, &render(format, &columns, &rows))

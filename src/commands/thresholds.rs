@@ -220,6 +220,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             pot: model.pot,
             trials,
             seed,
+            sampling: model.sampler.name().into(),
             confidence: args.confidence,
             ambitious: rows.iter().rposition(|r| r.p_met >= args.confidence),
             rows: rows

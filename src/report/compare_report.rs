@@ -46,6 +46,8 @@ pub struct CompareReport {
     pub pairs: Vec<ComparePair>,
     pub trials: u64,
     pub seed: u64,
+    /// "mc" or "lhs", as the run reports it.
+    pub sampling: String,
     pub warnings: Vec<String>,
 }
 
@@ -263,7 +265,7 @@ pub fn document(r: &CompareReport) -> Document {
     let mut prov = vec![
         ("Seed", r.seed.to_string()),
         ("Trials", r.trials.to_string()),
-        ("Sampling", "mc".to_string()),
+        ("Sampling", r.sampling.clone()),
     ];
     let labels: Vec<(String, String)> = r
         .sides

@@ -20,6 +20,8 @@ pub struct SweepReport {
     pub sha256: String,
     pub trials: u64,
     pub seed: u64,
+    /// "mc" or "lhs", as the run reports it.
+    pub sampling: String,
     /// Grid paths, in command-line order, and each grid's values.
     pub grids: Vec<(String, Vec<String>)>,
     pub partners: Vec<String>,
@@ -243,7 +245,7 @@ pub fn document(r: &SweepReport) -> Document {
         ("SHA-256", r.sha256.clone()),
         ("Seed", r.seed.to_string()),
         ("Trials", r.trials.to_string()),
-        ("Sampling", "mc".into()),
+        ("Sampling", r.sampling.clone()),
     ];
     let grid_items: Vec<String> = r
         .grids

@@ -37,6 +37,8 @@ pub struct ThresholdsReport {
     pub pot: Pence,
     pub trials: u64,
     pub seed: u64,
+    /// "mc" or "lhs", as the run reports it.
+    pub sampling: String,
     pub confidence: f64,
     /// Index into `rows` of the most ambitious target met with P >= confidence.
     pub ambitious: Option<usize>,
@@ -216,7 +218,7 @@ pub fn document(r: &ThresholdsReport) -> Document {
                 ("Target path", r.path.clone()),
                 ("Seed", r.seed.to_string()),
                 ("Trials", r.trials.to_string()),
-                ("Sampling", "mc".into()),
+                ("Sampling", r.sampling.clone()),
             ]),
         ],
     }
