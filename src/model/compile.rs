@@ -68,6 +68,15 @@ pub struct MetricModel {
     pub block_ramps: Vec<f64>,
 }
 
+impl MetricModel {
+    /// Block `b`'s ramp per effect, in effect order.
+    #[inline]
+    pub fn ramps_of_block(&self, b: usize) -> &[f64] {
+        let n = self.effects.len();
+        &self.block_ramps[b * n..(b + 1) * n]
+    }
+}
+
 /// Months `from..=to` of segment `segment` over which every effect of the metric has the
 /// same ramp: the combined effect and its attribution are the same in each of them, so a
 /// trial works them out once per block and applies them to the block's summed activity.
@@ -419,19 +428,10 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     }
     for metric in &mut metrics {
         metric.blocks = ramp_blocks(&metric.segments, &metric.effects, &schemes);
-        // One placeholder per block when there are no effects, so the trial can pair
-        // blocks with ramp rows whatever the number of effects.
         metric.block_ramps = metric
             .blocks
             .iter()
-            .flat_map(|b| {
-                let ramps: Vec<f64> = metric
-                    .effects
-                    .iter()
-                    .map(|&(s, _)| schemes[s].ramp[b.from])
-                    .collect();
-                if ramps.is_empty() { vec![0.0] } else { ramps }
-            })
+            .flat_map(|b| metric.effects.iter().map(|&(s, _)| schemes[s].ramp[b.from]))
             .collect();
     }
 

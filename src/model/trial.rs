@@ -288,11 +288,7 @@ impl Model {
                 let full = &t.effect_scratch[..n_effects];
                 let weights = &mut t.attribution_scratch[..n_effects];
                 let expected = &mut t.segment_expected[m];
-                for (block, ramps) in metric
-                    .blocks
-                    .iter()
-                    .zip(metric.block_ramps.chunks_exact(n_effects.max(1)))
-                {
+                for (b, block) in metric.blocks.iter().enumerate() {
                     let mut mu = 0.0;
                     for base in &metric.month_base[block.from..=block.to] {
                         mu += base * factor;
@@ -301,6 +297,7 @@ impl Model {
                     if block.new_ramps {
                         let mut keep = 1.0;
                         let mut any_full = 0usize;
+                        let ramps = metric.ramps_of_block(b);
                         for ((w, &f), &ramp) in weights.iter_mut().zip(full).zip(ramps) {
                             let e = f * ramp;
                             *w = e;
@@ -323,13 +320,19 @@ impl Model {
             MetricKind::Proportion => {
                 let p0 = (metric.baseline * level).clamp(0.0, 1.0);
                 let mut total = 0.0;
-                for block in &metric.blocks {
+                for (b, block) in metric.blocks.iter().enumerate() {
                     let people: f64 = metric.month_base[block.from..=block.to].iter().sum();
                     if block.new_ramps {
                         total = 0.0;
-                        for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                            let e = t.effect_scratch[j] * self.schemes[s].ramp[block.from];
-                            t.attribution_scratch[j] = e;
+                        let ramps = metric.ramps_of_block(b);
+                        for ((w, &f), &ramp) in t
+                            .attribution_scratch
+                            .iter_mut()
+                            .zip(&t.effect_scratch)
+                            .zip(ramps)
+                        {
+                            let e = f * ramp;
+                            *w = e;
                             total += e;
                         }
                     }
