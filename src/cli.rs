@@ -57,6 +57,16 @@ pub enum Sampling {
     Lhs,
 }
 
+impl Sampling {
+    /// "mc" or "lhs", as outputs report it (the same name `Sampler::name` gives).
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampling::Mc => "mc",
+            Sampling::Lhs => "lhs",
+        }
+    }
+}
+
 /// Options shared by everything that runs trials.
 #[derive(Args, Debug, Clone)]
 pub struct RunOptions {

@@ -127,10 +127,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let partners = sweep_shard::partners(&base);
     let columns = sweep_shard::columns(&grids, &partners);
     let scenario_sha = hex(&Sha256::digest(text.as_bytes()));
-    let sampling = match o.sampling {
-        crate::cli::Sampling::Lhs => "lhs",
-        crate::cli::Sampling::Mc => "mc",
-    };
+    let sampling = o.sampling.name();
     let options_sha = options_sha256(trials, seed, sampling, &o.sets, &grids, shard);
     let head = header(&scenario_sha, &options_sha);
     // The points this process runs: all of them, or the shard's block.
