@@ -121,80 +121,47 @@ fn thresholds_on_banded_multi_condition_tranches_equal_run() {
     }
 }
 
+/// `thresholds PRORATA --condition C --from A --to B --step S` plus `extra`: exit code and
+/// standard error.
+fn thresholds_failure(
+    condition: &str,
+    [from, to, step]: [&str; 3],
+    extra: &[&str],
+) -> (Option<i32>, String) {
+    let out = itfsim()
+        .args(["thresholds", PRORATA, "--condition", condition])
+        .args(["--from", from, "--to", to, "--step", step])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn thresholds_refuses_unknown_and_distribution_conditions() {
-    let out = itfsim()
-        .args([
-            "thresholds",
-            PRORATA,
-            "--condition",
-            "q4_1415.dtoc",
-            "--from",
-            "0.01",
-            "--to",
-            "0.02",
-            "--step",
-            "0.01",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("q4_1415.nea, q1_1516.nea"));
-    let out = itfsim()
-        .args([
-            "thresholds",
-            PRORATA,
-            "--condition",
-            "q4_1415.nea",
-            "--from",
-            "0.01",
-            "--to",
-            "0.02",
-            "--step",
-            "0.01",
-        ])
-        .args([
+    let (code, stderr) = thresholds_failure("q4_1415.dtoc", ["0.01", "0.02", "0.01"], &[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("q4_1415.nea, q1_1516.nea"));
+    let (code, stderr) = thresholds_failure(
+        "q4_1415.nea",
+        ["0.01", "0.02", "0.01"],
+        &[
             "--set",
             "tranche.q4_1415.condition.nea.target={ dist = \"uniform\", min = 0.01, max = 0.05 }",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("distribution"));
+        ],
+    );
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("distribution"));
     // A target the scenario refuses (0) fails as run would, naming it.
-    let out = itfsim()
-        .args([
-            "thresholds",
-            PRORATA,
-            "--condition",
-            "q4_1415.nea",
-            "--from",
-            "0",
-            "--to",
-            "0.02",
-            "--step",
-            "0.01",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(65));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("target 0.00"));
+    let (code, stderr) = thresholds_failure("q4_1415.nea", ["0", "0.02", "0.01"], &[]);
+    assert_eq!(code, Some(65));
+    assert!(stderr.contains("target 0.00"));
     for step in ["0", "-0.01"] {
-        itfsim()
-            .args([
-                "thresholds",
-                PRORATA,
-                "--condition",
-                "q4_1415.nea",
-                "--from",
-                "0.01",
-                "--to",
-                "0.02",
-                "--step",
-                step,
-            ])
-            .assert()
-            .code(2);
+        let (code, _) = thresholds_failure("q4_1415.nea", ["0.01", "0.02", step], &[]);
+        assert_eq!(code, Some(2));
     }
 }
 
