@@ -462,13 +462,7 @@ pub fn fold_chunks_in_place<S: Send>(
     end_chunk: impl Fn(&mut S) + Sync,
     merge: impl Fn(&mut S, S) + Sync,
 ) -> Result<Option<S>, EngineError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| EngineError::Threads {
-            threads,
-            message: e.to_string(),
-        })?;
+    let pool = pool(threads)?;
     let first_chunk = range.start / CHUNK;
     let last_chunk = range.end.div_ceil(CHUNK);
     let next = AtomicU64::new(first_chunk);
@@ -525,6 +519,17 @@ pub fn fold_chunks_in_place<S: Send>(
         return Err(EngineError::Cancelled);
     }
     Ok(total)
+}
+
+/// A rayon pool of `threads` workers (0 = all cores) for one run.
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, EngineError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| EngineError::Threads {
+            threads,
+            message: e.to_string(),
+        })
 }
 
 /// The trials of shard `index` of `count` (0 <= index < count) in a run of `trials`:

@@ -46,13 +46,7 @@ pub fn run_observed<O: TrialObserver>(
     observer: &O,
     mut sink: impl FnMut(O::Chunk) -> Result<(), String>,
 ) -> Result<Accumulator, ObserveError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| EngineError::Threads {
-            threads,
-            message: e.to_string(),
-        })?;
+    let pool = crate::engine::pool(threads)?;
     let batch = (pool.current_num_threads() as u64).max(1) * CHUNKS_PER_THREAD;
     let first_chunk = range.start / CHUNK;
     let last_chunk = range.end.div_ceil(CHUNK);

@@ -6,7 +6,7 @@
 mod common;
 use assert_cmd::Command;
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use common::well_formed;
+use common::{points, well_formed};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -55,16 +55,6 @@ fn run_all(threads: &str) -> Outputs {
         html_path,
         _dir: dir,
     }
-}
-
-fn points(html: &str, class: &str) -> Vec<usize> {
-    let marker = format!("class=\"{class}\" points=\"");
-    html.match_indices(&marker)
-        .map(|(i, _)| {
-            let rest = &html[i + marker.len()..];
-            rest[..rest.find('"').unwrap()].split_whitespace().count()
-        })
-        .collect()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! an unwritable report path fails with exit 73 before any work and leaves nothing.
 mod common;
 use assert_cmd::Command;
-use common::well_formed;
+use common::{points, well_formed};
 use serde_json::Value;
 
 const EALING: &str = "scenarios/ealing-2014.toml";
@@ -54,17 +54,6 @@ fn self_contained(html: &str) {
     assert_eq!(urls, namespaces);
     assert!(namespaces >= 1);
     assert!(!html.contains("NaN") && !html.contains("inf\""));
-}
-
-/// Point counts of every `<polyline|polygon class="CLASS" points="...">`.
-fn points(html: &str, class: &str) -> Vec<usize> {
-    let marker = format!("class=\"{class}\" points=\"");
-    html.match_indices(&marker)
-        .map(|(i, _)| {
-            let rest = &html[i + marker.len()..];
-            rest[..rest.find('"').unwrap()].split_whitespace().count()
-        })
-        .collect()
 }
 
 /// "1234567.89" as the report shows it: "£1,234,567.89".

@@ -78,3 +78,14 @@ pub fn well_formed(html: &str) -> Result<(), String> {
         Err(format!("unclosed: {stack:?}"))
     }
 }
+
+/// Point counts of every `<polyline|polygon class="CLASS" points="...">`.
+pub fn points(html: &str, class: &str) -> Vec<usize> {
+    let marker = format!("class=\"{class}\" points=\"");
+    html.match_indices(&marker)
+        .map(|(i, _)| {
+            let rest = &html[i + marker.len()..];
+            rest[..rest.find('"').unwrap()].split_whitespace().count()
+        })
+        .collect()
+}
