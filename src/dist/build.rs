@@ -54,6 +54,26 @@ impl Checker {
         }
     }
 
+    /// Whether `lo < hi` (false for NaN too); if not, an error at `key` saying so:
+    /// "`lo_name` (lo) must be less than `hi_name` (hi)".
+    fn ordered(
+        &mut self,
+        key: &'static str,
+        (lo_name, lo): (&str, f64),
+        (hi_name, hi): (&str, f64),
+        hint: &str,
+    ) -> bool {
+        let ok = lo < hi;
+        if !ok {
+            self.error(
+                key,
+                format!("{lo_name} ({lo}) must be less than {hi_name} ({hi})"),
+                hint,
+            );
+        }
+        ok
+    }
+
     /// A list that must be present.
     fn list<'a>(&mut self, key: &'static str, value: Option<&'a [f64]>) -> Option<&'a [f64]> {
         if value.is_none() {
@@ -108,12 +128,12 @@ impl Checker {
             let p10 = self.number("p10", keys.p10, true);
             let p90 = self.number("p90", keys.p90, true);
             let (p10, p90) = (p10?, p90?);
-            if !(p10 < p90) {
-                self.error(
-                    "p90",
-                    format!("p10 ({p10}) must be less than p90 ({p90})"),
-                    "p10 is the value with 10% below it; p90 the value with 90% below it",
-                );
+            if !self.ordered(
+                "p90",
+                ("p10", p10),
+                ("p90", p90),
+                "p10 is the value with 10% below it; p90 the value with 90% below it",
+            ) {
                 return None;
             }
             Some(Spread::Percentiles(p10, p90))
@@ -130,12 +150,12 @@ pub(super) fn uniform(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
     let min = check.number("min", keys.min, true);
     let max = check.number("max", keys.max, true);
     let (min, max) = (min?, max?);
-    if !(min < max) {
-        check.error(
-            "min",
-            format!("min ({min}) must be less than max ({max})"),
-            "swap them, or use a fixed number for a certain value",
-        );
+    if !check.ordered(
+        "min",
+        ("min", min),
+        ("max", max),
+        "swap them, or use a fixed number for a certain value",
+    ) {
         return None;
     }
     Some(Dist::Uniform { min, max })
@@ -162,12 +182,12 @@ pub(super) fn three_point(check: &mut Checker, keys: &DistKeys, pert: bool) -> O
         ok
     });
     let (min, mode, max, lambda) = (min?, mode?, max?, lambda?);
-    if !(min < max) {
-        check.error(
-            "min",
-            format!("min ({min}) must be less than max ({max})"),
-            "swap them, or use a fixed number for a certain value",
-        );
+    if !check.ordered(
+        "min",
+        ("min", min),
+        ("max", max),
+        "swap them, or use a fixed number for a certain value",
+    ) {
         return None;
     }
     if !(min <= mode && mode <= max) {
@@ -206,12 +226,12 @@ pub(super) fn normal(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
         return None;
     }
     if let (Some(lo), Some(hi)) = (min, max) {
-        if !(lo < hi) {
-            check.error(
-                "min",
-                format!("truncation min ({lo}) must be less than max ({hi})"),
-                "swap them, or drop the bounds",
-            );
+        if !check.ordered(
+            "min",
+            ("truncation min", lo),
+            ("max", hi),
+            "swap them, or drop the bounds",
+        ) {
             return None;
         }
     }
