@@ -2,15 +2,28 @@
 //! give the unsharded run's JSON byte for byte (timing fields aside), for uneven splits
 //! and for more shards than chunks; incomplete or mismatched sets are refused (exit 65);
 //! and `bench` reports what it promises.
+mod common;
 use assert_cmd::Command;
+use common::itfsim;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 const SCENARIO: &str = "scenarios/ealing-2014.toml";
 const TRIALS: &str = "5000"; // 5 chunks, the last one partial
 
-fn itfsim() -> Command {
-    Command::cargo_bin("itfsim").unwrap()
+/// `itfsim run SCENARIO --trials TRIALS --threads THREADS --quiet`, more arguments to add.
+fn run_cmd(threads: &str) -> Command {
+    let mut cmd = itfsim();
+    cmd.args([
+        "run",
+        SCENARIO,
+        "--trials",
+        TRIALS,
+        "--threads",
+        threads,
+        "--quiet",
+    ]);
+    cmd
 }
 
 /// JSON text with the timing fields removed.
@@ -23,18 +36,8 @@ fn without_timing(bytes: &[u8]) -> String {
 }
 
 fn unsharded(threads: &str) -> String {
-    let out = itfsim()
-        .args([
-            "run",
-            SCENARIO,
-            "--trials",
-            TRIALS,
-            "--threads",
-            threads,
-            "--format",
-            "json",
-            "--quiet",
-        ])
+    let out = run_cmd(threads)
+        .args(["--format", "json"])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -44,16 +47,7 @@ fn unsharded(threads: &str) -> String {
 fn shard(dir: &Path, index: u64, count: u64, extra: &[&str]) -> PathBuf {
     let path = dir.join(format!("part-{index}-of-{count}.json"));
     let spec = format!("{index}/{count}");
-    let out = itfsim()
-        .args([
-            "run",
-            SCENARIO,
-            "--trials",
-            TRIALS,
-            "--threads",
-            "1",
-            "--quiet",
-        ])
+    let out = run_cmd("1")
         .args(["--shard", &spec, "--out", path.to_str().unwrap()])
         .args(extra)
         .output()
@@ -138,16 +132,7 @@ fn shard_auto_reads_the_slurm_array_variables() {
     let dir = tempfile::tempdir().unwrap();
     let explicit = shard(dir.path(), 1, 3, &[]);
     let auto = dir.path().join("auto.json");
-    let out = itfsim()
-        .args([
-            "run",
-            SCENARIO,
-            "--trials",
-            TRIALS,
-            "--threads",
-            "1",
-            "--quiet",
-        ])
+    let out = run_cmd("1")
         .args(["--shard", "auto", "--out", auto.to_str().unwrap()])
         .env("SLURM_ARRAY_TASK_ID", "1")
         .env("SLURM_ARRAY_TASK_COUNT", "3")
