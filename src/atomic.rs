@@ -9,11 +9,37 @@
 //! `PendingFile` dropped without a successful commit removes its temporary file. The
 //! temporary file is `.<name>.<pid>.tmp` in the target's directory (with `-<k>` added to
 //! the pid if that name is already taken, e.g. two reservations of one target in one
-//! process).
+//! process). Every reserved temporary file is also listed process-wide until it is
+//! committed or dropped, so an interrupt handler that ends the process at once can remove
+//! them first ([`remove_pending`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// The temporary files reserved and not yet committed or dropped, in this process.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while the list was held cannot leave it inconsistent (push and retain).
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn forget(list: &mut Vec<PathBuf>, temp: &Path) {
+    list.retain(|p| p != temp);
+}
+
+/// Removes every temporary file reserved and not yet committed, and returns with the list
+/// locked, so no commit can rename one into place afterwards: for an interrupt handler
+/// that is about to end the process (which then never gets to drop its `PendingFile`s).
+pub fn remove_pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    let mut list = pending();
+    for temp in list.drain(..) {
+        let _ = fs::remove_file(temp);
+    }
+    list
+}
 
 const HINT: &str = "check the directory exists and is writable";
 
@@ -96,7 +122,15 @@ impl PendingFile {
                 format!(".{name}.{pid}-{attempt}.tmp")
             };
             let temp = directory.join(temp_name);
-            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            // Listed before it exists, so an interrupt cannot fall between the two.
+            let mut list = pending();
+            list.push(temp.clone());
+            let opened = OpenOptions::new().write(true).create_new(true).open(&temp);
+            if opened.is_err() {
+                forget(&mut list, &temp);
+            }
+            drop(list);
+            match opened {
                 Ok(file) => {
                     return Ok(PendingFile {
                         target: target.to_path_buf(),
@@ -156,11 +190,17 @@ impl PendingFile {
                 path: self.target.clone(),
             });
         }
+        // Under the list's lock: an interrupt handler either removed the temporary file
+        // before (the rename fails, and the process is ending) or waits until it is in
+        // place and off the list.
+        let mut list = pending();
         fs::rename(&self.temp, &self.target).map_err(|source| AtomicError::Rename {
             path: self.target.clone(),
             temp: self.temp.clone(),
             source,
         })?;
+        forget(&mut list, &self.temp);
+        drop(list);
         self.committed = true;
         sync_directory(self.temp.parent().unwrap_or(Path::new(".")));
         Ok(())
@@ -173,7 +213,9 @@ impl Drop for PendingFile {
             self.file = None;
             // Nothing useful can be done if this fails; the file is hidden and named
             // after the process, so it is easy to find and remove.
+            let mut list = pending();
             let _ = fs::remove_file(&self.temp);
+            forget(&mut list, &self.temp);
         }
     }
 }

@@ -6,6 +6,8 @@ use itfsim::commands;
 
 fn main() {
     let cli = Cli::parse();
+    // Before any command reserves an output file: Ctrl-C never leaves one behind.
+    commands::install_interrupt_handler();
     let result = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Validate { scenarios } => commands::validate::validate(scenarios),

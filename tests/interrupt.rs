@@ -191,3 +191,144 @@ fn killed_sweep_resumes_to_an_identical_file() {
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
     assert!(!partial.exists());
 }
+
+/// Starts `itfsim ARGS` writing into `dir`, waits until it has reserved an output file
+/// (a hidden `.NAME.PID.tmp`) and is computing, sends SIGINT as Ctrl-C would, and returns
+/// the exit code and stderr.
+fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(binary())
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while !entries(dir).iter().any(|e| e.ends_with(".tmp")) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "{args:?} never reserved its output"
+        );
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{args:?} ended before the signal: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Ctrl-C during any command that writes files (not only the engine of a plain `run`)
+/// exits 130 and leaves neither its outputs nor their reserved temporary files.
+#[test]
+fn sigint_during_any_writing_command_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let (json, html, csv) = (at("out.json"), at("report.html"), at("out.csv"));
+    let long = "1000000000";
+    let commands: Vec<Vec<&str>> = vec![
+        vec![
+            "compare",
+            "scenarios/ealing-2014.toml",
+            "scenarios/ealing-2014-no-networks.toml",
+            "--trials",
+            long,
+            "--quiet",
+            "--out",
+            &json,
+            "--report",
+            &html,
+        ],
+        vec![
+            "thresholds",
+            "scenarios/ealing-2014.toml",
+            "--condition",
+            "all_metrics_1516.nea",
+            "--from",
+            "0.01",
+            "--to",
+            "0.05",
+            "--step",
+            "0.01",
+            "--trials",
+            long,
+            "--quiet",
+            "--out",
+            &csv,
+        ],
+        vec![
+            "sensitivity",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "2000000",
+            "--quiet",
+            "--out",
+            &json,
+        ],
+        // With report extras the run goes through the observed engine, which stops at
+        // once rather than between chunks.
+        vec![
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            long,
+            "--quiet",
+            "--out",
+            &json,
+            "--report",
+            &html,
+            "--samples",
+            &csv,
+        ],
+    ];
+    for args in &commands {
+        let (code, stderr) = interrupt_when_reserved(dir.path(), args);
+        assert_eq!(code, Some(130), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("interrupted: ") && stderr.contains("nothing was written"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            entries(dir.path()).is_empty(),
+            "{args:?} left {:?}",
+            entries(dir.path())
+        );
+    }
+}
+
+/// Ctrl-C during a sweep keeps the finished points in FILE.partial (and says how to go
+/// on), but neither the output nor the report's temporary file.
+#[test]
+fn sigint_during_a_sweep_keeps_only_its_partial_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep.csv").to_string_lossy().into_owned();
+    let html = dir.path().join("sweep.html").to_string_lossy().into_owned();
+    let (code, stderr) = interrupt_when_reserved(
+        dir.path(),
+        &[
+            "sweep",
+            "scenarios/ealing-2014.toml",
+            "--grid",
+            "scheme.reablement.delivery=0.5,0.6,0.7,0.8",
+            "--trials",
+            "1000000000",
+            "--quiet",
+            "--out",
+            &out,
+            "--report",
+            &html,
+        ],
+    );
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains("sweep.csv.partial: run the same command with --resume"),
+        "{stderr}"
+    );
+    assert_eq!(entries(dir.path()), vec!["sweep.csv.partial".to_string()]);
+}

@@ -53,15 +53,14 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
 pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
     let started = Instant::now();
     let bar = super::progress::Progress::new(p.progress, p.trials);
-    let acc = engine::run_with_progress(
-        &p.model,
-        0..p.trials,
-        p.threads,
-        super::interrupt_flag(),
-        &|n| bar.advance(n),
-    );
+    let (acc, interrupted) = super::polling(|flag| {
+        engine::run_with_progress(&p.model, 0..p.trials, p.threads, flag, &|n| bar.advance(n))
+    });
     bar.finish();
     let acc = acc?;
+    if interrupted {
+        return Err(engine::EngineError::Cancelled.into());
+    }
     Ok(finish(p, &acc, started, Vec::new()))
 }
 
@@ -156,8 +155,8 @@ fn wants_extras(r: &ReportOptions) -> bool {
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
     let r = &args.reports;
-    // Install the Ctrl-C handler first, so an interrupt at any point of the run is caught.
-    super::interrupt_flag();
+    // `main` installs it first; this keeps library callers of `run` covered too.
+    super::install_interrupt_handler();
     if o.format == Format::Csv {
         return Err(Failure::new(
             2,

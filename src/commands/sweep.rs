@@ -183,6 +183,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                 }
                 Some(Partial::create(&path, &head).map_err(|m| Failure::new(73, m))?)
             }
+            .inspect(|p| {
+                super::set_interrupt_note(format!(
+                    "the sweep was stopped before it finished; its finished points are kept in {}: run the same command with --resume to go on from there",
+                    p.path().display()
+                ))
+            })
         }
     };
     if !o.quiet {
