@@ -6,7 +6,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use itfsim::dist::{binomial_quantile, poisson_quantile};
 use itfsim::engine;
-use itfsim::model::{Model, Trial, compile};
+use itfsim::model::{Model, Slot, Trial, compile};
 use itfsim::rng::stream;
 use itfsim::scenario::{MetricKind, load, load_str};
 use std::hint::black_box;
@@ -38,23 +38,53 @@ fn per_trial(c: &mut Criterion) {
 /// each outcome's uniform, and each observed segment's gamma mixing (if any) and
 /// Poisson or binomial quantile. The Poisson mean and binomial probability are the
 /// segment's unadjusted baseline (no growth or scheme effects), so the variates have
-/// the trial's kinds and magnitudes without the model's arithmetic. Leaves out only the
-/// copula transform (Ealing has none).
-fn variates(model: &Model, index: u64, uniforms: &mut [f64]) -> f64 {
+/// the trial's kinds and magnitudes without the model's arithmetic. Correlated draws go
+/// through the scenario's Gaussian copula first, as in the engine (Ealing correlates three
+/// pairs: six normal quantiles, a Cholesky product and six normal CDFs per trial).
+fn variates(model: &Model, index: u64, s: &mut Scratch) -> f64 {
     let mut check = 0.0;
     for p in &model.params {
         if p.uniforms > 0 {
-            let mut s = stream(p.key, index);
-            let us = &mut uniforms[..p.uniforms];
-            for u in us.iter_mut() {
-                *u = s.uniform();
+            let mut stream = stream(p.key, index);
+            for u in &mut s.uniforms[p.offset..p.offset + p.uniforms] {
+                *u = stream.uniform();
             }
-            check += p.quantile.value(us);
         }
     }
-    for o in &model.outcomes {
-        check += stream(o.key, index).uniform();
+    for (o, outcome) in model.outcomes.iter().enumerate() {
+        s.outcomes[o] = stream(outcome.key, index).uniform();
     }
+    if let Some((copula, slots)) = &model.copula {
+        for (i, slot) in slots.iter().enumerate() {
+            s.copula_u[i] = match *slot {
+                Slot::Param(p) if model.params[p].uniforms > 0 => {
+                    s.uniforms[model.params[p].offset]
+                }
+                Slot::Param(p) => stream(model.params[p].key, index).uniform(),
+                Slot::Outcome(o) => s.outcomes[o],
+            };
+        }
+        model
+            .sampler
+            .apply_copula(copula, &mut s.copula_u, &mut s.copula_z);
+        for (i, slot) in slots.iter().enumerate() {
+            match *slot {
+                Slot::Param(p) if model.params[p].uniforms > 0 => {
+                    s.uniforms[model.params[p].offset] = s.copula_u[i]
+                }
+                Slot::Param(_) => {}
+                Slot::Outcome(o) => s.outcomes[o] = s.copula_u[i],
+            }
+        }
+    }
+    for p in &model.params {
+        if p.uniforms > 0 {
+            check += p
+                .quantile
+                .value(&s.uniforms[p.offset..p.offset + p.uniforms]);
+        }
+    }
+    check += s.outcomes.iter().sum::<f64>();
     for metric in &model.metrics {
         for seg in metric.segments.iter().filter(|s| s.observed) {
             let mut s = stream(seg.key, index);
@@ -77,16 +107,30 @@ fn variates(model: &Model, index: u64, uniforms: &mut [f64]) -> f64 {
     check
 }
 
+/// Buffers of one trial's uniforms, as the engine's `Trial` holds them.
+struct Scratch {
+    uniforms: Vec<f64>,
+    outcomes: Vec<f64>,
+    copula_u: Vec<f64>,
+    copula_z: Vec<f64>,
+}
+
 fn variate_floor(c: &mut Criterion) {
     let model = ealing();
-    let mut uniforms = vec![0.0; model.uniforms.max(1)];
+    let slots = model.copula.as_ref().map_or(0, |(_, slots)| slots.len());
+    let mut scratch = Scratch {
+        uniforms: vec![0.0; model.uniforms.max(1)],
+        outcomes: vec![0.0; model.outcomes.len()],
+        copula_u: vec![0.0; slots],
+        copula_z: vec![0.0; slots],
+    };
     let mut group = c.benchmark_group("floor");
     group.throughput(Throughput::Elements(1));
     let mut index = 0u64;
     group.bench_function("ealing-2014-variates", |b| {
         b.iter(|| {
             index += 1;
-            variates(&model, black_box(index), &mut uniforms)
+            variates(&model, black_box(index), &mut scratch)
         })
     });
     group.finish();
