@@ -110,7 +110,7 @@ impl Dist {
                 let alpha = 1.0 + lambda * (mode - min) / width;
                 let beta = 1.0 + lambda * (max - mode) / width;
                 Kind::Tabulated {
-                    table: Arc::new(Table::new(Shape::Beta { alpha, beta })),
+                    table: Table::shared(Shape::Beta { alpha, beta }),
                     offset: *min,
                     scale: width,
                 }
@@ -143,15 +143,15 @@ impl Dist {
                 sigma: *sigma,
             },
             Dist::Beta { alpha, beta } => Kind::Tabulated {
-                table: Arc::new(Table::new(Shape::Beta {
+                table: Table::shared(Shape::Beta {
                     alpha: *alpha,
                     beta: *beta,
-                })),
+                }),
                 offset: 0.0,
                 scale: 1.0,
             },
             Dist::Gamma { shape, scale } => Kind::Tabulated {
-                table: Arc::new(Table::new(Shape::Gamma { shape: *shape })),
+                table: Table::shared(Shape::Gamma { shape: *shape }),
                 offset: 0.0,
                 scale: *scale,
             },

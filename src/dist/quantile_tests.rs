@@ -384,3 +384,31 @@ fn bernoulli_and_discrete_follow_the_inverse_cdf() {
     assert_eq!(Dist::Fixed(7.0).compile().uniforms(), 1);
     assert_eq!(Dist::Fixed(7.0).compile().value(&[0.1]), 7.0);
 }
+
+#[test]
+fn shared_tables_are_built_once_and_equal_a_fresh_build() {
+    use super::super::table::{Shape, Table};
+    // A shape no other test uses, so the first call here builds it.
+    let shape = Shape::Beta {
+        alpha: 2.718_281_828,
+        beta: 3.141_592_653,
+    };
+    let first = Table::shared(shape);
+    let again = Table::shared(shape);
+    assert!(std::sync::Arc::ptr_eq(&first, &again));
+    let fresh = Table::new(shape);
+    for i in 1..1000 {
+        let u = f64::from(i) / 1000.0;
+        assert_eq!(
+            first.value(u).to_bits(),
+            fresh.value(u).to_bits(),
+            "u = {u}"
+        );
+    }
+    let other = Table::shared(Shape::Beta {
+        alpha: 2.718_281_828,
+        beta: 3.0,
+    });
+    assert!(!std::sync::Arc::ptr_eq(&first, &other));
+    assert_ne!(first.value(0.3), other.value(0.3));
+}

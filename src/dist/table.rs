@@ -18,6 +18,8 @@
 use super::normal::{normal_cdf, normal_pdf, normal_quantile};
 use statrs::function::beta::{beta_reg, ln_beta};
 use statrs::function::gamma::{gamma_lr, gamma_ur, ln_gamma};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Grid half-width in z; Phi(-8.3) ~ 5e-17, below the spacing of doubles near 1.
 const Z_EDGE: f64 = 8.3;
@@ -27,6 +29,8 @@ const Z_EDGE: f64 = 8.3;
 const WILSON_HILFERTY_SHAPE: f64 = 1e6;
 /// Number of Hermite intervals.
 const INTERVALS: usize = 1024;
+/// Most tables kept by [`Table::shared`].
+const CACHE_MAX: usize = 256;
 
 /// The standard shapes that get tabulated (location/scale is applied by the caller).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -229,6 +233,33 @@ impl Table {
         }
     }
 
+    /// The table of `shape`, built once per process and shared: a sweep, a sensitivity
+    /// analysis or a comparison compiles the scenario many times with mostly the same
+    /// distributions, and building one table (1,025 exact quantiles from the incomplete
+    /// beta or gamma function) takes about 2 ms. A table depends on nothing but its
+    /// shape, so the shared one is identical to a fresh one. The cache holds at most
+    /// `CACHE_MAX` tables (about 32 KiB each) and starts again when full.
+    pub(crate) fn shared(shape: Shape) -> Arc<Table> {
+        static CACHE: Mutex<Option<HashMap<[u64; 3], Arc<Table>>>> = Mutex::new(None);
+        let key = match shape {
+            Shape::Beta { alpha, beta } => [0, alpha.to_bits(), beta.to_bits()],
+            Shape::Gamma { shape } => [1, shape.to_bits(), 0],
+        };
+        // A panic while the cache was held cannot leave a half-made entry (insert is
+        // the only change), so a poisoned lock is still usable.
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        let tables = cache.get_or_insert_with(HashMap::new);
+        if let Some(table) = tables.get(&key) {
+            return Arc::clone(table);
+        }
+        if tables.len() >= CACHE_MAX {
+            tables.clear();
+        }
+        let table = Arc::new(Table::new(shape));
+        tables.insert(key, Arc::clone(&table));
+        table
+    }
+
     /// Quantile at u; u is assumed already inside (0, 1) (callers clamp).
     #[inline]
     pub(crate) fn value(&self, u: f64) -> f64 {
@@ -285,7 +316,7 @@ fn hermite(q0: f64, q1: f64, m0: f64, m1: f64, h: f64) -> [f64; 4] {
 /// once per run. Same accuracy guarantee as the beta/gamma tables.
 #[derive(Clone, Debug)]
 pub struct GammaUnit {
-    table: Table,
+    table: Arc<Table>,
 }
 
 impl GammaUnit {
@@ -298,7 +329,7 @@ impl GammaUnit {
             shape.clamp(1e-6, 1e12)
         };
         GammaUnit {
-            table: Table::new(Shape::Gamma { shape }),
+            table: Table::shared(Shape::Gamma { shape }),
         }
     }
 
