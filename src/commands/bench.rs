@@ -138,13 +138,14 @@ impl Report {
 
     fn to_text(&self) -> String {
         let mut out = format!(
-            "itfsim {} bench: {}\nmachine: {} cores, {}\nrun: {} trials on {} threads in {:.3} s = {:.0} trials/s\n",
+            "itfsim {} bench: {}\nmachine: {} cores, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
             env!("CARGO_PKG_VERSION"),
             self.scenario,
             self.cores,
             self.cpu,
             self.trials,
             self.threads,
+            if self.threads == 1 { "" } else { "s" },
             self.elapsed_s,
             self.trials_per_s()
         );
