@@ -6,7 +6,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use itfsim::dist::{binomial_quantile, poisson_quantile};
 use itfsim::engine;
-use itfsim::model::{Model, Slot, Trial, compile};
+use itfsim::model::{Model, Trial, compile};
 use itfsim::rng::stream;
 use itfsim::scenario::{MetricKind, load, load_str};
 use std::hint::black_box;
@@ -54,29 +54,13 @@ fn variates(model: &Model, index: u64, s: &mut Scratch) -> f64 {
     for (o, outcome) in model.outcomes.iter().enumerate() {
         s.outcomes[o] = stream(outcome.key, index).uniform();
     }
-    if let Some((copula, slots)) = &model.copula {
-        for (i, slot) in slots.iter().enumerate() {
-            s.copula_u[i] = match *slot {
-                Slot::Param(p) if model.params[p].uniforms > 0 => {
-                    s.uniforms[model.params[p].offset]
-                }
-                Slot::Param(p) => stream(model.params[p].key, index).uniform(),
-                Slot::Outcome(o) => s.outcomes[o],
-            };
-        }
-        model
-            .sampler
-            .apply_copula(copula, &mut s.copula_u, &mut s.copula_z);
-        for (i, slot) in slots.iter().enumerate() {
-            match *slot {
-                Slot::Param(p) if model.params[p].uniforms > 0 => {
-                    s.uniforms[model.params[p].offset] = s.copula_u[i]
-                }
-                Slot::Param(_) => {}
-                Slot::Outcome(o) => s.outcomes[o] = s.copula_u[i],
-            }
-        }
-    }
+    model.correlate(
+        index,
+        &mut s.uniforms,
+        &mut s.outcomes,
+        &mut s.copula_u,
+        &mut s.copula_z,
+    );
     for p in &model.params {
         if p.uniforms > 0 {
             check += p

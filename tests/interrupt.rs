@@ -21,9 +21,16 @@ fn entries(dir: &Path) -> Vec<String> {
 #[test]
 fn sigint_stops_a_long_run_with_exit_130_and_no_file() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("result.json");
-    let mut child = Command::new(binary())
-        .args([
+    let out = dir
+        .path()
+        .join("result.json")
+        .to_string_lossy()
+        .into_owned();
+    // The temporary output file is reserved after the scenario is loaded and the Ctrl-C
+    // handler installed, just before the trials start: the helper waits for it.
+    let stopped = interrupt_when_reserved(
+        dir.path(),
+        &[
             "run",
             "scenarios/national-2014-design.toml",
             "--trials",
@@ -32,40 +39,24 @@ fn sigint_stops_a_long_run_with_exit_130_and_no_file() {
             "--format",
             "json",
             "--out",
-        ])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The temporary output file is reserved after the scenario is loaded and the Ctrl-C
-    // handler installed, just before the trials start: wait for it.
-    let waited = Instant::now();
-    while entries(dir.path()).is_empty() {
-        assert!(
-            waited.elapsed() < Duration::from_secs(60),
-            "the run never reserved its output"
-        );
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("run ended before the signal: {status}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let signalled = Instant::now();
-    let output = child.wait_with_output().unwrap();
-    let took = signalled.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+            &out,
+        ],
+    );
+    assert_eq!(stopped.code, Some(130), "{}", stopped.stderr);
     assert!(
-        stderr.contains("interrupted: the run was stopped before it finished; nothing was written"),
-        "{stderr}"
+        stopped
+            .stderr
+            .contains("interrupted: the run was stopped before it finished; nothing was written"),
+        "{}",
+        stopped.stderr
     );
     // "Promptly": a billion trials would take hours; stopping is a matter of milliseconds.
     // The bound is loose so that a loaded test machine does not make it flaky.
-    assert!(took < Duration::from_secs(10), "took {took:?} to stop");
+    assert!(
+        stopped.took < Duration::from_secs(10),
+        "took {:?} to stop",
+        stopped.took
+    );
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }
 
@@ -192,10 +183,17 @@ fn killed_sweep_resumes_to_an_identical_file() {
     assert!(!partial.exists());
 }
 
+/// How a command ended after the SIGINT: exit code, stderr, and time from the signal.
+struct Stopped {
+    code: Option<i32>,
+    stderr: String,
+    took: Duration,
+}
+
 /// Starts `itfsim ARGS` writing into `dir`, waits until it has reserved an output file
-/// (a hidden `.NAME.PID.tmp`) and is computing, sends SIGINT as Ctrl-C would, and returns
-/// the exit code and stderr.
-fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+/// (a hidden `.NAME.PID.tmp`) and is computing, then sends SIGINT with
+/// `nix::sys::signal::kill`, as Ctrl-C in a terminal would.
+fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> Stopped {
     let mut child = Command::new(binary())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -217,11 +215,13 @@ fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
     std::thread::sleep(Duration::from_millis(300));
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let signalled = Instant::now();
     let output = child.wait_with_output().unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    Stopped {
+        code: output.status.code(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        took: signalled.elapsed(),
+    }
 }
 
 /// Ctrl-C during any command that writes files (not only the engine of a plain `run`)
@@ -288,7 +288,7 @@ fn sigint_during_any_writing_command_leaves_no_file() {
         ],
     ];
     for args in &commands {
-        let (code, stderr) = interrupt_when_reserved(dir.path(), args);
+        let Stopped { code, stderr, .. } = interrupt_when_reserved(dir.path(), args);
         assert_eq!(code, Some(130), "{args:?}: {stderr}");
         assert!(
             stderr.contains("interrupted: ") && stderr.contains("nothing was written"),
@@ -309,7 +309,7 @@ fn sigint_during_a_sweep_keeps_only_its_partial_points() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep.csv").to_string_lossy().into_owned();
     let html = dir.path().join("sweep.html").to_string_lossy().into_owned();
-    let (code, stderr) = interrupt_when_reserved(
+    let Stopped { code, stderr, .. } = interrupt_when_reserved(
         dir.path(),
         &[
             "sweep",

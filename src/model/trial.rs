@@ -199,28 +199,13 @@ impl Model {
             self.sampler
                 .adjust_uniforms(self, index, &mut t.uniforms, &mut t.outcome_uniforms);
         }
-        if let Some((copula, slots)) = &self.copula {
-            for (i, slot) in slots.iter().enumerate() {
-                t.copula_u[i] = match *slot {
-                    Slot::Param(p) if self.params[p].uniforms > 0 => {
-                        t.uniforms[self.params[p].offset]
-                    }
-                    Slot::Param(p) => stream(self.params[p].key, index).uniform(),
-                    Slot::Outcome(o) => t.outcome_uniforms[o],
-                };
-            }
-            self.sampler
-                .apply_copula(copula, &mut t.copula_u, &mut t.copula_z);
-            for (i, slot) in slots.iter().enumerate() {
-                match *slot {
-                    Slot::Param(p) if self.params[p].uniforms > 0 => {
-                        t.uniforms[self.params[p].offset] = t.copula_u[i]
-                    }
-                    Slot::Param(_) => {}
-                    Slot::Outcome(o) => t.outcome_uniforms[o] = t.copula_u[i],
-                }
-            }
-        }
+        self.correlate(
+            index,
+            &mut t.uniforms,
+            &mut t.outcome_uniforms,
+            &mut t.copula_u,
+            &mut t.copula_z,
+        );
         for (i, p) in self.params.iter().enumerate() {
             t.values[i] = match p.fixed {
                 Some(v) => v,
@@ -235,6 +220,40 @@ impl Model {
             t.occurs[o] = t.outcome_uniforms[o] >= 1.0 - p;
         }
         self.sampler.hold_outcomes(&mut t.occurs);
+    }
+
+    /// Passes trial `index`'s correlated uniforms (parameters' first uniforms in
+    /// `uniforms`, outcomes' in `outcomes`) through the Gaussian copula, in place; nothing
+    /// without correlations. `copula_u` and `copula_z` are scratch of the copula's size.
+    /// Public so the variate-floor benchmark draws exactly what a trial draws.
+    pub fn correlate(
+        &self,
+        index: u64,
+        uniforms: &mut [f64],
+        outcomes: &mut [f64],
+        copula_u: &mut [f64],
+        copula_z: &mut [f64],
+    ) {
+        let Some((copula, slots)) = &self.copula else {
+            return;
+        };
+        for (i, slot) in slots.iter().enumerate() {
+            copula_u[i] = match *slot {
+                Slot::Param(p) if self.params[p].uniforms > 0 => uniforms[self.params[p].offset],
+                Slot::Param(p) => stream(self.params[p].key, index).uniform(),
+                Slot::Outcome(o) => outcomes[o],
+            };
+        }
+        self.sampler.apply_copula(copula, copula_u, copula_z);
+        for (i, slot) in slots.iter().enumerate() {
+            match *slot {
+                Slot::Param(p) if self.params[p].uniforms > 0 => {
+                    uniforms[self.params[p].offset] = copula_u[i]
+                }
+                Slot::Param(_) => {}
+                Slot::Outcome(o) => outcomes[o] = copula_u[i],
+            }
+        }
     }
 
     /// Effective change of each scheme on metric `m` at full ramp, into effect_scratch
