@@ -400,6 +400,10 @@ fn few_distinct_counts_or_gives_up() {
         assert_eq!(few_distinct(&twice, limit), Some(expected), "limit {limit}");
         assert_eq!(few_distinct(&many, limit), None, "limit {limit}");
     }
+    // The thread's table is reused: after calls that gave up or counted thousands of keys
+    // in a bigger table, a small one still starts empty.
+    assert_eq!(few_distinct(&keys, 3), Some(vec![(3, 2), (5, 3), (9, 1)]));
+    assert_eq!(few_distinct(&[7, 7], FEW), Some(vec![(7, 2)]));
 }
 
 #[test]
