@@ -247,17 +247,19 @@ impl Table {
         };
         // A panic while the cache was held cannot leave a half-made entry (insert is
         // the only change), so a poisoned lock is still usable.
-        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-        let tables = cache.get_or_insert_with(HashMap::new);
-        if let Some(table) = tables.get(&key) {
+        let lock = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(table) = lock().as_ref().and_then(|tables| tables.get(&key)) {
             return Arc::clone(table);
         }
-        if tables.len() >= CACHE_MAX {
+        // Built without the lock, so threads compiling different shapes build in
+        // parallel; two building the same shape make equal tables and keep the first.
+        let built = Arc::new(Table::new(shape));
+        let mut cache = lock();
+        let tables = cache.get_or_insert_with(HashMap::new);
+        if tables.len() >= CACHE_MAX && !tables.contains_key(&key) {
             tables.clear();
         }
-        let table = Arc::new(Table::new(shape));
-        tables.insert(key, Arc::clone(&table));
-        table
+        Arc::clone(tables.entry(key).or_insert(built))
     }
 
     /// Quantile at u; u is assumed already inside (0, 1) (callers clamp).
