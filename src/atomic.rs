@@ -122,12 +122,13 @@ impl PendingFile {
                 format!(".{name}.{pid}-{attempt}.tmp")
             };
             let temp = directory.join(temp_name);
-            // Listed before it exists, so an interrupt cannot fall between the two.
+            // Created and listed under the list's lock, so an interrupt handler sees it
+            // either not yet made or listed; listed only once this process owns it (a
+            // name already taken, even by this process, is not listed again).
             let mut list = pending();
-            list.push(temp.clone());
             let opened = OpenOptions::new().write(true).create_new(true).open(&temp);
-            if opened.is_err() {
-                forget(&mut list, &temp);
+            if opened.is_ok() {
+                list.push(temp.clone());
             }
             drop(list);
             match opened {
@@ -174,6 +175,8 @@ impl PendingFile {
     /// Writes `bytes`, fsyncs and renames over the target. On error the target is left
     /// as it was and the temporary file is removed.
     pub fn commit(mut self, bytes: &[u8]) -> Result<(), AtomicError> {
+        // From the first commit a Ctrl-C waits until all outputs are written.
+        crate::interrupt::writing_outputs();
         let write_error = |source| AtomicError::Write {
             path: self.target.clone(),
             source,

@@ -16,6 +16,7 @@ pub mod correlation;
 pub mod diagnostic;
 pub mod dist;
 pub mod engine;
+pub mod interrupt;
 pub mod model;
 pub mod money;
 pub mod observe;

@@ -2,12 +2,12 @@
 //! (MODEL.md section 10). Nothing else lives here.
 use clap::Parser;
 use itfsim::cli::{Cli, Command};
-use itfsim::commands;
+use itfsim::{commands, interrupt};
 
 fn main() {
     let cli = Cli::parse();
     // Before any command reserves an output file: Ctrl-C never leaves one behind.
-    commands::install_interrupt_handler();
+    interrupt::install();
     let result = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Validate { scenarios } => commands::validate::validate(scenarios),
@@ -20,10 +20,17 @@ fn main() {
         Command::Merge(args) => commands::merge::merge(args),
         Command::Bench(args) => commands::bench::bench(args),
     };
-    if let Err(failure) = result {
+    if let Err(failure) = &result {
+        if failure.code == 130 {
+            // `run` stopped itself on Ctrl-C: end as interrupted, as the shell expects.
+            interrupt::stop(&failure.message);
+        }
         if !failure.message.is_empty() {
             eprintln!("{}", failure.message);
         }
+    }
+    interrupt::after_command();
+    if let Err(failure) = result {
         std::process::exit(failure.code);
     }
 }

@@ -293,6 +293,34 @@ fn sweep_without_resume_replaces_a_partial_file() {
     assert!(!dir.path().join("o.csv.partial").exists());
 }
 
+/// A partial file left empty (the sweep stopped before writing its header) is nothing to
+/// resume: `--resume` starts from the first point instead of refusing.
+#[test]
+fn resume_from_an_empty_partial_file_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.csv");
+    std::fs::write(dir.path().join("o.csv.partial"), "").unwrap();
+    let result = itfsim()
+        .args([
+            "sweep",
+            PRORATA,
+            "--grid",
+            "fund.pot=1000,2000",
+            "--trials",
+            "100",
+            "--resume",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{stderr}");
+    assert!(stderr.contains("is empty"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
+    assert!(!dir.path().join("o.csv.partial").exists());
+}
+
 #[test]
 fn bad_grids_exit_with_clear_errors() {
     let cases: &[(&str, i32, &str)] = &[

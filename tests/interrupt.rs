@@ -42,7 +42,13 @@ fn sigint_stops_a_long_run_with_exit_130_and_no_file() {
             &out,
         ],
     );
-    assert_eq!(stopped.code, Some(130), "{}", stopped.stderr);
+    assert!(
+        stopped.died_of_sigint(),
+        "{:?} {:?}: {}",
+        stopped.signal,
+        stopped.code,
+        stopped.stderr
+    );
     assert!(
         stopped
             .stderr
@@ -183,17 +189,27 @@ fn killed_sweep_resumes_to_an_identical_file() {
     assert!(!partial.exists());
 }
 
-/// How a command ended after the SIGINT: exit code, stderr, and time from the signal.
+/// How a command ended after the SIGINT: killed by which signal (None: it exited), exit
+/// code, stderr, and time from the signal.
 struct Stopped {
+    signal: Option<i32>,
     code: Option<i32>,
     stderr: String,
     took: Duration,
 }
 
+impl Stopped {
+    /// Ended as an interrupted program should: killed by SIGINT itself (a shell shows
+    /// status 130, and a script running it stops too).
+    fn died_of_sigint(&self) -> bool {
+        self.signal == Some(nix::sys::signal::Signal::SIGINT as i32)
+    }
+}
+
 /// Starts `itfsim ARGS` writing into `dir`, waits until it has reserved an output file
-/// (a hidden `.NAME.PID.tmp`) and is computing, then sends SIGINT with
+/// (a hidden `.NAME.PID.tmp`) and `ready` holds, then sends SIGINT with
 /// `nix::sys::signal::kill`, as Ctrl-C in a terminal would.
-fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> Stopped {
+fn interrupt_when(dir: &Path, args: &[&str], ready: impl Fn() -> bool) -> Stopped {
     let mut child = Command::new(binary())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -202,7 +218,7 @@ fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> Stopped {
         .spawn()
         .unwrap();
     let waited = Instant::now();
-    while !entries(dir).iter().any(|e| e.ends_with(".tmp")) {
+    while !(entries(dir).iter().any(|e| e.ends_with(".tmp")) && ready()) {
         assert!(
             waited.elapsed() < Duration::from_secs(60),
             "{args:?} never reserved its output"
@@ -217,11 +233,17 @@ fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> Stopped {
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     let signalled = Instant::now();
     let output = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
     Stopped {
+        signal: output.status.signal(),
         code: output.status.code(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         took: signalled.elapsed(),
     }
+}
+
+fn interrupt_when_reserved(dir: &Path, args: &[&str]) -> Stopped {
+    interrupt_when(dir, args, || true)
 }
 
 /// Ctrl-C during any command that writes files (not only the engine of a plain `run`)
@@ -271,6 +293,18 @@ fn sigint_during_any_writing_command_leaves_no_file() {
             "--out",
             &json,
         ],
+        // Two outputs reserved for one target: two temporary files, both removed.
+        vec![
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            long,
+            "--quiet",
+            "--out",
+            &json,
+            "--report",
+            &json,
+        ],
         // With report extras the run goes through the observed engine, which stops at
         // once rather than between chunks.
         vec![
@@ -288,8 +322,9 @@ fn sigint_during_any_writing_command_leaves_no_file() {
         ],
     ];
     for args in &commands {
-        let Stopped { code, stderr, .. } = interrupt_when_reserved(dir.path(), args);
-        assert_eq!(code, Some(130), "{args:?}: {stderr}");
+        let stopped = interrupt_when_reserved(dir.path(), args);
+        let stderr = &stopped.stderr;
+        assert!(stopped.died_of_sigint(), "{args:?}: {stderr}");
         assert!(
             stderr.contains("interrupted: ") && stderr.contains("nothing was written"),
             "{args:?}: {stderr}"
@@ -309,7 +344,10 @@ fn sigint_during_a_sweep_keeps_only_its_partial_points() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep.csv").to_string_lossy().into_owned();
     let html = dir.path().join("sweep.html").to_string_lossy().into_owned();
-    let Stopped { code, stderr, .. } = interrupt_when_reserved(
+    let partial = dir.path().join("sweep.csv.partial");
+    // Its partial file holds its header (and the note is set) before the signal.
+    let header_written = || std::fs::read_to_string(&partial).is_ok_and(|t| t.contains('\n'));
+    let stopped = interrupt_when(
         dir.path(),
         &[
             "sweep",
@@ -324,11 +362,150 @@ fn sigint_during_a_sweep_keeps_only_its_partial_points() {
             "--report",
             &html,
         ],
+        header_written,
     );
-    assert_eq!(code, Some(130), "{stderr}");
+    let stderr = &stopped.stderr;
+    assert!(stopped.died_of_sigint(), "{stderr}");
     assert!(
         stderr.contains("sweep.csv.partial: run the same command with --resume"),
         "{stderr}"
     );
     assert_eq!(entries(dir.path()), vec!["sweep.csv.partial".to_string()]);
+}
+
+/// A shell script running itfsim stops at Ctrl-C (bash ends a script only when its child
+/// died of SIGINT, not when it exited 130): the terminal's SIGINT goes to the whole
+/// process group, as here.
+#[test]
+fn ctrl_c_stops_a_script_that_runs_itfsim_in_a_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.json");
+    let script = format!(
+        "for i in 1 2; do '{}' compare scenarios/ealing-2014.toml scenarios/ealing-2014-no-networks.toml --trials 1000000000 --quiet --out '{}'; echo after $i; done; echo loop-finished",
+        binary(),
+        out.display()
+    );
+    use std::os::unix::process::CommandExt;
+    let child = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while entries(dir.path()).is_empty() {
+        assert!(waited.elapsed() < Duration::from_secs(60), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let group = nix::unistd::Pid::from_raw(-i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGINT).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("after"), "the script went on: {stdout}");
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+/// Where SIGINT is ignored when itfsim starts (`nohup`, `cmd &` in a script), it stays
+/// ignored: the run finishes and writes its output.
+#[test]
+fn an_ignored_sigint_stays_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(binary());
+    command
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "2000000",
+            "--quiet",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::piped());
+    // SAFETY: between fork and exec only the async-signal-safe `signal` is called.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGINT,
+                nix::sys::signal::SigHandler::SigIgn,
+            )
+            .map(|_| ())
+            .map_err(std::io::Error::from)
+        });
+    }
+    let child = command.spawn().unwrap();
+    let waited = Instant::now();
+    while entries(dir.path()).is_empty() {
+        assert!(waited.elapsed() < Duration::from_secs(60), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(out.exists());
+}
+
+/// A closed stderr (the other end of `2>&1 | tee` gone with the same Ctrl-C) cannot keep
+/// the handler from ending the process.
+#[test]
+fn sigint_with_a_closed_stderr_still_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.json");
+    let mut child = Command::new(binary())
+        .args([
+            "compare",
+            "scenarios/ealing-2014.toml",
+            "scenarios/ealing-2014-no-networks.toml",
+            "--trials",
+            "1000000000",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while entries(dir.path()).is_empty() {
+        assert!(waited.elapsed() < Duration::from_secs(60), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Close the read end: the child's writes to stderr now fail (EPIPE).
+    drop(child.stderr.take());
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("still running 30 s after SIGINT with a closed stderr");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.signal(),
+        Some(nix::sys::signal::Signal::SIGINT as i32),
+        "{status:?}"
+    );
+    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }

@@ -15,66 +15,6 @@ pub mod thresholds;
 pub mod trace;
 pub mod validate;
 
-/// Raised by Ctrl-C (see [`install_interrupt_handler`]).
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-/// Whether the running command is watching [`INTERRUPTED`] right now.
-static POLLING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-/// What an interrupt that ends the process at once says on stderr.
-static INTERRUPT_NOTE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-/// Installs the Ctrl-C (SIGINT) handler once, for every command, before anything is
-/// written. While a command runs inside [`polling`] (the engine of `run`, which checks
-/// between chunks of trials) the first Ctrl-C only raises the flag and the command stops itself.
-/// Otherwise, or at a second Ctrl-C, the handler removes every reserved output file not
-/// yet committed ([`crate::atomic::remove_pending`]), says so and exits 130 (128 +
-/// SIGINT, as a shell reports it) at once, so no command leaves a half-written file or a
-/// temporary one. If the handler cannot be installed (another one already is), Ctrl-C
-/// keeps its default.
-pub fn install_interrupt_handler() {
-    use std::sync::OnceLock;
-    use std::sync::atomic::Ordering;
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        let _ = ctrlc::set_handler(|| {
-            let first = !INTERRUPTED.swap(true, Ordering::SeqCst);
-            if first && POLLING.load(Ordering::SeqCst) {
-                return;
-            }
-            let _held = crate::atomic::remove_pending();
-            let note = INTERRUPT_NOTE
-                .lock()
-                .map(|n| n.clone())
-                .unwrap_or_default()
-                .unwrap_or_else(|| {
-                    "the command was stopped before it finished; nothing was written".into()
-                });
-            eprintln!("interrupted: {note}");
-            std::process::exit(130);
-        });
-    });
-}
-
-/// Sets what an interrupt says from now on (e.g. that a sweep's finished points are kept).
-pub fn set_interrupt_note(note: impl Into<String>) {
-    if let Ok(mut n) = INTERRUPT_NOTE.lock() {
-        *n = Some(note.into());
-    }
-}
-
-/// Runs `f` with the Ctrl-C flag for a command that stops by itself between steps: while
-/// `f` runs, the first Ctrl-C raises the flag instead of ending the process (see
-/// [`install_interrupt_handler`], which this installs if `main` has not). Returns what
-/// `f` returned and whether Ctrl-C was pressed meanwhile (a command whose `f` finished
-/// anyway should still stop, as asked).
-pub fn polling<T>(f: impl FnOnce(&'static std::sync::atomic::AtomicBool) -> T) -> (T, bool) {
-    use std::sync::atomic::Ordering;
-    install_interrupt_handler();
-    POLLING.store(true, Ordering::SeqCst);
-    let out = f(&INTERRUPTED);
-    POLLING.store(false, Ordering::SeqCst);
-    (out, INTERRUPTED.load(Ordering::SeqCst))
-}
-
 /// A failed command: what to print on stderr and the exit code.
 #[derive(Debug)]
 pub struct Failure {

@@ -53,7 +53,7 @@ pub fn prepare(path: &std::path::Path, options: &RunOptions) -> Result<Prepared,
 pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
     let started = Instant::now();
     let bar = super::progress::Progress::new(p.progress, p.trials);
-    let (acc, interrupted) = super::polling(|flag| {
+    let (acc, interrupted) = crate::interrupt::polling(|flag| {
         engine::run_with_progress(&p.model, 0..p.trials, p.threads, flag, &|n| bar.advance(n))
     });
     bar.finish();
@@ -156,7 +156,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let o = &args.options;
     let r = &args.reports;
     // `main` installs it first; this keeps library callers of `run` covered too.
-    super::install_interrupt_handler();
+    crate::interrupt::install();
     if o.format == Format::Csv {
         return Err(Failure::new(
             2,

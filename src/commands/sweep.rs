@@ -144,7 +144,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         None => None,
         Some(out) => {
             let path = partial_path(out);
-            if args.resume && path.exists() {
+            // An empty file is a partial whose header never got written (stopped at once):
+            // nothing to resume.
+            if args.resume && path.metadata().is_ok_and(|m| m.len() > 0) {
                 let (p, done) = Partial::resume(&path, &head).map_err(|e| match e {
                     ResumeError::Io(m) => Failure::new(73, m),
                     ResumeError::Mismatch(m) => Failure::new(2, m),
@@ -169,7 +171,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                 Some(p)
             } else {
                 if !o.quiet {
-                    if args.resume {
+                    if args.resume && path.exists() {
+                        eprintln!(
+                            "the partial file {} is empty (its sweep stopped before its first line); starting from the first point",
+                            path.display()
+                        );
+                    } else if args.resume {
                         eprintln!(
                             "no partial file {}; starting from the first point",
                             path.display()
@@ -184,7 +191,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                 Some(Partial::create(&path, &head).map_err(|m| Failure::new(73, m))?)
             }
             .inspect(|p| {
-                super::set_interrupt_note(format!(
+                crate::interrupt::set_note(format!(
                     "the sweep was stopped before it finished; its finished points are kept in {}: run the same command with --resume to go on from there",
                     p.path().display()
                 ))

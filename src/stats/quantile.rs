@@ -40,8 +40,9 @@
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
 //! Memory: at most `MAX_BUCKETS` buckets of 24 bytes (384 KiB) plus an 8192-key (64 KiB)
 //! buffer per summary, whatever the number of trials; a fold briefly allocates its new
-//! buckets, and each thread keeps about 320 KiB of fold scratch (hash table, radix
-//! buffer) between folds instead of allocating and zeroing it every time.
+//! buckets, and each thread keeps up to about 420 KiB of fold scratch (the 256 KiB hash
+//! table and its list of used slots, a radix buffer as long as the largest batch) between
+//! folds instead of allocating and zeroing it every time.
 
 use serde::{Deserialize, Serialize};
 
