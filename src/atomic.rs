@@ -11,7 +11,7 @@
 //! the pid if that name is already taken, e.g. two reservations of one target in one
 //! process). Every reserved temporary file is also listed process-wide until it is
 //! committed or dropped, so an interrupt handler that ends the process at once can remove
-//! them first ([`remove_pending`]).
+//! them first ([`lock_pending`], [`remove_listed`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -30,15 +30,19 @@ fn forget(list: &mut Vec<PathBuf>, temp: &Path) {
     list.retain(|p| p != temp);
 }
 
-/// Removes every temporary file reserved and not yet committed, and returns with the list
-/// locked, so no commit can rename one into place afterwards: for an interrupt handler
-/// that is about to end the process (which then never gets to drop its `PendingFile`s).
-pub fn remove_pending() -> MutexGuard<'static, Vec<PathBuf>> {
-    let mut list = pending();
+/// Locks the list of temporary files reserved and not yet committed: while the guard is
+/// held no file is reserved, committed or dropped. For an interrupt handler, which decides
+/// under it and, if it ends the process (which then never drops its `PendingFile`s),
+/// first removes them with [`remove_listed`].
+pub fn lock_pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    pending()
+}
+
+/// Removes every temporary file on the locked list (see [`lock_pending`]).
+pub fn remove_listed(list: &mut Vec<PathBuf>) {
     for temp in list.drain(..) {
         let _ = fs::remove_file(temp);
     }
-    list
 }
 
 const HINT: &str = "check the directory exists and is writable";
@@ -187,6 +191,7 @@ impl PendingFile {
             .expect("a PendingFile holds its file until commit");
         file.write_all(bytes).map_err(write_error)?;
         file.sync_all().map_err(write_error)?;
+        commit_delay_for_tests();
         drop(file);
         if self.target.is_dir() {
             return Err(AtomicError::TargetIsDirectory {
@@ -220,6 +225,18 @@ impl Drop for PendingFile {
             let _ = fs::remove_file(&self.temp);
             forget(&mut list, &self.temp);
         }
+    }
+}
+
+/// For tests of an interrupt during commits: `ITFSIM_TEST_COMMIT_DELAY_MS` holds every
+/// commit this long between writing its file and renaming it into place, so a signal can
+/// be sent at a known point. Unset (always, outside tests), it costs one lookup per commit.
+fn commit_delay_for_tests() {
+    if let Some(ms) = std::env::var("ITFSIM_TEST_COMMIT_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 

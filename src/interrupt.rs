@@ -8,9 +8,11 @@
 //! - once a command has started committing its outputs ([`writing_outputs`], called by
 //!   `atomic::PendingFile::commit`), the first Ctrl-C is held until it has written them
 //!   all, so a report never stands next to a missing or stale main output; [`after_command`]
-//!   then ends the process as interrupted;
+//!   then ends the process as interrupted (a main output to standard output, always last,
+//!   is not held for: [`writing_stdout`]);
 //! - otherwise, or at a second Ctrl-C, the handler removes every reserved temporary file
-//!   not yet committed ([`crate::atomic::remove_pending`]), says so and ends the process.
+//!   not yet committed ([`crate::atomic::remove_listed`]), says so and ends the process.
+//!   It decides under the lock of that list, which every commit's rename also takes.
 //!
 //! The process ends by SIGINT itself ([`die_of_sigint`]: default action restored, signal
 //! raised), not by `exit(130)`: a shell reports the same status 130, but a shell script
@@ -48,15 +50,23 @@ pub fn install() {
 }
 
 fn on_sigint() {
+    // Decided under the list's lock: `commit` marks WRITING before it takes the lock to
+    // rename, so a handler that sees WRITING unset here knows no output has been or can be
+    // renamed into place, and one that sees it set leaves the commits to finish.
+    let mut pending = crate::atomic::lock_pending();
     let first = !INTERRUPTED.swap(true, Ordering::SeqCst);
     let writing = WRITING.load(Ordering::SeqCst);
-    if first && (POLLING.load(Ordering::SeqCst) || writing) {
+    if first && POLLING.load(Ordering::SeqCst) {
         return;
     }
-    // Held to the end: no commit can rename a temporary file into place after this.
-    let _held = crate::atomic::remove_pending();
+    if first && writing {
+        drop(pending);
+        say("finishing the outputs already being written (Ctrl-C again to stop at once)");
+        return;
+    }
+    crate::atomic::remove_listed(&mut pending);
     let note = if writing {
-        "stopped while writing its outputs (a second Ctrl-C); some may be missing or from an earlier run".to_string()
+        "stopped while writing its outputs; some may be missing or from an earlier run".to_string()
     } else {
         NOTE.lock()
             .ok()
@@ -64,6 +74,7 @@ fn on_sigint() {
             .unwrap_or_else(|| NOTHING_WRITTEN.into())
     };
     say(&note);
+    // `pending` stays locked: no commit can rename a file into place before the end.
     die_of_sigint();
 }
 
@@ -92,14 +103,13 @@ pub fn polling<T>(f: impl FnOnce(&'static AtomicBool) -> T) -> (T, bool) {
         }
     }
     install();
-    // An interrupt before this point ended the process; one from an earlier `polling`
-    // (a library caller running again after a cancelled run) is over.
-    INTERRUPTED.store(false, Ordering::SeqCst);
     POLLING.store(true, Ordering::SeqCst);
     let watching = Watching;
     let out = f(&INTERRUPTED);
     drop(watching);
-    (out, INTERRUPTED.load(Ordering::SeqCst))
+    // Taken, not just read: a library caller's next `polling` starts with the flag down,
+    // and a Ctrl-C that came just before this one is not lost.
+    (out, INTERRUPTED.swap(false, Ordering::SeqCst))
 }
 
 /// Marks that the command has started committing its outputs: a first Ctrl-C from now on
@@ -108,14 +118,30 @@ pub fn writing_outputs() {
     WRITING.store(true, Ordering::SeqCst);
 }
 
-/// For `main` once the command has returned: if a Ctrl-C came while it was writing its
-/// outputs (and so was held), says that they were finished and ends the process as
-/// interrupted. Returns otherwise.
-pub fn after_command() {
-    if WRITING.load(Ordering::SeqCst) && INTERRUPTED.load(Ordering::SeqCst) {
+/// Called before a command writes its main output to standard output, its last step:
+/// the files are all committed by then, and a write to a pipe nobody reads can block for
+/// ever, so Ctrl-C is not held during it. If one was held, ends the process now.
+pub fn writing_stdout() {
+    if WRITING.swap(false, Ordering::SeqCst) {
+        set_note("the output files were written; standard output was cut short");
+    }
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        say("the output files were finished first; standard output was not written");
+        die_of_sigint();
+    }
+}
+
+/// For `main` once the command has returned (`succeeded` or not): if a Ctrl-C came while
+/// it was writing its outputs, and so was held, ends the process as interrupted after a
+/// success (the outputs were finished first); after a failure the failure's exit code
+/// stands. Otherwise returns, with the state cleared for a library caller's next command.
+pub fn after_command(succeeded: bool) {
+    if succeeded && WRITING.load(Ordering::SeqCst) && INTERRUPTED.load(Ordering::SeqCst) {
         say("Ctrl-C came while the outputs were being written; they were finished first");
         die_of_sigint();
     }
+    WRITING.store(false, Ordering::SeqCst);
+    INTERRUPTED.store(false, Ordering::SeqCst);
 }
 
 /// Ends the process as interrupted after saying `message`: by SIGINT (status 130 in a
@@ -130,8 +156,8 @@ pub fn stop(message: &str) -> ! {
 pub fn die_of_sigint() -> ! {
     #[cfg(unix)]
     {
-        // Restores the default action and raises the signal (signal-hook does the unsafe
-        // part); it returns only if the signal could not be delivered.
+        // Restores the default action, unblocks and raises the signal (signal-hook does the
+        // unsafe part); for SIGINT it does not return (it aborts if the raise fails).
         let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGINT);
     }
     std::process::exit(130)

@@ -3,6 +3,7 @@
 use clap::Parser;
 use itfsim::cli::{Cli, Command};
 use itfsim::{commands, interrupt};
+use std::io::Write;
 
 fn main() {
     let cli = Cli::parse();
@@ -26,10 +27,11 @@ fn main() {
             interrupt::stop(&failure.message);
         }
         if !failure.message.is_empty() {
-            eprintln!("{}", failure.message);
+            // A closed stderr must not turn the failure into a panic.
+            let _ = writeln!(std::io::stderr(), "{}", failure.message);
         }
     }
-    interrupt::after_command();
+    interrupt::after_command(result.is_ok());
     if let Err(failure) = result {
         std::process::exit(failure.code);
     }

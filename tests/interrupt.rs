@@ -1,14 +1,62 @@
-//! Nothing lost: Ctrl-C (SIGINT) during `itfsim run` stops the run between trials, says
-//! so on stderr, exits 130 and leaves no output file (neither the target nor the reserved
-//! temporary file). Unwritable targets fail with exit 73 before any computing. The
-//! signal is sent with `nix::sys::signal::kill`, as Ctrl-C in a terminal would.
+//! Nothing lost: Ctrl-C (SIGINT) during any command stops it, says so on stderr, ends the
+//! process by SIGINT (status 130 in a shell) and leaves no output file (neither the
+//! target nor the reserved temporary file); a sweep keeps its partial points. Unwritable
+//! targets fail with exit 73 before any computing. The signal is sent with
+//! `nix::sys::signal::kill`, as Ctrl-C in a terminal would. Every child starts with
+//! SIGINT at its default (whatever this test process inherited) and is waited for with a
+//! deadline, so a regression fails instead of hanging.
 #![cfg(unix)]
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_itfsim")
+}
+
+/// `program` run from the project root with SIGINT at its default disposition: a test
+/// runner started with SIGINT ignored (`nohup`, `cmd &`) would otherwise pass that on.
+fn command(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // SAFETY: between fork and exec only the async-signal-safe `signal` is called.
+    unsafe {
+        c.pre_exec(|| {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGINT,
+                nix::sys::signal::SigHandler::SigDfl,
+            )
+            .map(|_| ())
+            .map_err(std::io::Error::from)
+        });
+    }
+    c
+}
+
+/// Waits for `child` at most 60 s (a stopped command takes milliseconds), then kills it
+/// (and its process group when it leads one) and fails; returns its status and stderr.
+fn finish(mut child: Child, group: bool) -> (ExitStatus, String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let pid = i32::try_from(child.id()).unwrap();
+            let target = nix::unistd::Pid::from_raw(if group { -pid } else { pid });
+            let _ = nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+            panic!("still running 60 s after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    (status, stderr)
 }
 
 fn entries(dir: &Path) -> Vec<String> {
@@ -210,9 +258,8 @@ impl Stopped {
 /// (a hidden `.NAME.PID.tmp`) and `ready` holds, then sends SIGINT with
 /// `nix::sys::signal::kill`, as Ctrl-C in a terminal would.
 fn interrupt_when(dir: &Path, args: &[&str], ready: impl Fn() -> bool) -> Stopped {
-    let mut child = Command::new(binary())
+    let mut child = command(binary())
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -232,12 +279,12 @@ fn interrupt_when(dir: &Path, args: &[&str], ready: impl Fn() -> bool) -> Stoppe
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     let signalled = Instant::now();
-    let output = child.wait_with_output().unwrap();
+    let (status, stderr) = finish(child, false);
     use std::os::unix::process::ExitStatusExt;
     Stopped {
-        signal: output.status.signal(),
-        code: output.status.code(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        signal: status.signal(),
+        code: status.code(),
+        stderr,
         took: signalled.elapsed(),
     }
 }
@@ -385,10 +432,8 @@ fn ctrl_c_stops_a_script_that_runs_itfsim_in_a_loop() {
         binary(),
         out.display()
     );
-    use std::os::unix::process::CommandExt;
-    let child = Command::new("bash")
+    let mut child = command("bash")
         .args(["-c", &script])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -402,8 +447,13 @@ fn ctrl_c_stops_a_script_that_runs_itfsim_in_a_loop() {
     std::thread::sleep(Duration::from_millis(300));
     let group = nix::unistd::Pid::from_raw(-i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGINT).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout_pipe = child.stdout.take();
+    finish(child, true);
+    let mut stdout = String::new();
+    if let Some(mut pipe) = stdout_pipe {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stdout);
+    }
     assert!(!stdout.contains("after"), "the script went on: {stdout}");
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
 }
@@ -414,9 +464,8 @@ fn ctrl_c_stops_a_script_that_runs_itfsim_in_a_loop() {
 fn an_ignored_sigint_stays_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
-    use std::os::unix::process::CommandExt;
-    let mut command = Command::new(binary());
-    command
+    let mut ignoring = Command::new(binary());
+    ignoring
         .args([
             "run",
             "scenarios/ealing-2014.toml",
@@ -432,7 +481,7 @@ fn an_ignored_sigint_stays_ignored() {
         .stderr(Stdio::piped());
     // SAFETY: between fork and exec only the async-signal-safe `signal` is called.
     unsafe {
-        command.pre_exec(|| {
+        ignoring.pre_exec(|| {
             nix::sys::signal::signal(
                 nix::sys::signal::Signal::SIGINT,
                 nix::sys::signal::SigHandler::SigIgn,
@@ -441,7 +490,7 @@ fn an_ignored_sigint_stays_ignored() {
             .map_err(std::io::Error::from)
         });
     }
-    let child = command.spawn().unwrap();
+    let child = ignoring.spawn().unwrap();
     let waited = Instant::now();
     while entries(dir.path()).is_empty() {
         assert!(waited.elapsed() < Duration::from_secs(60), "never started");
@@ -449,13 +498,8 @@ fn an_ignored_sigint_stays_ignored() {
     }
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (status, stderr) = finish(child, false);
+    assert!(status.success(), "{status:?}: {stderr}");
     assert!(out.exists());
 }
 
@@ -465,7 +509,7 @@ fn an_ignored_sigint_stays_ignored() {
 fn sigint_with_a_closed_stderr_still_stops() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c.json");
-    let mut child = Command::new(binary())
+    let mut child = command(binary())
         .args([
             "compare",
             "scenarios/ealing-2014.toml",
@@ -476,7 +520,6 @@ fn sigint_with_a_closed_stderr_still_stops() {
             "--out",
         ])
         .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -490,17 +533,7 @@ fn sigint_with_a_closed_stderr_still_stops() {
     drop(child.stderr.take());
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let signalled = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if signalled.elapsed() > Duration::from_secs(30) {
-            child.kill().unwrap();
-            panic!("still running 30 s after SIGINT with a closed stderr");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, _) = finish(child, false);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(
         status.signal(),
@@ -508,4 +541,67 @@ fn sigint_with_a_closed_stderr_still_stops() {
         "{status:?}"
     );
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+}
+
+/// Once a command has started committing its outputs, a first Ctrl-C waits until all of
+/// them are written (a report never stands beside a missing main output), then ends the
+/// process by SIGINT; a second Ctrl-C does not wait. Each commit is held 1.5 s
+/// (`ITFSIM_TEST_COMMIT_DELAY_MS`) so the signals land during the first of two commits.
+#[test]
+fn sigint_while_outputs_are_committed_finishes_them_first() {
+    let run = |signals: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("c.html");
+        let out = dir.path().join("c.json");
+        let child = command(binary())
+            .args([
+                "compare",
+                "scenarios/ealing-2014.toml",
+                "scenarios/ealing-2014-no-networks.toml",
+                "--trials",
+                "2000",
+                "--quiet",
+                "--report",
+            ])
+            .arg(&report)
+            .arg("--out")
+            .arg(&out)
+            .env("ITFSIM_TEST_COMMIT_DELAY_MS", "1500")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Both temporary files exist from the start; wait until the trials are done and
+        // the first commit is under way (its file written, the rename held).
+        let waited = Instant::now();
+        while !entries(dir.path()).iter().any(|e| {
+            e.ends_with(".tmp") && std::fs::metadata(dir.path().join(e)).is_ok_and(|m| m.len() > 0)
+        }) {
+            assert!(
+                waited.elapsed() < Duration::from_secs(60),
+                "never committed"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+        for _ in 0..signals {
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let (status, stderr) = finish(child, false);
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(2), "{status:?}: {stderr}");
+        (entries(dir.path()), stderr)
+    };
+    let (mut files, stderr) = run(1);
+    files.sort();
+    assert_eq!(files, vec!["c.html", "c.json"], "{stderr}");
+    assert!(stderr.contains("they were finished first"), "{stderr}");
+    let (files, stderr) = run(2);
+    assert!(!files.iter().any(|f| f.ends_with(".tmp")), "{files:?}");
+    assert!(!files.contains(&"c.json".to_string()), "{files:?}");
+    assert!(
+        stderr.contains("stopped while writing its outputs"),
+        "{stderr}"
+    );
 }

@@ -70,6 +70,7 @@ pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result
         Some(file) => Ok(file.commit(bytes)?),
         None => {
             use std::io::Write;
+            crate::interrupt::writing_stdout();
             let mut out = std::io::stdout().lock();
             match out.write_all(bytes).and_then(|_| out.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {

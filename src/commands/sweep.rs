@@ -144,6 +144,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         None => None,
         Some(out) => {
             let path = partial_path(out);
+            // Said from before the partial file is created (an empty one is started afresh
+            // by --resume).
+            crate::interrupt::set_note(format!(
+                "the sweep was stopped before it finished; its finished points are kept in {}: run the same command with --resume to go on from there",
+                path.display()
+            ));
             // An empty file is a partial whose header never got written (stopped at once):
             // nothing to resume.
             if args.resume && path.metadata().is_ok_and(|m| m.len() > 0) {
@@ -190,12 +196,6 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                 }
                 Some(Partial::create(&path, &head).map_err(|m| Failure::new(73, m))?)
             }
-            .inspect(|p| {
-                crate::interrupt::set_note(format!(
-                    "the sweep was stopped before it finished; its finished points are kept in {}: run the same command with --resume to go on from there",
-                    p.path().display()
-                ))
-            })
         }
     };
     if !o.quiet {
