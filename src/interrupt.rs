@@ -1,29 +1,31 @@
-//! Ctrl-C (SIGINT) for every command: nothing half-written, nothing left behind, and the
-//! process ends the way a shell expects of an interrupted program.
+//! Ctrl-C (SIGINT) for every command, and SIGTERM and SIGHUP alike: nothing
+//! half-written, nothing left behind, and the process ends the way a shell or a scheduler
+//! expects of a stopped program.
 //!
-//! `main` calls [`install`] before any command reserves an output file. From then on:
+//! `main` calls [`install`] before any command reserves an output file. From then on,
+//! for each of those signals:
 //! - while a command runs inside [`polling`] (`run`'s engine, which checks the flag
-//!   between chunks of trials), the first Ctrl-C only raises the flag, and the command
+//!   between chunks of trials), the first signal only raises the flag, and the command
 //!   stops itself and reports [`crate::engine::EngineError::Cancelled`];
 //! - once a command has started committing its outputs ([`writing_outputs`], called by
-//!   `atomic::PendingFile::commit`), the first Ctrl-C is held until it has written them
+//!   `atomic::PendingFile::commit`), the first signal is held until it has written them
 //!   all, so a report never stands next to a missing or stale main output; [`after_command`]
 //!   then ends the process as interrupted (a main output to standard output, always last,
 //!   is not held for: [`writing_stdout`]);
-//! - otherwise, or at a second Ctrl-C, the handler removes every reserved temporary file
+//! - otherwise, or at a second signal, the handler removes every reserved temporary file
 //!   not yet committed ([`crate::atomic::remove_listed`]), says so and ends the process.
 //!   It decides under the lock of that list, which every commit's rename also takes.
 //!
-//! The process ends by SIGINT itself ([`die_of_sigint`]: default action restored, signal
-//! raised), not by `exit(130)`: a shell reports the same status 130, but a shell script
-//! running itfsim in a loop stops only when its child *died of* SIGINT. Where SIGINT was
-//! ignored when the process started (`nohup`, `cmd &` in a script), no handler is
-//! installed and Ctrl-C keeps being ignored, as the caller asked. Writing the message
+//! The process ends by the signal itself ([`die_of_signal`]: default action restored,
+//! signal raised), not by `exit(130)`: a shell reports the same status (128 + signal),
+//! but a shell script running itfsim in a loop stops at Ctrl-C only when its child *died
+//! of* SIGINT. A signal that was ignored when the process started (`nohup` for SIGHUP,
+//! `cmd &` in a script for SIGINT) stays ignored, as the caller asked. Writing the message
 //! never panics (a closed stderr is ignored), so the handler always reaches the end.
 
 use std::io::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// Raised by Ctrl-C.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -33,6 +35,10 @@ static POLLING: AtomicBool = AtomicBool::new(false);
 static WRITING: AtomicBool = AtomicBool::new(false);
 /// What an interrupt that ends the process at once says on stderr.
 static NOTE: Mutex<Option<String>> = Mutex::new(None);
+/// The signal that stopped the command (SIGINT until one came), to end the process with.
+static LAST_SIGNAL: AtomicI32 = AtomicI32::new(SIGINT);
+/// SIGINT's number (2 on every Unix and in the C standard's Windows emulation).
+const SIGINT: i32 = 2;
 
 const NOTHING_WRITTEN: &str = "the command was stopped before it finished; nothing was written";
 
@@ -40,16 +46,44 @@ const NOTHING_WRITTEN: &str = "the command was stopped before it finished; nothi
 pub fn install() {
     use std::sync::OnceLock;
     static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        if sigint_ignored_at_start() {
-            return;
-        }
-        // If another handler is already installed, Ctrl-C keeps that one.
-        let _ = ctrlc::set_handler(on_sigint);
-    });
+    INSTALLED.get_or_init(listen);
 }
 
-fn on_sigint() {
+/// Unix: a thread that takes SIGINT, SIGTERM (what Slurm and Kubernetes send to stop a
+/// job) and SIGHUP (a closed terminal) from signal-hook's safe iterator, each one unless it
+/// was ignored when the process started (`nohup` ignores SIGHUP, `cmd &` in a script
+/// SIGINT).
+#[cfg(unix)]
+fn listen() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let wanted: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&signal| !ignored_at_start(signal))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    // If the signals cannot be registered they keep their default actions.
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(&wanted) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("itfsim-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                on_signal(signal);
+            }
+        });
+}
+
+/// Elsewhere: Ctrl-C through the ctrlc crate.
+#[cfg(not(unix))]
+fn listen() {
+    let _ = ctrlc::set_handler(|| on_signal(SIGINT));
+}
+
+fn on_signal(signal: i32) {
+    LAST_SIGNAL.store(signal, Ordering::SeqCst);
     // Decided under the list's lock: `commit` marks WRITING before it takes the lock to
     // rename, so a handler that sees WRITING unset here knows no output has been or can be
     // renamed into place, and one that sees it set leaves the commits to finish.
@@ -75,12 +109,20 @@ fn on_sigint() {
     };
     say(&note);
     // `pending` stays locked: no commit can rename a file into place before the end.
-    die_of_sigint();
+    die_of_signal();
 }
 
-/// Prints `interrupted: NOTE` on stderr, ignoring a stderr that cannot be written.
+/// Prints `interrupted: NOTE` on stderr (naming the signal when it was not Ctrl-C's),
+/// ignoring a stderr that cannot be written.
 fn say(note: &str) {
-    let _ = writeln!(std::io::stderr(), "interrupted: {note}");
+    let signal = LAST_SIGNAL.load(Ordering::SeqCst);
+    let by = match signal {
+        SIGINT => String::new(),
+        15 => " by SIGTERM".into(),
+        1 => " by SIGHUP".into(),
+        other => format!(" by signal {other}"),
+    };
+    let _ = writeln!(std::io::stderr(), "interrupted{by}: {note}");
 }
 
 /// Sets what an interrupt says from now on (e.g. that a sweep's finished points are kept).
@@ -127,7 +169,7 @@ pub fn writing_stdout() {
     }
     if INTERRUPTED.load(Ordering::SeqCst) {
         say("the output files were finished first; standard output was not written");
-        die_of_sigint();
+        die_of_signal();
     }
 }
 
@@ -138,7 +180,7 @@ pub fn writing_stdout() {
 pub fn after_command(succeeded: bool) {
     if succeeded && WRITING.load(Ordering::SeqCst) && INTERRUPTED.load(Ordering::SeqCst) {
         say("Ctrl-C came while the outputs were being written; they were finished first");
-        die_of_sigint();
+        die_of_signal();
     }
     WRITING.store(false, Ordering::SeqCst);
     INTERRUPTED.store(false, Ordering::SeqCst);
@@ -148,25 +190,29 @@ pub fn after_command(succeeded: bool) {
 /// shell), for a command that stopped itself (`run`'s engine).
 pub fn stop(message: &str) -> ! {
     let _ = writeln!(std::io::stderr(), "{message}");
-    die_of_sigint()
+    die_of_signal()
 }
 
-/// Ends the process by SIGINT with its default action, so the parent sees a process killed
-/// by Ctrl-C; exit code 130 where that is not possible.
-pub fn die_of_sigint() -> ! {
+/// Ends the process by the signal that stopped it (SIGINT for Ctrl-C) with that signal's
+/// default action, so the parent sees a process killed by it; exit code 128 + signal
+/// where that is not possible.
+pub fn die_of_signal() -> ! {
+    let signal = LAST_SIGNAL.load(Ordering::SeqCst);
     #[cfg(unix)]
     {
         // Restores the default action, unblocks and raises the signal (signal-hook does the
-        // unsafe part); for SIGINT it does not return (it aborts if the raise fails).
-        let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGINT);
+        // unsafe part); for these terminating signals it does not return (it aborts if the
+        // raise fails).
+        let _ = signal_hook::low_level::emulate_default_handler(signal);
     }
-    std::process::exit(130)
+    std::process::exit(128 + signal)
 }
 
-/// Whether SIGINT was ignored when the process started (the disposition is inherited across
-/// exec, and installing a handler would override the caller's choice). Read from the
-/// `SigIgn` mask of /proc/self/status (Linux); elsewhere taken as not ignored.
-fn sigint_ignored_at_start() -> bool {
+/// Whether `signal` was ignored when the process started (the disposition is inherited
+/// across exec, and installing a handler would override the caller's choice). Read from
+/// the `SigIgn` mask of /proc/self/status (Linux); elsewhere taken as not ignored.
+#[cfg(unix)]
+fn ignored_at_start(signal: i32) -> bool {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return false;
     };
@@ -174,6 +220,6 @@ fn sigint_ignored_at_start() -> bool {
         .lines()
         .find_map(|line| line.strip_prefix("SigIgn:"))
         .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-        // Bit n - 1 stands for signal n; SIGINT is 2.
-        .is_some_and(|mask| mask & (1 << (2 - 1)) != 0)
+        // Bit n - 1 stands for signal n.
+        .is_some_and(|mask| (1..=64).contains(&signal) && mask & (1 << (signal - 1)) != 0)
 }

@@ -605,3 +605,49 @@ fn sigint_while_outputs_are_committed_finishes_them_first() {
         "{stderr}"
     );
 }
+
+/// SIGTERM (what Slurm sends at a time limit or `scancel`, and Kubernetes to stop a pod)
+/// is handled as Ctrl-C is: the temporary files go, and the process ends by SIGTERM.
+#[test]
+fn sigterm_cleans_up_like_ctrl_c() {
+    for args in [
+        vec!["run", "scenarios/ealing-2014.toml", "--format", "json"],
+        vec![
+            "compare",
+            "scenarios/ealing-2014.toml",
+            "scenarios/ealing-2014-no-networks.toml",
+        ],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.json");
+        let child = command(binary())
+            .args(&args)
+            .args(["--trials", "1000000000", "--quiet", "--out"])
+            .arg(&out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let waited = Instant::now();
+        while entries(dir.path()).is_empty() {
+            assert!(waited.elapsed() < Duration::from_secs(60), "never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        let (status, stderr) = finish(child, false);
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(nix::sys::signal::Signal::SIGTERM as i32),
+            "{args:?} {status:?}: {stderr}"
+        );
+        assert!(stderr.contains("interrupted"), "{args:?}: {stderr}");
+        assert!(
+            entries(dir.path()).is_empty(),
+            "{args:?} left {:?}",
+            entries(dir.path())
+        );
+    }
+}
