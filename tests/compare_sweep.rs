@@ -269,11 +269,13 @@ fn resumed_sweep_is_byte_identical_and_refuses_changes() {
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
 }
 
-#[test]
-fn sweep_without_resume_replaces_a_partial_file() {
+/// A two-point sweep into `o.csv` in a fresh directory whose `o.csv.partial` holds
+/// `partial`, with `extra` arguments: the sweep's stderr, after checking it succeeded,
+/// wrote both points and removed the partial file.
+fn sweep_over_a_partial_file(partial: &str, extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.csv");
-    std::fs::write(dir.path().join("o.csv.partial"), "# stale\n").unwrap();
+    std::fs::write(dir.path().join("o.csv.partial"), partial).unwrap();
     let result = itfsim()
         .args([
             "sweep",
@@ -283,42 +285,33 @@ fn sweep_without_resume_replaces_a_partial_file() {
             "--trials",
             "100",
         ])
+        .args(extra)
         .arg("--out")
         .arg(&out)
         .output()
         .unwrap();
-    assert!(result.status.success());
-    assert!(String::from_utf8_lossy(&result.stderr).contains("replacing the earlier partial file"));
+    let stderr = String::from_utf8_lossy(&result.stderr).into_owned();
+    assert!(result.status.success(), "{stderr}");
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
     assert!(!dir.path().join("o.csv.partial").exists());
+    stderr
+}
+
+#[test]
+fn sweep_without_resume_replaces_a_partial_file() {
+    let stderr = sweep_over_a_partial_file("# stale\n", &[]);
+    assert!(
+        stderr.contains("replacing the earlier partial file"),
+        "{stderr}"
+    );
 }
 
 /// A partial file left empty (the sweep stopped before writing its header) is nothing to
 /// resume: `--resume` starts from the first point instead of refusing.
 #[test]
 fn resume_from_an_empty_partial_file_starts_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("o.csv");
-    std::fs::write(dir.path().join("o.csv.partial"), "").unwrap();
-    let result = itfsim()
-        .args([
-            "sweep",
-            PRORATA,
-            "--grid",
-            "fund.pot=1000,2000",
-            "--trials",
-            "100",
-            "--resume",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert!(result.status.success(), "{stderr}");
+    let stderr = sweep_over_a_partial_file("", &["--resume"]);
     assert!(stderr.contains("is empty"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
-    assert!(!dir.path().join("o.csv.partial").exists());
 }
 
 #[test]

@@ -34,6 +34,22 @@ fn command(program: &str) -> Command {
     c
 }
 
+/// Waits (at most 60 s) until the command has reserved an output file in `dir`: it has
+/// loaded its scenario and installed its signal handling by then.
+fn wait_for_files(dir: &Path) {
+    let waited = Instant::now();
+    while entries(dir).is_empty() {
+        assert!(waited.elapsed() < Duration::from_secs(60), "never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends `signal` to `child`, as a terminal or a scheduler would.
+fn send(child: &Child, signal: nix::sys::signal::Signal) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, signal).unwrap();
+}
+
 /// Waits for `child` at most 60 s (a stopped command takes milliseconds), then kills it
 /// (and its process group when it leads one) and fails; returns its status and stderr.
 fn finish(mut child: Child, group: bool) -> (ExitStatus, String) {
@@ -276,8 +292,7 @@ fn interrupt_when(dir: &Path, args: &[&str], ready: impl Fn() -> bool) -> Stoppe
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    send(&child, nix::sys::signal::Signal::SIGINT);
     let signalled = Instant::now();
     let (status, stderr) = finish(child, false);
     use std::os::unix::process::ExitStatusExt;
@@ -439,11 +454,7 @@ fn ctrl_c_stops_a_script_that_runs_itfsim_in_a_loop() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let waited = Instant::now();
-    while entries(dir.path()).is_empty() {
-        assert!(waited.elapsed() < Duration::from_secs(60), "never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_files(dir.path());
     std::thread::sleep(Duration::from_millis(300));
     let group = nix::unistd::Pid::from_raw(-i32::try_from(child.id()).unwrap());
     nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGINT).unwrap();
@@ -491,13 +502,8 @@ fn an_ignored_sigint_stays_ignored() {
         });
     }
     let child = ignoring.spawn().unwrap();
-    let waited = Instant::now();
-    while entries(dir.path()).is_empty() {
-        assert!(waited.elapsed() < Duration::from_secs(60), "never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    wait_for_files(dir.path());
+    send(&child, nix::sys::signal::Signal::SIGINT);
     let (status, stderr) = finish(child, false);
     assert!(status.success(), "{status:?}: {stderr}");
     assert!(out.exists());
@@ -524,15 +530,10 @@ fn sigint_with_a_closed_stderr_still_stops() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let waited = Instant::now();
-    while entries(dir.path()).is_empty() {
-        assert!(waited.elapsed() < Duration::from_secs(60), "never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_files(dir.path());
     // Close the read end: the child's writes to stderr now fail (EPIPE).
     drop(child.stderr.take());
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    send(&child, nix::sys::signal::Signal::SIGINT);
     let (status, _) = finish(child, false);
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(
@@ -583,9 +584,8 @@ fn sigint_while_outputs_are_committed_finishes_them_first() {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
         for _ in 0..signals {
-            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+            send(&child, nix::sys::signal::Signal::SIGINT);
             std::thread::sleep(Duration::from_millis(100));
         }
         let (status, stderr) = finish(child, false);
@@ -628,14 +628,9 @@ fn sigterm_cleans_up_like_ctrl_c() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let waited = Instant::now();
-        while entries(dir.path()).is_empty() {
-            assert!(waited.elapsed() < Duration::from_secs(60), "never started");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_files(dir.path());
         std::thread::sleep(Duration::from_millis(300));
-        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        send(&child, nix::sys::signal::Signal::SIGTERM);
         let (status, stderr) = finish(child, false);
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(
