@@ -277,6 +277,19 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
     Ok(())
 }
 
+/// Adds `part`'s header (read from `file`) to `headers` and checks it agrees with the
+/// first, as [`check_consistent`] does for all of them: called as each partial is read, so
+/// a stranger is refused before its state is merged, holding one state in memory at a time.
+pub fn admit(
+    headers: &mut Vec<(String, Header)>,
+    file: &str,
+    part: &Partial,
+) -> Result<(), PartialError> {
+    headers.push((file.to_string(), part.header()));
+    let newest = [headers[0].clone(), headers[headers.len() - 1].clone()];
+    check_consistent(&newest)
+}
+
 /// Checks that `parts` (headers with their file names) are one whole sharded run; see the
 /// module documentation. Returns them sorted by shard index.
 pub fn check_complete(mut parts: Vec<(String, Header)>) -> Result<Vec<Header>, PartialError> {

@@ -80,10 +80,8 @@ fn merge_runs(
     let mut elapsed_s = 0.0;
     for part in parts {
         let (file, part) = part?;
-        headers.push((file.clone(), part.header()));
         // Fingerprints must agree before states are merged (their layouts must match).
-        let newest = [headers[0].clone(), headers[headers.len() - 1].clone()];
-        partial::check_consistent(&newest).map_err(data)?;
+        partial::admit(&mut headers, &file, &part).map_err(data)?;
         let (_, acc) = match &mut merged {
             Some((_, model, acc)) => (model, acc),
             None => {

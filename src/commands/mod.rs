@@ -103,6 +103,16 @@ pub fn apply_sampling(
     }
 }
 
+/// `--shard I/N|auto` of a command (`auto` reads Slurm's or Kubernetes' variables), or
+/// None; a bad value is a command-line error (exit 2).
+pub fn shard_option(spec: Option<&str>) -> Result<Option<crate::partial::ShardId>, Failure> {
+    spec.map(|spec| {
+        crate::partial::parse_shard(spec, |k| std::env::var(k).ok())
+            .map_err(|e| Failure::new(2, format!("--shard {spec}: {e}")))
+    })
+    .transpose()
+}
+
 /// Worker threads: `--threads`, else every core.
 pub fn threads(options: &crate::cli::RunOptions) -> usize {
     options.threads.map(|t| t as usize).unwrap_or_else(|| {

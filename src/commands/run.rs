@@ -179,14 +179,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.precision.is_some() && options.trials.is_none() {
         options.trials = Some(PRECISION_MAX);
     }
-    let shard = args
-        .shard
-        .as_deref()
-        .map(|spec| {
-            crate::partial::parse_shard(spec, |k| std::env::var(k).ok())
-                .map_err(|e| Failure::new(2, format!("--shard {spec}: {e}")))
-        })
-        .transpose()?;
+    let shard = super::shard_option(args.shard.as_deref())?;
     if shard.is_some() && (args.precision.is_some() || wants_extras(r)) {
         return Err(Failure::new(
             2,

@@ -25,7 +25,7 @@ use crate::engine;
 use crate::model::compile;
 use crate::money::format_pence;
 use crate::output::{Results, RunInfo};
-use crate::partial::{parse_shard, point_block};
+use crate::partial::point_block;
 use crate::report::sweep_report;
 use crate::scenario::{load, load_str};
 use serde_json::{Map, Value, json};
@@ -49,14 +49,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             "--resume needs --out FILE (it continues FILE.partial)",
         ));
     }
-    let shard = args
-        .shard
-        .as_deref()
-        .map(|spec| {
-            parse_shard(spec, |k| std::env::var(k).ok())
-                .map_err(|e| Failure::new(2, format!("--shard {spec}: {e}")))
-        })
-        .transpose()?;
+    let shard = super::shard_option(args.shard.as_deref())?;
     if shard.is_some() && o.out.is_none() {
         return Err(Failure::new(
             2,

@@ -194,9 +194,7 @@ pub fn merge(
     let mut first_grids: Option<Vec<Grid>> = None;
     for part in parts {
         let (file, part) = part?;
-        headers.push((file.clone(), part.header()));
-        let newest = [headers[0].clone(), headers[headers.len() - 1].clone()];
-        partial::check_consistent(&newest).map_err(data)?;
+        partial::admit(&mut headers, &file, &part).map_err(data)?;
         if base.is_none() {
             base = Some(super::merge::load_carried(&part)?);
         }
