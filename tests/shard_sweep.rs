@@ -79,6 +79,20 @@ fn shard(dir: &Path, grids: &[&str], index: u64, count: u64, extra: &[&str]) -> 
     path
 }
 
+/// Runs shard `spec` of a plain Ealing run into `out` (a run partial, for the refusals of
+/// mixing run and sweep partials); returns `out`.
+fn run_shard(out: &Path, spec: &str) -> PathBuf {
+    ok(itfsim()
+        .args([
+            "run", EALING, "--trials", TRIALS, "--quiet", "--shard", spec,
+        ])
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap());
+    out.to_path_buf()
+}
+
 fn merge(parts: &[PathBuf], extra: &[&str]) -> std::process::Output {
     itfsim()
         .arg("merge")
@@ -249,14 +263,7 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
         3,
         &[],
     );
-    let run = elsewhere.path().join("run-1-of-3.json");
-    ok(itfsim()
-        .args([
-            "run", EALING, "--trials", TRIALS, "--quiet", "--shard", "1/3",
-        ])
-        .args(["--out", run.to_str().unwrap()])
-        .output()
-        .unwrap());
+    let run = run_shard(&elsewhere.path().join("run-1-of-3.json"), "1/3");
     // Shard 1's partial with its block moved to shard 2's points.
     let moved = elsewhere.path().join("moved.json");
     let mut v: Value = serde_json::from_slice(&read(&b)).unwrap();
@@ -343,14 +350,7 @@ fn command_line_misuse_of_sweep_shards_is_exit_2() {
         assert!(!out_file.exists() && !report.exists());
     }
     // A run's partials carry no report data.
-    let run = dir.path().join("run.json");
-    ok(itfsim()
-        .args([
-            "run", EALING, "--trials", TRIALS, "--quiet", "--shard", "0/1",
-        ])
-        .args(["--out", run.to_str().unwrap()])
-        .output()
-        .unwrap());
+    let run = run_shard(&dir.path().join("run.json"), "0/1");
     let out = merge(&[run], &["--report", report.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--report is for sweep partials"));
