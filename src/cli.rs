@@ -41,6 +41,22 @@ pub enum Command {
     Thresholds(ThresholdsArgs),
 }
 
+impl Command {
+    /// The command's `--threads`, if it has that option and it was given.
+    pub fn threads(&self) -> Option<u64> {
+        match self {
+            Command::Run(a) => a.options.threads,
+            Command::Bench(a) => a.options.threads,
+            Command::Sensitivity(a) => a.options.threads,
+            Command::Trace(a) => a.options.threads,
+            Command::Compare(a) => a.options.threads,
+            Command::Sweep(a) => a.options.threads,
+            Command::Thresholds(a) => a.options.threads,
+            Command::Validate { .. } | Command::Template | Command::Merge(_) => None,
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,

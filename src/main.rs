@@ -9,6 +9,14 @@ fn main() {
     let cli = Cli::parse();
     // Before any command reserves an output file: Ctrl-C never leaves one behind.
     interrupt::install();
+    if let Some(threads) = cli.command.threads() {
+        // The work outside the engine's own pools (compiling samplers, which tabulates
+        // quantiles in parallel) keeps to --threads too, so `--threads 1` on a shared node
+        // uses one core throughout. Only fails if a pool exists already, which it cannot here.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads as usize)
+            .build_global();
+    }
     let result = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Validate { scenarios } => commands::validate::validate(scenarios),

@@ -329,3 +329,41 @@ fn every_shipped_scenario_validates_and_runs() {
     assert!(count >= 6, "only {count} scenarios");
     assert!(Path::new("scenarios/ealing-2014.toml").exists());
 }
+
+/// `--threads 1` keeps to one worker for everything, not only the engine: before, the
+/// samplers were compiled on a pool of every core, so a 1-core Slurm task ran more threads
+/// than it asked for. A long run is looked at while it computes: its main thread, the
+/// signal thread, one worker of the global pool and one of the engine's pool. (On a one-core
+/// machine this cannot tell the difference; on this project's two-core machine the old
+/// build shows 5.)
+#[cfg(target_os = "linux")]
+#[test]
+fn threads_1_runs_one_worker_throughout() {
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("itfsim"))
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "100000000",
+            "--threads",
+            "1",
+            "--quiet",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let tasks = format!("/proc/{}/task", child.id());
+    let mut most = 0;
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        if let Ok(dir) = std::fs::read_dir(&tasks) {
+            most = most.max(dir.count());
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(most >= 2, "the run was not seen running ({most} threads)");
+    assert!(most <= 4, "{most} threads with --threads 1");
+}
