@@ -367,3 +367,107 @@ fn threads_1_runs_one_worker_throughout() {
     assert!(most >= 2, "the run was not seen running ({most} threads)");
     assert!(most <= 4, "{most} threads with --threads 1");
 }
+
+/// Each command refuses a format or output it cannot honour instead of writing something
+/// else under that name: a shard always writes a JSON partial (so it needs --out, for run
+/// as for sweep, and a sweep shard refuses csv), merged runs and bench have no csv form.
+#[test]
+fn formats_a_command_cannot_write_are_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ealing = "scenarios/ealing-2014.toml";
+    let refused = |args: &[&str], says: &str| {
+        let out = itfsim().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
+    };
+    refused(
+        &["run", ealing, "--trials", "2000", "--shard", "0/2"],
+        "--shard needs --out",
+    );
+    let csv = dir.path().join("g.csv");
+    refused(
+        &[
+            "sweep",
+            ealing,
+            "--trials",
+            "100",
+            "--grid",
+            "scheme.reablement.delivery=0.8,0.9",
+            "--shard",
+            "0/2",
+            "--format",
+            "csv",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        "give --format csv to `itfsim merge`",
+    );
+    assert!(!csv.exists());
+    refused(
+        &["bench", ealing, "--trials", "100", "--format", "csv"],
+        "csv is for sweep",
+    );
+    let part = dir.path().join("part-0.json");
+    itfsim()
+        .args([
+            "run", ealing, "--trials", "2000", "--quiet", "--shard", "0/1", "--out",
+        ])
+        .arg(&part)
+        .assert()
+        .success();
+    let merged = dir.path().join("merged.csv");
+    refused(
+        &[
+            "merge",
+            part.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        "csv is for sweep partials",
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "merge left a file"
+    );
+}
+
+/// `bench` names the machine's cores and, apart, the cores this process may use: under
+/// `taskset -c 0` (as under a one-CPU Slurm allocation) it used to call the machine a
+/// one-core machine.
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_tells_machine_cores_from_the_cores_it_may_use() {
+    let bin = assert_cmd::cargo::cargo_bin("itfsim");
+    let out = std::process::Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(&bin)
+        .args([
+            "bench",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "200",
+            "--quiet",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .expect("taskset (util-linux) runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cpus = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count() as u64;
+    assert_eq!(v["machine"]["cores"].as_u64(), Some(cpus));
+    assert_eq!(v["machine"]["cores_available"].as_u64(), Some(1));
+    assert_eq!(v["run"]["threads"].as_u64(), Some(1));
+}

@@ -28,12 +28,21 @@ struct Report {
     sample: u64,
     /// Nanoseconds per trial, by phase.
     phase_ns: [f64; 4],
+    /// CPUs the machine has (processors in /proc/cpuinfo).
     cores: usize,
+    /// CPUs this process may use (its affinity: a Slurm task's allocation, `taskset`).
+    cores_available: usize,
     cpu: String,
 }
 
 pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let o = &args.options;
+    if o.format == Format::Csv {
+        return Err(Failure::new(
+            2,
+            "bench writes --format text or json; csv is for sweep and thresholds",
+        ));
+    }
     let prepared = prepare(&args.scenario, o)?;
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let model = &prepared.model;
@@ -64,6 +73,9 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         nanos[3] += ending.elapsed().as_nanos();
         chunk_start += CHUNK;
     }
+    let available = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let report = Report {
         scenario: prepared.loaded.file.clone(),
         trials: prepared.trials,
@@ -71,9 +83,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         elapsed_s,
         sample,
         phase_ns: nanos.map(|n| n as f64 / sample as f64),
-        cores: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        cores: machine_cores().unwrap_or(available),
+        cores_available: available,
         cpu: cpu_model(),
     };
     let bytes = match o.format {
@@ -86,6 +97,13 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         Format::Text | Format::Csv => report.to_text().into_bytes(),
     };
     emit(pending, &bytes)
+}
+
+/// The machine's processors as /proc/cpuinfo lists them (not limited by affinity).
+fn machine_cores() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let n = text.lines().filter(|l| l.starts_with("processor")).count();
+    (n > 0).then_some(n)
 }
 
 /// The CPU model name from /proc/cpuinfo, or "unknown".
@@ -120,7 +138,7 @@ impl Report {
         serde_json::json!({
             "itfsim": env!("CARGO_PKG_VERSION"),
             "scenario": self.scenario,
-            "machine": {"cores": self.cores, "cpu": self.cpu},
+            "machine": {"cores": self.cores, "cores_available": self.cores_available, "cpu": self.cpu},
             "run": {
                 "trials": self.trials,
                 "threads": self.threads,
@@ -138,10 +156,10 @@ impl Report {
 
     fn to_text(&self) -> String {
         let mut out = format!(
-            "itfsim {} bench: {}\nmachine: {} cores, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
+            "itfsim {} bench: {}\nmachine: {}, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
             env!("CARGO_PKG_VERSION"),
             self.scenario,
-            self.cores,
+            cores_text(self.cores, self.cores_available),
             self.cpu,
             self.trials,
             self.threads,
@@ -162,6 +180,19 @@ impl Report {
         }
         out += &format!("  {:<12} {sum:>9.1} ns/trial\n", "total");
         out
+    }
+}
+
+/// "2 cores", or "2 cores (1 available to this process)" under an affinity limit.
+fn cores_text(cores: usize, available: usize) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    if available == cores {
+        plural(cores, "core")
+    } else {
+        format!(
+            "{} ({available} available to this process)",
+            plural(cores, "core")
+        )
     }
 }
 

@@ -40,6 +40,15 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
             ),
         ));
     }
+    if kind == "run" && args.format == Format::Csv {
+        return Err(Failure::new(
+            2,
+            format!(
+                "{}: merged runs are written as --format text or json, as `run` writes them; csv is for sweep partials",
+                first.0
+            ),
+        ));
+    }
     let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
     if kind == "sweep" {
         super::sweep_shard::merge(parts, args.format, pending, report_file)

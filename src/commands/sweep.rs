@@ -20,7 +20,7 @@ use super::sweep_output::{Partial, ResumeError, header, partial_path};
 use super::sweep_shard::{self, ShardRun, options_sha256};
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
-use crate::cli::SweepArgs;
+use crate::cli::{Format, SweepArgs};
 use crate::engine;
 use crate::model::compile;
 use crate::money::format_pence;
@@ -54,6 +54,12 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         return Err(Failure::new(
             2,
             "--shard needs --out FILE: the shard's partial result is written there for `itfsim merge`",
+        ));
+    }
+    if shard.is_some() && o.format == Format::Csv {
+        return Err(Failure::new(
+            2,
+            "--shard writes a partial result (JSON) for `itfsim merge`, not a table\n  hint: give --format csv to `itfsim merge` instead; it writes the same table from the shards",
         ));
     }
     if shard.is_some() && args.report.is_some() {

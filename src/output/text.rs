@@ -64,11 +64,12 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(o, "{} ({})", r.name, r.file);
     let _ = writeln!(
         o,
-        "{} trials, seed {}, {} sampling, {} threads, {:.2} s ({:.0} trials/s)\n",
+        "{} trials, seed {}, {} sampling, {} thread{}, {:.2} s ({:.0} trials/s)\n",
         r.run.trials,
         r.run.seed,
         r.run.sampling,
         r.run.threads,
+        if r.run.threads == 1 { "" } else { "s" },
         r.run.elapsed_s,
         if r.run.elapsed_s > 0.0 {
             r.run.trials as f64 / r.run.elapsed_s
