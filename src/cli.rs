@@ -124,7 +124,7 @@ pub struct RunArgs {
     pub options: RunOptions,
     #[command(flatten)]
     pub reports: ReportOptions,
-    /// Run only shard I of N (I from 0) and write its partial result (JSON) for `itfsim merge`; `auto` reads SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX/ITFSIM_SHARD_COUNT.
+    /// Run only shard I of N (I from 0) and write its partial result (JSON) for `itfsim merge`; `auto` reads a Slurm array task's SLURM_ARRAY_TASK_* variables (the array must be a range, or with ITFSIM_SHARD_COUNT=N the task ID is the shard, from 0) or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with ITFSIM_SHARD_COUNT.
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
 }

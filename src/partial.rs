@@ -323,51 +323,123 @@ pub fn check_complete(mut parts: Vec<(String, Header)>) -> Result<Vec<Header>, P
     Ok(parts.into_iter().map(|(_, p)| p).collect())
 }
 
-/// Parses `--shard`: `I/N` (0 <= I < N), or `auto`, which reads Slurm's
-/// `SLURM_ARRAY_TASK_ID` and `SLURM_ARRAY_TASK_COUNT` (I counted from
-/// `SLURM_ARRAY_TASK_MIN` when set, so `--array=1-8` works too), else Kubernetes'
-/// `JOB_COMPLETION_INDEX` with the count from `ITFSIM_SHARD_COUNT` (an Indexed Job does
-/// not export its completions). `env` looks a variable up (the process environment in use).
+/// Parses `--shard`: `I/N` (0 <= I < N), or `auto`, which takes I and N from the
+/// environment (`env` looks a variable up: the process environment in use):
+///
+/// - a Slurm job array task (`SLURM_ARRAY_TASK_ID` set) with `ITFSIM_SHARD_COUNT` set:
+///   N is `ITFSIM_SHARD_COUNT` and the task ID is the shard number I, from 0, whatever
+///   the array (so a rerun of one task, `sbatch --array=5`, is still shard 5 of N);
+/// - a Slurm job array task without it: the array must be a range (`--array=0-7`, `1-8`,
+///   `0-14:2`), N is `SLURM_ARRAY_TASK_COUNT` and I is (ID - `SLURM_ARRAY_TASK_MIN`) /
+///   `SLURM_ARRAY_TASK_STEP` (0 and 1 when unset), checked against
+///   `SLURM_ARRAY_TASK_MAX` when set. Anything else is refused rather than guessed: a
+///   list (`--array=1,3,6`), an ID off the step, and a one-task array with an ID other
+///   than 0 (most likely a rerun of one task, which would otherwise run the whole job);
+/// - a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX`, with N from `ITFSIM_SHARD_COUNT`
+///   (an Indexed Job does not export its completions).
+///
+/// The error reads after the caller's `--shard SPEC: ` and ends with a hint.
 pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<ShardId, String> {
     let number = |what: &str, text: &str| -> Result<u64, String> {
         text.trim()
             .parse::<u64>()
             .map_err(|_| format!("{what} {text:?} is not a whole number"))
     };
-    let (index, count) = if spec == "auto" {
-        if let Some(id) = env("SLURM_ARRAY_TASK_ID") {
-            let count = env("SLURM_ARRAY_TASK_COUNT")
-                .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
-            let min = match env("SLURM_ARRAY_TASK_MIN") {
-                Some(m) => number("SLURM_ARRAY_TASK_MIN", &m)?,
-                None => 0,
-            };
-            let id = number("SLURM_ARRAY_TASK_ID", &id)?;
-            let index = id
-                .checked_sub(min)
-                .ok_or("SLURM_ARRAY_TASK_ID is below SLURM_ARRAY_TASK_MIN")?;
-            (index, number("SLURM_ARRAY_TASK_COUNT", &count)?)
-        } else if let Some(id) = env("JOB_COMPLETION_INDEX") {
-            let count = env("ITFSIM_SHARD_COUNT").ok_or(
-                "JOB_COMPLETION_INDEX is set but ITFSIM_SHARD_COUNT is not (set it to the Job's completions)",
-            )?;
-            (
-                number("JOB_COMPLETION_INDEX", &id)?,
-                number("ITFSIM_SHARD_COUNT", &count)?,
-            )
-        } else {
-            return Err("--shard auto needs SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (a Slurm job array) or JOB_COMPLETION_INDEX and ITFSIM_SHARD_COUNT (a Kubernetes Indexed Job)".into());
-        }
-    } else {
+    if spec != "auto" {
         let (i, n) = spec
             .split_once('/')
-            .ok_or_else(|| format!("expected I/N or auto, got {spec:?}"))?;
-        (number("shard index", i)?, number("shard count", n)?)
+            .ok_or("expected I/N (shard I of N, I from 0) or auto")?;
+        let (index, count) = (number("shard index", i)?, number("shard count", n)?);
+        if count == 0 || index >= count {
+            return Err(format!(
+                "shard {index} of {count}: need 0 <= I < N (I counts from 0)"
+            ));
+        }
+        return Ok(ShardId { index, count });
+    }
+    let var = |name: &str| env(name).map(|v| number(name, &v)).transpose();
+    let shard_count = var("ITFSIM_SHARD_COUNT")?;
+    if shard_count == Some(0) {
+        return Err(
+            "ITFSIM_SHARD_COUNT is 0\n  hint: set it to the number of shards (1 or more)".into(),
+        );
+    }
+    if let Some(id) = var("SLURM_ARRAY_TASK_ID")? {
+        return match shard_count {
+            Some(count) if id >= count => Err(format!(
+                "SLURM_ARRAY_TASK_ID is {id} but ITFSIM_SHARD_COUNT is {count}: with ITFSIM_SHARD_COUNT set, the array task ID is the shard number, from 0 to {}\n  hint: submit array IDs below {count} (--array=0-{}, or the IDs of the shards to rerun), or set ITFSIM_SHARD_COUNT to the number of shards",
+                count - 1,
+                count - 1
+            )),
+            Some(count) => Ok(ShardId { index: id, count }),
+            None => slurm_array_range_shard(id, var),
+        };
+    }
+    if let Some(id) = var("JOB_COMPLETION_INDEX")? {
+        let count = shard_count.ok_or(
+            "JOB_COMPLETION_INDEX is set but ITFSIM_SHARD_COUNT is not\n  hint: set ITFSIM_SHARD_COUNT to the Job's completions",
+        )?;
+        if id >= count {
+            return Err(format!(
+                "JOB_COMPLETION_INDEX is {id} but ITFSIM_SHARD_COUNT is {count}\n  hint: set ITFSIM_SHARD_COUNT to the Job's completions"
+            ));
+        }
+        return Ok(ShardId { index: id, count });
+    }
+    Err("found neither a Slurm job array task (SLURM_ARRAY_TASK_ID) nor a Kubernetes Indexed Job (JOB_COMPLETION_INDEX) in the environment\n  hint: run it as a task of a job array (sbatch --array=0-7) or of an Indexed Job with ITFSIM_SHARD_COUNT set, or give --shard I/N".into())
+}
+
+/// `--shard auto` in Slurm array task `id` without `ITFSIM_SHARD_COUNT`: the array must
+/// be a range, MIN..=MAX by STEP with COUNT tasks (see [`parse_shard`]).
+fn slurm_array_range_shard(
+    id: u64,
+    var: impl Fn(&str) -> Result<Option<u64>, String>,
+) -> Result<ShardId, String> {
+    const HINT: &str = "hint: submit the array as a range (--array=0-7, 1-8 or 0-14:2), or set ITFSIM_SHARD_COUNT to the number of shards and use the shard numbers 0..N-1 as array task IDs (what deploy/slurm/submit.sh does)";
+    let count = var("SLURM_ARRAY_TASK_COUNT")?.ok_or_else(|| {
+        format!("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not\n  {HINT}")
+    })?;
+    let min = var("SLURM_ARRAY_TASK_MIN")?;
+    let max = var("SLURM_ARRAY_TASK_MAX")?;
+    let step = var("SLURM_ARRAY_TASK_STEP")?;
+    let shown = |v: Option<u64>| v.map_or("unset".to_string(), |v| v.to_string());
+    let not_a_range = |why: &str| {
+        Err(format!(
+            "the job array is not a plain range (SLURM_ARRAY_TASK_ID={id} MIN={} MAX={} STEP={} COUNT={count}): {why}, so the task's shard number cannot be told\n  {HINT}",
+            shown(min),
+            shown(max),
+            shown(step)
+        ))
     };
-    if count == 0 || index >= count {
+    let (min, step) = (min.unwrap_or(0), step.unwrap_or(1));
+    if count == 1 && id != 0 {
         return Err(format!(
-            "shard {index} of {count}: need 0 <= I < N (I counts from 0)"
+            "a one-task job array with task ID {id} is most likely a rerun of one task of a larger array, and would run the whole job as shard 0 of 1\n  hint: to rerun shard {id}, set ITFSIM_SHARD_COUNT to the number of shards (sbatch --array={id} --export=ALL,ITFSIM_SHARD_COUNT=N ...; task IDs are then shard numbers from 0); for a single shard submit --array=0"
         ));
+    }
+    let Some(offset) = id.checked_sub(min) else {
+        return not_a_range("the task ID is below SLURM_ARRAY_TASK_MIN");
+    };
+    if count == 0 {
+        return not_a_range("SLURM_ARRAY_TASK_COUNT is 0");
+    }
+    if step == 0 {
+        return not_a_range("SLURM_ARRAY_TASK_STEP is 0");
+    }
+    if let Some(max) = max {
+        let span = max.checked_sub(min);
+        if span.is_none_or(|span| span % step != 0 || span / step + 1 != count) {
+            return not_a_range(
+                "MIN to MAX by STEP does not make COUNT tasks (a list such as --array=1,3,6?)",
+            );
+        }
+    }
+    if offset % step != 0 {
+        return not_a_range("the task ID is not MIN plus a multiple of STEP");
+    }
+    let index = offset / step;
+    if index >= count {
+        return not_a_range("the task ID is past the last of COUNT tasks from MIN by STEP");
     }
     Ok(ShardId { index, count })
 }
@@ -395,22 +467,158 @@ mod tests {
         assert!(parse_shard("0/0", &none).is_err());
         assert!(parse_shard("1", &none).is_err());
         assert!(parse_shard("a/3", &none).is_err());
-        assert!(parse_shard("auto", &none).is_err());
-        let slurm = env(&[
-            ("SLURM_ARRAY_TASK_ID", "4"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
-        ]);
-        assert_eq!(
-            parse_shard("auto", &slurm),
-            Ok(ShardId { index: 3, count: 4 })
+        let err = parse_shard("auto", &none).unwrap_err();
+        assert!(err.starts_with("found neither a Slurm"), "{err}");
+        assert!(
+            err.contains("SLURM_ARRAY_TASK_ID") && err.contains("hint:"),
+            "{err}"
         );
         let k8s = env(&[("JOB_COMPLETION_INDEX", "0"), ("ITFSIM_SHARD_COUNT", "3")]);
         assert_eq!(
             parse_shard("auto", &k8s),
             Ok(ShardId { index: 0, count: 3 })
         );
-        assert!(parse_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).is_err());
+        let err = parse_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap_err();
+        assert!(err.contains("ITFSIM_SHARD_COUNT is not"), "{err}");
+        let past = env(&[("JOB_COMPLETION_INDEX", "3"), ("ITFSIM_SHARD_COUNT", "3")]);
+        assert!(parse_shard("auto", past).is_err());
+        let zero = env(&[("JOB_COMPLETION_INDEX", "0"), ("ITFSIM_SHARD_COUNT", "0")]);
+        assert!(parse_shard("auto", zero).is_err());
+    }
+
+    /// `--shard auto` in the Slurm array task `id` of an array whose other variables are
+    /// `vars` (ID, then COUNT, MIN, MAX, STEP as Slurm sets them, and/or ITFSIM_SHARD_COUNT).
+    fn slurm(id: u64, vars: &[(&str, &str)]) -> Result<ShardId, String> {
+        let id = id.to_string();
+        let mut all = vec![("SLURM_ARRAY_TASK_ID", id.as_str())];
+        all.extend_from_slice(vars);
+        parse_shard("auto", env(&all))
+    }
+
+    fn array(
+        count: &'static str,
+        min: &'static str,
+        max: &'static str,
+        step: &'static str,
+    ) -> [(&'static str, &'static str); 4] {
+        [
+            ("SLURM_ARRAY_TASK_COUNT", count),
+            ("SLURM_ARRAY_TASK_MIN", min),
+            ("SLURM_ARRAY_TASK_MAX", max),
+            ("SLURM_ARRAY_TASK_STEP", step),
+        ]
+    }
+
+    fn shard(index: u64, count: u64) -> Result<ShardId, String> {
+        Ok(ShardId { index, count })
+    }
+
+    #[test]
+    fn slurm_plain_ranges_count_from_min() {
+        // --array=1-8, with and without MAX and STEP (older Slurm sets fewer variables).
+        for id in 1..=8 {
+            assert_eq!(slurm(id, &array("8", "1", "8", "1")), shard(id - 1, 8));
+        }
+        let old = [
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ];
+        assert_eq!(slurm(4, &old), shard(3, 4));
+        assert_eq!(slurm(2, &[("SLURM_ARRAY_TASK_COUNT", "3")]), shard(2, 3));
+        // --array=0-7, and a one-task --array=0.
+        assert_eq!(slurm(7, &array("8", "0", "7", "1")), shard(7, 8));
+        assert_eq!(slurm(0, &array("1", "0", "0", "1")), shard(0, 1));
+        let err = slurm(2, &[]).unwrap_err();
+        assert!(err.contains("SLURM_ARRAY_TASK_COUNT is not"), "{err}");
+        assert!(slurm(0, &array("8", "1", "8", "1")).is_err());
+        assert!(slurm(9, &array("8", "1", "8", "1")).is_err());
+        assert!(slurm(3, &[("SLURM_ARRAY_TASK_COUNT", "3")]).is_err());
+    }
+
+    #[test]
+    fn slurm_stepped_ranges_divide_by_the_step() {
+        // --array=0-14:2: IDs 0, 2, ..., 14 are shards 0..7 of 8.
+        let even = array("8", "0", "14", "2");
+        assert_eq!(slurm(0, &even), shard(0, 8));
+        assert_eq!(slurm(2, &even), shard(1, 8));
+        assert_eq!(slurm(14, &even), shard(7, 8));
+        let err = slurm(3, &even).unwrap_err();
+        assert!(
+            err.contains("not a plain range") && err.contains("hint:"),
+            "{err}"
+        );
+        // --array=1-15:2: IDs 1, 3, ..., 15.
+        let odd = array("8", "1", "15", "2");
+        assert_eq!(slurm(1, &odd), shard(0, 8));
+        assert_eq!(slurm(5, &odd), shard(2, 8));
+        assert_eq!(slurm(15, &odd), shard(7, 8));
+        assert!(slurm(4, &odd).is_err());
+        // Without MAX the step still applies; an ID past the last task is refused.
+        let no_max = [
+            ("SLURM_ARRAY_TASK_COUNT", "8"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_STEP", "2"),
+        ];
+        assert_eq!(slurm(6, &no_max), shard(3, 8));
+        assert!(slurm(16, &no_max).is_err());
+        // A stepped array seen without STEP (ID 14 of 8 tasks) is refused, not wrapped.
+        let no_step = &array("8", "0", "14", "2")[..3];
+        assert!(slurm(2, no_step).is_err());
+        assert!(slurm(14, no_step).is_err());
+        assert!(slurm(0, &array("8", "0", "14", "0")).is_err());
+    }
+
+    #[test]
+    fn slurm_lists_and_inconsistent_arrays_are_refused() {
+        // --array=1,3,6 (or 1,2,5,7): MIN to MAX by STEP does not give COUNT tasks.
+        for vars in [array("3", "1", "6", "1"), array("4", "1", "7", "1")] {
+            for id in [1, 3, 6] {
+                let err = slurm(id, &vars).unwrap_err();
+                assert!(err.contains("not a plain range"), "{err}");
+                assert!(err.contains("ITFSIM_SHARD_COUNT"), "{err}");
+                assert!(err.contains("MIN=1 MAX="), "{err}");
+            }
+        }
+        // MAX below MIN, COUNT 0, an ID below MIN.
+        assert!(slurm(5, &array("2", "5", "4", "1")).is_err());
+        assert!(slurm(0, &array("0", "0", "0", "1")).is_err());
+        assert!(slurm(2, &array("4", "3", "6", "1")).is_err());
+        // Not numbers.
+        let err = slurm(1, &array("4", "x", "4", "1")).unwrap_err();
+        assert!(err.contains("SLURM_ARRAY_TASK_MIN \"x\""), "{err}");
+    }
+
+    #[test]
+    fn slurm_rerun_of_one_task_needs_the_shard_count() {
+        // `sbatch --array=5` rerunning task 5 of 8: Slurm sees a one-task array.
+        let rerun = array("1", "5", "5", "1");
+        let err = slurm(5, &rerun).unwrap_err();
+        assert!(
+            err.contains("rerun") && err.contains("ITFSIM_SHARD_COUNT"),
+            "{err}"
+        );
+        // With ITFSIM_SHARD_COUNT the task ID is the shard number, whatever the array.
+        let mut pinned = rerun.to_vec();
+        pinned.push(("ITFSIM_SHARD_COUNT", "8"));
+        assert_eq!(slurm(5, &pinned), shard(5, 8));
+        assert_eq!(slurm(0, &pinned), shard(0, 8));
+        assert_eq!(slurm(7, &pinned), shard(7, 8));
+        let err = slurm(8, &pinned).unwrap_err();
+        assert!(err.starts_with("SLURM_ARRAY_TASK_ID is 8 but ITFSIM_SHARD_COUNT is 8"));
+        assert!(
+            err.contains("hint: submit array IDs below 8 (--array=0-7"),
+            "{err}"
+        );
+        // Also without the other Slurm variables, and for a list of shards to rerun.
+        assert_eq!(slurm(3, &[("ITFSIM_SHARD_COUNT", "4")]), shard(3, 4));
+        let mut list = array("2", "1", "6", "5").to_vec();
+        list.push(("ITFSIM_SHARD_COUNT", "8"));
+        assert_eq!(slurm(6, &list), shard(6, 8));
+        assert!(slurm(0, &[("ITFSIM_SHARD_COUNT", "0")]).is_err());
+        assert!(slurm(0, &[("ITFSIM_SHARD_COUNT", "eight")]).is_err());
+        // Slurm's variables win over a stray JOB_COMPLETION_INDEX.
+        let both = [("ITFSIM_SHARD_COUNT", "8"), ("JOB_COMPLETION_INDEX", "1")];
+        assert_eq!(slurm(4, &both), shard(4, 8));
     }
 
     #[test]

@@ -148,6 +148,77 @@ fn shard_auto_reads_the_slurm_array_variables() {
     assert_eq!(read(&auto)["shard"]["index"], 1);
 }
 
+/// Rerunning one task of a Slurm array (`sbatch --array=1` of a 3-task job) sees a
+/// one-task array: with ITFSIM_SHARD_COUNT it writes shard 1 of 3, the same partial as
+/// `--shard 1/3`; without it, it is refused (exit 2) rather than run as shard 0 of 1. A
+/// stepped array (`--array=0-4:2`) gives task 2 shard 1.
+#[test]
+fn shard_auto_reruns_one_slurm_task_and_divides_by_the_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let explicit = shard(dir.path(), 1, 3, &[]);
+    let auto = |name: &str, vars: &[(&str, &str)]| {
+        let path = dir.path().join(name);
+        let mut cmd = run_cmd("1");
+        cmd.args(["--shard", "auto", "--out", path.to_str().unwrap()]);
+        for var in [
+            "SLURM_ARRAY_TASK_ID",
+            "SLURM_ARRAY_TASK_COUNT",
+            "SLURM_ARRAY_TASK_MIN",
+            "SLURM_ARRAY_TASK_MAX",
+            "SLURM_ARRAY_TASK_STEP",
+            "JOB_COMPLETION_INDEX",
+            "ITFSIM_SHARD_COUNT",
+        ] {
+            cmd.env_remove(var);
+        }
+        (path, cmd.envs(vars.iter().copied()).output().unwrap())
+    };
+    let read = |p: &Path| -> Value {
+        let mut v: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("elapsed_s");
+        v
+    };
+    let rerun = [
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "1"),
+        ("SLURM_ARRAY_TASK_MIN", "1"),
+        ("SLURM_ARRAY_TASK_MAX", "1"),
+        ("SLURM_ARRAY_TASK_STEP", "1"),
+    ];
+    let (path, out) = auto("refused.json", &rerun);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("--shard auto: a one-task job array"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint:") && stderr.contains("ITFSIM_SHARD_COUNT"));
+    assert!(!path.exists());
+    let mut pinned = rerun.to_vec();
+    pinned.push(("ITFSIM_SHARD_COUNT", "3"));
+    let (path, out) = auto("rerun.json", &pinned);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read(&path), read(&explicit));
+    let stepped = [
+        ("SLURM_ARRAY_TASK_ID", "2"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ("SLURM_ARRAY_TASK_MIN", "0"),
+        ("SLURM_ARRAY_TASK_MAX", "4"),
+        ("SLURM_ARRAY_TASK_STEP", "2"),
+    ];
+    let (path, out) = auto("stepped.json", &stepped);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read(&path), read(&explicit));
+}
+
 #[test]
 fn bench_reports_speed_phases_and_machine() {
     let out = itfsim()
