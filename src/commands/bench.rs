@@ -119,6 +119,7 @@ impl Report {
             .collect();
         serde_json::json!({
             "itfsim": env!("CARGO_PKG_VERSION"),
+            "build": crate::BUILD_ID,
             "scenario": self.scenario,
             "machine": {"cores": self.cores, "cpu": self.cpu},
             "run": {
@@ -138,8 +139,9 @@ impl Report {
 
     fn to_text(&self) -> String {
         let mut out = format!(
-            "itfsim {} bench: {}\nmachine: {} cores, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
+            "itfsim {} (build {}) bench: {}\nmachine: {} cores, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
             env!("CARGO_PKG_VERSION"),
+            crate::BUILD_ID,
             self.scenario,
             self.cores,
             self.cpu,
