@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(
     name = "itfsim",
-    version,
+    version = crate::LONG_VERSION,
     about = "Monte Carlo simulator for the performance-linked element of the Better Care Fund / Integration Transformation Fund"
 )]
 pub struct Cli {

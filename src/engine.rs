@@ -110,6 +110,138 @@ impl Accumulator {
         }
     }
 
+    /// Checks an accumulator read from a shard partial against the model rebuilt from its
+    /// scenario (defence in depth behind the partial's checksum): every vector has the
+    /// model's length (a short one would merge only its first entries), and every summary
+    /// has seen `self.trials` values, except a condition's `achieved`, which only metric
+    /// conditions push (events: none). The error names the field as the partial's JSON
+    /// does (`content.accumulator.tranche_paid[1]`) and says what is wrong.
+    pub fn check_shape(&self, model: &Model) -> Result<(), String> {
+        let shape = Accumulator::new(model);
+        let field = |name: &str| format!("content.accumulator.{name}");
+        let length = |name: &str, got: usize, want: usize, what: &str| {
+            if got == want {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} has {got} entries, but the scenario has {want} {what}",
+                    field(name)
+                ))
+            }
+        };
+        let n = self.trials;
+        let each = |name: &str, checks: Vec<Result<(), String>>| {
+            for (i, check) in checks.into_iter().enumerate() {
+                check.map_err(|e| format!("{}[{i}] {e}", field(name)))?;
+            }
+            Ok::<(), String>(())
+        };
+        let one = |name: &str, check: Result<(), String>| {
+            check.map_err(|e| format!("{} {e}", field(name)))
+        };
+        let money = |v: &[MoneyStats]| v.iter().map(|s| s.check_count(n)).collect::<Vec<_>>();
+        let reals = |v: &[RealStats]| v.iter().map(|s| s.check_count(n)).collect::<Vec<_>>();
+        let props = |v: &[Proportion]| v.iter().map(|s| s.check_count(n)).collect::<Vec<_>>();
+        let (t, c, w, s, p) = (
+            model.tranches.len(),
+            model.conditions,
+            model.windows.len(),
+            model.schemes.len(),
+            model.partners,
+        );
+        for (name, got, want, what) in [
+            ("tranche_paid", self.tranche_paid.len(), t, "tranches"),
+            ("tranche_full", self.tranche_full.len(), t, "tranches"),
+            ("tranche_zero", self.tranche_zero.len(), t, "tranches"),
+            ("condition_met", self.condition_met.len(), c, "conditions"),
+            (
+                "condition_achieved",
+                self.condition_achieved.len(),
+                c,
+                "conditions",
+            ),
+            ("condition_paid", self.condition_paid.len(), c, "conditions"),
+            ("window_expected", self.window_expected.len(), w, "windows"),
+            ("window_observed", self.window_observed.len(), w, "windows"),
+            ("window_achieved", self.window_achieved.len(), w, "windows"),
+            ("scheme_avoided", self.scheme_avoided.len(), s, "schemes"),
+            ("scheme_invest", self.scheme_invest.len(), s, "schemes"),
+            ("scheme_savings", self.scheme_savings.len(), s, "schemes"),
+            ("scheme_roi", self.scheme_roi.len(), s, "schemes"),
+            (
+                "scheme_roi_above_1",
+                self.scheme_roi_above_1.len(),
+                s,
+                "schemes",
+            ),
+            ("partner_invest", self.partner_invest.len(), p, "partners"),
+            ("partner_savings", self.partner_savings.len(), p, "partners"),
+            (
+                "partner_performance",
+                self.partner_performance.len(),
+                p,
+                "partners",
+            ),
+            ("partner_risks", self.partner_risks.len(), p, "partners"),
+            ("partner_net", self.partner_net.len(), p, "partners"),
+        ] {
+            length(name, got, want, what)?;
+        }
+        for (i, (got, want)) in self
+            .scheme_avoided
+            .iter()
+            .zip(&shape.scheme_avoided)
+            .enumerate()
+        {
+            let name = format!("scheme_avoided[{i}]");
+            length(&name, got.len(), want.len(), "effects for this scheme")?;
+            for (k, ((metric, stats), (want_metric, _))) in got.iter().zip(want).enumerate() {
+                if metric != want_metric {
+                    return Err(format!(
+                        "{}[{k}] is for metric {metric}, but the scheme's effect {k} is on metric {want_metric}",
+                        field(&name)
+                    ));
+                }
+                one(&format!("{name}[{k}]"), stats.check_count(n))?;
+            }
+        }
+        one("total_paid", self.total_paid.check_count(n))?;
+        one("total_unreleased", self.total_unreleased.check_count(n))?;
+        one("total_full", self.total_full.check_count(n))?;
+        one("total_zero", self.total_zero.check_count(n))?;
+        each("tranche_paid", money(&self.tranche_paid))?;
+        each("tranche_full", props(&self.tranche_full))?;
+        each("tranche_zero", props(&self.tranche_zero))?;
+        each("condition_met", props(&self.condition_met))?;
+        let metric_condition = model
+            .tranches
+            .iter()
+            .flat_map(|tr| &tr.conditions)
+            .map(|(cond, _)| matches!(cond, CondModel::Metric { .. }));
+        each(
+            "condition_achieved",
+            self.condition_achieved
+                .iter()
+                .zip(metric_condition)
+                .map(|(stats, metric)| stats.check_count(if metric { n } else { 0 }))
+                .collect(),
+        )?;
+        each("condition_paid", money(&self.condition_paid))?;
+        each("window_expected", reals(&self.window_expected))?;
+        each("window_observed", reals(&self.window_observed))?;
+        each("window_achieved", reals(&self.window_achieved))?;
+        each("scheme_invest", money(&self.scheme_invest))?;
+        each("scheme_savings", money(&self.scheme_savings))?;
+        each("scheme_roi", reals(&self.scheme_roi))?;
+        each("scheme_roi_above_1", props(&self.scheme_roi_above_1))?;
+        each("partner_invest", money(&self.partner_invest))?;
+        each("partner_savings", money(&self.partner_savings))?;
+        each("partner_performance", money(&self.partner_performance))?;
+        each("partner_risks", money(&self.partner_risks))?;
+        each("partner_net", money(&self.partner_net))?;
+        Ok(())
+    }
+
     /// Folds one trial in.
     pub fn push(&mut self, model: &Model, t: &Trial) {
         self.trials += 1;

@@ -30,3 +30,16 @@ pub mod scenario;
 pub mod sensitivity;
 pub mod stats;
 pub mod trace;
+
+/// This build's identity (from `build.rs`): 16 hex digits of a sha256 over `src/`,
+/// `Cargo.toml` and `Cargo.lock`, so it changes with the engine's code or its locked
+/// dependencies even when the version does not. Shard partials record it.
+pub const BUILD_ID: &str = env!("ITFSIM_BUILD_ID");
+
+/// `itfsim --version`: the version and the build identity.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (build ",
+    env!("ITFSIM_BUILD_ID"),
+    ")"
+);

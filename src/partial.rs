@@ -1,11 +1,12 @@
 //! Shard partial results (MODEL.md section 11): what `run --shard I/N` and
 //! `sweep --shard I/N` write and `itfsim merge` combines.
 //!
-//! A partial is a JSON document with a format name and version header, the *fingerprint*
-//! of the work (command, scenario file name, its sha256, `--set` overrides, seed, total
-//! trials, sampling, and for a sweep the sha256 of its canonical options, which covers
-//! the expanded grids), which shard it is, the trial range it covered, the scenario's
-//! full text, and the shard's state, tagged by kind:
+//! A partial is one JSON object: the format name and version and the itfsim version; the
+//! *fingerprint* of the work (command, the build identity [`crate::BUILD_ID`], scenario
+//! file name, its sha256, `--set` overrides, seed, total trials, sampling, and for a sweep
+//! the sha256 of its canonical options, which covers the expanded grids); which shard it
+//! is, the trial range it covered, the scenario's full text; and last `content_sha256`
+//! and the shard's state, `content`, tagged by kind:
 //!
 //! - `{"kind": "run", "accumulator": ...}`: the engine's [`Accumulator`] for the shard's
 //!   trials, every f64 written as its bit pattern so a round trip is exact;
@@ -18,24 +19,40 @@
 //! The scenario text travels with the partial so that `merge` can rebuild the scenario
 //! on any machine without the original file, and its sha256 proves it is the same file.
 //!
-//! Invariants checked by [`check_complete`]: every part has the same format version,
-//! command and fingerprint, the same shard count N, and the indices are 0..N each exactly
-//! once. Merging then equals the unsharded work: run shards are whole engine chunks
-//! ([`crate::engine::shard_range`]) and merging accumulators is exact; sweep shards are
-//! contiguous blocks of points in the unsharded order, each point run exactly as the
-//! unsharded sweep runs it.
+//! Integrity. `content_sha256` is the sha256 of the exact bytes of `content` as written;
+//! [`Partial::from_bytes`] hashes the exact bytes it read (serde_json's `RawValue`, no
+//! re-serialisation) and refuses a mismatch, so a state changed or damaged after it was
+//! written is never merged. The build identity is in the fingerprint, outside the
+//! checksummed content, so a partial from another build is refused as such (a different
+//! build may sum floating-point values in another order, and the version string does not
+//! change between commits), not as damaged. `merge` then checks the state's shape against
+//! the model rebuilt from the carried scenario (`Accumulator::check_shape`, the sweep's
+//! row checks) as defence in depth. Format version 1 had neither the build nor the
+//! checksum; such partials are refused with a hint to rerun the shards.
+//!
+//! Invariants checked by [`check_consistent`] and [`check_complete`]: every part has the
+//! same format version, command, build and fingerprint, the same shard count N, and the
+//! indices are 0..N each exactly once. Merging then equals the unsharded work: run shards
+//! are whole engine chunks ([`crate::engine::shard_range`]) and merging accumulators is
+//! exact; sweep shards are contiguous blocks of points in the unsharded order, each point
+//! run exactly as the unsharded sweep runs it.
 use crate::engine::Accumulator;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
 /// Format name in every partial.
 pub const FORMAT: &str = "itfsim-partial";
-/// Format version: bump when the layout of the state changes.
-pub const VERSION: u32 = 1;
+/// Format version: bump when the layout of the state changes. 2: the build identity in
+/// the fingerprint and `content_sha256`.
+pub const VERSION: u32 = 2;
 
 /// Identifies a run: parts merge only if these are equal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprint {
     pub command: String,
+    /// The build identity of the itfsim that wrote the partial ([`crate::BUILD_ID`]).
+    pub build: String,
     pub scenario_file: String,
     pub scenario_sha256: String,
     pub sets: Vec<String>,
@@ -99,8 +116,15 @@ pub fn point_block(points: u64, index: u64, count: u64) -> std::ops::Range<u64> 
     start(index)..start(index + 1)
 }
 
-/// One shard's partial result; see the module documentation.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A half-open range `[from, to)` as every partial message prints it: "[0, 2048)".
+pub fn range_text(from: u64, to: u64) -> String {
+    format!("[{from}, {to})")
+}
+
+/// One shard's partial result; see the module documentation. Written by
+/// [`Partial::to_bytes`] and read by [`Partial::from_bytes`] only (they add and check
+/// `content_sha256`).
+#[derive(Clone, Debug)]
 pub struct Partial {
     pub format: String,
     pub version: u32,
@@ -139,9 +163,27 @@ pub enum PartialError {
     )]
     NotPartial { file: String, message: String },
     #[error(
-        "{file}: partial format version {found}, this itfsim reads version {VERSION}\n  hint: merge with the itfsim version that wrote the shards"
+        "{file}: partial format version {found}, this itfsim reads version {VERSION}{why}\n  hint: rerun the shards with this itfsim, or merge with the build that wrote them",
+        why = version_note(.found)
     )]
     Version { file: String, found: u32 },
+    #[error(
+        "{file}: its state does not match the checksum written with it (content_sha256 {recorded}, the content read hashes to {computed})\n  hint: the file was changed or damaged after it was written; rerun that shard"
+    )]
+    Checksum {
+        file: String,
+        recorded: String,
+        computed: String,
+    },
+    #[error(
+        "{file} was written by itfsim build {theirs}, {first} by build {ours}: different builds may give different results, so their shards cannot be merged\n  hint: rerun the shards with one build (was the itfsim binary replaced while they ran?); `itfsim --version` shows a binary's build"
+    )]
+    Build {
+        file: String,
+        first: String,
+        theirs: String,
+        ours: String,
+    },
     #[error(
         "{file}: {what} differs from {first}'s ({theirs} vs {ours})\n  hint: every shard must come from the same scenario file, --set overrides, seed, trials and sampling"
     )]
@@ -151,6 +193,25 @@ pub enum PartialError {
         what: String,
         theirs: String,
         ours: String,
+    },
+    #[error(
+        "{file}: its sweep options hash differs from {first}'s ({theirs} vs {ours}); the hash covers the expanded --grid values, --set overrides, seed, trials and sampling\n  hint: the --set overrides, seed, trials and sampling agree, so the grids differ: run every shard with the same --grid arguments"
+    )]
+    SweepOptions {
+        file: String,
+        first: String,
+        theirs: String,
+        ours: String,
+    },
+    #[error(
+        "{file} is shard {} of {}, but {first} is shard {} of {}: they come from runs split into different numbers of shards\n  hint: stale partials of an earlier split are probably in the directory (a glob such as part-*.json picks them up): remove them, or give each split its own directory",
+        .theirs.index, .theirs.count, .ours.index, .ours.count
+    )]
+    ShardCount {
+        file: String,
+        first: String,
+        theirs: ShardId,
+        ours: ShardId,
     },
     #[error(
         "{file}: a `{theirs}` partial cannot be merged with {first}, a `{ours}` partial\n  hint: merge the shards of each command separately"
@@ -163,25 +224,99 @@ pub enum PartialError {
     },
     #[error("shard {index} of {count} is missing\n  hint: pass every shard's partial file, 0 to {last}", last = .count - 1)]
     Missing { index: u64, count: u64 },
-    #[error("{file}: shard {index} of {count} is given more than once")]
+    #[error(
+        "{file}: shard {index} of {count} is given more than once\n  hint: pass each shard's partial file once"
+    )]
     Duplicate {
         file: String,
         index: u64,
         count: u64,
     },
+    #[error(
+        "{file}: {what}\n  hint: the file was changed after it was written, or written by a faulty build; rerun that shard"
+    )]
+    Damaged { file: String, what: String },
+}
+
+/// Why a partial of format version `found` is not read, after "this itfsim reads version N".
+fn version_note(found: &u32) -> &'static str {
+    if *found < VERSION {
+        " (older partials carry no build identity and no checksum, so they cannot be checked)"
+    } else {
+        ""
+    }
+}
+
+/// The partial as written: the header fields, then the checksum and the content's exact
+/// bytes.
+#[derive(Serialize)]
+struct Sealed<'a> {
+    format: &'a str,
+    version: u32,
+    itfsim: &'a str,
+    fingerprint: &'a Fingerprint,
+    shard: ShardId,
+    trial_range: [u64; 2],
+    threads: usize,
+    elapsed_s: f64,
+    scenario_text: &'a str,
+    content_sha256: String,
+    content: &'a RawValue,
+}
+
+/// The partial as read: the content kept as the exact bytes in the file.
+#[derive(Deserialize)]
+struct Opened<'a> {
+    format: String,
+    version: u32,
+    itfsim: String,
+    fingerprint: Fingerprint,
+    shard: ShardId,
+    trial_range: [u64; 2],
+    threads: usize,
+    elapsed_s: f64,
+    scenario_text: String,
+    content_sha256: String,
+    #[serde(borrow)]
+    content: &'a RawValue,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Partial {
+    /// The partial's bytes: compact JSON and a newline, with `content_sha256` over the
+    /// exact bytes of `content`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec(self).expect("a partial always serialises");
+        let content = serde_json::to_string(&self.content).expect("a partial always serialises");
+        let content = RawValue::from_string(content).expect("serde_json wrote valid JSON");
+        let sealed = Sealed {
+            format: &self.format,
+            version: self.version,
+            itfsim: &self.itfsim,
+            fingerprint: &self.fingerprint,
+            shard: self.shard,
+            trial_range: self.trial_range,
+            threads: self.threads,
+            elapsed_s: self.elapsed_s,
+            scenario_text: &self.scenario_text,
+            content_sha256: sha256_hex(content.get().as_bytes()),
+            content: &content,
+        };
+        let mut bytes = serde_json::to_vec(&sealed).expect("a partial always serialises");
         bytes.push(b'\n');
         bytes
     }
 
-    /// Parses a partial, checking the header before the state.
+    /// Parses a partial: the format and version first, then the whole header, then the
+    /// checksum over the content's bytes as read, and only then the content.
     pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<Partial, PartialError> {
         #[derive(Deserialize)]
-        struct Header {
+        struct Format {
             format: String,
             version: u32,
         }
@@ -189,23 +324,46 @@ impl Partial {
             file: file.to_string(),
             message,
         };
-        let header: Header =
+        let format: Format =
             serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
-        if header.format != FORMAT {
-            return Err(not_partial(format!("format is {:?}", header.format)));
+        if format.format != FORMAT {
+            return Err(not_partial(format!("format is {:?}", format.format)));
         }
-        if header.version != VERSION {
+        if format.version != VERSION {
             return Err(PartialError::Version {
                 file: file.to_string(),
-                found: header.version,
+                found: format.version,
             });
         }
-        serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))
+        let opened: Opened =
+            serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
+        let computed = sha256_hex(opened.content.get().as_bytes());
+        if computed != opened.content_sha256 {
+            return Err(PartialError::Checksum {
+                file: file.to_string(),
+                recorded: opened.content_sha256,
+                computed,
+            });
+        }
+        let content: Content = serde_json::from_str(opened.content.get())
+            .map_err(|e| not_partial(format!("content: {e}")))?;
+        Ok(Partial {
+            format: opened.format,
+            version: opened.version,
+            itfsim: opened.itfsim,
+            fingerprint: opened.fingerprint,
+            shard: opened.shard,
+            trial_range: opened.trial_range,
+            threads: opened.threads,
+            elapsed_s: opened.elapsed_s,
+            scenario_text: opened.scenario_text,
+            content,
+        })
     }
 }
 
-/// Checks that every header agrees with the first: same fingerprint and shard count, and
-/// an index below the count.
+/// Checks that every header agrees with the first: same command, build, fingerprint and
+/// shard count, and an index below the count.
 pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> {
     let Some((first_file, first)) = parts.first() else {
         return Ok(());
@@ -233,6 +391,15 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
                 ours: b.command.clone(),
             });
         }
+        // Before the other fields: another build explains any other difference.
+        if a.build != b.build {
+            return Err(PartialError::Build {
+                file: file.clone(),
+                first: first_file.to_string(),
+                theirs: a.build.clone(),
+                ours: b.build.clone(),
+            });
+        }
         let fields = [
             ("scenario file", &a.scenario_file, &b.scenario_file),
             ("scenario sha256", &a.scenario_sha256, &b.scenario_sha256),
@@ -258,20 +425,20 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
         }
         if a.options_sha256 != b.options_sha256 {
             let text = |o: &Option<String>| o.clone().unwrap_or_else(|| "none".into());
-            return Err(PartialError::Mismatch {
+            return Err(PartialError::SweepOptions {
                 file: file.clone(),
                 first: first_file.to_string(),
-                what: "sweep options (the grids, or the itfsim version)".into(),
                 theirs: text(&a.options_sha256),
                 ours: text(&b.options_sha256),
             });
         }
         if p.shard.count != first.shard.count {
-            return Err(mismatch(
-                "shard count",
-                p.shard.count.to_string(),
-                first.shard.count.to_string(),
-            ));
+            return Err(PartialError::ShardCount {
+                file: file.clone(),
+                first: first_file.to_string(),
+                theirs: p.shard,
+                ours: first.shard,
+            });
         }
     }
     Ok(())
@@ -300,16 +467,18 @@ pub fn check_complete(mut parts: Vec<(String, Header)>) -> Result<Vec<Header>, P
     parts.sort_by_key(|(_, p)| p.shard.index);
     for (expected, (file, p)) in parts.iter().enumerate() {
         let expected = expected as u64;
-        if p.shard.index > expected || expected >= count {
-            return Err(PartialError::Missing {
-                index: expected.min(count.saturating_sub(1)),
-                count,
-            });
-        }
+        // A repeat first: sorted, a repeated index shows as one below its position, and
+        // a repeated last shard also as a position past the count.
         if p.shard.index < expected {
             return Err(PartialError::Duplicate {
                 file: file.clone(),
                 index: p.shard.index,
+                count,
+            });
+        }
+        if p.shard.index > expected || expected >= count {
+            return Err(PartialError::Missing {
+                index: expected.min(count.saturating_sub(1)),
                 count,
             });
         }
@@ -322,6 +491,10 @@ pub fn check_complete(mut parts: Vec<(String, Header)>) -> Result<Vec<Header>, P
     }
     Ok(parts.into_iter().map(|(_, p)| p).collect())
 }
+
+#[cfg(test)]
+#[path = "partial_tests.rs"]
+mod integrity_tests;
 
 /// Parses `--shard`: `I/N` (0 <= I < N), or `auto`, which takes I and N from the
 /// environment (`env` looks a variable up: the process environment in use):

@@ -1,11 +1,13 @@
 //! Sharded runs through the binary: `run --shard I/N` partials merged by `itfsim merge`
 //! give the unsharded run's JSON byte for byte (timing fields aside), for uneven splits
-//! and for more shards than chunks; incomplete or mismatched sets are refused (exit 65);
-//! and `bench` reports what it promises.
+//! and for more shards than chunks; incomplete or mismatched sets, partials of another
+//! build and partials altered after they were written are refused (exit 65); and `bench`
+//! reports what it promises.
 mod common;
 use assert_cmd::Command;
 use common::itfsim;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 const SCENARIO: &str = "scenarios/ealing-2014.toml";
@@ -102,13 +104,28 @@ fn incomplete_or_mismatched_shards_are_refused() {
     let c = shard(dir.path(), 2, 3, &[]);
     let elsewhere = tempfile::tempdir().unwrap();
     let other_seed = shard(elsewhere.path(), 2, 3, &["--seed", "9"]);
-    let cases: [(Vec<PathBuf>, &str); 3] = [
+    // A partial of an earlier split into 2 left in the same directory (a glob picks it up).
+    let stale = shard(dir.path(), 1, 2, &[]);
+    let cases: [(Vec<PathBuf>, &str); 6] = [
         (vec![a.clone(), b.clone()], "shard 2 of 3 is missing"),
         (
             vec![a.clone(), b.clone(), b.clone(), c.clone()],
-            "more than once",
+            "shard 1 of 3 is given more than once",
+        ),
+        // The last shard repeated is a repeat too, not a missing shard.
+        (
+            vec![a.clone(), b.clone(), c.clone(), c.clone()],
+            "shard 2 of 3 is given more than once",
+        ),
+        (
+            vec![c.clone(), a.clone(), b.clone(), c.clone()],
+            "shard 2 of 3 is given more than once",
         ),
         (vec![a.clone(), b.clone(), other_seed], "seed differs"),
+        (
+            vec![a.clone(), b.clone(), c.clone(), stale],
+            "stale partials of an earlier split",
+        ),
     ];
     for (parts, wording) in cases {
         let out = merge(&parts);
@@ -125,6 +142,156 @@ fn incomplete_or_mismatched_shards_are_refused() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Writes `from`'s partial, changed by `edit`, to `to`; with `reseal` its
+/// `content_sha256` is recomputed over the content's new bytes (as a deliberate edit
+/// would), to reach the checks behind the checksum.
+fn altered(from: &Path, to: &Path, reseal: bool, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let mut v: Value = serde_json::from_slice(&std::fs::read(from).unwrap()).unwrap();
+    edit(&mut v);
+    if reseal {
+        let content = serde_json::to_string(&v["content"]).unwrap();
+        let sha: String = Sha256::digest(content.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        v["content_sha256"] = sha.into();
+    }
+    std::fs::write(to, serde_json::to_vec(&v).unwrap()).unwrap();
+    to.to_path_buf()
+}
+
+/// Merges `parts`, which must be refused with exit 65, nothing on stdout and a message
+/// holding every one of `needles`.
+fn refused(parts: &[PathBuf], needles: &[&str]) {
+    let out = merge(parts);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(65), "{needles:?}: {stderr}");
+    assert!(out.stdout.is_empty());
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?}: {stderr}");
+    }
+}
+
+#[test]
+fn partials_of_another_build_or_altered_after_writing_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = shard(dir.path(), 0, 2, &[]);
+    let b = shard(dir.path(), 1, 2, &[]);
+    let at = |name: &str| dir.path().join(name);
+    let ours = {
+        let v: Value = serde_json::from_slice(&std::fs::read(&a).unwrap()).unwrap();
+        v["fingerprint"]["build"].as_str().unwrap().to_string()
+    };
+    assert_eq!(ours.len(), 16);
+    // The build identity is `itfsim --version`'s.
+    let version = itfsim().arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).contains(&format!("(build {ours})")));
+    // A shard written by another build (its build id is outside the checksummed state).
+    let foreign = altered(&b, &at("foreign.json"), false, |v| {
+        v["fingerprint"]["build"] = "0123456789abcdef".into()
+    });
+    let a_name = a.to_str().unwrap();
+    let foreign_name = foreign.to_str().unwrap();
+    refused(
+        &[a.clone(), foreign.clone()],
+        &[
+            &format!(
+                "{foreign_name} was written by itfsim build 0123456789abcdef, {a_name} by build {ours}"
+            ),
+            "rerun the shards with one build",
+        ],
+    );
+    // One number of the state changed: the checksum, naming the file.
+    let edited = altered(&b, &at("edited.json"), false, |v| {
+        let n = &mut v["content"]["accumulator"]["total_paid"]["moments"]["n"];
+        *n = (n.as_u64().unwrap() + 1).into();
+    });
+    let edited_name = edited.to_str().unwrap();
+    refused(
+        &[a.clone(), edited.clone()],
+        &[
+            &format!("{edited_name}: its state does not match the checksum"),
+            "changed or damaged after it was written; rerun that shard",
+        ],
+    );
+    // Cut short (a full disk, a copy interrupted): not a partial.
+    let bytes = std::fs::read(&b).unwrap();
+    std::fs::write(at("cut.json"), &bytes[..bytes.len() / 2]).unwrap();
+    refused(
+        &[a.clone(), at("cut.json")],
+        &["cut.json: not an itfsim partial result"],
+    );
+    // A partial of format version 1 (no build id, no checksum).
+    let old = altered(&b, &at("old.json"), false, |v| v["version"] = 1.into());
+    refused(
+        &[a.clone(), old],
+        &["old.json: partial format version 1, this itfsim reads version 2"],
+    );
+    // Behind the checksum, edits resealed by hand: the state's shape against the model.
+    type Edit = fn(&mut Value);
+    let cases: [(Edit, &str); 5] = [
+        (
+            |v| {
+                v["content"]["accumulator"]["tranche_paid"]
+                    .as_array_mut()
+                    .unwrap()
+                    .truncate(1)
+            },
+            "content.accumulator.tranche_paid has 1 entries, but the scenario has 3 tranches",
+        ),
+        (
+            |v| v["content"]["accumulator"]["total_paid"]["moments"]["n"] = 1.into(),
+            "content.accumulator.total_paid holds 1 values, not 2952",
+        ),
+        (
+            |v| {
+                let sum = &mut v["content"]["accumulator"]["total_paid"]["moments"]["sum"];
+                let ten_times = sum.as_str().unwrap().parse::<i128>().unwrap() * 10;
+                *sum = ten_times.to_string().into();
+            },
+            "content.accumulator.total_paid has a sum of",
+        ),
+        (
+            |v| v["content"]["accumulator"]["tranche_full"][2]["n"] = 7.into(),
+            "content.accumulator.tranche_full[2] counts 7 values, not 2952",
+        ),
+        (
+            |v| v["content"]["accumulator"]["trials"] = 1000.into(),
+            "content.accumulator.trials is 1000, but shard 1 of 2 covers the 2952 trials [2048, 5000)",
+        ),
+    ];
+    for (edit, wording) in cases {
+        let resealed = altered(&b, &at("resealed.json"), true, edit);
+        refused(&[a.clone(), resealed], &["resealed.json: ", wording]);
+    }
+    // The trial range, outside the state: one way of printing ranges.
+    let moved = altered(&b, &at("moved.json"), false, |v| {
+        v["trial_range"] = serde_json::json!([2048, 6000])
+    });
+    refused(
+        &[a.clone(), moved],
+        &["shard 1 of 2 covers trials [2048, 6000) but should cover trials [2048, 5000) of 5000"],
+    );
+    // Resealing an unchanged partial changes nothing: it still merges to the same bytes.
+    let same = altered(&b, &at("same.json"), true, |_| {});
+    let merged = |parts: &[PathBuf]| without_timing(&merge(parts).stdout);
+    assert_eq!(merged(&[a.clone(), same]), merged(&[a.clone(), b.clone()]));
+    // All shards of one other build: merged, with a warning that this build formats them.
+    let foreign_a = altered(&a, &at("foreign-a.json"), false, |v| {
+        v["fingerprint"]["build"] = "0123456789abcdef".into()
+    });
+    let out = merge(&[foreign_a.clone(), foreign.clone()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: the partials were written by itfsim build 0123456789abcdef, this is build {ours}"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(merged(&[foreign_a, foreign]), merged(&[a, b]));
 }
 
 #[test]
@@ -245,6 +412,7 @@ fn bench_reports_speed_phases_and_machine() {
     assert_eq!(v["run"]["threads"], 1);
     assert!(v["run"]["trials_per_s"].as_f64().unwrap() > 0.0);
     assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
+    assert_eq!(v["build"].as_str().unwrap().len(), 16);
     assert!(!v["machine"]["cpu"].as_str().unwrap().is_empty());
     for phase in ["sampling", "model", "rules", "aggregation"] {
         assert!(

@@ -6,6 +6,7 @@
 //! naming the file.
 use assert_cmd::Command;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 mod common;
@@ -114,6 +115,19 @@ fn merged(dir: &Path, parts: &[PathBuf]) -> [Vec<u8>; 3] {
     ))
     .stdout;
     [csv, json, read(&report)]
+}
+
+/// Writes `v` as a partial to `to`, its `content_sha256` recomputed over the content's
+/// bytes (as a deliberate edit would), to reach the checks behind the checksum.
+fn write_resealed(to: &Path, mut v: Value) -> PathBuf {
+    let content = serde_json::to_string(&v["content"]).unwrap();
+    let sha: String = Sha256::digest(content.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    v["content_sha256"] = sha.into();
+    std::fs::write(to, serde_json::to_vec(&v).unwrap()).unwrap();
+    to.to_path_buf()
 }
 
 fn content(path: &Path) -> Value {
@@ -232,7 +246,51 @@ fn an_interrupted_shard_resumes_its_own_rows() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("options changed"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("it holds the rows of shard 0/2, not of shard 1/2")
+            && stderr.contains("resume with the --shard it was started with"),
+        "{stderr}"
+    );
+    // Nor the unsharded sweep's rows file.
+    let out = sweep(FIVE)
+        .args(["--resume", "--out", first.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("it holds the rows of shard 0/2, not of the whole sweep"),
+        "{stderr}"
+    );
+    // Rows written by another build are not mixed in (the build id in the header).
+    let saved = std::fs::read_to_string(&rows_file).unwrap();
+    let build = saved
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("build="))
+        .unwrap()
+        .to_string();
+    for (header, wording) in [
+        (
+            saved.replacen(&build, "0123456789abcdef", 1),
+            "its rows were written by itfsim build 0123456789abcdef, this is build ",
+        ),
+        (
+            saved.replacen(&format!("build={build} "), "", 1),
+            "its rows were written by an earlier itfsim (its header has no build identity)",
+        ),
+    ] {
+        std::fs::write(&rows_file, header).unwrap();
+        let out = sweep(FIVE)
+            .args(["--shard", "0/2", "--resume", "--out"])
+            .arg(&first)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(wording), "{stderr}");
+    }
+    std::fs::write(&rows_file, saved).unwrap();
     let out = ok(sweep(FIVE)
         .args([
             "--shard",
@@ -272,13 +330,43 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
     v["content"]["point_range"] = serde_json::json!([4, 5]);
     v["content"]["rows"].as_array_mut().unwrap().truncate(1);
     v["shard"]["index"] = 2.into();
-    std::fs::write(&moved, serde_json::to_vec(&v).unwrap()).unwrap();
+    write_resealed(&moved, v);
+    // Shard 1's first row with its expected payment edited, as the file left it (the
+    // checksum) and resealed to a value no sweep writes (the row check).
+    let mut v: Value = serde_json::from_slice(&read(&b)).unwrap();
+    v["content"]["rows"][0]["expected_paid"] = "1234567.89".into();
+    let edited = elsewhere.path().join("edited.json");
+    std::fs::write(&edited, serde_json::to_vec(&v).unwrap()).unwrap();
+    v["content"]["rows"][0]["expected_paid"] = "a lot".into();
+    let bad_row = write_resealed(&elsewhere.path().join("bad-row.json"), v);
+    // A partial of an earlier split into 2 left among them.
+    let stale = shard(elsewhere.path(), FIVE, 1, 2, &[]);
     let cases: Vec<(Vec<PathBuf>, &Path, &str)> = vec![
         (vec![a.clone(), b.clone()], &b, "shard 2 of 3 is missing"),
         (
             vec![a.clone(), b.clone(), b.clone(), c.clone()],
             &b,
-            "more than once",
+            "shard 1 of 3 is given more than once",
+        ),
+        (
+            vec![a.clone(), b.clone(), c.clone(), c.clone()],
+            &c,
+            "shard 2 of 3 is given more than once",
+        ),
+        (
+            vec![a.clone(), b.clone(), c.clone(), stale.clone()],
+            &stale,
+            "stale partials of an earlier split",
+        ),
+        (
+            vec![a.clone(), edited.clone(), c.clone()],
+            &edited,
+            "its state does not match the checksum",
+        ),
+        (
+            vec![a.clone(), bad_row.clone(), c.clone()],
+            &bad_row,
+            "content.rows[0] (point 3) has `expected_paid` = \"a lot\"",
         ),
         (
             vec![a.clone(), b.clone(), other_seed.clone()],
@@ -288,7 +376,7 @@ fn incomplete_mismatched_mixed_or_altered_partials_are_refused() {
         (
             vec![a.clone(), other_grid.clone(), c.clone()],
             &other_grid,
-            "sweep options (the grids, or the itfsim version) differs",
+            "its sweep options hash differs from",
         ),
         (
             vec![a.clone(), run.clone(), c.clone()],

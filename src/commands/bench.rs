@@ -137,6 +137,7 @@ impl Report {
             .collect();
         serde_json::json!({
             "itfsim": env!("CARGO_PKG_VERSION"),
+            "build": crate::BUILD_ID,
             "scenario": self.scenario,
             "machine": {"cores": self.cores, "cores_available": self.cores_available, "cpu": self.cpu},
             "run": {
@@ -156,8 +157,9 @@ impl Report {
 
     fn to_text(&self) -> String {
         let mut out = format!(
-            "itfsim {} bench: {}\nmachine: {}, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
+            "itfsim {} (build {}) bench: {}\nmachine: {}, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
             env!("CARGO_PKG_VERSION"),
+            crate::BUILD_ID,
             self.scenario,
             cores_text(self.cores, self.cores_available),
             self.cpu,

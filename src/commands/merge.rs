@@ -6,12 +6,17 @@
 //! used). Sweep partials: byte-identical CSV, JSON and `--report` HTML (sweep outputs have
 //! no timing fields); see `sweep_shard`. The kind of the first part decides which.
 //!
-//! Checks, in order: every file reads (66) and is a partial of this format version (65);
-//! no run and sweep partials are mixed, the fingerprints agree and shards 0..N are all
-//! present exactly once (65); each part covers the trials or points its shard should
-//! (65); the carried scenario text validates and has the recorded sha256 (65). The
-//! outputs are reserved first (73). Parts are read and merged one at a time, so memory
-//! does not grow with the number of shards (a sweep keeps only its rows).
+//! Checks, in order: every file reads (66), is a partial of this format version and its
+//! content matches the sha256 written with it (65); no run and sweep partials are mixed,
+//! all come from one itfsim build, the fingerprints agree and shards 0..N are all present
+//! exactly once (65); the carried scenario text validates and has the recorded sha256
+//! (65); each part covers the trials or points its shard should, and its state has the
+//! shape of the rebuilt model: a run's summaries one per tranche, condition, window,
+//! scheme and partner, each over the shard's trials; a sweep's rows with exactly the
+//! sweep's columns (65). Partials written by another build than the merging one merge
+//! with a warning. The outputs are reserved first (73). Parts are read and merged one at
+//! a time, so memory does not grow with the number of shards (a sweep keeps only its
+//! rows).
 use super::Failure;
 use super::emit;
 use crate::atomic::PendingFile;
@@ -31,6 +36,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     };
     let first = read(first_path)?;
     let kind = first.1.content.kind();
+    let build = first.1.fingerprint.build.clone();
     if kind == "run" && report_file.is_some() {
         return Err(Failure::new(
             2,
@@ -51,10 +57,20 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     }
     let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
     if kind == "sweep" {
-        super::sweep_shard::merge(parts, args.format, pending, report_file)
+        super::sweep_shard::merge(parts, args.format, pending, report_file)?;
     } else {
-        merge_runs(parts, args.format, pending)
+        merge_runs(parts, args.format, pending)?;
     }
+    // Shards of one build merge exactly; another build only combines and formats them
+    // (its merge and output code apply), so say so rather than refuse results that may
+    // have cost many core hours.
+    if build != crate::BUILD_ID {
+        eprintln!(
+            "warning: the partials were written by itfsim build {build}, this is build {}: the output is their results as this build combines and formats them\n  hint: to get exactly what that build's unsharded command gives, merge with the build that wrote them",
+            crate::BUILD_ID
+        );
+    }
+    Ok(())
 }
 
 /// Reads and parses one partial (66 when unreadable, 65 when not a partial).
@@ -91,7 +107,7 @@ fn merge_runs(
         let (file, part) = part?;
         // Fingerprints must agree before states are merged (their layouts must match).
         partial::admit(&mut headers, &file, &part).map_err(data)?;
-        let (_, acc) = match &mut merged {
+        let (model, acc) = match &mut merged {
             Some((_, model, acc)) => (model, acc),
             None => {
                 let (loaded, model) = rebuild(&part)?;
@@ -101,21 +117,34 @@ fn merge_runs(
             }
         };
         let fp = &part.fingerprint;
-        let expected = engine::shard_range(fp.trials, part.shard.index, part.shard.count);
+        let (index, count) = (part.shard.index, part.shard.count);
+        let expected = engine::shard_range(fp.trials, index, count);
         let Content::Run { accumulator } = &part.content else {
             return Err(Failure::new(65, format!("{file}: not a run partial")));
         };
-        if part.trial_range != [expected.start, expected.end]
-            || accumulator.trials != expected.end - expected.start
-        {
-            return Err(Failure::new(
-                65,
-                format!(
-                    "{file}: shard {} of {} covers trials {:?} but should cover {expected:?}",
-                    part.shard.index, part.shard.count, part.trial_range
-                ),
-            ));
+        let damaged = |what: String| {
+            data(partial::PartialError::Damaged {
+                file: file.clone(),
+                what,
+            })
+        };
+        let should = partial::range_text(expected.start, expected.end);
+        let [from, to] = part.trial_range;
+        if part.trial_range != [expected.start, expected.end] {
+            return Err(damaged(format!(
+                "shard {index} of {count} covers trials {} but should cover trials {should} of {}",
+                partial::range_text(from, to),
+                fp.trials
+            )));
         }
+        if accumulator.trials != expected.end - expected.start {
+            return Err(damaged(format!(
+                "content.accumulator.trials is {}, but shard {index} of {count} covers the {} trials {should}",
+                accumulator.trials,
+                expected.end - expected.start
+            )));
+        }
+        accumulator.check_shape(model).map_err(damaged)?;
         acc.merge(accumulator);
         threads = threads.max(part.threads);
         elapsed_s += part.elapsed_s;

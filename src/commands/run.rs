@@ -276,6 +276,7 @@ fn simulate_shard(
         itfsim: env!("CARGO_PKG_VERSION").into(),
         fingerprint: Fingerprint {
             command: "run".into(),
+            build: crate::BUILD_ID.into(),
             scenario_file: p.loaded.file.clone(),
             scenario_sha256: p.loaded.sha256.clone(),
             sets: o.sets.clone(),

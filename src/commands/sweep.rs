@@ -6,15 +6,16 @@
 //! further `--set`s (so a grid may sweep a key inside a distribution the user set), and
 //! runs it like `run`: a row equals `run --set ...` at that point. With `--out FILE`
 //! rows go point by point into `FILE.partial` (see `sweep_output`), which `--resume`
-//! continues if its fingerprint — sha256 of the scenario bytes, and sha256 of the
-//! canonical options (version, trials, seed, sampling, --sets, expanded grids) — matches;
-//! otherwise it refuses with exit 2 (the command line asks to resume a different sweep;
-//! the scenario is not invalid, so not 65). The finished file is committed atomically.
+//! continues if its fingerprint — the build identity, sha256 of the scenario bytes, the
+//! shard, and sha256 of the canonical options (version, trials, seed, sampling, --sets,
+//! expanded grids) — matches; otherwise it refuses with exit 2 (the command line asks to
+//! resume a different sweep, or rows of another build; the scenario is not invalid, so
+//! not 65). The finished file is committed atomically.
 //!
 //! With `--shard I/N` (`--out` required) it runs only the contiguous block of points
 //! `partial::point_block` gives shard I, and writes a partial result for `itfsim merge`
 //! instead of the table (see `sweep_shard`). `--resume` works per shard: the shard's rows
-//! go to `FILE.partial` as above, under a fingerprint that also names the shard.
+//! go to `FILE.partial` as above, under a header that also names the shard.
 use super::grid::{Grid, parse_grid, point_count, point_values};
 use super::sweep_output::{Partial, ResumeError, header, partial_path};
 use super::sweep_shard::{self, ShardRun, options_sha256};
@@ -127,8 +128,8 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let columns = sweep_shard::columns(&grids, &partners);
     let scenario_sha = hex(&Sha256::digest(text.as_bytes()));
     let sampling = o.sampling.name();
-    let options_sha = options_sha256(trials, seed, sampling, &o.sets, &grids, shard);
-    let head = header(&scenario_sha, &options_sha);
+    let options_sha = options_sha256(trials, seed, sampling, &o.sets, &grids);
+    let head = header(crate::BUILD_ID, &scenario_sha, &options_sha, shard);
     // The points this process runs: all of them, or the shard's block.
     let block = match shard {
         Some(s) => point_block(points, s.index, s.count),

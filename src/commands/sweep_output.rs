@@ -2,11 +2,15 @@
 //! the final CSV or JSON rendering.
 //!
 //! The partial file (`FILE.partial` next to `--out FILE`) is a header line
-//! `# itfsim sweep partial scenario=<sha256> options=<sha256>` followed by one compact
-//! JSON object per finished point, in point order, each line flushed and synced before
-//! the next point starts. The final file is rendered from those rows alone, so a resumed
+//! `# itfsim sweep partial build=<build id> scenario=<sha256> options=<sha256>`, with
+//! ` shard=I/N` added for a shard's rows, followed by one compact JSON object per
+//! finished point, in point order, each line flushed and synced before the next point
+//! starts. `--resume` continues it only when the header is this one: the same build (rows
+//! of another build are not mixed in), scenario bytes, shard and options; otherwise it
+//! says which of them differs. The final file is rendered from those rows alone, so a resumed
 //! sweep writes the same bytes as an uninterrupted one. A last line without its newline
 //! (a process killed mid-write) is dropped on resume and recomputed.
+use crate::partial::ShardId;
 use serde_json::{Map, Value};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -21,8 +25,53 @@ pub fn partial_path(out: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-pub fn header(scenario_sha: &str, options_sha: &str) -> String {
-    format!("{MAGIC} scenario={scenario_sha} options={options_sha}\n")
+/// The header line of a sweep's rows file: `build` is [`crate::BUILD_ID`], `shard` the
+/// sweep's `--shard` (none for a whole sweep).
+pub fn header(
+    build: &str,
+    scenario_sha: &str,
+    options_sha: &str,
+    shard: Option<ShardId>,
+) -> String {
+    let shard = shard.map_or(String::new(), |s| format!(" shard={}/{}", s.index, s.count));
+    format!("{MAGIC} build={build} scenario={scenario_sha} options={options_sha}{shard}\n")
+}
+
+/// Why a rows file with header `found` is not the one `wanted` resumes, with a hint.
+fn resume_mismatch(found: &str, wanted: &str) -> String {
+    let key = |h: &str, key: &str| {
+        h.split_whitespace()
+            .find_map(|w| w.strip_prefix(key).map(str::to_string))
+    };
+    let shard =
+        |h: &str| key(h, "shard=").map_or("the whole sweep".to_string(), |s| format!("shard {s}"));
+    let start_again = "run without --resume to start again";
+    if !found.starts_with(MAGIC) {
+        format!("it is not a sweep's partial file\n  hint: {start_again}")
+    } else if key(found, "build=") != key(wanted, "build=") {
+        let theirs = key(found, "build=").map_or(
+            "an earlier itfsim (its header has no build identity)".to_string(),
+            |b| format!("itfsim build {b}"),
+        );
+        format!(
+            "its rows were written by {theirs}, this is build {}; rows of different builds may differ and are not mixed\n  hint: {start_again} with this build, or finish it with the build that started it",
+            key(wanted, "build=").unwrap_or_default()
+        )
+    } else if key(found, "scenario=") != key(wanted, "scenario=") {
+        format!(
+            "the scenario file changed since that sweep started\n  hint: rerun with the same scenario file, or {start_again}"
+        )
+    } else if key(found, "shard=") != key(wanted, "shard=") {
+        format!(
+            "it holds the rows of {}, not of {}\n  hint: resume with the --shard it was started with, and give each shard its own --out file",
+            shard(found),
+            shard(wanted)
+        )
+    } else {
+        format!(
+            "the options changed since that sweep started (grids, --set, --seed, --trials or --sampling)\n  hint: rerun with the same options, or {start_again}"
+        )
+    }
 }
 
 /// An open partial file, appended point by point.
@@ -72,20 +121,10 @@ impl Partial {
         };
         let found = &text[..=first_end];
         if found != header {
-            let part = |h: &str, key: &str| {
-                h.split_whitespace()
-                    .find_map(|w| w.strip_prefix(key).map(str::to_string))
-            };
-            let what = if !found.starts_with(MAGIC) {
-                "it is not a sweep's partial file".to_string()
-            } else if part(found, "scenario=") != part(header, "scenario=") {
-                "the scenario file changed since that sweep started".to_string()
-            } else {
-                "the options changed since that sweep started (grids, --set, --seed, --trials or --sampling)".to_string()
-            };
             return Err(ResumeError::Mismatch(format!(
-                "cannot resume from {}: {what}\n  hint: rerun with the same scenario and options, or without --resume to start again",
-                path.display()
+                "cannot resume from {}: {}",
+                path.display(),
+                resume_mismatch(found, header)
             )));
         }
         let body = &text[first_end + 1..];

@@ -5,11 +5,13 @@
 //! point over all the trials exactly as the unsharded sweep runs it, so its rows are the
 //! unsharded sweep's rows for those points. The partial carries those rows (the state
 //! every sweep output is rendered from), the expanded grids and the sweep's option
-//! fingerprint. Merging checks each part (the fingerprint agrees, the grids hash to it,
-//! the block is the one the split gives, every row holds its point's grid values) and
-//! concatenates the blocks in shard order; the CSV, JSON and HTML report are then
-//! rendered by the same functions `sweep` uses, so they are byte-identical to the
-//! unsharded sweep's. Sweep outputs have no timing fields, so nothing differs.
+//! fingerprint. Merging checks each part (its checksum and build, see `partial`; the
+//! fingerprint agrees, the grids hash to it, the block is the one the split gives, every
+//! row holds its point's grid values and exactly the sweep's columns, of the types the
+//! sweep writes) and concatenates the blocks in shard order; the CSV, JSON and HTML
+//! report are then rendered by the same functions `sweep` uses, so they are
+//! byte-identical to the unsharded sweep's. Sweep outputs have no timing fields, so
+//! nothing differs.
 //!
 //! The helpers shared with `sweep` (columns, the canonical options hash, rendering, the
 //! report's inputs) live here so the two cannot drift apart.
@@ -58,18 +60,17 @@ pub fn columns(grids: &[Grid], partners: &[String]) -> Vec<String> {
     columns
 }
 
-/// sha256 of the canonical sweep options. Without a shard this is the sweep's option
-/// fingerprint (the same for every shard); a shard's resumable rows file adds its shard,
-/// so a shard never resumes another shard's rows.
+/// sha256 of the canonical sweep options: the sweep's option fingerprint, the same for
+/// every shard. (A shard's resumable rows file names its shard in its header beside this
+/// hash, so a shard never resumes another shard's rows.)
 pub fn options_sha256(
     trials: u64,
     seed: u64,
     sampling: &str,
     sets: &[String],
     grids: &[Grid],
-    shard: Option<ShardId>,
 ) -> String {
-    let mut canonical = json!({
+    let canonical = json!({
         "itfsim": env!("CARGO_PKG_VERSION"),
         "trials": trials,
         "seed": seed,
@@ -77,9 +78,6 @@ pub fn options_sha256(
         "sets": sets,
         "grids": grids.iter().map(|g| json!({"path": g.path, "values": g.values})).collect::<Vec<_>>(),
     });
-    if let (Some(s), Some(map)) = (shard, canonical.as_object_mut()) {
-        map.insert("shard".into(), json!([s.index, s.count]));
-    }
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
 }
 
@@ -148,6 +146,7 @@ pub fn shard_partial(s: ShardRun<'_>) -> Partial {
         itfsim: env!("CARGO_PKG_VERSION").into(),
         fingerprint: partial::Fingerprint {
             command: "sweep".into(),
+            build: crate::BUILD_ID.into(),
             scenario_file: s.base.file.clone(),
             scenario_sha256: s.base.sha256.clone(),
             sets: s.sets.to_vec(),
@@ -155,7 +154,7 @@ pub fn shard_partial(s: ShardRun<'_>) -> Partial {
             trials: s.trials,
             sampling: s.sampling.into(),
             options_sha256: Some(options_sha256(
-                s.trials, s.seed, s.sampling, s.sets, s.grids, None,
+                s.trials, s.seed, s.sampling, s.sets, s.grids,
             )),
         },
         shard: s.shard,
@@ -177,6 +176,53 @@ pub fn shard_partial(s: ShardRun<'_>) -> Partial {
             rows: s.rows,
         },
     }
+}
+
+/// Checks one row of a sweep partial (defence in depth behind its checksum): it holds
+/// exactly `columns`, of which the first `grids` are the grid values (checked by the
+/// caller) and the rest the statistics and `net_<partner>` columns, each of the type the
+/// sweep writes (money as a string with two decimals, `net_` also null; `p_full` and
+/// `p_zero` numbers in [0, 1]).
+fn check_row(row: &Value, columns: &[String], grids: usize) -> Result<(), String> {
+    let Some(object) = row.as_object() else {
+        return Err("is not an object".into());
+    };
+    if let Some(extra) = object.keys().find(|k| !columns.contains(k)) {
+        return Err(format!(
+            "has `{extra}`, which is not a column of this sweep"
+        ));
+    }
+    for column in &columns[grids..] {
+        let value = object.get(column);
+        let ok = match (column.as_str(), value) {
+            (_, None) => return Err(format!("has no `{column}`")),
+            ("p_full" | "p_zero", Some(v)) => v.as_f64().is_some_and(|p| (0.0..=1.0).contains(&p)),
+            (c, Some(Value::Null)) => c.starts_with("net_"),
+            (_, Some(Value::String(text))) => is_money(text),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "has `{column}` = {}, not what a sweep writes there",
+                value.map_or("nothing".into(), Value::to_string)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Money as `format_pence` writes it: an optional minus, digits, a point, two digits.
+fn is_money(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let Some((whole, pence)) = digits.split_once('.') else {
+        return false;
+    };
+    !whole.is_empty()
+        && pence.len() == 2
+        && whole
+            .bytes()
+            .chain(pence.bytes())
+            .all(|b| b.is_ascii_digit())
 }
 
 /// Merges sweep partials (`parts` yields each file read and parsed, the first already
@@ -204,7 +250,12 @@ pub fn merge(
             content,
             ..
         } = part;
-        let bad = |m: String| Failure::new(65, format!("{file}: {m}"));
+        let bad = |what: String| {
+            data(partial::PartialError::Damaged {
+                file: file.clone(),
+                what,
+            })
+        };
         let Content::Sweep {
             grids,
             points,
@@ -222,13 +273,11 @@ pub fn merge(
             })
             .collect();
         if fp.options_sha256.as_deref()
-            != Some(
-                options_sha256(fp.trials, fp.seed, &fp.sampling, &fp.sets, &grids, None).as_str(),
-            )
+            != Some(options_sha256(fp.trials, fp.seed, &fp.sampling, &fp.sets, &grids).as_str())
             || grids.iter().any(|g| g.values.is_empty())
         {
             return Err(bad(
-                "the grids it carries do not match its fingerprint\n  hint: the file was altered; run the shard again".into(),
+                "the grids it carries do not match its fingerprint's options_sha256".into(),
             ));
         }
         if point_count(&grids, u64::MAX).ok() != Some(points) {
@@ -237,17 +286,26 @@ pub fn merge(
             )));
         }
         let expected = point_block(points, shard.index, shard.count);
-        if point_range != [expected.start, expected.end]
-            || rows.len() as u64 != expected.end - expected.start
-        {
+        let should = partial::range_text(expected.start, expected.end);
+        if point_range != [expected.start, expected.end] {
             return Err(bad(format!(
-                "shard {} of {} covers points {point_range:?} with {} rows but should cover {expected:?}",
+                "shard {} of {} covers points {} but should cover points {should} of {points}",
                 shard.index,
                 shard.count,
-                rows.len()
+                partial::range_text(point_range[0], point_range[1]),
             )));
         }
-        for (index, row) in expected.zip(&rows) {
+        if rows.len() as u64 != expected.end - expected.start {
+            return Err(bad(format!(
+                "content.rows has {} rows, but shard {} of {} covers the {} points {should}",
+                rows.len(),
+                shard.index,
+                shard.count,
+                expected.end - expected.start
+            )));
+        }
+        let columns = columns(&grids, &partners(base.as_ref().expect("loaded above")));
+        for (index, row) in expected.clone().zip(&rows) {
             for (g, v) in grids.iter().zip(point_values(&grids, index)) {
                 if row.get(&g.path).and_then(Value::as_str) != Some(v) {
                     return Err(bad(format!(
@@ -257,6 +315,13 @@ pub fn merge(
                     )));
                 }
             }
+            check_row(row, &columns, grids.len()).map_err(|what| {
+                bad(format!(
+                    "content.rows[{}] (point {}) {what}",
+                    index - expected.start,
+                    index + 1
+                ))
+            })?;
         }
         if first_grids.is_none() {
             first_grids = Some(grids);

@@ -104,6 +104,33 @@ impl MoneyStats {
         self.moments.is_empty()
     }
 
+    /// Checks a state read from a shard partial that should hold `n` values: its count
+    /// and its quantile store's are `n`, and the exact sum lies within n x [min, max].
+    /// The error says what is wrong (the caller names the field).
+    pub fn check_count(&self, n: u64) -> Result<(), String> {
+        if self.moments.len() != n {
+            return Err(format!("holds {} values, not {n}", self.moments.len()));
+        }
+        let stored = self.store.checked_len();
+        if stored != Some(n) {
+            let stored = stored.map_or("more than 2^64".into(), |s| s.to_string());
+            return Err(format!("holds {stored} values for its quantiles, not {n}"));
+        }
+        let count = i128::from(n);
+        let sum = self.moments.sum();
+        let (low, high) = (
+            count.checked_mul(i128::from(self.min)),
+            count.checked_mul(i128::from(self.max)),
+        );
+        if n > 0 && !matches!((low, high), (Some(l), Some(h)) if l <= sum && sum <= h) {
+            return Err(format!(
+                "has a sum of {} pence, outside {n} x [min {}, max {}]",
+                sum, self.min, self.max
+            ));
+        }
+        Ok(())
+    }
+
     /// The summary; n = 0 gives all zeros.
     pub fn finish(&self) -> MoneySummary {
         let Some(p) = self.store.percentiles() else {

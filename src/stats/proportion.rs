@@ -23,6 +23,17 @@ impl Proportion {
         self.n += other.n;
     }
 
+    /// Checks a state read from a shard partial that should count `n` trials.
+    pub fn check_count(&self, n: u64) -> Result<(), String> {
+        if self.n != n {
+            return Err(format!("counts {} values, not {n}", self.n));
+        }
+        if self.hits > self.n {
+            return Err(format!("counts {} hits in only {n} values", self.hits));
+        }
+        Ok(())
+    }
+
     /// hits / n, and 0 when n = 0.
     pub fn value(&self) -> f64 {
         if self.n == 0 {

@@ -337,6 +337,14 @@ impl<T: SketchValue> QuantileStore<T> {
         self.coarsen_to(self.level + bits);
     }
 
+    /// Number of values held, or `None` when the counts overflow (a damaged store read
+    /// from a partial; one built by pushing and merging never does).
+    pub(crate) fn checked_len(&self) -> Option<u64> {
+        self.buckets
+            .iter()
+            .try_fold(self.pending.len() as u64, |n, b| n.checked_add(b.count))
+    }
+
     /// Number of values held.
     pub(crate) fn len(&self) -> u64 {
         self.buckets.iter().map(|b| b.count).sum::<u64>() + self.pending.len() as u64

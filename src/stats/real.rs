@@ -194,6 +194,32 @@ impl RealStats {
         self.non_finite
     }
 
+    /// Checks a state read from a shard partial that should have seen `n` values (finite
+    /// or not): its counts add up to `n` and its quantile store holds every finite one.
+    /// The error says what is wrong (the caller names the field).
+    pub fn check_count(&self, n: u64) -> Result<(), String> {
+        let seen = self
+            .merged_n
+            .checked_add(self.chunk_n)
+            .and_then(|finite| finite.checked_add(self.non_finite));
+        if seen != Some(n) {
+            return Err(format!(
+                "holds {} finite and {} non-finite values, not {n} in all",
+                u128::from(self.merged_n) + u128::from(self.chunk_n),
+                self.non_finite
+            ));
+        }
+        let stored = self.store.checked_len();
+        if stored != Some(self.len()) {
+            let stored = stored.map_or("more than 2^64".into(), |s| s.to_string());
+            return Err(format!(
+                "holds {stored} values for its quantiles, not its {} finite ones",
+                self.len()
+            ));
+        }
+        Ok(())
+    }
+
     fn fold_chunk_into(&self, n: &mut u64, sum: &mut ExactSum, sum_squares: &mut ExactSum) {
         if self.chunk_n == 0 {
             return;
