@@ -7,7 +7,6 @@ mod common;
 use assert_cmd::Command;
 use common::itfsim;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 const SCENARIO: &str = "scenarios/ealing-2014.toml";
@@ -151,12 +150,7 @@ fn altered(from: &Path, to: &Path, reseal: bool, edit: impl FnOnce(&mut Value)) 
     let mut v: Value = serde_json::from_slice(&std::fs::read(from).unwrap()).unwrap();
     edit(&mut v);
     if reseal {
-        let content = serde_json::to_string(&v["content"]).unwrap();
-        let sha: String = Sha256::digest(content.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        v["content_sha256"] = sha.into();
+        common::reseal(&mut v);
     }
     std::fs::write(to, serde_json::to_vec(&v).unwrap()).unwrap();
     to.to_path_buf()

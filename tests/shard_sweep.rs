@@ -6,7 +6,6 @@
 //! naming the file.
 use assert_cmd::Command;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 mod common;
@@ -120,12 +119,7 @@ fn merged(dir: &Path, parts: &[PathBuf]) -> [Vec<u8>; 3] {
 /// Writes `v` as a partial to `to`, its `content_sha256` recomputed over the content's
 /// bytes (as a deliberate edit would), to reach the checks behind the checksum.
 fn write_resealed(to: &Path, mut v: Value) -> PathBuf {
-    let content = serde_json::to_string(&v["content"]).unwrap();
-    let sha: String = Sha256::digest(content.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    v["content_sha256"] = sha.into();
+    common::reseal(&mut v);
     std::fs::write(to, serde_json::to_vec(&v).unwrap()).unwrap();
     to.to_path_buf()
 }
