@@ -291,6 +291,9 @@ pub struct MergeArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(mut_arg("trials", |a| a.help(
+    "Number of trials (default: 1000000, enough for the steady rate; the scenario's `trials` sets the precision of results, not of a benchmark)"
+)))]
 pub struct BenchArgs {
     /// Scenario file (TOML).
     pub scenario: PathBuf,
