@@ -1,10 +1,15 @@
 //! Build script: the *build identity* of this itfsim, `ITFSIM_BUILD_ID`, the first 16 hex
-//! digits of a sha256 over the source that decides what the engine computes: every file
-//! under `src/` (sorted by path, each path hashed with its contents), `Cargo.toml` and
-//! `Cargo.lock` (the locked dependencies). Shard partials record it and `itfsim merge`
-//! refuses to combine shards from different builds (the version string alone stays the
-//! same across commits whose floating-point results differ). No git is needed, so a
-//! source tarball gets the same identity as the checkout it came from.
+//! digits of a sha256 over the source that decides what the engine computes: every `.rs`
+//! and `.toml` file under `src/` (sorted by path, each path hashed with its contents;
+//! editor and backup files are left out) and `Cargo.lock` (the locked dependencies).
+//! Shard partials record it and `itfsim merge` warns when it merges another build's
+//! shards and refuses shards of different builds (the version string alone stays the same
+//! across commits whose floating-point results differ). No git is needed: a checkout, a
+//! source tarball and a `cargo package` of the same source get the same identity
+//! (`Cargo.toml` is left out because `cargo package` rewrites it; build settings there do
+//! not change results). Any edit under `src/`, even to a test, gives a new identity: a
+//! stricter refusal, never a silent mix. A build that ignores `Cargo.lock` (`cargo install`
+//! without `--locked`) may resolve other dependency versions under the same identity.
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -17,9 +22,7 @@ fn main() {
     for relative in &files {
         add(&mut hasher, &root, relative);
     }
-    for name in ["Cargo.toml", "Cargo.lock"] {
-        add(&mut hasher, &root, name);
-    }
+    add(&mut hasher, &root, "Cargo.lock");
     let id: String = hasher.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -27,12 +30,11 @@ fn main() {
     println!("cargo:rustc-env=ITFSIM_BUILD_ID={id}");
     // A directory makes cargo look at every file under it.
     println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=Cargo.toml");
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-/// Every file under `dir`, as a path relative to `root` with `/` separators (the same on
+/// Every `.rs` and `.toml` file under `dir`, as a path relative to `root` with `/` separators (the same on
 /// every platform).
 fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
     let entries = std::fs::read_dir(dir)
@@ -41,7 +43,7 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {
             collect(root, &path, files);
-        } else {
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "toml") {
             let relative = path.strip_prefix(root).expect("under the root");
             let parts: Vec<String> = relative
                 .components()

@@ -39,7 +39,6 @@
 use crate::engine::Accumulator;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
 /// Format name in every partial.
 pub const FORMAT: &str = "itfsim-partial";
@@ -204,7 +203,7 @@ pub enum PartialError {
         ours: String,
     },
     #[error(
-        "{file} is shard {} of {}, but {first} is shard {} of {}: they come from runs split into different numbers of shards\n  hint: stale partials of an earlier split are probably in the directory (a glob such as part-*.json picks them up): remove them, or give each split its own directory",
+        "{file} is shard {} of {}, but {first} is shard {} of {}: they come from runs split into different numbers of shards\n  hint: stale partials of an earlier split are probably in the directory (a glob such as part-*.json picks them up): remove them, or give each split its own directory; or a shard was rerun as a Slurm array task without ITFSIM_SHARD_COUNT (deploy/slurm/README.md, \"Rerunning a shard\")",
         .theirs.index, .theirs.count, .ours.index, .ours.count
     )]
     ShardCount {
@@ -281,13 +280,6 @@ struct Opened<'a> {
     content: &'a RawValue,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 impl Partial {
     /// The partial's bytes: compact JSON and a newline, with `content_sha256` over the
     /// exact bytes of `content`.
@@ -304,7 +296,7 @@ impl Partial {
             threads: self.threads,
             elapsed_s: self.elapsed_s,
             scenario_text: &self.scenario_text,
-            content_sha256: sha256_hex(content.get().as_bytes()),
+            content_sha256: crate::scenario::sha256_hex(content.get().as_bytes()),
             content: &content,
         };
         let mut bytes = serde_json::to_vec(&sealed).expect("a partial always serialises");
@@ -337,7 +329,7 @@ impl Partial {
         }
         let opened: Opened =
             serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
-        let computed = sha256_hex(opened.content.get().as_bytes());
+        let computed = crate::scenario::sha256_hex(opened.content.get().as_bytes());
         if computed != opened.content_sha256 {
             return Err(PartialError::Checksum {
                 file: file.to_string(),
@@ -587,7 +579,7 @@ fn slurm_array_range_shard(
     let (min, step) = (min.unwrap_or(0), step.unwrap_or(1));
     if count == 1 && id != 0 {
         return Err(format!(
-            "a one-task job array with task ID {id} is most likely a rerun of one task of a larger array, and would run the whole job as shard 0 of 1\n  hint: to rerun shard {id}, set ITFSIM_SHARD_COUNT to the number of shards (sbatch --array={id} --export=ALL,ITFSIM_SHARD_COUNT=N ...; task IDs are then shard numbers from 0); for a single shard submit --array=0"
+            "a one-task job array with task ID {id} is most likely a rerun of one task of a larger array, and would run the whole job as shard 0 of 1\n  hint: to rerun one task of an array submitted as 0..N-1 (as deploy/slurm/submit.sh does), set ITFSIM_SHARD_COUNT to N (sbatch --array=I --export=ALL,ITFSIM_SHARD_COUNT=N ...: task IDs are then shard numbers from 0); for a job of a single shard submit --array=0"
         ));
     }
     let Some(offset) = id.checked_sub(min) else {

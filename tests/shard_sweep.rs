@@ -440,3 +440,33 @@ fn command_line_misuse_of_sweep_shards_is_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--report is for sweep partials"));
     assert!(!report.exists());
 }
+
+/// Sweep shards all written by one other build (and version) merge here with the same
+/// warning as run shards. (The options hash a sweep shard records used to include the
+/// version, so a merge by a binary of another version called such shards damaged; that
+/// needs two versions to show, which one binary cannot write, so this checks the policy.)
+#[test]
+fn sweep_shards_of_another_build_merge_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts: Vec<PathBuf> = (0..2).map(|i| shard(dir.path(), FOUR, i, 2, &[])).collect();
+    let expected = merged(dir.path(), &parts);
+    let foreign: Vec<PathBuf> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut v: Value = serde_json::from_slice(&read(p)).unwrap();
+            v["itfsim"] = "0.0.9".into();
+            v["fingerprint"]["build"] = "0123456789abcdef".into();
+            let to = dir.path().join(format!("foreign-{i}.json"));
+            std::fs::write(&to, serde_json::to_vec(&v).unwrap()).unwrap();
+            to
+        })
+        .collect();
+    let out = ok(merge(&foreign, &[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: the partials were written by itfsim build 0123456789abcdef"),
+        "{stderr}"
+    );
+    assert_eq!(merged(dir.path(), &foreign), expected);
+}

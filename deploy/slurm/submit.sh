@@ -25,8 +25,8 @@ if [ $# -lt 3 ]; then
 fi
 scenario=$1 outdir=$2 shards=$3
 shift 3
-if ! [[ $shards =~ ^[1-9][0-9]*$ ]]; then
-    echo "$0: SHARDS must be a whole number of 1 or more, not '$shards'" >&2
+if ! [[ $shards =~ ^[1-9][0-9]{0,5}$ ]]; then
+    echo "$0: SHARDS must be a whole number from 1 to 999999, not '$shards'" >&2
     exit 2
 fi
 # An absolute path: relative ones are relative to the current directory, as given.
@@ -41,7 +41,7 @@ if [ ! -f "$scenario" ] || [ ! -r "$scenario" ]; then
     echo "$0: cannot read the scenario $scenario (give a file every node sees)" >&2
     exit 66
 fi
-mkdir -p "$outdir"
+mkdir -p -- "$outdir"
 outdir=$(CDPATH='' cd -- "$outdir" && pwd)
 case ${ITFSIM:-} in
 */*) ITFSIM=$(absolute "$ITFSIM") && export ITFSIM ;;

@@ -32,7 +32,8 @@ struct Report {
     phase_ns: [f64; 4],
     /// CPUs the machine has (processors in /proc/cpuinfo).
     cores: usize,
-    /// CPUs this process may use (its affinity: a Slurm task's allocation, `taskset`).
+    /// CPUs this process may use (affinity and cgroup quotas: a Slurm task's allocation,
+    /// `taskset`, a container's CPU limit).
     cores_available: usize,
     cpu: String,
 }
@@ -79,6 +80,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         nanos[3] += ending.elapsed().as_nanos();
         chunk_start += CHUNK;
     }
+    let (cores, cpu) = cpuinfo();
     let available = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -89,9 +91,9 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         elapsed_s,
         sample,
         phase_ns: nanos.map(|n| n as f64 / sample as f64),
-        cores: machine_cores().unwrap_or(available),
+        cores: cores.unwrap_or(available),
         cores_available: available,
-        cpu: cpu_model(),
+        cpu,
     };
     let bytes = match o.format {
         Format::Json => {
@@ -105,24 +107,17 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     emit(pending, &bytes)
 }
 
-/// The machine's processors as /proc/cpuinfo lists them (not limited by affinity).
-fn machine_cores() -> Option<usize> {
-    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+/// From /proc/cpuinfo: the machine's processors (all of them, whatever this process may
+/// use under affinity or cgroup limits), if listed, and the CPU model name, or "unknown".
+fn cpuinfo() -> (Option<usize>, String) {
+    let text = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let n = text.lines().filter(|l| l.starts_with("processor")).count();
-    (n > 0).then_some(n)
-}
-
-/// The CPU model name from /proc/cpuinfo, or "unknown".
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+    let model = text
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or_else(|| "unknown".into(), |(_, v)| v.trim().to_string());
+    ((n > 0).then_some(n), model)
 }
 
 impl Report {

@@ -30,17 +30,12 @@ use crate::partial::point_block;
 use crate::report::sweep_report;
 use crate::scenario::{load, load_str};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use std::io::IsTerminal;
 use std::time::Instant;
 
 /// Test hook: stop (exit 1) after this many points were written in this process, as an
 /// interruption would.
 const STOP_AFTER_ENV: &str = "ITFSIM_SWEEP_STOP_AFTER";
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let o = &args.options;
@@ -126,7 +121,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     }
     let partners = sweep_shard::partners(&base);
     let columns = sweep_shard::columns(&grids, &partners);
-    let scenario_sha = hex(&Sha256::digest(text.as_bytes()));
+    let scenario_sha = crate::scenario::sha256_hex(text.as_bytes());
     let sampling = o.sampling.name();
     let options_sha = options_sha256(trials, seed, sampling, &o.sets, &grids);
     let head = header(crate::BUILD_ID, &scenario_sha, &options_sha, shard);

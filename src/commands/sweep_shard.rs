@@ -24,7 +24,6 @@ use crate::partial::{self, Content, GridValues, Partial, ShardId, point_block};
 use crate::report::sweep_report::{self, SweepReport};
 use crate::scenario::Loaded;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Per-point columns after the grid paths (then one `net_<partner>` per partner).
@@ -37,10 +36,6 @@ const STAT_COLUMNS: [&str; 7] = [
     "paid_p50",
     "paid_p90",
 ];
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The partner ids, in scenario order.
 pub fn partners(loaded: &Loaded) -> Vec<String> {
@@ -70,15 +65,17 @@ pub fn options_sha256(
     sets: &[String],
     grids: &[Grid],
 ) -> String {
+    // No version or build here: the fingerprint carries the build separately, and a
+    // merge by another build is allowed (with a warning), so the hash a shard wrote must
+    // be the hash any build recomputes.
     let canonical = json!({
-        "itfsim": env!("CARGO_PKG_VERSION"),
         "trials": trials,
         "seed": seed,
         "sampling": sampling,
         "sets": sets,
         "grids": grids.iter().map(|g| json!({"path": g.path, "values": g.values})).collect::<Vec<_>>(),
     });
-    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+    crate::scenario::sha256_hex(canonical.to_string().as_bytes())
 }
 
 /// The sweep's CSV (text and csv) or JSON output.

@@ -111,7 +111,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, LoadError> {
     }
     let bytes = std::fs::read(path)
         .map_err(|e| unreadable(e.to_string(), "check the file's permissions"))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = sha256_hex(&bytes);
     let mut sources = Sources::new();
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
@@ -135,7 +135,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, LoadError> {
 
 /// Validates text directly (tests, fuzzing): same checks as `load`, no file system.
 pub fn load_str(name: &str, text: &str, sets: &[String]) -> Result<Loaded, LoadError> {
-    from_text(name, text, hex(&Sha256::digest(text.as_bytes())), sets)
+    from_text(name, text, sha256_hex(text.as_bytes()), sets)
 }
 
 fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<Loaded, LoadError> {
@@ -175,6 +175,11 @@ fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The sha256 of `bytes` in lower-case hex: scenario files, partial results' state and
+/// sweep options are all named by it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
