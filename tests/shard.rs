@@ -321,17 +321,7 @@ fn shard_auto_reruns_one_slurm_task_and_divides_by_the_step() {
         let path = dir.path().join(name);
         let mut cmd = run_cmd("1");
         cmd.args(["--shard", "auto", "--out", path.to_str().unwrap()]);
-        for var in [
-            "SLURM_ARRAY_TASK_ID",
-            "SLURM_ARRAY_TASK_COUNT",
-            "SLURM_ARRAY_TASK_MIN",
-            "SLURM_ARRAY_TASK_MAX",
-            "SLURM_ARRAY_TASK_STEP",
-            "JOB_COMPLETION_INDEX",
-            "ITFSIM_SHARD_COUNT",
-        ] {
-            cmd.env_remove(var);
-        }
+        common::clear_shard_env(&mut cmd);
         (path, cmd.envs(vars.iter().copied()).output().unwrap())
     };
     let read = |p: &Path| -> Value {

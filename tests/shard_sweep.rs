@@ -24,24 +24,12 @@ const FIVE: &[&str] = &["--grid", "scheme.reablement.delivery=0.5:0.9:0.1"];
 /// 3 points.
 const THREE: &[&str] = &["--grid", "fund.pot=900000,1200000,1500000"];
 
-const SHARD_VARS: [&str; 7] = [
-    "SLURM_ARRAY_TASK_ID",
-    "SLURM_ARRAY_TASK_COUNT",
-    "SLURM_ARRAY_TASK_MIN",
-    "SLURM_ARRAY_TASK_MAX",
-    "SLURM_ARRAY_TASK_STEP",
-    "JOB_COMPLETION_INDEX",
-    "ITFSIM_SHARD_COUNT",
-];
-
 /// `itfsim sweep EALING GRIDS --trials TRIALS --quiet` with a clean shard environment.
 fn sweep(grids: &[&str]) -> Command {
     let mut cmd = itfsim();
     cmd.args(["sweep", EALING, "--trials", TRIALS, "--quiet"])
         .args(grids);
-    for var in SHARD_VARS {
-        cmd.env_remove(var);
-    }
+    common::clear_shard_env(&mut cmd);
     cmd
 }
 

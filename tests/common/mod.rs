@@ -101,3 +101,20 @@ pub fn reseal(v: &mut Value) {
         .collect();
     v["content_sha256"] = sha.into();
 }
+
+/// Removes every variable `--shard auto` reads, so a test sets exactly the ones it means
+/// (and a CI job that itself runs under Slurm or Kubernetes changes nothing).
+pub fn clear_shard_env(cmd: &mut Command) -> &mut Command {
+    for var in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "SLURM_ARRAY_TASK_STEP",
+        "JOB_COMPLETION_INDEX",
+        "ITFSIM_SHARD_COUNT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
