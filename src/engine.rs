@@ -130,7 +130,9 @@ impl Accumulator {
             }
         };
         let n = self.trials;
-        let each = |name: &str, checks: Vec<Result<(), String>>| {
+        // One vector of summaries: its length against the model's, then each summary's count.
+        let each = |name: &str, what: &str, want: usize, checks: Vec<Result<(), String>>| {
+            length(name, checks.len(), want, what)?;
             for (i, check) in checks.into_iter().enumerate() {
                 check.map_err(|e| format!("{}[{i}] {e}", field(name)))?;
             }
@@ -143,50 +145,66 @@ impl Accumulator {
         let reals = |v: &[RealStats]| v.iter().map(|s| s.check_count(n)).collect::<Vec<_>>();
         let props = |v: &[Proportion]| v.iter().map(|s| s.check_count(n)).collect::<Vec<_>>();
         let (t, c, w, s, p) = (
-            model.tranches.len(),
-            model.conditions,
-            model.windows.len(),
-            model.schemes.len(),
-            model.partners,
+            shape.tranche_paid.len(),
+            shape.condition_met.len(),
+            shape.window_expected.len(),
+            shape.scheme_invest.len(),
+            shape.partner_net.len(),
         );
-        for (name, got, want, what) in [
-            ("tranche_paid", self.tranche_paid.len(), t, "tranches"),
-            ("tranche_full", self.tranche_full.len(), t, "tranches"),
-            ("tranche_zero", self.tranche_zero.len(), t, "tranches"),
-            ("condition_met", self.condition_met.len(), c, "conditions"),
-            (
-                "condition_achieved",
-                self.condition_achieved.len(),
-                c,
-                "conditions",
-            ),
-            ("condition_paid", self.condition_paid.len(), c, "conditions"),
-            ("window_expected", self.window_expected.len(), w, "windows"),
-            ("window_observed", self.window_observed.len(), w, "windows"),
-            ("window_achieved", self.window_achieved.len(), w, "windows"),
-            ("scheme_avoided", self.scheme_avoided.len(), s, "schemes"),
-            ("scheme_invest", self.scheme_invest.len(), s, "schemes"),
-            ("scheme_savings", self.scheme_savings.len(), s, "schemes"),
-            ("scheme_roi", self.scheme_roi.len(), s, "schemes"),
-            (
-                "scheme_roi_above_1",
-                self.scheme_roi_above_1.len(),
-                s,
-                "schemes",
-            ),
-            ("partner_invest", self.partner_invest.len(), p, "partners"),
-            ("partner_savings", self.partner_savings.len(), p, "partners"),
-            (
-                "partner_performance",
-                self.partner_performance.len(),
-                p,
-                "partners",
-            ),
-            ("partner_risks", self.partner_risks.len(), p, "partners"),
-            ("partner_net", self.partner_net.len(), p, "partners"),
-        ] {
-            length(name, got, want, what)?;
-        }
+        one("total_paid", self.total_paid.check_count(n))?;
+        one("total_unreleased", self.total_unreleased.check_count(n))?;
+        one("total_full", self.total_full.check_count(n))?;
+        one("total_zero", self.total_zero.check_count(n))?;
+        each("tranche_paid", "tranches", t, money(&self.tranche_paid))?;
+        each("tranche_full", "tranches", t, props(&self.tranche_full))?;
+        each("tranche_zero", "tranches", t, props(&self.tranche_zero))?;
+        each("condition_met", "conditions", c, props(&self.condition_met))?;
+        let metric_condition = model
+            .tranches
+            .iter()
+            .flat_map(|tr| &tr.conditions)
+            .map(|(cond, _)| matches!(cond, CondModel::Metric { .. }));
+        length(
+            "condition_achieved",
+            self.condition_achieved.len(),
+            c,
+            "conditions",
+        )?;
+        each(
+            "condition_achieved",
+            "conditions",
+            c,
+            self.condition_achieved
+                .iter()
+                .zip(metric_condition)
+                .map(|(stats, metric)| stats.check_count(if metric { n } else { 0 }))
+                .collect(),
+        )?;
+        each(
+            "condition_paid",
+            "conditions",
+            c,
+            money(&self.condition_paid),
+        )?;
+        each(
+            "window_expected",
+            "windows",
+            w,
+            reals(&self.window_expected),
+        )?;
+        each(
+            "window_observed",
+            "windows",
+            w,
+            reals(&self.window_observed),
+        )?;
+        each(
+            "window_achieved",
+            "windows",
+            w,
+            reals(&self.window_achieved),
+        )?;
+        length("scheme_avoided", self.scheme_avoided.len(), s, "schemes")?;
         for (i, (got, want)) in self
             .scheme_avoided
             .iter()
@@ -205,40 +223,30 @@ impl Accumulator {
                 one(&format!("{name}[{k}]"), stats.check_count(n))?;
             }
         }
-        one("total_paid", self.total_paid.check_count(n))?;
-        one("total_unreleased", self.total_unreleased.check_count(n))?;
-        one("total_full", self.total_full.check_count(n))?;
-        one("total_zero", self.total_zero.check_count(n))?;
-        each("tranche_paid", money(&self.tranche_paid))?;
-        each("tranche_full", props(&self.tranche_full))?;
-        each("tranche_zero", props(&self.tranche_zero))?;
-        each("condition_met", props(&self.condition_met))?;
-        let metric_condition = model
-            .tranches
-            .iter()
-            .flat_map(|tr| &tr.conditions)
-            .map(|(cond, _)| matches!(cond, CondModel::Metric { .. }));
+        each("scheme_invest", "schemes", s, money(&self.scheme_invest))?;
+        each("scheme_savings", "schemes", s, money(&self.scheme_savings))?;
+        each("scheme_roi", "schemes", s, reals(&self.scheme_roi))?;
         each(
-            "condition_achieved",
-            self.condition_achieved
-                .iter()
-                .zip(metric_condition)
-                .map(|(stats, metric)| stats.check_count(if metric { n } else { 0 }))
-                .collect(),
+            "scheme_roi_above_1",
+            "schemes",
+            s,
+            props(&self.scheme_roi_above_1),
         )?;
-        each("condition_paid", money(&self.condition_paid))?;
-        each("window_expected", reals(&self.window_expected))?;
-        each("window_observed", reals(&self.window_observed))?;
-        each("window_achieved", reals(&self.window_achieved))?;
-        each("scheme_invest", money(&self.scheme_invest))?;
-        each("scheme_savings", money(&self.scheme_savings))?;
-        each("scheme_roi", reals(&self.scheme_roi))?;
-        each("scheme_roi_above_1", props(&self.scheme_roi_above_1))?;
-        each("partner_invest", money(&self.partner_invest))?;
-        each("partner_savings", money(&self.partner_savings))?;
-        each("partner_performance", money(&self.partner_performance))?;
-        each("partner_risks", money(&self.partner_risks))?;
-        each("partner_net", money(&self.partner_net))?;
+        each("partner_invest", "partners", p, money(&self.partner_invest))?;
+        each(
+            "partner_savings",
+            "partners",
+            p,
+            money(&self.partner_savings),
+        )?;
+        each(
+            "partner_performance",
+            "partners",
+            p,
+            money(&self.partner_performance),
+        )?;
+        each("partner_risks", "partners", p, money(&self.partner_risks))?;
+        each("partner_net", "partners", p, money(&self.partner_net))?;
         Ok(())
     }
 
