@@ -305,7 +305,9 @@ impl Partial {
     }
 
     /// Parses a partial: the format and version first, then the whole header, then the
-    /// checksum over the content's bytes as read, and only then the content.
+    /// checksum over the content's bytes as read, and only then the content. The file is
+    /// parsed once; only when its header does not have this version's layout is it read
+    /// again for just the format and version, to say which it is.
     pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<Partial, PartialError> {
         #[derive(Deserialize)]
         struct Format {
@@ -316,19 +318,28 @@ impl Partial {
             file: file.to_string(),
             message,
         };
-        let format: Format =
-            serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
-        if format.format != FORMAT {
-            return Err(not_partial(format!("format is {:?}", format.format)));
-        }
-        if format.version != VERSION {
-            return Err(PartialError::Version {
-                file: file.to_string(),
-                found: format.version,
-            });
-        }
-        let opened: Opened =
-            serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
+        let check = |format: &str, version: u32| {
+            if format != FORMAT {
+                return Err(not_partial(format!("format is {format:?}")));
+            }
+            if version != VERSION {
+                return Err(PartialError::Version {
+                    file: file.to_string(),
+                    found: version,
+                });
+            }
+            Ok(())
+        };
+        let opened: Opened = match serde_json::from_slice(bytes) {
+            Ok(opened) => opened,
+            Err(e) => {
+                let format: Format =
+                    serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
+                check(&format.format, format.version)?;
+                return Err(not_partial(e.to_string()));
+            }
+        };
+        check(&opened.format, opened.version)?;
         let computed = crate::scenario::sha256_hex(opened.content.get().as_bytes());
         if computed != opened.content_sha256 {
             return Err(PartialError::Checksum {

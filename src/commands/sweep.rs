@@ -7,7 +7,7 @@
 //! runs it like `run`: a row equals `run --set ...` at that point. With `--out FILE`
 //! rows go point by point into `FILE.partial` (see `sweep_output`), which `--resume`
 //! continues if its fingerprint — the build identity, sha256 of the scenario bytes, the
-//! shard, and sha256 of the canonical options (version, trials, seed, sampling, --sets,
+//! shard, and sha256 of the canonical options (trials, seed, sampling, --sets,
 //! expanded grids) — matches; otherwise it refuses with exit 2 (the command line asks to
 //! resume a different sweep, or rows of another build; the scenario is not invalid, so
 //! not 65). The finished file is committed atomically.
