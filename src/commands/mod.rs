@@ -113,6 +113,20 @@ pub fn shard_option(spec: Option<&str>) -> Result<Option<crate::partial::ShardId
     .transpose()
 }
 
+/// A shard's partial result goes to `--out` (run and sweep alike): refused without it.
+pub fn shard_needs_out(
+    shard: Option<crate::partial::ShardId>,
+    out: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    if shard.is_some() && out.is_none() {
+        return Err(Failure::new(
+            2,
+            "--shard needs --out FILE: the shard's partial result is written there for `itfsim merge`",
+        ));
+    }
+    Ok(())
+}
+
 /// Worker threads: `--threads`, else every core.
 pub fn threads(options: &crate::cli::RunOptions) -> usize {
     options.threads.map(|t| t as usize).unwrap_or_else(|| {

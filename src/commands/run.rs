@@ -186,12 +186,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             "--shard runs a fixed slice of the trials: it cannot be combined with --precision, --report, --xlsx, --samples or --monthly",
         ));
     }
-    if shard.is_some() && o.out.is_none() {
-        return Err(Failure::new(
-            2,
-            "--shard needs --out FILE: the shard's partial result is written there for `itfsim merge`",
-        ));
-    }
+    super::shard_needs_out(shard, o.out.as_deref())?;
     let prepared = prepare(&args.scenario, &options)?;
     // Reserve every output before computing, so a bad path fails at once (exit 73).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;

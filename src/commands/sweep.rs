@@ -46,12 +46,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         ));
     }
     let shard = super::shard_option(args.shard.as_deref())?;
-    if shard.is_some() && o.out.is_none() {
-        return Err(Failure::new(
-            2,
-            "--shard needs --out FILE: the shard's partial result is written there for `itfsim merge`",
-        ));
-    }
+    super::shard_needs_out(shard, o.out.as_deref())?;
     if shard.is_some() && o.format == Format::Csv {
         return Err(Failure::new(
             2,
