@@ -39,6 +39,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Release curve as one condition's target moves, from one set of trials.
     Thresholds(ThresholdsArgs),
+    /// Many areas' run results (JSON) as one table: a row per area and the totals that add up exactly.
+    Rollup(RollupArgs),
 }
 
 impl Command {
@@ -52,7 +54,10 @@ impl Command {
             Command::Compare(a) => a.options.threads,
             Command::Sweep(a) => a.options.threads,
             Command::Thresholds(a) => a.options.threads,
-            Command::Validate { .. } | Command::Template | Command::Merge(_) => None,
+            Command::Validate { .. }
+            | Command::Template
+            | Command::Merge(_)
+            | Command::Rollup(_) => None,
         }
     }
 }
@@ -282,6 +287,19 @@ pub struct MergeArgs {
     /// Sweep partials only: also write the sweep's HTML report, as `sweep --report` does.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct RollupArgs {
+    /// Run results written by `itfsim run --format json --out FILE` (or `itfsim merge --format json`), one per area.
+    #[arg(required = true, value_name = "RESULT.json")]
+    pub results: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -28,6 +28,7 @@ fn main() {
         Command::Thresholds(args) => commands::thresholds::thresholds(args),
         Command::Merge(args) => commands::merge::merge(args),
         Command::Bench(args) => commands::bench::bench(args),
+        Command::Rollup(args) => commands::rollup::rollup(args),
     };
     if let Err(failure) = &result {
         if failure.code == 130 {

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod grid;
 pub mod merge;
 pub mod progress;
+pub mod rollup;
 pub mod run;
 pub mod sensitivity;
 pub mod sweep;

@@ -10,6 +10,7 @@
 //! says which of them differs. The final file is rendered from those rows alone, so a resumed
 //! sweep writes the same bytes as an uninterrupted one. A last line without its newline
 //! (a process killed mid-write) is dropped on resume and recomputed.
+use crate::output::csv_field;
 use crate::partial::ShardId;
 use serde_json::{Map, Value};
 use std::fs::{File, OpenOptions};
@@ -163,14 +164,6 @@ impl Partial {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
     }
 }
 

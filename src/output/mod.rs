@@ -6,3 +6,12 @@ pub mod results;
 pub mod text;
 
 pub use results::*;
+
+/// A CSV cell: quoted (inner quotes doubled) when it holds a comma, quote or line break.
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}

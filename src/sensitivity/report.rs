@@ -3,6 +3,7 @@ use super::rank::RankResult;
 use super::sobol::{Estimate, SobolResult};
 use super::tornado::Row;
 use crate::money::{Pence, format_gbp, format_pence};
+use crate::output::csv_field;
 use serde_json::{Value, json};
 
 /// Everything a sensitivity command found.
@@ -330,14 +331,6 @@ pub fn to_text(r: &Report) -> String {
         }
     }
     s
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 fn pounds(p: Pence) -> String {

@@ -1,0 +1,261 @@
+//! `itfsim rollup` through the binary: each area's row is its run result's own figures,
+//! the totals are exact sums (pence, probabilities, an MCSE bound), the CSV and text carry
+//! the same numbers, and bad inputs are refused with the exit codes of MODEL.md section 10
+//! (66 unreadable, 65 not a run result, 2 an area given twice), leaving no output file.
+mod common;
+use common::itfsim;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+const AREAS: [&str; 3] = ["ealing-2014", "barnet-2013", "hackney-2018"];
+
+/// Runs each area's scenario (4,000 trials) into DIR/AREA.json; returns the paths.
+fn results(dir: &Path) -> Vec<PathBuf> {
+    AREAS
+        .iter()
+        .map(|area| {
+            let path = dir.join(format!("{area}.json"));
+            let out = itfsim()
+                .args(["run", &format!("scenarios/{area}.toml"), "--trials", "4000"])
+                .args(["--quiet", "--format", "json", "--out"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            path
+        })
+        .collect()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn pounds(v: &Value) -> Decimal {
+    Decimal::from_str(v.as_str().unwrap()).unwrap()
+}
+
+fn rollup(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    itfsim().arg("rollup").args(args).output().unwrap()
+}
+
+fn os(paths: &[PathBuf]) -> Vec<&std::ffi::OsStr> {
+    paths.iter().map(|p| p.as_os_str()).collect()
+}
+
+#[test]
+fn rows_are_the_runs_figures_and_totals_are_exact_sums() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = results(dir.path());
+    let mut args = os(&paths);
+    args.extend(["--format", "json"].map(std::ffi::OsStr::new));
+    let out = rollup(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let roll: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = roll["areas"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let (mut pot, mut paid, mut mcse, mut unreleased) =
+        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (mut full, mut zero) = (0.0, 0.0);
+    let mut nhs_net = Decimal::ZERO;
+    for (row, path) in rows.iter().zip(&paths) {
+        let run = read_json(path);
+        assert_eq!(row["file"], path.display().to_string());
+        assert_eq!(row["scenario"]["name"], run["scenario"]["name"]);
+        assert_eq!(row["trials"], 4000);
+        assert_eq!(row["seed"], run["run"]["seed"]);
+        assert_eq!(row["pot"], run["fund"]["pot"]);
+        for q in ["mean", "mcse", "p5", "p50", "p95"] {
+            assert_eq!(row["paid"][q], run["total"]["paid"][q], "{q}");
+        }
+        assert_eq!(row["unreleased_mean"], run["total"]["unreleased"]["mean"]);
+        assert_eq!(row["p_full"], run["total"]["p_full"]);
+        assert_eq!(row["p_zero"], run["total"]["p_zero"]);
+        pot += pounds(&run["fund"]["pot"]);
+        paid += pounds(&run["total"]["paid"]["mean"]);
+        mcse += pounds(&run["total"]["paid"]["mcse"]);
+        unreleased += pounds(&run["total"]["unreleased"]["mean"]);
+        full += run["total"]["p_full"].as_f64().unwrap();
+        zero += run["total"]["p_zero"].as_f64().unwrap();
+        for p in run["partners"].as_array().unwrap() {
+            if p["id"] == "nhs" {
+                nhs_net += pounds(&p["net"]["mean"]);
+            }
+        }
+    }
+    let total = &roll["total"];
+    assert_eq!(total["areas"], 3);
+    assert_eq!(pounds(&total["pot"]), pot);
+    assert_eq!(pounds(&total["paid_mean"]), paid);
+    assert_eq!(pounds(&total["paid_mcse_at_most"]), mcse);
+    assert_eq!(pounds(&total["unreleased_mean"]), unreleased);
+    // Paid and unreleased split every pot, so their means add up to the pots.
+    assert_eq!(paid + unreleased, pot);
+    assert_eq!(total["expected_areas_full"].as_f64().unwrap(), full);
+    assert_eq!(total["expected_areas_zero"].as_f64().unwrap(), zero);
+    let nhs = &total["partners"].as_array().unwrap()[0];
+    assert_eq!(nhs["id"], "nhs");
+    assert_eq!(nhs["areas"], 3);
+    assert_eq!(pounds(&nhs["net_mean"]), nhs_net);
+}
+
+#[test]
+fn csv_and_text_carry_the_same_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = results(dir.path());
+    let json: Value = {
+        let mut args = os(&paths);
+        args.extend(["--format", "json"].map(std::ffi::OsStr::new));
+        serde_json::from_slice(&rollup(&args).stdout).unwrap()
+    };
+    let csv_path = dir.path().join("national.csv");
+    let mut args = os(&paths);
+    args.extend(["--format", "csv", "--out"].map(std::ffi::OsStr::new));
+    args.push(csv_path.as_os_str());
+    let out = rollup(&args);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty(), "--out writes the file, not stdout");
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 3 + 1, "header, a row per area, the total");
+    assert!(lines[0].starts_with("file,scenario,trials,seed,sampling,pot,paid_mean,paid_mcse,"));
+    assert!(lines[0].contains(",nhs_performance_mean,nhs_net_mean,"));
+    // Scenario names with commas are quoted.
+    assert!(lines[2].contains("\"Barnet OPIC and care homes, October 2013 ITF design\""));
+    let total: Vec<&str> = lines[4].split(',').collect();
+    assert_eq!(total[0], "total");
+    assert_eq!(total[5], json["total"]["pot"].as_str().unwrap());
+    assert_eq!(total[6], json["total"]["paid_mean"].as_str().unwrap());
+    assert_eq!(total[8], "", "quantiles of a sum are not given");
+
+    let out = rollup(&os(&paths));
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let paid: Decimal = pounds(&json["total"]["paid_mean"]);
+    let shown = format!("expected paid over all areas £{}", group(paid));
+    assert!(text.contains(&shown), "{shown} not in\n{text}");
+    assert!(text.contains("total (3 areas)"));
+    assert!(text.contains("The spread of the national total is not shown"));
+}
+
+/// 1234567.89 -> "1,234,567.89".
+fn group(d: Decimal) -> String {
+    let s = format!("{d:.2}");
+    let (whole, pence) = s.split_once('.').unwrap();
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{out}.{pence}")
+}
+
+/// Runs rollup on `args`, which must fail with `code` and a message containing every
+/// one of `says`, and must not create `out`.
+fn refused(args: &[&std::ffi::OsStr], code: i32, says: &[&str], out: &Path) {
+    let mut all = args.to_vec();
+    all.extend([std::ffi::OsStr::new("--out"), out.as_os_str()]);
+    let got = rollup(&all);
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    assert_eq!(got.status.code(), Some(code), "{stderr}");
+    for s in says {
+        assert!(stderr.contains(s), "`{s}` not in: {stderr}");
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.exists(), "no output after a refusal");
+}
+
+#[test]
+fn bad_inputs_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = results(dir.path());
+    let out = dir.path().join("rollup.txt");
+    let ealing = paths[0].as_os_str();
+
+    let missing = dir.path().join("nowhere.json");
+    refused(
+        &[ealing, missing.as_os_str()],
+        66,
+        &["nowhere.json", "cannot read"],
+        &out,
+    );
+
+    refused(&[ealing, ealing], 2, &["given twice"], &out);
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\n  \"itfsim\": \"0.1.0\",\n  oops\n}\n").unwrap();
+    refused(
+        &[broken.as_os_str()],
+        65,
+        &["broken.json:3:", "hint:"],
+        &out,
+    );
+
+    // A shard's partial result is not a run result: the hint says to merge first.
+    let part = dir.path().join("part.json");
+    let got = itfsim()
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "2000",
+            "--quiet",
+        ])
+        .args(["--shard", "0/2", "--out"])
+        .arg(&part)
+        .output()
+        .unwrap();
+    assert!(got.status.success());
+    refused(
+        &[part.as_os_str()],
+        65,
+        &["part.json", "merge shard partials first"],
+        &out,
+    );
+
+    // An amount that is not money, named by its key.
+    let mut run = read_json(&paths[1]);
+    run["total"]["paid"]["mean"] = Value::from("lots");
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
+    refused(
+        &[edited.as_os_str()],
+        65,
+        &["edited.json", "`total.paid.mean`", "\"lots\""],
+        &out,
+    );
+
+    let mut run = read_json(&paths[1]);
+    run["total"]["p_full"] = Value::from(1.5);
+    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
+    refused(
+        &[edited.as_os_str()],
+        65,
+        &["`total.p_full`", "not a probability"],
+        &out,
+    );
+}
+
+#[test]
+fn the_same_scenario_twice_is_counted_but_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = results(dir.path());
+    let copy = dir.path().join("copy.json");
+    std::fs::copy(&paths[0], &copy).unwrap();
+    let out = rollup(&[paths[0].as_os_str(), copy.as_os_str()]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("counted twice"), "{stderr}");
+}
