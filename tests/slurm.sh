@@ -52,7 +52,8 @@ cleanup() {
     done
     if [ "$status" != 0 ]; then
         echo "== logs (failure)" >&2
-        tail -n 20 "$work"/*.log "$work"/out/*.log "$work"/sweep/*.log 2>/dev/null >&2 || true
+        tail -n 20 "$work"/*.log "$work"/out/*.log "$work"/sweep/*.log "$work"/national/*.log \
+            2>/dev/null >&2 || true
     fi
     rm -rf "$work"
     exit "$status"
@@ -157,3 +158,22 @@ for pair in "single-sweep.csv sweep/result.csv" "single-sweep.json sweep/result.
 done
 cat "$work/sweep/result.csv"
 echo "PASS: Slurm sweep job array ($SHARDS shards, 4 points) + merge == single-machine sweep"
+
+echo "== areas: one array task per area and a dependent rollup (300 s limit)"
+printf '%s\n' "$root/scenarios/ealing-2014.toml" "$root/scenarios/barnet-2013.toml" \
+    >"$work/areas.list"
+timeout 300 "$root/deploy/slurm/submit.sh" areas "$work/areas.list" "$work/national" --wait
+ls "$work/national" "$work/national/areas"
+for area in ealing-2014 barnet-2013; do
+    "$itfsim" run "$root/scenarios/$area.toml" --trials "$TRIALS" --threads 1 --quiet \
+        --format json --out "$work/single-$area.json"
+done
+"$itfsim" rollup "$work/single-ealing-2014.json" "$work/single-barnet-2013.json" \
+    --out "$work/single-national.txt"
+if ! cmp "$work/single-national.txt" "$work/national/national.txt"; then
+    diff "$work/single-national.txt" "$work/national/national.txt" | head -20 >&2 || true
+    echo "FAIL: the Slurm rollup differs from the single-machine runs rolled up" >&2
+    exit 1
+fi
+cat "$work/national/national.txt"
+echo "PASS: Slurm areas job array (2 areas) + rollup == single-machine runs rolled up"

@@ -174,3 +174,26 @@ export GRIDS='fund.pot=1000000,1400000'
     --format csv --out "$work/single-sweep.csv"
 cmp "$work/single-sweep.csv" sweep1/result.csv
 echo "PASS: submit.sh sweep with relative paths == single-machine sweep"
+
+echo "== submit.sh areas: one array task per area, then the rollup"
+cp "$root/scenarios/barnet-2013.toml" barnet.toml
+printf '# two areas\nscenario.toml\n\n./barnet.toml\n' >areas.list
+"$root/deploy/slurm/submit.sh" areas areas.list national1 --wait ||
+    failed "submit.sh areas"
+ls national1 national1/areas
+mkdir -p "$work/single-areas"
+for area in scenario barnet; do
+    "$itfsim" run "$area.toml" --trials "$TRIALS" --threads 1 --quiet --format json \
+        --out "$work/single-areas/$area.json"
+done
+# The text rollup names no files, so the two sets of results must give it byte for byte.
+"$itfsim" rollup "$work/single-areas/scenario.json" "$work/single-areas/barnet.json" \
+    --out "$work/single-national.txt"
+cmp "$work/single-national.txt" national1/national.txt
+[ "$(wc -l <national1/national.csv)" = 4 ] || failed "national.csv: header, 2 areas, total"
+printf 'scenario.toml\nout/../scenario.toml\n' >twice.list
+if "$root/deploy/slurm/submit.sh" areas twice.list national2 >/dev/null 2>"$work/twice.err"; then
+    failed "two areas with one file stem were not refused"
+fi
+grep -q 'would both write areas/scenario.json' "$work/twice.err"
+echo "PASS: submit.sh areas == single-machine runs rolled up"

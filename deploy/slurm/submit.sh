@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Submits an itfsim run, or a sweep, as a Slurm job array of SHARDS tasks plus a
-# dependent merge job.
+# dependent merge job; or a national run, one array task per area, plus a rollup.
 #   deploy/slurm/submit.sh [sweep] SCENARIO OUTDIR SHARDS [sbatch options for the merge job...]
+#   deploy/slurm/submit.sh areas LIST OUTDIR [sbatch options for the rollup job...]
+# LIST names one area's scenario file per line (blank lines and lines starting with #
+# are skipped; relative paths are relative to the current directory); the file stems
+# must differ, as each area's result is OUTDIR/areas/<stem>.json. The rollup writes
+# OUTDIR/national.csv, .json and .txt.
 # Without `sweep`: run.sbatch shards the trials. With `sweep`: sweep.sbatch shards the
 # points of the grids in GRIDS (one PATH=VALUES per line). Environment passed through:
 # ITFSIM (binary path, default `itfsim` on PATH), TRIALS, SEED, EXTRA (see run.sbatch and
@@ -13,6 +18,60 @@
 # shard number) and its tasks get ITFSIM_SHARD_COUNT=SHARDS, so a failed task can be
 # rerun alone with `sbatch --array=I` (deploy/slurm/README.md, "Rerunning a shard").
 set -euo pipefail
+# An absolute path: relative ones are relative to the current directory, as given.
+absolute() {
+    case $1 in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s\n' "$PWD/${1#./}" ;;
+    esac
+}
+here=$(CDPATH='' cd -- "$(dirname "$0")" && pwd)
+case ${ITFSIM:-} in
+*/*) ITFSIM=$(absolute "$ITFSIM") && export ITFSIM ;;
+esac
+if [ "${1:-}" = areas ]; then
+    if [ $# -lt 3 ]; then
+        echo "usage: $0 areas LIST OUTDIR [sbatch options for the rollup job]" >&2
+        exit 2
+    fi
+    list=$2 outdir=$3
+    shift 3
+    if [ ! -f "$list" ] || [ ! -r "$list" ]; then
+        echo "$0: cannot read the list of areas $list" >&2
+        exit 66
+    fi
+    scenarios=() stems=()
+    while IFS= read -r line || [ -n "$line" ]; do
+        line=${line%$'\r'}
+        case $line in '' | '#'*) continue ;; esac
+        scenario=$(absolute "$line")
+        if [ ! -f "$scenario" ] || [ ! -r "$scenario" ]; then
+            echo "$0: $list: cannot read the scenario $scenario (give a file every node sees)" >&2
+            exit 66
+        fi
+        stem=$(basename "$scenario" .toml)
+        for i in "${!stems[@]}"; do
+            if [ "${stems[$i]}" = "$stem" ]; then
+                echo "$0: $list: ${scenarios[$i]} and $scenario would both write areas/$stem.json; rename one" >&2
+                exit 2
+            fi
+        done
+        scenarios+=("$scenario") stems+=("$stem")
+    done <"$list"
+    if [ ${#scenarios[@]} = 0 ]; then
+        echo "$0: $list names no scenario" >&2
+        exit 2
+    fi
+    mkdir -p -- "$outdir"
+    outdir=$(CDPATH='' cd -- "$outdir" && pwd)
+    printf '%s\n' "${scenarios[@]}" >"$outdir/areas.txt"
+    export OUTDIR=$outdir KIND=areas
+    array=$(sbatch --parsable --array="0-$((${#scenarios[@]} - 1))" --chdir="$outdir" \
+        --export=ALL "$here/areas.sbatch")
+    array=${array%%;*}
+    exec sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=yes \
+        --chdir="$outdir" --export=ALL "$@" "$here/merge.sbatch"
+fi
 kind=run
 if [ "${1:-}" = sweep ]; then
     kind=sweep
@@ -29,13 +88,6 @@ if ! [[ $shards =~ ^[1-9][0-9]{0,5}$ ]]; then
     echo "$0: SHARDS must be a whole number from 1 to 999999, not '$shards'" >&2
     exit 2
 fi
-# An absolute path: relative ones are relative to the current directory, as given.
-absolute() {
-    case $1 in
-    /*) printf '%s\n' "$1" ;;
-    *) printf '%s\n' "$PWD/${1#./}" ;;
-    esac
-}
 scenario=$(absolute "$scenario")
 if [ ! -f "$scenario" ] || [ ! -r "$scenario" ]; then
     echo "$0: cannot read the scenario $scenario (give a file every node sees)" >&2
@@ -43,10 +95,6 @@ if [ ! -f "$scenario" ] || [ ! -r "$scenario" ]; then
 fi
 mkdir -p -- "$outdir"
 outdir=$(CDPATH='' cd -- "$outdir" && pwd)
-case ${ITFSIM:-} in
-*/*) ITFSIM=$(absolute "$ITFSIM") && export ITFSIM ;;
-esac
-here=$(CDPATH='' cd -- "$(dirname "$0")" && pwd)
 export SCENARIO=$scenario OUTDIR=$outdir KIND=$kind
 array=$(sbatch --parsable --array="0-$((shards - 1))" --chdir="$outdir" \
     --export="ALL,ITFSIM_SHARD_COUNT=$shards" "$here/$kind.sbatch")
