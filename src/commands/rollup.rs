@@ -164,9 +164,14 @@ fn read(path: &Path) -> Result<Area, Failure> {
         } else {
             file.clone()
         };
+        // serde_json's message ends with the location, which leads the line already.
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
         Failure::new(
             65,
-            format!("{at}: not the JSON of an itfsim run result: {e}\n{hint}"),
+            format!("{at}: not the JSON of an itfsim run result: {message}\n{hint}"),
         )
     })?;
     let money = |key: &str, text: &str| -> Result<Pence, Failure> {
@@ -317,13 +322,23 @@ fn text(areas: &[Area], t: &Totals) -> String {
     ));
     if !t.partners.is_empty() {
         out.push_str("partners, means summed over the areas that have them:\n");
-        let id_width = t.partners.iter().map(|p| p.0.len()).max().unwrap_or(0);
-        for (id, count, performance, net) in &t.partners {
+        let cells: Vec<[String; 4]> = t
+            .partners
+            .iter()
+            .map(|(id, count, performance, net)| {
+                [
+                    id.clone(),
+                    format!("{count} area{}", if *count == 1 { "" } else { "s" }),
+                    format_gbp(*performance),
+                    format_gbp(*net),
+                ]
+            })
+            .collect();
+        let width = |c: usize| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
+        let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
+        for [id, areas, performance, net] in &cells {
             out.push_str(&format!(
-                "  {id:<id_width$}  {count} area{}  performance money {}  net {}\n",
-                if *count == 1 { "" } else { "s" },
-                format_gbp(*performance),
-                format_gbp(*net)
+                "  {id:<w0$}  {areas:>w1$}  performance money {performance:>w2$}  net {net:>w3$}\n"
             ));
         }
     }
