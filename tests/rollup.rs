@@ -3,7 +3,7 @@
 //! the same numbers, and bad inputs are refused with the exit codes of MODEL.md section 10
 //! (66 unreadable, 65 not a run result, 2 an area given twice), leaving no output file.
 mod common;
-use common::itfsim;
+use common::{itfsim, succeeds};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -17,16 +17,11 @@ fn results(dir: &Path) -> Vec<PathBuf> {
         .iter()
         .map(|area| {
             let path = dir.join(format!("{area}.json"));
-            let out = itfsim()
-                .args(["run", &format!("scenarios/{area}.toml"), "--trials", "4000"])
-                .args(["--quiet", "--format", "json", "--out"])
-                .arg(&path)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
+            succeeds(
+                itfsim()
+                    .args(["run", &format!("scenarios/{area}.toml"), "--trials", "4000"])
+                    .args(["--quiet", "--format", "json", "--out"])
+                    .arg(&path),
             );
             path
         })
@@ -55,12 +50,7 @@ fn rows_are_the_runs_figures_and_totals_are_exact_sums() {
     let paths = results(dir.path());
     let mut args = os(&paths);
     args.extend(["--format", "json"].map(std::ffi::OsStr::new));
-    let out = rollup(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeds(itfsim().arg("rollup").args(&args));
     let roll: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = roll["areas"].as_array().unwrap();
     assert_eq!(rows.len(), 3);

@@ -334,7 +334,13 @@ fn text(areas: &[Area], t: &Totals) -> String {
                 ]
             })
             .collect();
-        let width = |c: usize| cells.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
+        let width = |c: usize| {
+            cells
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        };
         let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
         for [id, areas, performance, net] in &cells {
             out.push_str(&format!(

@@ -15,15 +15,20 @@ pub fn json_of(args: &[&str]) -> Value {
     json_from(itfsim().args(args).args(["--format", "json", "--quiet"]))
 }
 
-/// Runs `cmd`, which must succeed, and parses its standard output as JSON.
-pub fn json_from(cmd: &mut Command) -> Value {
+/// Runs `cmd`, which must succeed (else the test fails showing its stderr).
+pub fn succeeds(cmd: &mut Command) -> std::process::Output {
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out
+}
+
+/// Runs `cmd`, which must succeed, and parses its standard output as JSON.
+pub fn json_from(cmd: &mut Command) -> Value {
+    serde_json::from_slice(&succeeds(cmd).stdout).unwrap()
 }
 
 pub fn run_json(scenario: &str, trials: &str, seed: &str, sets: &[String]) -> Value {
