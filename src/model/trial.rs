@@ -57,6 +57,9 @@ pub struct Trial {
     attribution_scratch: Vec<f64>,
     /// Avoided activity attributed to each effect of the current metric, summed over blocks.
     attribution_sum: Vec<f64>,
+    /// -ln(1 - e) of each effect of the current metric at full ramp: the attribution
+    /// weight of every block in which that effect's ramp is 1.
+    full_weight: Vec<f64>,
 }
 
 /// Largest whole-pence amount a trial may hold: 2^53 pence (about £90 trillion), the last
@@ -150,6 +153,7 @@ impl Trial {
             split_scratch: vec![0; partners],
             attribution_scratch: vec![0.0; schemes],
             attribution_sum: vec![0.0; schemes],
+            full_weight: vec![0.0; schemes],
         }
     }
 }
@@ -305,6 +309,11 @@ impl Model {
                 let sums = &mut t.attribution_sum[..n_effects];
                 sums.fill(0.0);
                 let full = &t.effect_scratch[..n_effects];
+                let full_weight = &mut t.full_weight[..n_effects];
+                for (w, &f) in full_weight.iter_mut().zip(full) {
+                    *w = neg_ln_1m_nonzero(f);
+                }
+                let full_weight = &*full_weight;
                 let weights = &mut t.attribution_scratch[..n_effects];
                 let expected = &mut t.segment_expected[m];
                 for (b, block) in metric.blocks.iter().enumerate() {
@@ -323,7 +332,7 @@ impl Model {
                             keep *= 1.0 - e;
                             any_full += usize::from(e >= 1.0);
                         }
-                        state = attribution_weights(weights, keep, any_full);
+                        state = attribution_weights(weights, ramps, full_weight, keep, any_full);
                     }
                     expected[block.segment] += mu * state.keep;
                     let reduction = mu * (1.0 - state.keep);
@@ -587,15 +596,27 @@ enum Attribution {
 
 /// Turns the effects `e` of one ramp state into attribution weights, in place: for the
 /// multiplicative combination each scheme's share is -ln(1 - e) of the total; schemes at
-/// e = 1 share equally. The logarithms are taken once per ramp state, not per month.
-fn attribution_weights(e: &mut [f64], keep: f64, any_full: usize) -> RampState {
+/// e = 1 share equally. The logarithms are taken once per ramp state, not per month, and
+/// not at all where they are known: an effect at ramp 1 has e equal to its full effect,
+/// whose weight the trial took once (`full_weight`), and e = 0 has weight 0.
+fn attribution_weights(
+    e: &mut [f64],
+    ramps: &[f64],
+    full_weight: &[f64],
+    keep: f64,
+    any_full: usize,
+) -> RampState {
     let rule = if any_full > 0 {
         Attribution::Full(any_full)
     } else if e.len() == 1 {
         Attribution::Single
     } else {
-        for x in e.iter_mut() {
-            *x = neg_ln_1m(*x);
+        for ((x, &ramp), &full) in e.iter_mut().zip(ramps).zip(full_weight) {
+            *x = if ramp == 1.0 {
+                full
+            } else {
+                neg_ln_1m_nonzero(*x)
+            };
         }
         let total: f64 = e.iter().sum();
         if total.abs() < 1e-300 || !total.is_finite() {
@@ -627,6 +648,13 @@ fn neg_ln_1m(e: f64) -> f64 {
     } else {
         -(1.0 - e).ln()
     }
+}
+
+/// [`neg_ln_1m`], skipped for 0 (no effect: not delivered, or not started), whose
+/// weight is that 0 itself, as `neg_ln_1m` would give.
+#[inline]
+fn neg_ln_1m_nonzero(e: f64) -> f64 {
+    if e == 0.0 { e } else { neg_ln_1m(e) }
 }
 
 /// Adds a block's avoided activity to each effect's running sum (`sums`, in the metric's
