@@ -57,6 +57,11 @@ pub struct Trial {
     attribution_scratch: Vec<f64>,
     /// Avoided activity attributed to each effect of the current metric, summed over blocks.
     attribution_sum: Vec<f64>,
+    /// -ln(1 - e) of each effect of the current metric at full ramp: the attribution
+    /// weight of every block in which that effect's ramp is 1.
+    full_weight: Vec<f64>,
+    /// -ln(1 - e) of each effect of the current metric in the current ramp state.
+    weight_scratch: Vec<f64>,
 }
 
 /// Largest whole-pence amount a trial may hold: 2^53 pence (about £90 trillion), the last
@@ -150,6 +155,8 @@ impl Trial {
             split_scratch: vec![0; partners],
             attribution_scratch: vec![0.0; schemes],
             attribution_sum: vec![0.0; schemes],
+            full_weight: vec![0.0; schemes],
+            weight_scratch: vec![0.0; schemes],
         }
     }
 }
@@ -305,7 +312,13 @@ impl Model {
                 let sums = &mut t.attribution_sum[..n_effects];
                 sums.fill(0.0);
                 let full = &t.effect_scratch[..n_effects];
-                let weights = &mut t.attribution_scratch[..n_effects];
+                let full_weight = &mut t.full_weight[..n_effects];
+                for (w, &f) in full_weight.iter_mut().zip(full) {
+                    *w = neg_ln_1m_nonzero(f);
+                }
+                let full_weight = &*full_weight;
+                let effect = &mut t.attribution_scratch[..n_effects];
+                let weight = &mut t.weight_scratch[..n_effects];
                 let expected = &mut t.segment_expected[m];
                 for (b, block) in metric.blocks.iter().enumerate() {
                     let mut mu = 0.0;
@@ -314,22 +327,14 @@ impl Model {
                         factor *= q;
                     }
                     if block.new_ramps {
-                        let mut keep = 1.0;
-                        let mut any_full = 0usize;
                         let ramps = metric.ramps_of_block(b);
-                        for ((w, &f), &ramp) in weights.iter_mut().zip(full).zip(ramps) {
-                            let e = f * ramp;
-                            *w = e;
-                            keep *= 1.0 - e;
-                            any_full += usize::from(e >= 1.0);
-                        }
-                        state = attribution_weights(weights, keep, any_full);
+                        state = ramp_state(full, ramps, full_weight, effect, weight);
                     }
                     expected[block.segment] += mu * state.keep;
                     let reduction = mu * (1.0 - state.keep);
                     avoided += reduction;
                     if n_effects > 0 && reduction != 0.0 {
-                        attribute_count(weights, state.rule, reduction, sums);
+                        attribute_count(effect, weight, state.rule, reduction, sums);
                     }
                 }
                 for (&(s, _), &sum) in metric.effects.iter().zip(sums.iter()) {
@@ -575,7 +580,7 @@ struct RampState {
 /// How a month's avoided activity is split among the metric's schemes.
 #[derive(Clone, Copy)]
 enum Attribution {
-    /// Equally among the `n` schemes at e >= 1 (weights hold e).
+    /// Equally among the `n` schemes at e >= 1.
     Full(usize),
     /// All to the only scheme.
     Single,
@@ -585,24 +590,58 @@ enum Attribution {
     None,
 }
 
-/// Turns the effects `e` of one ramp state into attribution weights, in place: for the
-/// multiplicative combination each scheme's share is -ln(1 - e) of the total; schemes at
-/// e = 1 share equally. The logarithms are taken once per ramp state, not per month.
-fn attribution_weights(e: &mut [f64], keep: f64, any_full: usize) -> RampState {
+/// The ramp state of one block: each effect `e = full x ramp` (into `effect`), their
+/// combined `keep` and the attribution rule, with the weights the rule needs (into
+/// `weight`), in one pass over the effects. For the multiplicative combination each
+/// scheme's share is -ln(1 - e) of the total; schemes at e = 1 share equally. The
+/// logarithms are taken once per ramp state, not per month, and not at all where they are
+/// known: an effect at ramp 1 has e equal to its full effect, whose weight the trial took
+/// once (`full_weight`), and e = 0 has weight 0. A single effect needs no weight.
+fn ramp_state(
+    full: &[f64],
+    ramps: &[f64],
+    full_weight: &[f64],
+    effect: &mut [f64],
+    weight: &mut [f64],
+) -> RampState {
+    let mut keep = 1.0;
+    let mut any_full = 0usize;
+    if full.len() == 1 {
+        let e = full[0] * ramps[0];
+        effect[0] = e;
+        keep *= 1.0 - e;
+        any_full += usize::from(e >= 1.0);
+        let rule = if any_full > 0 {
+            Attribution::Full(any_full)
+        } else {
+            Attribution::Single
+        };
+        return RampState { keep, rule };
+    }
+    // The sum of the weights in effect order, as `Iterator::sum` adds them.
+    let mut total = -0.0;
+    let each = effect.iter_mut().zip(weight.iter_mut());
+    for ((&f, &ramp), ((e_out, w_out), &full_w)) in
+        full.iter().zip(ramps).zip(each.zip(full_weight))
+    {
+        let e = f * ramp;
+        *e_out = e;
+        keep *= 1.0 - e;
+        any_full += usize::from(e >= 1.0);
+        let w = if ramp == 1.0 {
+            full_w
+        } else {
+            neg_ln_1m_nonzero(e)
+        };
+        *w_out = w;
+        total += w;
+    }
     let rule = if any_full > 0 {
         Attribution::Full(any_full)
-    } else if e.len() == 1 {
-        Attribution::Single
+    } else if total.abs() < 1e-300 || !total.is_finite() {
+        Attribution::None
     } else {
-        for x in e.iter_mut() {
-            *x = neg_ln_1m(*x);
-        }
-        let total: f64 = e.iter().sum();
-        if total.abs() < 1e-300 || !total.is_finite() {
-            Attribution::None
-        } else {
-            Attribution::Log { total }
-        }
+        Attribution::Log { total }
     };
     RampState { keep, rule }
 }
@@ -629,15 +668,28 @@ fn neg_ln_1m(e: f64) -> f64 {
     }
 }
 
+/// [`neg_ln_1m`], skipped for 0 (no effect: not delivered, or not started), whose
+/// weight is that 0 itself, as `neg_ln_1m` would give.
+#[inline]
+fn neg_ln_1m_nonzero(e: f64) -> f64 {
+    if e == 0.0 { e } else { neg_ln_1m(e) }
+}
+
 /// Adds a block's avoided activity to each effect's running sum (`sums`, in the metric's
-/// effect order) by the weights of its ramp state (see [`attribution_weights`]); the
-/// arithmetic per block is `(reduction / total) * w`.
-fn attribute_count(weights: &[f64], rule: Attribution, reduction: f64, sums: &mut [f64]) {
+/// effect order) by its ramp state's rule (see [`ramp_state`]), from the state's effects
+/// (`Full`) or weights (`Log`); the arithmetic per block is `(reduction / total) * w`.
+fn attribute_count(
+    effect: &[f64],
+    weight: &[f64],
+    rule: Attribution,
+    reduction: f64,
+    sums: &mut [f64],
+) {
     match rule {
         Attribution::Full(n) => {
             let share = reduction / n as f64;
-            for (sum, &w) in sums.iter_mut().zip(weights) {
-                if w >= 1.0 {
+            for (sum, &e) in sums.iter_mut().zip(effect) {
+                if e >= 1.0 {
                     *sum += share;
                 }
             }
@@ -646,7 +698,7 @@ fn attribute_count(weights: &[f64], rule: Attribution, reduction: f64, sums: &mu
         Attribution::Log { total } => {
             let per_weight = reduction / total;
             // -ln(1 - e) is 0 exactly when e is 0, adding nothing.
-            for (sum, &w) in sums.iter_mut().zip(weights) {
+            for (sum, &w) in sums.iter_mut().zip(weight) {
                 *sum += per_weight * w;
             }
         }
