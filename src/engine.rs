@@ -59,6 +59,16 @@ fn props(n: usize) -> Vec<Proportion> {
     vec![Proportion::default(); n]
 }
 
+/// Pushes `values[i]` into `stats[i]` for every i (the two are built from the same model,
+/// so they have the same length).
+#[inline]
+fn push_each<S, V: Copy>(stats: &mut [S], values: &[V], push: impl Fn(&mut S, V)) {
+    debug_assert_eq!(stats.len(), values.len());
+    for (s, &v) in stats.iter_mut().zip(values) {
+        push(s, v);
+    }
+}
+
 fn merge_all<T>(a: &mut [T], b: &[T], f: impl Fn(&mut T, &T)) {
     for (x, y) in a.iter_mut().zip(b) {
         f(x, y);
@@ -250,7 +260,9 @@ impl Accumulator {
         Ok(())
     }
 
-    /// Folds one trial in.
+    /// Folds one trial in. Each vector of summaries takes its vector of the trial's values
+    /// pairwise ([`push_each`]), so the compiler drops the bounds checks; the order in
+    /// which different summaries are pushed does not matter, only each one's own order.
     pub fn push(&mut self, model: &Model, t: &Trial) {
         self.trials += 1;
         self.total_paid.push(t.total_paid);
@@ -262,43 +274,81 @@ impl Accumulator {
             .all(|(tr, paid)| *paid == tr.amount);
         self.total_full.push(all_full);
         self.total_zero.push(t.total_paid == 0);
-        for (i, tranche) in model.tranches.iter().enumerate() {
-            self.tranche_paid[i].push(t.tranche_paid[i]);
-            self.tranche_full[i].push(t.tranche_paid[i] == tranche.amount);
-            self.tranche_zero[i].push(t.tranche_paid[i] == 0);
+        push_each(&mut self.tranche_paid, &t.tranche_paid, MoneyStats::push);
+        let tranches = model.tranches.iter().zip(&t.tranche_paid);
+        for ((full, zero), (tranche, &paid)) in self
+            .tranche_full
+            .iter_mut()
+            .zip(&mut self.tranche_zero)
+            .zip(tranches)
+        {
+            full.push(paid == tranche.amount);
+            zero.push(paid == 0);
         }
-        let mut c = 0;
-        for tranche in &model.tranches {
-            for (cond, _) in &tranche.conditions {
-                self.condition_met[c].push(t.condition_met[c]);
-                if let CondModel::Metric { .. } = cond {
-                    self.condition_achieved[c].push(t.condition_achieved[c]);
-                }
-                self.condition_paid[c].push(t.condition_paid[c]);
-                c += 1;
+        push_each(&mut self.condition_met, &t.condition_met, Proportion::push);
+        let conditions = model.tranches.iter().flat_map(|tr| &tr.conditions);
+        for ((stats, &achieved), (cond, _)) in self
+            .condition_achieved
+            .iter_mut()
+            .zip(&t.condition_achieved)
+            .zip(conditions)
+        {
+            if let CondModel::Metric { .. } = cond {
+                stats.push(achieved);
             }
         }
-        for w in 0..model.windows.len() {
-            self.window_expected[w].push(t.window_expected[w]);
-            self.window_observed[w].push(t.window_observed[w]);
-            self.window_achieved[w].push(t.window_achieved[w]);
-        }
-        for (s, avoided) in self.scheme_avoided.iter_mut().enumerate() {
+        push_each(
+            &mut self.condition_paid,
+            &t.condition_paid,
+            MoneyStats::push,
+        );
+        push_each(
+            &mut self.window_expected,
+            &t.window_expected,
+            RealStats::push,
+        );
+        push_each(
+            &mut self.window_observed,
+            &t.window_observed,
+            RealStats::push,
+        );
+        push_each(
+            &mut self.window_achieved,
+            &t.window_achieved,
+            RealStats::push,
+        );
+        for (avoided, values) in self.scheme_avoided.iter_mut().zip(&t.scheme_avoided) {
             for (metric, stats) in avoided.iter_mut() {
-                stats.push(t.scheme_avoided[s][*metric]);
+                stats.push(values[*metric]);
             }
-            self.scheme_invest[s].push(t.scheme_invest[s]);
-            self.scheme_savings[s].push(t.scheme_savings[s]);
-            self.scheme_roi[s].push(t.scheme_roi[s]);
-            self.scheme_roi_above_1[s].push(t.scheme_roi[s] > 1.0);
         }
-        for p in 0..model.partners {
-            self.partner_invest[p].push(t.partner_invest[p]);
-            self.partner_savings[p].push(t.partner_savings[p]);
-            self.partner_performance[p].push(t.partner_performance[p]);
-            self.partner_risks[p].push(t.partner_risks[p]);
-            self.partner_net[p].push(t.partner_net[p]);
-        }
+        push_each(&mut self.scheme_invest, &t.scheme_invest, MoneyStats::push);
+        push_each(
+            &mut self.scheme_savings,
+            &t.scheme_savings,
+            MoneyStats::push,
+        );
+        push_each(&mut self.scheme_roi, &t.scheme_roi, RealStats::push);
+        push_each(&mut self.scheme_roi_above_1, &t.scheme_roi, |s, roi| {
+            s.push(roi > 1.0)
+        });
+        push_each(
+            &mut self.partner_invest,
+            &t.partner_invest,
+            MoneyStats::push,
+        );
+        push_each(
+            &mut self.partner_savings,
+            &t.partner_savings,
+            MoneyStats::push,
+        );
+        push_each(
+            &mut self.partner_performance,
+            &t.partner_performance,
+            MoneyStats::push,
+        );
+        push_each(&mut self.partner_risks, &t.partner_risks, MoneyStats::push);
+        push_each(&mut self.partner_net, &t.partner_net, MoneyStats::push);
     }
 
     /// Ends a chunk of pushes (see [`RealStats::end_chunk`]): pushing chunks into one

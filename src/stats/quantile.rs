@@ -68,6 +68,10 @@ const FEW: usize = 128;
 /// values repeat: at most [`MAX_BUCKETS`] distinct ones so far).
 const FEW_WIDE: usize = 4096;
 
+/// [`insert_sorted`] searches for each fresh bucket when there are at least this many
+/// existing buckets per fresh one (below, merging them one by one is cheaper).
+const FEW_FRESH: usize = 16;
+
 /// Fewest keys [`sort_by_bucket`] radix sorts (below, the counters cost more than a sort).
 const RADIX_MIN: usize = 256;
 
@@ -588,18 +592,28 @@ fn add_counted(buckets: &mut [Bucket], counted: Vec<(u64, u64)>, level: u32) -> 
 
 /// Inserts `fresh` (sorted, no key already in `buckets`) into the sorted `buckets`: a
 /// merge from the back, so the existing buckets below the first fresh one never move.
+/// A few fresh buckets among many (a store that has filled: a few dozen new ones per
+/// fold) each find their place by binary search and move the buckets above them in one
+/// block, instead of the buckets being compared and moved one at a time.
 fn insert_sorted(buckets: &mut Vec<Bucket>, fresh: &[Bucket]) {
     if fresh.is_empty() {
         return;
     }
+    let few = fresh.len() * FEW_FRESH <= buckets.len();
     let mut i = buckets.len();
     // Room at the end; every slot is overwritten below.
     buckets.extend_from_slice(fresh);
     for (k, f) in fresh.iter().enumerate().rev() {
         // The k + 1 fresh buckets up to `f` all go below the existing ones above `f`.
-        while i > 0 && buckets[i - 1].key > f.key {
-            buckets[i + k] = buckets[i - 1];
-            i -= 1;
+        if few {
+            let at = buckets[..i].partition_point(|b| b.key < f.key);
+            buckets.copy_within(at..i, at + k + 1);
+            i = at;
+        } else {
+            while i > 0 && buckets[i - 1].key > f.key {
+                buckets[i + k] = buckets[i - 1];
+                i -= 1;
+            }
         }
         buckets[i + k] = *f;
     }

@@ -85,12 +85,14 @@ pub struct RealStats {
     merged_n: u64,
     sum: ExactSum,
     sum_squares: ExactSum,
-    // Order-free extras.
+    // Order-free extras. The smallest and largest values as quantile store keys (the
+    // total order, as f64::total_cmp), so a push compares integers it has computed
+    // anyway; serialised as the values' bit patterns.
     non_finite: u64,
-    #[serde(with = "super::bits")]
-    min: f64,
-    #[serde(with = "super::bits")]
-    max: f64,
+    #[serde(with = "key_bits")]
+    min: u64,
+    #[serde(with = "key_bits")]
+    max: u64,
     store: QuantileStore<f64>,
 }
 
@@ -105,8 +107,8 @@ impl Default for RealStats {
             sum: ExactSum::default(),
             sum_squares: ExactSum::default(),
             non_finite: 0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
+            min: f64::INFINITY.key(),
+            max: f64::NEG_INFINITY.key(),
             store: QuantileStore::default(),
         }
     }
@@ -134,12 +136,8 @@ impl RealStats {
         // The total order (as f64::total_cmp, so -0.0 and 0.0 give the same answer in
         // any order), compared as the quantile store's integer keys, computed once.
         let key = x.key();
-        if key < self.min.key() {
-            self.min = x;
-        }
-        if key > self.max.key() {
-            self.max = x;
-        }
+        self.min = self.min.min(key);
+        self.max = self.max.max(key);
         self.store.push_key(key);
     }
 
@@ -150,12 +148,8 @@ impl RealStats {
         self.sum_squares.merge(&other.sum_squares);
         other.fold_chunk_into(&mut self.merged_n, &mut self.sum, &mut self.sum_squares);
         self.non_finite += other.non_finite;
-        if other.min.total_cmp(&self.min).is_lt() {
-            self.min = other.min;
-        }
-        if other.max.total_cmp(&self.max).is_gt() {
-            self.max = other.max;
-        }
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
         self.store.merge(&other.store);
     }
 
@@ -285,10 +279,25 @@ impl RealStats {
             p75: p[4],
             p90: p[5],
             p95: p[6],
-            min: self.min,
-            max: self.max,
+            min: f64::from_key(self.min),
+            max: f64::from_key(self.max),
             non_finite: self.non_finite,
         }
+    }
+}
+
+/// Serde for a quantile store key of an f64: written as the value's bit pattern (as
+/// [`super::bits`]), the form partials have always had.
+mod key_bits {
+    use super::SketchValue;
+    use serde::{Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(key: &u64, s: S) -> Result<S::Ok, S::Error> {
+        super::super::bits::serialize(&f64::from_key(*key), s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        super::super::bits::deserialize(d).map(f64::key)
     }
 }
 
