@@ -66,7 +66,7 @@ impl Command {
 pub enum Format {
     Text,
     Json,
-    /// Comma-separated values (sweep and thresholds).
+    /// Comma-separated values (sweep, thresholds, sensitivity, rollup).
     Csv,
 }
 
@@ -306,6 +306,9 @@ pub struct RollupArgs {
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// No warnings on stderr (the areas' own warnings stay in the JSON and CSV).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

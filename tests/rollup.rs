@@ -182,7 +182,39 @@ fn bad_inputs_are_refused_naming_the_file() {
         &out,
     );
 
-    refused(&[ealing, ealing], 2, &["given twice"], &out);
+    refused(&[ealing, ealing], 2, &["same file"], &out);
+    // Another spelling of the same file is the same area.
+    let spelled = dir.path().join(".").join("ealing-2014.json");
+    refused(&[ealing, spelled.as_os_str()], 2, &["same file"], &out);
+
+    // --out naming an input would destroy that area's result.
+    let before = std::fs::read(&paths[0]).unwrap();
+    let got = rollup(&[
+        ealing,
+        paths[1].as_os_str(),
+        std::ffi::OsStr::new("--out"),
+        ealing,
+    ]);
+    assert_eq!(got.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&got.stderr).contains("is the input"));
+    assert_eq!(
+        std::fs::read(&paths[0]).unwrap(),
+        before,
+        "the input is untouched"
+    );
+
+    // The rollup's own output caught by a glob is named as such.
+    let national = dir.path().join("national.json");
+    let mut args = os(&paths);
+    args.extend(["--format", "json", "--out"].map(std::ffi::OsStr::new));
+    args.push(national.as_os_str());
+    succeeds(itfsim().arg("rollup").args(&args));
+    refused(
+        &[ealing, national.as_os_str()],
+        65,
+        &["national.json:", "output of `itfsim rollup`"],
+        &out,
+    );
 
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\n  \"itfsim\": \"0.1.0\",\n  oops\n}\n").unwrap();
@@ -211,7 +243,7 @@ fn bad_inputs_are_refused_naming_the_file() {
     refused(
         &[part.as_os_str()],
         65,
-        &["part.json", "merge shard partials first"],
+        &["part.json", "merge the shards first"],
         &out,
     );
 
@@ -227,6 +259,31 @@ fn bad_inputs_are_refused_naming_the_file() {
         &out,
     );
 
+    // Figures no run gives: more paid than the pot, a third decimal, a partner twice.
+    let mut run = read_json(&paths[1]);
+    run["total"]["paid"]["mean"] = Value::from("99999999.00");
+    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
+    refused(
+        &[edited.as_os_str()],
+        65,
+        &["`total.paid.mean`", "the pot is"],
+        &out,
+    );
+    let mut run = read_json(&paths[1]);
+    run["fund"]["pot"] = Value::from("7000000.005");
+    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
+    refused(
+        &[edited.as_os_str()],
+        65,
+        &["`fund.pot`", "two decimals"],
+        &out,
+    );
+    let mut run = read_json(&paths[1]);
+    let first = run["partners"][0].clone();
+    run["partners"].as_array_mut().unwrap().push(first);
+    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
+    refused(&[edited.as_os_str()], 65, &["listed twice"], &out);
+
     let mut run = read_json(&paths[1]);
     run["total"]["p_full"] = Value::from(1.5);
     std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
@@ -239,13 +296,89 @@ fn bad_inputs_are_refused_naming_the_file() {
 }
 
 #[test]
-fn the_same_scenario_twice_is_counted_but_warned_about() {
+fn what_could_mislead_the_totals_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
     let paths = results(dir.path());
-    let copy = dir.path().join("copy.json");
-    std::fs::copy(&paths[0], &copy).unwrap();
-    let out = rollup(&[paths[0].as_os_str(), copy.as_os_str()]);
-    assert!(out.status.success());
+    // The same scenario run again with another seed and trial count, as an old result
+    // caught by a glob would be: counted (it is a run result) but warned about, as are
+    // the differing trials and the area's own run warnings (Ealing has two).
+    let rerun = dir.path().join("old-ealing.json");
+    succeeds(
+        itfsim()
+            .args([
+                "run",
+                "scenarios/ealing-2014.toml",
+                "--trials",
+                "3000",
+                "--seed",
+                "7",
+            ])
+            .args(["--quiet", "--format", "json", "--out"])
+            .arg(&rerun),
+    );
+    let out = succeeds(itfsim().arg("rollup").arg(&paths[0]).arg(&rerun));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("same scenario file"), "{stderr}");
     assert!(stderr.contains("counted twice"), "{stderr}");
+    assert!(
+        stderr.contains("different numbers of trials (4000 in"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ealing-2014.json: scenarios/ealing-2014.toml:"),
+        "{stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("2 areas carry warnings from their runs"),
+        "{text}"
+    );
+    // --quiet silences stderr; the JSON keeps each area's warnings.
+    let out = succeeds(
+        itfsim()
+            .arg("rollup")
+            .arg(&paths[0])
+            .arg(&rerun)
+            .args(["--quiet", "--format", "json"]),
+    );
+    assert!(out.stderr.is_empty());
+    let roll: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        roll["areas"][0]["warnings"],
+        read_json(&paths[0])["warnings"]
+    );
+}
+
+#[test]
+fn merge_refuses_an_out_that_is_one_of_its_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let part = |i: u32| {
+        let path = dir.path().join(format!("part-{i}.json"));
+        succeeds(
+            itfsim()
+                .args([
+                    "run",
+                    "scenarios/ealing-2014.toml",
+                    "--trials",
+                    "2000",
+                    "--quiet",
+                ])
+                .args(["--shard", &format!("{i}/2"), "--out"])
+                .arg(&path),
+        );
+        path
+    };
+    let (p0, p1) = (part(0), part(1));
+    let before = std::fs::read(&p1).unwrap();
+    let got = itfsim()
+        .arg("merge")
+        .arg(&p0)
+        .arg(&p1)
+        .arg("--out")
+        .arg(&p1)
+        .output()
+        .unwrap();
+    assert_eq!(got.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&got.stderr).contains("is the input"));
+    assert_eq!(std::fs::read(&p1).unwrap(), before);
 }

@@ -6,6 +6,7 @@ pub mod grid;
 pub mod merge;
 pub mod progress;
 pub mod rollup;
+pub mod rollup_output;
 pub mod run;
 pub mod sensitivity;
 pub mod sweep;
@@ -80,6 +81,42 @@ pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result
                 _ => Ok(()),
             }
         }
+    }
+}
+
+/// Whether two paths name the same existing file: the same device and inode on Unix (so
+/// other spellings, symlinks and hard links are caught), else the same canonical path.
+pub fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
+}
+
+/// Refuses (exit 2, before anything is written) an `--out` that is one of the command's
+/// input files: the output would replace what it was computed from.
+pub fn out_not_an_input(
+    out: Option<&std::path::Path>,
+    inputs: &[std::path::PathBuf],
+) -> Result<(), Failure> {
+    let Some(out) = out else { return Ok(()) };
+    match inputs.iter().find(|input| same_file(out, input)) {
+        Some(input) => Err(Failure::new(
+            2,
+            format!(
+                "--out {} is the input {}: writing the output would destroy it\n  hint: write the output to another file",
+                out.display(),
+                input.display()
+            ),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -2,34 +2,43 @@
 //! that are exact whatever the areas have in common.
 //!
 //! A national run is one scenario per area, each run on its own (a Slurm array over the
-//! area files: deploy/slurm/README.md, "Many areas"). This reads what `run --format json`
-//! (or `merge --format json` of run shards) wrote, one file per area, and gives a row per
-//! area and a total. Only totals that need no joint model are given: the expected amounts
-//! add exactly (linearity of expectation, summed in whole pence), the expected number of
-//! areas paid in full or nothing is the sum of their probabilities, and the Monte Carlo
-//! error of a summed mean is at most the sum of the areas' (Minkowski's inequality,
-//! however the estimates are correlated). The spread of the national total is not given:
-//! it depends on how the areas' outcomes move together, which no scenario file states
-//! (areas run with the same seed even share every draw of a parameter path they have in
-//! common), so quantiles of a sum would be an invention.
-use super::{Failure, emit, reserve};
+//! area files: deploy/slurm/README.md, "National runs: many areas"). This reads what
+//! `run --format json` (or `merge --format json` of run shards) wrote, one file per area,
+//! checks each is a consistent run result, and gives a row per area and a total
+//! (rendered by [`super::rollup_output`]). Only totals that need no joint model are given:
+//! the expected amounts add exactly (linearity of expectation, summed in whole pence), the
+//! expected number of areas paid in full or nothing is the sum of their probabilities, and
+//! the Monte Carlo error of a summed mean is at most the sum of the areas' (Minkowski's
+//! inequality, however the estimates are correlated). The spread of the national total is
+//! not given: it depends on how the areas' outcomes move together, which no scenario file
+//! states (areas run with the same seed even share every draw of a parameter path they
+//! have in common), so quantiles of a sum would be an invention.
+//!
+//! Guards, because one area counted twice or one stale file silently moves a national
+//! figure: the same file twice (any spelling, by device and inode) and `--out` naming an
+//! input are refused; one scenario file's results twice, areas run with different trials,
+//! sampling or itfsim versions, and each area's own run warnings are reported on stderr.
+use super::rollup_output::{csv, text, to_json};
+use super::{Failure, emit, out_not_an_input, reserve, same_file};
 use crate::cli::{Format, RollupArgs};
-use crate::money::{Pence, format_gbp, format_pence, pounds_to_pence};
-use crate::output::csv_field;
+use crate::money::{Pence, pounds_to_pence};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::path::Path;
 use std::str::FromStr;
 
 /// The parts of a run result (MODEL.md section 9) that a rollup reads; the rest is ignored.
 #[derive(Deserialize)]
 struct RunResult {
+    itfsim: String,
     scenario: ScenarioInfo,
     run: RunInfo,
     fund: Fund,
     total: Total,
     partners: Vec<PartnerResult>,
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -75,66 +84,66 @@ struct PartnerResult {
 }
 
 /// One area's row, money in whole pence.
-struct Area {
-    file: String,
-    name: String,
-    sha256: String,
-    trials: u64,
-    seed: u64,
-    sampling: String,
-    pot: Pence,
-    paid_mean: Pence,
-    paid_mcse: Pence,
-    paid_p5: Pence,
-    paid_p50: Pence,
-    paid_p95: Pence,
-    unreleased_mean: Pence,
-    p_full: f64,
-    p_zero: f64,
+pub(super) struct Area {
+    /// The path as given.
+    pub file: String,
+    pub name: String,
+    pub sha256: String,
+    pub version: String,
+    pub trials: u64,
+    pub seed: u64,
+    pub sampling: String,
+    pub pot: Pence,
+    pub paid_mean: Pence,
+    pub paid_mcse: Pence,
+    pub paid_p5: Pence,
+    pub paid_p50: Pence,
+    pub paid_p95: Pence,
+    pub unreleased_mean: Pence,
+    pub p_full: f64,
+    pub p_zero: f64,
     /// (partner id, mean performance money, mean net position).
-    partners: Vec<(String, Pence, Pence)>,
+    pub partners: Vec<(String, Pence, Pence)>,
+    /// The run's own warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Sums over the areas.
-struct Totals {
-    pot: Pence,
-    paid_mean: Pence,
-    paid_mcse_at_most: Pence,
-    unreleased_mean: Pence,
-    expected_full: f64,
-    expected_zero: f64,
+pub(super) struct Totals {
+    pub pot: Pence,
+    pub paid_mean: Pence,
+    pub paid_mcse_at_most: Pence,
+    pub unreleased_mean: Pence,
+    pub expected_full: f64,
+    pub expected_zero: f64,
     /// (partner id, areas that have it, summed mean performance, summed mean net), in
     /// the order the ids first appear.
-    partners: Vec<(String, usize, Pence, Pence)>,
+    pub partners: Vec<(String, usize, Pence, Pence)>,
 }
 
-const NOTE: &str = "Means and pots add exactly; the Monte Carlo error of a summed mean is at most the sum of the areas' errors; the expected number of areas paid in full (or nothing) is the sum of their probabilities. The spread of the national total is not shown: it depends on how areas' outcomes move together, which the scenario files do not state.";
-
 pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
-    let pending = reserve(args.out.as_deref())?;
-    let mut areas: Vec<Area> = Vec::with_capacity(args.results.len());
-    for path in &args.results {
-        let area = read(path)?;
-        if let Some(before) = areas.iter().find(|a| a.file == area.file) {
+    out_not_an_input(args.out.as_deref(), &args.results)?;
+    for (i, path) in args.results.iter().enumerate() {
+        if let Some(before) = args.results[..i].iter().find(|b| same_file(b, path)) {
             return Err(Failure::new(
                 2,
                 format!(
-                    "{}: given twice; every area would be counted once per mention\n  hint: list each area's result once",
-                    before.file
+                    "{} and {} are the same file: the area would be counted twice\n  hint: list each area's result once",
+                    before.display(),
+                    path.display()
                 ),
             ));
         }
-        areas.push(area);
     }
-    for (i, a) in areas.iter().enumerate() {
-        if let Some(b) = areas[..i]
-            .iter()
-            .find(|b| b.sha256 == a.sha256 && b.seed == a.seed)
-        {
-            eprintln!(
-                "warning: {} and {} are results of the same scenario file content with the same seed: the area is counted twice in the totals, unless they differ by --set overrides",
-                b.file, a.file
-            );
+    let pending = reserve(args.out.as_deref())?;
+    let areas = args
+        .results
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<Area>, Failure>>()?;
+    if !args.quiet {
+        for warning in warnings(&areas) {
+            eprintln!("warning: {warning}");
         }
     }
     let totals = totals(&areas)?;
@@ -151,13 +160,14 @@ pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
     emit(pending, &bytes)
 }
 
-/// Reads one run result: exit 66 when the file cannot be read, 65 (with line and column)
-/// when it is not a run result.
+const HINT: &str = "  hint: rollup reads what `itfsim run --format json --out FILE` writes, one file per area (or `itfsim merge --format json` of a run's shards)";
+
+/// Reads one run result: exit 66 when the file cannot be read, 65 when it is not a
+/// consistent run result (with line and column where the JSON itself is wrong).
 fn read(path: &Path) -> Result<Area, Failure> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::new(66, format!("{file}: cannot read the run result: {e}")))?;
-    let hint = "  hint: rollup reads what `itfsim run --format json --out FILE` writes (or `itfsim merge --format json` of a run's shards; merge shard partials first)";
     let r: RunResult = serde_json::from_slice(&bytes).map_err(|e| {
         let at = if e.line() > 0 {
             format!("{file}:{}:{}", e.line(), e.column())
@@ -171,45 +181,47 @@ fn read(path: &Path) -> Result<Area, Failure> {
             .map_or(message.as_str(), |(m, _)| m);
         Failure::new(
             65,
-            format!("{at}: not the JSON of an itfsim run result: {message}\n{hint}"),
+            format!(
+                "{at}: not the JSON of an itfsim run result: {message}\n{}",
+                other_output(&bytes).unwrap_or(HINT)
+            ),
         )
     })?;
+    let bad = |what: String| Failure::new(65, format!("{file}: {what}\n{HINT}"));
     let money = |key: &str, text: &str| -> Result<Pence, Failure> {
-        Decimal::from_str(text)
-            .ok()
-            .and_then(|d| pounds_to_pence(d).ok())
-            .ok_or_else(|| {
-                Failure::new(
-                    65,
-                    format!("{file}: `{key}` is \"{text}\", not an amount in pounds\n{hint}"),
-                )
-            })
+        let amount = Decimal::from_str(text).ok().filter(|d| d.scale() <= 2);
+        let Some(amount) = amount else {
+            return Err(bad(format!(
+                "`{key}` is \"{text}\", not an amount in pounds with at most two decimals"
+            )));
+        };
+        pounds_to_pence(amount)
+            .map_err(|_| bad(format!("`{key}` is \"{text}\", more than itfsim can hold")))
     };
     let probability = |key: &str, p: f64| -> Result<f64, Failure> {
         if (0.0..=1.0).contains(&p) {
             Ok(p)
         } else {
-            Err(Failure::new(
-                65,
-                format!("{file}: `{key}` is {p}, not a probability\n{hint}"),
-            ))
+            Err(bad(format!("`{key}` is {p}, not a probability")))
         }
     };
     let paid = &r.total.paid;
-    let mut partners = Vec::with_capacity(r.partners.len());
+    let mut partners: Vec<(String, Pence, Pence)> = Vec::with_capacity(r.partners.len());
     for p in &r.partners {
-        partners.push((
-            p.id.clone(),
-            money(
-                &format!("partners.{}.performance.mean", p.id),
-                &p.performance.mean,
-            )?,
-            money(&format!("partners.{}.net.mean", p.id), &p.net.mean)?,
-        ));
+        if partners.iter().any(|q| q.0 == p.id) {
+            return Err(bad(format!("partner `{}` is listed twice", p.id)));
+        }
+        let performance = money(
+            &format!("partners.{}.performance.mean", p.id),
+            &p.performance.mean,
+        )?;
+        let net = money(&format!("partners.{}.net.mean", p.id), &p.net.mean)?;
+        partners.push((p.id.clone(), performance, net));
     }
-    Ok(Area {
+    let area = Area {
         name: r.scenario.name,
         sha256: r.scenario.sha256,
+        version: r.itfsim,
         trials: r.run.trials,
         seed: r.run.seed,
         sampling: r.run.sampling,
@@ -223,16 +235,120 @@ fn read(path: &Path) -> Result<Area, Failure> {
         p_full: probability("total.p_full", r.total.p_full)?,
         p_zero: probability("total.p_zero", r.total.p_zero)?,
         partners,
-        file,
-    })
+        warnings: r.warnings,
+        file: file.clone(),
+    };
+    consistent(&area).map_err(bad)?;
+    Ok(area)
+}
+
+/// What a run result always satisfies (a hand edit or a damaged file may not): amounts
+/// within the pot, and trials paid in full and paid nothing exclusive when there is a pot.
+fn consistent(a: &Area) -> Result<(), String> {
+    let within = |key: &str, x: Pence| {
+        if (0..=a.pot).contains(&x) {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{key}` is {} but the pot is {}: not a run result's figures",
+                crate::money::format_gbp(x),
+                crate::money::format_gbp(a.pot)
+            ))
+        }
+    };
+    if a.pot < 0 {
+        return Err("`fund.pot` is negative: not a run result's figures".into());
+    }
+    within("total.paid.mean", a.paid_mean)?;
+    within("total.unreleased.mean", a.unreleased_mean)?;
+    for (key, x) in [
+        ("total.paid.p5", a.paid_p5),
+        ("total.paid.p50", a.paid_p50),
+        ("total.paid.p95", a.paid_p95),
+    ] {
+        within(key, x)?;
+    }
+    // With a pot, a trial paid in full paid something. Both are ratios of counts over the
+    // same trials, so their sum exceeds 1 only by rounding.
+    if a.pot > 0 && a.p_full + a.p_zero > 1.0 + 1e-12 {
+        return Err(format!(
+            "`total.p_full` {} and `total.p_zero` {} add up to more than 1: not a run result's figures",
+            a.p_full, a.p_zero
+        ));
+    }
+    Ok(())
+}
+
+/// The hint for a file that is another itfsim output, recognised by its top-level keys.
+fn other_output(bytes: &[u8]) -> Option<&'static str> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    let has = |key: &str| v.get(key).is_some();
+    if has("areas") && has("total") {
+        Some(
+            "  hint: this is the output of `itfsim rollup` itself (a glob caught it?): leave it out of the inputs",
+        )
+    } else if v.get("format").and_then(Value::as_str) == Some("itfsim-partial") {
+        Some(
+            "  hint: this is a shard's partial result: merge the shards first (`itfsim merge PARTS... --format json --out RESULT.json`)",
+        )
+    } else if has("curve") || has("scenarios") || v.is_array() {
+        Some(
+            "  hint: this is the output of another itfsim command (thresholds, sweep or compare), not of `itfsim run`",
+        )
+    } else {
+        None
+    }
+}
+
+/// What the analyst should know before trusting the totals: each area's own warnings, one
+/// scenario file's results given twice, and areas run with different settings.
+fn warnings(areas: &[Area]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in areas {
+        for w in &a.warnings {
+            out.push(format!("{}: {w}", a.file));
+        }
+    }
+    for (i, a) in areas.iter().enumerate() {
+        if let Some(b) = areas[..i].iter().find(|b| b.sha256 == a.sha256) {
+            out.push(format!(
+                "{} and {} are results of the same scenario file (\"{}\"): that area is counted twice in the totals, unless they are different --set variants of it",
+                b.file, a.file, a.name
+            ));
+        }
+    }
+    let mixed = |what: &str, value: &dyn Fn(&Area) -> String| {
+        let first = value(&areas[0]);
+        areas.iter().find(|a| value(a) != first).map(|a| {
+            format!(
+                "the areas were run with different {what} ({} in {}, {} in {}): check they were meant to be",
+                first,
+                areas[0].file,
+                value(a),
+                a.file
+            )
+        })
+    };
+    out.extend(mixed("numbers of trials", &|a| a.trials.to_string()));
+    out.extend(mixed("sampling", &|a| a.sampling.clone()));
+    out.extend(mixed("itfsim versions", &|a| a.version.clone()));
+    out
 }
 
 fn totals(areas: &[Area]) -> Result<Totals, Failure> {
+    let overflow = |what: &str| {
+        Failure::new(
+            65,
+            format!(
+                "the areas' {what} add up to more than itfsim can hold\n  hint: check the results for hand-edited amounts"
+            ),
+        )
+    };
     let sum = |what: &str, f: &dyn Fn(&Area) -> Pence| -> Result<Pence, Failure> {
         areas
             .iter()
             .try_fold(0i64, |acc, a| acc.checked_add(f(a)))
-            .ok_or_else(|| Failure::new(65, format!("the areas' {what} overflow when summed")))
+            .ok_or_else(|| overflow(what))
     };
     let mut partners: Vec<(String, usize, Pence, Pence)> = Vec::new();
     for (id, performance, net) in areas.iter().flat_map(|a| &a.partners) {
@@ -245,245 +361,25 @@ fn totals(areas: &[Area]) -> Result<Totals, Failure> {
         };
         let p = &mut partners[at];
         p.1 += 1;
-        let overflow = || Failure::new(65, format!("partner {id}'s means overflow when summed"));
-        p.2 = p.2.checked_add(*performance).ok_or_else(overflow)?;
-        p.3 = p.3.checked_add(*net).ok_or_else(overflow)?;
+        let what = format!("means for partner {id}");
+        p.2 =
+            p.2.checked_add(*performance)
+                .ok_or_else(|| overflow(&what))?;
+        p.3 = p.3.checked_add(*net).ok_or_else(|| overflow(&what))?;
     }
     Ok(Totals {
         pot: sum("pots", &|a| a.pot)?,
         paid_mean: sum("mean payments", &|a| a.paid_mean)?,
         paid_mcse_at_most: sum("Monte Carlo errors", &|a| a.paid_mcse)?,
         unreleased_mean: sum("mean unreleased amounts", &|a| a.unreleased_mean)?,
-        expected_full: areas.iter().map(|a| a.p_full).sum(),
-        expected_zero: areas.iter().map(|a| a.p_zero).sum(),
+        expected_full: sum_probabilities(areas.iter().map(|a| a.p_full)),
+        expected_zero: sum_probabilities(areas.iter().map(|a| a.p_zero)),
         partners,
     })
 }
 
-fn percent(p: f64) -> String {
-    format!("{:.1}%", 100.0 * p)
-}
-
-fn text(areas: &[Area], t: &Totals) -> String {
-    let mut rows: Vec<[String; 7]> = vec![[
-        "area".into(),
-        "trials".into(),
-        "pot".into(),
-        "paid: mean".into(),
-        "p5 to p95".into(),
-        "P(full)".into(),
-        "P(zero)".into(),
-    ]];
-    for a in areas {
-        rows.push([
-            a.name.clone(),
-            a.trials.to_string(),
-            format_gbp(a.pot),
-            format_gbp(a.paid_mean),
-            format!("{} to {}", format_gbp(a.paid_p5), format_gbp(a.paid_p95)),
-            percent(a.p_full),
-            percent(a.p_zero),
-        ]);
-    }
-    let n = areas.len();
-    rows.push([
-        format!("total ({n} area{})", if n == 1 { "" } else { "s" }),
-        String::new(),
-        format_gbp(t.pot),
-        format_gbp(t.paid_mean),
-        String::new(),
-        String::new(),
-        String::new(),
-    ]);
-    let widths: Vec<usize> = (0..7)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = format!(
-        "itfsim rollup: {n} run result{}\n",
-        if n == 1 { "" } else { "s" }
-    );
-    for row in &rows {
-        let mut line = format!("{:<w$}", row[0], w = widths[0]);
-        for (c, cell) in row.iter().enumerate().skip(1) {
-            line.push_str(&format!("  {:>w$}", cell, w = widths[c]));
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "\nexpected paid over all areas {} (Monte Carlo error at most {}), unreleased {}\n",
-        format_gbp(t.paid_mean),
-        format_gbp(t.paid_mcse_at_most),
-        format_gbp(t.unreleased_mean)
-    ));
-    out.push_str(&format!(
-        "expected number of areas paid in full {:.2}, paid nothing {:.2}\n",
-        t.expected_full, t.expected_zero
-    ));
-    if !t.partners.is_empty() {
-        out.push_str("partners, means summed over the areas that have them:\n");
-        let cells: Vec<[String; 4]> = t
-            .partners
-            .iter()
-            .map(|(id, count, performance, net)| {
-                [
-                    id.clone(),
-                    format!("{count} area{}", if *count == 1 { "" } else { "s" }),
-                    format_gbp(*performance),
-                    format_gbp(*net),
-                ]
-            })
-            .collect();
-        let width = |c: usize| {
-            cells
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        };
-        let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
-        for [id, areas, performance, net] in &cells {
-            out.push_str(&format!(
-                "  {id:<w0$}  {areas:>w1$}  performance money {performance:>w2$}  net {net:>w3$}\n"
-            ));
-        }
-    }
-    out.push_str(&format!("note: {NOTE}\n"));
-    out
-}
-
-fn csv(areas: &[Area], t: &Totals) -> String {
-    let mut header: Vec<String> = [
-        "file",
-        "scenario",
-        "trials",
-        "seed",
-        "sampling",
-        "pot",
-        "paid_mean",
-        "paid_mcse",
-        "paid_p5",
-        "paid_p50",
-        "paid_p95",
-        "unreleased_mean",
-        "p_full",
-        "p_zero",
-    ]
-    .map(String::from)
-    .to_vec();
-    for (id, ..) in &t.partners {
-        header.push(format!("{id}_performance_mean"));
-        header.push(format!("{id}_net_mean"));
-    }
-    let mut out = String::new();
-    let mut line = |cells: Vec<String>| {
-        let cells: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    };
-    line(header);
-    for a in areas {
-        let mut cells = vec![
-            a.file.clone(),
-            a.name.clone(),
-            a.trials.to_string(),
-            a.seed.to_string(),
-            a.sampling.clone(),
-            format_pence(a.pot),
-            format_pence(a.paid_mean),
-            format_pence(a.paid_mcse),
-            format_pence(a.paid_p5),
-            format_pence(a.paid_p50),
-            format_pence(a.paid_p95),
-            format_pence(a.unreleased_mean),
-            // As JSON writes them ("0.0", "0.61565"), like the sweep's CSV.
-            Value::from(a.p_full).to_string(),
-            Value::from(a.p_zero).to_string(),
-        ];
-        for (id, ..) in &t.partners {
-            match a.partners.iter().find(|p| &p.0 == id) {
-                Some((_, performance, net)) => {
-                    cells.push(format_pence(*performance));
-                    cells.push(format_pence(*net));
-                }
-                None => cells.extend([String::new(), String::new()]),
-            }
-        }
-        line(cells);
-    }
-    // Only what adds up: quantiles and probabilities stay empty (the sum of the p_full
-    // column is the expected number of areas paid in full); the MCSE cell is a bound.
-    let mut cells = vec![
-        "total".to_string(),
-        format!("{} areas", areas.len()),
-        String::new(),
-        String::new(),
-        String::new(),
-        format_pence(t.pot),
-        format_pence(t.paid_mean),
-        format_pence(t.paid_mcse_at_most),
-        String::new(),
-        String::new(),
-        String::new(),
-        format_pence(t.unreleased_mean),
-        String::new(),
-        String::new(),
-    ];
-    for (_, _, performance, net) in &t.partners {
-        cells.push(format_pence(*performance));
-        cells.push(format_pence(*net));
-    }
-    line(cells);
-    out
-}
-
-fn to_json(areas: &[Area], t: &Totals) -> Value {
-    let areas: Vec<Value> = areas
-        .iter()
-        .map(|a| {
-            json!({
-                "file": a.file,
-                "scenario": {"name": a.name, "sha256": a.sha256},
-                "trials": a.trials,
-                "seed": a.seed,
-                "sampling": a.sampling,
-                "pot": format_pence(a.pot),
-                "paid": {
-                    "mean": format_pence(a.paid_mean),
-                    "mcse": format_pence(a.paid_mcse),
-                    "p5": format_pence(a.paid_p5),
-                    "p50": format_pence(a.paid_p50),
-                    "p95": format_pence(a.paid_p95),
-                },
-                "unreleased_mean": format_pence(a.unreleased_mean),
-                "p_full": a.p_full,
-                "p_zero": a.p_zero,
-                "partners": a.partners.iter().map(|(id, performance, net)| json!({
-                    "id": id,
-                    "performance_mean": format_pence(*performance),
-                    "net_mean": format_pence(*net),
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    json!({
-        "itfsim": env!("CARGO_PKG_VERSION"),
-        "areas": areas,
-        "total": {
-            "areas": areas.len(),
-            "pot": format_pence(t.pot),
-            "paid_mean": format_pence(t.paid_mean),
-            "paid_mcse_at_most": format_pence(t.paid_mcse_at_most),
-            "unreleased_mean": format_pence(t.unreleased_mean),
-            "expected_areas_full": t.expected_full,
-            "expected_areas_zero": t.expected_zero,
-            "partners": t.partners.iter().map(|(id, count, performance, net)| json!({
-                "id": id,
-                "areas": count,
-                "performance_mean": format_pence(*performance),
-                "net_mean": format_pence(*net),
-            })).collect::<Vec<_>>(),
-        },
-        "note": NOTE,
-    })
+/// The sum of probabilities, rounded to 9 decimals: each is a ratio of counts, so the
+/// floating-point sum carries only rounding noise beyond that ("46.52400000000001").
+fn sum_probabilities(ps: impl Iterator<Item = f64>) -> f64 {
+    (ps.sum::<f64>() * 1e9).round() / 1e9
 }
