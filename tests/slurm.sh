@@ -169,7 +169,7 @@ for area in ealing-2014 barnet-2013; do
         --format json --out "$work/single-$area.json"
 done
 "$itfsim" rollup "$work/single-ealing-2014.json" "$work/single-barnet-2013.json" \
-    --out "$work/single-national.txt"
+    --quiet --out "$work/single-national.txt"
 if ! cmp "$work/single-national.txt" "$work/national/national.txt"; then
     diff "$work/single-national.txt" "$work/national/national.txt" | head -20 >&2 || true
     echo "FAIL: the Slurm rollup differs from the single-machine runs rolled up" >&2

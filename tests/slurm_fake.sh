@@ -177,7 +177,7 @@ echo "PASS: submit.sh sweep with relative paths == single-machine sweep"
 
 echo "== submit.sh areas: one array task per area, then the rollup"
 cp "$root/scenarios/barnet-2013.toml" barnet.toml
-printf '# two areas\nscenario.toml\n\n./barnet.toml\n' >areas.list
+printf '# two areas\nscenario.toml\n\n  ./barnet.toml \r\n' >areas.list
 "$root/deploy/slurm/submit.sh" areas areas.list national1 --wait ||
     failed "submit.sh areas"
 ls national1 national1/areas
@@ -188,12 +188,42 @@ for area in scenario barnet; do
 done
 # The text rollup names no files, so the two sets of results must give it byte for byte.
 "$itfsim" rollup "$work/single-areas/scenario.json" "$work/single-areas/barnet.json" \
-    --out "$work/single-national.txt"
+    --quiet --out "$work/single-national.txt"
 cmp "$work/single-national.txt" national1/national.txt
 [ "$(wc -l <national1/national.csv)" = 4 ] || failed "national.csv: header, 2 areas, total"
-printf 'scenario.toml\nout/../scenario.toml\n' >twice.list
+printf 'scenario.toml\nout/scenario.toml\n' >twice.list
+cp scenario.toml out/scenario.toml
 if "$root/deploy/slurm/submit.sh" areas twice.list national2 >/dev/null 2>"$work/twice.err"; then
     failed "two areas with one file stem were not refused"
 fi
-grep -q 'would both write areas/scenario.json' "$work/twice.err"
+grep -q '(line 1) and .* (line 2) would both write areas/scenario.json' "$work/twice.err"
+printf 'scenario.toml\n./scenario.toml\n' >twice.list
+if "$root/deploy/slurm/submit.sh" areas twice.list national2 >/dev/null 2>"$work/twice.err"; then
+    failed "an area listed twice was not refused"
+fi
+grep -q 'listed twice (lines 1 and 2)' "$work/twice.err"
 echo "PASS: submit.sh areas == single-machine runs rolled up"
+
+echo "== rerun one area as deploy/slurm/README.md says, in a shell without the settings"
+rm national1/areas/barnet.json national1/national.*
+(
+    unset TRIALS SEED EXTRA ITFSIM
+    OUTDIR=$work/cwd/national1
+    rerun=$(sbatch --parsable --array=1 --chdir="$OUTDIR" --export=ALL,OUTDIR="$OUTDIR" \
+        "$root/deploy/slurm/areas.sbatch")
+    PATH=$work/cwd/bin:$PATH sbatch --parsable --dependency="afterok:${rerun%%;*}" \
+        --kill-on-invalid-dep=yes --chdir="$OUTDIR" --export=ALL,OUTDIR="$OUTDIR",KIND=areas \
+        --wait "$root/deploy/slurm/merge.sbatch" >/dev/null
+) || failed "the rerun of one area or its rollup"
+cmp "$work/single-national.txt" national1/national.txt
+echo "PASS: one area rerun alone (settings from areas.env) + rollup == single-machine runs"
+
+echo "== a resubmission to the same OUTDIR leaves no stale results behind"
+printf 'scenario.toml\nbarnet.toml\n' >areas.list
+sed -i 's/^name = .*/name = "Barnet, edited"\nnot_a_key = 1/' barnet.toml
+if "$root/deploy/slurm/submit.sh" areas areas.list national1 --wait >/dev/null; then
+    failed "an invalid area did not fail the job"
+fi
+[ ! -e national1/areas/barnet.json ] && [ ! -e national1/national.txt ] ||
+    failed "results of the earlier submission were left in OUTDIR"
+echo "PASS: a failed resubmission leaves no earlier national.* or area result"

@@ -40,23 +40,31 @@ if [ "${1:-}" = areas ]; then
         echo "$0: cannot read the list of areas $list" >&2
         exit 66
     fi
-    scenarios=() stems=()
+    scenarios=() stems=() lines=() n=0
     while IFS= read -r line || [ -n "$line" ]; do
+        n=$((n + 1))
+        # Surrounding blanks (and a CRLF's CR) are not part of a path.
         line=${line%$'\r'}
+        line=${line#"${line%%[![:space:]]*}"}
+        line=${line%"${line##*[![:space:]]}"}
         case $line in '' | '#'*) continue ;; esac
         scenario=$(absolute "$line")
         if [ ! -f "$scenario" ] || [ ! -r "$scenario" ]; then
-            echo "$0: $list: cannot read the scenario $scenario (give a file every node sees)" >&2
+            echo "$0: $list:$n: cannot read the scenario $scenario (give a file every node sees)" >&2
             exit 66
         fi
         stem=$(basename "$scenario" .toml)
         for i in "${!stems[@]}"; do
+            if [ "${scenarios[$i]}" = "$scenario" ]; then
+                echo "$0: $list: $scenario is listed twice (lines ${lines[$i]} and $n); each area once" >&2
+                exit 2
+            fi
             if [ "${stems[$i]}" = "$stem" ]; then
-                echo "$0: $list: ${scenarios[$i]} and $scenario would both write areas/$stem.json; rename one" >&2
+                echo "$0: $list: ${scenarios[$i]} (line ${lines[$i]}) and $scenario (line $n) would both write areas/$stem.json; rename one" >&2
                 exit 2
             fi
         done
-        scenarios+=("$scenario") stems+=("$stem")
+        scenarios+=("$scenario") stems+=("$stem") lines+=("$n")
     done <"$list"
     if [ ${#scenarios[@]} = 0 ]; then
         echo "$0: $list names no scenario" >&2
@@ -65,6 +73,16 @@ if [ "${1:-}" = areas ]; then
     mkdir -p -- "$outdir"
     outdir=$(CDPATH='' cd -- "$outdir" && pwd)
     printf '%s\n' "${scenarios[@]}" >"$outdir/areas.txt"
+    # The settings every task and a later rerun of one area use (areas.sbatch reads it),
+    # so a rerun cannot drift to other trials, seed, options or binary.
+    {
+        echo "# written by submit.sh areas; read by areas.sbatch"
+        printf 'ITFSIM=%q\nTRIALS=%q\nSEED=%q\nEXTRA=%q\n' \
+            "${ITFSIM:-itfsim}" "${TRIALS:-}" "${SEED:-}" "${EXTRA:-}"
+    } >"$outdir/areas.env"
+    # Results of an earlier submission to this OUTDIR must not pass for this one's.
+    rm -f -- "$outdir"/national.csv "$outdir"/national.json "$outdir"/national.txt
+    for stem in "${stems[@]}"; do rm -f -- "$outdir/areas/$stem.json"; done
     export OUTDIR=$outdir KIND=areas
     array=$(sbatch --parsable --array="0-$((${#scenarios[@]} - 1))" --chdir="$outdir" \
         --export=ALL "$here/areas.sbatch")
