@@ -1,6 +1,6 @@
 //! The command line (clap only): subcommands and their options, as MODEL.md section 8.
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -44,6 +44,67 @@ pub enum Command {
 }
 
 impl Command {
+    /// The files the command reads and the files it may write, for the check that no
+    /// output replaces an input (`commands::outputs_apart`).
+    pub fn files(&self) -> (Vec<&Path>, Vec<&Path>) {
+        fn one(p: &Option<PathBuf>) -> Vec<&Path> {
+            p.as_deref().into_iter().collect()
+        }
+        fn many(ps: &[PathBuf]) -> Vec<&Path> {
+            ps.iter().map(PathBuf::as_path).collect()
+        }
+        let mut outputs: Vec<&Path> = Vec::new();
+        let inputs = match self {
+            Command::Run(a) => {
+                outputs.extend(one(&a.options.out));
+                outputs.extend(one(&a.reports.report));
+                outputs.extend(one(&a.reports.xlsx));
+                outputs.extend(one(&a.reports.samples));
+                vec![a.scenario.as_path()]
+            }
+            Command::Bench(a) => {
+                outputs.extend(one(&a.options.out));
+                vec![a.scenario.as_path()]
+            }
+            Command::Sensitivity(a) => {
+                outputs.extend(one(&a.options.out));
+                outputs.extend(one(&a.report));
+                vec![a.scenario.as_path()]
+            }
+            Command::Trace(a) => {
+                outputs.extend(one(&a.options.out));
+                vec![a.scenario.as_path()]
+            }
+            Command::Compare(a) => {
+                outputs.extend(one(&a.options.out));
+                outputs.extend(one(&a.report));
+                many(&a.scenarios)
+            }
+            Command::Sweep(a) => {
+                outputs.extend(one(&a.options.out));
+                outputs.extend(one(&a.report));
+                vec![a.scenario.as_path()]
+            }
+            Command::Thresholds(a) => {
+                outputs.extend(one(&a.options.out));
+                outputs.extend(one(&a.report));
+                vec![a.scenario.as_path()]
+            }
+            Command::Merge(a) => {
+                outputs.extend(one(&a.out));
+                outputs.extend(one(&a.report));
+                many(&a.parts)
+            }
+            Command::Rollup(a) => {
+                outputs.extend(one(&a.out));
+                many(&a.results)
+            }
+            Command::Validate { scenarios } => many(scenarios),
+            Command::Template => Vec::new(),
+        };
+        (inputs, outputs)
+    }
+
     /// The command's `--threads`, if it has that option and it was given.
     pub fn threads(&self) -> Option<u64> {
         match self {

@@ -17,7 +17,7 @@ fn main() {
             .num_threads(threads as usize)
             .build_global();
     }
-    let result = match &cli.command {
+    let result = commands::outputs_apart(&cli.command).and_then(|()| match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Validate { scenarios } => commands::validate::validate(scenarios),
         Command::Template => commands::template::template(),
@@ -29,7 +29,7 @@ fn main() {
         Command::Merge(args) => commands::merge::merge(args),
         Command::Bench(args) => commands::bench::bench(args),
         Command::Rollup(args) => commands::rollup::rollup(args),
-    };
+    });
     if let Err(failure) = &result {
         if failure.code == 130 {
             // `run` stopped itself on Ctrl-C: end as interrupted, as the shell expects.

@@ -488,3 +488,64 @@ fn bench_runs_a_million_trials_unless_told() {
     ]);
     assert_eq!(v["run"]["trials"].as_u64(), Some(3000));
 }
+
+#[test]
+fn no_output_replaces_an_input_or_another_output() {
+    // Every command's outputs are checked against its inputs before anything runs: a
+    // scenario (or shard, or area result) overwritten by the output it fed is lost.
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("plan.toml");
+    std::fs::copy("scenarios/ealing-2014.toml", &scenario).unwrap();
+    let before = std::fs::read(&scenario).unwrap();
+    let spelled = dir.path().join(".").join("plan.toml");
+    for args in [
+        vec!["run", "--trials", "1000", "--out"],
+        vec!["run", "--trials", "1000", "--report"],
+        vec![
+            "sweep",
+            "--grid",
+            "fund.pot=1000000,2000000",
+            "--trials",
+            "1000",
+            "--out",
+        ],
+        vec![
+            "thresholds",
+            "--condition",
+            "all_metrics_1516.nea",
+            "--from",
+            "0.01",
+            "--to",
+            "0.02",
+            "--step",
+            "0.01",
+            "--out",
+        ],
+    ] {
+        let (command, rest) = args.split_first().unwrap();
+        let out = itfsim()
+            .arg(command)
+            .arg(&scenario)
+            .args(rest)
+            .arg(&spelled)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("is the input"), "{stderr}");
+        assert_eq!(std::fs::read(&scenario).unwrap(), before, "{args:?}");
+    }
+    let report = dir.path().join("out.html");
+    let out = itfsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--trials", "1000", "--report"])
+        .arg(&report)
+        .arg("--xlsx")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("two outputs are one file"));
+    assert!(!report.exists());
+}

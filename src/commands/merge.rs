@@ -29,8 +29,6 @@ use crate::scenario::{Loaded, load_str};
 use std::path::Path;
 
 pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
-    super::out_not_an_input(args.out.as_deref(), &args.parts)?;
-    super::out_not_an_input(args.report.as_deref(), &args.parts)?;
     let pending = args.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
     let Some((first_path, rest)) = args.parts.split_first() else {

@@ -100,24 +100,38 @@ pub fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
     )
 }
 
-/// Refuses (exit 2, before anything is written) an `--out` that is one of the command's
-/// input files: the output would replace what it was computed from.
-pub fn out_not_an_input(
-    out: Option<&std::path::Path>,
-    inputs: &[std::path::PathBuf],
-) -> Result<(), Failure> {
-    let Some(out) = out else { return Ok(()) };
-    match inputs.iter().find(|input| same_file(out, input)) {
-        Some(input) => Err(Failure::new(
-            2,
-            format!(
-                "--out {} is the input {}: writing the output would destroy it\n  hint: write the output to another file",
-                out.display(),
-                input.display()
-            ),
-        )),
-        None => Ok(()),
+/// Refuses (exit 2, before anything is read or written) a command whose output file is
+/// one of its inputs (the output would replace what it is computed from: a scenario, a
+/// shard, an area's result) or whose two outputs are one file (one would replace the
+/// other). Every command's files come from [`Command::files`].
+pub fn outputs_apart(command: &crate::cli::Command) -> Result<(), Failure> {
+    let (inputs, outputs) = command.files();
+    for (i, out) in outputs.iter().enumerate() {
+        if let Some(input) = inputs.iter().find(|input| same_file(out, input)) {
+            return Err(Failure::new(
+                2,
+                format!(
+                    "the output {} is the input {}: writing it would destroy that input\n  hint: write the output to another file",
+                    out.display(),
+                    input.display()
+                ),
+            ));
+        }
+        if let Some(other) = outputs[..i]
+            .iter()
+            .find(|other| *other == out || same_file(other, out))
+        {
+            return Err(Failure::new(
+                2,
+                format!(
+                    "two outputs are one file ({} and {}): one would replace the other\n  hint: give each output its own file",
+                    other.display(),
+                    out.display()
+                ),
+            ));
+        }
     }
+    Ok(())
 }
 
 /// Reserves an optional output file before any computing (exit 73 on a bad path).

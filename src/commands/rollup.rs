@@ -15,11 +15,11 @@
 //! have in common), so quantiles of a sum would be an invention.
 //!
 //! Guards, because one area counted twice or one stale file silently moves a national
-//! figure: the same file twice (any spelling, by device and inode) and `--out` naming an
-//! input are refused; one scenario file's results twice, areas run with different trials,
+//! figure: the same file twice (any spelling, by device and inode) is refused, as is
+//! (for every command, [`super::outputs_apart`]) an `--out` naming an input; one scenario file's results twice, areas run with different trials,
 //! sampling or itfsim versions, and each area's own run warnings are reported on stderr.
 use super::rollup_output::{csv, text, to_json};
-use super::{Failure, emit, out_not_an_input, reserve, same_file};
+use super::{Failure, emit, reserve, same_file};
 use crate::cli::{Format, RollupArgs};
 use crate::money::{Pence, pounds_to_pence};
 use rust_decimal::Decimal;
@@ -122,7 +122,6 @@ pub(super) struct Totals {
 }
 
 pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
-    out_not_an_input(args.out.as_deref(), &args.results)?;
     for (i, path) in args.results.iter().enumerate() {
         if let Some(before) = args.results[..i].iter().find(|b| same_file(b, path)) {
             return Err(Failure::new(
