@@ -117,9 +117,11 @@ pub fn outputs_apart(command: &crate::cli::Command) -> Result<(), Failure> {
                 ),
             ));
         }
+        // A device or pipe (`/dev/null`) takes any number of outputs.
+        let special = std::fs::metadata(out).is_ok_and(|m| !m.is_file() && !m.is_dir());
         if let Some(other) = outputs[..i]
             .iter()
-            .find(|other| *other == out || same_file(other, out))
+            .find(|other| !special && (*other == out || same_file(other, out)))
         {
             return Err(Failure::new(
                 2,
