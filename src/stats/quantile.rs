@@ -27,7 +27,9 @@
 //! groups: a batch of at most 128 distinct keys (payments taking a few values) is counted
 //! in a small hash table; otherwise the keys are radix sorted by bucket over only the bits
 //! where they differ ([`sort_by_bucket`]); a batch too wide for that is hash counted when
-//! the store is at level 0 (its values repeat) and otherwise comparison sorted. The groups
+//! the store is at level 0 (its values repeat), and otherwise radix sorted by offset from
+//! its smallest bucket when its range is narrow (money either side of zero), else
+//! comparison sorted ([`sort_wide`]). The groups
 //! are added to existing buckets in place, the new buckets inserted by one merge from the
 //! back, and the smallest fitting level is found in one pass over the buckets ([`QuantileStore::fit`]).
 //! The order of work never shows in the state, which is the multiset's.
@@ -304,7 +306,7 @@ impl<T: SketchValue> QuantileStore<T> {
             // Too wide for the radix sort, and an exact store's values repeat.
             add_counted(&mut self.buckets, counted, self.level)
         } else {
-            self.pending.sort_unstable();
+            sort_wide(&mut self.pending, self.level);
             add_sorted(&mut self.buckets, &self.pending, self.level)
         };
         self.pending.clear();
@@ -652,6 +654,25 @@ fn sort_by_bucket(keys: &mut [u64], level: u32) -> bool {
         _ => radix::<3>(keys, shifts, width),
     }
     true
+}
+
+/// Sorts by bucket a batch [`sort_by_bucket`] found too wide and hash counting did not
+/// take. Keys that differ in a high bit can still lie in a narrow range: money either side
+/// of zero has keys either side of 2^63, which differ in every bit, though the amounts are
+/// a few million pence apart. Measured from the smallest bucket's floor (subtracting it
+/// keeps every key's bucket order and its bits within the bucket), such a batch differs in
+/// only the bits of its range and is radix sorted; a batch still too wide is comparison
+/// sorted. Tried only here, after the hash counting: radix sorting batches that hash
+/// counting takes was measured slower (docs/performance-and-scale.md, optimisation log).
+fn sort_wide(keys: &mut [u64], level: u32) {
+    let lowest = keys.iter().copied().min().unwrap_or(0);
+    let floor = bucket_floor(bucket_of(lowest, level), level);
+    keys.iter_mut().for_each(|k| *k -= floor);
+    let sorted = sort_by_bucket(keys, level);
+    keys.iter_mut().for_each(|k| *k += floor);
+    if !sorted {
+        keys.sort_unstable();
+    }
 }
 
 /// LSD radix sort of `keys` by the `PASSES` digits of `width` bits at `shifts` (lowest
