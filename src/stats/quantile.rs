@@ -27,7 +27,9 @@
 //! groups: a batch of at most 128 distinct keys (payments taking a few values) is counted
 //! in a small hash table; otherwise the keys are radix sorted by bucket over only the bits
 //! where they differ ([`sort_by_bucket`]); a batch too wide for that is hash counted when
-//! the store is at level 0 (its values repeat) and otherwise comparison sorted. The groups
+//! the store is at level 0 (its values repeat), and otherwise radix sorted by offset from
+//! its smallest bucket when its range is narrow (money either side of zero), else
+//! comparison sorted ([`sort_wide`]). The groups
 //! are added to existing buckets in place, the new buckets inserted by one merge from the
 //! back, and the smallest fitting level is found in one pass over the buckets ([`QuantileStore::fit`]).
 //! The order of work never shows in the state, which is the multiset's.
@@ -40,9 +42,9 @@
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
 //! Memory: at most `MAX_BUCKETS` buckets of 24 bytes (384 KiB) plus an 8192-key (64 KiB)
 //! buffer per summary, whatever the number of trials; a fold briefly allocates its new
-//! buckets, and each thread keeps up to about 420 KiB of fold scratch (the 256 KiB hash
-//! table and its list of used slots, a radix buffer as long as the largest batch) between
-//! folds instead of allocating and zeroing it every time.
+//! buckets, and each thread keeps up to about 520 KiB of fold scratch (the 256 KiB hash
+//! table and its list of used slots, a radix buffer as long as the largest batch, 96 KiB
+//! of radix counters) between folds instead of allocating and zeroing it every time.
 
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +59,9 @@ const BUFFER: usize = 8192;
 
 /// Widest radix digit in [`sort_by_bucket`], in bits.
 const DIGIT_BITS: u32 = 13;
+
+/// Counters per radix digit: one per value of the widest digit.
+const SLOTS: usize = 1 << DIGIT_BITS;
 
 /// Most radix passes before [`sort_by_bucket`] uses a comparison sort instead.
 const MAX_PASSES: u32 = 3;
@@ -304,7 +309,7 @@ impl<T: SketchValue> QuantileStore<T> {
             // Too wide for the radix sort, and an exact store's values repeat.
             add_counted(&mut self.buckets, counted, self.level)
         } else {
-            self.pending.sort_unstable();
+            sort_wide(&mut self.pending, self.level);
             add_sorted(&mut self.buckets, &self.pending, self.level)
         };
         self.pending.clear();
@@ -560,14 +565,16 @@ fn count_distinct(
 
 /// Per-thread working memory of the folds, kept between them instead of allocated and
 /// zeroed for every fold (about 10,000 folds per million trials): the hash table of
-/// [`few_distinct`] (every count zero between calls) and the radix sort's second buffer
-/// (every slot written before it is read).
+/// [`few_distinct`] (every count zero between calls), the radix sort's second buffer
+/// (every slot written before it is read) and its digit counters (only as many zeroed
+/// per pass as the digit has values).
 #[derive(Default)]
 struct Scratch {
     slot_key: Vec<u64>,
     slot_count: Vec<u64>,
     used: Vec<usize>,
     spare: Vec<u64>,
+    counts: Vec<[u32; SLOTS]>,
 }
 
 thread_local! {
@@ -654,30 +661,57 @@ fn sort_by_bucket(keys: &mut [u64], level: u32) -> bool {
     true
 }
 
+/// Sorts by bucket a batch [`sort_by_bucket`] found too wide and hash counting did not
+/// take. Keys that differ in a high bit can still lie in a narrow range: money either side
+/// of zero has keys either side of 2^63, which differ in every bit, though the amounts are
+/// a few million pence apart. Measured from the smallest bucket's floor (subtracting it
+/// keeps every key's bucket order and its bits within the bucket), such a batch differs in
+/// only the bits of its range and is radix sorted; a batch still too wide is comparison
+/// sorted. Tried only here, after the hash counting: radix sorting batches that hash
+/// counting takes was measured slower (docs/performance-and-scale.md, optimisation log).
+fn sort_wide(keys: &mut [u64], level: u32) {
+    let lowest = keys.iter().copied().min().unwrap_or(0);
+    let floor = bucket_floor(bucket_of(lowest, level), level);
+    keys.iter_mut().for_each(|k| *k -= floor);
+    let sorted = sort_by_bucket(keys, level);
+    keys.iter_mut().for_each(|k| *k += floor);
+    if !sorted {
+        keys.sort_unstable();
+    }
+}
+
 /// LSD radix sort of `keys` by the `PASSES` digits of `width` bits at `shifts` (lowest
 /// first); bits above the top digit must be the same in every key. The second buffer is
-/// this thread's [`Scratch`].
+/// this thread's [`Scratch`], and so are the counters.
 fn radix<const PASSES: usize>(keys: &mut [u64], shifts: [u32; MAX_PASSES as usize], width: u32) {
     SCRATCH.with_borrow_mut(|scratch| {
-        if scratch.spare.len() < keys.len() {
-            scratch.spare.resize(keys.len(), 0);
+        let Scratch { spare, counts, .. } = scratch;
+        if spare.len() < keys.len() {
+            spare.resize(keys.len(), 0);
         }
-        radix_through::<PASSES>(keys, &mut scratch.spare[..keys.len()], shifts, width);
+        if counts.len() < PASSES {
+            counts.resize(PASSES, [0; SLOTS]);
+        }
+        let counts = counts.first_chunk_mut::<PASSES>().expect("resized above");
+        radix_through(keys, &mut spare[..keys.len()], counts, shifts, width);
     });
 }
 
-/// [`radix`] with `spare` (as long as `keys`, any contents) as the second buffer.
+/// [`radix`] with `spare` (as long as `keys`, any contents) as the second buffer and
+/// `counts` (any contents) as the counters.
 fn radix_through<const PASSES: usize>(
     keys: &mut [u64],
     spare: &mut [u64],
+    counts: &mut [[u32; SLOTS]; PASSES],
     shifts: [u32; MAX_PASSES as usize],
     width: u32,
 ) {
-    const SLOTS: usize = 1 << DIGIT_BITS;
     let mask = (1u64 << width) - 1;
     // `& (SLOTS - 1)` changes nothing (mask < SLOTS) and lets the compiler drop bounds checks.
     let digit = |key: u64, p: usize| ((key >> shifts[p]) & mask) as usize & (SLOTS - 1);
-    let mut counts = [[0u32; SLOTS]; PASSES];
+    for count in counts.iter_mut() {
+        count[..1 << width].fill(0);
+    }
     for &key in keys.iter() {
         for (p, count) in counts.iter_mut().enumerate() {
             count[digit(key, p)] += 1;

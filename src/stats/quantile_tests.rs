@@ -279,8 +279,9 @@ fn shuffled(values: &[u64], rng: &mut Lcg) -> Vec<u64> {
 }
 
 /// Keys of batches that exercise every fold path: few distinct values (counted without
-/// sorting), a few dozen crossing zero (comparison sort), narrow and wide continuous
-/// spreads (radix sorts of one to three digits, and coarsening), i64 extremes.
+/// sorting), a few dozen crossing zero, pence crossing zero (radix sorted by offset from
+/// the smallest bucket), narrow and wide continuous spreads (radix sorts of one to three
+/// digits, comparison sorts, and coarsening), i64 extremes.
 fn adversarial_batches() -> Vec<(&'static str, Vec<u64>)> {
     let mut rng = Lcg::new(17);
     let mut batches = vec![
@@ -311,6 +312,13 @@ fn adversarial_batches() -> Vec<(&'static str, Vec<u64>)> {
         (0..30_000)
             .map(|_| (rng.below(3000) as f64 - 1500.0) / 15_000.0)
             .map(f64::key)
+            .collect(),
+    ));
+    batches.push((
+        "pence crossing zero",
+        (0..60_000)
+            .map(|_| rng.below(20_000_000) as i64 - 10_000_000)
+            .map(i64::key)
             .collect(),
     ));
     batches.push((
@@ -350,25 +358,34 @@ fn sort_by_bucket_orders_by_bucket_and_keeps_the_keys() {
         for level in [0, 1, 5, 13, 30, 40, 52, 63, 64] {
             for len in [0, 1, 2, RADIX_MIN - 1, RADIX_MIN, 1000, BUFFER, keys.len()] {
                 let input = &keys[..len.min(keys.len())];
+                let case = format!("{name}, level {level}, {len} keys");
                 let mut sorted = input.to_vec();
                 if !sort_by_bucket(&mut sorted, level) {
-                    // Too wide: left as it was, for a comparison sort.
-                    assert_eq!(sorted, input, "{name}, level {level}, {len} keys");
+                    // Too wide: left as it was, for sort_wide.
+                    assert_eq!(sorted, input, "{case}");
                     sorted.sort_unstable();
                 }
-                assert!(
-                    sorted
-                        .windows(2)
-                        .all(|w| bucket_of(w[0], level) <= bucket_of(w[1], level)),
-                    "{name}, level {level}, {len} keys: not in bucket order"
-                );
-                let (mut a, mut b) = (input.to_vec(), sorted);
-                a.sort_unstable();
-                b.sort_unstable();
-                assert_eq!(a, b, "{name}, level {level}, {len} keys: keys changed");
+                assert_sorted_by_bucket(input, sorted, level, &case);
+                let mut wide = input.to_vec();
+                sort_wide(&mut wide, level);
+                assert_sorted_by_bucket(input, wide, level, &format!("{case}, sort_wide"));
             }
         }
     }
+}
+
+/// `sorted` is in bucket order at `level` and holds the keys of `input`.
+fn assert_sorted_by_bucket(input: &[u64], mut sorted: Vec<u64>, level: u32, case: &str) {
+    assert!(
+        sorted
+            .windows(2)
+            .all(|w| bucket_of(w[0], level) <= bucket_of(w[1], level)),
+        "{case}: not in bucket order"
+    );
+    let mut a = input.to_vec();
+    a.sort_unstable();
+    sorted.sort_unstable();
+    assert_eq!(a, sorted, "{case}: keys changed");
 }
 
 #[test]
