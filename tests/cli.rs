@@ -240,6 +240,108 @@ fn out_writes_the_file_atomically() {
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
+/// `--out` writes through links and into special files, as `cp` or a shell's `>` would,
+/// instead of renaming a regular file over them.
+#[cfg(unix)]
+#[test]
+fn out_writes_through_links_and_into_special_files() {
+    use std::os::unix::fs::{FileTypeExt, symlink};
+    let kind = |p: &str| std::fs::symlink_metadata(p).unwrap().file_type();
+    let run_to = |out: &Path| {
+        let out = itfsim()
+            .args([
+                "run",
+                "scenarios/ealing-2014.toml",
+                "--trials",
+                "1000",
+                "--format",
+                "json",
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // /dev/stdout (a link to /proc/self/fd/1, here a pipe): the text comes on stdout.
+    let stdout_kind = kind("/dev/stdout");
+    let v: Value = serde_json::from_slice(&run_to(Path::new("/dev/stdout"))).unwrap();
+    assert_eq!(v["run"]["trials"], 1000);
+    assert_eq!(kind("/dev/stdout"), stdout_kind);
+    // /dev/null swallows it and stays a device.
+    assert!(run_to(Path::new("/dev/null")).is_empty());
+    assert!(kind("/dev/null").is_char_device());
+    // A link to a file: the file gets the bytes, the link stays, nothing else is left.
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.json");
+    let link = dir.path().join("link.json");
+    std::fs::write(&real, b"old").unwrap();
+    symlink("real.json", &link).unwrap();
+    assert!(run_to(&link).is_empty());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&real).unwrap()).unwrap();
+    assert_eq!(v["run"]["trials"], 1000);
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["link.json", "real.json"]);
+    // Standard output appending to a regular file: /dev/stdout writes through the stream,
+    // after what the file held (replacing the file would lose it and leave the stream
+    // writing into a deleted file).
+    let log = dir.path().join("log.txt");
+    std::fs::write(&log, b"header\n").unwrap();
+    let appending = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+        .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000"])
+        .args(["--format", "json", "--quiet", "--out", "/dev/stdout"])
+        .stdout(appending)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logged = std::fs::read(&log).unwrap();
+    let json = logged.strip_prefix(b"header\n".as_slice()).unwrap();
+    let v: Value = serde_json::from_slice(json).unwrap();
+    assert_eq!(v["run"]["trials"], 1000);
+    // A special file that cannot be opened (a socket) fails before any computing.
+    let socket = dir.path().join("sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let out = itfsim()
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "1000000000",
+        ])
+        .arg("--out")
+        .arg(&socket)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(73),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(kind(socket.to_str().unwrap()).is_socket());
+}
+
 #[test]
 fn set_overrides_values_and_bad_paths_exit_2() {
     let v = run_json(&[
