@@ -212,25 +212,27 @@ fn unwritable_output_exits_73_before_running_and_leaves_nothing() {
     assert!(!target.exists());
 }
 
+/// `run` of 1,000 Ealing trials as JSON with `--out OUT`, which must succeed; its stdout.
+fn run_out(out: &Path) -> Vec<u8> {
+    let got = itfsim()
+        .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000"])
+        .args(["--format", "json", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    got.stdout
+}
+
 #[test]
 fn out_writes_the_file_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("r.json");
-    let out = itfsim()
-        .args([
-            "run",
-            "scenarios/ealing-2014.toml",
-            "--trials",
-            "1000",
-            "--format",
-            "json",
-            "--out",
-            target.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert!(out.stdout.is_empty());
+    assert!(run_out(&target).is_empty());
     let v: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
     assert_eq!(v["run"]["trials"], 1000);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
@@ -247,34 +249,13 @@ fn out_writes_the_file_atomically() {
 fn out_writes_through_links_and_into_special_files() {
     use std::os::unix::fs::{FileTypeExt, symlink};
     let kind = |p: &str| std::fs::symlink_metadata(p).unwrap().file_type();
-    let run_to = |out: &Path| {
-        let out = itfsim()
-            .args([
-                "run",
-                "scenarios/ealing-2014.toml",
-                "--trials",
-                "1000",
-                "--format",
-                "json",
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
     // /dev/stdout (a link to /proc/self/fd/1, here a pipe): the text comes on stdout.
     let stdout_kind = kind("/dev/stdout");
-    let v: Value = serde_json::from_slice(&run_to(Path::new("/dev/stdout"))).unwrap();
+    let v: Value = serde_json::from_slice(&run_out(Path::new("/dev/stdout"))).unwrap();
     assert_eq!(v["run"]["trials"], 1000);
     assert_eq!(kind("/dev/stdout"), stdout_kind);
     // /dev/null swallows it and stays a device.
-    assert!(run_to(Path::new("/dev/null")).is_empty());
+    assert!(run_out(Path::new("/dev/null")).is_empty());
     assert!(kind("/dev/null").is_char_device());
     // A link to a file: the file gets the bytes, the link stays, nothing else is left.
     let dir = tempfile::tempdir().unwrap();
@@ -282,7 +263,7 @@ fn out_writes_through_links_and_into_special_files() {
     let link = dir.path().join("link.json");
     std::fs::write(&real, b"old").unwrap();
     symlink("real.json", &link).unwrap();
-    assert!(run_to(&link).is_empty());
+    assert!(run_out(&link).is_empty());
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()

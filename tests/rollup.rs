@@ -152,6 +152,21 @@ fn group(d: Decimal) -> String {
     format!("{out}.{pence}")
 }
 
+/// Writes the result at `path` with `edit` applied to `edited`, which rollup must refuse
+/// with exit 65 saying every one of `says` (and not create `out`).
+fn refused_edit(
+    path: &Path,
+    edited: &Path,
+    edit: impl FnOnce(&mut Value),
+    says: &[&str],
+    out: &Path,
+) {
+    let mut run = read_json(path);
+    edit(&mut run);
+    std::fs::write(edited, serde_json::to_vec(&run).unwrap()).unwrap();
+    refused(&[edited.as_os_str()], 65, says, out);
+}
+
 /// Runs rollup on `args`, which must fail with `code` and a message containing every
 /// one of `says`, and must not create `out`.
 fn refused(args: &[&std::ffi::OsStr], code: i32, says: &[&str], out: &Path) {
@@ -248,48 +263,45 @@ fn bad_inputs_are_refused_naming_the_file() {
     );
 
     // An amount that is not money, named by its key.
-    let mut run = read_json(&paths[1]);
-    run["total"]["paid"]["mean"] = Value::from("lots");
     let edited = dir.path().join("edited.json");
-    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
-    refused(
-        &[edited.as_os_str()],
-        65,
+    let barnet = &paths[1];
+    refused_edit(
+        barnet,
+        &edited,
+        |run| run["total"]["paid"]["mean"] = Value::from("lots"),
         &["edited.json", "`total.paid.mean`", "\"lots\""],
         &out,
     );
-
-    // Figures no run gives: more paid than the pot, a third decimal, a partner twice.
-    let mut run = read_json(&paths[1]);
-    run["total"]["paid"]["mean"] = Value::from("99999999.00");
-    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
-    refused(
-        &[edited.as_os_str()],
-        65,
+    // Figures no run gives: more paid than the pot, a third decimal, a partner twice, a
+    // probability above 1.
+    refused_edit(
+        barnet,
+        &edited,
+        |run| run["total"]["paid"]["mean"] = Value::from("99999999.00"),
         &["`total.paid.mean`", "the pot is"],
         &out,
     );
-    let mut run = read_json(&paths[1]);
-    run["fund"]["pot"] = Value::from("7000000.005");
-    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
-    refused(
-        &[edited.as_os_str()],
-        65,
+    refused_edit(
+        barnet,
+        &edited,
+        |run| run["fund"]["pot"] = Value::from("7000000.005"),
         &["`fund.pot`", "two decimals"],
         &out,
     );
-    let mut run = read_json(&paths[1]);
-    let first = run["partners"][0].clone();
-    run["partners"].as_array_mut().unwrap().push(first);
-    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
-    refused(&[edited.as_os_str()], 65, &["listed twice"], &out);
-
-    let mut run = read_json(&paths[1]);
-    run["total"]["p_full"] = Value::from(1.5);
-    std::fs::write(&edited, serde_json::to_vec(&run).unwrap()).unwrap();
-    refused(
-        &[edited.as_os_str()],
-        65,
+    refused_edit(
+        barnet,
+        &edited,
+        |run| {
+            let first = run["partners"][0].clone();
+            run["partners"].as_array_mut().unwrap().push(first);
+        },
+        &["listed twice"],
+        &out,
+    );
+    refused_edit(
+        barnet,
+        &edited,
+        |run| run["total"]["p_full"] = Value::from(1.5),
         &["`total.p_full`", "not a probability"],
         &out,
     );
