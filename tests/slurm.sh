@@ -164,11 +164,13 @@ printf '%s\n' "$root/scenarios/ealing-2014.toml" "$root/scenarios/barnet-2013.to
     >"$work/areas.list"
 timeout 300 "$root/deploy/slurm/submit.sh" areas "$work/areas.list" "$work/national" --wait
 ls "$work/national" "$work/national/areas"
+# Same file names as the areas' results: the text shows them.
+mkdir -p "$work/single-areas"
 for area in ealing-2014 barnet-2013; do
     "$itfsim" run "$root/scenarios/$area.toml" --trials "$TRIALS" --threads 1 --quiet \
-        --format json --out "$work/single-$area.json"
+        --format json --out "$work/single-areas/$area.json"
 done
-"$itfsim" rollup "$work/single-ealing-2014.json" "$work/single-barnet-2013.json" \
+"$itfsim" rollup "$work/single-areas/ealing-2014.json" "$work/single-areas/barnet-2013.json" \
     --quiet --out "$work/single-national.txt"
 if ! cmp "$work/single-national.txt" "$work/national/national.txt"; then
     diff "$work/single-national.txt" "$work/national/national.txt" | head -20 >&2 || true
