@@ -1,25 +1,12 @@
 //! The binary as a user meets it: real runs, exit codes (MODEL.md section 10), error
 //! wording, JSON contract, atomic output.
-use assert_cmd::Command;
+mod common;
+use common::{itfsim, succeeds, success};
 use serde_json::Value;
 use std::path::Path;
 
-fn itfsim() -> Command {
-    Command::cargo_bin("itfsim").unwrap()
-}
-
 fn run_json(args: &[&str]) -> Value {
-    let out = itfsim()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::json_from(itfsim().args(args).args(["--format", "json"]))
 }
 
 fn is_money(v: &Value) -> bool {
@@ -214,18 +201,13 @@ fn unwritable_output_exits_73_before_running_and_leaves_nothing() {
 
 /// `run` of 1,000 Ealing trials as JSON with `--out OUT`, which must succeed; its stdout.
 fn run_out(out: &Path) -> Vec<u8> {
-    let got = itfsim()
-        .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000"])
-        .args(["--format", "json", "--out"])
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    got.stdout
+    succeeds(
+        itfsim()
+            .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000"])
+            .args(["--format", "json", "--out"])
+            .arg(out),
+    )
+    .stdout
 }
 
 #[test]
@@ -284,16 +266,13 @@ fn out_writes_through_links_and_into_special_files() {
     let log = dir.path().join("log.txt");
     std::fs::write(&log, b"header\n").unwrap();
     let appending = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
-        .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000"])
-        .args(["--format", "json", "--quiet", "--out", "/dev/stdout"])
-        .stdout(appending)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    success(
+        std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+            .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000"])
+            .args(["--format", "json", "--quiet", "--out", "/dev/stdout"])
+            .stdout(appending)
+            .output()
+            .unwrap(),
     );
     let logged = std::fs::read(&log).unwrap();
     let json = logged.strip_prefix(b"header\n".as_slice()).unwrap();
@@ -376,15 +355,7 @@ fn template_is_a_valid_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("t.toml");
     std::fs::write(&file, &out.stdout).unwrap();
-    let out = itfsim()
-        .args(["run", file.to_str().unwrap(), "--trials", "500"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(itfsim().args(["run", file.to_str().unwrap(), "--trials", "500"]));
 }
 
 #[test]
@@ -539,11 +510,7 @@ fn bench_tells_machine_cores_from_the_cores_it_may_use() {
         .args(["--format", "json"])
         .output()
         .expect("taskset (util-linux) runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = success(out);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let cpus = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap()

@@ -17,7 +17,12 @@ pub fn json_of(args: &[&str]) -> Value {
 
 /// Runs `cmd`, which must succeed (else the test fails showing its stderr).
 pub fn succeeds(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap();
+    success(cmd.output().unwrap())
+}
+
+/// `out` of a command that must have succeeded (else the test fails showing its stderr);
+/// for commands started some other way (`std::process::Command`, a wrapper).
+pub fn success(out: std::process::Output) -> std::process::Output {
     assert!(
         out.status.success(),
         "{}",
