@@ -164,7 +164,7 @@ fn resolve(target: &Path) -> Result<Resolved, AtomicError> {
                 return Ok(Resolved::Stream(stream));
             }
             let dest = follow_links(target)?;
-            Ok(if same_file(&meta, &dest) {
+            Ok(if same_file(target, &dest) {
                 Resolved::Replace(dest)
             } else {
                 Resolved::Direct { regular: true }
@@ -213,7 +213,6 @@ fn follow_links(target: &Path) -> Result<PathBuf, AtomicError> {
 #[cfg(unix)]
 fn own_stream(meta: &fs::Metadata) -> Option<File> {
     use std::os::fd::AsFd;
-    use std::os::unix::fs::MetadataExt;
     let descriptors = [
         io::stdout().as_fd().try_clone_to_owned(),
         io::stderr().as_fd().try_clone_to_owned(),
@@ -222,10 +221,7 @@ fn own_stream(meta: &fs::Metadata) -> Option<File> {
         .into_iter()
         .flatten()
         .map(File::from)
-        .find(|file| {
-            file.metadata()
-                .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
-        })
+        .find(|file| file.metadata().is_ok_and(|m| same_inode(&m, meta)))
 }
 
 #[cfg(not(unix))]
@@ -233,16 +229,25 @@ fn own_stream(_meta: &fs::Metadata) -> Option<File> {
     None
 }
 
-/// Whether `path` (links already followed) is the file `meta` describes.
+/// Whether two files' metadata describe one file: the same device and inode.
 #[cfg(unix)]
-fn same_file(meta: &fs::Metadata, path: &Path) -> bool {
+fn same_inode(a: &fs::Metadata, b: &fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
-    fs::symlink_metadata(path).is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+    a.dev() == b.dev() && a.ino() == b.ino()
 }
 
-#[cfg(not(unix))]
-fn same_file(_meta: &fs::Metadata, _path: &Path) -> bool {
-    true
+/// Whether two paths name the same existing file: the same device and inode on Unix (so
+/// other spellings, symlinks and hard links are caught), else the same canonical path.
+/// Also what the commands use to keep an output from replacing an input.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    if let (Ok(x), Ok(y)) = (fs::metadata(a), fs::metadata(b)) {
+        return same_inode(&x, &y);
+    }
+    matches!(
+        (fs::canonicalize(a), fs::canonicalize(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
 }
 
 impl PendingFile {

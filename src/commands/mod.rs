@@ -84,21 +84,7 @@ pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result
     }
 }
 
-/// Whether two paths name the same existing file: the same device and inode on Unix (so
-/// other spellings, symlinks and hard links are caught), else the same canonical path.
-pub fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
-            return x.dev() == y.dev() && x.ino() == y.ino();
-        }
-    }
-    matches!(
-        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
-        (Ok(x), Ok(y)) if x == y
-    )
-}
+pub use crate::atomic::same_file;
 
 /// Refuses (exit 2, before anything is read or written) a command whose output file is
 /// one of its inputs (the output would replace what it is computed from: a scenario, a
