@@ -1,8 +1,10 @@
-//! The renderings of `itfsim rollup` (see [`super::rollup`]): a text table for people,
+//! The renderings of `itfsim rollup` (see [`super::rollup`]): text tables for people (laid
+//! out as `run`'s are),
 //! CSV with a row per area and a `total` row holding only what adds up, and JSON.
 use super::rollup::{Area, Totals};
 use crate::money::{format_gbp, format_pence};
 use crate::output::csv_field;
+use crate::output::text::table;
 use serde_json::{Value, json};
 
 /// What the totals are, in every rendering.
@@ -37,48 +39,18 @@ fn file_name(path: &str) -> String {
         .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// Lines of cells, the first column left-aligned and the others right-aligned.
-fn table(rows: &[Vec<String>], indent: &str) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |cell| cell.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::from(indent);
-        for (c, cell) in row.iter().enumerate() {
-            if c == 0 {
-                line.push_str(&format!("{cell:<w$}", w = widths[0]));
-            } else {
-                line.push_str(&format!("  {cell:>w$}", w = widths[c]));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 pub(super) fn text(areas: &[Area], t: &Totals) -> String {
-    let mut rows: Vec<Vec<String>> = vec![
-        [
-            "area",
-            "result",
-            "trials",
-            "pot",
-            "paid: mean",
-            "p5 to p95",
-            "P(full)",
-            "P(zero)",
-        ]
-        .map(String::from)
-        .to_vec(),
+    let header = [
+        "area",
+        "result",
+        "trials",
+        "pot",
+        "paid: mean",
+        "p5 to p95",
+        "P(full)",
+        "P(zero)",
     ];
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(areas.len() + 1);
     for a in areas {
         rows.push(vec![
             one_line(&a.name),
@@ -100,7 +72,7 @@ pub(super) fn text(areas: &[Area], t: &Totals) -> String {
         format_gbp(t.paid_mean),
     ]);
     let mut out = format!("itfsim rollup: {}\n", plural(n, "run result"));
-    out.push_str(&table(&rows, ""));
+    out.push_str(&table(&header, &rows));
     out.push_str(&format!(
         "\nexpected paid over all areas {} (Monte Carlo error at most {}), unreleased {}\n",
         format_gbp(t.paid_mean),
@@ -113,20 +85,22 @@ pub(super) fn text(areas: &[Area], t: &Totals) -> String {
     ));
     if !t.partners.is_empty() {
         out.push_str("\npartners, means summed over the areas that have them:\n");
-        let mut rows: Vec<Vec<String>> = vec![
-            ["partner", "areas", "performance money", "net"]
-                .map(String::from)
-                .to_vec(),
-        ];
-        rows.extend(t.partners.iter().map(|(id, count, performance, net)| {
-            vec![
-                one_line(id),
-                count.to_string(),
-                format_gbp(*performance),
-                format_gbp(*net),
-            ]
-        }));
-        out.push_str(&table(&rows, "  "));
+        let rows: Vec<Vec<String>> = t
+            .partners
+            .iter()
+            .map(|(id, count, performance, net)| {
+                vec![
+                    one_line(id),
+                    count.to_string(),
+                    format_gbp(*performance),
+                    format_gbp(*net),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &["partner", "areas", "performance money", "net"],
+            &rows,
+        ));
     }
     let warned = areas.iter().filter(|a| !a.warnings.is_empty()).count();
     if warned > 0 {

@@ -12,8 +12,8 @@ fn gbp(p: Pence) -> String {
     format_gbp(p)
 }
 
-/// Left-aligned first column, right-aligned others.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+/// Left-aligned first column, right-aligned others, under a header and a rule.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let cols = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
