@@ -4,15 +4,11 @@
 use super::rollup::{Area, Totals};
 use crate::money::{format_gbp, format_pence};
 use crate::output::csv_field;
-use crate::output::text::table;
+use crate::output::text::{pct, table};
 use serde_json::{Value, json};
 
 /// What the totals are, in every rendering.
 const NOTE: &str = "Means and pots add exactly; the Monte Carlo error of a summed mean is at most the sum of the areas' errors; the expected number of areas paid in full (or nothing) is the sum of their probabilities. The spread of the national total is not shown: it depends on how areas' outcomes move together, which the scenario files do not state.";
-
-fn percent(p: f64) -> String {
-    format!("{:.1}%", 100.0 * p)
-}
 
 fn plural(n: usize, one: &str) -> String {
     format!("{n} {one}{}", if n == 1 { "" } else { "s" })
@@ -59,8 +55,8 @@ pub(super) fn text(areas: &[Area], t: &Totals) -> String {
             format_gbp(a.pot),
             format_gbp(a.paid_mean),
             format!("{} to {}", format_gbp(a.paid_p5), format_gbp(a.paid_p95)),
-            percent(a.p_full),
-            percent(a.p_zero),
+            pct(a.p_full),
+            pct(a.p_zero),
         ]);
     }
     let n = areas.len();

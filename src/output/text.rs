@@ -4,7 +4,8 @@ use crate::money::{Pence, format_gbp};
 use crate::scenario::MetricKind;
 use std::fmt::Write;
 
-fn pct(x: f64) -> String {
+/// A probability as a percentage with one decimal.
+pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 

@@ -6,6 +6,7 @@
 //! achievements in percent. Count metrics' achievement is a relative reduction against
 //! the window's baseline; proportion metrics' is in percentage points.
 use super::html::{Document, Rendered, Section, figure, table};
+use super::parts::pct;
 use super::svg::{BoxRow, Chart, Margins, box_rows, escape, nice_ticks, padded};
 use super::{MonthlyMetric, RunExtras};
 use crate::model::Model;
@@ -14,14 +15,6 @@ use crate::money::{Pence, format_gbp, format_gbp_compact};
 use crate::output::Results;
 use crate::stats::{MoneySummary, RealSummary};
 use std::fmt::Write;
-
-fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.1}%", x * 100.0)
-    } else {
-        "–".into()
-    }
-}
 
 fn gbp(p: Pence) -> String {
     escape(&format_gbp(p))

@@ -4,6 +4,7 @@ use super::sobol::{Estimate, SobolResult};
 use super::tornado::Row;
 use crate::money::{Pence, format_gbp, format_pence};
 use crate::output::csv_field;
+use crate::output::text::pct;
 use serde_json::{Value, json};
 
 /// Everything a sensitivity command found.
@@ -123,10 +124,6 @@ pub fn to_json(r: &Report) -> Value {
         "notes": r.notes,
         "warnings": r.warnings,
     })
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
 }
 
 fn signed_gbp(p: Pence) -> String {
