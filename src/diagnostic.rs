@@ -28,6 +28,20 @@ impl Span {
     }
 }
 
+/// 1-based line and column (in characters) of a byte offset into `text` (an offset past
+/// the end, or inside a character, counts as the position before it).
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
 /// Texts that spans refer to, with the name shown to the user for each.
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
@@ -55,16 +69,7 @@ impl Sources {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, span: Span) -> (usize, usize) {
-        let text = self.text(span.source);
-        let mut offset = span.start.min(text.len());
-        while offset > 0 && !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let col = before[line_start..].chars().count() + 1;
-        (line, col)
+        line_col(self.text(span.source), span.start)
     }
 
     /// Turns a span into a location.

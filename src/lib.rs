@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod dist;
 pub mod engine;
 pub mod interrupt;
+pub mod json_at;
 pub mod model;
 pub mod money;
 pub mod observe;

@@ -152,19 +152,36 @@ fn group(d: Decimal) -> String {
     format!("{out}.{pence}")
 }
 
-/// Writes the result at `path` with `edit` applied to `edited`, which rollup must refuse
-/// with exit 65 saying every one of `says` (and not create `out`).
+/// Writes the result at `path` with `edit` applied to `edited` (pretty-printed, as run
+/// writes it), which rollup must refuse with exit 65 saying every one of `says`, and
+/// the file, line and column of the figure at fault, which `find` gives as a byte
+/// offset into the edited text (and not create `out`).
 fn refused_edit(
     path: &Path,
     edited: &Path,
     edit: impl FnOnce(&mut Value),
+    find: impl FnOnce(&str) -> usize,
     says: &[&str],
     out: &Path,
 ) {
     let mut run = read_json(path);
     edit(&mut run);
-    std::fs::write(edited, serde_json::to_vec(&run).unwrap()).unwrap();
-    refused(&[edited.as_os_str()], 65, says, out);
+    let text = serde_json::to_string_pretty(&run).unwrap();
+    std::fs::write(edited, &text).unwrap();
+    let offset = find(&text);
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    let name = edited.file_name().unwrap().to_string_lossy();
+    let at = format!("{name}:{line}:{column}: ");
+    let mut all = says.to_vec();
+    all.push(&at);
+    refused(&[edited.as_os_str()], 65, &all, out);
+}
+
+/// The offset of `needle`'s first occurrence in the text.
+fn found(needle: &str) -> impl FnOnce(&str) -> usize + '_ {
+    move |text| text.find(needle).expect("the edit is in the text")
 }
 
 /// Runs rollup on `args`, which must fail with `code` and a message containing every
@@ -269,7 +286,8 @@ fn bad_inputs_are_refused_naming_the_file() {
         barnet,
         &edited,
         |run| run["total"]["paid"]["mean"] = Value::from("lots"),
-        &["edited.json", "`total.paid.mean`", "\"lots\""],
+        found("\"lots\""),
+        &["`total.paid.mean`", "\"lots\""],
         &out,
     );
     // Figures no run gives: more paid than the pot, a third decimal, a partner twice, a
@@ -278,6 +296,7 @@ fn bad_inputs_are_refused_naming_the_file() {
         barnet,
         &edited,
         |run| run["total"]["paid"]["mean"] = Value::from("99999999.00"),
+        found("\"99999999.00\""),
         &["`total.paid.mean`", "the pot is"],
         &out,
     );
@@ -285,6 +304,7 @@ fn bad_inputs_are_refused_naming_the_file() {
         barnet,
         &edited,
         |run| run["fund"]["pot"] = Value::from("7000000.005"),
+        found("\"7000000.005\""),
         &["`fund.pot`", "two decimals"],
         &out,
     );
@@ -295,6 +315,11 @@ fn bad_inputs_are_refused_naming_the_file() {
             let first = run["partners"][0].clone();
             run["partners"].as_array_mut().unwrap().push(first);
         },
+        // The second copy: the last partner object, which opens before its last id.
+        |text| {
+            let id = text.rfind("\"id\"").unwrap();
+            text[..id].rfind('{').unwrap()
+        },
         &["listed twice"],
         &out,
     );
@@ -302,6 +327,7 @@ fn bad_inputs_are_refused_naming_the_file() {
         barnet,
         &edited,
         |run| run["total"]["p_full"] = Value::from(1.5),
+        |text| text.find("\"p_full\": 1.5").unwrap() + "\"p_full\": ".len(),
         &["`total.p_full`", "not a probability"],
         &out,
     );

@@ -21,6 +21,7 @@
 use super::rollup_output::{csv, text, to_json};
 use super::{Failure, emit, reserve, same_file};
 use crate::cli::{Format, RollupArgs};
+use crate::json_at;
 use crate::money::{Pence, pounds_to_pence};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -162,7 +163,8 @@ pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
 const HINT: &str = "  hint: rollup reads what `itfsim run --format json --out FILE` writes, one file per area (or `itfsim merge --format json` of a run's shards)";
 
 /// Reads one run result: exit 66 when the file cannot be read, 65 when it is not a
-/// consistent run result (with line and column where the JSON itself is wrong).
+/// consistent run result, named by file, line and column (and by key for a figure that
+/// parses but is wrong).
 fn read(path: &Path) -> Result<Area, Failure> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path)
@@ -186,29 +188,45 @@ fn read(path: &Path) -> Result<Area, Failure> {
             ),
         )
     })?;
-    let bad = |what: String| Failure::new(65, format!("{file}: {what}\n{HINT}"));
+    // A figure that parses but is wrong is located by its key: file:line:column.
+    let json = std::str::from_utf8(&bytes).unwrap_or_default();
+    let located = |place: Option<(usize, usize)>, what: String| {
+        let at = place.map_or(file.clone(), |(line, column)| {
+            format!("{file}:{line}:{column}")
+        });
+        Failure::new(65, format!("{at}: {what}\n{HINT}"))
+    };
+    let bad = |key: &str, what: String| located(json_at::position(json, key), what);
     let money = |key: &str, text: &str| -> Result<Pence, Failure> {
         let amount = Decimal::from_str(text).ok().filter(|d| d.scale() <= 2);
         let Some(amount) = amount else {
-            return Err(bad(format!(
-                "`{key}` is \"{text}\", not an amount in pounds with at most two decimals"
-            )));
+            return Err(bad(
+                key,
+                format!("`{key}` is \"{text}\", not an amount in pounds with at most two decimals"),
+            ));
         };
-        pounds_to_pence(amount)
-            .map_err(|_| bad(format!("`{key}` is \"{text}\", more than itfsim can hold")))
+        pounds_to_pence(amount).map_err(|_| {
+            bad(
+                key,
+                format!("`{key}` is \"{text}\", more than itfsim can hold"),
+            )
+        })
     };
     let probability = |key: &str, p: f64| -> Result<f64, Failure> {
         if (0.0..=1.0).contains(&p) {
             Ok(p)
         } else {
-            Err(bad(format!("`{key}` is {p}, not a probability")))
+            Err(bad(key, format!("`{key}` is {p}, not a probability")))
         }
     };
     let paid = &r.total.paid;
     let mut partners: Vec<(String, Pence, Pence)> = Vec::with_capacity(r.partners.len());
-    for p in &r.partners {
+    for (i, p) in r.partners.iter().enumerate() {
         if partners.iter().any(|q| q.0 == p.id) {
-            return Err(bad(format!("partner `{}` is listed twice", p.id)));
+            return Err(located(
+                json_at::element_position(json, "partners", i),
+                format!("partner `{}` is listed twice", p.id),
+            ));
         }
         let performance = money(
             &format!("partners.{}.performance.mean", p.id),
@@ -237,26 +255,33 @@ fn read(path: &Path) -> Result<Area, Failure> {
         warnings: r.warnings,
         file: file.clone(),
     };
-    consistent(&area).map_err(bad)?;
+    consistent(&area).map_err(|(key, what)| bad(key, what))?;
     Ok(area)
 }
 
 /// What a run result always satisfies (a hand edit or a damaged file may not): amounts
 /// within the pot, and trials paid in full and paid nothing exclusive when there is a pot.
-fn consistent(a: &Area) -> Result<(), String> {
-    let within = |key: &str, x: Pence| {
+/// The error names the key it is about and says what is wrong.
+fn consistent(a: &Area) -> Result<(), (&'static str, String)> {
+    let within = |key: &'static str, x: Pence| {
         if (0..=a.pot).contains(&x) {
             Ok(())
         } else {
-            Err(format!(
-                "`{key}` is {} but the pot is {}: not a run result's figures",
-                crate::money::format_gbp(x),
-                crate::money::format_gbp(a.pot)
+            Err((
+                key,
+                format!(
+                    "`{key}` is {} but the pot is {}: not a run result's figures",
+                    crate::money::format_gbp(x),
+                    crate::money::format_gbp(a.pot)
+                ),
             ))
         }
     };
     if a.pot < 0 {
-        return Err("`fund.pot` is negative: not a run result's figures".into());
+        return Err((
+            "fund.pot",
+            "`fund.pot` is negative: not a run result's figures".into(),
+        ));
     }
     within("total.paid.mean", a.paid_mean)?;
     within("total.unreleased.mean", a.unreleased_mean)?;
@@ -270,9 +295,12 @@ fn consistent(a: &Area) -> Result<(), String> {
     // With a pot, a trial paid in full paid something. Both are ratios of counts over the
     // same trials, so their sum exceeds 1 only by rounding.
     if a.pot > 0 && a.p_full + a.p_zero > 1.0 + 1e-12 {
-        return Err(format!(
-            "`total.p_full` {} and `total.p_zero` {} add up to more than 1: not a run result's figures",
-            a.p_full, a.p_zero
+        return Err((
+            "total.p_full",
+            format!(
+                "`total.p_full` {} and `total.p_zero` {} add up to more than 1: not a run result's figures",
+                a.p_full, a.p_zero
+            ),
         ));
     }
     Ok(())
