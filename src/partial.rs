@@ -510,7 +510,9 @@ mod integrity_tests;
 ///   `SLURM_ARRAY_TASK_STEP` (0 and 1 when unset), checked against
 ///   `SLURM_ARRAY_TASK_MAX` when set. Anything else is refused rather than guessed: a
 ///   list (`--array=1,3,6`), an ID off the step, and a one-task array with an ID other
-///   than 0 (most likely a rerun of one task, which would otherwise run the whole job);
+///   than 0 (most likely a rerun of one task, which would otherwise run the whole job).
+///   A real Slurm (tests/slurm.sh) sets MIN=0 MAX=4 STEP=2 COUNT=3 for `--array=0-4:2`
+///   and MIN=0 MAX=3 STEP=1 COUNT=3 for `--array=0,1,3`, which is how a list is told;
 /// - a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX`, with N from `ITFSIM_SHARD_COUNT`
 ///   (an Indexed Job does not export its completions).
 ///

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # CI: a real one-node Slurm cluster on this machine runs deploy/slurm's job arrays and
 # dependent merges, and the merged results must equal the single-machine ones: a run
-# (JSON equal apart from the timing fields elapsed_s and trials_per_s) and a sweep of 4
-# points over 3 shards (CSV, JSON and HTML report byte-identical).
+# (JSON equal apart from the timing fields elapsed_s and trials_per_s), a sweep of 4
+# points over 3 shards (CSV, JSON and HTML report byte-identical), a national rollup of
+# two areas, and `--shard auto` in arrays submitted directly: a stepped range
+# (--array=0-4:2) merges into the single run, a list (--array=0,1,3) is refused.
 #
 # Needs root (it installs Debian's slurm-wlm and munge and starts munged, slurmctld and
 # slurmd). Prints "SKIP" and exits 0 only when apt cannot install the packages. Every
@@ -179,3 +181,38 @@ if ! cmp "$work/single-national.txt" "$work/national/national.txt"; then
 fi
 cat "$work/national/national.txt"
 echo "PASS: Slurm areas job array (2 areas) + rollup == single-machine runs rolled up"
+
+echo "== --shard auto in real array tasks: a stepped range maps, a list is refused"
+# What Slurm sets for --array=0-4:2 and for a list (--array=0,1,3) is checked here against
+# a real scheduler, not assumed: the stepped array's three partials must merge into the
+# single-machine run, and every task of the list must refuse (exit 2, nothing written).
+mkdir -p "$work/auto"
+cat >"$work/auto.sbatch" <<SBATCH
+#!/bin/bash
+#SBATCH --output=$work/auto/%x-%a.log
+env | grep '^SLURM_ARRAY_TASK_' | sort
+"$itfsim" run "$SCENARIO" --trials "$TRIALS" --threads 1 --quiet --shard auto \
+    --out "$work/auto/\$SLURM_JOB_NAME-\$SLURM_ARRAY_TASK_ID.json"
+SBATCH
+timeout 300 sbatch --wait --job-name=stepped --array=0-4:2 "$work/auto.sbatch" >/dev/null
+"$itfsim" merge "$work"/auto/stepped-*.json --format json --out "$work/auto/merged.json"
+if ! diff <(strip "$work/single.json") <(strip "$work/auto/merged.json") >"$work/diff.log"; then
+    head -20 "$work/diff.log" "$work"/auto/stepped-*.log >&2
+    echo "FAIL: --shard auto over --array=0-4:2 does not merge into the single-machine run" >&2
+    exit 1
+fi
+grep -h 'SLURM_ARRAY_TASK_' "$work/auto/stepped-2.log"
+echo "PASS: --shard auto in a stepped Slurm array (0-4:2) + merge == single-machine run"
+if timeout 300 sbatch --wait --job-name=list --array=0,1,3 "$work/auto.sbatch" >/dev/null; then
+    echo "FAIL: the list array's tasks succeeded; --shard auto must refuse a list" >&2
+    exit 1
+fi
+for id in 0 1 3; do
+    if [ -e "$work/auto/list-$id.json" ] || ! grep -q "not a plain range" "$work/auto/list-$id.log"; then
+        cat "$work/auto/list-$id.log" >&2
+        echo "FAIL: task $id of --array=0,1,3 did not refuse --shard auto" >&2
+        exit 1
+    fi
+done
+grep -h 'SLURM_ARRAY_TASK_\|not a plain range' "$work/auto/list-3.log"
+echo "PASS: --shard auto in a list Slurm array (0,1,3) is refused by every task, nothing written"
