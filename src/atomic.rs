@@ -27,7 +27,9 @@
 //!   writing at reservation (so one that cannot be opened still fails before computing,
 //!   exit 73, and opening a FIFO waits for its reader as a shell's `>` does), bytes given
 //!   to [`PendingFile::write`] go straight through, and commit writes the rest. Atomicity
-//!   means nothing for such a file; nothing is listed for the interrupt handler.
+//!   means nothing for such a file; nothing is listed for the interrupt handler. A pipe
+//!   whose reader has gone (`--out /dev/stdout | head`) is not an error, as it is not for
+//!   plain standard output.
 //! - A regular file that is this process's own standard output or error (on Unix, e.g.
 //!   `--out /dev/stdout > log`) is written through that stream, at its position and in its
 //!   append mode, as bash's `> /dev/stdout` does: replacing the file would drop what a
@@ -356,10 +358,20 @@ impl PendingFile {
             .file
             .as_mut()
             .expect("a PendingFile holds its file until commit");
-        file.write_all(bytes).map_err(|source| AtomicError::Write {
-            path: self.target.clone(),
-            source,
-        })
+        match file.write_all(bytes) {
+            Err(e) if !self.reader_gone(&e) => Err(AtomicError::Write {
+                path: self.target.clone(),
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// A pipe written directly whose reader has gone (`--out /dev/stdout | head`): what
+    /// plain standard output does then, ignore it, rather than fail a finished command.
+    fn reader_gone(&self, e: &io::Error) -> bool {
+        matches!(self.mode, Mode::Direct { regular: false, .. })
+            && e.kind() == io::ErrorKind::BrokenPipe
     }
 
     /// For a regular file written directly, removes its old bytes before the first write.
@@ -397,7 +409,10 @@ impl PendingFile {
                 // Anything this process printed first comes first, should the file be
                 // its own standard output.
                 let _ = io::stdout().flush();
-                file.write_all(bytes).map_err(write_error)?;
+                match file.write_all(bytes) {
+                    Err(e) if !self.reader_gone(&e) => return Err(write_error(e)),
+                    _ => {}
+                }
                 let synced = file.sync_all();
                 if *regular {
                     synced.map_err(write_error)?;

@@ -278,6 +278,23 @@ fn out_writes_through_links_and_into_special_files() {
     let json = logged.strip_prefix(b"header\n".as_slice()).unwrap();
     let v: Value = serde_json::from_slice(json).unwrap();
     assert_eq!(v["run"]["trials"], 1000);
+    // A pipe whose reader has gone (`--out /dev/stdout | head -c 0`) is not an error,
+    // as it is not for plain standard output: the command finished its work.
+    for out in [&["--out", "/dev/stdout"][..], &[]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+            .args(["run", "scenarios/ealing-2014.toml", "--trials", "1000"])
+            .args(["--format", "json", "--quiet"])
+            .args(out)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let done = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(0), "{out:?}: {stderr}");
+        assert!(stderr.is_empty(), "{out:?}: {stderr}");
+    }
     // A special file that cannot be opened (a socket) fails before any computing.
     let socket = dir.path().join("sock");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
