@@ -14,10 +14,15 @@ const TRIALS: &str = "5000"; // 5 chunks, the last one partial
 
 /// `itfsim run SCENARIO --trials TRIALS --threads THREADS --quiet`, more arguments to add.
 fn run_cmd(threads: &str) -> Command {
+    run_cmd_of(SCENARIO, threads)
+}
+
+/// [`run_cmd`] with the scenario's path spelled as `scenario`.
+fn run_cmd_of(scenario: &str, threads: &str) -> Command {
     let mut cmd = itfsim();
     cmd.args([
         "run",
-        SCENARIO,
+        scenario,
         "--trials",
         TRIALS,
         "--threads",
@@ -93,6 +98,62 @@ fn merged_shards_equal_the_unsharded_run() {
         unsharded("2").replace("\"threads\": 2", "\"threads\": 1"),
         expected
     );
+}
+
+/// One scenario file reached by another path in one shard (a task rerun from another
+/// directory) is the same scenario: the partials merge, in any order, into the run
+/// naming the file as shard 0 did.
+#[test]
+fn shards_may_spell_the_scenario_path_differently() {
+    let dir = tempfile::tempdir().unwrap();
+    let dotted = format!("./{SCENARIO}");
+    let absolute = std::fs::canonicalize(SCENARIO).unwrap();
+    let absolute = absolute.to_str().unwrap();
+    let part = |index: u64, scenario: &str| {
+        let path = dir.path().join(format!("part-{index}.json"));
+        let out = run_cmd_of(scenario, "1")
+            .args(["--shard", &format!("{index}/3"), "--out"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let named = |scenario: &str| {
+        let out = run_cmd_of(scenario, "1")
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        without_timing(&out.stdout)
+    };
+    for (first, others) in [(SCENARIO, dotted.as_str()), (dotted.as_str(), absolute)] {
+        let parts = [part(0, first), part(1, others), part(2, SCENARIO)];
+        let expected = named(first);
+        assert!(expected.contains(&format!("\"file\": \"{first}\"")));
+        for order in [[0, 1, 2], [1, 2, 0], [2, 0, 1]] {
+            let out = merge(&order.map(|i| parts[i].clone()));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{first} / {others}: {stderr}");
+            assert_eq!(without_timing(&out.stdout), expected, "{first} / {others}");
+        }
+    }
+    // Another file with the same name is not the same scenario.
+    let copy = dir.path().join("ealing-2014.toml");
+    let text = std::fs::read_to_string(SCENARIO).unwrap();
+    std::fs::write(&copy, text.replace("seed = ", "seed = 1")).unwrap();
+    let parts = [
+        part(0, SCENARIO),
+        part(1, copy.to_str().unwrap()),
+        part(2, SCENARIO),
+    ];
+    let out = merge(&parts);
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("scenario sha256 differs"));
 }
 
 #[test]

@@ -458,3 +458,23 @@ fn sweep_shards_of_another_build_merge_with_a_warning() {
     );
     assert_eq!(merged(dir.path(), &foreign), expected);
 }
+
+/// A shard run with the scenario's path spelled differently (rerun from another
+/// directory) merges like the others, in any order, naming the file as shard 0 does.
+#[test]
+fn a_shard_may_spell_the_scenario_path_differently() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = unsharded(dir.path(), FIVE);
+    let mut parts: Vec<PathBuf> = (0..3).map(|i| shard(dir.path(), FIVE, i, 3, &[])).collect();
+    let dotted = format!("./{EALING}");
+    let mut cmd = itfsim();
+    cmd.args(["sweep", &dotted, "--trials", TRIALS, "--quiet"])
+        .args(FIVE)
+        .args(["--shard", "1/3", "--out"])
+        .arg(&parts[1]);
+    common::clear_shard_env(&mut cmd);
+    ok(cmd.output().unwrap());
+    assert_eq!(merged(dir.path(), &parts), expected);
+    parts.rotate_left(1);
+    assert_eq!(merged(dir.path(), &parts), expected);
+}

@@ -101,6 +101,7 @@ fn merge_runs(
     // One partial in memory at a time: each is checked against the first and merged.
     let mut headers = Vec::new();
     let mut merged: Option<(Loaded, Model, Accumulator)> = None;
+    let mut scenario_text = String::new();
     let mut threads = 0;
     let mut elapsed_s = 0.0;
     for part in parts {
@@ -111,6 +112,7 @@ fn merge_runs(
             Some((_, model, acc)) => (model, acc),
             None => {
                 let (loaded, model) = rebuild(&part)?;
+                scenario_text.clone_from(&part.scenario_text);
                 let acc = Accumulator::new(&model);
                 let (_, model, acc) = merged.insert((loaded, model, acc));
                 (model, acc)
@@ -153,6 +155,7 @@ fn merge_runs(
     let Some((loaded, model, acc)) = merged else {
         return Err(Failure::new(65, "no partial results to merge"));
     };
+    let loaded = named_as_shard_zero(loaded, &scenario_text, &headers)?;
     let fp = &headers[0].fingerprint;
     let info = RunInfo {
         trials: fp.trials,
@@ -184,6 +187,22 @@ pub fn load_carried(part: &Partial) -> Result<Loaded, Failure> {
         ));
     }
     Ok(loaded)
+}
+
+/// The scenario named as shard 0 named it (`headers` sorted by shard), whichever
+/// partial was read first: shards may spell one file's path differently (one rerun from
+/// another directory; their sha256 agree), and the output must not depend on the order of
+/// the partials on the command line. `text` is the scenario text the shards carry.
+pub fn named_as_shard_zero(
+    loaded: Loaded,
+    text: &str,
+    headers: &[partial::Header],
+) -> Result<Loaded, Failure> {
+    let fp = &headers[0].fingerprint;
+    if loaded.file == fp.scenario_file {
+        return Ok(loaded);
+    }
+    Ok(load_str(&fp.scenario_file, text, &fp.sets)?)
 }
 
 /// The scenario and model a run partial was run with.

@@ -234,12 +234,14 @@ pub fn merge(
     let mut headers = Vec::new();
     let mut blocks: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
     let mut base: Option<Loaded> = None;
+    let mut scenario_text = String::new();
     let mut first_grids: Option<Vec<Grid>> = None;
     for part in parts {
         let (file, part) = part?;
         partial::admit(&mut headers, &file, &part).map_err(data)?;
         if base.is_none() {
             base = Some(super::merge::load_carried(&part)?);
+            scenario_text.clone_from(&part.scenario_text);
         }
         let Partial {
             fingerprint: fp,
@@ -329,6 +331,7 @@ pub fn merge(
     let (Some(loaded), Some(grids)) = (base, first_grids) else {
         return Err(Failure::new(65, "no partial results to merge"));
     };
+    let loaded = super::merge::named_as_shard_zero(loaded, &scenario_text, &headers)?;
     let fp = &headers[0].fingerprint;
     let rows: Vec<Value> = blocks.into_values().flatten().collect();
     let columns = columns(&grids, &partners(&loaded));
