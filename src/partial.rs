@@ -46,7 +46,8 @@ pub const FORMAT: &str = "itfsim-partial";
 /// the fingerprint and `content_sha256`.
 pub const VERSION: u32 = 2;
 
-/// Identifies a run: parts merge only if these are equal.
+/// Identifies a run: parts merge only if these are equal, except `scenario_file`, the
+/// path as given, which may be spelled differently for the same bytes (`scenario_sha256`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprint {
     pub command: String,
