@@ -616,3 +616,55 @@ fn no_output_replaces_an_input_or_another_output() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("two outputs are one file"));
     assert!(!report.exists());
 }
+
+/// The conditions table's target column: the number when fixed, "uncertain" when a
+/// distribution, "-" when there is none (an event, or a per-unit condition given no
+/// target, which the user review found shown as "uncertain").
+#[test]
+fn condition_targets_show_as_given() {
+    let target_of = |args: &[&str], scenario: &Path| {
+        let out = itfsim()
+            .arg("run")
+            .arg(scenario)
+            .args(["--trials", "1000", "--quiet"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let row = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("progress_1415.nea "))
+            .expect("the condition's row")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        (row[1].clone(), row[2].clone())
+    };
+    let ealing = Path::new("scenarios/ealing-2014.toml");
+    assert_eq!(target_of(&[], ealing), ("banded".into(), "0.01".into()));
+    let uncertain = [
+        "--set",
+        "tranche.progress_1415.condition.nea.target={ dist = \"uniform\", min = 0.005, max = 0.02 }",
+    ];
+    assert_eq!(
+        target_of(&uncertain, ealing),
+        ("banded".into(), "uncertain".into())
+    );
+    let text = std::fs::read_to_string(ealing).unwrap();
+    let banded =
+        "  metric = \"nea\"\n  target = 0.01\n  rule = \"banded\"\n  bands = [[0.7, 1.0]]\n";
+    assert_eq!(text.matches(banded).count(), 1, "progress_1415.nea only");
+    let dir = tempfile::tempdir().unwrap();
+    let per_unit = dir.path().join("per-unit.toml");
+    let edited = text.replace(
+        banded,
+        "  metric = \"nea\"\n  rate = \"1490\"\n  rule = \"per_unit\"\n",
+    );
+    std::fs::write(&per_unit, edited).unwrap();
+    assert_eq!(target_of(&[], &per_unit), ("per_unit".into(), "-".into()));
+}

@@ -23,6 +23,8 @@ pub struct ConditionResult {
     pub rule: String,
     /// None when the target is a distribution (or absent).
     pub target: Option<f64>,
+    /// The target is a distribution (not absent, as a `per_unit` condition's may be).
+    pub target_uncertain: bool,
     pub weight: f64,
     pub p_met: f64,
     pub achieved: Option<RealSummary>,
@@ -119,7 +121,7 @@ impl Results {
         for (ti, (tranche, tm)) in s.tranches.iter().zip(&model.tranches).enumerate() {
             let mut conditions = Vec::new();
             for (cond, (cm, _)) in tranche.conditions.iter().zip(&tm.conditions) {
-                let (kind, id, rule, target) = match &cond.kind {
+                let (kind, id, rule, target, target_uncertain) = match &cond.kind {
                     ConditionKind::Metric {
                         metric,
                         target,
@@ -132,9 +134,12 @@ impl Results {
                             crate::dist::Dist::Fixed(v) => Some(v),
                             _ => None,
                         }),
+                        target
+                            .as_ref()
+                            .is_some_and(|p| !matches!(p.dist, crate::dist::Dist::Fixed(_))),
                     ),
                     ConditionKind::Event { id, .. } => {
-                        ("event", id.clone(), "event".to_string(), None)
+                        ("event", id.clone(), "event".to_string(), None, false)
                     }
                 };
                 conditions.push(ConditionResult {
@@ -142,6 +147,7 @@ impl Results {
                     id,
                     rule,
                     target,
+                    target_uncertain,
                     weight: cond.weight,
                     p_met: acc.condition_met[c].value(),
                     achieved: matches!(cm, CondModel::Metric { .. })

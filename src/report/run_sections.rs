@@ -316,7 +316,14 @@ fn tranches(r: &Results) -> Box<dyn Section> {
                     escape(&c.id),
                     escape(&c.rule),
                     format!("{}", c.weight),
-                    c.target.map(pct).unwrap_or_else(|| "–".into()),
+                    c.target.map(pct).unwrap_or_else(|| {
+                        if c.target_uncertain {
+                            "uncertain"
+                        } else {
+                            "–"
+                        }
+                        .into()
+                    }),
                     pct(c.p_met),
                     c.achieved
                         .as_ref()
