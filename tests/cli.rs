@@ -668,3 +668,29 @@ fn condition_targets_show_as_given() {
     std::fs::write(&per_unit, edited).unwrap();
     assert_eq!(target_of(&[], &per_unit), ("per_unit".into(), "-".into()));
 }
+
+/// One trial has no spread to estimate: the 0 shown for sd and mcse is warned about, in
+/// the JSON's warnings as in the text; two trials are not.
+#[test]
+fn one_trial_warns_that_spread_and_error_are_not_estimated() {
+    let warnings = |trials: &str| {
+        let out = succeeds(
+            itfsim()
+                .args(["run", "scenarios/ealing-2014.toml", "--trials", trials])
+                .args(["--format", "json", "--quiet"]),
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["total"]["paid"]["mcse"] == "0.00", trials == "1");
+        v["warnings"].as_array().unwrap().clone()
+    };
+    let one = warnings("1");
+    assert!(
+        one.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .starts_with("only 1 trial: the spread (sd)")),
+        "{one:?}"
+    );
+    let two = warnings("2");
+    assert_eq!(two.len() + 1, one.len(), "{two:?}");
+}

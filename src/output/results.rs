@@ -230,6 +230,14 @@ impl Results {
             .collect();
         let mut warnings: Vec<String> = s.warnings.iter().map(|w| w.one_line()).collect();
         warnings.extend(extra_warnings);
+        if acc.trials < 2 {
+            // sd divides by n - 1: with one trial there is no spread to estimate, and the
+            // 0 the summaries show for sd and mcse is not a precision.
+            warnings.push(format!(
+                "only {} trial: the spread (sd) and the Monte Carlo error (mcse) cannot be estimated, so they show as 0; run at least 2 trials",
+                acc.trials
+            ));
+        }
         Results {
             version: env!("CARGO_PKG_VERSION").to_string(),
             name: s.name.clone(),
