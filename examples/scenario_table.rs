@@ -5,6 +5,7 @@
 use itfsim::engine;
 use itfsim::model::compile;
 use itfsim::money::format_gbp;
+use itfsim::output::text::prob;
 use itfsim::scenario::load;
 use std::path::Path;
 
@@ -58,8 +59,8 @@ pub fn headline(file: &Path) -> (String, String, String) {
     let paid = acc.total_paid.finish();
     (
         format!("{} of {}", format_gbp(paid.mean), format_gbp(model.pot)),
-        format!("{:.1}%", acc.total_full.value() * 100.0),
-        format!("{:.1}%", acc.total_zero.value() * 100.0),
+        prob(acc.total_full.value()),
+        prob(acc.total_zero.value()),
     )
 }
 

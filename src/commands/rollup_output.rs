@@ -4,7 +4,7 @@
 use super::rollup::{Area, Totals};
 use crate::money::{format_gbp, format_pence};
 use crate::output::csv_field;
-use crate::output::text::{pct, table};
+use crate::output::text::{prob, table};
 use serde_json::{Value, json};
 
 /// What the totals are, in every rendering.
@@ -55,8 +55,8 @@ pub(super) fn text(areas: &[Area], t: &Totals) -> String {
             format_gbp(a.pot),
             format_gbp(a.paid_mean),
             format!("{} to {}", format_gbp(a.paid_p5), format_gbp(a.paid_p95)),
-            pct(a.p_full),
-            pct(a.p_zero),
+            prob(a.p_full),
+            prob(a.p_zero),
         ]);
     }
     let n = areas.len();

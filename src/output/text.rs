@@ -9,6 +9,19 @@ pub(crate) fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// A probability as a percentage with one decimal, except that one that is not 0 (or
+/// not 1) never prints as if it were: "<0.1%" and ">99.9%" (a 1-in-20,000 chance of being
+/// paid in full is not "0.0%").
+pub fn prob(x: f64) -> String {
+    if x > 0.0 && x < 0.0005 {
+        "<0.1%".into()
+    } else if x < 1.0 && x >= 0.9995 {
+        ">99.9%".into()
+    } else {
+        pct(x)
+    }
+}
+
 fn gbp(p: Pence) -> String {
     format_gbp(p)
 }
@@ -100,8 +113,8 @@ pub fn render(r: &Results) -> String {
         gbp(r.paid.p95)
     );
     let _ = writeln!(o, "Expected unreleased         {}", gbp(r.unreleased.mean));
-    let _ = writeln!(o, "P(all paid)                 {}", pct(r.p_full));
-    let _ = writeln!(o, "P(nothing paid)             {}\n", pct(r.p_zero));
+    let _ = writeln!(o, "P(all paid)                 {}", prob(r.p_full));
+    let _ = writeln!(o, "P(nothing paid)             {}\n", prob(r.p_zero));
 
     let _ = writeln!(o, "Tranches");
     let rows: Vec<Vec<String>> = r
@@ -118,8 +131,8 @@ pub fn render(r: &Results) -> String {
                 gbp(t.paid.mean),
                 gbp(t.paid.p10),
                 gbp(t.paid.p90),
-                pct(t.p_full),
-                pct(t.p_zero),
+                prob(t.p_full),
+                prob(t.p_zero),
             ]
         })
         .collect();
@@ -153,7 +166,7 @@ pub fn render(r: &Results) -> String {
                     }
                 }),
                 format!("{}", c.weight),
-                pct(c.p_met),
+                prob(c.p_met),
                 c.achieved
                     .as_ref()
                     .map(|a| number(a.mean))
@@ -228,7 +241,7 @@ pub fn render(r: &Results) -> String {
                     .join(", "),
                 gbp(s.savings.mean),
                 number(s.roi.mean),
-                pct(s.p_roi_above_1),
+                prob(s.p_roi_above_1),
             ]
         })
         .collect();
@@ -281,4 +294,23 @@ pub fn render(r: &Results) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pct, prob};
+
+    #[test]
+    fn a_probability_that_is_not_0_or_1_never_prints_as_one() {
+        assert_eq!(prob(0.0), "0.0%");
+        assert_eq!(prob(0.00006), "<0.1%");
+        assert_eq!(prob(0.0004999), "<0.1%");
+        assert_eq!(prob(0.0005), "0.1%");
+        assert_eq!(prob(0.123), "12.3%");
+        assert_eq!(prob(0.9994), "99.9%");
+        assert_eq!(prob(0.99995), ">99.9%");
+        assert_eq!(prob(1.0), "100.0%");
+        // Plain percentages (shares, targets) keep their rounding.
+        assert_eq!(pct(0.00006), "0.0%");
+    }
 }

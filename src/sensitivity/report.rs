@@ -4,7 +4,7 @@ use super::sobol::{Estimate, SobolResult};
 use super::tornado::Row;
 use crate::money::{Pence, format_gbp, format_pence};
 use crate::output::csv_field;
-use crate::output::text::pct;
+use crate::output::text::{pct, prob};
 use serde_json::{Value, json};
 
 /// Everything a sensitivity command found.
@@ -187,7 +187,7 @@ pub fn to_text(r: &Report) -> String {
         format_gbp(r.base.paid),
         format_gbp(r.pot),
         pct(r.base.paid as f64 / r.pot as f64),
-        pct(r.base.p_full)
+        prob(r.base.p_full)
     );
     if let Some(rows) = &r.tornado {
         s += &format!(
@@ -222,8 +222,8 @@ pub fn to_text(r: &Report) -> String {
                     format_gbp(row.low.paid),
                     format_gbp(row.high.paid),
                     format_gbp(row.swing()),
-                    pct(row.low.p_full),
-                    pct(row.high.p_full),
+                    prob(row.low.p_full),
+                    prob(row.high.p_full),
                 ];
                 cells.extend(
                     row.high
