@@ -15,7 +15,7 @@ pub(crate) fn pct(x: f64) -> String {
 pub fn prob(x: f64) -> String {
     if x > 0.0 && x < 0.0005 {
         "<0.1%".into()
-    } else if x < 1.0 && x >= 0.9995 {
+    } else if (0.9995..1.0).contains(&x) {
         ">99.9%".into()
     } else {
         pct(x)
