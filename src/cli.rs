@@ -18,6 +18,10 @@ pub enum Command {
     /// Simulate a scenario: how much performance money is released, with what spread, and who carries the loss.
     Run(RunArgs),
     /// Check scenario files and list every problem with file:line:col, key and a hint.
+    ///
+    /// Makes every check `run` makes before simulating, so a file it accepts is one `run`
+    /// accepts; only money that leaves the exact range in some trial (it depends on the
+    /// draws) is found by simulating.
     Validate {
         /// Scenario files (TOML).
         #[arg(required = true)]

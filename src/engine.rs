@@ -9,6 +9,7 @@
 //! A run stops early, with an error and no result, when its cancel flag rises (Ctrl-C;
 //! checked every `CANCEL_CHECK` trials) or when a trial's money leaves the exact range
 //! (`Trial::overflow`); the error reported does not depend on scheduling.
+use crate::diagnostic::Location;
 use crate::model::{CondModel, Model, Overflow, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;
@@ -448,15 +449,26 @@ pub enum EngineError {
     /// The cancel flag was raised (Ctrl-C): the run stopped between trials.
     #[error("interrupted: the run was stopped before it finished; nothing was written")]
     Cancelled,
-    /// A money amount of a trial left the exact whole-pence range (2^53 pence).
+    /// A money amount of a trial left the exact whole-pence range (2^53 pence); located
+    /// at `key` in the scenario's text when its place is known.
     #[error(
-        "`{key}`: in trial {trial} {what} is beyond £90,071,992,547,409.92 (2^53 pence), the largest amount simulated to the penny; the run was stopped\n  hint: check `{key}` and the values it multiplies: money is in pounds (not pence), activity is per year for the whole area"
+        "{}`{key}`: in trial {trial} {what} is beyond £90,071,992,547,409.92 (2^53 pence), the largest amount simulated to the penny; the run was stopped\n  hint: check `{key}` and the values it multiplies: money is in pounds (not pence), activity is per year for the whole area",
+        at(.location)
     )]
     Overflow {
         trial: u64,
         key: String,
         what: String,
+        location: Option<Location>,
     },
+}
+
+/// `file:line:col: error: ` before a located message, as a diagnostic starts; else nothing.
+fn at(location: &Option<Location>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!("{l}: error: "))
+        .unwrap_or_default()
 }
 
 impl EngineError {
@@ -586,6 +598,7 @@ pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineErr
             let (key, what) = describe_overflow(model, overflow);
             Err(EngineError::Overflow {
                 trial: index,
+                location: model.scenario.origin.locate(&key),
                 key,
                 what,
             })

@@ -801,3 +801,168 @@ fn validate_reports_the_same_errors_as_run() {
         "tests/bad_inputs/empty.toml:1:1: error: `scenario`: missing required section `[scenario]`"
     ));
 }
+
+/// "LINE:COL" (1-based, columns in characters) of the first `needle` at or after the first
+/// `after` in `text`: positions are computed from the file, not written down.
+fn position(text: &str, after: &str, needle: &str) -> String {
+    let from = text.find(after).expect("anchor in text");
+    let offset = from + text[from..].find(needle).expect("needle in text");
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    format!("{line}:{column}")
+}
+
+/// `itfsim ARGS`: exit code, stdout and stderr, after checking it did not panic.
+fn itfsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("itfsim")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (
+        out.status.code().expect("exited by a signal"),
+        stdout,
+        stderr,
+    )
+}
+
+#[test]
+fn a_cohort_no_window_observes_is_refused_by_validate_and_run_at_its_value() {
+    // The model's own check (a proportion window must observe at least one person) was
+    // made only when compiling for a run: validate said ok, and run's error had no place.
+    let ealing = std::fs::read_to_string("scenarios/ealing-2014.toml").unwrap();
+    let text = ealing.replace("\ncohort = 400\n", "\ncohort = 0.5\n");
+    assert_ne!(text, ealing);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, &text).unwrap();
+    let shown = path.display().to_string();
+    let at = position(&text, "\ncohort = 0.5", "0.5");
+    let message = "`metric.reablement91.cohort`: the window of tranche `all_metrics_1516` observes no one (cohort 0.5 a year)\n  hint: raise the cohort or lengthen the window\n1 error found; the scenario was not run\n";
+    let expected = format!("{shown}:{at}: error: {message}");
+    for command in ["validate", "run", "sweep", "thresholds", "compare", "trace"] {
+        let mut args = vec![command, shown.as_str()];
+        match command {
+            "sweep" => args.extend(["--grid", "fund.pot=6000000,6300000"]),
+            "thresholds" => args.extend([
+                "--condition",
+                "all_metrics_1516.nea",
+                "--from",
+                "0.01",
+                "--to",
+                "0.02",
+                "--step",
+                "0.01",
+            ]),
+            "compare" => args.push("scenarios/ealing-2014.toml"),
+            "trace" => args.extend(["--trial", "0"]),
+            _ => {}
+        }
+        if command != "validate" {
+            args.extend(["--trials", "100", "--quiet"]);
+        }
+        let (code, stdout, stderr) = itfsim(&args);
+        assert_eq!(code, 65, "{command}: {stderr}");
+        assert_eq!(stderr, expected, "{command}");
+        assert!(stdout.is_empty(), "{command}: {stdout}");
+    }
+    // The same value given by --set is located in the argument.
+    let (code, _, stderr) = itfsim(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--set",
+        "metric.reablement91.cohort=0.5",
+        "--trials",
+        "100",
+    ]);
+    assert_eq!(code, 65);
+    assert_eq!(
+        stderr,
+        format!("--set metric.reablement91.cohort:1:1: error: {message}")
+    );
+    // A sweep point that makes it so is refused before any point is computed.
+    let out = dir.path().join("sweep.csv");
+    let (code, _, stderr) = itfsim(&[
+        "sweep",
+        "scenarios/ealing-2014.toml",
+        "--grid",
+        "metric.reablement91.cohort=400,0.5",
+        "--trials",
+        "100",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "sweep point 2 of 2 (metric.reablement91.cohort=0.5) makes the scenario invalid:\n--set metric.reablement91.cohort:1:1: error: {message}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() == 1,
+        "a file was left behind"
+    );
+}
+
+#[test]
+fn money_beyond_the_exact_range_in_a_trial_is_located_at_the_risk_impact() {
+    let ealing = std::fs::read_to_string("scenarios/ealing-2014.toml").unwrap();
+    let text = ealing.replace("max = 1500000 }", "max = 1e20 }");
+    assert_ne!(text, ealing);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.toml");
+    std::fs::write(&path, &text).unwrap();
+    let shown = path.display().to_string();
+    // Validation cannot see it (it depends on the draws), as validate's help says.
+    let (code, stdout, _) = itfsim(&["validate", &shown]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with(&format!("{shown}: ok (")), "{stdout}");
+    let at = position(&text, "id = \"acute_overperformance\"", "{ dist");
+    let key = "risk.acute_overperformance.impact";
+    let (code, stdout, stderr) = itfsim(&["run", &shown, "--trials", "1000", "--quiet"]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stdout.is_empty());
+    let mut lines = stderr.lines().skip_while(|l| !l.contains(": error: "));
+    assert_eq!(
+        lines.next(),
+        Some(
+            format!(
+                "{shown}:{at}: error: `{key}`: in trial 0 the risk's impact is beyond £90,071,992,547,409.92 (2^53 pence), the largest amount simulated to the penny; the run was stopped"
+            )
+            .as_str()
+        ),
+        "{stderr}"
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with(&format!("  hint: check `{key}`"))),
+        "{stderr}"
+    );
+    // Given by --set, the impact is located in the argument.
+    let (code, _, stderr) = itfsim(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--set",
+        "risk.0.impact={ dist = \"triangular\", min = 600000, mode = 1270000, max = 1e20 }",
+        "--trials",
+        "1000",
+        "--quiet",
+    ]);
+    assert_eq!(code, 65);
+    assert!(
+        stderr.starts_with(&format!(
+            "--set risk.0.impact:1:1: error: `{key}`: in trial 0 the risk's impact is beyond"
+        )),
+        "{stderr}"
+    );
+}

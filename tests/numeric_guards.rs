@@ -67,6 +67,18 @@ impact = {impact}
     )
 }
 
+/// "LINE:COL" of the first `needle` in `text` (1-based), where an error about it points.
+fn position(text: &str, needle: &str) -> String {
+    let offset = text.find(needle).expect("needle in text");
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    format!("{line}:{column}")
+}
+
 fn run(text: &str) -> (i32, Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.toml");
@@ -157,14 +169,15 @@ fn a_billion_admissions_a_year_simulate_correctly() {
 #[test]
 fn a_unit_cost_of_a_quadrillion_pounds_is_refused_not_saturated() {
     // 1.5m avoided admissions x £1e15 is far beyond 2^53 pence.
-    let (code, v, stderr) = run(&scenario(
-        "1200000", "30000000", "1e15", "1000000", "500000",
-    ));
+    let text = scenario("1200000", "30000000", "1e15", "1000000", "500000");
+    let (code, v, stderr) = run(&text);
     assert_eq!(code, 65, "{stderr}");
     assert_eq!(v, Value::Null);
-    // The scheme's share of the savings is the first amount computed, so it is named.
+    // The scheme's share of the savings is the first amount computed, so it is named, and
+    // located at the scheme's (first) effect.
+    let first = stderr.lines().next().unwrap();
     assert!(
-        stderr.starts_with("`scheme.big.effect`: in trial 0 the scheme's savings (its avoided activity x the metrics' unit_cost) is beyond £90,071,992,547,409.92 (2^53 pence)"),
+        first.contains(&format!("/s.toml:{}: error: `scheme.big.effect`: in trial 0 the scheme's savings (its avoided activity x the metrics' unit_cost) is beyond £90,071,992,547,409.92 (2^53 pence)", position(&text, "[[scheme.effect]]"))),
         "{stderr}"
     );
     assert!(stderr.contains(
@@ -174,26 +187,30 @@ fn a_unit_cost_of_a_quadrillion_pounds_is_refused_not_saturated() {
 
 #[test]
 fn a_risk_impact_of_a_quadrillion_pounds_is_refused() {
-    let (code, _, stderr) = run(&scenario("1200000", "30000", "1490", "1e15", "500000"));
+    let text = scenario("1200000", "30000", "1490", "1e15", "500000");
+    let (code, _, stderr) = run(&text);
     assert_eq!(code, 65, "{stderr}");
+    let first = stderr.lines().next().unwrap();
     assert!(
-        stderr.starts_with("`risk.r.impact`: in trial 0 the risk's impact is beyond"),
+        first.contains(&format!(
+            "/s.toml:{}: error: `risk.r.impact`: in trial 0 the risk's impact is beyond",
+            position(&text, "1e15")
+        )),
         "{stderr}"
     );
 }
 
 #[test]
 fn a_budget_line_of_a_quadrillion_pounds_is_refused() {
-    let (code, _, stderr) = run(&scenario(
-        "1200000",
-        "30000",
-        "1490",
-        "1000000",
-        "1000000000000000",
-    ));
+    let text = scenario("1200000", "30000", "1490", "1000000", "1000000000000000");
+    let (code, _, stderr) = run(&text);
     assert_eq!(code, 65, "{stderr}");
+    let first = stderr.lines().next().unwrap();
     assert!(
-        stderr.starts_with("`scheme.big.cost`: in trial 0 the scheme's spend"),
+        first.contains(&format!(
+            "/s.toml:{}: error: `scheme.big.cost`: in trial 0 the scheme's spend",
+            position(&text, "[[scheme.cost]]")
+        )),
         "{stderr}"
     );
 }

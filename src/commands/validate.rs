@@ -1,4 +1,8 @@
 //! `itfsim validate`: check scenario files, report every problem, exit 65 (or 66) if any.
+//!
+//! The checks are `scenario::load`'s, which include building the model (`model::check`),
+//! so a file validate accepts is one `run` accepts; only money leaving the exact range in
+//! some trial is found by simulating, not here.
 use super::Failure;
 use crate::scenario::{LoadError, load};
 use std::path::PathBuf;

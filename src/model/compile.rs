@@ -1,5 +1,11 @@
 //! Scenario -> Model: everything that does not change between trials, computed once.
+//!
+//! `compile` builds the model; `check` makes the same checks without tabulating any
+//! sampler, and is what `scenario::load` runs, so a scenario that loads (and that
+//! `validate` accepts) compiles. A `CompileError` names the key to fix and carries where
+//! that key was written (from the scenario's `Origin`), shown as `file:line:col`.
 use crate::correlation::Copula;
+use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::dist::{Dist, GammaUnit, Quantile};
 use crate::money::pounds_to_pence;
 use crate::rng::{path_key, stream_key};
@@ -198,13 +204,47 @@ pub struct Model {
 }
 
 /// Why a valid scenario still cannot be simulated.
-#[derive(Debug, thiserror::Error)]
-#[error("`{key}`: {message}\n  hint: {hint}")]
+#[derive(Debug)]
 pub struct CompileError {
     pub key: String,
     pub message: String,
     pub hint: String,
+    /// Where `key` was written; None when the scenario was not read from text.
+    pub location: Option<Location>,
 }
+
+impl CompileError {
+    fn new(key: String, message: String, hint: &str) -> CompileError {
+        CompileError {
+            key,
+            message,
+            hint: hint.to_string(),
+            location: None,
+        }
+    }
+
+    /// The error as a located diagnostic, when its key's place is known.
+    pub fn diagnostic(&self) -> Option<Diagnostic> {
+        Some(Diagnostic {
+            severity: Severity::Error,
+            location: self.location.clone()?,
+            key: self.key.clone(),
+            message: self.message.clone(),
+            hint: self.hint.clone(),
+        })
+    }
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.diagnostic() {
+            Some(located) => located.fmt(f),
+            None => write!(f, "`{}`: {}\n  hint: {}", self.key, self.message, self.hint),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
 
 struct Builder {
     seed: u64,
@@ -267,6 +307,27 @@ impl Builder {
 
 /// Builds the model for `seed`.
 pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
+    let (mut model, params) = structure(scenario, seed)?;
+    (model.params, model.uniforms) = Builder::finish(params, seed);
+    Ok(model)
+}
+
+/// The checks `compile` makes, without tabulating the samplers (the costly part):
+/// Ok exactly when `compile` succeeds, for any seed.
+pub fn check(scenario: &Scenario) -> Result<(), CompileError> {
+    structure(scenario, 0).map(|_| ())
+}
+
+/// The model with its parameters not yet compiled (`params` empty), and those parameters;
+/// an error is located at its key in the scenario's text.
+fn structure(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileError> {
+    build(scenario, seed).map_err(|mut e| {
+        e.location = scenario.origin.locate(&e.key);
+        e
+    })
+}
+
+fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileError> {
     let months = scenario.months;
     let mut b = Builder {
         seed,
@@ -353,28 +414,28 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
                 MetricKind::Count => {
                     w.baseline = month_base[w.from..=w.to].iter().sum();
                     if w.baseline.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-                        return Err(CompileError {
-                            key: format!("metric.{}.seasonality", m.id),
-                            message: format!(
+                        return Err(CompileError::new(
+                            format!("metric.{}.seasonality", m.id),
+                            format!(
                                 "the window of tranche `{}` has no baseline activity (its seasonal factors are all 0)",
                                 scenario.tranches[w.tranche].id
                             ),
-                            hint: "give the window's months a seasonal factor above 0".into(),
-                        });
+                            "give the window's months a seasonal factor above 0",
+                        ));
                     }
                 }
                 MetricKind::Proportion => {
                     w.baseline = m.baseline;
                     w.people = segments[w.segments.clone()].iter().map(|s| s.people).sum();
                     if w.people == 0 {
-                        return Err(CompileError {
-                            key: format!("metric.{}.cohort", m.id),
-                            message: format!(
+                        return Err(CompileError::new(
+                            format!("metric.{}.cohort", m.id),
+                            format!(
                                 "the window of tranche `{}` observes no one (cohort {} a year)",
                                 scenario.tranches[w.tranche].id, m.cohort
                             ),
-                            hint: "raise the cohort or lengthen the window".into(),
-                        });
+                            "raise the cohort or lengthen the window",
+                        ));
                     }
                 }
             }
@@ -425,10 +486,12 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
                 }
             })
             .collect();
-        let cost_pence = pounds_to_pence(s.cost()).map_err(|e| CompileError {
-            key: format!("scheme.{}.cost", s.id),
-            message: format!("the scheme's cost cannot be held in pence: {e}"),
-            hint: "check the budget lines' units".into(),
+        let cost_pence = pounds_to_pence(s.cost()).map_err(|e| {
+            CompileError::new(
+                format!("scheme.{}.cost", s.id),
+                format!("the scheme's cost cannot be held in pence: {e}"),
+                "check the budget lines' units",
+            )
         })?;
         schemes.push(SchemeModel {
             id: s.id.clone(),
@@ -451,19 +514,18 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
             .collect();
     }
 
-    let pot = pounds_to_pence(scenario.fund.pot).map_err(|e| CompileError {
-        key: "fund.pot".into(),
-        message: e.to_string(),
-        hint: "use a smaller pot".into(),
-    })?;
+    let pot = pounds_to_pence(scenario.fund.pot)
+        .map_err(|e| CompileError::new("fund.pot".into(), e.to_string(), "use a smaller pot"))?;
     let mut tranches = Vec::new();
     let mut window_index = 0;
     let mut conditions = 0;
     for t in &scenario.tranches {
-        let amount = pounds_to_pence(scenario.fund.pot * t.share).map_err(|e| CompileError {
-            key: format!("tranche.{}.share", t.id),
-            message: e.to_string(),
-            hint: "use a smaller pot".into(),
+        let amount = pounds_to_pence(scenario.fund.pot * t.share).map_err(|e| {
+            CompileError::new(
+                format!("tranche.{}.share", t.id),
+                e.to_string(),
+                "use a smaller pot",
+            )
         })?;
         let mut conds = Vec::new();
         for c in &t.conditions {
@@ -513,11 +575,8 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     let copula = if scenario.correlations.is_empty() {
         None
     } else {
-        let copula = Copula::new(&scenario.correlations).map_err(|m| CompileError {
-            key: "correlation".into(),
-            message: m,
-            hint: "weaken the correlations".into(),
-        })?;
+        let copula = Copula::new(&scenario.correlations)
+            .map_err(|m| CompileError::new("correlation".into(), m, "weaken the correlations"))?;
         let mut slots = Vec::new();
         for path in &copula.paths {
             let p = b
@@ -538,13 +597,12 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
         Some((copula, slots))
     };
 
-    let (params, uniforms) = Builder::finish(b.params, seed);
-    Ok(Model {
+    let model = Model {
         scenario: scenario.clone(),
         seed,
         months,
-        uniforms,
-        params,
+        uniforms: 0,
+        params: Vec::new(),
         outcomes: b.outcomes,
         copula,
         metrics,
@@ -556,5 +614,6 @@ pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
         pot,
         conditions,
         sampler: Default::default(),
-    })
+    };
+    Ok((model, b.params))
 }

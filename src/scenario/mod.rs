@@ -1,10 +1,13 @@
 //! Scenario files: read, override (`--set`), validate.
 //!
 //! `load` is the one entry point: it reads the file (exit 66 if it cannot), parses it into
-//! a spanned tree (`tree`), applies `--set` overrides by path (`paths`), and reads the
-//! tree into a validated `Scenario` (`read` and its section readers), collecting every
-//! problem with its file, line, column, key and a hint (exit 65).
+//! a spanned tree (`tree`), applies `--set` overrides by path (`paths`), reads the tree
+//! into a validated `Scenario` (`read` and its section readers), collecting every problem
+//! with its file, line, column, key and a hint (exit 65), and makes the model's own checks
+//! (`model::check`), so a scenario that loads is one every command can compile. The
+//! scenario keeps its `Origin` (texts and tree), so problems found later are located too.
 pub mod fields;
+mod origin;
 pub mod paths;
 pub mod read;
 mod read_lists;
@@ -14,6 +17,7 @@ mod read_tranche;
 pub mod tree;
 pub mod types;
 
+pub use origin::Origin;
 pub use read_lists::all_params;
 pub use types::*;
 
@@ -43,6 +47,10 @@ pub enum LoadError {
     /// The scenario is invalid: every problem, exit 65.
     #[error("{}", format_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
+    /// The model cannot be built from the scenario and the key's place was not found in
+    /// its text (never expected: the keys are the scenario's own), exit 65.
+    #[error("{0}\n1 error found; the scenario was not run")]
+    Model(crate::model::CompileError),
     /// A `--set` names no value in the file: a command-line error, exit 2.
     #[error("--set {assignment}: {message}\n  hint: {hint}")]
     BadSet {
@@ -56,7 +64,7 @@ impl LoadError {
     pub fn exit_code(&self) -> i32 {
         match self {
             LoadError::Unreadable { .. } => 66,
-            LoadError::Invalid(_) => 65,
+            LoadError::Invalid(_) | LoadError::Model(_) => 65,
             LoadError::BadSet { .. } => 2,
         }
     }
@@ -165,14 +173,21 @@ fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<
             hint: e.hint,
         })?;
     }
-    match read::read_scenario(&root, &mut d) {
-        Some(scenario) => Ok(Loaded {
-            scenario,
-            file: file.to_string(),
-            sha256,
-        }),
-        None => Err(LoadError::Invalid(d.items)),
+    let Some(mut scenario) = read::read_scenario(&root, &mut d) else {
+        return Err(LoadError::Invalid(d.items));
+    };
+    scenario.origin = Origin::new(sources, root);
+    if let Err(e) = crate::model::check(&scenario) {
+        return Err(match e.diagnostic() {
+            Some(located) => LoadError::Invalid(vec![located]),
+            None => LoadError::Model(e),
+        });
     }
+    Ok(Loaded {
+        scenario,
+        file: file.to_string(),
+        sha256,
+    })
 }
 
 /// The sha256 of `bytes` in lower-case hex: scenario files, partial results' state and

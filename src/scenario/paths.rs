@@ -1,12 +1,14 @@
 //! Parameter paths (`scheme.reablement.effect.nea`, `tranche.q1.condition.nea.target`,
 //! `risk.0.impact`) resolved against the spanned tree, so `--set PATH=VALUE` and sweeps can
-//! change any value in the file before it is validated.
+//! change any value in the file before it is validated, and a problem found after reading
+//! (compiling the model, a trial's money) can be located at the value its key names.
 //!
 //! A path walks the file's structure: a list (`metric`, `scheme`, `tranche`, `risk`,
 //! `correlation`, a scheme's `cost` and `effect`, a tranche's `condition`) is indexed by
 //! the entry's id (or its metric / event for effects and conditions), or by its position
 //! from 0. A scheme's effect path ends at its `change`. A missing final key is added, so
-//! `--set scheme.x.scale=2` works when the file leaves `scale` at its default.
+//! `--set scheme.x.scale=2` works when the file leaves `scale` at its default. One walk,
+//! `resolve`, serves both `set_path` and `find`.
 use super::tree::{Node, Table, Value};
 
 /// Why a path did not resolve.
@@ -25,8 +27,29 @@ fn list_key(parent: Option<&str>, list: &str) -> &'static [&'static str] {
     }
 }
 
-/// Replaces (or adds) the value at `path` with `value`.
-pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathError> {
+/// One step down the tree: a key of a table, or an entry of a list by position.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Key(String),
+    Item(usize),
+}
+
+/// Where a path leads.
+#[derive(Debug, Clone, PartialEq)]
+enum Target {
+    /// `key` of the table reached by `steps`; the key may be absent (`--set` adds it).
+    Key { steps: Vec<Step>, key: String },
+    /// A whole list (`scheme.x.cost`) or one whole entry of a list (`scheme.x`), reached by
+    /// `steps`: it can be located but not set.
+    Whole {
+        steps: Vec<Step>,
+        list: String,
+        entry: bool,
+    },
+}
+
+/// Walks `path` from `root` without changing anything.
+fn resolve(root: &Node, path: &str) -> Result<Target, PathError> {
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(PathError {
@@ -35,78 +58,133 @@ pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathErro
         });
     }
     let mut node = root;
+    let mut steps = Vec::new();
     let mut parent_list: Option<&str> = None;
     let mut i = 0;
     while i < parts.len() {
         let part = parts[i];
         let last = i + 1 == parts.len();
-        let Value::Table(table) = &mut node.value else {
+        let Value::Table(table) = &node.value else {
             return Err(PathError {
                 message: format!("\"{}\" is not a table, so \"{path}\" cannot go inside it", parts[..i].join(".")),
                 hint: "set the value itself, e.g. --set 'scheme.x.delivery={ dist = \"beta\", mean = 0.8, sd = 0.1 }'".into(),
             });
         };
-        let is_list = matches!(table.get(part), Some(Node { value: Value::Array(items), .. }) if items.iter().all(|n| matches!(n.value, Value::Table(_))) && !items.is_empty());
-        if last {
-            if is_list {
-                return Err(PathError {
-                    message: format!("\"{path}\" names a whole list"),
-                    hint: "name one entry and a key, e.g. scheme.reablement.delivery".into(),
-                });
-            }
-            table.set(part, value);
-            return Ok(());
-        }
-        if is_list {
-            let Some(selector) = parts.get(i + 1) else {
-                return Err(unreachable_error(path));
-            };
-            let keys = list_key(parent_list, part);
-            let Some(Node {
+        let list = match table.get(part) {
+            Some(Node {
                 value: Value::Array(items),
                 ..
-            }) = table.get_mut(part)
-            else {
-                return Err(unreachable_error(path));
-            };
-            let position = find_entry(items, keys, selector).ok_or_else(|| PathError {
-                message: format!("no {part} \"{selector}\" in \"{}\"", parts[..=i].join(".")),
-                hint: format!("known: {}", entry_names(items, keys).join(", ")),
-            })?;
-            let entry = &mut items[position];
-            parent_list = Some(part);
-            i += 2;
-            // A scheme effect's path ends at its change: scheme.x.effect.nea[.mean]
-            if parent_list == Some("effect") {
-                if i == parts.len() {
-                    let Value::Table(t) = &mut entry.value else {
-                        return Err(unreachable_error(path));
-                    };
-                    t.set("change", value);
-                    return Ok(());
-                }
-                let Value::Table(t) = &mut entry.value else {
-                    return Err(unreachable_error(path));
-                };
-                node = descend_or_create(t, "change", path)?;
-                continue;
+            }) if !items.is_empty() && items.iter().all(|n| matches!(n.value, Value::Table(_))) => {
+                Some(items)
             }
-            if i == parts.len() {
-                return Err(PathError {
-                    message: format!("\"{path}\" names a whole {part} entry"),
-                    hint: "add the key to set, e.g. .delivery or .target".into(),
+            _ => None,
+        };
+        let Some(items) = list else {
+            if last {
+                return Ok(Target::Key {
+                    steps,
+                    key: part.to_string(),
                 });
             }
-            node = entry;
+            node = descend(table, part, path)?;
+            steps.push(Step::Key(part.to_string()));
+            i += 1;
+            continue;
+        };
+        steps.push(Step::Key(part.to_string()));
+        let Some(selector) = parts.get(i + 1) else {
+            return Ok(Target::Whole {
+                steps,
+                list: part.to_string(),
+                entry: false,
+            });
+        };
+        let keys = list_key(parent_list, part);
+        let position = find_entry(items, keys, selector).ok_or_else(|| PathError {
+            message: format!("no {part} \"{selector}\" in \"{}\"", parts[..=i].join(".")),
+            hint: format!("known: {}", entry_names(items, keys).join(", ")),
+        })?;
+        node = &items[position];
+        steps.push(Step::Item(position));
+        parent_list = Some(part);
+        i += 2;
+        // A scheme effect's path ends at its change: scheme.x.effect.nea[.mean]
+        if parent_list == Some("effect") {
+            if i == parts.len() {
+                return Ok(Target::Key {
+                    steps,
+                    key: "change".into(),
+                });
+            }
+            let Value::Table(t) = &node.value else {
+                return Err(unreachable_error(path));
+            };
+            node = descend(t, "change", path)?;
+            steps.push(Step::Key("change".into()));
             continue;
         }
-        node = descend_or_create(table, part, path)?;
-        i += 1;
+        if i == parts.len() {
+            return Ok(Target::Whole {
+                steps,
+                list: part.to_string(),
+                entry: true,
+            });
+        }
     }
     Err(PathError {
         message: format!("\"{path}\" is empty"),
         hint: String::new(),
     })
+}
+
+/// Replaces (or adds) the value at `path` with `value`.
+pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathError> {
+    match resolve(root, path)? {
+        Target::Key { steps, key } => match follow_mut(root, &steps) {
+            Some(Node {
+                value: Value::Table(table),
+                ..
+            }) => {
+                table.set(&key, value);
+                Ok(())
+            }
+            _ => Err(unreachable_error(path)),
+        },
+        Target::Whole { entry: false, .. } => Err(PathError {
+            message: format!("\"{path}\" names a whole list"),
+            hint: "name one entry and a key, e.g. scheme.reablement.delivery".into(),
+        }),
+        Target::Whole { list, .. } => Err(PathError {
+            message: format!("\"{path}\" names a whole {list} entry"),
+            hint: "add the key to set, e.g. .delivery or .target".into(),
+        }),
+    }
+}
+
+/// The node `path` names, to locate a problem with it: the key's value; for a key the file
+/// leaves at its default, the table it would go in; a whole list or entry itself. A path
+/// that does not resolve falls back to its longest prefix that does (the nearest
+/// enclosing entry or section); None when not even its first part names anything.
+pub fn find<'a>(root: &'a Node, path: &str) -> Option<&'a Node> {
+    let mut path = path;
+    loop {
+        match resolve(root, path) {
+            Ok(Target::Key { steps, key }) => {
+                let holder = follow(root, &steps)?;
+                let value = match &holder.value {
+                    Value::Table(t) => t.get(&key),
+                    _ => None,
+                };
+                return match value {
+                    Some(node) => Some(node),
+                    None if steps.is_empty() => None,
+                    None => Some(holder),
+                };
+            }
+            Ok(Target::Whole { steps, .. }) => return follow(root, &steps),
+            Err(_) => path = path.rsplit_once('.')?.0,
+        }
+    }
 }
 
 fn unreachable_error(path: &str) -> PathError {
@@ -116,18 +194,32 @@ fn unreachable_error(path: &str) -> PathError {
     }
 }
 
-fn descend_or_create<'a>(
-    table: &'a mut Table,
-    key: &str,
-    path: &str,
-) -> Result<&'a mut Node, PathError> {
-    if table.get(key).is_none() {
-        return Err(PathError {
-            message: format!("\"{path}\": no key `{key}` here"),
-            hint: "check the spelling against the scenario file; paths follow its sections, e.g. metric.nea.growth, fund.pot".into(),
-        });
+fn descend<'a>(table: &'a Table, key: &str, path: &str) -> Result<&'a Node, PathError> {
+    table.get(key).ok_or_else(|| PathError {
+        message: format!("\"{path}\": no key `{key}` here"),
+        hint: "check the spelling against the scenario file; paths follow its sections, e.g. metric.nea.growth, fund.pot".into(),
+    })
+}
+
+fn follow<'a>(root: &'a Node, steps: &[Step]) -> Option<&'a Node> {
+    steps
+        .iter()
+        .try_fold(root, |node, step| match (step, &node.value) {
+            (Step::Key(key), Value::Table(t)) => t.get(key),
+            (Step::Item(i), Value::Array(items)) => items.get(*i),
+            _ => None,
+        })
+}
+
+fn follow_mut<'a>(mut node: &'a mut Node, steps: &[Step]) -> Option<&'a mut Node> {
+    for step in steps {
+        node = match (step, &mut node.value) {
+            (Step::Key(key), Value::Table(t)) => t.get_mut(key)?,
+            (Step::Item(i), Value::Array(items)) => items.get_mut(*i)?,
+            _ => return None,
+        };
     }
-    Ok(table.get_mut(key).expect("checked above"))
+    Some(node)
 }
 
 fn entry_id<'a>(node: &'a Node, keys: &[&str]) -> Option<&'a str> {
@@ -225,6 +317,32 @@ mod tests {
             get(&root, &["tranche", "0", "condition", "0", "probability"]).value,
             Value::Float(0.9, "0.9".into())
         );
+    }
+
+    #[test]
+    fn find_names_the_same_nodes_set_path_changes() {
+        let root = doc(TEXT);
+        let at = |path: &str| find(&root, path).map(|n| n.span.start);
+        let change = get(&root, &["scheme", "0", "effect", "0", "change"])
+            .span
+            .start;
+        assert_eq!(at("scheme.a.effect.nea"), Some(change));
+        assert_eq!(at("scheme.0.effect.0"), Some(change));
+        let amount = get(&root, &["scheme", "0", "cost", "0", "amount"])
+            .span
+            .start;
+        assert_eq!(at("scheme.a.cost.0.amount"), Some(amount));
+        // A key left at its default, an unknown entry: the nearest enclosing node.
+        let scheme = get(&root, &["scheme", "0"]).span.start;
+        assert_eq!(at("scheme.a.scale"), Some(scheme));
+        assert_eq!(
+            at("tranche.t1.condition.zz.target"),
+            at("tranche.t1.condition")
+        );
+        assert_eq!(at("fund.pot.deeper"), at("fund.pot"));
+        assert_eq!(at("nothing"), None);
+        assert_eq!(at("nothing.at.all"), None);
+        assert_eq!(at(""), None);
     }
 
     #[test]

@@ -327,6 +327,7 @@ pub fn read_scenario(root: &Node, d: &mut Collector) -> Option<Scenario> {
         correlations: Vec::new(),
         risks,
         warnings: Vec::new(),
+        origin: Default::default(),
     };
     scenario.correlations = read_correlations(&top, &scenario, d, &mut warnings);
     scenario.warnings = warnings;

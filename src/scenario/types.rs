@@ -44,6 +44,8 @@ pub struct Scenario {
     pub risks: Vec<Risk>,
     /// Non-fatal findings (reconciliation of stated figures, ineffective correlations).
     pub warnings: Vec<Diagnostic>,
+    /// Where the values were written, to locate problems found after reading.
+    pub origin: super::Origin,
 }
 
 #[derive(Clone, Debug)]
