@@ -141,6 +141,25 @@ impl Diagnostic {
     }
 }
 
+/// A number as a message shows it: at most 12 significant digits, so float noise from
+/// summing shares (0.8999999999999999) reads 0.9, and exponent form at 10^12 and above or
+/// below 10^-6, so `baseline = 1e300` is not printed as 301 digits. Non-finite values are
+/// shown as Rust writes them (inf, -inf, NaN).
+pub fn show(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let rounded: f64 = format!("{x:.11e}").parse().unwrap_or(x);
+    if (1e-6..1e12).contains(&rounded.abs()) {
+        format!("{rounded}")
+    } else {
+        format!("{rounded:e}")
+    }
+}
+
 /// Collects diagnostics while reading; the reader keeps going after a problem.
 #[derive(Debug)]
 pub struct Collector<'s> {
@@ -233,6 +252,24 @@ mod tests {
         let id = sources.add("a.toml", "x = 1\ny = \"é\" z\n");
         let (line, col) = sources.line_col(Span::new(id, 13..14));
         assert_eq!((line, col), (2, 7));
+    }
+
+    #[test]
+    fn show_drops_float_noise_and_shortens_extremes() {
+        assert_eq!(show(0.3 + 0.6), "0.9");
+        assert_eq!(0.3 + 0.6, 0.8999999999999999, "the noise the test is about");
+        assert_eq!(show(85.0), "85");
+        assert_eq!(show(0.035), "0.035");
+        assert_eq!(show(-0.99), "-0.99");
+        assert_eq!(show(30000.0), "30000");
+        assert_eq!(show(1e300), "1e300");
+        assert_eq!(show(1.5e-7), "1.5e-7");
+        assert_eq!(show(123456789012.0), "123456789012");
+        assert_eq!(show(1234567890123.0), "1.23456789012e12");
+        assert_eq!(show(0.0), "0");
+        assert_eq!(show(-0.0), "0");
+        assert_eq!(show(f64::INFINITY), "inf");
+        assert_eq!(show(f64::NEG_INFINITY), "-inf");
     }
 
     #[test]

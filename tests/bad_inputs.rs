@@ -266,7 +266,7 @@ const TABLE: &[(&str, i32, &str, &str, &str)] = &[
         "syntax_duplicate_key.toml",
         65,
         "5:1",
-        "months",
+        "scenario.months",
         "TOML syntax error: duplicate key",
     ),
     (
@@ -288,7 +288,7 @@ const TABLE: &[(&str, i32, &str, &str, &str)] = &[
         65,
         "65:12",
         "tranche.t1.condition.nea.target",
-        "target must lie above 0 and at most 10, but can be 0 to 0",
+        "a target must be above 0 (achievement is measured as a share of it), but this target is 0",
     ),
     (
         "typo_correlation_path.toml",
@@ -547,7 +547,7 @@ const TABLE: &[(&str, i32, &str, &str, &str)] = &[
         65,
         "18:46",
         "metric.nea.noise.negative_binomial.dispersion",
-        "dispersion -3.0 must lie in [1e-6, 1e12]",
+        "dispersion -3 must lie in [1e-6, 1e12]",
     ),
     (
         "noise_zero_disp.toml",
@@ -638,7 +638,7 @@ const TABLE: &[(&str, i32, &str, &str, &str)] = &[
         65,
         "65:12",
         "tranche.t1.condition.nea.target",
-        "target must lie above 0 and at most 10, but can be 50",
+        "this target is 50: a reduction of 5000% against `nea`'s baseline, which can never be met",
     ),
     (
         "trials_zero.toml",
@@ -964,5 +964,294 @@ fn money_beyond_the_exact_range_in_a_trial_is_located_at_the_risk_impact() {
             "--set risk.0.impact:1:1: error: `{key}`: in trial 0 the risk's impact is beyond"
         )),
         "{stderr}"
+    );
+}
+
+// Edits of a shipped scenario: each test changes `scenarios/ealing-2014.toml` as a user
+// would, and expects the exact located message, its line and column computed from the
+// edited text (so a moved key fails the test rather than passing by accident).
+
+/// `scenarios/ealing-2014.toml` with each `(from, to)` replaced once (`from` must occur),
+/// written into a temporary directory; (directory, path, edited text).
+fn ealing_with(edits: &[(&str, &str)]) -> (tempfile::TempDir, String, String) {
+    let mut text = std::fs::read_to_string("scenarios/ealing-2014.toml").unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "the scenario has no `{from}`");
+        text = text.replacen(from, to, 1);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edited.toml");
+    std::fs::write(&path, &text).unwrap();
+    (dir, path.display().to_string(), text)
+}
+
+/// "LINE:COL" (from 1, columns in characters) of the first `needle` in `text`, `skip`
+/// characters into it.
+fn at(text: &str, needle: &str, skip: usize) -> String {
+    let found = text.find(needle).unwrap_or_else(|| panic!("no `{needle}`"));
+    let offset = found + needle.chars().take(skip).map(char::len_utf8).sum::<usize>();
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..offset].matches('\n').count() + 1;
+    let col = text[line_start..offset].chars().count() + 1;
+    format!("{line}:{col}")
+}
+
+/// Runs `validate` on `path`, returning its exit code and stderr (never a panic).
+fn validate(path: &str) -> (i32, String) {
+    let out = Command::cargo_bin("itfsim")
+        .unwrap()
+        .args(["validate", path])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().expect("exited by a signal"), stderr)
+}
+
+/// `path` must be refused (exit 65) with each `(location, key, message, hint)` printed
+/// exactly as `file:LINE:COL: error: `key`: message` and the hint on the next line.
+fn refused(path: &str, expected: &[(String, &str, &str, &str)]) {
+    let (code, stderr) = validate(path);
+    assert_eq!(code, 65, "{stderr}");
+    for (location, key, message, hint) in expected {
+        let want = format!("{path}:{location}: error: `{key}`: {message}\n  hint: {hint}\n");
+        assert!(stderr.contains(&want), "expected\n{want}in\n{stderr}");
+    }
+}
+
+const PENCE_HINT: &str =
+    "amounts are in pounds with at most two decimals (pence): write the amount to the penny, e.g.";
+
+#[test]
+fn money_with_a_third_decimal_is_refused_where_written() {
+    let (_dir, path, text) = ealing_with(&[
+        ("pot = \"6300000\"", "pot = \"6300000.009\""),
+        ("  amount = \"50000\"", "  amount = \"50000.005\""),
+        ("  stated = \"120000\"", "  stated = \"120000.001\""),
+    ]);
+    refused(
+        &path,
+        &[
+            (
+                at(&text, "pot = \"6300000.009\"", 6),
+                "fund.pot",
+                "\"6300000.009\" has more than two decimals",
+                &format!("{PENCE_HINT} \"6300000.01\""),
+            ),
+            (
+                at(&text, "amount = \"50000.005\"", 9),
+                "scheme.seven_day.cost.0.amount",
+                "\"50000.005\" has more than two decimals",
+                &format!("{PENCE_HINT} \"50000.00\""),
+            ),
+            (
+                at(&text, "stated = \"120000.001\"", 9),
+                "scheme.seven_day.cost.1.stated",
+                "\"120000.001\" has more than two decimals",
+                &format!("{PENCE_HINT} \"120000.00\""),
+            ),
+        ],
+    );
+    // A float literal is read from its text: all nine decimals count.
+    let (_dir, path, text) = ealing_with(&[("pot = \"6300000\"", "pot = 6300000.123456789")]);
+    refused(
+        &path,
+        &[(
+            at(&text, "pot = 6300000.123456789", 6),
+            "fund.pot",
+            "6300000.123456789 has more than two decimals",
+            &format!("{PENCE_HINT} \"6300000.12\""),
+        )],
+    );
+    // Trailing zeros are whole pence; a rate may carry any number of decimals.
+    let (_dir, path, _) = ealing_with(&[
+        ("pot = \"6300000\"", "pot = \"6300000.000\""),
+        ("rate = \"33.35\"", "rate = \"33.3512345\""),
+    ]);
+    let (code, stderr) = validate(&path);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_target_no_outcome_can_meet_is_refused_with_a_fraction_hint() {
+    const HINT: &str = "a target is a fraction: write 4% as 0.04 (count: relative reduction against the baseline; proportion: improvement in points, 0.82 to 0.85 is 0.03)";
+    let (_dir, path, text) = ealing_with(&[
+        // 4% typed as 4 on a count metric (rule banded).
+        ("  target = 0.04\n", "  target = 4\n"),
+        // A distribution whose upper half asks for more than all of dtoc.
+        (
+            "  target = 0.06\n",
+            "  target = { dist = \"uniform\", min = 0.5, max = 1.5 }\n",
+        ),
+        // 1% typed as 1 on the proportion metric (baseline 0.82).
+        (
+            "  metric = \"reablement91\"\n  target = 0.01\n",
+            "  metric = \"reablement91\"\n  target = 1\n",
+        ),
+    ]);
+    refused(
+        &path,
+        &[
+            (
+                at(&text, "  target = 4\n", 11),
+                "tranche.all_metrics_1516.condition.nea.target",
+                "this target is 4: a reduction of 400% against `nea`'s baseline, which can never be met (activity cannot fall below 0)",
+                HINT,
+            ),
+            (
+                at(&text, "  target = { dist = \"uniform\", min = 0.5", 11),
+                "tranche.all_metrics_1516.condition.dtoc.target",
+                "this target can be 0.5 to 1.5: a reduction of up to 150% against `dtoc`'s baseline, which can never be met (activity cannot fall below 0)",
+                HINT,
+            ),
+            (
+                at(&text, "  metric = \"reablement91\"\n  target = 1\n", 37),
+                "tranche.all_metrics_1516.condition.reablement91.target",
+                "this target is 1: `reablement91`'s baseline 0.82 + 1 = 1.82 is above 1, so it can never be met (a proportion is at most 1)",
+                HINT,
+            ),
+        ],
+    );
+    // The limits themselves can be met (all activity gone; everyone at home).
+    let (_dir, path, _) = ealing_with(&[
+        ("  target = 0.04\n", "  target = 1\n"),
+        (
+            "  metric = \"reablement91\"\n  target = 0.01\n",
+            "  metric = \"reablement91\"\n  target = 0.18\n",
+        ),
+    ]);
+    let (code, stderr) = validate(&path);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn growth_typed_as_a_percentage_is_a_located_warning() {
+    let growth =
+        "growth = { dist = \"normal\", mean = 0.026, sd = 0.012, min = -0.01, max = 0.06 }";
+    let (_dir, path, text) = ealing_with(&[(growth, "growth = 2.6")]);
+    let (code, stderr) = validate(&path);
+    assert_eq!(code, 0, "a warning, not an error:\n{stderr}");
+    let want = format!(
+        "{path}:{}: warning: `metric.nea.growth`: annual demand growth 2.6 is 260% a year\n  hint: growth is a fraction a year: write 2.6% as 0.026; keep it only if demand really grows this fast\n",
+        at(&text, "growth = 2.6", 9)
+    );
+    assert!(stderr.contains(&want), "expected\n{want}in\n{stderr}");
+
+    let (_dir, path, text) = ealing_with(&[(
+        growth,
+        "growth = { dist = \"pert\", min = 0.0, mode = 0.6, max = 0.7 }",
+    )]);
+    let (code, stderr) = validate(&path);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{path}:{}: warning: `metric.nea.growth`: annual demand growth with a mode of 0.6 is 60% a year",
+            at(&text, "growth = { dist = \"pert\"", 9)
+        )),
+        "{stderr}"
+    );
+    // The shipped growth (2.6% a year) gives no such warning.
+    let (_dir, path, _) = ealing_with(&[]);
+    assert!(!validate(&path).1.contains("annual demand growth"));
+}
+
+#[test]
+fn start_month_lies_inside_the_horizon() {
+    // months = 24: months 0..23 are simulated, so go-live 24 never acts.
+    let (_dir, path, text) = ealing_with(&[("start_month = 12\n", "start_month = 24\n")]);
+    refused(
+        &path,
+        &[(
+            at(&text, "start_month = 24", 14),
+            "scheme.seven_day.start_month",
+            "start_month 24 is after the horizon's last month (23; months count from 0)",
+            "use a whole number from 0 to 23; for a scheme that costs money but never acts in this plan, set delivery = 0",
+        )],
+    );
+    let (_dir, path, _) = ealing_with(&[("start_month = 12\n", "start_month = 23\n")]);
+    assert_eq!(validate(&path).0, 0);
+}
+
+#[test]
+fn messages_show_numbers_as_written_not_as_float_noise() {
+    let (_dir, path, text) = ealing_with(&[
+        (
+            "\nfunder = { nhs = 1.0 }",
+            "\nfunder = { nhs = 0.6, council = 0.3 }",
+        ),
+        ("delivery = 0.85", "delivery = 85"),
+        ("baseline = 30000", "baseline = 1e300"),
+    ]);
+    refused(
+        &path,
+        &[
+            (
+                at(&text, "funder = { nhs = 0.6", 9),
+                "scheme.seven_day.funder",
+                "shares sum to 0.9, not 1",
+                "make the shares add up to exactly 1 (e.g. 0.5 and 0.5)",
+            ),
+            (
+                at(&text, "delivery = 85", 11),
+                "scheme.seven_day.delivery",
+                "a probability must lie in [0, 1], but this value is 85",
+                "use a value from 0 to 1",
+            ),
+            (
+                at(&text, "baseline = 1e300", 11),
+                "metric.nea.baseline",
+                "baseline 1e300 is too large to simulate",
+                "counts above 10^11 a year are not supported",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_named_in_full_with_where_it_was_first_set() {
+    let (_dir, path, text) = ealing_with(&[("months = 24\n", "months = 24\nmonths = 12\n")]);
+    refused(
+        &path,
+        &[(
+            at(&text, "months = 12", 0),
+            "scenario.months",
+            "TOML syntax error: duplicate key",
+            &format!(
+                "`months` is already set in this [scenario] on line {}; keep one of the two",
+                at(&text, "months = 24", 0).split(':').next().unwrap()
+            ),
+        )],
+    );
+    let (_dir, path, text) = ealing_with(&[(
+        "  amount = \"50000\"\n",
+        "  amount = \"50000\"\n  amount = \"60000\"\n",
+    )]);
+    refused(
+        &path,
+        &[(
+            at(&text, "amount = \"60000\"", 0),
+            "scheme[0].cost[0].amount",
+            "TOML syntax error: duplicate key",
+            &format!(
+                "`amount` is already set in this [[scheme.cost]] entry on line {}; keep one of the two",
+                at(&text, "amount = \"50000\"", 0)
+                    .split(':')
+                    .next()
+                    .unwrap()
+            ),
+        )],
+    );
+    let (_dir, path, text) = ealing_with(&[(
+        "\nfunder = { nhs = 1.0 }",
+        "\nfunder = { nhs = 1.0, nhs = 0.5 }",
+    )]);
+    refused(
+        &path,
+        &[(
+            at(&text, "nhs = 0.5", 0),
+            "scheme[0].funder.nhs",
+            "TOML syntax error: duplicate key",
+            "`nhs` is given twice in this inline table; keep one",
+        )],
     );
 }

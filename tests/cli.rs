@@ -694,3 +694,81 @@ fn one_trial_warns_that_spread_and_error_are_not_estimated() {
     let two = warnings("2");
     assert_eq!(two.len() + 1, one.len(), "{two:?}");
 }
+
+/// `scenario` with each `(from, to)` replaced once, in a temporary directory.
+fn edited(scenario: &str, edits: &[(&str, &str)]) -> (tempfile::TempDir, String) {
+    let mut text = std::fs::read_to_string(scenario).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{scenario} has no `{from}`");
+        text = text.replacen(from, to, 1);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edited.toml");
+    std::fs::write(&path, text).unwrap();
+    let shown = path.display().to_string();
+    (dir, shown)
+}
+
+fn scheme_cost(v: &Value, id: &str) -> String {
+    v["schemes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap()["cost"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn rates_keep_their_decimals_and_a_scheme_cost_is_rounded_once() {
+    let args = ["--trials", "200", "--threads", "1"];
+    let shipped = run_json(&[&["run", common::EALING][..], &args].concat());
+    // 33.35 x 3640 + 18.00 x 5000 + 50000 + 75000.
+    assert_eq!(scheme_cost(&shipped, "seven_day"), "336394.00");
+    // 33.350001 x 3640 = 121394.00364 and 18.000001 x 5000 = 90000.005: each line alone
+    // rounds to the same pence (the second half-even, down), their exact sum is
+    // 0.00864 more, which rounds up to a penny. Rounding per line would give 336394.00.
+    let (_dir, path) = edited(
+        common::EALING,
+        &[
+            ("rate = \"33.35\"", "rate = \"33.350001\""),
+            ("rate = \"18.00\"", "rate = \"18.000001\""),
+        ],
+    );
+    let out = succeeds(itfsim().args(["run", &path, "--format", "json"]).args(args));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(scheme_cost(&v, "seven_day"), "336394.01");
+    // The stated-figure warning shows the exact product, not a rounded one; a stated
+    // figure that is the product to the nearest penny (90000 for 90000.005) agrees.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "the plan states £120,000.00 but rate x quantity = £121,394.00364 (difference £1,394.00364)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("£90,000.00 but"), "{stderr}");
+}
+
+#[test]
+fn a_per_unit_rate_below_a_penny_still_pays() {
+    // £0.004 per avoided admission: the money is rate x units rounded once, so hundreds
+    // of avoided admissions pay whole pence (a rate rounded to the penny first paid 0).
+    let (_dir, path) = edited(
+        common::PRORATA,
+        &[(
+            "  rule = \"proportional\"\n  floor = 0.0\n",
+            "  rule = \"per_unit\"\n  rate = \"0.004\"\n",
+        )],
+    );
+    let v = run_json(&["run", &path, "--trials", "2000", "--threads", "1"]);
+    let paid = v["tranches"][0]["paid"]["mean"].as_str().unwrap();
+    let pence: f64 = paid.parse::<f64>().unwrap() * 100.0;
+    assert!(pence >= 1.0, "paid {paid}");
+    assert!(
+        pence < 1000.0,
+        "paid {paid}: more than 0.4p x the window's activity"
+    );
+}

@@ -454,7 +454,7 @@ pub(super) fn discrete(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
     if !((total - 1.0).abs() <= WEIGHT_SUM_TOLERANCE) {
         check.error(
             "weights",
-            format!("weights sum to {total}, not 1"),
+            format!("weights sum to {}, not 1", crate::diagnostic::show(total)),
             "make the weights add up to exactly 1",
         );
         return None;

@@ -10,6 +10,8 @@ use crate::dist::{Dist, GammaUnit, Quantile};
 use crate::money::pounds_to_pence;
 use crate::rng::{path_key, stream_key};
 use crate::scenario::*;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 /// One uncertain value: where its uniforms come from and how they become a value.
 #[derive(Clone, Debug)]
@@ -533,9 +535,13 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
             let model = match &c.kind {
                 ConditionKind::Metric { target, rule, .. } => {
                     let target = target.as_ref().map(|p| b.param(p));
+                    // The rate keeps its decimals (£1,490.125 per admission is
+                    // 149012.5 pence): the money, rate x units, is rounded once, to
+                    // whole pence where the condition's and tranche's paid are.
                     let rate_pence = match rule {
-                        Rule::PerUnit { rate } => pounds_to_pence(*rate)
-                            .map(|p| p as f64)
+                        Rule::PerUnit { rate } => rate
+                            .checked_mul(Decimal::ONE_HUNDRED)
+                            .and_then(|p| p.to_f64())
                             .unwrap_or(f64::INFINITY),
                         _ => 0.0,
                     };

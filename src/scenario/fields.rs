@@ -7,7 +7,7 @@
 //! finds a problem reports it and returns `None`; the caller carries on, so a user sees
 //! all problems at once.
 use super::tree::{Node, Table, Value};
-use crate::diagnostic::{Collector, Span, closest};
+use crate::diagnostic::{Collector, Span, closest, show};
 use crate::dist::{self, Dist, DistKeys};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -195,10 +195,17 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Exact money or other decimal. Negative values are refused unless `allow_negative`.
+    /// An exact decimal (a share, a rate, a quantity), any number of decimals; amounts of
+    /// money use [`Fields::money`]. Negative values are refused unless `allow_negative`.
     pub fn decimal(&self, key: &str, allow_negative: bool, d: &mut Collector) -> Option<Decimal> {
         let node = self.node(key)?;
         decimal(node, &self.key_path(key), allow_negative, d)
+    }
+
+    /// An amount of money in pounds: exact, zero or more, in whole pence.
+    pub fn money(&self, key: &str, d: &mut Collector) -> Option<Decimal> {
+        let node = self.node(key)?;
+        money(node, &self.key_path(key), d)
     }
 
     /// An uncertain value (number or distribution table); `None` when absent or invalid.
@@ -243,10 +250,19 @@ impl<'a> Fields<'a> {
         let (a, b) = effective_support(&dist);
         if a < lo || b > hi {
             let message = if dist.is_fixed() {
-                format!("{what} must lie in [{lo}, {hi}], not {a}")
+                format!(
+                    "{what} must lie in [{}, {}], not {}",
+                    show(lo),
+                    show(hi),
+                    show(a)
+                )
             } else {
                 format!(
-                    "{what} must lie in [{lo}, {hi}], but this value reaches {a:.6} to {b:.6} (1-in-a-million tails)"
+                    "{what} must lie in [{}, {}], but this value reaches {} to {} (1-in-a-million tails)",
+                    show(lo),
+                    show(hi),
+                    show(a),
+                    show(b)
                 )
             };
             d.error(
@@ -254,9 +270,9 @@ impl<'a> Fields<'a> {
                 &self.key_path(key),
                 message,
                 if dist.is_fixed() && hi.is_infinite() {
-                    format!("use a value of {lo} or more")
+                    format!("use a value of {} or more", show(lo))
                 } else if dist.is_fixed() {
-                    format!("use a value from {lo} to {hi}")
+                    format!("use a value from {} to {}", show(lo), show(hi))
                 } else {
                     "narrow the distribution, or truncate a normal with min/max".to_string()
                 },
@@ -391,6 +407,50 @@ pub fn decimal(
         return None;
     }
     Some(value)
+}
+
+/// An amount of money in pounds, read exactly by [`decimal`], that must be zero or more
+/// and have at most two decimals. A third decimal would be rounded away somewhere
+/// downstream (the pot to the penny, a tranche amount, a scheme's cost), so a figure that
+/// was never in the file would be reported; it is refused instead. Trailing zeros
+/// (`"50000.000"`) are whole pence and pass. Rates (£ per hour, £ per unit) are not
+/// amounts and keep every decimal: see [`Fields::decimal`].
+pub fn money(node: &Node, path: &str, d: &mut Collector) -> Option<Decimal> {
+    let value = decimal(node, path, false, d)?;
+    let (written, quoted) = match &node.value {
+        Value::String(s) => (s.trim().replace('_', ""), true),
+        Value::Integer(_, t) | Value::Float(_, t) => (t.replace('_', ""), false),
+        _ => (String::new(), false),
+    };
+    if fraction_digits(&written, value) <= 2 {
+        return Some(value);
+    }
+    let shown = if quoted {
+        format!("\"{written}\"")
+    } else {
+        written
+    };
+    d.error(
+        node.span,
+        path,
+        format!("{shown} has more than two decimals"),
+        format!(
+            "amounts are in pounds with at most two decimals (pence): write the amount to the penny, e.g. \"{}\"",
+            value.round_dp(2)
+        ),
+    );
+    None
+}
+
+/// Decimals an amount really has: from the text as written (so digits that a long string
+/// lost in parsing still count), trailing zeros aside; from the value for an exponent.
+fn fraction_digits(written: &str, value: Decimal) -> u32 {
+    if written.contains(['e', 'E']) {
+        return value.normalize().scale();
+    }
+    written.split_once('.').map_or(0, |(_, fraction)| {
+        fraction.trim_end_matches('0').len() as u32
+    })
 }
 
 fn parse_decimal(text: &str) -> Option<Decimal> {
@@ -563,11 +623,15 @@ pub fn check_support(
 ) -> Option<Dist> {
     let (a, b) = dist.support();
     if a < lo || b > hi {
-        let shown = |x: f64| format!("{x}");
+        let (lo, hi) = (show(lo), show(hi));
         d.error(
             span,
             path,
-            format!("{what} must lie in [{}, {}], but this value can be {} to {}", shown(lo), shown(hi), shown(a), shown(b)),
+            if dist.is_fixed() {
+                format!("{what} must lie in [{lo}, {hi}], but this value is {}", show(a))
+            } else {
+                format!("{what} must lie in [{lo}, {hi}], but this value can be {} to {}", show(a), show(b))
+            },
             if dist.is_fixed() {
                 format!("use a value from {lo} to {hi}")
             } else {
@@ -593,7 +657,7 @@ pub fn shares(node: &Node, path: &str, partners: &[String], d: &mut Collector) -
                     d.error(
                         n.span,
                         &format!("{path}.{partner}"),
-                        format!("share {x} is outside [0, 1]"),
+                        format!("share {} is outside [0, 1]", show(x)),
                         "shares are fractions that sum to 1",
                     );
                     ok = false;
@@ -618,7 +682,7 @@ pub fn shares(node: &Node, path: &str, partners: &[String], d: &mut Collector) -
         d.error(
             node.span,
             path,
-            format!("shares sum to {total}, not 1"),
+            format!("shares sum to {}, not 1", show(total)),
             "make the shares add up to exactly 1 (e.g. 0.5 and 0.5)",
         );
         return None;

@@ -38,7 +38,8 @@ const SCENARIO_KEYS: &[&str] = &[
 /// What the section readers need to know about the rest of the file.
 pub struct Context {
     pub partners: Vec<String>,
-    pub metrics: Vec<(String, MetricKind)>,
+    /// Valid metrics: id, kind and baseline (conditions check targets against it).
+    pub metrics: Vec<(String, MetricKind, f64)>,
     /// First month index and horizon length.
     pub start: i64,
     pub months: usize,
@@ -179,12 +180,13 @@ pub fn read_scenario(root: &Node, d: &mut Collector) -> Option<Scenario> {
         invalid_metrics: HashSet::new(),
     };
 
+    let mut warnings = Vec::new();
     // [[metric]]: read kinds first so other sections can resolve references.
     let metric_nodes = array_of_tables(&top, "metric", d);
     let mut metrics = Vec::new();
     let mut seen = HashSet::new();
     for (i, node) in metric_nodes.iter().enumerate() {
-        let Some(metric) = read_metric(node, i, &ctx, d) else {
+        let Some(metric) = read_metric(node, i, &ctx, d, &mut warnings) else {
             if let Some(id) =
                 super::fields::entry_path(node, "metric", "id", i).strip_prefix("metric.")
             {
@@ -205,9 +207,11 @@ pub fn read_scenario(root: &Node, d: &mut Collector) -> Option<Scenario> {
             metrics.push(metric);
         }
     }
-    ctx.metrics = metrics.iter().map(|m| (m.id.clone(), m.kind)).collect();
+    ctx.metrics = metrics
+        .iter()
+        .map(|m| (m.id.clone(), m.kind, m.baseline))
+        .collect();
 
-    let mut warnings = Vec::new();
     let mut schemes = Vec::new();
     let mut seen = HashSet::new();
     for (i, node) in array_of_tables(&top, "scheme", d).iter().enumerate() {
@@ -237,7 +241,7 @@ pub fn read_scenario(root: &Node, d: &mut Collector) -> Option<Scenario> {
             if let Some(f) = Fields::new(node, "fund", &["pot", "released_to", "unreleased_to"], d)
             {
                 let pot = if f.has("pot") {
-                    f.decimal("pot", false, d)
+                    f.money("pot", d)
                 } else {
                     f.missing(
                         "pot",

@@ -4,7 +4,7 @@ use super::fields::{Fields, check_support, entry_path, number};
 use super::read::Context;
 use super::tree::{Node, Value};
 use super::types::*;
-use crate::diagnostic::Collector;
+use crate::diagnostic::{Collector, Diagnostic, Severity, show};
 use crate::dist::Dist;
 
 const KEYS: &[&str] = &[
@@ -21,7 +21,15 @@ const KEYS: &[&str] = &[
     "payer",
 ];
 
-pub fn read_metric(node: &Node, index: usize, ctx: &Context, d: &mut Collector) -> Option<Metric> {
+/// Reads one metric; a likely unit slip that is still a valid value (growth of 2.6 a
+/// year) is pushed to `warnings`, as budget-line mismatches are.
+pub fn read_metric(
+    node: &Node,
+    index: usize,
+    ctx: &Context,
+    d: &mut Collector,
+    warnings: &mut Vec<Diagnostic>,
+) -> Option<Metric> {
     let path = entry_path(node, "metric", "id", index);
     let f = Fields::new(node, &path, KEYS, d)?;
     let id = f.id("id", d);
@@ -64,7 +72,7 @@ pub fn read_metric(node: &Node, index: usize, ctx: &Context, d: &mut Collector) 
             d.error(
                 f.span_of("baseline"),
                 &f.key_path("baseline"),
-                format!("baseline {b} is out of range"),
+                format!("baseline {} is out of range", show(b)),
                 hint,
             );
             ok = false;
@@ -73,7 +81,7 @@ pub fn read_metric(node: &Node, index: usize, ctx: &Context, d: &mut Collector) 
             d.error(
                 f.span_of("baseline"),
                 &f.key_path("baseline"),
-                format!("baseline {b} is too large to simulate"),
+                format!("baseline {} is too large to simulate", show(b)),
                 "counts above 10^11 a year are not supported",
             );
             ok = false;
@@ -121,6 +129,32 @@ pub fn read_metric(node: &Node, index: usize, ctx: &Context, d: &mut Collector) 
         Some(Dist::Fixed(0.0))
     };
     ok &= growth.is_some();
+    if let Some(g) = growth.as_ref().filter(|_| f.has("growth")) {
+        // Growth is a fraction a year; 2.6 (260%) is almost always 2.6% typed as a
+        // percentage. Some local metric could grow that fast, so this only warns.
+        let (centre, what) = match g {
+            Dist::Triangular { mode, .. } | Dist::Pert { mode, .. } => (*mode, "mode"),
+            Dist::Fixed(x) => (*x, ""),
+            other => (other.mean(), "mean"),
+        };
+        if centre > 0.5 {
+            let value = if what.is_empty() {
+                show(centre)
+            } else {
+                format!("with a {what} of {}", show(centre))
+            };
+            warnings.push(Diagnostic {
+                severity: Severity::Warning,
+                location: d.sources.locate(f.span_of("growth")),
+                key: f.key_path("growth"),
+                message: format!(
+                    "annual demand growth {value} is {}% a year",
+                    show(centre * 100.0)
+                ),
+                hint: "growth is a fraction a year: write 2.6% as 0.026; keep it only if demand really grows this fast".into(),
+            });
+        }
+    }
 
     let seasonality = match f.node("seasonality") {
         None => Some([1.0; 12]),
@@ -147,7 +181,7 @@ pub fn read_metric(node: &Node, index: usize, ctx: &Context, d: &mut Collector) 
                 d.error(
                     f.span_of("cohort"),
                     &f.key_path("cohort"),
-                    format!("cohort {c} is out of range"),
+                    format!("cohort {} is out of range", show(c)),
                     "give people per year, more than 0 and at most 10^9",
                 );
                 ok = false;
@@ -238,7 +272,7 @@ fn read_seasonality(node: &Node, path: &str, d: &mut Collector) -> Option<[f64; 
             d.error(
                 item.span,
                 &format!("{path}[{i}]"),
-                format!("factor {x} is negative"),
+                format!("factor {} is negative", show(x)),
                 "seasonal factors are 0 or more",
             );
             return None;
@@ -290,7 +324,7 @@ fn read_noise(node: &Node, path: &str, d: &mut Collector) -> Option<Noise> {
                 d.error(
                     g.span_of("dispersion"),
                     &g.key_path("dispersion"),
-                    format!("dispersion {k:?} must lie in [1e-6, 1e12]"),
+                    format!("dispersion {} must lie in [1e-6, 1e12]", show(k)),
                     "e.g. dispersion = 300; larger is closer to Poisson, so use noise = \"poisson\" for very large values",
                 );
                 None

@@ -8,7 +8,7 @@ use super::read::Context;
 use super::read_metric::probability;
 use super::tree::{Node, Value};
 use super::types::*;
-use crate::diagnostic::{Collector, Diagnostic, Severity};
+use crate::diagnostic::{Collector, Diagnostic, Severity, show};
 use crate::dist::Dist;
 use rust_decimal::Decimal;
 use std::collections::HashSet;
@@ -84,11 +84,26 @@ pub fn read_scheme(
     } else {
         None
     };
-    let start_month = if f.has("start_month") {
-        f.integer("start_month", 0, ctx.months as i128, d)
-            .unwrap_or(0) as usize
-    } else {
-        0
+    // Months are numbered 0..months-1 (MODEL.md section 4), so go-live must be one of
+    // them: a scheme live only after the horizon would add its cost to every result and
+    // never act, which reads as a scheme that failed. delivery = 0 says that openly.
+    let last_month = ctx.months as i128 - 1;
+    let start_month = match f.node("start_month") {
+        Some(node) if matches!(node.value, Value::Integer(n, _) if n > last_month && last_month >= 0) =>
+        {
+            d.error(
+                node.span,
+                &f.key_path("start_month"),
+                format!(
+                    "start_month {} is after the horizon's last month ({last_month}; months count from 0)",
+                    node_text(node)
+                ),
+                format!("use a whole number from 0 to {last_month}; for a scheme that costs money but never acts in this plan, set delivery = 0"),
+            );
+            0
+        }
+        Some(_) => f.integer("start_month", 0, last_month, d).unwrap_or(0) as usize,
+        None => 0,
     };
     let end_month = if f.has("end_month") {
         let end = f
@@ -125,7 +140,7 @@ pub fn read_scheme(
             d.error(
                 f.span_of("cost_if_undelivered"),
                 &f.key_path("cost_if_undelivered"),
-                format!("{x} is outside [0, 1]"),
+                format!("{} is outside [0, 1]", show(x)),
                 "the share of cost still spent when the scheme is not delivered",
             );
             1.0
@@ -296,7 +311,7 @@ fn read_cost_line(
         d,
     );
     let year = f.string("year", d);
-    let stated = f.decimal("stated", false, d);
+    let stated = f.money("stated", d);
     let amount = match (f.has("amount"), f.has("rate") || f.has("quantity")) {
         (true, true) => {
             d.error(
@@ -307,7 +322,7 @@ fn read_cost_line(
             );
             None
         }
-        (true, false) => f.decimal("amount", false, d),
+        (true, false) => f.money("amount", d),
         (false, true) => {
             let rate = if f.has("rate") {
                 f.decimal("rate", false, d)
@@ -344,7 +359,9 @@ fn read_cost_line(
     };
     let amount = amount?;
     if let Some(s) = stated {
-        if s != amount {
+        // A stated figure is in pence; rate x quantity may not be (a rate can carry more
+        // decimals), so a plan that printed the product rounded to the penny agrees.
+        if (s - amount).abs() > Decimal::new(5, 3) {
             let location = d.sources.locate(f.span_of("stated"));
             warnings.push(Diagnostic {
                 severity: Severity::Warning,
@@ -374,10 +391,18 @@ fn read_cost_line(
     })
 }
 
-/// 121394.00 -> "121,394.00"
+fn node_text(node: &Node) -> String {
+    match &node.value {
+        Value::Integer(_, text) => text.clone(),
+        _ => String::new(),
+    }
+}
+
+/// 121394.00 -> "121,394.00"; an exact product with more decimals keeps them all
+/// (121394.004 -> "121,394.004"), so a message never shows a rounded figure.
 fn group(x: Decimal) -> String {
-    let x = x.round_dp(2);
-    let text = format!("{:.2}", x.abs());
+    let places = x.normalize().scale().max(2) as usize;
+    let text = format!("{:.places$}", x.abs());
     let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {

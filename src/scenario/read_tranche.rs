@@ -5,7 +5,7 @@ use super::read::{Context, parse_month};
 use super::read_metric::probability;
 use super::tree::{Node, Value};
 use super::types::*;
-use crate::diagnostic::Collector;
+use crate::diagnostic::{Collector, Span, show};
 use crate::dist::Dist;
 use rust_decimal::Decimal;
 use std::collections::HashSet;
@@ -128,7 +128,7 @@ pub fn read_tranche(
             d.error(
                 f.span_of("condition"),
                 &format!("{path}.condition.*.weight"),
-                format!("condition weights sum to {total}, not 1"),
+                format!("condition weights sum to {}, not 1", show(total)),
                 "make the weights in this tranche add up to 1",
             );
         }
@@ -216,7 +216,7 @@ fn read_condition(
             d.error(
                 f.span_of("weight"),
                 &f.key_path("weight"),
-                format!("weight {w} is outside [0, 1]"),
+                format!("weight {} is outside [0, 1]", show(w)),
                 "weights within a tranche are fractions that sum to 1",
             );
             0.0
@@ -349,7 +349,7 @@ fn read_metric_condition(
                 d.error(
                     f.span_of("floor"),
                     &f.key_path("floor"),
-                    format!("floor {floor} must be in [0, 1)"),
+                    format!("floor {} must be in [0, 1)", show(floor)),
                     "achievement below the floor pays nothing; 0 gives pro rata",
                 );
                 None
@@ -405,9 +405,8 @@ fn read_metric_condition(
     }
     let target = if f.has("target") {
         let dist = f.uncertain("target", d)?;
-        let (lo, hi) = dist.support();
-        if lo.is_nan() || lo <= 0.0 || hi > 10.0 {
-            d.error(f.span_of("target"), &f.key_path("target"), format!("target must lie above 0 and at most 10, but can be {lo} to {hi}"), "count: relative reduction against the baseline (0.035 = 3.5%); proportion: improvement in points (0.02)");
+        let (span, key) = (f.span_of("target"), f.key_path("target"));
+        if !check_target(&dist, metric.map(|m| &ctx.metrics[m]), span, &key, d) {
             return None;
         }
         Some(Param {
@@ -430,6 +429,73 @@ fn read_metric_condition(
         target,
         rule,
     })
+}
+
+/// Checks a target against what its metric can reach (MODEL.md section 5), reporting
+/// and returning false when it must be refused. Every rule reads `target` the same way
+/// (it defines "met", and the achievement ratio r = a / target), so the limits do not
+/// depend on the rule: a target must be above 0 (r divides by it); a count target is a
+/// relative reduction, met when N <= B (1 - target), so above 1 it asks activity to fall
+/// below 0; a proportion target is points added to the baseline, met when
+/// obs >= baseline + target, so baseline + target above 1 cannot be observed. At exactly
+/// 1 (all activity gone, everyone at home) a target can still be met and is accepted. A
+/// distribution is checked over its support: every target distribution that passes the
+/// "above 0" check is bounded (untruncated normal, lognormal and gamma reach 0 or below).
+/// `metric` is None when the condition's metric is unknown or invalid (already reported):
+/// only the sign is checked then.
+fn check_target(
+    dist: &Dist,
+    metric: Option<&(String, MetricKind, f64)>,
+    span: Span,
+    key: &str,
+    d: &mut Collector,
+) -> bool {
+    let (lo, hi) = dist.support();
+    let up_to = if dist.is_fixed() { "" } else { "up to " };
+    let is = if dist.is_fixed() {
+        format!("is {}", show(lo))
+    } else {
+        format!("can be {} to {}", show(lo), show(hi))
+    };
+    let hint = "a target is a fraction: write 4% as 0.04 (count: relative reduction against the baseline; proportion: improvement in points, 0.82 to 0.85 is 0.03)";
+    if lo.is_nan() || lo <= 0.0 {
+        d.error(
+            span,
+            key,
+            format!("a target must be above 0 (achievement is measured as a share of it), but this target {is}"),
+            hint,
+        );
+        return false;
+    }
+    match metric {
+        Some((id, MetricKind::Count, _)) if hi > 1.0 => {
+            d.error(
+                span,
+                key,
+                format!(
+                    "this target {is}: a reduction of {up_to}{}% against `{id}`'s baseline, which can never be met (activity cannot fall below 0)",
+                    show(hi * 100.0)
+                ),
+                hint,
+            );
+            false
+        }
+        Some((id, MetricKind::Proportion, baseline)) if baseline + hi > 1.0 + 1e-12 => {
+            d.error(
+                span,
+                key,
+                format!(
+                    "this target {is}: `{id}`'s baseline {} + {} = {} is above 1, so it can never be met (a proportion is at most 1)",
+                    show(*baseline),
+                    show(hi),
+                    show(baseline + hi)
+                ),
+                hint,
+            );
+            false
+        }
+        _ => true,
+    }
 }
 
 fn read_bands(f: &Fields, d: &mut Collector) -> Option<Vec<(f64, f64)>> {

@@ -129,14 +129,103 @@ fn report_syntax(
 ) {
     let range = error.span().unwrap_or(0..0);
     let span = Span::new(source, range.clone());
-    let key = key_at(text, range.start);
     let message = error.message().trim().to_string();
+    if message.starts_with("duplicate key") {
+        let (key, hint) = duplicate(text, range);
+        diagnostics.error(span, &key, format!("TOML syntax error: {message}"), hint);
+        return;
+    }
+    let key = key_at(text, range.start);
     diagnostics.error(
         span,
         &key,
         format!("TOML syntax error: {message}"),
         "check quotes, brackets and `key = value` form on this line; strings need double quotes",
     );
+}
+
+/// The full dotted key of a duplicate (`scenario.months`, `scheme[0].cost[1].amount`,
+/// `scheme[0].funder.nhs` in an inline table, `fund` for a second `[fund]`) and a hint
+/// that says where it was first given. Tables are found from the `[header]` lines above,
+/// with `[[list]]` entries numbered from 0 as the reader numbers entries without an id.
+fn duplicate(text: &str, range: std::ops::Range<usize>) -> (String, String) {
+    let start = range.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line = &text[line_start..line_end];
+    let written = text
+        .get(range.clone())
+        .filter(|k| !k.is_empty() && !k.contains(['\n', '=']))
+        .map(|k| k.trim().trim_matches(['[', ']']).trim().to_string());
+    // Headers above the duplicate, with each [[list]]'s entry count so far.
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let mut table: Option<(String, usize, bool)> = None; // name, line (from 1), a list
+    for (n, raw) in text[..line_start].lines().enumerate() {
+        let l = raw.trim();
+        if let Some(name) = l.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let name = name.trim().to_string();
+            counts.retain(|(c, _)| !c.starts_with(&format!("{name}.")));
+            match counts.iter_mut().find(|(c, _)| *c == name) {
+                Some((_, k)) => *k += 1,
+                None => counts.push((name.clone(), 1)),
+            }
+            table = Some((name, n + 1, true));
+        } else if let Some(name) = l.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            table = Some((name.trim().to_string(), n + 1, false));
+        }
+    }
+    let numbered = |name: &str| -> String {
+        let parts: Vec<&str> = name.split('.').collect();
+        let mut out = Vec::new();
+        for i in 0..parts.len() {
+            let prefix = parts[..=i].join(".");
+            match counts.iter().find(|(c, _)| *c == prefix) {
+                Some((_, k)) => out.push(format!("{}[{}]", parts[i], k - 1)),
+                None => out.push(parts[i].to_string()),
+            }
+        }
+        out.join(".")
+    };
+    let trimmed = line.trim_start();
+    if trimmed.starts_with('[') {
+        // A second [table] header.
+        let name = written.unwrap_or_else(|| trimmed.trim_matches(['[', ']']).to_string());
+        let hint = format!(
+            "[{name}] is already defined above; put all its keys under one [{name}] header (lists of entries such as [[scheme]] use double brackets)"
+        );
+        return (name, hint);
+    }
+    let key = written.unwrap_or_else(|| key_at(text, start));
+    let prefix = table
+        .as_ref()
+        .map(|(name, _, _)| format!("{}.", numbered(name)))
+        .unwrap_or_default();
+    let line_key = line.split_once('=').map(|(k, _)| k.trim()).unwrap_or("");
+    if !line_key.is_empty() && line_key != key && start > line_start + line_key.len() {
+        // Inside an inline table on this line: `funder = { nhs = 1, nhs = 0.5 }`.
+        return (
+            format!("{prefix}{line_key}.{key}"),
+            format!("`{key}` is given twice in this inline table; keep one"),
+        );
+    }
+    // The first line in the same table that sets this key.
+    let from = table.as_ref().map_or(0, |(_, n, _)| *n);
+    let first = text[..line_start]
+        .lines()
+        .enumerate()
+        .skip(from)
+        .find(|(_, l)| l.split_once('=').is_some_and(|(k, _)| k.trim() == key))
+        .map(|(n, _)| n + 1);
+    let place = match &table {
+        Some((name, _, true)) => format!("this [[{name}]] entry"),
+        Some((name, _, false)) => format!("this [{name}]"),
+        None => "the top level".to_string(),
+    };
+    let hint = match first {
+        Some(n) => format!("`{key}` is already set in {place} on line {n}; keep one of the two"),
+        None => format!("`{key}` is already set in {place}; keep one of the two"),
+    };
+    (format!("{prefix}{key}"), hint)
 }
 
 /// The key on the line of `offset`, if the line looks like `key = ...`, for syntax errors.

@@ -124,7 +124,9 @@ pub struct Scheme {
 }
 
 impl Scheme {
-    /// Exact sum of the budget lines.
+    /// Exact sum of the budget lines (a rate x quantity line can have more than two
+    /// decimals). This is the one place a scheme's cost is rounded from: the model and the
+    /// results convert it to whole pence, half-even, with `money::pounds_to_pence`.
     pub fn cost(&self) -> Decimal {
         self.costs.iter().map(|c| c.amount).sum()
     }
