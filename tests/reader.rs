@@ -32,7 +32,7 @@ funder = { nhs = 0.5, council = 0.5 }
   metric = "nea"
   change = 0.01
 [fund]
-pot = "1000000.005"
+pot = "1000000.05"
 released_to = { council = 1.0 }
 unreleased_to = { nhs = 1.0 }
 [[tranche]]
@@ -71,7 +71,7 @@ fn money_is_read_exactly() {
         s.schemes[0].cost_stated(),
         Decimal::from_str("121200.10").unwrap()
     );
-    assert_eq!(s.fund.pot, Decimal::from_str("1000000.005").unwrap());
+    assert_eq!(s.fund.pot, Decimal::from_str("1000000.05").unwrap());
     let warning = &s.warnings[0];
     assert_eq!(warning.key, "scheme.s.cost.0.stated");
     assert_eq!((warning.location.line, warning.location.column), (20, 12));
