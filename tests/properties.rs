@@ -412,12 +412,20 @@ proptest! {
         }
         prop_assume!(!targets.is_empty());
         let path = which.get(&targets);
-        let old = loaded.scenario.tranches.iter().flat_map(|t| &t.conditions).find_map(|c| match &c.kind {
-            scenario::ConditionKind::Metric { target: Some(p), .. } if &p.path == path => Some(p.dist.clone()),
+        let (old, metric) = loaded.scenario.tranches.iter().flat_map(|t| &t.conditions).find_map(|c| match &c.kind {
+            scenario::ConditionKind::Metric { target: Some(p), metric, .. } if &p.path == path => Some((p.dist.clone(), &loaded.scenario.metrics[*metric])),
             _ => None,
         }).unwrap();
         let itfsim::dist::Dist::Fixed(old) = old else { unreachable!("generated targets are fixed") };
-        let (_, high) = load(&text, &[format!("{path}={:?}", (old * factor).min(10.0))])?;
+        // Raised at most to the most a target can ask (the reader refuses more): all
+        // activity gone for a count, a proportion of 1.
+        let most = match metric.kind {
+            scenario::MetricKind::Count => 1.0,
+            scenario::MetricKind::Proportion => 1.0 - metric.baseline,
+        };
+        let raised = (old * factor).min(most);
+        prop_assume!(raised > old);
+        let (_, high) = load(&text, &[format!("{path}={raised:?}")])?;
         let (a, b) = (outcomes(&low), outcomes(&high));
         let (mut sum_a, mut sum_b) = (0i64, 0i64);
         for (i, ((pa, _), (pb, _))) in a.iter().zip(&b).enumerate() {
