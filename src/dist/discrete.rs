@@ -55,9 +55,13 @@ pub fn poisson_quantile(lambda: f64, u: f64) -> u64 {
     if w.abs() > POISSON_W_TRUSTED || x < 1.0 {
         return poisson_walk(lambda, u, x.max(0.0).floor() as u64);
     }
-    let nearest = x.round();
-    if (x - nearest).abs() > poisson_margin(lambda, w, x) {
-        return x.floor() as u64;
+    // Here 1 <= x < 2^52, where truncation is floor and x - floor(x) is exact: this is
+    // floor(x) and round(x) (halves away from zero) without the library calls, which
+    // generic x86-64 makes for `floor` and `round`.
+    let floor = x as i64;
+    let nearest = floor + i64::from(x - floor as f64 >= 0.5);
+    if (x - nearest as f64).abs() > poisson_margin(lambda, w, x) {
+        return floor as u64;
     }
     // x* may lie on either side of `nearest`: the answer is `nearest` exactly when
     // P(N <= nearest - 1) < u.
@@ -227,28 +231,45 @@ pub fn binomial_quantile(n: u64, p: f64, u: f64) -> u64 {
     let q = 1.0 - p;
     let nf = n as f64;
     if nf * p.min(q) < BINOMIAL_SEQUENTIAL_MAX {
-        if p <= 0.5 {
-            binomial_sequential(n, p, u)
-        } else {
-            binomial_sequential_reflected(n, q, u)
+        let signed = n <= i64::MAX as u64;
+        match (p <= 0.5, signed) {
+            (true, true) => binomial_sequential(n, p, u, signed_count),
+            (true, false) => binomial_sequential(n, p, u, unsigned_count),
+            (false, true) => binomial_sequential_reflected(n, q, u, signed_count),
+            (false, false) => binomial_sequential_reflected(n, q, u, unsigned_count),
         }
     } else {
         binomial_large(n, p, u)
     }
 }
 
-fn binomial_sequential(n: u64, p: f64, u: f64) -> u64 {
+/// Counts in the sequential loops become doubles through this: `k as i64 as f64` is one
+/// instruction on x86-64 where `k as f64` from u64 takes about six (a loop step has two),
+/// and for every count below 2^63 (all `binomial_quantile` picks it for) the same value.
+fn signed_count(k: u64) -> f64 {
+    k as i64 as f64
+}
+
+/// `k as f64`, for n of 2^63 or more.
+fn unsigned_count(k: u64) -> f64 {
+    k as f64
+}
+
+/// Smallest k with P(X <= k) >= u, walking up from 0 with the pmf recursion; `count`
+/// converts counts to doubles (`signed_count` or `unsigned_count`, equal where both apply).
+#[inline]
+fn binomial_sequential(n: u64, p: f64, u: f64, count: impl Fn(u64) -> f64) -> u64 {
     let q = 1.0 - p;
     let ratio = p / q;
-    let mean = n as f64 * p;
-    let mut pk = (n as f64 * (-p).ln_1p()).exp();
+    let mean = count(n) * p;
+    let mut pk = (count(n) * (-p).ln_1p()).exp();
     let mut c = pk;
     let mut k = 0u64;
     while c < u && k < n {
-        pk *= (n - k) as f64 / (k + 1) as f64 * ratio;
+        pk *= count(n - k) / count(k + 1) * ratio;
         k += 1;
         c += pk;
-        if pk <= c * 1e-17 && k as f64 > mean {
+        if pk <= c * 1e-17 && count(k) > mean {
             break;
         }
     }
@@ -257,20 +278,22 @@ fn binomial_sequential(n: u64, p: f64, u: f64) -> u64 {
 
 /// X = n - Y with Y ~ Binomial(n, q), q < 0.5: P(X <= k) >= u iff
 /// F_Y(n - k - 1) <= 1 - u, so the answer is n - m where m - 1 is the largest j
-/// with F_Y(j) <= 1 - u (m = 0 when even F_Y(0) > 1 - u).
-fn binomial_sequential_reflected(n: u64, q: f64, u: f64) -> u64 {
+/// with F_Y(j) <= 1 - u (m = 0 when even F_Y(0) > 1 - u). `count` as in
+/// `binomial_sequential`.
+#[inline]
+fn binomial_sequential_reflected(n: u64, q: f64, u: f64, count: impl Fn(u64) -> f64) -> u64 {
     let v = 1.0 - u;
     let p = 1.0 - q;
     let ratio = q / p;
-    let mean = n as f64 * q;
-    let mut py = (n as f64 * (-q).ln_1p()).exp();
+    let mean = count(n) * q;
+    let mut py = (count(n) * (-q).ln_1p()).exp();
     let mut c = 0.0;
     let mut m = 0u64;
     while m <= n && c + py <= v {
         c += py;
-        py *= (n - m) as f64 / (m + 1) as f64 * ratio;
+        py *= count(n - m) / count(m + 1) * ratio;
         m += 1;
-        if py <= c * 1e-17 && m as f64 > mean {
+        if py <= c * 1e-17 && count(m) > mean {
             break;
         }
     }

@@ -69,9 +69,11 @@ const CODY_Q: [f64; 5] = [
 ];
 
 /// exp(-y^2/2) * temp, splitting y^2 so the exponent is computed exactly.
+/// Callers pass 0 < y <= 40, so y * 16 truncates exactly through i32 (one instruction,
+/// where generic x86-64 calls a library `trunc`).
 #[inline]
 fn gaussian_tail(y: f64, temp: f64) -> f64 {
-    let ysq = (y * 16.0).trunc() / 16.0;
+    let ysq = f64::from((y * 16.0) as i32) / 16.0;
     let del = (y - ysq) * (y + ysq);
     (-ysq * ysq * 0.5).exp() * (-del * 0.5).exp() * temp
 }

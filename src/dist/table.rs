@@ -184,6 +184,8 @@ pub(crate) struct Table {
     shape: Shape,
     /// Gamma shape above `WILSON_HILFERTY_SHAPE`: closed form, no grid.
     wilson_hilferty: Option<f64>,
+    /// One row per interval and a last row [q at the grid's right end, 0, 0, 0], so
+    /// every interval's right end is the next row's c0 (no special case for the last).
     coefficients: Vec<[f64; 4]>,
     first: f64,
     last: f64,
@@ -223,6 +225,7 @@ impl Table {
         }
         let coefficients = (0..INTERVALS)
             .map(|i| hermite(q[i], q[i + 1], slope[i], slope[i + 1], h))
+            .chain([[q[INTERVALS], 0.0, 0.0, 0.0]])
             .collect();
         Table {
             shape,
@@ -263,23 +266,31 @@ impl Table {
     }
 
     /// Quantile at u; u is assumed already inside (0, 1) (callers clamp).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn value(&self, u: f64) -> f64 {
         let z = normal_quantile(u);
+        let pos = (z + Z_EDGE) * (INTERVALS as f64 / (2.0 * Z_EDGE));
+        if self.wilson_hilferty.is_none() && pos >= 0.0 && pos < INTERVALS as f64 {
+            // 0 <= pos < INTERVALS: through i32 the conversions are exact and one
+            // instruction each (to and from usize they take several on x86-64).
+            let i = pos as i32;
+            let t = pos - f64::from(i);
+            let i = i as usize;
+            let [c0, c1, c2, c3] = self.coefficients[i];
+            let end = self.coefficients[i + 1][0];
+            return (c0 + t * (c1 + t * (c2 + t * c3))).clamp(c0, end);
+        }
+        self.off_grid(z, pos)
+    }
+
+    /// `value` without a grid (Wilson–Hilferty) or beyond it (u below about 5e-17 or
+    /// above 1 - 5e-17): kept out of line so the grid lookup stays small enough to inline.
+    #[cold]
+    #[inline(never)]
+    fn off_grid(&self, z: f64, pos: f64) -> f64 {
         if let Some(k) = self.wilson_hilferty {
             let c = 1.0 - 1.0 / (9.0 * k) + z / (3.0 * k.sqrt());
             return k * (c.max(0.0) * c.max(0.0) * c.max(0.0));
-        }
-        let pos = (z + Z_EDGE) * (INTERVALS as f64 / (2.0 * Z_EDGE));
-        if pos >= 0.0 && pos < INTERVALS as f64 {
-            let i = pos as usize;
-            let t = pos - i as f64;
-            let [c0, c1, c2, c3] = self.coefficients[i];
-            let end = self
-                .coefficients
-                .get(i + 1)
-                .map_or(self.last, |next| next[0]);
-            return (c0 + t * (c1 + t * (c2 + t * c3))).clamp(c0, end);
         }
         if pos < 0.0 {
             self.shape
