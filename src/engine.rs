@@ -16,6 +16,9 @@ use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+mod staged;
+pub use staged::{BLOCK, Staged};
+
 /// Trials per chunk: fixed, so results do not depend on scheduling.
 pub const CHUNK: u64 = 1024;
 
@@ -552,25 +555,35 @@ pub fn run_with_progress(
     cancel: &AtomicBool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Accumulator, EngineError> {
-    // One accumulator per worker, pushed into directly; `end_chunk` keeps chunks the unit
-    // of its floating-point sums, so the answer equals a fresh accumulator per chunk.
+    // One accumulator per worker, its trials staged a block at a time ([`Staged`]);
+    // `end_chunk` (after the chunk's last block) keeps chunks the unit of its
+    // floating-point sums, so the answer equals a fresh accumulator per chunk.
     let result = fold_chunks_in_place(
         range,
         threads,
         cancel,
         progress,
-        || (Accumulator::new(model), Trial::new(model)),
-        |(acc, trial), index| {
+        || {
+            (
+                Accumulator::new(model),
+                Trial::new(model),
+                Staged::new(model),
+            )
+        },
+        |(acc, trial, staged), index| {
             model.simulate(index, trial);
             checked(model, trial, index)?;
-            acc.push(model, trial);
+            staged.push(model, trial, acc);
             Ok(())
         },
-        |(acc, _)| acc.end_chunk(),
+        |(acc, _, staged)| {
+            staged.flush(model, acc);
+            acc.end_chunk();
+        },
         |a, b| a.0.merge(&b.0),
     )?;
     Ok(result
-        .map(|(acc, _)| acc)
+        .map(|(acc, _, _)| acc)
         .unwrap_or_else(|| Accumulator::new(model)))
 }
 

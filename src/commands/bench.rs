@@ -7,7 +7,7 @@
 //! clock read between the phases of `Model::simulate_phases` (sampling = drawing every
 //! parameter and outcome uniform and its quantile; model = demand, effects and observed
 //! counts; rules = windows, conditions, tranches and the money split) and around the
-//! accumulator pushes and chunk ends (aggregation, as the engine folds). Reading the clock costs some tens
+//! staged pushes, block flushes and chunk ends (aggregation, as the engine folds). Reading the clock costs some tens
 //! of nanoseconds per phase, so the phase figures add up to a little more than the
 //! uninstrumented per-trial time; use them as shares, and `trials_per_s` as the speed.
 use super::Failure;
@@ -62,12 +62,14 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let sample = prepared.trials.min(SAMPLE);
     let mut nanos = [0u128; 4];
     let mut trial = Trial::new(model);
-    // As the engine does: one accumulator, each chunk ended after its last trial. It is
+    // As the engine does: one accumulator, trials staged a block at a time
+    // (`engine::Staged`), each chunk flushed and ended after its last trial. It is
     // the run's own, already holding its trials, so the sample is folded into histograms
     // as full as a long run's: an empty one would time the first trials' growth, when
     // most values open a new bucket (aggregation's share is then about half again as
     // large). Its summaries are not reported, so counting the sample twice is harmless.
     let mut total = warm;
+    let mut staged = engine::Staged::new(model);
     let mut chunk_start = 0;
     while chunk_start < sample {
         for index in chunk_start..(chunk_start + CHUNK).min(sample) {
@@ -77,10 +79,11 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
                 nanos[phase] += (now - last).as_nanos();
                 last = now;
             });
-            total.push(model, &trial);
+            staged.push(model, &trial, &mut total);
             nanos[3] += last.elapsed().as_nanos();
         }
         let ending = Instant::now();
+        staged.flush(model, &mut total);
         total.end_chunk();
         nanos[3] += ending.elapsed().as_nanos();
         chunk_start += CHUNK;

@@ -89,6 +89,21 @@ impl MoneyStats {
         self.store.push(p);
     }
 
+    /// Pushes every value of `ps` in turn (the same state as [`MoneyStats::push`] on each),
+    /// with the running state in registers: one scalar pass for the moments and extremes,
+    /// then the keys appended to the quantile buffer.
+    #[inline]
+    pub fn push_all(&mut self, ps: &[Pence]) {
+        let (mut moments, mut min, mut max) = (self.moments, self.min, self.max);
+        for &p in ps {
+            moments.push(p);
+            min = min.min(p);
+            max = max.max(p);
+        }
+        (self.moments, self.min, self.max) = (moments, min, max);
+        self.store.push_all(ps);
+    }
+
     pub fn merge(&mut self, other: &MoneyStats) {
         self.moments.merge(&other.moments);
         self.min = self.min.min(other.min);
@@ -280,6 +295,25 @@ mod tests {
         assert_eq!(json["p5"], "-0.05");
         assert_eq!(json["p50"], "0.00");
         assert_eq!(json["p95"], "123.45");
+    }
+
+    #[test]
+    fn push_all_equals_push_one_by_one() {
+        let mut rng = Lcg::new(5);
+        let values: Vec<Pence> = (0..20_000)
+            .map(|i| match i % 3 {
+                0 => rng.below(1_000_000_000) as i64 - 500_000_000,
+                1 => i64::MIN + rng.below(10) as i64,
+                _ => i64::MAX - rng.below(10) as i64,
+            })
+            .collect();
+        let mut one = MoneyStats::new();
+        values.iter().for_each(|&v| one.push(v));
+        let mut all = MoneyStats::new();
+        values.chunks(777).for_each(|c| all.push_all(c));
+        all.push_all(&[]);
+        let json = |s: &MoneyStats| serde_json::to_string(s).unwrap();
+        assert_eq!(json(&one), json(&all));
     }
 
     #[test]

@@ -18,6 +18,13 @@ impl Proportion {
         self.n += 1;
     }
 
+    /// Pushes every answer of `yes` in turn.
+    #[inline]
+    pub fn push_all(&mut self, yes: &[bool]) {
+        self.hits += yes.iter().map(|&y| u64::from(y)).sum::<u64>();
+        self.n += yes.len() as u64;
+    }
+
     pub fn merge(&mut self, other: &Proportion) {
         self.hits += other.hits;
         self.n += other.n;

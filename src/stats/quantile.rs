@@ -268,6 +268,21 @@ impl<T: SketchValue> QuantileStore<T> {
         }
     }
 
+    /// Pushes every value of `values` in turn, as [`QuantileStore::push`] would (folding
+    /// whenever the buffer fills), their keys appended a run at a time.
+    #[inline]
+    pub(crate) fn push_all(&mut self, mut values: &[T]) {
+        while !values.is_empty() {
+            let room = BUFFER - self.pending.len();
+            let (now, later) = values.split_at(room.min(values.len()));
+            self.pending.extend(now.iter().map(|v| v.key()));
+            if self.pending.len() >= BUFFER {
+                self.fold_pending();
+            }
+            values = later;
+        }
+    }
+
     pub(crate) fn merge(&mut self, other: &QuantileStore<T>) {
         self.pending.extend_from_slice(&other.pending);
         // The common case (a chunk's store, all pending, into a long-lived one) touches

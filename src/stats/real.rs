@@ -141,6 +141,43 @@ impl RealStats {
         self.store.push_key(key);
     }
 
+    /// Pushes every value of `xs` in turn: the same state, bit for bit, as
+    /// [`RealStats::push`] on each (the running chunk's sums add the same numbers in the
+    /// same order), with the running chunk in registers and the keys appended to the
+    /// quantile buffer at once. A slice holding a non-finite value (rare) is pushed again
+    /// one by one, the registers' work discarded.
+    #[inline]
+    pub fn push_all(&mut self, xs: &[f64]) {
+        let Some(&first) = xs.first() else {
+            return;
+        };
+        let shift = if self.chunk_n == 0 {
+            first
+        } else {
+            self.chunk_shift
+        };
+        let (mut sum, mut sum_squares) = (self.chunk_sum, self.chunk_sum_squares);
+        let (mut min, mut max) = (self.min, self.max);
+        let mut finite = true;
+        for &x in xs {
+            finite &= x.is_finite();
+            let d = x - shift;
+            sum += d;
+            sum_squares += d * d;
+            let key = x.key();
+            min = min.min(key);
+            max = max.max(key);
+        }
+        if !finite {
+            xs.iter().for_each(|&x| self.push(x));
+            return;
+        }
+        (self.chunk_n, self.chunk_shift) = (self.chunk_n + xs.len() as u64, shift);
+        (self.chunk_sum, self.chunk_sum_squares) = (sum, sum_squares);
+        (self.min, self.max) = (min, max);
+        self.store.push_all(xs);
+    }
+
     /// Adds everything `other` holds (its merged chunks and its running chunk).
     pub fn merge(&mut self, other: &RealStats) {
         self.merged_n += other.merged_n;

@@ -232,3 +232,39 @@ fn json_numbers_and_nulls() {
     let overflowing = stats_of(&[1e308, 1e308, -1e308]).finish();
     assert_eq!(overflowing.to_json()["mean"], serde_json::Value::Null);
 }
+
+/// `push_all` over slices of any length (non-finite values included, chunks ended in
+/// between) leaves the state, bit for bit, of `push` on each value.
+#[test]
+fn push_all_equals_push_one_by_one() {
+    let mut rng = Lcg::new(11);
+    let values: Vec<f64> = (0..20_000)
+        .map(|i| match i % 997 {
+            5 => f64::NAN,
+            9 => f64::INFINITY,
+            _ => 1e6 + (rng.below(1_000_000) as f64) / 7.0,
+        })
+        .collect();
+    let (mut one, mut all) = (RealStats::new(), RealStats::new());
+    let mut at = 0;
+    for (k, len) in [0usize, 1, 31, 32, 33, 500, 9000]
+        .iter()
+        .cycle()
+        .enumerate()
+    {
+        let end = (at + len).min(values.len());
+        values[at..end].iter().for_each(|&x| one.push(x));
+        all.push_all(&values[at..end]);
+        if k % 3 == 2 {
+            one.end_chunk();
+            all.end_chunk();
+        }
+        at = end;
+        if at == values.len() {
+            break;
+        }
+    }
+    let json = |s: &RealStats| serde_json::to_string(s).unwrap();
+    assert_eq!(json(&one), json(&all));
+    assert_eq!(one.non_finite(), 2 * 21);
+}

@@ -1,0 +1,254 @@
+//! Trials' values staged a block at a time and added to the summaries column by column.
+//!
+//! [`Accumulator::push`] visits about a hundred summaries per trial (for Ealing), each with
+//! its own state and quantile buffer, to add one value to each: most of its cost is
+//! loading and storing every summary's state around a few instructions of work.
+//! [`Staged`] instead writes each trial's values into one column per summary (one store
+//! per value) and, every [`BLOCK`] trials and whenever the engine ends a chunk, adds each
+//! column to its summary in one tight loop (`push_all` of [`MoneyStats`], [`RealStats`],
+//! [`Proportion`]), the summary's running state held in registers across the column.
+//!
+//! The result is bit for bit that of [`Accumulator::push`] on each trial: every summary
+//! receives the same values in the same (trial) order, and a block never spans the end of
+//! a chunk (the engine flushes before [`Accumulator::end_chunk`]), so the floating-point
+//! chunk sums add the same numbers in the same order. [`Staged::push`] and
+//! [`Staged::flush`] list the columns in the same order, the order of
+//! [`Accumulator::push`]; a test checks the two paths agree.
+use super::Accumulator;
+use crate::model::{CondModel, Model, Trial};
+use crate::stats::{MoneyStats, Proportion, RealStats};
+
+/// Trials per block: a block's columns (about 100 values of 8 bytes a trial for Ealing)
+/// stay in the first-level cache while it fills. A divisor of [`super::CHUNK`].
+pub const BLOCK: usize = 32;
+
+/// A block of trials' values, one column of [`BLOCK`] slots per summary; see the module
+/// documentation. Holds nothing between blocks but its buffers.
+pub struct Staged {
+    money: Vec<i64>,
+    reals: Vec<f64>,
+    flags: Vec<bool>,
+    /// Trials staged and not yet added.
+    rows: usize,
+}
+
+/// Writes one trial's values into its row of consecutive columns: `at` is the row's slot
+/// in the next column.
+struct Row<'a, V> {
+    slots: &'a mut [V],
+    at: usize,
+}
+
+impl<V: Copy> Row<'_, V> {
+    #[inline]
+    fn put(&mut self, value: V) {
+        self.slots[self.at] = value;
+        self.at += BLOCK;
+    }
+
+    #[inline]
+    fn put_all(&mut self, values: &[V]) {
+        for &v in values {
+            self.put(v);
+        }
+    }
+}
+
+/// Reads consecutive columns' first `rows` values.
+struct Columns<'a, V> {
+    columns: std::slice::ChunksExact<'a, V>,
+    rows: usize,
+}
+
+impl<'a, V> Columns<'a, V> {
+    #[inline]
+    fn next(&mut self) -> &'a [V] {
+        &self.columns.next().expect("a column per summary")[..self.rows]
+    }
+}
+
+impl Staged {
+    pub fn new(model: &Model) -> Staged {
+        let (t, c, w, s, p) = (
+            model.tranches.len(),
+            model.conditions,
+            model.windows.len(),
+            model.schemes.len(),
+            model.partners,
+        );
+        let effects: usize = model
+            .scenario
+            .schemes
+            .iter()
+            .map(|sc| sc.effects.len())
+            .sum();
+        let money = 2 + t + c + 2 * s + 5 * p;
+        let reals = c + 3 * w + effects + s;
+        let flags = 2 + 2 * t + c + s;
+        Staged {
+            money: vec![0; money * BLOCK],
+            reals: vec![0.0; reals * BLOCK],
+            flags: vec![false; flags * BLOCK],
+            rows: 0,
+        }
+    }
+
+    /// Stages trial `t`, adding the block to `acc` when it is full.
+    pub fn push(&mut self, model: &Model, t: &Trial, acc: &mut Accumulator) {
+        let row = self.rows;
+        let mut money = Row {
+            slots: &mut self.money,
+            at: row,
+        };
+        let mut reals = Row {
+            slots: &mut self.reals,
+            at: row,
+        };
+        let mut flags = Row {
+            slots: &mut self.flags,
+            at: row,
+        };
+        money.put(t.total_paid);
+        money.put(model.pot - t.total_paid);
+        let tranches = model.tranches.iter().zip(&t.tranche_paid);
+        let all_full = tranches.clone().all(|(tr, &paid)| paid == tr.amount);
+        flags.put(all_full);
+        flags.put(t.total_paid == 0);
+        money.put_all(&t.tranche_paid);
+        for (tranche, &paid) in tranches {
+            flags.put(paid == tranche.amount);
+            flags.put(paid == 0);
+        }
+        flags.put_all(&t.condition_met);
+        // Every condition has a column; only metric conditions' are added (see `flush`).
+        reals.put_all(&t.condition_achieved);
+        money.put_all(&t.condition_paid);
+        reals.put_all(&t.window_expected);
+        reals.put_all(&t.window_observed);
+        reals.put_all(&t.window_achieved);
+        for (avoided, values) in acc.scheme_avoided.iter().zip(&t.scheme_avoided) {
+            for (metric, _) in avoided {
+                reals.put(values[*metric]);
+            }
+        }
+        money.put_all(&t.scheme_invest);
+        money.put_all(&t.scheme_savings);
+        reals.put_all(&t.scheme_roi);
+        for &roi in &t.scheme_roi {
+            flags.put(roi > 1.0);
+        }
+        money.put_all(&t.partner_invest);
+        money.put_all(&t.partner_savings);
+        money.put_all(&t.partner_performance);
+        money.put_all(&t.partner_risks);
+        money.put_all(&t.partner_net);
+        self.rows += 1;
+        if self.rows == BLOCK {
+            self.flush(model, acc);
+        }
+    }
+
+    /// Adds the staged trials to `acc`, each column to its summary, and empties the block.
+    pub fn flush(&mut self, model: &Model, acc: &mut Accumulator) {
+        let rows = std::mem::take(&mut self.rows);
+        if rows == 0 {
+            return;
+        }
+        let mut money = Columns {
+            columns: self.money.chunks_exact(BLOCK),
+            rows,
+        };
+        let mut reals = Columns {
+            columns: self.reals.chunks_exact(BLOCK),
+            rows,
+        };
+        let mut flags = Columns {
+            columns: self.flags.chunks_exact(BLOCK),
+            rows,
+        };
+        let each_money = |stats: &mut [MoneyStats], columns: &mut Columns<i64>| {
+            stats.iter_mut().for_each(|s| s.push_all(columns.next()));
+        };
+        let each_real = |stats: &mut [RealStats], columns: &mut Columns<f64>| {
+            stats.iter_mut().for_each(|s| s.push_all(columns.next()));
+        };
+        let each_flag = |stats: &mut [Proportion], columns: &mut Columns<bool>| {
+            stats.iter_mut().for_each(|s| s.push_all(columns.next()));
+        };
+        acc.trials += rows as u64;
+        acc.total_paid.push_all(money.next());
+        acc.total_unreleased.push_all(money.next());
+        acc.total_full.push_all(flags.next());
+        acc.total_zero.push_all(flags.next());
+        each_money(&mut acc.tranche_paid, &mut money);
+        for (full, zero) in acc.tranche_full.iter_mut().zip(&mut acc.tranche_zero) {
+            full.push_all(flags.next());
+            zero.push_all(flags.next());
+        }
+        each_flag(&mut acc.condition_met, &mut flags);
+        let conditions = model.tranches.iter().flat_map(|tr| &tr.conditions);
+        for (stats, (cond, _)) in acc.condition_achieved.iter_mut().zip(conditions) {
+            let column = reals.next();
+            if let CondModel::Metric { .. } = cond {
+                stats.push_all(column);
+            }
+        }
+        each_money(&mut acc.condition_paid, &mut money);
+        each_real(&mut acc.window_expected, &mut reals);
+        each_real(&mut acc.window_observed, &mut reals);
+        each_real(&mut acc.window_achieved, &mut reals);
+        for (_, stats) in acc.scheme_avoided.iter_mut().flatten() {
+            stats.push_all(reals.next());
+        }
+        each_money(&mut acc.scheme_invest, &mut money);
+        each_money(&mut acc.scheme_savings, &mut money);
+        each_real(&mut acc.scheme_roi, &mut reals);
+        each_flag(&mut acc.scheme_roi_above_1, &mut flags);
+        each_money(&mut acc.partner_invest, &mut money);
+        each_money(&mut acc.partner_savings, &mut money);
+        each_money(&mut acc.partner_performance, &mut money);
+        each_money(&mut acc.partner_risks, &mut money);
+        each_money(&mut acc.partner_net, &mut money);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load;
+
+    /// Staged pushes (blocks, partial blocks at chunk ends) give exactly the state of
+    /// pushing trial by trial, on every shipped scenario.
+    #[test]
+    fn staged_equals_trial_by_trial() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        assert!(!paths.is_empty());
+        for path in paths {
+            let loaded = load(&path, &[]).unwrap();
+            let model = crate::model::compile(&loaded.scenario, 3).unwrap();
+            let (mut direct, mut staged) = (Accumulator::new(&model), Accumulator::new(&model));
+            let mut block = Staged::new(&model);
+            let mut trial = Trial::new(&model);
+            // Chunk ends at uneven places, so partial blocks are flushed too.
+            for (index, end) in (0..3000u64).map(|i| (i, i % 1000 == 999 || i == 1500)) {
+                model.simulate(index, &mut trial);
+                direct.push(&model, &trial);
+                block.push(&model, &trial, &mut staged);
+                if end {
+                    block.flush(&model, &mut staged);
+                    direct.end_chunk();
+                    staged.end_chunk();
+                }
+            }
+            block.flush(&model, &mut staged);
+            let json = |a: &Accumulator| serde_json::to_string(a).unwrap();
+            assert_eq!(json(&direct), json(&staged), "{}", path.display());
+        }
+    }
+}
