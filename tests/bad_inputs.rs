@@ -948,6 +948,25 @@ fn money_beyond_the_exact_range_in_a_trial_is_located_at_the_risk_impact() {
             .is_some_and(|l| l.starts_with(&format!("  hint: check `{key}`"))),
         "{stderr}"
     );
+    // `trace` of that trial refuses it as `run` does (it showed the risk occurring with
+    // £0.00 of risks), leaving no output.
+    let out = dir.path().join("trace.json");
+    let (code, stdout, stderr) = itfsim(&[
+        "trace",
+        &shown,
+        "--trial",
+        "0",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.starts_with(&format!("{shown}:{at}: error: `{key}`: in trial 0")),
+        "{stderr}"
+    );
+    assert!(!out.exists());
     // Given by --set, the impact is located in the argument.
     let (code, _, stderr) = itfsim(&[
         "run",

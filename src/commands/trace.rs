@@ -25,6 +25,9 @@ pub fn trace(args: &TraceArgs) -> Result<(), Failure> {
         }
     }
     let trial = trace::replay(&prepared.model, args.trial);
+    // A trial whose money left the exact range is refused as `run` refuses it, not shown
+    // with figures that no longer add up.
+    crate::engine::checked(&prepared.model, &trial, args.trial)?;
     let bytes = match o.format {
         Format::Json => {
             let mut b = serde_json::to_vec_pretty(&trace::to_json(&prepared.model, &trial))
