@@ -6,7 +6,10 @@
 //! message fails here. Inputs that cannot be committed usefully (a 10 MB file, a
 //! directory, a missing file) are made in a temporary directory.
 use assert_cmd::Command;
+use common::position;
 use std::path::Path;
+
+mod common;
 
 /// (file, exit code, "LINE:COL" of the first error, key, message substring)
 const TABLE: &[(&str, i32, &str, &str, &str)] = &[
@@ -800,20 +803,6 @@ fn validate_reports_the_same_errors_as_run() {
     assert!(stderr.contains(
         "tests/bad_inputs/empty.toml:1:1: error: `scenario`: missing required section `[scenario]`"
     ));
-}
-
-/// "LINE:COL" (1-based, columns in characters) of the first `needle` at or after the first
-/// `after` in `text`: positions are computed from the file, not written down.
-fn position(text: &str, after: &str, needle: &str) -> String {
-    let from = text.find(after).expect("anchor in text");
-    let offset = from + text[from..].find(needle).expect("needle in text");
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .chars()
-        .count()
-        + 1;
-    format!("{line}:{column}")
 }
 
 /// `itfsim ARGS`: exit code, stdout and stderr, after checking it did not panic.

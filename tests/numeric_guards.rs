@@ -5,6 +5,8 @@
 //! a trial's draws can push past the limit (avoided activity x unit cost, risk impacts,
 //! spend x overrun) stop the run with the trial and the key to check.
 use assert_cmd::Command;
+
+mod common;
 use serde_json::Value;
 
 fn scenario(pot: &str, baseline: &str, unit_cost: &str, impact: &str, amount: &str) -> String {
@@ -69,14 +71,7 @@ impact = {impact}
 
 /// "LINE:COL" of the first `needle` in `text` (1-based), where an error about it points.
 fn position(text: &str, needle: &str) -> String {
-    let offset = text.find(needle).expect("needle in text");
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .chars()
-        .count()
-        + 1;
-    format!("{line}:{column}")
+    common::position(text, "", needle)
 }
 
 fn run(text: &str) -> (i32, Value, String) {

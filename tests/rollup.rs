@@ -168,10 +168,7 @@ fn refused_edit(
     edit(&mut run);
     let text = serde_json::to_string_pretty(&run).unwrap();
     std::fs::write(edited, &text).unwrap();
-    let offset = find(&text);
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    let (line, column) = common::line_col(&text, find(&text));
     let name = edited.file_name().unwrap().to_string_lossy();
     let at = format!("{name}:{line}:{column}: ");
     let mut all = says.to_vec();

@@ -111,24 +111,15 @@ fn shards_may_spell_the_scenario_path_differently() {
     let absolute = absolute.to_str().unwrap();
     let part = |index: u64, scenario: &str| {
         let path = dir.path().join(format!("part-{index}.json"));
-        let out = run_cmd_of(scenario, "1")
-            .args(["--shard", &format!("{index}/3"), "--out"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        common::succeeds(
+            run_cmd_of(scenario, "1")
+                .args(["--shard", &format!("{index}/3"), "--out"])
+                .arg(&path),
         );
         path
     };
     let named = |scenario: &str| {
-        let out = run_cmd_of(scenario, "1")
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
+        let out = common::succeeds(run_cmd_of(scenario, "1").args(["--format", "json"]));
         without_timing(&out.stdout)
     };
     for (first, others) in [(SCENARIO, dotted.as_str()), (dotted.as_str(), absolute)] {

@@ -128,3 +128,24 @@ pub fn clear_shard_env(cmd: &mut Command) -> &mut Command {
     }
     cmd
 }
+
+/// 1-based line and column (in characters) of byte `offset` in `text`, worked out here
+/// rather than by the crate, so a test of a located message checks the crate's own.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// "LINE:COL" of the first `needle` at or after the first `after` in `text` (`""`: from
+/// the start): positions are computed from the file, not written down.
+pub fn position(text: &str, after: &str, needle: &str) -> String {
+    let from = text.find(after).expect("anchor in text");
+    let offset = from + text[from..].find(needle).expect("needle in text");
+    let (line, column) = line_col(text, offset);
+    format!("{line}:{column}")
+}
