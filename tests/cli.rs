@@ -772,3 +772,23 @@ fn a_per_unit_rate_below_a_penny_still_pays() {
         "paid {paid}: more than 0.4p x the window's activity"
     );
 }
+
+/// Spaces around a `--set` value are not part of it (they were read as a string and
+/// refused as "expected a number"), as around `=` in a scenario file.
+#[test]
+fn set_values_may_have_spaces_around_them() {
+    let paid = |set: &str| {
+        let out = succeeds(
+            itfsim()
+                .args(["run", "scenarios/ealing-2014.toml", "--trials", "500"])
+                .args(["--format", "json", "--quiet", "--set", set]),
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["total"]["paid"].clone()
+    };
+    let plain = paid("metric.reablement91.cohort=500");
+    assert_eq!(paid("metric.reablement91.cohort=  500 "), plain);
+    assert_eq!(paid(" metric.reablement91.cohort = 500"), plain);
+    // And the value really is set (not the file's 400).
+    assert_ne!(paid("metric.reablement91.cohort=400"), plain);
+}

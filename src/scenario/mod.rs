@@ -158,6 +158,9 @@ fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<
                 hint: "e.g. --set scheme.reablement.delivery=0.9".into(),
             });
         };
+        // Spaces around a value (`--set x= 500`, a quoted shell word) are not part of it,
+        // as around `=` in a file; without the trim " 500" would be read as a string.
+        let value = value.trim();
         let id = sources.add(format!("--set {}", path.trim()), value.to_string());
         assignments.push((path.trim().to_string(), value.to_string(), id));
     }
