@@ -294,12 +294,12 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
                 format_gbp(model.pot)
             );
             out += &format!(
-                "{:>10}  {:>8}  {:>16}  {:>10}  {:>8}  {:>16}\n",
-                "target", "P(met)", "expected paid", "MCSE", "P(full)", "tranche paid"
+                "{:>10}  {:>8}  {:>16}  {:>10}  {:>11}  {:>16}\n",
+                "target", "P(met)", "expected paid", "MCSE", "P(all paid)", "tranche paid"
             );
             for r in &rows {
                 out += &format!(
-                    "{:>10}  {:>8.4}  {:>16}  {:>10}  {:>8.4}  {:>16}\n",
+                    "{:>10}  {:>8.4}  {:>16}  {:>10}  {:>11.4}  {:>16}\n",
                     r.target,
                     r.p_met,
                     format_gbp(r.paid),

@@ -191,7 +191,7 @@ pub fn document(r: &ThresholdsReport) -> Document {
             "P(met)",
             "Expected paid",
             "MCSE",
-            "P(full)",
+            "P(all paid)",
             "Tranche paid",
         ],
         &rows,
