@@ -792,3 +792,37 @@ fn set_values_may_have_spaces_around_them() {
     // And the value really is set (not the file's 400).
     assert_ne!(paid("metric.reablement91.cohort=400"), plain);
 }
+
+/// A range whose step does not land on TO says where it stops (on stderr; `--quiet`
+/// silences it), for sweep grids and for thresholds alike.
+#[test]
+fn a_range_that_stops_short_of_to_is_noted() {
+    let stderr = |args: &[&str]| {
+        let out = succeeds(itfsim().args(args).args(["--trials", "200"]));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let sweep = [
+        "sweep",
+        "scenarios/ealing-2014.toml",
+        "--grid",
+        "scheme.reablement.delivery=0.5:0.9:0.3",
+    ];
+    let note = "note: --grid scheme.reablement.delivery=0.5:0.9:0.3: the step does not land on 0.9, so the last value is 0.8";
+    assert!(stderr(&sweep).contains(note));
+    assert!(!stderr(&[&sweep[..], &["--quiet"]].concat()).contains("note:"));
+    let thresholds = [
+        "thresholds",
+        "scenarios/ealing-2014.toml",
+        "--condition",
+        "all_metrics_1516.nea",
+        "--from",
+        "0.01",
+        "--to",
+        "0.03",
+        "--step",
+    ];
+    assert!(stderr(&[&thresholds[..], &["0.015"]].concat()).contains(
+        "note: --from/--to/--step: the step does not land on 0.03, so the last value is 0.025"
+    ));
+    assert!(!stderr(&[&thresholds[..], &["0.01"]].concat()).contains("note:"));
+}

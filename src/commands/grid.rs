@@ -57,6 +57,14 @@ pub fn decimal_range(
         .collect())
 }
 
+/// A note for a range whose step does not land on TO (`0:0.03:0.007` ends at 0.028): TO
+/// is included only when reached, which a user may not expect; None when it is.
+pub fn short_of(what: &str, to: Decimal, values: &[Decimal]) -> Option<String> {
+    let last = values.last()?;
+    (*last != to)
+        .then(|| format!("{what}: the step does not land on {to}, so the last value is {last}"))
+}
+
 /// Splits on `separator` outside braces, brackets and quoted strings.
 pub fn split_top_level(text: &str, separator: char) -> Vec<&str> {
     let mut parts = Vec::new();
@@ -90,8 +98,9 @@ pub fn split_top_level(text: &str, separator: char) -> Vec<&str> {
     parts
 }
 
-/// Parses one `--grid PATH=FROM:TO:STEP | PATH=V1,V2,...`.
-pub fn parse_grid(arg: &str, max: u64) -> Result<Grid, String> {
+/// Parses one `--grid PATH=FROM:TO:STEP | PATH=V1,V2,...`, with a note ([`short_of`]) for
+/// a range that stops short of TO.
+pub fn parse_grid(arg: &str, max: u64) -> Result<(Grid, Option<String>), String> {
     let Some((path, spec)) = arg.split_once('=') else {
         return Err(format!(
             "--grid {arg}: expected PATH=FROM:TO:STEP or PATH=V1,V2,... (e.g. --grid scheme.reablement.delivery=0.5:1:0.1)"
@@ -103,6 +112,7 @@ pub fn parse_grid(arg: &str, max: u64) -> Result<Grid, String> {
     }
     let bad = |message: String| format!("--grid {arg}: {message}");
     let colon_parts = split_top_level(spec, ':');
+    let mut note = None;
     let values = if colon_parts.len() > 1 {
         let [from, to, step] = colon_parts[..] else {
             return Err(bad(format!(
@@ -123,11 +133,9 @@ pub fn parse_grid(arg: &str, max: u64) -> Result<Grid, String> {
             number("TO", to)?,
             number("STEP", step)?,
         );
-        decimal_range(from, to, step, max)
-            .map_err(bad)?
-            .into_iter()
-            .map(|d| d.to_string())
-            .collect()
+        let range = decimal_range(from, to, step, max).map_err(bad)?;
+        note = short_of(&format!("--grid {arg}"), to, &range);
+        range.into_iter().map(|d| d.to_string()).collect()
     } else {
         let items: Vec<String> = split_top_level(spec, ',')
             .into_iter()
@@ -143,7 +151,7 @@ pub fn parse_grid(arg: &str, max: u64) -> Result<Grid, String> {
         }
         items
     };
-    Ok(Grid { path, values })
+    Ok((Grid { path, values }, note))
 }
 
 /// Number of points of the cartesian product, refused above `max`.
@@ -234,7 +242,8 @@ mod tests {
             r#"scheme.x.effect.nea={ dist = "pert", min = 0, mode = 0.01, max = 0.03 },0.02"#,
             10,
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(g.path, "scheme.x.effect.nea");
         assert_eq!(
             g.values,
@@ -243,8 +252,9 @@ mod tests {
                 "0.02"
             ]
         );
-        let g = parse_grid(r#"a.b="x,y",[1, 2]"#, 10).unwrap();
+        let (g, note) = parse_grid(r#"a.b="x,y",[1, 2]"#, 10).unwrap();
         assert_eq!(g.values, [r#""x,y""#, "[1, 2]"]);
+        assert_eq!(note, None);
         assert!(
             parse_grid("a.b=0:x:1", 10)
                 .unwrap_err()
@@ -257,6 +267,21 @@ mod tests {
         );
         assert!(parse_grid("a.b", 10).is_err());
         assert!(parse_grid("a.b=1,,2", 10).is_err());
+    }
+
+    #[test]
+    fn a_range_that_stops_short_of_to_is_noted() {
+        let (g, note) = parse_grid("a.b=0:0.03:0.007", 10).unwrap();
+        assert_eq!(g.values, ["0.000", "0.007", "0.014", "0.021", "0.028"]);
+        assert_eq!(
+            note.as_deref(),
+            Some(
+                "--grid a.b=0:0.03:0.007: the step does not land on 0.03, so the last value is 0.028"
+            )
+        );
+        let (g, note) = parse_grid("a.b=0:0.03:0.01", 10).unwrap();
+        assert_eq!(g.values.last().map(String::as_str), Some("0.03"));
+        assert_eq!(note, None);
     }
 
     #[test]

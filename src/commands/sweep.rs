@@ -59,12 +59,19 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             "--shard writes a partial result, not a report\n  hint: give --report to `itfsim merge` instead; it writes the same report from the shards",
         ));
     }
-    let grids: Vec<Grid> = args
+    let (grids, notes): (Vec<Grid>, Vec<Option<String>>) = args
         .grids
         .iter()
         .map(|g| parse_grid(g, args.max_points))
-        .collect::<Result<_, _>>()
-        .map_err(|m| Failure::new(2, m))?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|m| Failure::new(2, m))?
+        .into_iter()
+        .unzip();
+    if !o.quiet {
+        for note in notes.into_iter().flatten() {
+            eprintln!("note: {note}");
+        }
+    }
     for (i, g) in grids.iter().enumerate() {
         if grids[..i].iter().any(|h| h.path == g.path) {
             return Err(Failure::new(

@@ -8,7 +8,7 @@
 //! scenario with `--set tranche.T.condition.M.target=X` (so an invalid target fails as
 //! `run` would, exit 65) and the overriding value is the one that load reads, so every
 //! row equals `run --set ...target=X` at the same seed and trials exactly.
-use super::grid::decimal_range;
+use super::grid::{decimal_range, short_of};
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
 use crate::cli::{Format, ThresholdsArgs};
@@ -98,6 +98,11 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     }
     let targets = decimal_range(args.from, args.to, args.step, 100_000)
         .map_err(|m| Failure::new(2, format!("--from/--to/--step: {m}")))?;
+    if let Some(note) = short_of("--from/--to/--step", args.to, &targets) {
+        if !o.quiet {
+            eprintln!("note: {note}");
+        }
+    }
     // Validate each target as `run --set` would, and read the value it would use.
     let text = std::fs::read_to_string(&args.scenario)
         .map_err(|e| Failure::new(66, format!("{}: cannot read the scenario: {e}", base.file)))?;
