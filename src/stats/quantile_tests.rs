@@ -259,12 +259,8 @@ fn defined_state(keys: &[u64]) -> (u32, Vec<Bucket>) {
     let mut buckets: Vec<Bucket> = Vec::new();
     for &k in &sorted {
         match buckets.last_mut() {
-            Some(b) if b.key == bucket_of(k, level) => b.count += 1,
-            _ => buckets.push(Bucket {
-                key: bucket_of(k, level),
-                count: 1,
-                min: k,
-            }),
+            Some(b) if b.key(level) == bucket_of(k, level) => b.count += 1,
+            _ => buckets.push(Bucket { count: 1, min: k }),
         }
     }
     (level, buckets)
@@ -457,7 +453,6 @@ fn fit_finds_the_smallest_fitting_level() {
         let buckets: Vec<Bucket> = keys
             .iter()
             .map(|&key| Bucket {
-                key,
                 count: 1,
                 min: key << level,
             })
@@ -473,8 +468,8 @@ fn fit_finds_the_smallest_fitting_level() {
         let mut reference = buckets;
         let mut bits = 0;
         while reference.len() > MAX_BUCKETS {
-            coarsen(&mut reference, 1);
             bits += 1;
+            coarsen(&mut reference, level + bits);
         }
         assert_eq!(store.level, level + bits, "case {case}");
         assert_eq!(store.buckets, reference, "case {case}");
