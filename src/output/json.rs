@@ -62,7 +62,7 @@ fn tranche(t: &TrancheResult) -> Value {
             let mut o = serde_json::Map::new();
             o.insert(c.kind.to_string(), json!(c.id));
             o.insert("rule".into(), json!(c.rule));
-            o.insert("target".into(), c.target.map(number).unwrap_or(Value::Null));
+            o.insert("target".into(), c.target.fixed().map(number).unwrap_or(Value::Null));
             o.insert("weight".into(), number(c.weight));
             o.insert("p_met".into(), number(c.p_met));
             o.insert("achieved".into(), c.achieved.as_ref().map(|a| a.to_json()).unwrap_or(Value::Null));

@@ -15,16 +15,42 @@ pub struct RunInfo {
     pub elapsed_s: f64,
 }
 
+/// A condition's target as the scenario gives it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Target {
+    Fixed(f64),
+    /// A distribution: no one number to show (JSON null).
+    Uncertain,
+    /// None: an event, or a `per_unit` condition given no target.
+    Absent,
+}
+
+impl Target {
+    /// The number, when the target is one.
+    pub fn fixed(self) -> Option<f64> {
+        match self {
+            Target::Fixed(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// A table cell: the number as `fixed` writes it, "uncertain", or `absent`.
+    pub fn cell(self, fixed: impl Fn(f64) -> String, absent: &str) -> String {
+        match self {
+            Target::Fixed(x) => fixed(x),
+            Target::Uncertain => "uncertain".into(),
+            Target::Absent => absent.into(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ConditionResult {
     /// "metric" or "event", and its id.
     pub kind: &'static str,
     pub id: String,
     pub rule: String,
-    /// None when the target is a distribution (or absent).
-    pub target: Option<f64>,
-    /// The target is a distribution (not absent, as a `per_unit` condition's may be).
-    pub target_uncertain: bool,
+    pub target: Target,
     pub weight: f64,
     pub p_met: f64,
     pub achieved: Option<RealSummary>,
@@ -121,7 +147,7 @@ impl Results {
         for (ti, (tranche, tm)) in s.tranches.iter().zip(&model.tranches).enumerate() {
             let mut conditions = Vec::new();
             for (cond, (cm, _)) in tranche.conditions.iter().zip(&tm.conditions) {
-                let (kind, id, rule, target, target_uncertain) = match &cond.kind {
+                let (kind, id, rule, target) = match &cond.kind {
                     ConditionKind::Metric {
                         metric,
                         target,
@@ -130,16 +156,14 @@ impl Results {
                         "metric",
                         s.metrics[*metric].id.clone(),
                         rule.name().to_string(),
-                        target.as_ref().and_then(|p| match p.dist {
-                            crate::dist::Dist::Fixed(v) => Some(v),
-                            _ => None,
-                        }),
-                        target
-                            .as_ref()
-                            .is_some_and(|p| !matches!(p.dist, crate::dist::Dist::Fixed(_))),
+                        match target.as_ref().map(|p| &p.dist) {
+                            Some(crate::dist::Dist::Fixed(v)) => Target::Fixed(*v),
+                            Some(_) => Target::Uncertain,
+                            None => Target::Absent,
+                        },
                     ),
                     ConditionKind::Event { id, .. } => {
-                        ("event", id.clone(), "event".to_string(), None, false)
+                        ("event", id.clone(), "event".to_string(), Target::Absent)
                     }
                 };
                 conditions.push(ConditionResult {
@@ -147,7 +171,6 @@ impl Results {
                     id,
                     rule,
                     target,
-                    target_uncertain,
                     weight: cond.weight,
                     p_met: acc.condition_met[c].value(),
                     achieved: matches!(cm, CondModel::Metric { .. })

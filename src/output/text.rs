@@ -157,14 +157,7 @@ pub fn render(r: &Results) -> String {
             rows.push(vec![
                 format!("{}.{}", t.id, c.id),
                 c.rule.clone(),
-                // An event has no target, nor a per-unit condition given none.
-                c.target.map(|x| format!("{x}")).unwrap_or_else(|| {
-                    if c.target_uncertain {
-                        "uncertain".into()
-                    } else {
-                        "-".into()
-                    }
-                }),
+                c.target.cell(|x| format!("{x}"), "-"),
                 format!("{}", c.weight),
                 prob(c.p_met),
                 c.achieved

@@ -316,14 +316,7 @@ fn tranches(r: &Results) -> Box<dyn Section> {
                     escape(&c.id),
                     escape(&c.rule),
                     format!("{}", c.weight),
-                    c.target.map(pct).unwrap_or_else(|| {
-                        if c.target_uncertain {
-                            "uncertain"
-                        } else {
-                            "–"
-                        }
-                        .into()
-                    }),
+                    c.target.cell(pct, "–"),
                     pct(c.p_met),
                     c.achieved
                         .as_ref()
@@ -357,7 +350,7 @@ fn tranches(r: &Results) -> Box<dyn Section> {
                     label: format!("{} ({})", c.id, c.rule),
                     quantiles: real_box(a, 100.0),
                     mean: Some(a.mean * 100.0),
-                    marker: c.target.map(|t| t * 100.0),
+                    marker: c.target.fixed().map(|t| t * 100.0),
                     note: format!("P(met) {}", pct(c.p_met)),
                 })
             })

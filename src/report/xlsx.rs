@@ -180,7 +180,7 @@ pub fn render(r: &Results, monthly: &[MonthlyMetric]) -> Result<Vec<u8>, XlsxErr
                 text(c.kind),
                 text(&c.id),
                 text(&c.rule),
-                c.target.map(Cell::Pct).unwrap_or(Cell::Empty),
+                c.target.fixed().map(Cell::Pct).unwrap_or(Cell::Empty),
                 Cell::Num(c.weight),
                 Cell::Pct(c.p_met),
             ];
