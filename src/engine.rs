@@ -699,7 +699,9 @@ pub fn fold_chunks_in_place<S: Send>(
                     let from = (chunk * CHUNK).max(range.start);
                     let to = ((chunk + 1) * CHUNK).min(range.end);
                     for index in from..to {
-                        if (index - from) % CANCEL_CHECK == 0 && cancel.load(Ordering::Relaxed) {
+                        if (index - from).is_multiple_of(CANCEL_CHECK)
+                            && cancel.load(Ordering::Relaxed)
+                        {
                             return Err(EngineError::Cancelled);
                         }
                         step(state, index)?;
@@ -775,7 +777,10 @@ mod tests {
                 for index in 0..count {
                     let r = shard_range(trials, index, count);
                     assert_eq!(r.start, next, "trials {trials} shard {index}/{count}");
-                    assert!(r.start % CHUNK == 0 && (r.end % CHUNK == 0 || r.end == trials));
+                    assert!(
+                        r.start.is_multiple_of(CHUNK)
+                            && (r.end.is_multiple_of(CHUNK) || r.end == trials)
+                    );
                     next = r.end;
                 }
                 assert_eq!(next, trials);

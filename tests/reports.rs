@@ -122,7 +122,7 @@ fn html_report_is_well_formed_self_contained_and_has_the_charts() {
         let digits: Vec<char> = int.chars().collect();
         let mut s = String::new();
         for (i, c) in digits.iter().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 s.push(',');
             }
             s.push(*c);

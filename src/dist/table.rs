@@ -193,16 +193,16 @@ pub(crate) struct Table {
 
 impl Table {
     pub(crate) fn new(shape: Shape) -> Table {
-        if let Shape::Gamma { shape: k } = shape {
-            if k > WILSON_HILFERTY_SHAPE {
-                return Table {
-                    shape,
-                    wilson_hilferty: Some(k),
-                    coefficients: Vec::new(),
-                    first: 0.0,
-                    last: f64::INFINITY,
-                };
-            }
+        if let Shape::Gamma { shape: k } = shape
+            && k > WILSON_HILFERTY_SHAPE
+        {
+            return Table {
+                shape,
+                wilson_hilferty: Some(k),
+                coefficients: Vec::new(),
+                first: 0.0,
+                last: f64::INFINITY,
+            };
         }
         let h = 2.0 * Z_EDGE / INTERVALS as f64;
         let mut q = Vec::with_capacity(INTERVALS + 1);

@@ -69,15 +69,16 @@ pub fn inputs(model: &Model) -> Vec<Input> {
     }
     for (o, outcome) in model.outcomes.iter().enumerate() {
         let p = &model.params[outcome.probability];
-        if let Some(prob) = p.fixed {
-            if prob > 0.0 && prob < 1.0 {
-                out.push(Input {
-                    path: outcome.path.clone(),
-                    kind: InputKind::Outcome(o),
-                    copula_dim: dim_of(InputKind::Outcome(o)),
-                    outcomes: Vec::new(),
-                });
-            }
+        if let Some(prob) = p.fixed
+            && prob > 0.0
+            && prob < 1.0
+        {
+            out.push(Input {
+                path: outcome.path.clone(),
+                kind: InputKind::Outcome(o),
+                copula_dim: dim_of(InputKind::Outcome(o)),
+                outcomes: Vec::new(),
+            });
         }
     }
     out
