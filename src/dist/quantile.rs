@@ -211,6 +211,33 @@ impl Quantile {
         }
     }
 
+    /// `value` of many draws at once, draw i from its one uniform `us[i]` into `out[i]`:
+    /// the same values as `value(&[us[i]])`. A tabulated distribution takes every draw's
+    /// normal quantile first, then every table lookup in a pass of their own, so the
+    /// rows' loads (a table is larger than the first-level cache) overlap instead of
+    /// each waiting behind the next draw's arithmetic.
+    pub fn fill(&self, us: &[f64], out: &mut [f64]) {
+        match &self.kind {
+            Kind::Tabulated {
+                table,
+                offset,
+                scale,
+            } => {
+                for (z, &u) in out.iter_mut().zip(us) {
+                    *z = normal_quantile(clamp_unit(u));
+                }
+                for v in out.iter_mut() {
+                    *v = offset + scale * table.at_z(*v);
+                }
+            }
+            _ => {
+                for (v, u) in out.iter_mut().zip(us) {
+                    *v = self.value(std::slice::from_ref(u));
+                }
+            }
+        }
+    }
+
     #[inline]
     fn scalar(&self, u: f64) -> f64 {
         let u = clamp_unit(u);

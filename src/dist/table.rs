@@ -268,7 +268,13 @@ impl Table {
     /// Quantile at u; u is assumed already inside (0, 1) (callers clamp).
     #[inline(always)]
     pub(crate) fn value(&self, u: f64) -> f64 {
-        let z = normal_quantile(u);
+        self.at_z(normal_quantile(u))
+    }
+
+    /// Quantile at the standard normal quantile `z` of its u: the second half of
+    /// [`Table::value`], apart so that many draws can look up their rows in one pass.
+    #[inline(always)]
+    pub(crate) fn at_z(&self, z: f64) -> f64 {
         let pos = (z + Z_EDGE) * (INTERVALS as f64 / (2.0 * Z_EDGE));
         if self.wilson_hilferty.is_none() && pos >= 0.0 && pos < INTERVALS as f64 {
             // 0 <= pos < INTERVALS: through i32 the conversions are exact and one

@@ -54,6 +54,9 @@ pub struct Lanes {
     by_weight: Vec<f64>,
     /// A one in every lane.
     ones: Vec<f64>,
+    /// Per trial: one parameter's uniform and its value.
+    uniform: Vec<f64>,
+    value: Vec<f64>,
 }
 
 impl Lanes {
@@ -82,6 +85,8 @@ impl Lanes {
             per_weight: column(1),
             by_weight: column(1),
             ones: vec![1.0; lanes],
+            uniform: column(1),
+            value: column(1),
         }
     }
 }
@@ -93,7 +98,11 @@ impl Model {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
         for (i, t) in trials.iter_mut().enumerate() {
             t.index = first + i as u64;
-            self.draw_parameters(t.index, t);
+            self.draw_uniforms(t.index, t);
+        }
+        self.values_block(trials, lanes);
+        for t in trials.iter_mut() {
+            self.draw_outcomes(t);
         }
         for m in 0..self.metrics.len() {
             match self.metrics[m].kind {
@@ -111,6 +120,33 @@ impl Model {
             }
             self.windows_and_rules(t);
             self.money(t);
+        }
+    }
+
+    /// Every parameter's value in every trial of the block, parameter by parameter: the
+    /// values `draw_parameters` gives, with a one-uniform distribution's draws made
+    /// together by `Quantile::fill`.
+    fn values_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let n = trials.len();
+        for (i, p) in self.params.iter().enumerate() {
+            match p.fixed {
+                Some(v) => trials.iter_mut().for_each(|t| t.values[i] = v),
+                None if p.uniforms == 1 => {
+                    for (u, t) in lanes.uniform.iter_mut().zip(&*trials) {
+                        *u = t.uniforms[p.offset];
+                    }
+                    p.quantile.fill(&lanes.uniform[..n], &mut lanes.value[..n]);
+                    for (t, &v) in trials.iter_mut().zip(&lanes.value) {
+                        t.values[i] = v;
+                    }
+                }
+                None => {
+                    for t in trials.iter_mut() {
+                        let us = &t.uniforms[p.offset..p.offset + p.uniforms];
+                        t.values[i] = p.quantile.value(us);
+                    }
+                }
+            }
         }
     }
 
@@ -219,14 +255,20 @@ fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes)
 }
 
 /// `neg_ln_1m_nonzero` of each effect: the series for every lane in one pass (it gives
-/// a zero effect's own zero), then the logarithm for the rare lanes outside its range.
+/// a zero effect's own zero), then, if some lane is outside the series' range, the
+/// logarithm for those lanes.
 fn weights(effect: &[f64], weight: &mut [f64]) {
+    let mut outside = false;
     for (w, &e) in weight.iter_mut().zip(effect) {
-        *w = twice_atanh_series(e / (2.0 - e));
+        let s = e / (2.0 - e);
+        *w = twice_atanh_series(s);
+        outside |= !in_series_range(s);
     }
-    for (w, &e) in weight.iter_mut().zip(effect) {
-        if !in_series_range(e / (2.0 - e)) {
-            *w = neg_ln_1m_nonzero(e);
+    if outside {
+        for (w, &e) in weight.iter_mut().zip(effect) {
+            if !in_series_range(e / (2.0 - e)) {
+                *w = neg_ln_1m_nonzero(e);
+            }
         }
     }
 }

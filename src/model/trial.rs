@@ -191,6 +191,21 @@ impl Model {
     }
 
     pub(super) fn draw_parameters(&self, index: u64, t: &mut Trial) {
+        self.draw_uniforms(index, t);
+        for (i, p) in self.params.iter().enumerate() {
+            t.values[i] = match p.fixed {
+                Some(v) => v,
+                None => p
+                    .quantile
+                    .value(&t.uniforms[p.offset..p.offset + p.uniforms]),
+            };
+        }
+        self.draw_outcomes(t);
+    }
+
+    /// Trial `index`'s uniforms for every parameter and outcome, through the sampler and
+    /// the copula: what the parameters' values are drawn from.
+    pub(super) fn draw_uniforms(&self, index: u64, t: &mut Trial) {
         for p in &self.params {
             if p.uniforms > 0 {
                 let mut s = stream(p.key, index);
@@ -213,14 +228,11 @@ impl Model {
             &mut t.copula_u,
             &mut t.copula_z,
         );
-        for (i, p) in self.params.iter().enumerate() {
-            t.values[i] = match p.fixed {
-                Some(v) => v,
-                None => p
-                    .quantile
-                    .value(&t.uniforms[p.offset..p.offset + p.uniforms]),
-            };
-        }
+    }
+
+    /// After the parameters' values: the sampler's held values, and whether each
+    /// outcome occurs.
+    pub(super) fn draw_outcomes(&self, t: &mut Trial) {
         self.sampler.hold_values(&mut t.values);
         for (o, outcome) in self.outcomes.iter().enumerate() {
             let p = t.values[outcome.probability];
