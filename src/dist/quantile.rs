@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::normal::{normal_cdf, normal_quantile};
+use super::normal::{normal_cdf, normal_quantile, normal_quantile_each};
 use super::spec::{Dist, truncated_mass};
 use super::table::{Shape, Table};
 
@@ -217,17 +217,48 @@ impl Quantile {
     /// rows' loads (a table is larger than the first-level cache) overlap instead of
     /// each waiting behind the next draw's arithmetic.
     pub fn fill(&self, us: &[f64], out: &mut [f64]) {
+        let out = &mut out[..us.len()];
+        let u = |i: usize| clamp_unit(us[i]);
         match &self.kind {
             Kind::Tabulated {
                 table,
                 offset,
                 scale,
             } => {
-                for (z, &u) in out.iter_mut().zip(us) {
-                    *z = normal_quantile(clamp_unit(u));
-                }
+                normal_quantile_each(out, u);
                 for v in out.iter_mut() {
                     *v = offset + scale * table.at_z(*v);
+                }
+            }
+            Kind::Normal { mean, sd } => {
+                normal_quantile_each(out, u);
+                for v in out.iter_mut() {
+                    *v = mean + sd * *v;
+                }
+            }
+            Kind::LogNormal { mu, sigma } => {
+                normal_quantile_each(out, u);
+                for v in out.iter_mut() {
+                    *v = (mu + sigma * *v).exp();
+                }
+            }
+            Kind::TruncatedNormal {
+                mean,
+                sd,
+                a,
+                b,
+                start,
+                mass,
+                upper,
+            } => {
+                if *upper {
+                    normal_quantile_each(out, |i| start - u(i) * mass);
+                } else {
+                    normal_quantile_each(out, |i| start + u(i) * mass);
+                }
+                for v in out.iter_mut() {
+                    let z = if *upper { -*v } else { *v };
+                    *v = truncated(z, *mean, *sd, *a, *b);
                 }
             }
             _ => {
@@ -273,9 +304,7 @@ impl Quantile {
                 } else {
                     normal_quantile(start + u * mass)
                 };
-                let z = if z.is_nan() { 0.5 * (a + b) } else { z };
-                let z = z.clamp(*a, *b);
-                mean + sd * z
+                truncated(z, *mean, *sd, *a, *b)
             }
             Kind::LogNormal { mu, sigma } => (mu + sigma * normal_quantile(u)).exp(),
             Kind::Tabulated {
@@ -298,6 +327,14 @@ impl Quantile {
             Kind::Product(..) => self.value(&[u]),
         }
     }
+}
+
+/// A truncated normal's value from its standard normal quantile `z`: inside the
+/// standardised bounds `[a, b]` (their midpoint for NaN), then scaled.
+#[inline(always)]
+fn truncated(z: f64, mean: f64, sd: f64, a: f64, b: f64) -> f64 {
+    let z = if z.is_nan() { 0.5 * (a + b) } else { z };
+    mean + sd * z.clamp(a, b)
 }
 
 #[cfg(test)]
