@@ -211,6 +211,18 @@ impl Quantile {
         }
     }
 
+    /// A product's factors, each taking one uniform: what `value` multiplies, in order,
+    /// from 1.0. None for anything else.
+    pub fn one_uniform_factors(&self) -> Option<&[Quantile]> {
+        match &self.kind {
+            Kind::Product(factors, n) if *n == factors.len() => {
+                let single = factors.iter().all(|f| !matches!(f.kind, Kind::Product(..)));
+                single.then_some(factors.as_slice())
+            }
+            _ => None,
+        }
+    }
+
     /// `value` of many draws at once, draw i from its one uniform `us[i]` into `out[i]`:
     /// the same values as `value(&[us[i]])`. A tabulated distribution takes every draw's
     /// normal quantile first, then every table lookup in a pass of their own, so the

@@ -54,9 +54,10 @@ pub struct Lanes {
     by_weight: Vec<f64>,
     /// A one in every lane.
     ones: Vec<f64>,
-    /// Per trial: one parameter's uniform and its value.
+    /// Per trial: one parameter's uniform, its value, and one factor's value of a product.
     uniform: Vec<f64>,
     value: Vec<f64>,
+    part: Vec<f64>,
 }
 
 impl Lanes {
@@ -87,6 +88,23 @@ impl Lanes {
             ones: vec![1.0; lanes],
             uniform: column(1),
             value: column(1),
+            part: column(1),
+        }
+    }
+}
+
+impl Lanes {
+    /// Each trial's uniform at `at` into the `uniform` column.
+    fn gather(&mut self, trials: &[Trial], at: usize) {
+        for (u, t) in self.uniform.iter_mut().zip(trials) {
+            *u = t.uniforms[at];
+        }
+    }
+
+    /// The `value` column into each trial's parameter `param`.
+    fn scatter(&self, trials: &mut [Trial], param: usize) {
+        for (t, &v) in trials.iter_mut().zip(&self.value) {
+            t.values[param] = v;
         }
     }
 }
@@ -132,20 +150,30 @@ impl Model {
             match p.fixed {
                 Some(v) => trials.iter_mut().for_each(|t| t.values[i] = v),
                 None if p.uniforms == 1 => {
-                    for (u, t) in lanes.uniform.iter_mut().zip(&*trials) {
-                        *u = t.uniforms[p.offset];
-                    }
+                    lanes.gather(trials, p.offset);
                     p.quantile.fill(&lanes.uniform[..n], &mut lanes.value[..n]);
-                    for (t, &v) in trials.iter_mut().zip(&lanes.value) {
-                        t.values[i] = v;
-                    }
+                    lanes.scatter(trials, i);
                 }
-                None => {
-                    for t in trials.iter_mut() {
-                        let us = &t.uniforms[p.offset..p.offset + p.uniforms];
-                        t.values[i] = p.quantile.value(us);
+                None => match p.quantile.one_uniform_factors() {
+                    Some(factors) if factors.len() == p.uniforms => {
+                        // A product: 1.0 times each factor in turn, as `Quantile::value`.
+                        lanes.value[..n].fill(1.0);
+                        for (k, factor) in factors.iter().enumerate() {
+                            lanes.gather(trials, p.offset + k);
+                            factor.fill(&lanes.uniform[..n], &mut lanes.part[..n]);
+                            for (v, &f) in lanes.value[..n].iter_mut().zip(&lanes.part) {
+                                *v *= f;
+                            }
+                        }
+                        lanes.scatter(trials, i);
                     }
-                }
+                    _ => {
+                        for t in trials.iter_mut() {
+                            let us = &t.uniforms[p.offset..p.offset + p.uniforms];
+                            t.values[i] = p.quantile.value(us);
+                        }
+                    }
+                },
             }
         }
     }
