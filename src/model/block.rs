@@ -19,6 +19,8 @@
 //! Proportion metrics, the observations, rules and money stay trial by trial.
 use super::compile::{MetricModel, Model};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
+use crate::dist::poisson_quantile;
+use crate::rng::stream;
 use crate::scenario::MetricKind;
 
 /// Scratch columns for [`Model::simulate_block`], one lane per trial of the block: built
@@ -132,10 +134,10 @@ impl Model {
                 }
             }
         }
+        for m in 0..self.metrics.len() {
+            self.observe_block(m, trials, lanes);
+        }
         for t in trials.iter_mut() {
-            for m in 0..self.metrics.len() {
-                self.observe(m, t.index, t);
-            }
             self.windows_and_rules(t);
             self.money(t);
         }
@@ -174,6 +176,43 @@ impl Model {
                         }
                     }
                 },
+            }
+        }
+    }
+
+    /// `observe` of metric `m` for every trial of the block. A count metric with
+    /// negative binomial noise draws each segment's gamma mixing variates for the whole
+    /// block together (`GammaUnit::fill`, the table lookups overlapping), then each
+    /// trial's Poisson count, from the same two uniforms of the segment's stream in the
+    /// same order; any other metric is observed trial by trial.
+    fn observe_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let metric = &self.metrics[m];
+        let gamma = metric.gamma.as_ref();
+        let Some((k, gamma)) = gamma.filter(|_| metric.kind == MetricKind::Count) else {
+            for t in trials.iter_mut() {
+                self.observe(m, t.index, t);
+            }
+            return;
+        };
+        let n = trials.len();
+        for (si, seg) in metric.segments.iter().enumerate() {
+            if !seg.observed {
+                trials
+                    .iter_mut()
+                    .for_each(|t| t.segment_observed[m][si] = 0.0);
+                continue;
+            }
+            let each = lanes.uniform.iter_mut().zip(&mut lanes.part);
+            for ((mixing, count), t) in each.zip(&*trials) {
+                let mut s = stream(seg.key, t.index);
+                *mixing = s.uniform();
+                *count = s.uniform();
+            }
+            gamma.fill(&lanes.uniform[..n], &mut lanes.value[..n]);
+            let each = lanes.value.iter().zip(&lanes.part);
+            for ((&mixing, &u), t) in each.zip(trials.iter_mut()) {
+                let lambda = mixing * t.segment_expected[m][si] / k;
+                t.segment_observed[m][si] = poisson_quantile(lambda.max(0.0), u) as f64;
             }
         }
     }
