@@ -67,6 +67,7 @@ fn run_json_follows_the_contract() {
         assert!(
             is_money(&s["cost"]) && is_money(&s["cost_stated"]) && is_money_summary(&s["savings"])
         );
+        assert!(is_money_summary(&s["spend"]), "{}", s["id"]);
         assert!(s["roi"]["mean"].is_number() && s["p_roi_above_1"].is_number());
     }
     for p in v["partners"].as_array().unwrap() {
@@ -82,6 +83,27 @@ fn run_json_follows_the_contract() {
             .any(|w| w.as_str().unwrap().contains("121,394.00")),
         "{warnings:?}"
     );
+}
+
+/// Each scheme's `spend` (additive to the contract) is the spend text, the HTML report
+/// and the workbook show: its mean is the text's "expected spend" to the penny.
+#[test]
+fn scheme_spend_is_the_expected_spend_the_tables_show() {
+    let args = ["run", "scenarios/ealing-2014.toml", "--trials", "3000"];
+    let v = run_json(&args);
+    let text = String::from_utf8(succeeds(itfsim().args(args).arg("--quiet")).stdout).unwrap();
+    let schemes = text.split("\nSchemes (over the horizon)\n").nth(1).unwrap();
+    for s in v["schemes"].as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        let row = schemes
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no row for {id} in\n{schemes}"));
+        let cells: Vec<&str> = row.split("  ").filter(|c| !c.trim().is_empty()).collect();
+        // scheme, cost, expected spend, ...
+        let shown = cells[2].trim().replace(['£', ','], "");
+        assert_eq!(s["spend"]["mean"], shown, "{row}");
+    }
 }
 
 #[test]
