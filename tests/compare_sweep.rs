@@ -422,3 +422,35 @@ fn csv_is_refused_where_it_has_no_meaning() {
             .code(2);
     }
 }
+
+/// compare keeps warnings as run does: in the JSON each is the bare one-line message
+/// run's JSON has (no "warning: ", no hint), on stderr in full.
+#[test]
+fn compare_warnings_are_kept_as_run_keeps_them() {
+    const BARNET: &str = "scenarios/barnet-2013.toml";
+    let run = json_of(&["run", EALING, "--trials", "200"]);
+    // Barnet names another seed: compare's own note joins Ealing's scenario warnings.
+    let args = ["compare", EALING, BARNET, "--trials", "200"];
+    let compared = json_of(&args);
+    let warnings = compared["warnings"].as_array().unwrap();
+    for w in run["warnings"].as_array().unwrap() {
+        assert!(warnings.contains(w), "{w} not in {warnings:?}");
+    }
+    assert!(warnings.iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .starts_with("the scenarios name different trials or seeds")
+    }));
+    for w in warnings {
+        let w = w.as_str().unwrap();
+        assert!(!w.contains("warning: ") && !w.contains("hint:"), "{w}");
+    }
+    let out = itfsim().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(": warning: `"), "{stderr}");
+    assert!(stderr.contains("\n  hint: "), "{stderr}");
+    assert!(
+        stderr.contains("warning: the scenarios name different trials or seeds"),
+        "{stderr}"
+    );
+}
