@@ -500,7 +500,7 @@ fn formats_a_command_cannot_write_are_refused_with_exit_2() {
     assert!(!csv.exists());
     refused(
         &["bench", ealing, "--trials", "100", "--format", "csv"],
-        "csv is for sweep",
+        "csv is written by sweep, thresholds, sensitivity and rollup",
     );
     let part = dir.path().join("part-0.json");
     itfsim()

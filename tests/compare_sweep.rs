@@ -318,6 +318,12 @@ fn resume_from_an_empty_partial_file_starts_again() {
 fn bad_grids_exit_with_clear_errors() {
     let cases: &[(&str, i32, &str)] = &[
         ("scheme.nope.delivery=0:1:0.5", 2, "no scheme \"nope\""),
+        // A path that names nothing is reported as the --grid it came from, not a --set.
+        (
+            "metric.nope.growth=0:0.02:0.01",
+            2,
+            "--grid metric.nope.growth: no metric \"nope\"",
+        ),
         (
             "scheme.reablement.delivery=0:1:0",
             2,
@@ -343,6 +349,7 @@ fn bad_grids_exit_with_clear_errors() {
         assert_eq!(out.status.code(), Some(*code), "{grid}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(words), "{grid}: {stderr}");
+        assert!(!stderr.contains("--set"), "{grid}: {stderr}");
     }
     // 3 x 3 points with --max-points 8.
     itfsim()
@@ -414,12 +421,25 @@ fn results_do_not_depend_on_threads() {
 
 #[test]
 fn csv_is_refused_where_it_has_no_meaning() {
-    for command in [vec!["run", PRORATA], vec!["compare", PRORATA, PRORATA]] {
-        itfsim()
+    for command in [
+        vec!["run", PRORATA],
+        vec!["compare", PRORATA, PRORATA],
+        vec!["bench", PRORATA],
+        vec!["trace", PRORATA, "--trial", "0"],
+    ] {
+        let out = itfsim()
             .args(&command)
             .args(["--format", "csv", "--trials", "10"])
-            .assert()
-            .code(2);
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        // The refusal names every command that writes CSV.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let said = format!(
+            "{} writes --format text or json; csv is written by sweep, thresholds, sensitivity and rollup (and by merge, of sweep partials)",
+            command[0]
+        );
+        assert!(stderr.contains(&said), "{stderr}");
     }
 }
 

@@ -417,3 +417,24 @@ fn merge_refuses_an_out_that_is_one_of_its_shards() {
     assert!(String::from_utf8_lossy(&got.stderr).contains("is the input"));
     assert_eq!(std::fs::read(&p1).unwrap(), before);
 }
+
+#[test]
+fn a_directory_or_an_empty_file_is_refused_with_a_hint_and_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rollup.txt");
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    refused(
+        &[results.as_os_str()],
+        66,
+        &[
+            "results: cannot read the run result: it is a directory",
+            "hint: give the result files in it, e.g. ",
+        ],
+        &out,
+    );
+    // Columns count from 1, as everywhere: an empty file's error is at 1:1, not 1:0.
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    refused(&[empty.as_os_str()], 65, &["empty.json:1:1: "], &out);
+}

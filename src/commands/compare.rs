@@ -155,7 +155,7 @@ fn pence(x: f64) -> i64 {
 pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let o = &args.options;
     if o.format == Format::Csv {
-        return Err(Failure::new(2, "compare writes --format text or json"));
+        return Err(super::csv_refused("compare"));
     }
     let mut loaded = Vec::new();
     for path in &args.scenarios {

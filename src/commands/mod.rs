@@ -33,6 +33,17 @@ impl Failure {
     }
 }
 
+/// The refusal of `--format csv` by a command that writes only text or JSON, naming
+/// every command that does write CSV, so the list is kept in one place.
+pub fn csv_refused(command: &str) -> Failure {
+    Failure::new(
+        2,
+        format!(
+            "{command} writes --format text or json; csv is written by sweep, thresholds, sensitivity and rollup (and by merge, of sweep partials)"
+        ),
+    )
+}
+
 impl From<crate::scenario::LoadError> for Failure {
     fn from(e: crate::scenario::LoadError) -> Failure {
         Failure::new(e.exit_code(), e.to_string())

@@ -167,11 +167,30 @@ const HINT: &str = "  hint: rollup reads what `itfsim run --format json --out FI
 /// parses but is wrong).
 fn read(path: &Path) -> Result<Area, Failure> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::new(66, format!("{file}: cannot read the run result: {e}")))?;
+    if path.is_dir() {
+        return Err(Failure::new(
+            66,
+            format!(
+                "{file}: cannot read the run result: it is a directory\n  hint: give the result files in it, e.g. {}",
+                path.join("*.json").display()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::new(
+            66,
+            format!(
+                "{file}: cannot read the run result: {e}\n  hint: check the path; {}",
+                &HINT["  hint: ".len()..]
+            ),
+        )
+    })?;
     let r: RunResult = serde_json::from_slice(&bytes).map_err(|e| {
+        // serde_json counts a line's characters from 1 but says column 0 before the
+        // first (an empty file, an error at a line's start); columns are 1-based here as
+        // everywhere else.
         let at = if e.line() > 0 {
-            format!("{file}:{}:{}", e.line(), e.column())
+            format!("{file}:{}:{}", e.line(), e.column().max(1))
         } else {
             file.clone()
         };
