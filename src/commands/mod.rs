@@ -6,6 +6,7 @@ pub mod grid;
 pub mod merge;
 pub mod progress;
 pub mod rollup;
+pub mod rollup_checks;
 pub mod rollup_output;
 pub mod run;
 pub mod sensitivity;

@@ -4,7 +4,8 @@
 //! A national run is one scenario per area, each run on its own (a Slurm array over the
 //! area files: deploy/slurm/README.md, "National runs: many areas"). This reads what
 //! `run --format json` (or `merge --format json` of run shards) wrote, one file per area,
-//! checks each is a consistent run result, and gives a row per area and a total
+//! checks each is a consistent run result (its figures add up: [`super::rollup_checks`]),
+//! and gives a row per area and a total
 //! (rendered by [`super::rollup_output`]). Only totals that need no joint model are given:
 //! the expected amounts add exactly (linearity of expectation, summed in whole pence), the
 //! expected number of areas paid in full or nothing is the sum of their probabilities, and
@@ -18,6 +19,7 @@
 //! figure: the same file twice (any spelling, by device and inode) is refused, as is
 //! (for every command, [`super::outputs_apart`]) an `--out` naming an input; one scenario file's results twice, areas run with different trials,
 //! sampling or itfsim versions, and each area's own run warnings are reported on stderr.
+use super::rollup_checks::{NetParts, consistent};
 use super::rollup_output::{csv, text, to_json};
 use super::{Failure, emit, reserve, same_file};
 use crate::cli::{Format, RollupArgs};
@@ -71,16 +73,26 @@ struct Total {
 #[derive(Deserialize)]
 struct Summary {
     mean: String,
+    sd: String,
     mcse: String,
     p5: String,
     p50: String,
     p95: String,
 }
 
+/// A summary of which only the mean is read (for the partners' identity).
+#[derive(Deserialize)]
+struct Mean {
+    mean: String,
+}
+
 #[derive(Deserialize)]
 struct PartnerResult {
     id: String,
+    invest: Mean,
+    savings: Mean,
     performance: Summary,
+    risks: Mean,
     net: Summary,
 }
 
@@ -96,6 +108,8 @@ pub(super) struct Area {
     pub sampling: String,
     pub pot: Pence,
     pub paid_mean: Pence,
+    /// Read only to check the MCSE against it (mcse = sd / sqrt(trials)).
+    pub paid_sd: Pence,
     pub paid_mcse: Pence,
     pub paid_p5: Pence,
     pub paid_p50: Pence,
@@ -105,6 +119,9 @@ pub(super) struct Area {
     pub p_zero: f64,
     /// (partner id, mean performance money, mean net position).
     pub partners: Vec<(String, Pence, Pence)>,
+    /// Each partner's mean net position with the means it is made of (invest, savings,
+    /// performance, risks), for [`consistent`] only.
+    pub identities: Vec<NetParts>,
     /// The run's own warnings.
     pub warnings: Vec<String>,
 }
@@ -240,6 +257,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
     };
     let paid = &r.total.paid;
     let mut partners: Vec<(String, Pence, Pence)> = Vec::with_capacity(r.partners.len());
+    let mut identities: Vec<NetParts> = Vec::with_capacity(r.partners.len());
     for (i, p) in r.partners.iter().enumerate() {
         if partners.iter().any(|q| q.0 == p.id) {
             return Err(located(
@@ -252,6 +270,15 @@ fn read(path: &Path) -> Result<Area, Failure> {
             &p.performance.mean,
         )?;
         let net = money(&format!("partners.{}.net.mean", p.id), &p.net.mean)?;
+        let mean = |what: &str, m: &Mean| money(&format!("partners.{}.{what}.mean", p.id), &m.mean);
+        identities.push(NetParts {
+            id: p.id.clone(),
+            invest: mean("invest", &p.invest)?,
+            savings: mean("savings", &p.savings)?,
+            performance,
+            risks: mean("risks", &p.risks)?,
+            net,
+        });
         partners.push((p.id.clone(), performance, net));
     }
     let area = Area {
@@ -263,6 +290,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
         sampling: r.run.sampling,
         pot: money("fund.pot", &r.fund.pot)?,
         paid_mean: money("total.paid.mean", &paid.mean)?,
+        paid_sd: money("total.paid.sd", &paid.sd)?,
         paid_mcse: money("total.paid.mcse", &paid.mcse)?,
         paid_p5: money("total.paid.p5", &paid.p5)?,
         paid_p50: money("total.paid.p50", &paid.p50)?,
@@ -271,58 +299,12 @@ fn read(path: &Path) -> Result<Area, Failure> {
         p_full: probability("total.p_full", r.total.p_full)?,
         p_zero: probability("total.p_zero", r.total.p_zero)?,
         partners,
+        identities,
         warnings: r.warnings,
         file: file.clone(),
     };
-    consistent(&area).map_err(|(key, what)| bad(key, what))?;
+    consistent(&area).map_err(|(key, what)| bad(&key, what))?;
     Ok(area)
-}
-
-/// What a run result always satisfies (a hand edit or a damaged file may not): amounts
-/// within the pot, and trials paid in full and paid nothing exclusive when there is a pot.
-/// The error names the key it is about and says what is wrong.
-fn consistent(a: &Area) -> Result<(), (&'static str, String)> {
-    let within = |key: &'static str, x: Pence| {
-        if (0..=a.pot).contains(&x) {
-            Ok(())
-        } else {
-            Err((
-                key,
-                format!(
-                    "`{key}` is {} but the pot is {}: not a run result's figures",
-                    crate::money::format_gbp(x),
-                    crate::money::format_gbp(a.pot)
-                ),
-            ))
-        }
-    };
-    if a.pot < 0 {
-        return Err((
-            "fund.pot",
-            "`fund.pot` is negative: not a run result's figures".into(),
-        ));
-    }
-    within("total.paid.mean", a.paid_mean)?;
-    within("total.unreleased.mean", a.unreleased_mean)?;
-    for (key, x) in [
-        ("total.paid.p5", a.paid_p5),
-        ("total.paid.p50", a.paid_p50),
-        ("total.paid.p95", a.paid_p95),
-    ] {
-        within(key, x)?;
-    }
-    // With a pot, a trial paid in full paid something. Both are ratios of counts over the
-    // same trials, so their sum exceeds 1 only by rounding.
-    if a.pot > 0 && a.p_full + a.p_zero > 1.0 + 1e-12 {
-        return Err((
-            "total.p_full",
-            format!(
-                "`total.p_full` {} and `total.p_zero` {} add up to more than 1: not a run result's figures",
-                a.p_full, a.p_zero
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The hint for a file that is another itfsim output, recognised by its top-level keys.
