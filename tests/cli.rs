@@ -41,6 +41,8 @@ fn run_json_follows_the_contract() {
     ]);
     assert!(v["itfsim"].is_string());
     assert_eq!(v["scenario"]["file"], "scenarios/ealing-2014.toml");
+    // Additive to the contract: the scenario's area, which rollup tells areas apart by.
+    assert_eq!(v["scenario"]["area"], "London Borough of Ealing");
     assert_eq!(v["scenario"]["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(v["run"]["trials"], 3000);
     assert_eq!(v["run"]["seed"], 5);

@@ -351,7 +351,24 @@ fn what_could_mislead_the_totals_is_warned_about() {
             .args(["--quiet", "--format", "json", "--out"])
             .arg(&rerun),
     );
-    let out = succeeds(itfsim().arg("rollup").arg(&paths[0]).arg(&rerun));
+    // Both name their area, so they are refused (`one_area_is_refused_twice`); as
+    // results of an itfsim that did not write the area, they are only warned about.
+    let unnamed = |path: &Path| {
+        let mut run = read_json(path);
+        run["scenario"]
+            .as_object_mut()
+            .unwrap()
+            .remove("area")
+            .unwrap();
+        let old = dir.path().join(format!(
+            "unnamed-{}",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&old, serde_json::to_string_pretty(&run).unwrap()).unwrap();
+        old
+    };
+    let (first, rerun) = (unnamed(&paths[0]), unnamed(&rerun));
+    let out = succeeds(itfsim().arg("rollup").arg(&first).arg(&rerun));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("same scenario file"), "{stderr}");
     assert!(stderr.contains("counted twice"), "{stderr}");
@@ -372,7 +389,7 @@ fn what_could_mislead_the_totals_is_warned_about() {
     let out = succeeds(
         itfsim()
             .arg("rollup")
-            .arg(&paths[0])
+            .arg(&first)
             .arg(&rerun)
             .args(["--quiet", "--format", "json"]),
     );
@@ -381,6 +398,73 @@ fn what_could_mislead_the_totals_is_warned_about() {
     assert_eq!(
         roll["areas"][0]["warnings"],
         read_json(&paths[0])["warnings"]
+    );
+    assert_eq!(roll["areas"][0]["scenario"]["area"], Value::Null);
+}
+
+#[test]
+fn one_area_is_refused_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = results(dir.path());
+    let out = dir.path().join("rollup.txt");
+    // The area is in the result, from the scenario.
+    assert_eq!(
+        read_json(&paths[0])["scenario"]["area"],
+        "London Borough of Ealing"
+    );
+    // A variant of Ealing from another scenario file, with its own seed: the same area.
+    let variant = dir.path().join("ealing-prorata.json");
+    succeeds(
+        itfsim()
+            .args(["run", common::PRORATA, "--trials", "3000", "--seed", "7"])
+            .args(["--quiet", "--format", "json", "--out"])
+            .arg(&variant),
+    );
+    let mut args = os(&paths);
+    args.push(variant.as_os_str());
+    refused(
+        &args,
+        2,
+        &[
+            "ealing-2014.json and ",
+            "ealing-prorata.json are both results for the area \"London Borough of Ealing\"",
+            "would count that area twice",
+            "hint: give one result per area",
+            "itfsim compare",
+        ],
+        &out,
+    );
+    // The area named with other case and spacing is the same area.
+    let respelled = dir.path().join("respelled.json");
+    let mut run = read_json(&variant);
+    run["scenario"]["area"] = Value::from("london  borough of EALING");
+    std::fs::write(&respelled, serde_json::to_string_pretty(&run).unwrap()).unwrap();
+    refused(
+        &[paths[0].as_os_str(), respelled.as_os_str()],
+        2,
+        &["both results for the area"],
+        &out,
+    );
+    // Another area set on the command line is another area.
+    let elsewhere = dir.path().join("elsewhere.json");
+    succeeds(
+        itfsim()
+            .args(["run", common::PRORATA, "--trials", "3000", "--quiet"])
+            .args([
+                "--set",
+                "scenario.area=\"Elsewhere\"",
+                "--format",
+                "json",
+                "--out",
+            ])
+            .arg(&elsewhere),
+    );
+    succeeds(
+        itfsim()
+            .arg("rollup")
+            .arg(&paths[0])
+            .arg(&elsewhere)
+            .arg("--quiet"),
     );
 }
 

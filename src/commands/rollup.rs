@@ -16,9 +16,12 @@
 //! have in common), so quantiles of a sum would be an invention.
 //!
 //! Guards, because one area counted twice or one stale file silently moves a national
-//! figure: the same file twice (any spelling, by device and inode) is refused, as is
-//! (for every command, [`super::outputs_apart`]) an `--out` naming an input; one scenario file's results twice, areas run with different trials,
-//! sampling or itfsim versions, and each area's own run warnings are reported on stderr.
+//! figure: the same file twice (any spelling, by device and inode) is refused, as are two
+//! results of one area (the scenarios' `area`, from any files: variants of a plan belong
+//! in `compare`, not in a sum) and (for every command, [`super::outputs_apart`]) an
+//! `--out` naming an input; one scenario file's results twice when they name no area,
+//! areas run with different trials, sampling or itfsim versions, and each area's own run
+//! warnings are reported on stderr.
 use super::rollup_checks::{NetParts, consistent};
 use super::rollup_output::{csv, text, to_json};
 use super::{Failure, emit, reserve, same_file};
@@ -47,6 +50,10 @@ struct RunResult {
 #[derive(Deserialize)]
 struct ScenarioInfo {
     name: String,
+    /// The scenario's `area`; absent from results of itfsim before it was written, and
+    /// null when the scenario names none.
+    #[serde(default)]
+    area: Option<String>,
     sha256: String,
 }
 
@@ -101,6 +108,7 @@ pub(super) struct Area {
     /// The path as given.
     pub file: String,
     pub name: String,
+    pub area: Option<String>,
     pub sha256: String,
     pub version: String,
     pub trials: u64,
@@ -158,6 +166,7 @@ pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
         .iter()
         .map(|p| read(p))
         .collect::<Result<Vec<Area>, Failure>>()?;
+    one_result_per_area(&areas)?;
     if !args.quiet {
         for warning in warnings(&areas) {
             eprintln!("warning: {warning}");
@@ -283,6 +292,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
     }
     let area = Area {
         name: r.scenario.name,
+        area: r.scenario.area,
         sha256: r.scenario.sha256,
         version: r.itfsim,
         trials: r.run.trials,
@@ -328,6 +338,40 @@ fn other_output(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// An area in the sense of the scenarios' `area`: case and runs of spaces aside.
+fn area_key(area: &str) -> String {
+    area.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Refuses (exit 2, as the same file twice) two results of one area: variants of a plan
+/// (another scenario file, another `--set`) are worth comparing, but added into a national
+/// total they count the area twice. Results without an area (a scenario that names none,
+/// or a result written before itfsim wrote it) are only caught by [`warnings`], when they
+/// come from one scenario file.
+fn one_result_per_area(areas: &[Area]) -> Result<(), Failure> {
+    for (i, a) in areas.iter().enumerate() {
+        let Some(area) = &a.area else { continue };
+        let same = |b: &&Area| {
+            b.area
+                .as_deref()
+                .is_some_and(|x| area_key(x) == area_key(area))
+        };
+        if let Some(b) = areas[..i].iter().find(same) {
+            return Err(Failure::new(
+                2,
+                format!(
+                    "{} and {} are both results for the area \"{area}\" (scenarios \"{}\" and \"{}\"): rollup adds areas into one total, which would count that area twice\n  hint: give one result per area; to set variants of one area side by side, use `itfsim compare A.toml B.toml`; if these are different areas, give each scenario its own `area`",
+                    b.file, a.file, b.name, a.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What the analyst should know before trusting the totals: each area's own warnings, one
 /// scenario file's results given twice, and areas run with different settings.
 fn warnings(areas: &[Area]) -> Vec<String> {
@@ -338,7 +382,13 @@ fn warnings(areas: &[Area]) -> Vec<String> {
         }
     }
     for (i, a) in areas.iter().enumerate() {
-        if let Some(b) = areas[..i].iter().find(|b| b.sha256 == a.sha256) {
+        // With the same area on both, [`one_result_per_area`] has refused them already;
+        // different areas (`--set scenario.area=...`) are different areas.
+        let unnamed = |b: &Area| a.area.is_none() || b.area.is_none();
+        if let Some(b) = areas[..i]
+            .iter()
+            .find(|b| b.sha256 == a.sha256 && unnamed(b))
+        {
             out.push(format!(
                 "{} and {} are results of the same scenario file (\"{}\"): that area is counted twice in the totals, unless they are different --set variants of it",
                 b.file, a.file, a.name

@@ -20,7 +20,8 @@ pub fn render(r: &Results) -> Value {
     };
     json!({
         "itfsim": r.version,
-        "scenario": {"name": r.name, "file": r.file, "sha256": r.sha256},
+        // `area` is additive to MODEL.md section 9 (null when the scenario gives none).
+        "scenario": {"name": r.name, "area": r.area, "file": r.file, "sha256": r.sha256},
         "run": {
             "trials": r.run.trials,
             "seed": r.run.seed,
