@@ -892,7 +892,7 @@ fn a_cohort_no_window_observes_is_refused_by_validate_and_run_at_its_value() {
     assert_eq!(code, 65, "{stderr}");
     assert!(
         stderr.starts_with(&format!(
-            "sweep point 2 of 2 (metric.reablement91.cohort=0.5) makes the scenario invalid:\n--set metric.reablement91.cohort:1:1: error: {message}"
+            "sweep point 2 of 2 (metric.reablement91.cohort=0.5) makes the scenario invalid:\n--grid metric.reablement91.cohort:1:1: error: {message}"
         )),
         "{stderr}"
     );

@@ -41,6 +41,8 @@ fn run_json_follows_the_contract() {
     ]);
     assert!(v["itfsim"].is_string());
     assert_eq!(v["scenario"]["file"], "scenarios/ealing-2014.toml");
+    // Additive to the contract: the scenario's area, which rollup tells areas apart by.
+    assert_eq!(v["scenario"]["area"], "London Borough of Ealing");
     assert_eq!(v["scenario"]["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(v["run"]["trials"], 3000);
     assert_eq!(v["run"]["seed"], 5);
@@ -67,6 +69,7 @@ fn run_json_follows_the_contract() {
         assert!(
             is_money(&s["cost"]) && is_money(&s["cost_stated"]) && is_money_summary(&s["savings"])
         );
+        assert!(is_money_summary(&s["spend"]), "{}", s["id"]);
         assert!(s["roi"]["mean"].is_number() && s["p_roi_above_1"].is_number());
     }
     for p in v["partners"].as_array().unwrap() {
@@ -82,6 +85,27 @@ fn run_json_follows_the_contract() {
             .any(|w| w.as_str().unwrap().contains("121,394.00")),
         "{warnings:?}"
     );
+}
+
+/// Each scheme's `spend` (additive to the contract) is the spend text, the HTML report
+/// and the workbook show: its mean is the text's "expected spend" to the penny.
+#[test]
+fn scheme_spend_is_the_expected_spend_the_tables_show() {
+    let args = ["run", "scenarios/ealing-2014.toml", "--trials", "3000"];
+    let v = run_json(&args);
+    let text = String::from_utf8(succeeds(itfsim().args(args).arg("--quiet")).stdout).unwrap();
+    let schemes = text.split("\nSchemes (over the horizon)\n").nth(1).unwrap();
+    for s in v["schemes"].as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        let row = schemes
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no row for {id} in\n{schemes}"));
+        let cells: Vec<&str> = row.split("  ").filter(|c| !c.trim().is_empty()).collect();
+        // scheme, cost, expected spend, ...
+        let shown = cells[2].trim().replace(['£', ','], "");
+        assert_eq!(s["spend"]["mean"], shown, "{row}");
+    }
 }
 
 #[test]
@@ -478,7 +502,7 @@ fn formats_a_command_cannot_write_are_refused_with_exit_2() {
     assert!(!csv.exists());
     refused(
         &["bench", ealing, "--trials", "100", "--format", "csv"],
-        "csv is for sweep",
+        "csv is written by sweep, thresholds, sensitivity and rollup",
     );
     let part = dir.path().join("part-0.json");
     itfsim()

@@ -59,6 +59,20 @@ fn precision_says_when_the_maximum_is_hit() {
             .iter()
             .any(|w| w.as_str().unwrap().contains("maximum of 5000"))
     );
+    // The share is shown as messages show numbers, however small: not "0.0000%".
+    for (precision, shown) in [("0.00001", "0.001%"), ("0.0000001", "0.00001%")] {
+        let v = json(&["run", EALING, "--precision", precision, "--trials", "2000"]);
+        let said = format!("reached {shown} of the pot");
+        assert!(
+            v["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().contains(&said)),
+            "{said} not in {}",
+            v["warnings"]
+        );
+    }
     itfsim()
         .args(["run", EALING, "--precision", "2"])
         .assert()

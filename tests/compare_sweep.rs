@@ -385,6 +385,12 @@ fn resume_from_an_empty_partial_file_starts_again() {
 fn bad_grids_exit_with_clear_errors() {
     let cases: &[(&str, i32, &str)] = &[
         ("scheme.nope.delivery=0:1:0.5", 2, "no scheme \"nope\""),
+        // A path that names nothing is reported as the --grid it came from, not a --set.
+        (
+            "metric.nope.growth=0:0.02:0.01",
+            2,
+            "--grid metric.nope.growth: no metric \"nope\"",
+        ),
         (
             "scheme.reablement.delivery=0:1:0",
             2,
@@ -410,6 +416,7 @@ fn bad_grids_exit_with_clear_errors() {
         assert_eq!(out.status.code(), Some(*code), "{grid}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(words), "{grid}: {stderr}");
+        assert!(!stderr.contains("--set"), "{grid}: {stderr}");
     }
     // 3 x 3 points with --max-points 8.
     itfsim()
@@ -481,11 +488,56 @@ fn results_do_not_depend_on_threads() {
 
 #[test]
 fn csv_is_refused_where_it_has_no_meaning() {
-    for command in [vec!["run", PRORATA], vec!["compare", PRORATA, PRORATA]] {
-        itfsim()
+    for command in [
+        vec!["run", PRORATA],
+        vec!["compare", PRORATA, PRORATA],
+        vec!["bench", PRORATA],
+        vec!["trace", PRORATA, "--trial", "0"],
+    ] {
+        let out = itfsim()
             .args(&command)
             .args(["--format", "csv", "--trials", "10"])
-            .assert()
-            .code(2);
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        // The refusal names every command that writes CSV.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let said = format!(
+            "{} writes --format text or json; csv is written by sweep, thresholds, sensitivity and rollup (and by merge, of sweep partials)",
+            command[0]
+        );
+        assert!(stderr.contains(&said), "{stderr}");
     }
+}
+
+/// compare keeps warnings as run does: in the JSON each is the bare one-line message
+/// run's JSON has (no "warning: ", no hint), on stderr in full.
+#[test]
+fn compare_warnings_are_kept_as_run_keeps_them() {
+    const BARNET: &str = "scenarios/barnet-2013.toml";
+    let run = json_of(&["run", EALING, "--trials", "200"]);
+    // Barnet names another seed: compare's own note joins Ealing's scenario warnings.
+    let args = ["compare", EALING, BARNET, "--trials", "200"];
+    let compared = json_of(&args);
+    let warnings = compared["warnings"].as_array().unwrap();
+    for w in run["warnings"].as_array().unwrap() {
+        assert!(warnings.contains(w), "{w} not in {warnings:?}");
+    }
+    assert!(warnings.iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .starts_with("the scenarios name different trials or seeds")
+    }));
+    for w in warnings {
+        let w = w.as_str().unwrap();
+        assert!(!w.contains("warning: ") && !w.contains("hint:"), "{w}");
+    }
+    let out = itfsim().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(": warning: `"), "{stderr}");
+    assert!(stderr.contains("\n  hint: "), "{stderr}");
+    assert!(
+        stderr.contains("warning: the scenarios name different trials or seeds"),
+        "{stderr}"
+    );
 }

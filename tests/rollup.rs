@@ -351,7 +351,24 @@ fn what_could_mislead_the_totals_is_warned_about() {
             .args(["--quiet", "--format", "json", "--out"])
             .arg(&rerun),
     );
-    let out = succeeds(itfsim().arg("rollup").arg(&paths[0]).arg(&rerun));
+    // Both name their area, so they are refused (`one_area_is_refused_twice`); as
+    // results of an itfsim that did not write the area, they are only warned about.
+    let unnamed = |path: &Path| {
+        let mut run = read_json(path);
+        run["scenario"]
+            .as_object_mut()
+            .unwrap()
+            .remove("area")
+            .unwrap();
+        let old = dir.path().join(format!(
+            "unnamed-{}",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&old, serde_json::to_string_pretty(&run).unwrap()).unwrap();
+        old
+    };
+    let (first, rerun) = (unnamed(&paths[0]), unnamed(&rerun));
+    let out = succeeds(itfsim().arg("rollup").arg(&first).arg(&rerun));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("same scenario file"), "{stderr}");
     assert!(stderr.contains("counted twice"), "{stderr}");
@@ -372,7 +389,7 @@ fn what_could_mislead_the_totals_is_warned_about() {
     let out = succeeds(
         itfsim()
             .arg("rollup")
-            .arg(&paths[0])
+            .arg(&first)
             .arg(&rerun)
             .args(["--quiet", "--format", "json"]),
     );
@@ -381,6 +398,73 @@ fn what_could_mislead_the_totals_is_warned_about() {
     assert_eq!(
         roll["areas"][0]["warnings"],
         read_json(&paths[0])["warnings"]
+    );
+    assert_eq!(roll["areas"][0]["scenario"]["area"], Value::Null);
+}
+
+#[test]
+fn one_area_is_refused_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = results(dir.path());
+    let out = dir.path().join("rollup.txt");
+    // The area is in the result, from the scenario.
+    assert_eq!(
+        read_json(&paths[0])["scenario"]["area"],
+        "London Borough of Ealing"
+    );
+    // A variant of Ealing from another scenario file, with its own seed: the same area.
+    let variant = dir.path().join("ealing-prorata.json");
+    succeeds(
+        itfsim()
+            .args(["run", common::PRORATA, "--trials", "3000", "--seed", "7"])
+            .args(["--quiet", "--format", "json", "--out"])
+            .arg(&variant),
+    );
+    let mut args = os(&paths);
+    args.push(variant.as_os_str());
+    refused(
+        &args,
+        2,
+        &[
+            "ealing-2014.json and ",
+            "ealing-prorata.json are both results for the area \"London Borough of Ealing\"",
+            "would count that area twice",
+            "hint: give one result per area",
+            "itfsim compare",
+        ],
+        &out,
+    );
+    // The area named with other case and spacing is the same area.
+    let respelled = dir.path().join("respelled.json");
+    let mut run = read_json(&variant);
+    run["scenario"]["area"] = Value::from("london  borough of EALING");
+    std::fs::write(&respelled, serde_json::to_string_pretty(&run).unwrap()).unwrap();
+    refused(
+        &[paths[0].as_os_str(), respelled.as_os_str()],
+        2,
+        &["both results for the area"],
+        &out,
+    );
+    // Another area set on the command line is another area.
+    let elsewhere = dir.path().join("elsewhere.json");
+    succeeds(
+        itfsim()
+            .args(["run", common::PRORATA, "--trials", "3000", "--quiet"])
+            .args([
+                "--set",
+                "scenario.area=\"Elsewhere\"",
+                "--format",
+                "json",
+                "--out",
+            ])
+            .arg(&elsewhere),
+    );
+    succeeds(
+        itfsim()
+            .arg("rollup")
+            .arg(&paths[0])
+            .arg(&elsewhere)
+            .arg("--quiet"),
     );
 }
 
@@ -416,4 +500,133 @@ fn merge_refuses_an_out_that_is_one_of_its_shards() {
     assert_eq!(got.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&got.stderr).contains("is the input"));
     assert_eq!(std::fs::read(&p1).unwrap(), before);
+}
+
+#[test]
+fn figures_that_do_not_add_up_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ealing = dir.path().join("ealing.json");
+    succeeds(
+        itfsim()
+            .args(["run", common::EALING, "--trials", "4000", "--quiet"])
+            .args(["--format", "json", "--out"])
+            .arg(&ealing),
+    );
+    let out = dir.path().join("rollup.txt");
+    let edited = dir.path().join("edited.json");
+    let run = read_json(&ealing);
+    let pot = pounds(&run["fund"]["pot"]);
+    let paid = pounds(&run["total"]["paid"]["mean"]);
+    assert_eq!(paid + pounds(&run["total"]["unreleased"]["mean"]), pot);
+    // The review's edit: paid lowered, unreleased left, so they no longer make the pot.
+    refused_edit(
+        &ealing,
+        &edited,
+        |run| run["total"]["paid"]["mean"] = Value::from("3000000.00"),
+        found("\"3000000.00\""),
+        &[
+            "`total.paid.mean` £3,000,000.00 and `total.unreleased.mean`",
+            "but the pot is £6,300,000.00",
+        ],
+        &out,
+    );
+    // Two separately rounded means may miss the pot by one penny, never two.
+    let unreleased = |off: i64| {
+        let value = pot - paid - Decimal::new(off, 2);
+        move |run: &mut Value| {
+            run["total"]["unreleased"]["mean"] = Value::from(format!("{value:.2}"))
+        }
+    };
+    let mut one_off = run.clone();
+    unreleased(1)(&mut one_off);
+    std::fs::write(&edited, serde_json::to_string_pretty(&one_off).unwrap()).unwrap();
+    succeeds(itfsim().arg("rollup").arg(&edited).arg("--quiet"));
+    refused_edit(
+        &ealing,
+        &edited,
+        unreleased(2),
+        // Named at paid, the figure the message leads with.
+        within(&["\"total\": {", "\"paid\": {", "\"mean\": "], "\""),
+        &["`total.unreleased.mean`", "add up to £6,299,999.98"],
+        &out,
+    );
+    // Performance money moved between partners' totals: it no longer shares out the pot.
+    refused_edit(
+        &ealing,
+        &edited,
+        |run| {
+            let council = &mut run["partners"][1];
+            assert_eq!(council["id"], "council");
+            for key in ["performance", "net"] {
+                let more = pounds(&council[key]["mean"]) + Decimal::from(100_000);
+                council[key]["mean"] = Value::from(format!("{more:.2}"));
+            }
+        },
+        |text| text.find("\"partners\": [").unwrap() + "\"partners\": ".len(),
+        &[
+            "the partners' mean performance money adds up to",
+            "but the pot is £6,300,000.00",
+        ],
+        &out,
+    );
+    // A net position that is not its parts.
+    refused_edit(
+        &ealing,
+        &edited,
+        |run| run["partners"][0]["net"]["mean"] = Value::from("1.00"),
+        within(&["\"partners\": [", "\"net\": {", "\"mean\": "], "\"1.00\""),
+        &["`partners.nhs.net.mean` is £1.00 but savings"],
+        &out,
+    );
+    // An MCSE that is not sd / sqrt(trials): the national error bound adds them.
+    refused_edit(
+        &ealing,
+        &edited,
+        |run| run["total"]["paid"]["mcse"] = Value::from("0.00"),
+        within(&["\"total\": {", "\"paid\": {", "\"mcse\": "], "\"0.00\""),
+        &["`total.paid.mcse` is £0.00 but sd"],
+        &out,
+    );
+    // Quantiles out of order.
+    refused_edit(
+        &ealing,
+        &edited,
+        |run| run["total"]["paid"]["p5"] = Value::from("6000000.00"),
+        // Named at the median, which the other two straddle.
+        within(&["\"total\": {", "\"paid\": {", "\"p50\": "], "\""),
+        &["p5 £6,000,000.00, p50", "out of order"],
+        &out,
+    );
+}
+
+/// The offset of `needle` after each of `anchors` in turn (a key inside a key ...).
+fn within<'a>(anchors: &'a [&'a str], needle: &'a str) -> impl FnOnce(&str) -> usize + 'a {
+    move |text| {
+        let mut at = 0;
+        for anchor in anchors {
+            at += text[at..].find(anchor).expect("anchor in the text") + anchor.len();
+        }
+        at + text[at..].find(needle).expect("the edit is in the text")
+    }
+}
+
+#[test]
+fn a_directory_or_an_empty_file_is_refused_with_a_hint_and_a_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rollup.txt");
+    let results = dir.path().join("results");
+    std::fs::create_dir(&results).unwrap();
+    refused(
+        &[results.as_os_str()],
+        66,
+        &[
+            "results: cannot read the run result: it is a directory",
+            "hint: give the result files in it, e.g. ",
+        ],
+        &out,
+    );
+    // Columns count from 1, as everywhere: an empty file's error is at 1:1, not 1:0.
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, "").unwrap();
+    refused(&[empty.as_os_str()], 65, &["empty.json:1:1: "], &out);
 }

@@ -42,10 +42,7 @@ struct Report {
 pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let o = &args.options;
     if o.format == Format::Csv {
-        return Err(Failure::new(
-            2,
-            "bench writes --format text or json; csv is for sweep and thresholds",
-        ));
+        return Err(super::csv_refused("bench"));
     }
     // A short run understates the rate: the summaries' histograms are still filling
     // (Ealing's own 100,000 trials run about 20% below its steady rate).

@@ -155,7 +155,7 @@ fn pence(x: f64) -> i64 {
 pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let o = &args.options;
     if o.format == Format::Csv {
-        return Err(Failure::new(2, "compare writes --format text or json"));
+        return Err(super::csv_refused("compare"));
     }
     let mut loaded = Vec::new();
     for path in &args.scenarios {
@@ -173,12 +173,19 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     }
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
+    // As `run` keeps them: on stderr each scenario warning in full (with its hint), in
+    // the JSON and the report its one line (`Diagnostic::one_line`, as `run`'s JSON), and
+    // compare's own notes as bare messages ("warning: " on stderr only). A warning two
+    // scenarios share (a variant of one file) is kept once.
     let mut warnings: Vec<String> = Vec::new();
     for l in &loaded {
         for w in &l.scenario.warnings {
-            let w = w.to_string();
-            if !warnings.contains(&w) {
-                warnings.push(w);
+            let line = w.one_line();
+            if !warnings.contains(&line) {
+                if !o.quiet {
+                    eprintln!("{w}");
+                }
+                warnings.push(line);
             }
         }
     }
@@ -187,14 +194,13 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             || (o.seed.is_none() && l.scenario.seed != seed)
     });
     if differ {
-        warnings.push(format!(
+        let note = format!(
             "the scenarios name different trials or seeds; all ran with the first one's (trials {trials}, seed {seed}) so they share their draws"
-        ));
-    }
-    if !o.quiet {
-        for w in &warnings {
-            eprintln!("{w}");
+        );
+        if !o.quiet {
+            eprintln!("warning: {note}");
         }
+        warnings.push(note);
     }
     let state = fold_chunks(
         0..trials,

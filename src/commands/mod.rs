@@ -6,6 +6,7 @@ pub mod grid;
 pub mod merge;
 pub mod progress;
 pub mod rollup;
+pub mod rollup_checks;
 pub mod rollup_output;
 pub mod run;
 pub mod sensitivity;
@@ -31,6 +32,17 @@ impl Failure {
             message: message.into(),
         }
     }
+}
+
+/// The refusal of `--format csv` by a command that writes only text or JSON, naming
+/// every command that does write CSV, so the list is kept in one place.
+pub fn csv_refused(command: &str) -> Failure {
+    Failure::new(
+        2,
+        format!(
+            "{command} writes --format text or json; csv is written by sweep, thresholds, sensitivity and rollup (and by merge, of sweep partials)"
+        ),
+    )
 }
 
 impl From<crate::scenario::LoadError> for Failure {

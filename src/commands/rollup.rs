@@ -4,7 +4,8 @@
 //! A national run is one scenario per area, each run on its own (a Slurm array over the
 //! area files: deploy/slurm/README.md, "National runs: many areas"). This reads what
 //! `run --format json` (or `merge --format json` of run shards) wrote, one file per area,
-//! checks each is a consistent run result, and gives a row per area and a total
+//! checks each is a consistent run result (its figures add up: [`super::rollup_checks`]),
+//! and gives a row per area and a total
 //! (rendered by [`super::rollup_output`]). Only totals that need no joint model are given:
 //! the expected amounts add exactly (linearity of expectation, summed in whole pence), the
 //! expected number of areas paid in full or nothing is the sum of their probabilities, and
@@ -15,9 +16,13 @@
 //! have in common), so quantiles of a sum would be an invention.
 //!
 //! Guards, because one area counted twice or one stale file silently moves a national
-//! figure: the same file twice (any spelling, by device and inode) is refused, as is
-//! (for every command, [`super::outputs_apart`]) an `--out` naming an input; one scenario file's results twice, areas run with different trials,
-//! sampling or itfsim versions, and each area's own run warnings are reported on stderr.
+//! figure: the same file twice (any spelling, by device and inode) is refused, as are two
+//! results of one area (the scenarios' `area`, from any files: variants of a plan belong
+//! in `compare`, not in a sum) and (for every command, [`super::outputs_apart`]) an
+//! `--out` naming an input; one scenario file's results twice when they name no area,
+//! areas run with different trials, sampling or itfsim versions, and each area's own run
+//! warnings are reported on stderr.
+use super::rollup_checks::{NetParts, consistent};
 use super::rollup_output::{csv, text, to_json};
 use super::{Failure, emit, reserve, same_file};
 use crate::cli::{Format, RollupArgs};
@@ -45,6 +50,10 @@ struct RunResult {
 #[derive(Deserialize)]
 struct ScenarioInfo {
     name: String,
+    /// The scenario's `area`; absent from results of itfsim before it was written, and
+    /// null when the scenario names none.
+    #[serde(default)]
+    area: Option<String>,
     sha256: String,
 }
 
@@ -71,16 +80,26 @@ struct Total {
 #[derive(Deserialize)]
 struct Summary {
     mean: String,
+    sd: String,
     mcse: String,
     p5: String,
     p50: String,
     p95: String,
 }
 
+/// A summary of which only the mean is read (for the partners' identity).
+#[derive(Deserialize)]
+struct Mean {
+    mean: String,
+}
+
 #[derive(Deserialize)]
 struct PartnerResult {
     id: String,
+    invest: Mean,
+    savings: Mean,
     performance: Summary,
+    risks: Mean,
     net: Summary,
 }
 
@@ -89,6 +108,7 @@ pub(super) struct Area {
     /// The path as given.
     pub file: String,
     pub name: String,
+    pub area: Option<String>,
     pub sha256: String,
     pub version: String,
     pub trials: u64,
@@ -96,6 +116,8 @@ pub(super) struct Area {
     pub sampling: String,
     pub pot: Pence,
     pub paid_mean: Pence,
+    /// Read only to check the MCSE against it (mcse = sd / sqrt(trials)).
+    pub paid_sd: Pence,
     pub paid_mcse: Pence,
     pub paid_p5: Pence,
     pub paid_p50: Pence,
@@ -105,6 +127,9 @@ pub(super) struct Area {
     pub p_zero: f64,
     /// (partner id, mean performance money, mean net position).
     pub partners: Vec<(String, Pence, Pence)>,
+    /// Each partner's mean net position with the means it is made of (invest, savings,
+    /// performance, risks), for [`consistent`] only.
+    pub identities: Vec<NetParts>,
     /// The run's own warnings.
     pub warnings: Vec<String>,
 }
@@ -141,6 +166,7 @@ pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
         .iter()
         .map(|p| read(p))
         .collect::<Result<Vec<Area>, Failure>>()?;
+    one_result_per_area(&areas)?;
     if !args.quiet {
         for warning in warnings(&areas) {
             eprintln!("warning: {warning}");
@@ -167,11 +193,30 @@ const HINT: &str = "  hint: rollup reads what `itfsim run --format json --out FI
 /// parses but is wrong).
 fn read(path: &Path) -> Result<Area, Failure> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::new(66, format!("{file}: cannot read the run result: {e}")))?;
+    if path.is_dir() {
+        return Err(Failure::new(
+            66,
+            format!(
+                "{file}: cannot read the run result: it is a directory\n  hint: give the result files in it, e.g. {}",
+                path.join("*.json").display()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::new(
+            66,
+            format!(
+                "{file}: cannot read the run result: {e}\n  hint: check the path; {}",
+                &HINT["  hint: ".len()..]
+            ),
+        )
+    })?;
     let r: RunResult = serde_json::from_slice(&bytes).map_err(|e| {
+        // serde_json counts a line's characters from 1 but says column 0 before the
+        // first (an empty file, an error at a line's start); columns are 1-based here as
+        // everywhere else.
         let at = if e.line() > 0 {
-            format!("{file}:{}:{}", e.line(), e.column())
+            format!("{file}:{}:{}", e.line(), e.column().max(1))
         } else {
             file.clone()
         };
@@ -221,6 +266,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
     };
     let paid = &r.total.paid;
     let mut partners: Vec<(String, Pence, Pence)> = Vec::with_capacity(r.partners.len());
+    let mut identities: Vec<NetParts> = Vec::with_capacity(r.partners.len());
     for (i, p) in r.partners.iter().enumerate() {
         if partners.iter().any(|q| q.0 == p.id) {
             return Err(located(
@@ -233,10 +279,20 @@ fn read(path: &Path) -> Result<Area, Failure> {
             &p.performance.mean,
         )?;
         let net = money(&format!("partners.{}.net.mean", p.id), &p.net.mean)?;
+        let mean = |what: &str, m: &Mean| money(&format!("partners.{}.{what}.mean", p.id), &m.mean);
+        identities.push(NetParts {
+            id: p.id.clone(),
+            invest: mean("invest", &p.invest)?,
+            savings: mean("savings", &p.savings)?,
+            performance,
+            risks: mean("risks", &p.risks)?,
+            net,
+        });
         partners.push((p.id.clone(), performance, net));
     }
     let area = Area {
         name: r.scenario.name,
+        area: r.scenario.area,
         sha256: r.scenario.sha256,
         version: r.itfsim,
         trials: r.run.trials,
@@ -244,6 +300,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
         sampling: r.run.sampling,
         pot: money("fund.pot", &r.fund.pot)?,
         paid_mean: money("total.paid.mean", &paid.mean)?,
+        paid_sd: money("total.paid.sd", &paid.sd)?,
         paid_mcse: money("total.paid.mcse", &paid.mcse)?,
         paid_p5: money("total.paid.p5", &paid.p5)?,
         paid_p50: money("total.paid.p50", &paid.p50)?,
@@ -252,58 +309,12 @@ fn read(path: &Path) -> Result<Area, Failure> {
         p_full: probability("total.p_full", r.total.p_full)?,
         p_zero: probability("total.p_zero", r.total.p_zero)?,
         partners,
+        identities,
         warnings: r.warnings,
         file: file.clone(),
     };
-    consistent(&area).map_err(|(key, what)| bad(key, what))?;
+    consistent(&area).map_err(|(key, what)| bad(&key, what))?;
     Ok(area)
-}
-
-/// What a run result always satisfies (a hand edit or a damaged file may not): amounts
-/// within the pot, and trials paid in full and paid nothing exclusive when there is a pot.
-/// The error names the key it is about and says what is wrong.
-fn consistent(a: &Area) -> Result<(), (&'static str, String)> {
-    let within = |key: &'static str, x: Pence| {
-        if (0..=a.pot).contains(&x) {
-            Ok(())
-        } else {
-            Err((
-                key,
-                format!(
-                    "`{key}` is {} but the pot is {}: not a run result's figures",
-                    crate::money::format_gbp(x),
-                    crate::money::format_gbp(a.pot)
-                ),
-            ))
-        }
-    };
-    if a.pot < 0 {
-        return Err((
-            "fund.pot",
-            "`fund.pot` is negative: not a run result's figures".into(),
-        ));
-    }
-    within("total.paid.mean", a.paid_mean)?;
-    within("total.unreleased.mean", a.unreleased_mean)?;
-    for (key, x) in [
-        ("total.paid.p5", a.paid_p5),
-        ("total.paid.p50", a.paid_p50),
-        ("total.paid.p95", a.paid_p95),
-    ] {
-        within(key, x)?;
-    }
-    // With a pot, a trial paid in full paid something. Both are ratios of counts over the
-    // same trials, so their sum exceeds 1 only by rounding.
-    if a.pot > 0 && a.p_full + a.p_zero > 1.0 + 1e-12 {
-        return Err((
-            "total.p_full",
-            format!(
-                "`total.p_full` {} and `total.p_zero` {} add up to more than 1: not a run result's figures",
-                a.p_full, a.p_zero
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The hint for a file that is another itfsim output, recognised by its top-level keys.
@@ -327,6 +338,40 @@ fn other_output(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// An area in the sense of the scenarios' `area`: case and runs of spaces aside.
+fn area_key(area: &str) -> String {
+    area.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Refuses (exit 2, as the same file twice) two results of one area: variants of a plan
+/// (another scenario file, another `--set`) are worth comparing, but added into a national
+/// total they count the area twice. Results without an area (a scenario that names none,
+/// or a result written before itfsim wrote it) are only caught by [`warnings`], when they
+/// come from one scenario file.
+fn one_result_per_area(areas: &[Area]) -> Result<(), Failure> {
+    for (i, a) in areas.iter().enumerate() {
+        let Some(area) = &a.area else { continue };
+        let same = |b: &&Area| {
+            b.area
+                .as_deref()
+                .is_some_and(|x| area_key(x) == area_key(area))
+        };
+        if let Some(b) = areas[..i].iter().find(same) {
+            return Err(Failure::new(
+                2,
+                format!(
+                    "{} and {} are both results for the area \"{area}\" (scenarios \"{}\" and \"{}\"): rollup adds areas into one total, which would count that area twice\n  hint: give one result per area; to set variants of one area side by side, use `itfsim compare A.toml B.toml`; if these are different areas, give each scenario its own `area`",
+                    b.file, a.file, b.name, a.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What the analyst should know before trusting the totals: each area's own warnings, one
 /// scenario file's results given twice, and areas run with different settings.
 fn warnings(areas: &[Area]) -> Vec<String> {
@@ -337,7 +382,13 @@ fn warnings(areas: &[Area]) -> Vec<String> {
         }
     }
     for (i, a) in areas.iter().enumerate() {
-        if let Some(b) = areas[..i].iter().find(|b| b.sha256 == a.sha256) {
+        // With the same area on both, [`one_result_per_area`] has refused them already;
+        // different areas (`--set scenario.area=...`) are different areas.
+        let unnamed = |b: &Area| a.area.is_none() || b.area.is_none();
+        if let Some(b) = areas[..i]
+            .iter()
+            .find(|b| b.sha256 == a.sha256 && unnamed(b))
+        {
             out.push(format!(
                 "{} and {} are results of the same scenario file (\"{}\"): that area is counted twice in the totals, unless they are different --set variants of it",
                 b.file, a.file, a.name

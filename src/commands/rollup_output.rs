@@ -209,7 +209,7 @@ pub(super) fn to_json(areas: &[Area], t: &Totals) -> Value {
         .map(|a| {
             json!({
                 "file": a.file,
-                "scenario": {"name": a.name, "sha256": a.sha256},
+                "scenario": {"name": a.name, "area": a.area, "sha256": a.sha256},
                 "itfsim": a.version,
                 "trials": a.trials,
                 "seed": a.seed,

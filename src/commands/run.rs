@@ -112,8 +112,9 @@ pub fn simulate_to_precision(
     let mut notes = Vec::new();
     if !reached {
         notes.push(format!(
-            "--precision {precision}: stopped at the maximum of {max} trials before the MCSE of expected paid reached {:.4}% of the pot (raise --trials to allow more)",
-            precision * 100.0
+            "--precision {precision}: stopped at the maximum of {max} trials before the MCSE of expected paid reached {}% of the pot (raise --trials to allow more)",
+            // As messages show numbers: 1e-7 is "0.00001%", not "0.0000%".
+            crate::diagnostic::show(precision * 100.0)
         ));
     }
     Ok((finish(p, &acc, started, notes), reached))
@@ -158,10 +159,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     // `main` installs it first; this keeps library callers of `run` covered too.
     crate::interrupt::install();
     if o.format == Format::Csv {
-        return Err(Failure::new(
-            2,
-            "run writes --format text or json; csv is for sweep and thresholds",
-        ));
+        return Err(super::csv_refused("run"));
     }
     if args.precision.is_some() && o.sampling == Sampling::Lhs {
         return Err(Failure::new(

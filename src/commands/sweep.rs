@@ -29,7 +29,7 @@ use crate::money::format_pence;
 use crate::output::{Results, RunInfo};
 use crate::partial::point_block;
 use crate::report::sweep_report;
-use crate::scenario::{load, load_str};
+use crate::scenario::{LoadError, load, load_str};
 use serde_json::{Map, Value, json};
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -109,17 +109,38 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     // before any computing (an unknown path is a command-line error, exit 2).
     for index in 0..points {
         if let Err(e) = load_str(&base.file, &text, &sets_of(index)) {
-            let code = e.exit_code();
-            let message = if code == 2 {
-                e.to_string()
-            } else {
-                format!(
-                    "sweep point {} of {points} ({}) makes the scenario invalid:\n{e}",
-                    index + 1,
-                    describe(index)
-                )
+            let message = match &e {
+                // The user's --sets loaded with `base`, so a path that names nothing is a
+                // grid's: named as the option it was given with, not as a --set.
+                LoadError::BadSet {
+                    assignment,
+                    message,
+                    hint,
+                } => {
+                    let path = assignment
+                        .split_once('=')
+                        .map_or(assignment.as_str(), |x| x.0);
+                    format!("--grid {path}: {message}\n  hint: {hint}")
+                }
+                _ => {
+                    // The scenario reader names an override's value by the --set it
+                    // takes it to be; the grids' values are named as the --grid they
+                    // are ("--grid scheme.x.delivery:1:1: error: ...").
+                    let mut located = e.to_string();
+                    for g in &grids {
+                        located = located.replace(
+                            &format!("--set {}:", g.path),
+                            &format!("--grid {}:", g.path),
+                        );
+                    }
+                    format!(
+                        "sweep point {} of {points} ({}) makes the scenario invalid:\n{located}",
+                        index + 1,
+                        describe(index)
+                    )
+                }
             };
-            return Err(Failure::new(code, message));
+            return Err(Failure::new(e.exit_code(), message));
         }
     }
     let partners = sweep_shard::partners(&base);

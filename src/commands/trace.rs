@@ -36,7 +36,7 @@ pub fn trace(args: &TraceArgs) -> Result<(), Failure> {
             b
         }
         Format::Csv => {
-            return Err(Failure::new(2, "trace writes --format text or json"));
+            return Err(super::csv_refused("trace"));
         }
         Format::Text => trace::to_text(&prepared.model, &trial).into_bytes(),
     };

@@ -20,7 +20,8 @@ pub fn render(r: &Results) -> Value {
     };
     json!({
         "itfsim": r.version,
-        "scenario": {"name": r.name, "file": r.file, "sha256": r.sha256},
+        // `area` is additive to MODEL.md section 9 (null when the scenario gives none).
+        "scenario": {"name": r.name, "area": r.area, "file": r.file, "sha256": r.sha256},
         "run": {
             "trials": r.run.trials,
             "seed": r.run.seed,
@@ -96,6 +97,10 @@ fn scheme(s: &SchemeResult) -> Value {
         "id": s.id,
         "cost": format_pence(s.cost),
         "cost_stated": format_pence(s.cost_stated),
+        // Additive to MODEL.md section 9: the spend whose mean text, HTML and the
+        // workbook show as expected spend (per trial the cost x overrun x scale, x
+        // cost_if_undelivered when the scheme is not delivered; MODEL.md section 6).
+        "spend": s.invest.to_json(),
         "avoided": avoided,
         "savings": s.savings.to_json(),
         "roi": s.roi.to_json(),

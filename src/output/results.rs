@@ -114,6 +114,8 @@ pub struct PartnerResult {
 pub struct Results {
     pub version: String,
     pub name: String,
+    /// The scenario's `area` (JSON null when it gives none): rollup tells areas apart by it.
+    pub area: Option<String>,
     pub file: String,
     pub sha256: String,
     pub run: RunInfo,
@@ -264,6 +266,7 @@ impl Results {
         Results {
             version: env!("CARGO_PKG_VERSION").to_string(),
             name: s.name.clone(),
+            area: s.area.clone(),
             file: loaded.file.clone(),
             sha256: loaded.sha256.clone(),
             run,

@@ -7,11 +7,16 @@
 //! (both the pence and the division are exact or correctly rounded below 2^53 pence), so
 //! Excel shows, sums and compares the same figures as the JSON. Probabilities and
 //! achievements are numbers with percent formats; a non-finite number is an empty cell.
+//!
+//! The bytes depend only on the results (as JSON does, timing aside): the document's
+//! creation time, which rust_xlsxwriter takes from the clock unless told, is fixed at
+//! 1980-01-01T00:00:00Z, the time its zip entries already carry, so the same seed and
+//! inputs give byte-identical workbooks (docs/reports.md).
 use super::MonthlyMetric;
 use crate::money::Pence;
 use crate::output::Results;
 use crate::stats::{MoneySummary, RealSummary};
-use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 enum Cell {
     Text(String),
@@ -124,6 +129,9 @@ pub fn render(r: &Results, monthly: &[MonthlyMetric]) -> Result<Vec<u8>, XlsxErr
         num: Format::new().set_num_format("#,##0.####"),
     };
     let mut wb = Workbook::new();
+    // Not the clock: a workbook is a function of the run (see the module's doc).
+    let created = ExcelDateTime::from_ymd(1980, 1, 1)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&created));
 
     let mut s = sheet(&mut wb, "Summary", &f)?;
     let mut h = vec!["Quantity".to_string()];
