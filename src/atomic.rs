@@ -376,13 +376,13 @@ impl PendingFile {
 
     /// For a regular file written directly, removes its old bytes before the first write.
     fn empty_if_first(&mut self) -> io::Result<()> {
-        if let Mode::Direct { empty_first, .. } = &mut self.mode {
-            if *empty_first {
-                if let Some(file) = &self.file {
-                    file.set_len(0)?;
-                }
-                *empty_first = false;
+        if let Mode::Direct { empty_first, .. } = &mut self.mode
+            && *empty_first
+        {
+            if let Some(file) = &self.file {
+                file.set_len(0)?;
             }
+            *empty_first = false;
         }
         Ok(())
     }

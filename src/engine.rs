@@ -10,7 +10,7 @@
 //! checked every `CANCEL_CHECK` trials) or when a trial's money leaves the exact range
 //! (`Trial::overflow`); the error reported does not depend on scheduling.
 use crate::diagnostic::Location;
-use crate::model::{CondModel, Model, Overflow, Trial};
+use crate::model::{CondModel, Lanes, Model, Overflow, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -555,36 +555,82 @@ pub fn run_with_progress(
     cancel: &AtomicBool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Accumulator, EngineError> {
-    // One accumulator per worker, its trials staged a block at a time ([`Staged`]);
-    // `end_chunk` (after the chunk's last block) keeps chunks the unit of its
-    // floating-point sums, so the answer equals a fresh accumulator per chunk.
+    // One accumulator per worker. Its trials are simulated a block at a time
+    // (`Model::simulate_block`, the same results as trial by trial) and staged a block at
+    // a time ([`Staged`]); `end_chunk` (after the chunk's last block) keeps chunks the unit
+    // of the floating-point sums, so the answer equals a fresh accumulator per chunk.
     let result = fold_chunks_in_place(
         range,
         threads,
         cancel,
         progress,
-        || {
-            (
-                Accumulator::new(model),
-                Trial::new(model),
-                Staged::new(model),
-            )
-        },
-        |(acc, trial, staged), index| {
-            model.simulate(index, trial);
-            checked(model, trial, index)?;
-            staged.push(model, trial, acc);
-            Ok(())
-        },
-        |(acc, _, staged)| {
-            staged.flush(model, acc);
-            acc.end_chunk();
-        },
-        |a, b| a.0.merge(&b.0),
+        || Worker::new(model),
+        |worker, index| worker.step(model, index),
+        |worker| worker.end_chunk(model),
+        |a, b| a.acc.merge(&b.acc),
     )?;
     Ok(result
-        .map(|(acc, _, _)| acc)
+        .map(|worker| worker.acc)
         .unwrap_or_else(|| Accumulator::new(model)))
+}
+
+/// One worker's state in [`run_with_progress`]: its accumulator, and the block of trials
+/// it is gathering (consecutive, never crossing a chunk end) with their scratch.
+struct Worker {
+    acc: Accumulator,
+    trials: Vec<Trial>,
+    lanes: Lanes,
+    staged: Staged,
+    /// The block's first trial, and how many it holds so far.
+    first: u64,
+    pending: usize,
+}
+
+impl Worker {
+    fn new(model: &Model) -> Worker {
+        Worker {
+            acc: Accumulator::new(model),
+            trials: vec![Trial::new(model); BLOCK],
+            lanes: Lanes::new(model, BLOCK),
+            staged: Staged::new(model),
+            first: 0,
+            pending: 0,
+        }
+    }
+
+    /// Takes trial `index` (the one after the last, within a chunk) into the block, and
+    /// runs the block when it is full.
+    fn step(&mut self, model: &Model, index: u64) -> Result<(), EngineError> {
+        if self.pending == 0 {
+            self.first = index;
+        }
+        debug_assert_eq!(index, self.first + self.pending as u64);
+        self.pending += 1;
+        if self.pending == BLOCK {
+            self.run_block(model)?;
+        }
+        Ok(())
+    }
+
+    /// Simulates the gathered trials and stages their values, in trial order; the first
+    /// trial whose money left the exact range stops the worker.
+    fn run_block(&mut self, model: &Model) -> Result<(), EngineError> {
+        let trials = &mut self.trials[..std::mem::take(&mut self.pending)];
+        model.simulate_block(self.first, trials, &mut self.lanes);
+        for trial in trials.iter() {
+            checked(model, trial, trial.index)?;
+            self.staged.push(model, trial, &mut self.acc);
+        }
+        Ok(())
+    }
+
+    /// After a chunk's last trial: runs the partial block and adds everything staged.
+    fn end_chunk(&mut self, model: &Model) -> Result<(), EngineError> {
+        self.run_block(model)?;
+        self.staged.flush(model, &mut self.acc);
+        self.acc.end_chunk();
+        Ok(())
+    }
 }
 
 /// The chunked parallel fold behind `run`, for commands that fold trials their own way
@@ -649,6 +695,7 @@ pub fn fold_chunks_cancellable<S: Send>(
             if let Some(state) = current.take() {
                 fold(folded, state);
             }
+            Ok(())
         },
         |(folded, _), (other, _)| {
             if let Some(state) = other {
@@ -675,7 +722,7 @@ pub fn fold_chunks_in_place<S: Send>(
     progress: &(dyn Fn(u64) + Sync),
     fresh: impl Fn() -> S + Sync,
     step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
-    end_chunk: impl Fn(&mut S) + Sync,
+    end_chunk: impl Fn(&mut S) -> Result<(), EngineError> + Sync,
     merge: impl Fn(&mut S, S) + Sync,
 ) -> Result<Option<S>, EngineError> {
     let pool = pool(threads)?;
@@ -699,12 +746,14 @@ pub fn fold_chunks_in_place<S: Send>(
                     let from = (chunk * CHUNK).max(range.start);
                     let to = ((chunk + 1) * CHUNK).min(range.end);
                     for index in from..to {
-                        if (index - from) % CANCEL_CHECK == 0 && cancel.load(Ordering::Relaxed) {
+                        if (index - from).is_multiple_of(CANCEL_CHECK)
+                            && cancel.load(Ordering::Relaxed)
+                        {
                             return Err(EngineError::Cancelled);
                         }
                         step(state, index)?;
                     }
-                    end_chunk(state);
+                    end_chunk(state)?;
                     progress(to - from);
                 }
                 Ok(state)
@@ -775,7 +824,10 @@ mod tests {
                 for index in 0..count {
                     let r = shard_range(trials, index, count);
                     assert_eq!(r.start, next, "trials {trials} shard {index}/{count}");
-                    assert!(r.start % CHUNK == 0 && (r.end % CHUNK == 0 || r.end == trials));
+                    assert!(
+                        r.start.is_multiple_of(CHUNK)
+                            && (r.end.is_multiple_of(CHUNK) || r.end == trials)
+                    );
                     next = r.end;
                 }
                 assert_eq!(next, trials);

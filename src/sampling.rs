@@ -158,17 +158,17 @@ impl Sampler {
                 outcome_uniforms[o] = stream(model.outcomes[o].key, from).uniform();
             }
         }
-        if let Some(lhs) = &self.lhs {
-            if index < lhs.n {
-                for (param, perms) in model.params.iter().zip(&lhs.params) {
-                    for (j, perm) in perms.iter().enumerate() {
-                        let u = &mut uniforms[param.offset + j];
-                        *u = lhs.stratify(perm, index, *u);
-                    }
-                }
-                for (u, perm) in outcome_uniforms.iter_mut().zip(&lhs.outcomes) {
+        if let Some(lhs) = &self.lhs
+            && index < lhs.n
+        {
+            for (param, perms) in model.params.iter().zip(&lhs.params) {
+                for (j, perm) in perms.iter().enumerate() {
+                    let u = &mut uniforms[param.offset + j];
                     *u = lhs.stratify(perm, index, *u);
                 }
+            }
+            for (u, perm) in outcome_uniforms.iter_mut().zip(&lhs.outcomes) {
+                *u = lhs.stratify(perm, index, *u);
             }
         }
     }

@@ -193,3 +193,60 @@ fn sensitivity_json_csv_and_refusals() {
         .assert()
         .code(73);
 }
+
+/// Only yes/no events decide the money, so net.nhs is exactly the pot minus paid (it
+/// keeps what is withheld) and net.council is paid: all three outputs must get the same
+/// Sobol indices and intervals. The uncentred first-order estimator gave paid 0.354 and
+/// net.nhs 0.383 for `tranche.b.condition.e2` (the exact value is 30625/83125 = 0.368).
+#[test]
+fn sobol_indices_are_the_same_for_an_output_and_the_pot_minus_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("events.toml");
+    let condition = |tranche: &str| {
+        format!(
+            "[[tranche]]\nid = \"{tranche}\"\nshare = \"0.5\"\n{}\n\
+             [[tranche.condition]]\nevent = \"e1\"\nprobability = 0.5\nweight = 0.3\n\
+             [[tranche.condition]]\nevent = \"e2\"\nprobability = 0.5\nweight = 0.7\n",
+            if tranche == "a" { "gate = \"all\"" } else { "" }
+        )
+    };
+    let text = format!(
+        "[scenario]\nname = \"events\"\nstart = \"2015-04\"\nmonths = 12\n\
+         [partners]\nnhs = {{}}\ncouncil = {{}}\n\
+         [fund]\npot = \"1000\"\nreleased_to = {{ council = 1.0 }}\nunreleased_to = {{ nhs = 1.0 }}\n{}{}",
+        condition("a"),
+        condition("b")
+    );
+    std::fs::write(&scenario, text).unwrap();
+    let out = itfsim()
+        .arg("sensitivity")
+        .arg(&scenario)
+        .args(["--method", "sobol", "--trials", "20000", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4 * 3, "{csv}");
+    for input in rows.chunks(3) {
+        let indices =
+            |r: &[&str]| -> String { r[col("first_order")..=col("total_effect_high")].join(",") };
+        assert_eq!(input[0][col("output")], "paid");
+        for other in &input[1..] {
+            assert_eq!(indices(other), indices(&input[0]), "{csv}");
+        }
+    }
+    let e2 = rows
+        .iter()
+        .find(|r| r[col("input")] == "tranche.b.condition.e2.probability#outcome")
+        .unwrap();
+    let first: f64 = e2[col("first_order")].parse().unwrap();
+    assert!((first - 30625.0 / 83125.0).abs() < 0.01, "{first}");
+}

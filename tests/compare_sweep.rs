@@ -160,6 +160,73 @@ fn sweep_rows_equal_single_runs() {
     assert_eq!(rows[3][..2], ["1.0", "1564500.50"]);
 }
 
+/// The default format is an aligned text table (it used to be the CSV); `--format csv`,
+/// or `--out` ending in `.csv`, gives the CSV; both show the same figures.
+#[test]
+fn sweep_text_is_an_aligned_table_and_csv_stays_csv() {
+    let sweep = |extra: &[&str]| -> String {
+        let out = itfsim()
+            .args(["sweep", PRORATA, "--grid", "metric.nea.growth=0,0.03"])
+            .args(["--trials", "1000", "--seed", "3", "--quiet"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = sweep(&[]);
+    let csv = sweep(&["--format", "csv"]);
+    let (header, rows) = csv_rows(&csv);
+    assert_eq!(header[0], "metric.nea.growth");
+    assert_eq!(header[1], "expected_paid");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 + rows.len());
+    assert!(
+        lines[0]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .starts_with(&[
+                "metric.nea.growth",
+                "expected",
+                "paid",
+                "MCSE",
+                "P(all",
+                "paid)",
+                "P(nothing",
+                "paid)"
+            ]),
+        "{text}"
+    );
+    assert!(lines[1].trim().chars().all(|c| c == '-' || c == ' '));
+    let width = lines[0].chars().count();
+    assert!(lines.iter().all(|l| l.chars().count() == width), "{text}");
+    for (line, row) in lines[2..].iter().zip(&rows) {
+        assert!(!line.contains(",0."), "not CSV: {line}");
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        let get = |name: &str| row[header.iter().position(|h| h == name).unwrap()].as_str();
+        assert_eq!(cells[0], get("metric.nea.growth"));
+        // Money as £ with separators: the CSV's figure without them.
+        let pounds = |cell: &str| cell.replace(['£', ','], "");
+        assert_eq!(pounds(cells[1]), get("expected_paid"));
+        assert_eq!(pounds(cells[2]), get("mcse"));
+        assert_eq!(pounds(cells.last().unwrap()), get("net_council"));
+        // Probabilities as percentages with one decimal.
+        let p_full: f64 = get("p_full").parse().unwrap();
+        assert_eq!(cells[3], format!("{:.1}%", p_full * 100.0));
+    }
+    // `--out` decides by its extension when no format is given.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, want) in [("s.csv", &csv), ("s.txt", &text)] {
+        let file = dir.path().join(name);
+        sweep(&["--out", file.to_str().unwrap()]);
+        assert_eq!(&std::fs::read_to_string(&file).unwrap(), want, "{name}");
+    }
+}
+
 #[test]
 fn sweep_steps_in_exact_decimals_and_lists_inline_tables() {
     let v = json_of(&[

@@ -122,7 +122,7 @@ fn html_report_is_well_formed_self_contained_and_has_the_charts() {
         let digits: Vec<char> = int.chars().collect();
         let mut s = String::new();
         for (i, c) in digits.iter().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 s.push(',');
             }
             s.push(*c);
@@ -414,6 +414,83 @@ fn monthly_json_adds_months_and_leaves_the_rest_alone() {
                 x["p90"].as_f64().unwrap(),
             );
             assert!(p10 <= p50 && p50 <= p90 && p10 < p90, "{x}");
+        }
+    }
+}
+
+/// `run --monthly` in text shows the facts the JSON's `monthly` key holds (MODEL.md
+/// section 9): a table per count metric, a row per month, before the warnings; without
+/// `--monthly` the text is unchanged. (It used to print nothing more, silently.)
+#[test]
+fn monthly_text_shows_the_months_json_gives() {
+    let run = |extra: &[&str]| -> String {
+        let out = itfsim()
+            .args(["run", SCENARIO, "--trials", "1500", "--quiet"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The second line carries the timing.
+    let untimed = |t: &str| -> Vec<String> {
+        t.lines()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .map(|(_, l)| l.to_string())
+            .collect()
+    };
+    let plain = run(&[]);
+    let text = run(&["--monthly"]);
+    assert!(!plain.contains("Monthly activity"));
+    let json: Value = {
+        let out = itfsim()
+            .args(["run", SCENARIO, "--trials", "1500", "--quiet"])
+            .args(["--monthly", "--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let start = text
+        .find("\nMonthly activity: ")
+        .expect("a monthly section");
+    let end = text.find("\nWarnings\n").unwrap();
+    assert!(start < end, "the months come before the warnings");
+    let without = format!("{}{}", &text[..start], &text[end..]);
+    assert_eq!(untimed(&without), untimed(&plain));
+    let sections: Vec<&str> = text[start..end]
+        .split("\nMonthly activity: ")
+        .skip(1)
+        .collect();
+    let metrics = json["monthly"].as_array().unwrap();
+    assert_eq!(sections.len(), metrics.len());
+    for (section, metric) in sections.iter().zip(metrics) {
+        let id = metric["metric"].as_str().unwrap();
+        assert!(section.starts_with(&format!("{id} (")), "{section}");
+        let lines: Vec<&str> = section.lines().collect();
+        assert!(lines[1].split_whitespace().eq([
+            "month", "baseline", "expected", "observed", "mean", "median", "observed", "p10", "to",
+            "p90"
+        ]));
+        let widths: Vec<usize> = lines[1..].iter().map(|l| l.chars().count()).collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "aligned: {section}");
+        let months = metric["months"].as_array().unwrap();
+        assert_eq!(lines.len(), 3 + months.len());
+        for (line, m) in lines[3..].iter().zip(months) {
+            let cells: Vec<&str> = line.split_whitespace().collect();
+            let num = |i: usize| cells[i].parse::<f64>().unwrap();
+            let close = |i: usize, key: &str| {
+                let want = m[key].as_f64().unwrap();
+                assert!((num(i) - want).abs() <= 0.5, "{key}: {line} vs {m}");
+            };
+            assert_eq!(cells[0], m["month"].as_str().unwrap());
+            close(1, "baseline");
+            close(2, "expected");
+            close(3, "mean");
+            assert_eq!(num(4), m["p50"].as_f64().unwrap(), "{line}");
+            assert_eq!(num(5), m["p10"].as_f64().unwrap(), "{line}");
+            assert_eq!(cells[6], "to");
+            assert_eq!(num(7), m["p90"].as_f64().unwrap(), "{line}");
         }
     }
 }

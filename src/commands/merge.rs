@@ -3,8 +3,8 @@
 //!
 //! Run partials: byte-identical JSON apart from the timing fields `elapsed_s` and
 //! `trials_per_s` (the shards' summed compute time) and `threads` (the most any shard
-//! used). Sweep partials: byte-identical CSV, JSON and `--report` HTML (sweep outputs have
-//! no timing fields); see `sweep_shard`. The kind of the first part decides which.
+//! used). Sweep partials: byte-identical text, CSV, JSON and `--report` HTML (sweep
+//! outputs have no timing fields); see `sweep_shard`. The kind of the first part decides which.
 //!
 //! Checks, in order: every file reads (66), is a partial of this format version and its
 //! content matches the sha256 written with it (65); no run and sweep partials are mixed,
@@ -57,7 +57,8 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     }
     let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
     if kind == "sweep" {
-        super::sweep_shard::merge(parts, args.format, pending, report_file)?;
+        let format = super::sweep_shard::table_format(args.format, args.out.as_deref());
+        super::sweep_shard::merge(parts, format, pending, report_file)?;
     } else {
         merge_runs(parts, args.format, pending)?;
     }

@@ -16,7 +16,7 @@ use crate::observe::{ObserveError, run_observed};
 use crate::output::{Results, RunInfo, json, text};
 use crate::partial::{self, Content, Fingerprint, Partial, ShardId};
 use crate::report::collect::RunCollector;
-use crate::report::{RunExtras, monthly_json, run_sections, xlsx};
+use crate::report::{RunExtras, monthly_json, monthly_text, run_sections, xlsx};
 use crate::scenario::{Loaded, load};
 use std::time::Instant;
 
@@ -242,7 +242,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             bytes.push(b'\n');
             bytes
         }
-        Format::Text | Format::Csv => text::render(&results).into_bytes(),
+        Format::Text | Format::Csv => {
+            let monthly = match (r.monthly, &extras) {
+                (true, Some(extras)) => monthly_text(&extras.monthly),
+                _ => String::new(),
+            };
+            text::render_with(&results, &monthly).into_bytes()
+        }
     };
     emit(pending, &bytes)
 }

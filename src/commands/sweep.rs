@@ -1,6 +1,7 @@
 //! `itfsim sweep`: a scenario run at every point of a cartesian product of grids over
 //! `--set` paths, with the same seed and trials (common random numbers), one row per
-//! point.
+//! point: an aligned text table (the default), CSV (`--format csv`, or text with `--out`
+//! ending in `.csv`) or JSON.
 //!
 //! Each point loads the scenario with the user's `--set`s and then the point's values as
 //! further `--set`s (so a grid may sweep a key inside a distribution the user set), and
@@ -286,7 +287,11 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             rows,
         })
         .to_bytes(),
-        None => sweep_shard::render(o.format, &columns, &rows),
+        None => sweep_shard::render(
+            sweep_shard::table_format(o.format, o.out.as_deref()),
+            &columns,
+            &rows,
+        ),
     };
     emit(pending, &bytes)?;
     if let Some(p) = partial {

@@ -1,5 +1,5 @@
 //! Sweep results: one row per point, the partial file that makes a sweep resumable, and
-//! the final CSV or JSON rendering.
+//! the final text table, CSV or JSON rendering.
 //!
 //! The partial file (`FILE.partial` next to `--out FILE`) is a header line
 //! `# itfsim sweep partial build=<build id> scenario=<sha256> options=<sha256>`, with
@@ -10,7 +10,9 @@
 //! says which of them differs. The final file is rendered from those rows alone, so a resumed
 //! sweep writes the same bytes as an uninterrupted one. A last line without its newline
 //! (a process killed mid-write) is dropped on resume and recomputed.
+use crate::money::{format_gbp, pounds_to_pence};
 use crate::output::csv_field;
+use crate::output::text::{prob, table};
 use crate::partial::ShardId;
 use serde_json::{Map, Value};
 use std::fs::{File, OpenOptions};
@@ -164,6 +166,58 @@ impl Partial {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Text (the default format): one aligned row per point under readable headers; money
+/// as £ with thousands separators, probabilities as percentages (`prob`, as `run` shows
+/// them). The grid values are shown as the sweep wrote them. Rendered from the rows alone,
+/// like the CSV, so a merged sweep prints the same table.
+pub fn render_text(columns: &[String], rows: &[Value]) -> Vec<u8> {
+    let header: Vec<String> = columns.iter().map(|c| text_header(c)).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| columns.iter().map(|c| text_cell(c, row.get(c))).collect())
+        .collect();
+    table(&header, &cells).into_bytes()
+}
+
+/// A column's heading in the text table (grid paths as they are).
+fn text_header(column: &str) -> String {
+    match column {
+        "expected_paid" => "expected paid".into(),
+        "mcse" => "MCSE".into(),
+        "p_full" => "P(all paid)".into(),
+        "p_zero" => "P(nothing paid)".into(),
+        "paid_p10" => "paid p10".into(),
+        "paid_p50" => "paid p50".into(),
+        "paid_p90" => "paid p90".into(),
+        other => other
+            .strip_prefix("net_")
+            .map_or_else(|| other.to_string(), |partner| format!("net {partner}")),
+    }
+}
+
+/// A cell of the text table: money columns (two-decimal strings) as £, probabilities as
+/// percentages, anything else (grid values) verbatim; missing as "-".
+fn text_cell(column: &str, value: Option<&Value>) -> String {
+    let money = matches!(
+        column,
+        "expected_paid" | "mcse" | "paid_p10" | "paid_p50" | "paid_p90"
+    ) || column.starts_with("net_");
+    match value {
+        Some(Value::String(s)) if money => s
+            .parse::<rust_decimal::Decimal>()
+            .ok()
+            .and_then(|d| pounds_to_pence(d).ok())
+            .map_or_else(|| s.clone(), format_gbp),
+        Some(Value::Number(n)) if matches!(column, "p_full" | "p_zero") => {
+            n.as_f64().map_or_else(|| n.to_string(), prob)
+        }
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => "-".into(),
+        Some(v) => v.to_string(),
     }
 }
 

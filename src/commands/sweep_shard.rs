@@ -8,15 +8,15 @@
 //! fingerprint. Merging checks each part (its checksum and build, see `partial`; the
 //! fingerprint agrees, the grids hash to it, the block is the one the split gives, every
 //! row holds its point's grid values and exactly the sweep's columns, of the types the
-//! sweep writes) and concatenates the blocks in shard order; the CSV, JSON and HTML
-//! report are then rendered by the same functions `sweep` uses, so they are
+//! sweep writes) and concatenates the blocks in shard order; the text table, CSV, JSON
+//! and HTML report are then rendered by the same functions `sweep` uses, so they are
 //! byte-identical to the unsharded sweep's. Sweep outputs have no timing fields, so
 //! nothing differs.
 //!
 //! The helpers shared with `sweep` (columns, the canonical options hash, rendering, the
 //! report's inputs) live here so the two cannot drift apart.
 use super::grid::{Grid, point_count, point_values};
-use super::sweep_output::{render_csv, render_json};
+use super::sweep_output::{render_csv, render_json, render_text};
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
 use crate::cli::Format;
@@ -78,11 +78,28 @@ pub fn options_sha256(
     crate::scenario::sha256_hex(canonical.to_string().as_bytes())
 }
 
-/// The sweep's CSV (text and csv) or JSON output.
+/// The format a sweep's table is written in: `format`, except that the default text
+/// becomes CSV when `out` ends in `.csv` (as `thresholds` and `sensitivity` do), so
+/// `--out growth.csv` gives a file a spreadsheet reads.
+pub fn table_format(format: Format, out: Option<&std::path::Path>) -> Format {
+    match (format, out) {
+        (Format::Text, Some(out))
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            Format::Csv
+        }
+        (f, _) => f,
+    }
+}
+
+/// The sweep's text table, CSV or JSON output.
 pub fn render(format: Format, columns: &[String], rows: &[Value]) -> Vec<u8> {
     match format {
         Format::Json => render_json(columns, rows),
-        Format::Text | Format::Csv => render_csv(columns, rows),
+        Format::Text => render_text(columns, rows),
+        Format::Csv => render_csv(columns, rows),
     }
 }
 

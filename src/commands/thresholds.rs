@@ -85,23 +85,23 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     };
     let tranche_id = s.tranches[ti].id.clone();
     let target_path = format!("tranche.{tranche_id}.condition.{metric_id}.target");
-    if let Some(p) = &target {
-        if !matches!(p.dist, Dist::Fixed(_)) {
-            return Err(Failure::new(
-                2,
-                format!(
-                    "--condition {}: its target is a distribution, and thresholds moves a fixed target\n  hint: fix it first, e.g. --set {target_path}=0.035, or sweep the distribution's keys with itfsim sweep",
-                    args.condition
-                ),
-            ));
-        }
+    if let Some(p) = &target
+        && !matches!(p.dist, Dist::Fixed(_))
+    {
+        return Err(Failure::new(
+            2,
+            format!(
+                "--condition {}: its target is a distribution, and thresholds moves a fixed target\n  hint: fix it first, e.g. --set {target_path}=0.035, or sweep the distribution's keys with itfsim sweep",
+                args.condition
+            ),
+        ));
     }
     let targets = decimal_range(args.from, args.to, args.step, 100_000)
         .map_err(|m| Failure::new(2, format!("--from/--to/--step: {m}")))?;
-    if let Some(note) = short_of("--from/--to/--step", args.to, &targets) {
-        if !o.quiet {
-            eprintln!("note: {note}");
-        }
+    if let Some(note) = short_of("--from/--to/--step", args.to, &targets)
+        && !o.quiet
+    {
+        eprintln!("note: {note}");
     }
     // Validate each target as `run --set` would, and read the value it would use.
     let text = std::fs::read_to_string(&args.scenario)

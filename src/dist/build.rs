@@ -225,15 +225,15 @@ pub(super) fn normal(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
     if !bounds_ok {
         return None;
     }
-    if let (Some(lo), Some(hi)) = (min, max) {
-        if !check.ordered(
+    if let (Some(lo), Some(hi)) = (min, max)
+        && !check.ordered(
             "min",
             ("truncation min", lo),
             ("max", hi),
             "swap them, or drop the bounds",
-        ) {
-            return None;
-        }
+        )
+    {
+        return None;
     }
     let a = min.map_or(f64::NEG_INFINITY, |m| (m - mean) / sd);
     let b = max.map_or(f64::INFINITY, |m| (m - mean) / sd);

@@ -206,9 +206,8 @@ pub fn normal_quantile(p: f64) -> f64 {
         return 0.0;
     }
     let q = p - 0.5;
-    if q.abs() <= 0.425 {
-        let r = 0.180625 - q * q;
-        return q * poly(&A, r) / poly(&B, r);
+    if central(q) {
+        return central_quantile(q);
     }
     if p <= 0.0 {
         return f64::NEG_INFINITY;
@@ -228,9 +227,72 @@ pub fn normal_quantile(p: f64) -> f64 {
     if q < 0.0 { -x } else { x }
 }
 
+/// Whether `q = p - 0.5` is in AS241's central region (false for NaN).
+#[inline(always)]
+fn central(q: f64) -> bool {
+    q.abs() <= 0.425
+}
+
+/// AS241's central region: Phi^-1(0.5 + q) for `|q| <= 0.425`.
+#[inline(always)]
+fn central_quantile(q: f64) -> f64 {
+    let r = 0.180625 - q * q;
+    q * poly(&A, r) / poly(&B, r)
+}
+
+/// [`normal_quantile`] of `p(i)` into `out[i]`, for every i: the same values. The
+/// central region, where most draws fall, is worked for every element in one pass with
+/// no branch (it vectorises); only if some element lies outside it (or is NaN) does a
+/// second pass give those elements the full function. `p` is called again for them, so
+/// it must give the same value each time.
+#[inline]
+pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
+    let mut outside = false;
+    for (i, z) in out.iter_mut().enumerate() {
+        let q = p(i) - 0.5;
+        outside |= !central(q);
+        *z = central_quantile(q);
+    }
+    if outside {
+        for (i, z) in out.iter_mut().enumerate() {
+            let p = p(i);
+            if !central(p - 0.5) {
+                *z = normal_quantile(p);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_equals_one_by_one() {
+        let mut ps: Vec<f64> = (0..=4_000).map(|i| i as f64 / 4_000.0).collect();
+        ps.extend([
+            f64::NAN,
+            -1.0,
+            2.0,
+            1e-300,
+            1.0 - 1e-16,
+            0.075,
+            0.925,
+            0.0749999,
+        ]);
+        let mut out = vec![0.0; ps.len()];
+        normal_quantile_each(&mut out, |i| ps[i]);
+        for (&p, &z) in ps.iter().zip(&out) {
+            assert_eq!(normal_quantile(p).to_bits(), z.to_bits(), "at {p}");
+        }
+        // All central: the second pass is skipped.
+        let mid: Vec<f64> = (1..100).map(|i| 0.1 + i as f64 * 0.008).collect();
+        let mut out = vec![0.0; mid.len()];
+        normal_quantile_each(&mut out, |i| mid[i]);
+        for (&p, &z) in mid.iter().zip(&out) {
+            assert_eq!(normal_quantile(p).to_bits(), z.to_bits(), "at {p}");
+        }
+    }
 
     #[test]
     fn cdf_known_values() {

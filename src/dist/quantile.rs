@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::normal::{normal_cdf, normal_quantile};
+use super::normal::{normal_cdf, normal_quantile, normal_quantile_each};
 use super::spec::{Dist, truncated_mass};
 use super::table::{Shape, Table};
 
@@ -211,6 +211,76 @@ impl Quantile {
         }
     }
 
+    /// A product's factors, each taking one uniform: what `value` multiplies, in order,
+    /// from 1.0. None for anything else.
+    pub fn one_uniform_factors(&self) -> Option<&[Quantile]> {
+        match &self.kind {
+            Kind::Product(factors, n) if *n == factors.len() => {
+                let single = factors.iter().all(|f| !matches!(f.kind, Kind::Product(..)));
+                single.then_some(factors.as_slice())
+            }
+            _ => None,
+        }
+    }
+
+    /// `value` of many draws at once, draw i from its one uniform `us[i]` into `out[i]`:
+    /// the same values as `value(&[us[i]])`. A tabulated distribution takes every draw's
+    /// normal quantile first, then every table lookup in a pass of their own, so the
+    /// rows' loads (a table is larger than the first-level cache) overlap instead of
+    /// each waiting behind the next draw's arithmetic.
+    pub fn fill(&self, us: &[f64], out: &mut [f64]) {
+        let out = &mut out[..us.len()];
+        let u = |i: usize| clamp_unit(us[i]);
+        match &self.kind {
+            Kind::Tabulated {
+                table,
+                offset,
+                scale,
+            } => {
+                normal_quantile_each(out, u);
+                for v in out.iter_mut() {
+                    *v = offset + scale * table.at_z(*v);
+                }
+            }
+            Kind::Normal { mean, sd } => {
+                normal_quantile_each(out, u);
+                for v in out.iter_mut() {
+                    *v = mean + sd * *v;
+                }
+            }
+            Kind::LogNormal { mu, sigma } => {
+                normal_quantile_each(out, u);
+                for v in out.iter_mut() {
+                    *v = (mu + sigma * *v).exp();
+                }
+            }
+            Kind::TruncatedNormal {
+                mean,
+                sd,
+                a,
+                b,
+                start,
+                mass,
+                upper,
+            } => {
+                if *upper {
+                    normal_quantile_each(out, |i| start - u(i) * mass);
+                } else {
+                    normal_quantile_each(out, |i| start + u(i) * mass);
+                }
+                for v in out.iter_mut() {
+                    let z = if *upper { -*v } else { *v };
+                    *v = truncated(z, *mean, *sd, *a, *b);
+                }
+            }
+            _ => {
+                for (v, u) in out.iter_mut().zip(us) {
+                    *v = self.value(std::slice::from_ref(u));
+                }
+            }
+        }
+    }
+
     #[inline]
     fn scalar(&self, u: f64) -> f64 {
         let u = clamp_unit(u);
@@ -246,9 +316,7 @@ impl Quantile {
                 } else {
                     normal_quantile(start + u * mass)
                 };
-                let z = if z.is_nan() { 0.5 * (a + b) } else { z };
-                let z = z.clamp(*a, *b);
-                mean + sd * z
+                truncated(z, *mean, *sd, *a, *b)
             }
             Kind::LogNormal { mu, sigma } => (mu + sigma * normal_quantile(u)).exp(),
             Kind::Tabulated {
@@ -271,6 +339,14 @@ impl Quantile {
             Kind::Product(..) => self.value(&[u]),
         }
     }
+}
+
+/// A truncated normal's value from its standard normal quantile `z`: inside the
+/// standardised bounds `[a, b]` (their midpoint for NaN), then scaled.
+#[inline(always)]
+fn truncated(z: f64, mean: f64, sd: f64, a: f64, b: f64) -> f64 {
+    let z = if z.is_nan() { 0.5 * (a + b) } else { z };
+    mean + sd * z.clamp(a, b)
 }
 
 #[cfg(test)]

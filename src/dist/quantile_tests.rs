@@ -412,3 +412,18 @@ fn shared_tables_are_built_once_and_equal_a_fresh_build() {
     assert!(!std::sync::Arc::ptr_eq(&first, &other));
     assert_ne!(first.value(0.3), other.value(0.3));
 }
+
+#[test]
+fn fill_gives_value_draw_by_draw() {
+    let mut us = accuracy_us();
+    us.extend(awkward_us());
+    for dist in sample_dists() {
+        let q = dist.compile();
+        let mut out = vec![0.0; us.len()];
+        q.fill(&us, &mut out);
+        for (&u, &x) in us.iter().zip(&out) {
+            let one = q.value(&[u]);
+            assert_eq!(one.to_bits(), x.to_bits(), "{dist:?} at {u}: {one} vs {x}");
+        }
+    }
+}

@@ -15,7 +15,7 @@
 //! ~0.03 for a gamma/beta first parameter (quantiles underflow to 0) part of (0,1)
 //! collapses onto the support end and the 1e-5 guarantee cannot hold there.
 
-use super::normal::{normal_cdf, normal_pdf, normal_quantile};
+use super::normal::{normal_cdf, normal_pdf, normal_quantile, normal_quantile_each};
 use statrs::function::beta::{beta_reg, ln_beta};
 use statrs::function::gamma::{gamma_lr, gamma_ur, ln_gamma};
 use std::collections::HashMap;
@@ -193,16 +193,16 @@ pub(crate) struct Table {
 
 impl Table {
     pub(crate) fn new(shape: Shape) -> Table {
-        if let Shape::Gamma { shape: k } = shape {
-            if k > WILSON_HILFERTY_SHAPE {
-                return Table {
-                    shape,
-                    wilson_hilferty: Some(k),
-                    coefficients: Vec::new(),
-                    first: 0.0,
-                    last: f64::INFINITY,
-                };
-            }
+        if let Shape::Gamma { shape: k } = shape
+            && k > WILSON_HILFERTY_SHAPE
+        {
+            return Table {
+                shape,
+                wilson_hilferty: Some(k),
+                coefficients: Vec::new(),
+                first: 0.0,
+                last: f64::INFINITY,
+            };
         }
         let h = 2.0 * Z_EDGE / INTERVALS as f64;
         let mut q = Vec::with_capacity(INTERVALS + 1);
@@ -268,7 +268,13 @@ impl Table {
     /// Quantile at u; u is assumed already inside (0, 1) (callers clamp).
     #[inline(always)]
     pub(crate) fn value(&self, u: f64) -> f64 {
-        let z = normal_quantile(u);
+        self.at_z(normal_quantile(u))
+    }
+
+    /// Quantile at the standard normal quantile `z` of its u: the second half of
+    /// [`Table::value`], apart so that many draws can look up their rows in one pass.
+    #[inline(always)]
+    pub(crate) fn at_z(&self, z: f64) -> f64 {
         let pos = (z + Z_EDGE) * (INTERVALS as f64 / (2.0 * Z_EDGE));
         if self.wilson_hilferty.is_none() && pos >= 0.0 && pos < INTERVALS as f64 {
             // 0 <= pos < INTERVALS: through i32 the conversions are exact and one
@@ -350,5 +356,16 @@ impl GammaUnit {
     #[inline]
     pub fn value(&self, u: f64) -> f64 {
         self.table.value(super::quantile::clamp_unit(u))
+    }
+
+    /// `value` of many draws at once, `us[i]` into `out[i]`, the same values: every
+    /// draw's normal quantile first, then every table lookup, so that the lookups' loads
+    /// overlap (as `Quantile::fill`).
+    pub fn fill(&self, us: &[f64], out: &mut [f64]) {
+        let out = &mut out[..us.len()];
+        normal_quantile_each(out, |i| super::quantile::clamp_unit(us[i]));
+        for v in out.iter_mut() {
+            *v = self.table.at_z(*v);
+        }
     }
 }

@@ -4,12 +4,14 @@
 //! `compile` builds it once per run (streams keyed by path, quantile tables, month
 //! factors, observation segments, tranche amounts in pence); `trial` holds the pure
 //! per-trial function and its reusable scratch space (`Trial`).
+mod block;
 mod compile;
 pub mod monthly;
 mod release;
 pub mod split;
 mod trial;
 
+pub use block::Lanes;
 pub use compile::*;
 pub use release::{ConditionOutcome, RuleInputs, TrancheOutcome};
 pub use trial::{MAX_TRIAL_PENCE, Overflow, Trial};

@@ -14,7 +14,7 @@ pub fn split_pence(total: i64, shares: &[f64], out: &mut [i64]) {
         } else if *share == 0.0 {
             0
         } else {
-            (total as f64 * share).round_ties_even() as i64
+            crate::money::round_ties_even(total as f64 * share) as i64
         };
         out[i] = part;
         assigned += part;

@@ -52,7 +52,7 @@ pub struct Trial {
     /// Set when a money amount of this trial left the exact range (the run must fail).
     pub overflow: Option<Overflow>,
     /// Per scheme effective change at full ramp (change x scale^returns capped at 1), by metric.
-    effect_scratch: Vec<f64>,
+    pub(super) effect_scratch: Vec<f64>,
     split_scratch: Vec<i64>,
     attribution_scratch: Vec<f64>,
     /// Avoided activity attributed to each effect of the current metric, summed over blocks.
@@ -89,7 +89,7 @@ pub enum Overflow {
 #[inline]
 fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -> i64 {
     if x.is_finite() && x.abs() <= MAX_TRIAL_PENCE as f64 {
-        x.round_ties_even() as i64
+        crate::money::round_ties_even(x) as i64
     } else {
         flag.get_or_insert(what);
         0
@@ -190,7 +190,22 @@ impl Model {
         lap(2);
     }
 
-    fn draw_parameters(&self, index: u64, t: &mut Trial) {
+    pub(super) fn draw_parameters(&self, index: u64, t: &mut Trial) {
+        self.draw_uniforms(index, t);
+        for (i, p) in self.params.iter().enumerate() {
+            t.values[i] = match p.fixed {
+                Some(v) => v,
+                None => p
+                    .quantile
+                    .value(&t.uniforms[p.offset..p.offset + p.uniforms]),
+            };
+        }
+        self.draw_outcomes(t);
+    }
+
+    /// Trial `index`'s uniforms for every parameter and outcome, through the sampler and
+    /// the copula: what the parameters' values are drawn from.
+    pub(super) fn draw_uniforms(&self, index: u64, t: &mut Trial) {
         for p in &self.params {
             if p.uniforms > 0 {
                 let mut s = stream(p.key, index);
@@ -213,14 +228,11 @@ impl Model {
             &mut t.copula_u,
             &mut t.copula_z,
         );
-        for (i, p) in self.params.iter().enumerate() {
-            t.values[i] = match p.fixed {
-                Some(v) => v,
-                None => p
-                    .quantile
-                    .value(&t.uniforms[p.offset..p.offset + p.uniforms]),
-            };
-        }
+    }
+
+    /// After the parameters' values: the sampler's held values, and whether each
+    /// outcome occurs.
+    pub(super) fn draw_outcomes(&self, t: &mut Trial) {
         self.sampler.hold_values(&mut t.values);
         for (o, outcome) in self.outcomes.iter().enumerate() {
             let p = t.values[outcome.probability];
@@ -265,7 +277,7 @@ impl Model {
 
     /// Effective change of each scheme on metric `m` at full ramp, into effect_scratch
     /// (indexed by the metric's effect list).
-    fn full_effects(&self, m: usize, t: &mut Trial) {
+    pub(super) fn full_effects(&self, m: usize, t: &mut Trial) {
         for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
             let scheme = &self.schemes[s];
             let delivered = t.occurs[scheme.delivery];
@@ -284,7 +296,7 @@ impl Model {
     }
 
     /// Expected activity per segment and avoided activity (with attribution) for metric m.
-    fn metric_activity(&self, m: usize, t: &mut Trial) {
+    pub(super) fn metric_activity(&self, m: usize, t: &mut Trial) {
         let metric = &self.metrics[m];
         self.full_effects(m, t);
         let n_effects = metric.effects.len();
@@ -299,12 +311,7 @@ impl Model {
         // applied to the block's summed activity.
         match metric.kind {
             MetricKind::Count => {
-                // Clamp the rare far-tail draw (validation bounds the 1e-6 quantiles).
-                let g = t.values[metric.growth].max(-0.99);
-                // Mid-month growth: (1 + g)^((month + 1/2) / 12), one power per trial.
-                let half = (1.0 + g).powf(0.5 / 12.0);
-                let q = half * half;
-                let mut factor = level * half;
+                let (q, mut factor) = growth_steps(level, t.values[metric.growth]);
                 let mut state = RampState {
                     keep: 1.0,
                     rule: Attribution::None,
@@ -384,7 +391,7 @@ impl Model {
     }
 
     /// Draws each observed segment once.
-    fn observe(&self, m: usize, index: u64, t: &mut Trial) {
+    pub(super) fn observe(&self, m: usize, index: u64, t: &mut Trial) {
         let metric = &self.metrics[m];
         for (si, seg) in metric.segments.iter().enumerate() {
             if !seg.observed {
@@ -408,7 +415,7 @@ impl Model {
         }
     }
 
-    fn windows_and_rules(&self, t: &mut Trial) {
+    pub(super) fn windows_and_rules(&self, t: &mut Trial) {
         for (w, window) in self.windows.iter().enumerate() {
             let metric = &self.metrics[window.metric];
             let observed: f64 = t.segment_observed[window.metric][window.segments.clone()]
@@ -465,7 +472,7 @@ impl Model {
         t.total_paid = total;
     }
 
-    fn money(&self, t: &mut Trial) {
+    pub(super) fn money(&self, t: &mut Trial) {
         let mut flag = None;
         for p in 0..self.partners {
             t.partner_invest[p] = 0;
@@ -646,6 +653,17 @@ fn ramp_state(
     RampState { keep, rule }
 }
 
+/// A count metric's monthly growth step and its first month's factor, from the trial's
+/// `level` and annual `growth`: mid-month growth, `level x (1 + g)^((month + 1/2) / 12)`
+/// for month 0, 1, ..., one power per trial.
+#[inline]
+pub(super) fn growth_steps(level: f64, growth: f64) -> (f64, f64) {
+    // Clamp the rare far-tail draw (validation bounds the 1e-6 quantiles).
+    let g = growth.max(-0.99);
+    let half = (1.0 + g).powf(0.5 / 12.0);
+    (half * half, level * half)
+}
+
 /// -ln(1 - e) for e < 1, to within a few units in the last place: for the small effects
 /// schemes usually have (|e| up to about 0.1) by the series 2 atanh(s), s = e / (2 - e),
 /// which needs no library call and pipelines; otherwise by `ln` (whose relative error,
@@ -654,24 +672,36 @@ fn ramp_state(
 #[inline]
 fn neg_ln_1m(e: f64) -> f64 {
     let s = e / (2.0 - e);
-    if s.abs() <= 0.05 {
-        // 2 (s + s^3/3 + ... + s^13/13): the first term left out, s^15/15, is below
-        // 2^-60 s for |s| <= 0.05.
-        let s2 = s * s;
-        let mut sum = 1.0 / 13.0;
-        for k in [11.0, 9.0, 7.0, 5.0, 3.0] {
-            sum = sum * s2 + 1.0 / k;
-        }
-        2.0 * s * (sum * s2 + 1.0)
+    if in_series_range(s) {
+        twice_atanh_series(s)
     } else {
         -(1.0 - e).ln()
     }
 }
 
+/// Whether [`neg_ln_1m`] uses [`twice_atanh_series`] for `s = e / (2 - e)`: false for NaN.
+#[inline]
+pub(super) fn in_series_range(s: f64) -> bool {
+    s.abs() <= 0.05
+}
+
+/// `2 atanh(s)` by its series, `2 (s + s^3/3 + ... + s^13/13)`: the first term left out,
+/// `s^15/15`, is below `2^-60 s` for `|s| <= 0.05` ([`in_series_range`]). Gives `s` itself (either
+/// sign of zero) for a zero `s`.
+#[inline]
+pub(super) fn twice_atanh_series(s: f64) -> f64 {
+    let s2 = s * s;
+    let mut sum = 1.0 / 13.0;
+    for k in [11.0, 9.0, 7.0, 5.0, 3.0] {
+        sum = sum * s2 + 1.0 / k;
+    }
+    2.0 * s * (sum * s2 + 1.0)
+}
+
 /// [`neg_ln_1m`], skipped for 0 (no effect: not delivered, or not started), whose
 /// weight is that 0 itself, as `neg_ln_1m` would give.
 #[inline]
-fn neg_ln_1m_nonzero(e: f64) -> f64 {
+pub(super) fn neg_ln_1m_nonzero(e: f64) -> f64 {
     if e == 0.0 { e } else { neg_ln_1m(e) }
 }
 

@@ -63,7 +63,8 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-fn number(x: f64) -> String {
+/// A count or proportion: whole numbers from 100 up, else 2 or 4 decimals.
+pub(crate) fn number(x: f64) -> String {
     if x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 1.0 {
@@ -74,6 +75,12 @@ fn number(x: f64) -> String {
 }
 
 pub fn render(r: &Results) -> String {
+    render_with(r, "")
+}
+
+/// `render` with `sections` (whole sections, each starting with a blank line, such as
+/// `run --monthly`'s monthly activity) placed after the partners and before the warnings.
+pub fn render_with(r: &Results, sections: &str) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{} ({})", r.name, r.file);
     let _ = writeln!(
@@ -280,6 +287,7 @@ pub fn render(r: &Results) -> String {
         &rows,
     ));
 
+    o.push_str(sections);
     if !r.warnings.is_empty() {
         let _ = writeln!(o, "\nWarnings");
         for w in &r.warnings {

@@ -101,6 +101,56 @@ impl RunExtras {
     }
 }
 
+/// The monthly sections of `run --monthly`'s text output: the facts of `monthly_json`,
+/// one table per count metric with a row per month (baseline, expected, observed mean,
+/// median and the 80% band). Each section starts with a blank line (`text::render_with`).
+pub fn monthly_text(monthly: &[MonthlyMetric]) -> String {
+    use crate::output::text::{number, table};
+    if monthly.is_empty() {
+        return "\nMonthly activity: none (the scenario has no count metrics; proportion metrics get no monthly draws)\n".into();
+    }
+    // Quantiles are observed counts: whole numbers, shown without decimals.
+    let count = |x: f64| {
+        if x.fract() == 0.0 {
+            format!("{x:.0}")
+        } else {
+            number(x)
+        }
+    };
+    let mut o = String::new();
+    for m in monthly {
+        if m.label.is_empty() {
+            o.push_str(&format!("\nMonthly activity: {}\n", m.id));
+        } else {
+            o.push_str(&format!("\nMonthly activity: {} ({})\n", m.id, m.label));
+        }
+        let rows: Vec<Vec<String>> = (0..m.months.len())
+            .map(|i| {
+                vec![
+                    m.months[i].clone(),
+                    number(m.baseline[i]),
+                    number(m.expected[i]),
+                    number(m.mean[i]),
+                    count(m.p50[i]),
+                    format!("{} to {}", count(m.p10[i]), count(m.p90[i])),
+                ]
+            })
+            .collect();
+        o.push_str(&table(
+            &[
+                "month",
+                "baseline",
+                "expected",
+                "observed mean",
+                "median",
+                "observed p10 to p90",
+            ],
+            &rows,
+        ));
+    }
+    o
+}
+
 /// The `monthly` key added to `run --format json` with `--monthly`:
 /// `[{"metric", "months": [{"month", "baseline", "expected", "mean", "p10", "p50", "p90"}]}]`.
 pub fn monthly_json(monthly: &[MonthlyMetric]) -> serde_json::Value {

@@ -693,16 +693,14 @@ pub fn shares(node: &Node, path: &str, partners: &[String], d: &mut Collector) -
 /// The path of the `index`th entry of `[[list]]`: `list.<id>` when the entry has a valid
 /// `key` id, else `list[index]`.
 pub fn entry_path(node: &Node, list: &str, key: &str, index: usize) -> String {
-    if let Value::Table(table) = &node.value {
-        if let Some(Node {
+    if let Value::Table(table) = &node.value
+        && let Some(Node {
             value: Value::String(id),
             ..
         }) = table.get(key)
-        {
-            if is_id(id) {
-                return format!("{list}.{id}");
-            }
-        }
+        && is_id(id)
+    {
+        return format!("{list}.{id}");
     }
     format!("{list}[{index}]")
 }

@@ -156,15 +156,15 @@ pub fn read_correlations(
             "Spearman rank correlation in (-1, 1), e.g. rank = 0.5",
             d,
         );
-        if let Some(r) = rank {
-            if !(r > -1.0 && r < 1.0) {
-                d.error(
-                    f.span_of("rank"),
-                    &f.key_path("rank"),
-                    format!("rank {r} must lie strictly between -1 and 1"),
-                    "e.g. rank = 0.5",
-                );
-            }
+        if let Some(r) = rank
+            && !(r > -1.0 && r < 1.0)
+        {
+            d.error(
+                f.span_of("rank"),
+                &f.key_path("rank"),
+                format!("rank {r} must lie strictly between -1 and 1"),
+                "e.g. rank = 0.5",
+            );
         }
         let between = match f.node("between") {
             Some(n) => match &n.value {
@@ -267,11 +267,12 @@ pub fn read_correlations(
             out.push(Correlation { between, rank });
         }
     }
-    if !out.is_empty() && !d.has_errors() {
-        if let Err(message) = crate::correlation::check_positive_definite(&out) {
-            let span = top.span_of("correlation");
-            d.error(span, "correlation", message, "the correlations contradict each other (e.g. a~b and b~c strongly positive but a~c strongly negative); weaken some of them");
-        }
+    if !out.is_empty()
+        && !d.has_errors()
+        && let Err(message) = crate::correlation::check_positive_definite(&out)
+    {
+        let span = top.span_of("correlation");
+        d.error(span, "correlation", message, "the correlations contradict each other (e.g. a~b and b~c strongly positive but a~c strongly negative); weaken some of them");
     }
     out
 }

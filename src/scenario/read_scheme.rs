@@ -109,15 +109,15 @@ pub fn read_scheme(
         let end = f
             .integer("end_month", 1, ctx.months as i128, d)
             .map(|m| m as usize);
-        if let Some(e) = end {
-            if e <= start_month {
-                d.error(
+        if let Some(e) = end
+            && e <= start_month
+        {
+            d.error(
                     f.span_of("end_month"),
                     &f.key_path("end_month"),
                     format!("end_month {e} is not after start_month {start_month}"),
                     "end_month is the month (from the scenario start) from which the scheme has no effect",
                 );
-            }
         }
         end
     } else {

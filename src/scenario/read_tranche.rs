@@ -54,15 +54,15 @@ pub fn read_tranche(
         );
         None
     };
-    if let Some(s) = share {
-        if s.is_zero() || s > Decimal::ONE {
-            d.error(
-                f.span_of("share"),
-                &f.key_path("share"),
-                format!("share {s} must be above 0 and at most 1"),
-                "shares of all tranches add up to exactly 1",
-            );
-        }
+    if let Some(s) = share
+        && (s.is_zero() || s > Decimal::ONE)
+    {
+        d.error(
+            f.span_of("share"),
+            &f.key_path("share"),
+            format!("share {s} must be above 0 and at most 1"),
+            "shares of all tranches add up to exactly 1",
+        );
     }
     let gate = match f.string("gate", d).as_deref() {
         None | Some("weighted") => Gate::Weighted,
@@ -261,15 +261,15 @@ fn read_condition(
                     );
                 }
             }
-            if let Some(rule) = f.string("rule", d) {
-                if rule != "event" {
-                    d.error(
-                        f.span_of("rule"),
-                        &f.key_path("rule"),
-                        format!("an event's rule is \"event\", not \"{rule}\""),
-                        "remove `rule` or write rule = \"event\"",
-                    );
-                }
+            if let Some(rule) = f.string("rule", d)
+                && rule != "event"
+            {
+                d.error(
+                    f.span_of("rule"),
+                    &f.key_path("rule"),
+                    format!("an event's rule is \"event\", not \"{rule}\""),
+                    "remove `rule` or write rule = \"event\"",
+                );
             }
             let probability = if f.has("probability") {
                 probability(&f, "probability", d)
@@ -542,16 +542,16 @@ fn read_bands(f: &Fields, d: &mut Collector) -> Option<Vec<(f64, f64)>> {
             );
             return None;
         }
-        if let Some(&(prev, _)) = bands.last() {
-            if pair.0 <= prev {
-                d.error(
-                    item.span,
-                    &p,
-                    "band ratios must be strictly ascending",
-                    hint,
-                );
-                return None;
-            }
+        if let Some(&(prev, _)) = bands.last()
+            && pair.0 <= prev
+        {
+            d.error(
+                item.span,
+                &p,
+                "band ratios must be strictly ascending",
+                hint,
+            );
+            return None;
         }
         bands.push(pair);
     }

@@ -69,15 +69,16 @@ pub fn inputs(model: &Model) -> Vec<Input> {
     }
     for (o, outcome) in model.outcomes.iter().enumerate() {
         let p = &model.params[outcome.probability];
-        if let Some(prob) = p.fixed {
-            if prob > 0.0 && prob < 1.0 {
-                out.push(Input {
-                    path: outcome.path.clone(),
-                    kind: InputKind::Outcome(o),
-                    copula_dim: dim_of(InputKind::Outcome(o)),
-                    outcomes: Vec::new(),
-                });
-            }
+        if let Some(prob) = p.fixed
+            && prob > 0.0
+            && prob < 1.0
+        {
+            out.push(Input {
+                path: outcome.path.clone(),
+                kind: InputKind::Outcome(o),
+                copula_dim: dim_of(InputKind::Outcome(o)),
+                outcomes: Vec::new(),
+            });
         }
     }
     out
@@ -86,8 +87,13 @@ pub fn inputs(model: &Model) -> Vec<Input> {
 /// The per-trial outputs every method looks at: total paid and each partner's net, in
 /// pounds (f64 here only for statistics; the money itself was summed in pence).
 pub fn outputs(t: &Trial) -> impl Iterator<Item = f64> + '_ {
-    std::iter::once(t.total_paid as f64 / 100.0)
-        .chain(t.partner_net.iter().map(|p| *p as f64 / 100.0))
+    outputs_pence(t).map(|p| p / 100.0)
+}
+
+/// `outputs` in whole pence (exact in f64 below 2^53 pence): Sobol's estimator needs
+/// the integers, so that an output and a constant minus it get identical indices.
+pub fn outputs_pence(t: &Trial) -> impl Iterator<Item = f64> + '_ {
+    std::iter::once(t.total_paid as f64).chain(t.partner_net.iter().map(|p| *p as f64))
 }
 
 /// Names of `outputs`: "paid", then "net.<partner>".

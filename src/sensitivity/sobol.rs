@@ -4,12 +4,20 @@
 //! trial N + r; AB_i is trial r with input i's uniforms taken from trial N + r (the
 //! `Donor` hook of the sampler: B's row is recomputed from the streams, not stored).
 //! Inputs not analysed and the observation noise ride along in A's streams, so they are
-//! part of the residual. First order: Saltelli et al. (2010), S_i = mean(f_B (f_ABi -
-//! f_A)) / V; total effect: Jansen (1999), ST_i = mean((f_A - f_ABi)^2) / (2 V); V is the
-//! variance of f_A and f_B pooled. Confidence intervals: percentile bootstrap over rows
-//! with a fixed stream. For a correlated input the uniforms are the copula's independent
-//! inputs, so its indices include what it drives in its partners.
-use super::{Input, InputKind, collect, outputs};
+//! part of the residual. First order: Saltelli et al. (2010, Table 2 (b)) on the centred
+//! output, S_i = mean((f_B - f0) (f_ABi - f_A)) / V, f0 the mean of f_A and f_B pooled
+//! (the centring Sobol' (2001) recommends; without it the estimate carries an extra
+//! f0 mean(f_ABi - f_A), zero only in expectation, so adding a constant to the output
+//! moved it); total effect: Jansen (1999), ST_i = mean((f_A - f_ABi)^2) / (2 V); V is the
+//! variance of f_A and f_B pooled, from deviations about f0. Both are therefore the same
+//! for f and c ± f in exact arithmetic. The outputs are whole pence (as f64), so sums and
+//! deviations scaled by 2N are exact integers while |2N f| stays below 2^53 (outputs up
+//! to £2.2bn at 20,000 rows per matrix), and then f and c - f give bit-identical indices
+//! (beyond that, equal within rounding). Confidence intervals: percentile bootstrap over
+//! rows with a fixed stream, each resample centred on its own f0. For a correlated input
+//! the uniforms are the copula's independent inputs, so its indices include what it
+//! drives in its partners.
+use super::{Input, InputKind, collect, outputs_pence};
 use crate::engine::EngineError;
 use crate::model::Model;
 use crate::rng::{path_key, stream, stream_key};
@@ -39,28 +47,32 @@ pub struct SobolResult {
     pub warnings: Vec<String>,
 }
 
-/// Point estimates (first, total) from f_A, f_B, f_ABi over the rows `idx`.
-fn point(
-    a: &[f64],
-    b: &[f64],
-    ab: &[f64],
-    idx: &mut dyn Iterator<Item = usize>,
-) -> Option<(f64, f64)> {
-    let (mut n, mut s, mut ss, mut first, mut total) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for r in idx {
-        n += 1.0;
-        s += a[r] + b[r];
-        ss += a[r] * a[r] + b[r] * b[r];
-        first += b[r] * (ab[r] - a[r]);
+/// Point estimates (first, total) from f_A, f_B, f_ABi over the rows `rows` (repeats
+/// allowed: a bootstrap resample).
+///
+/// With m = rows.len(), every deviation from f0 is kept scaled by 2m (d = 2m f - sum,
+/// sum over f_A and f_B), so no division happens before the last step: for whole-number
+/// outputs d is exact, and an output c - f has d exactly -d of f. The products that
+/// follow then differ only in sign pairs, which round identically.
+fn point(a: &[f64], b: &[f64], ab: &[f64], rows: &[usize]) -> Option<(f64, f64)> {
+    let m = rows.len() as f64;
+    let two_m = 2.0 * m;
+    let sum: f64 = rows.iter().map(|&r| a[r] + b[r]).sum();
+    let (mut squares, mut first, mut total) = (0.0, 0.0, 0.0);
+    for &r in rows {
+        let da = two_m * a[r] - sum;
+        let db = two_m * b[r] - sum;
+        squares += da * da + db * db;
+        first += db * (ab[r] - a[r]);
         total += (a[r] - ab[r]) * (a[r] - ab[r]);
     }
-    let mean = s / (2.0 * n);
-    let variance = (ss - 2.0 * n * mean * mean) / (2.0 * n - 1.0);
+    let mean = sum / two_m;
+    let variance = squares / (two_m * two_m) / (two_m - 1.0);
     let large_enough = variance > 1e-12 * (mean * mean).max(1.0);
     if !large_enough {
         return None;
     }
-    Some((first / n / variance, total / (2.0 * n) / variance))
+    Some((first / two_m / m / variance, total / two_m / variance))
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -77,14 +89,17 @@ pub fn estimate(
     seed: u64,
 ) -> Option<(Estimate, Estimate)> {
     let n = a.len();
-    let (first, total) = point(a, b, ab, &mut (0..n))?;
+    let mut rows: Vec<usize> = (0..n).collect();
+    let (first, total) = point(a, b, ab, &rows)?;
     let key = stream_key(seed, path_key("sensitivity.sobol.bootstrap"));
     let mut firsts = Vec::with_capacity(bootstrap as usize);
     let mut totals = Vec::with_capacity(bootstrap as usize);
     for rep in 0..bootstrap {
         let mut s = stream(key, rep);
-        let mut rows = (0..n).map(|_| ((s.uniform() * n as f64) as usize).min(n - 1));
-        if let Some((f, t)) = point(a, b, ab, &mut rows) {
+        for row in rows.iter_mut() {
+            *row = ((s.uniform() * n as f64) as usize).min(n - 1);
+        }
+        if let Some((f, t)) = point(a, b, ab, &rows) {
             firsts.push(f);
             totals.push(t);
         }
@@ -119,7 +134,8 @@ pub fn sobol(
     mut progress: impl FnMut(usize),
 ) -> Result<SobolResult, EngineError> {
     let n_out = 1 + model.partners;
-    let grab = |t: &crate::model::Trial, rows: &mut Vec<f64>| rows.extend(outputs(t));
+    // Whole pence: the estimator is exact on integers (see `point`).
+    let grab = |t: &crate::model::Trial, rows: &mut Vec<f64>| rows.extend(outputs_pence(t));
     let fa = collect(model, 0..n, threads, n_out, grab)?;
     let fb = collect(model, n..2 * n, threads, n_out, grab)?;
     let column =
@@ -245,6 +261,43 @@ mod tests {
             );
             // Measured widths: first-order about 0.05, total about 0.02 at 40,000 rows.
             assert!(first.high - first.low < 0.08 && total.high - total.low < 0.04);
+        }
+    }
+
+    /// An output and a constant minus it (net.nhs = pot - paid when only events decide
+    /// the money) have the same variance decomposition, so the same indices: bit for bit
+    /// on whole-pence outputs, intervals included. The uncentred first-order estimator
+    /// gave 0.354 against 0.383 on such a pair.
+    #[test]
+    fn an_output_and_a_constant_minus_it_get_identical_indices() {
+        let n = 20_000;
+        let u = |t: u64, j: u64| stream(stream_key(5, path_key("y")), t * 8 + j).uniform();
+        // Pence, as `outputs_pence` gives them: two yes/no events and a continuous input.
+        let f = |x: [f64; 3]| {
+            let e1 = if x[0] < 0.5 { 30_000.0 } else { 0.0 };
+            let e2 = if x[1] < 0.5 { 70_000.0 } else { 0.0 };
+            e1 + e2 + (x[2] * 25_000.0).floor()
+        };
+        let a: Vec<[f64; 3]> = (0..n).map(|t| [u(t, 0), u(t, 1), u(t, 2)]).collect();
+        let b: Vec<[f64; 3]> = (0..n).map(|t| [u(t, 3), u(t, 4), u(t, 5)]).collect();
+        let c = 100_000.0;
+        let flip = |v: &[f64]| -> Vec<f64> { v.iter().map(|y| c - y).collect() };
+        let shift = |v: &[f64]| -> Vec<f64> { v.iter().map(|y| y + 987_654_321.0).collect() };
+        let fa: Vec<f64> = a.iter().map(|x| f(*x)).collect();
+        let fb: Vec<f64> = b.iter().map(|x| f(*x)).collect();
+        for i in 0..3 {
+            let fab: Vec<f64> = (0..n as usize)
+                .map(|r| {
+                    let mut x = a[r];
+                    x[i] = b[r][i];
+                    f(x)
+                })
+                .collect();
+            let plain = estimate(&fa, &fb, &fab, 200, 1).unwrap();
+            let flipped = estimate(&flip(&fa), &flip(&fb), &flip(&fab), 200, 1).unwrap();
+            let shifted = estimate(&shift(&fa), &shift(&fb), &shift(&fab), 200, 1).unwrap();
+            assert_eq!(plain, flipped, "input {i}: f against {c} - f");
+            assert_eq!(plain, shifted, "input {i}: f against f + 987654321");
         }
     }
 

@@ -205,7 +205,7 @@ pub(super) fn mean_half_even(sum: i128, n: u64) -> Pence {
 /// A non-negative f64 amount of pence rounded half-even (saturating: sd of i64 values is
 /// below 2^63).
 pub(super) fn round_to_pence(x: f64) -> Pence {
-    x.round_ties_even() as Pence
+    crate::money::round_ties_even(x) as Pence
 }
 
 #[cfg(test)]

@@ -1,0 +1,453 @@
+//! A block of trials simulated together: the same results as [`Model::simulate`] on each
+//! trial, computed phase by phase across the block.
+//!
+//! Most of a trial's model work is the monthly activity of its count metrics: per ramp
+//! block, a running growth factor, a product of `(1 - e)` over the metric's effects and
+//! the `-ln(1 - e)` attribution weights. Trial by trial, each of these is a chain of
+//! dependent floating-point operations (every month waits for the last month's factor,
+//! every effect for the last effect's product), walked once per metric per trial with its
+//! branches (which ramp is 1, which rule applies) taken anew. Across a block the months,
+//! ramps and effects are the same for every trial; only the numbers differ. So
+//! [`Model::simulate_block`] draws every trial's parameters, then works each count metric
+//! for all the block's trials at once, one column of [`Lanes`] per quantity, the loops
+//! running over trials innermost: independent chains the processor overlaps, and
+//! branches that depend only on the block taken once for all.
+//!
+//! Every trial gets the same floating-point operations in the same order as
+//! [`Model::simulate`] gives it, so the results are bit for bit the same (a test holds the
+//! two to it on every shipped scenario); only their interleaving across trials differs.
+//! Proportion metrics, the observations, rules and money stay trial by trial.
+use super::compile::{MetricModel, Model};
+use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
+use crate::dist::poisson_quantile;
+use crate::rng::stream;
+use crate::scenario::MetricKind;
+
+/// Scratch columns for [`Model::simulate_block`], one lane per trial of the block: built
+/// once per worker for blocks of up to `lanes` trials.
+#[derive(Clone, Debug)]
+pub struct Lanes {
+    lanes: usize,
+    /// Per effect (effect-major, `lanes` apart): effect at full ramp, its weight
+    /// `-ln(1 - e)`, the effect in the current ramp state, its weight there, and the
+    /// avoided activity attributed to it so far.
+    full: Vec<f64>,
+    full_weight: Vec<f64>,
+    effect: Vec<f64>,
+    weight: Vec<f64>,
+    sums: Vec<f64>,
+    /// Per segment: expected activity.
+    expected: Vec<f64>,
+    /// Per trial: growth factor of the month, monthly growth step, a ramp block's
+    /// activity, the ramp state's `keep`, effects at `e >= 1`, sum of weights, avoided
+    /// activity of the metric.
+    factor: Vec<f64>,
+    step: Vec<f64>,
+    mu: Vec<f64>,
+    keep: Vec<f64>,
+    at_full: Vec<f64>,
+    total: Vec<f64>,
+    avoided: Vec<f64>,
+    /// Per trial, for one block's attribution: the share of each effect at `e >= 1`
+    /// (`Full` rule), or the multiplier of each weight (`Log` rule; the whole reduction
+    /// for a single effect), and which of the two applies.
+    share: Vec<f64>,
+    per_weight: Vec<f64>,
+    by_weight: Vec<f64>,
+    /// A one in every lane.
+    ones: Vec<f64>,
+    /// Per trial: one parameter's uniform, its value, and one factor's value of a product.
+    uniform: Vec<f64>,
+    value: Vec<f64>,
+    part: Vec<f64>,
+}
+
+impl Lanes {
+    /// Scratch for blocks of up to `lanes` trials of `model`.
+    pub fn new(model: &Model, lanes: usize) -> Lanes {
+        let effects = model.metrics.iter().map(|m| m.effects.len()).max();
+        let segments = model.metrics.iter().map(|m| m.segments.len()).max();
+        let (effects, segments) = (effects.unwrap_or(0), segments.unwrap_or(0));
+        let column = |n: usize| vec![0.0; n * lanes];
+        Lanes {
+            lanes,
+            full: column(effects),
+            full_weight: column(effects),
+            effect: column(effects),
+            weight: column(effects),
+            sums: column(effects),
+            expected: column(segments),
+            factor: column(1),
+            step: column(1),
+            mu: column(1),
+            keep: column(1),
+            at_full: column(1),
+            total: column(1),
+            avoided: column(1),
+            share: column(1),
+            per_weight: column(1),
+            by_weight: column(1),
+            ones: vec![1.0; lanes],
+            uniform: column(1),
+            value: column(1),
+            part: column(1),
+        }
+    }
+}
+
+impl Lanes {
+    /// Each trial's uniform at `at` into the `uniform` column.
+    fn gather(&mut self, trials: &[Trial], at: usize) {
+        for (u, t) in self.uniform.iter_mut().zip(trials) {
+            *u = t.uniforms[at];
+        }
+    }
+
+    /// The `value` column into each trial's parameter `param`.
+    fn scatter(&self, trials: &mut [Trial], param: usize) {
+        for (t, &v) in trials.iter_mut().zip(&self.value) {
+            t.values[param] = v;
+        }
+    }
+}
+
+impl Model {
+    /// Runs trials `first`, `first + 1`, ... into `trials` (at most `lanes.lanes` of
+    /// them): the same results as `simulate(first + i, &mut trials[i])` for each.
+    pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
+        assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
+        for (i, t) in trials.iter_mut().enumerate() {
+            t.index = first + i as u64;
+            self.draw_uniforms(t.index, t);
+        }
+        self.values_block(trials, lanes);
+        for t in trials.iter_mut() {
+            self.draw_outcomes(t);
+        }
+        for m in 0..self.metrics.len() {
+            match self.metrics[m].kind {
+                MetricKind::Count => self.count_activity_block(m, trials, lanes),
+                MetricKind::Proportion => {
+                    for t in trials.iter_mut() {
+                        self.metric_activity(m, t);
+                    }
+                }
+            }
+        }
+        for m in 0..self.metrics.len() {
+            self.observe_block(m, trials, lanes);
+        }
+        for t in trials.iter_mut() {
+            self.windows_and_rules(t);
+            self.money(t);
+        }
+    }
+
+    /// Every parameter's value in every trial of the block, parameter by parameter: the
+    /// values `draw_parameters` gives, with a one-uniform distribution's draws made
+    /// together by `Quantile::fill`.
+    fn values_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let n = trials.len();
+        for (i, p) in self.params.iter().enumerate() {
+            match p.fixed {
+                Some(v) => trials.iter_mut().for_each(|t| t.values[i] = v),
+                None if p.uniforms == 1 => {
+                    lanes.gather(trials, p.offset);
+                    p.quantile.fill(&lanes.uniform[..n], &mut lanes.value[..n]);
+                    lanes.scatter(trials, i);
+                }
+                None => match p.quantile.one_uniform_factors() {
+                    Some(factors) if factors.len() == p.uniforms => {
+                        // A product: 1.0 times each factor in turn, as `Quantile::value`.
+                        lanes.value[..n].fill(1.0);
+                        for (k, factor) in factors.iter().enumerate() {
+                            lanes.gather(trials, p.offset + k);
+                            factor.fill(&lanes.uniform[..n], &mut lanes.part[..n]);
+                            for (v, &f) in lanes.value[..n].iter_mut().zip(&lanes.part) {
+                                *v *= f;
+                            }
+                        }
+                        lanes.scatter(trials, i);
+                    }
+                    _ => {
+                        for t in trials.iter_mut() {
+                            let us = &t.uniforms[p.offset..p.offset + p.uniforms];
+                            t.values[i] = p.quantile.value(us);
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// `observe` of metric `m` for every trial of the block. A count metric with
+    /// negative binomial noise draws each segment's gamma mixing variates for the whole
+    /// block together (`GammaUnit::fill`, the table lookups overlapping), then each
+    /// trial's Poisson count, from the same two uniforms of the segment's stream in the
+    /// same order; any other metric is observed trial by trial.
+    fn observe_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let metric = &self.metrics[m];
+        let gamma = metric.gamma.as_ref();
+        let Some((k, gamma)) = gamma.filter(|_| metric.kind == MetricKind::Count) else {
+            for t in trials.iter_mut() {
+                self.observe(m, t.index, t);
+            }
+            return;
+        };
+        let n = trials.len();
+        for (si, seg) in metric.segments.iter().enumerate() {
+            if !seg.observed {
+                trials
+                    .iter_mut()
+                    .for_each(|t| t.segment_observed[m][si] = 0.0);
+                continue;
+            }
+            let each = lanes.uniform.iter_mut().zip(&mut lanes.part);
+            for ((mixing, count), t) in each.zip(&*trials) {
+                let mut s = stream(seg.key, t.index);
+                *mixing = s.uniform();
+                *count = s.uniform();
+            }
+            gamma.fill(&lanes.uniform[..n], &mut lanes.value[..n]);
+            let each = lanes.value.iter().zip(&lanes.part);
+            for ((&mixing, &u), t) in each.zip(trials.iter_mut()) {
+                let lambda = mixing * t.segment_expected[m][si] / k;
+                t.segment_observed[m][si] = poisson_quantile(lambda.max(0.0), u) as f64;
+            }
+        }
+    }
+
+    /// `metric_activity` of count metric `m` for every trial of the block.
+    fn count_activity_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let metric = &self.metrics[m];
+        let n = trials.len();
+        let width = lanes.lanes;
+        let effects = metric.effects.len();
+        // Each trial's full effects, their weights, and its growth.
+        for (i, t) in trials.iter_mut().enumerate() {
+            self.full_effects(m, t);
+            for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                t.scheme_avoided[s][m] = 0.0;
+                let f = t.effect_scratch[j];
+                lanes.full[j * width + i] = f;
+                lanes.full_weight[j * width + i] = neg_ln_1m_nonzero(f);
+            }
+            let level = t.values[metric.level].max(0.0);
+            (lanes.step[i], lanes.factor[i]) = growth_steps(level, t.values[metric.growth]);
+        }
+        lanes.expected[..metric.segments.len() * width].fill(0.0);
+        lanes.sums[..effects * width].fill(0.0);
+        lanes.avoided[..n].fill(0.0);
+        for (b, block) in metric.blocks.iter().enumerate() {
+            let mu = &mut lanes.mu[..n];
+            mu.fill(0.0);
+            for &base in &metric.month_base[block.from..=block.to] {
+                for ((mu, factor), &step) in mu.iter_mut().zip(&mut lanes.factor).zip(&lanes.step) {
+                    *mu += base * *factor;
+                    *factor *= step;
+                }
+            }
+            if block.new_ramps {
+                ramp_state_block(metric, b, n, lanes);
+            }
+            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
+            for ((expected, avoided), (mu, &keep)) in
+                each.zip(lanes.mu[..n].iter_mut().zip(&lanes.keep))
+            {
+                *expected += *mu * keep;
+                let reduction = *mu * (1.0 - keep);
+                *avoided += reduction;
+                // Stands in for the activity in `attribute_block`.
+                *mu = reduction;
+            }
+            if effects > 0 {
+                attribute_block(effects, n, lanes);
+            }
+        }
+        for (i, t) in trials.iter_mut().enumerate() {
+            for (s, expected) in t.segment_expected[m].iter_mut().enumerate() {
+                *expected = lanes.expected[s * width + i];
+            }
+            for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                t.scheme_avoided[s][m] += lanes.sums[j * width + i];
+            }
+            t.metric_avoided[m] = lanes.avoided[i];
+        }
+    }
+}
+
+/// `ramp_state` of block `b` for the first `n` lanes: each effect `e = full x ramp`, the
+/// product `keep` of `(1 - e)`, the count of effects at `e >= 1` and (for two or more
+/// effects) the weights and their sum, in the same order of operations.
+fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes) {
+    let width = lanes.lanes;
+    let ramps = metric.ramps_of_block(b);
+    let keep = &mut lanes.keep[..n];
+    let at_full = &mut lanes.at_full[..n];
+    let total = &mut lanes.total[..n];
+    keep.fill(1.0);
+    at_full.fill(0.0);
+    // The sum of the weights in effect order, as `Iterator::sum` adds them.
+    total.fill(-0.0);
+    for (j, &ramp) in ramps.iter().enumerate() {
+        let column = j * width..j * width + n;
+        let full = &lanes.full[column.clone()];
+        let effect = &mut lanes.effect[column.clone()];
+        for (((e_out, &f), keep), at_full) in effect
+            .iter_mut()
+            .zip(full)
+            .zip(keep.iter_mut())
+            .zip(at_full.iter_mut())
+        {
+            let e = f * ramp;
+            *e_out = e;
+            *keep *= 1.0 - e;
+            *at_full += if e >= 1.0 { 1.0 } else { 0.0 };
+        }
+        if ramps.len() == 1 {
+            // One effect takes all the avoided activity: it needs no weight.
+            break;
+        }
+        let weight = &mut lanes.weight[column.clone()];
+        if ramp == 1.0 {
+            weight.copy_from_slice(&lanes.full_weight[column]);
+        } else {
+            weights(effect, weight);
+        }
+        for (total, &w) in total.iter_mut().zip(&*weight) {
+            *total += w;
+        }
+    }
+}
+
+/// `neg_ln_1m_nonzero` of each effect: the series for every lane in one pass (it gives
+/// a zero effect's own zero), then, if some lane is outside the series' range, the
+/// logarithm for those lanes.
+fn weights(effect: &[f64], weight: &mut [f64]) {
+    let mut outside = false;
+    for (w, &e) in weight.iter_mut().zip(effect) {
+        let s = e / (2.0 - e);
+        *w = twice_atanh_series(s);
+        outside |= !in_series_range(s);
+    }
+    if outside {
+        for (w, &e) in weight.iter_mut().zip(effect) {
+            if !in_series_range(e / (2.0 - e)) {
+                *w = neg_ln_1m_nonzero(e);
+            }
+        }
+    }
+}
+
+/// `attribute_count` for the first `n` lanes, whose reductions are in `lanes.mu`: the
+/// rule of each lane's ramp state (`Full` if some effect is at `e >= 1`; else all to the
+/// only effect; else by weight, unless the weights sum to nothing) chosen per lane, then
+/// added effect by effect. A lane given nothing adds +0.0, which leaves a sum unchanged
+/// (a sum starts at +0.0, so is never -0.0); the trial-by-trial path adds nothing there.
+fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
+    let width = lanes.lanes;
+    let single = effects == 1;
+    let rules = lanes.mu[..n]
+        .iter()
+        .zip(&lanes.total[..n])
+        .zip(&lanes.at_full[..n]);
+    let coefficients = lanes.by_weight[..n]
+        .iter_mut()
+        .zip(&mut lanes.per_weight[..n])
+        .zip(&mut lanes.share[..n]);
+    for (((&reduction, &total), &at_full), ((by_weight, per_weight), share)) in
+        rules.zip(coefficients)
+    {
+        // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN).
+        let usable = total.abs() >= 1e-300 && total.abs() < f64::INFINITY;
+        let full = at_full > 0.0;
+        let weighed = !full && (single || usable);
+        *by_weight = if weighed { 1.0 } else { 0.0 };
+        *per_weight = match (weighed, single) {
+            (false, _) => 0.0,
+            (true, true) => reduction,
+            (true, false) => reduction / total,
+        };
+        *share = if full { reduction / at_full } else { 0.0 };
+    }
+    for j in 0..effects {
+        let column = j * width..j * width + n;
+        // A single effect's weight is 1: `reduction x 1` is the reduction itself.
+        let weight = if single {
+            &lanes.ones[..n]
+        } else {
+            &lanes.weight[column.clone()]
+        };
+        let rules = lanes.by_weight[..n]
+            .iter()
+            .zip(&lanes.per_weight[..n])
+            .zip(&lanes.share[..n]);
+        let each = lanes.sums[column.clone()]
+            .iter_mut()
+            .zip(&lanes.effect[column])
+            .zip(weight);
+        for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
+            *sum += if by_weight != 0.0 {
+                per_weight * w
+            } else if e >= 1.0 {
+                share
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load;
+
+    /// A trial's results through `Debug`, which writes every float to the last bit and
+    /// NaN as NaN: every field up to the scratch space, which `Trial` declares last and
+    /// the block path does not use.
+    fn results(t: &Trial) -> String {
+        let all = format!("{t:?}");
+        let end = all
+            .find(", effect_scratch:")
+            .expect("scratch declared last");
+        all[..end].to_string()
+    }
+
+    /// Blocks of every size up to the lanes' give each trial exactly what
+    /// `Model::simulate` gives it, on every shipped scenario.
+    #[test]
+    fn blocks_equal_trial_by_trial() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        assert!(!paths.is_empty());
+        for path in paths {
+            let loaded = load(&path, &[]).unwrap();
+            let model = crate::model::compile(&loaded.scenario, 3).unwrap();
+            let mut lanes = Lanes::new(&model, 32);
+            let mut block = vec![Trial::new(&model); 32];
+            let mut single = Trial::new(&model);
+            let mut first = 0;
+            for size in [32, 1, 7, 32, 31, 2, 32] {
+                model.simulate_block(first, &mut block[..size], &mut lanes);
+                for (i, t) in block[..size].iter().enumerate() {
+                    model.simulate(first + i as u64, &mut single);
+                    assert_eq!(
+                        results(&single),
+                        results(t),
+                        "{} trial {}",
+                        path.display(),
+                        first + i as u64
+                    );
+                }
+                first += size as u64;
+            }
+        }
+    }
+}
