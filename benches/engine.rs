@@ -1,12 +1,13 @@
 //! Criterion benchmarks of the engine on the shipped Ealing scenario: the per-trial
-//! function alone; the *variate floor* (only the random variates one trial needs, same
-//! count and kinds, nothing else: the bound any implementation of this model must pay);
-//! a whole run at fixed trials and seed on one and two threads; and a 20-point sweep
-//! (20 `--set` variants loaded, compiled and run through the library).
+//! function alone (trial by trial, and a block of trials at once as the engine runs
+//! it); the *variate floor* (only the random variates one trial needs, same count and
+//! kinds, nothing else: the bound any implementation of this model must pay); a whole
+//! run at fixed trials and seed on one and two threads; and a 20-point sweep (20 `--set`
+//! variants loaded, compiled and run through the library).
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use itfsim::dist::{binomial_quantile, poisson_quantile};
 use itfsim::engine;
-use itfsim::model::{Model, Trial, compile};
+use itfsim::model::{Lanes, Model, Trial, compile};
 use itfsim::rng::stream;
 use itfsim::scenario::{MetricKind, load, load_str};
 use std::hint::black_box;
@@ -28,6 +29,21 @@ fn per_trial(c: &mut Criterion) {
             model.simulate(black_box(index), &mut trial);
             index += 1;
             black_box(trial.total_paid)
+        })
+    });
+    group.finish();
+    // What the engine runs: blocks of `engine::BLOCK` trials (`Model::simulate_block`,
+    // the same results); time per block, throughput in trials.
+    let mut trials = vec![Trial::new(&model); engine::BLOCK];
+    let mut lanes = Lanes::new(&model, engine::BLOCK);
+    let mut group = c.benchmark_group("trial-block");
+    group.throughput(Throughput::Elements(engine::BLOCK as u64));
+    let mut first = 0u64;
+    group.bench_function("ealing-2014", |b| {
+        b.iter(|| {
+            model.simulate_block(black_box(first), &mut trials, &mut lanes);
+            first += engine::BLOCK as u64;
+            black_box(trials[engine::BLOCK - 1].total_paid)
         })
     });
     group.finish();
