@@ -4,7 +4,10 @@
 //! Chunk k always holds trials [k*CHUNK, (k+1)*CHUNK) whatever the thread count, each
 //! trial draws from streams keyed by its own index, and the summaries merge exactly
 //! (order-independent), so the same seed gives the same answer on any number of threads
-//! (the `rand` rayon example's fixed batches, for the same reason).
+//! (the `rand` rayon example's fixed batches, for the same reason). Within a chunk a
+//! worker simulates its trials a block of [`BLOCK`] at a time (`Model::simulate_block`,
+//! the same results as trial by trial) and stages their values for the summaries a block
+//! at a time ([`Staged`]); no block crosses a chunk's end.
 //!
 //! A run stops early, with an error and no result, when its cancel flag rises (Ctrl-C;
 //! checked every `CANCEL_CHECK` trials) or when a trial's money leaves the exact range

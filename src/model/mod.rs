@@ -3,7 +3,9 @@
 //!
 //! `compile` builds it once per run (streams keyed by path, quantile tables, month
 //! factors, observation segments, tranche amounts in pence); `trial` holds the pure
-//! per-trial function and its reusable scratch space (`Trial`).
+//! per-trial function and its reusable scratch space (`Trial`); `block` runs a block of
+//! trials phase by phase with the same results (`Model::simulate_block`, what the engine
+//! uses), its scratch columns in `Lanes`.
 mod block;
 mod compile;
 pub mod monthly;
