@@ -57,7 +57,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     }
     let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
     if kind == "sweep" {
-        let format = super::sweep_shard::table_format(args.format, args.out.as_deref());
+        let format = super::table_format(args.format, args.out.as_deref());
         super::sweep_shard::merge(parts, format, pending, report_file)?;
     } else {
         merge_runs(parts, args.format, pending)?;

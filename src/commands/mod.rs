@@ -18,6 +18,8 @@ pub mod thresholds;
 pub mod trace;
 pub mod validate;
 
+use crate::cli::Format;
+
 /// A failed command: what to print on stderr and the exit code.
 #[derive(Debug)]
 pub struct Failure {
@@ -31,6 +33,22 @@ impl Failure {
             code,
             message: message.into(),
         }
+    }
+}
+
+/// The format a table (a sweep's, a merged sweep's, a thresholds curve) is written in:
+/// `format`, except that the default text becomes CSV when `out` ends in `.csv`, so
+/// `--out growth.csv` gives a file a spreadsheet reads.
+pub fn table_format(format: Format, out: Option<&std::path::Path>) -> Format {
+    match (format, out) {
+        (Format::Text, Some(out))
+            if out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+        {
+            Format::Csv
+        }
+        (f, _) => f,
     }
 }
 

@@ -309,7 +309,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         })
         .to_bytes(),
         None => sweep_shard::render(
-            sweep_shard::table_format(o.format, o.out.as_deref()),
+            super::table_format(o.format, o.out.as_deref()),
             &columns,
             &rows,
         ),

@@ -78,22 +78,6 @@ pub fn options_sha256(
     crate::scenario::sha256_hex(canonical.to_string().as_bytes())
 }
 
-/// The format a sweep's table is written in: `format`, except that the default text
-/// becomes CSV when `out` ends in `.csv` (as `thresholds` and `sensitivity` do), so
-/// `--out growth.csv` gives a file a spreadsheet reads.
-pub fn table_format(format: Format, out: Option<&std::path::Path>) -> Format {
-    match (format, out) {
-        (Format::Text, Some(out))
-            if out
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
-        {
-            Format::Csv
-        }
-        (f, _) => f,
-    }
-}
-
 /// The sweep's text table, CSV or JSON output.
 pub fn render(format: Format, columns: &[String], rows: &[Value]) -> Vec<u8> {
     match format {

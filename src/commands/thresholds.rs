@@ -138,16 +138,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     let threads = super::threads(o);
     let mut model = compile(s, seed)?;
     super::apply_sampling(&mut model, o.sampling, trials);
-    let format = match (o.format, &o.out) {
-        (Format::Text, Some(out))
-            if out
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
-        {
-            Format::Csv
-        }
-        (f, _) => f,
-    };
+    let format = super::table_format(o.format, o.out.as_deref());
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
     if !o.quiet {

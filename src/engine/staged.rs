@@ -215,23 +215,12 @@ impl Staged {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load;
 
     /// Staged pushes (blocks, partial blocks at chunk ends) give exactly the state of
     /// pushing trial by trial, on every shipped scenario.
     #[test]
     fn staged_equals_trial_by_trial() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
-        assert!(!paths.is_empty());
-        for path in paths {
-            let loaded = load(&path, &[]).unwrap();
-            let model = crate::model::compile(&loaded.scenario, 3).unwrap();
+        for (path, model) in crate::model::shipped_models() {
             let (mut direct, mut staged) = (Accumulator::new(&model), Accumulator::new(&model));
             let mut block = Staged::new(&model);
             let mut trial = Trial::new(&model);

@@ -402,7 +402,6 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load;
 
     /// A trial's results through `Debug`, which writes every float to the last bit and
     /// NaN as NaN: every field up to the scratch space, which `Trial` declares last and
@@ -419,17 +418,7 @@ mod tests {
     /// `Model::simulate` gives it, on every shipped scenario.
     #[test]
     fn blocks_equal_trial_by_trial() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
-        assert!(!paths.is_empty());
-        for path in paths {
-            let loaded = load(&path, &[]).unwrap();
-            let model = crate::model::compile(&loaded.scenario, 3).unwrap();
+        for (path, model) in crate::model::shipped_models() {
             let mut lanes = Lanes::new(&model, 32);
             let mut block = vec![Trial::new(&model); 32];
             let mut single = Trial::new(&model);
