@@ -8,15 +8,23 @@
 //! every effect for the last effect's product), walked once per metric per trial with its
 //! branches (which ramp is 1, which rule applies) taken anew. Across a block the months,
 //! ramps and effects are the same for every trial; only the numbers differ. So
-//! [`Model::simulate_block`] draws every trial's parameters, then works each count metric
-//! for all the block's trials at once, one column of [`Lanes`] per quantity, the loops
-//! running over trials innermost: independent chains the processor overlaps, and
-//! branches that depend only on the block taken once for all.
+//! [`Model::simulate_block`] works each count metric for all the block's trials at once,
+//! one column of [`Lanes`] per quantity, the loops running over trials innermost:
+//! independent chains the processor overlaps, and branches that depend only on the block
+//! taken once for all.
+//!
+//! The draws gain the same way where they wait on memory: a beta, PERT or gamma value is
+//! a row of a table larger than the first-level cache, looked up after a normal
+//! quantile. The block draws each parameter for all its trials together
+//! (`Quantile::fill`: every normal quantile, then every lookup, so the loads overlap),
+//! and likewise each negative binomial observation's gamma mixing draws.
 //!
 //! Every trial gets the same floating-point operations in the same order as
-//! [`Model::simulate`] gives it, so the results are bit for bit the same (a test holds the
-//! two to it on every shipped scenario); only their interleaving across trials differs.
-//! Proportion metrics, the observations, rules and money stay trial by trial.
+//! [`Model::simulate`] gives it, from the same uniforms, so the results are bit for bit
+//! the same (a test holds the two to it on every shipped scenario); only their
+//! interleaving across trials differs. The uniforms themselves, the copula, proportion
+//! metrics, Poisson-only and binomial observations, the rules and the money stay trial by
+//! trial.
 use super::compile::{MetricModel, Model};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
 use crate::dist::poisson_quantile;
@@ -93,9 +101,7 @@ impl Lanes {
             part: column(1),
         }
     }
-}
 
-impl Lanes {
     /// Each trial's uniform at `at` into the `uniform` column.
     fn gather(&mut self, trials: &[Trial], at: usize) {
         for (u, t) in self.uniform.iter_mut().zip(trials) {
