@@ -81,7 +81,7 @@ impl Copula {
 /// (used by the tornado to move a parameter's correlated partners with it).
 ///
 /// The matrix is reordered with the held dimension first and factored again; with
-/// z = L w and L[0][0] = 1, setting w_0 = Phi^-1(rank) fixes z_0 and leaves the rest
+/// z = L w and `L[0][0] = 1`, setting w_0 = Phi^-1(rank) fixes z_0 and leaves the rest
 /// distributed as z_rest | z_0, each still driven by its own uniform.
 #[derive(Clone, Debug)]
 pub struct Conditional {

@@ -268,7 +268,7 @@ impl Accumulator {
     }
 
     /// Folds one trial in. Each vector of summaries takes its vector of the trial's values
-    /// pairwise ([`push_each`]), so the compiler drops the bounds checks; the order in
+    /// pairwise (`push_each`), so the compiler drops the bounds checks; the order in
     /// which different summaries are pushed does not matter, only each one's own order.
     pub fn push(&mut self, model: &Model, t: &Trial) {
         self.trials += 1;

@@ -119,7 +119,7 @@ pub use crate::atomic::same_file;
 /// Refuses (exit 2, before anything is read or written) a command whose output file is
 /// one of its inputs (the output would replace what it is computed from: a scenario, a
 /// shard, an area's result) or whose two outputs are one file (one would replace the
-/// other). Every command's files come from [`Command::files`].
+/// other). Every command's files come from [`crate::cli::Command::files`].
 pub fn outputs_apart(command: &crate::cli::Command) -> Result<(), Failure> {
     let (inputs, outputs) = command.files();
     for (i, out) in outputs.iter().enumerate() {

@@ -32,7 +32,7 @@ pub struct MonthlyModel {
 pub struct Monthly {
     /// Per count metric (in `MonthlyModel::metrics` order), per month: observed count.
     pub counts: Vec<Vec<f64>>,
-    /// Per count metric, per month: expected activity lambda[m] of this trial.
+    /// Per count metric, per month: expected activity `lambda[m]` of this trial.
     pub expected: Vec<Vec<f64>>,
     effects: Vec<f64>,
 }

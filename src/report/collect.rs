@@ -161,7 +161,7 @@ pub struct RunChunk {
     pub monthly: Vec<Vec<CountDistribution>>,
     /// Per count metric, per month: this chunk's raw counts until `finish_chunk`.
     raw: Vec<Vec<Vec<u64>>>,
-    /// Per count metric, per month: sum of expected activity lambda[m] over trials.
+    /// Per count metric, per month: sum of expected activity `lambda[m]` over trials.
     pub monthly_expected: Vec<Vec<f64>>,
     scratch: Option<Monthly>,
     /// CSV rows of the chunk's trials, in trial order.

@@ -32,14 +32,14 @@ pub struct MonthlyMetric {
     pub months: Vec<String>,
     /// The historic baseline per month (baseline / 12 x seasonal factor).
     pub baseline: Vec<f64>,
-    /// Mean over trials of the expected activity lambda[m] (demand after schemes).
+    /// Mean over trials of the expected activity `lambda[m]` (demand after schemes).
     pub expected: Vec<f64>,
     pub mean: Vec<f64>,
     pub p10: Vec<f64>,
     pub p50: Vec<f64>,
     pub p90: Vec<f64>,
     /// Per condition with a fixed target: (tranche id, first month, last month, target);
-    /// the monthly level that just meets it is baseline[m] x (1 - target).
+    /// the monthly level that just meets it is `baseline[m] x (1 - target)`.
     pub targets: Vec<(String, usize, usize, f64)>,
 }
 

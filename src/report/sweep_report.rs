@@ -26,7 +26,7 @@ pub struct SweepReport {
     pub grids: Vec<(String, Vec<String>)>,
     pub partners: Vec<String>,
     /// One JSON object per point (grid paths, expected_paid, mcse, p_full, p_zero,
-    /// paid_p10, paid_p50, paid_p90, net_<partner>).
+    /// paid_p10, paid_p50, paid_p90, `net_<partner>`).
     pub rows: Vec<Value>,
     pub warnings: Vec<String>,
 }

@@ -96,7 +96,7 @@ pub fn outputs_pence(t: &Trial) -> impl Iterator<Item = f64> + '_ {
     std::iter::once(t.total_paid as f64).chain(t.partner_net.iter().map(|p| *p as f64))
 }
 
-/// Names of `outputs`: "paid", then "net.<partner>".
+/// Names of `outputs`: "paid", then `"net.<partner>"`.
 pub fn output_names(model: &Model) -> Vec<String> {
     std::iter::once("paid".to_string())
         .chain(

@@ -17,7 +17,7 @@ pub struct Report {
     pub sampling: String,
     pub threads: usize,
     pub pot: Pence,
-    /// Names of the outputs: "paid", "net.<partner>".
+    /// Names of the outputs: "paid", `"net.<partner>"`.
     pub outputs: Vec<String>,
     pub partners: Vec<String>,
     pub base: super::tornado::Point,
