@@ -183,6 +183,22 @@ fn sensitivity_json_csv_and_refusals() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with("method,input,correlated,output,"));
     assert!(text.lines().skip(1).all(|l| l.starts_with("rank,")));
+    // An explicit format wins over the file's name, as for sweep and thresholds.
+    itfsim()
+        .args([
+            "sensitivity",
+            EALING,
+            "--method",
+            "rank",
+            "--trials",
+            "1000",
+        ])
+        .args(["--format", "json", "--quiet", "--out"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&csv).unwrap()).unwrap();
+    assert_eq!(v["rank"]["trials"], 1000);
 
     itfsim()
         .args([

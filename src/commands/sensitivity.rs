@@ -175,23 +175,17 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         let html = sensitivity_report::document(&report, &p.loaded.sha256).render();
         file.commit(html.as_bytes())?;
     }
-    let csv = o
-        .out
-        .as_ref()
-        .and_then(|f| f.extension())
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let bytes = if csv || o.format == Format::Csv {
-        report::to_csv(&report).into_bytes()
-    } else {
-        match o.format {
-            Format::Json => {
-                let mut b = serde_json::to_vec_pretty(&report::to_json(&report))
-                    .map_err(|e| Failure::new(1, e.to_string()))?;
-                b.push(b'\n');
-                b
-            }
-            Format::Text | Format::Csv => report::to_text(&report).into_bytes(),
+    // As sweep and thresholds: the default text becomes CSV for an `--out` ending in
+    // `.csv`; an explicit `--format json` is kept whatever the file is called.
+    let bytes = match super::table_format(o.format, o.out.as_deref()) {
+        Format::Csv => report::to_csv(&report).into_bytes(),
+        Format::Json => {
+            let mut b = serde_json::to_vec_pretty(&report::to_json(&report))
+                .map_err(|e| Failure::new(1, e.to_string()))?;
+            b.push(b'\n');
+            b
         }
+        Format::Text => report::to_text(&report).into_bytes(),
     };
     emit(pending, &bytes)
 }
