@@ -389,7 +389,7 @@ fn bad_grids_exit_with_clear_errors() {
         (
             "metric.nope.growth=0:0.02:0.01",
             2,
-            "--grid metric.nope.growth: no metric \"nope\"",
+            "--grid metric.nope.growth=0.00: no metric \"nope\"",
         ),
         (
             "scheme.reablement.delivery=0:1:0",

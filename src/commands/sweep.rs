@@ -29,7 +29,7 @@ use crate::money::format_pence;
 use crate::output::{Results, RunInfo};
 use crate::partial::point_block;
 use crate::report::sweep_report;
-use crate::scenario::{LoadError, load, load_str};
+use crate::scenario::{LoadError, load, load_str_overrides};
 use serde_json::{Map, Value, json};
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -90,12 +90,21 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let trials = o.trials.unwrap_or(base.scenario.trials);
     let seed = o.seed.unwrap_or(base.scenario.seed);
     let threads = super::threads(o);
-    let sets_of = |index: u64| -> Vec<String> {
-        let mut sets = o.sets.clone();
-        for (g, v) in grids.iter().zip(point_values(&grids, index)) {
-            sets.push(format!("{}={v}", g.path));
-        }
-        sets
+    // A point's overrides: the user's --sets, then its grid values, each named by its
+    // option so that an error about it says which.
+    let overrides_of = |index: u64| -> Vec<(&'static str, String)> {
+        let sets = o.sets.iter().map(|s| ("--set", s.clone()));
+        let values = point_values(&grids, index);
+        let points = grids
+            .iter()
+            .zip(values)
+            .map(|(g, v)| ("--grid", format!("{}={v}", g.path)));
+        sets.chain(points).collect()
+    };
+    let load_point = |index: u64| {
+        let overrides = overrides_of(index);
+        let borrowed: Vec<_> = overrides.iter().map(|(o, a)| (*o, a.as_str())).collect();
+        load_str_overrides(&base.file, &text, &borrowed)
     };
     let describe = |index: u64| -> String {
         grids
@@ -108,37 +117,16 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     // Every point's overrides must name real paths and give a valid scenario: check all
     // before any computing (an unknown path is a command-line error, exit 2).
     for index in 0..points {
-        if let Err(e) = load_str(&base.file, &text, &sets_of(index)) {
+        if let Err(e) = load_point(index) {
             let message = match &e {
-                // The user's --sets loaded with `base`, so a path that names nothing is a
-                // grid's: named as the option it was given with, not as a --set.
-                LoadError::BadSet {
-                    assignment,
-                    message,
-                    hint,
-                } => {
-                    let path = assignment
-                        .split_once('=')
-                        .map_or(assignment.as_str(), |x| x.0);
-                    format!("--grid {path}: {message}\n  hint: {hint}")
-                }
-                _ => {
-                    // The scenario reader names an override's value by the --set it
-                    // takes it to be; the grids' values are named as the --grid they
-                    // are ("--grid scheme.x.delivery:1:1: error: ...").
-                    let mut located = e.to_string();
-                    for g in &grids {
-                        located = located.replace(
-                            &format!("--set {}:", g.path),
-                            &format!("--grid {}:", g.path),
-                        );
-                    }
-                    format!(
-                        "sweep point {} of {points} ({}) makes the scenario invalid:\n{located}",
-                        index + 1,
-                        describe(index)
-                    )
-                }
+                // Named by the option that gave the path (`--grid PATH=VALUE: ...`).
+                LoadError::BadSet { .. } => e.to_string(),
+                // Located at the option that gave the value (`--grid PATH:1:1: ...`).
+                _ => format!(
+                    "sweep point {} of {points} ({}) makes the scenario invalid:\n{e}",
+                    index + 1,
+                    describe(index)
+                ),
             };
             return Err(Failure::new(e.exit_code(), message));
         }
@@ -233,7 +221,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let mut written = 0u64;
     for index in block.start + rows.len() as u64..block.end {
-        let loaded = load_str(&base.file, &text, &sets_of(index))?;
+        let loaded = load_point(index)?;
         let mut model = compile(&loaded.scenario, seed).map_err(|e| {
             Failure::new(
                 65,

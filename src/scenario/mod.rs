@@ -51,9 +51,11 @@ pub enum LoadError {
     /// its text (never expected: the keys are the scenario's own), exit 65.
     #[error("{0}\n1 error found; the scenario was not run")]
     Model(crate::model::CompileError),
-    /// A `--set` names no value in the file: a command-line error, exit 2.
-    #[error("--set {assignment}: {message}\n  hint: {hint}")]
+    /// A `--set` (or a sweep's `--grid`, as `option` says) names no value in the file: a
+    /// command-line error, exit 2.
+    #[error("{option} {assignment}: {message}\n  hint: {hint}")]
     BadSet {
+        option: &'static str,
         assignment: String,
         message: String,
         hint: String,
@@ -138,22 +140,40 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, LoadError> {
             return Err(LoadError::Invalid(d.items));
         }
     };
-    from_text(&file, &text, sha256, sets)
+    let overrides: Vec<_> = sets.iter().map(|s| ("--set", s.as_str())).collect();
+    from_text(&file, &text, sha256, &overrides)
 }
 
 /// Validates text directly (tests, fuzzing): same checks as `load`, no file system.
 pub fn load_str(name: &str, text: &str, sets: &[String]) -> Result<Loaded, LoadError> {
-    from_text(name, text, sha256_hex(text.as_bytes()), sets)
+    let overrides: Vec<_> = sets.iter().map(|s| ("--set", s.as_str())).collect();
+    load_str_overrides(name, text, &overrides)
 }
 
-fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<Loaded, LoadError> {
+/// `load_str` with each override named by the option it came from (`--set`, or a sweep's
+/// `--grid`), so that errors about it name that option.
+pub fn load_str_overrides(
+    name: &str,
+    text: &str,
+    overrides: &[(&'static str, &str)],
+) -> Result<Loaded, LoadError> {
+    from_text(name, text, sha256_hex(text.as_bytes()), overrides)
+}
+
+fn from_text(
+    file: &str,
+    text: &str,
+    sha256: String,
+    overrides: &[(&'static str, &str)],
+) -> Result<Loaded, LoadError> {
     let mut sources = Sources::new();
     let file_id = sources.add(file.to_string(), text.to_string());
     let mut assignments = Vec::new();
-    for assignment in sets {
+    for &(option, assignment) in overrides {
         let Some((path, value)) = assignment.split_once('=') else {
             return Err(LoadError::BadSet {
-                assignment: assignment.clone(),
+                option,
+                assignment: assignment.to_string(),
                 message: "expected PATH=VALUE".into(),
                 hint: "e.g. --set scheme.reablement.delivery=0.9".into(),
             });
@@ -161,16 +181,17 @@ fn from_text(file: &str, text: &str, sha256: String, sets: &[String]) -> Result<
         // Spaces around a value (`--set x= 500`, a quoted shell word) are not part of it,
         // as around `=` in a file; without the trim " 500" would be read as a string.
         let value = value.trim();
-        let id = sources.add(format!("--set {}", path.trim()), value.to_string());
-        assignments.push((path.trim().to_string(), value.to_string(), id));
+        let id = sources.add(format!("{option} {}", path.trim()), value.to_string());
+        assignments.push((option, path.trim().to_string(), value.to_string(), id));
     }
     let mut d = Collector::new(&sources);
     let Some(mut root) = tree::parse_document(text, file_id, &mut d) else {
         return Err(LoadError::Invalid(d.items));
     };
-    for (path, value, id) in &assignments {
+    for (option, path, value, id) in &assignments {
         let node = tree::parse_value(value, *id);
         paths::set_path(&mut root, path, node).map_err(|e| LoadError::BadSet {
+            option,
             assignment: format!("{path}={value}"),
             message: e.message,
             hint: e.hint,
