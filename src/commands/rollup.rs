@@ -125,11 +125,9 @@ pub(super) struct Area {
     pub unreleased_mean: Pence,
     pub p_full: f64,
     pub p_zero: f64,
-    /// (partner id, mean performance money, mean net position).
-    pub partners: Vec<(String, Pence, Pence)>,
-    /// Each partner's mean net position with the means it is made of (invest, savings,
-    /// performance, risks), for [`consistent`] only.
-    pub identities: Vec<NetParts>,
+    /// Each partner's means: performance money and net position (what rollup adds up),
+    /// and the invest, savings and risks the net is made of (for [`consistent`]).
+    pub partners: Vec<NetParts>,
     /// The run's own warnings.
     pub warnings: Vec<String>,
 }
@@ -265,10 +263,9 @@ fn read(path: &Path) -> Result<Area, Failure> {
         }
     };
     let paid = &r.total.paid;
-    let mut partners: Vec<(String, Pence, Pence)> = Vec::with_capacity(r.partners.len());
-    let mut identities: Vec<NetParts> = Vec::with_capacity(r.partners.len());
+    let mut partners: Vec<NetParts> = Vec::with_capacity(r.partners.len());
     for (i, p) in r.partners.iter().enumerate() {
-        if partners.iter().any(|q| q.0 == p.id) {
+        if partners.iter().any(|q| q.id == p.id) {
             return Err(located(
                 json_at::element_position(json, "partners", i),
                 format!("partner `{}` is listed twice", p.id),
@@ -280,7 +277,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
         )?;
         let net = money(&format!("partners.{}.net.mean", p.id), &p.net.mean)?;
         let mean = |what: &str, m: &Mean| money(&format!("partners.{}.{what}.mean", p.id), &m.mean);
-        identities.push(NetParts {
+        partners.push(NetParts {
             id: p.id.clone(),
             invest: mean("invest", &p.invest)?,
             savings: mean("savings", &p.savings)?,
@@ -288,7 +285,6 @@ fn read(path: &Path) -> Result<Area, Failure> {
             risks: mean("risks", &p.risks)?,
             net,
         });
-        partners.push((p.id.clone(), performance, net));
     }
     let area = Area {
         name: r.scenario.name,
@@ -309,7 +305,6 @@ fn read(path: &Path) -> Result<Area, Failure> {
         p_full: probability("total.p_full", r.total.p_full)?,
         p_zero: probability("total.p_zero", r.total.p_zero)?,
         partners,
-        identities,
         warnings: r.warnings,
         file: file.clone(),
     };
@@ -429,7 +424,13 @@ fn totals(areas: &[Area]) -> Result<Totals, Failure> {
             .ok_or_else(|| overflow(what))
     };
     let mut partners: Vec<(String, usize, Pence, Pence)> = Vec::new();
-    for (id, performance, net) in areas.iter().flat_map(|a| &a.partners) {
+    for NetParts {
+        id,
+        performance,
+        net,
+        ..
+    } in areas.iter().flat_map(|a| &a.partners)
+    {
         let at = match partners.iter().position(|p| &p.0 == id) {
             Some(at) => at,
             None => {

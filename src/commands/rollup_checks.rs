@@ -89,10 +89,10 @@ pub(super) fn consistent(a: &Area) -> Result<(), (String, String)> {
         ));
     }
     // Every trial's pot goes to the partners as performance money, paid or unreleased.
-    let shared: i128 = a.identities.iter().map(|p| i128::from(p.performance)).sum();
-    if (shared - i128::from(a.pot)).abs() > slack(a.identities.len()) {
+    let shared: i128 = a.partners.iter().map(|p| i128::from(p.performance)).sum();
+    if (shared - i128::from(a.pot)).abs() > slack(a.partners.len()) {
         let each: Vec<String> = a
-            .identities
+            .partners
             .iter()
             .map(|p| format!("{} {}", p.id, gbp(p.performance)))
             .collect();
@@ -106,7 +106,7 @@ pub(super) fn consistent(a: &Area) -> Result<(), (String, String)> {
             ),
         ));
     }
-    for p in &a.identities {
+    for p in &a.partners {
         let parts = i128::from(p.savings) - i128::from(p.invest) + i128::from(p.performance)
             - i128::from(p.risks);
         if (parts - i128::from(p.net)).abs() > slack(5) {

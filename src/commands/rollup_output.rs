@@ -162,10 +162,10 @@ pub(super) fn csv(areas: &[Area], t: &Totals) -> String {
             a.warnings.len().to_string(),
         ];
         for (id, ..) in &t.partners {
-            match a.partners.iter().find(|p| &p.0 == id) {
-                Some((_, performance, net)) => {
-                    cells.push(format_pence(*performance));
-                    cells.push(format_pence(*net));
+            match a.partners.iter().find(|p| &p.id == id) {
+                Some(p) => {
+                    cells.push(format_pence(p.performance));
+                    cells.push(format_pence(p.net));
                 }
                 None => cells.extend([String::new(), String::new()]),
             }
@@ -225,10 +225,10 @@ pub(super) fn to_json(areas: &[Area], t: &Totals) -> Value {
                 "unreleased_mean": format_pence(a.unreleased_mean),
                 "p_full": a.p_full,
                 "p_zero": a.p_zero,
-                "partners": a.partners.iter().map(|(id, performance, net)| json!({
-                    "id": id,
-                    "performance_mean": format_pence(*performance),
-                    "net_mean": format_pence(*net),
+                "partners": a.partners.iter().map(|p| json!({
+                    "id": p.id,
+                    "performance_mean": format_pence(p.performance),
+                    "net_mean": format_pence(p.net),
                 })).collect::<Vec<_>>(),
                 "warnings": a.warnings,
             })
