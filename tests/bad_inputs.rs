@@ -678,6 +678,13 @@ const TABLE: &[(&str, i32, &str, &str, &str)] = &[
         "scheme.reablement.scale",
         "scale must lie in [0, inf], not -2",
     ),
+    (
+        "returns_negative.toml",
+        65,
+        "30:11",
+        "scheme.reablement.returns",
+        "returns must lie in [0, inf], not -1",
+    ),
 ];
 
 fn run(path: &str) -> (i32, String) {

@@ -199,3 +199,37 @@ fn sampled_rank_correlations_match_the_specified_ones() {
     assert!((effect_impact + 0.6).abs() < 0.02, "{effect_impact}");
     assert!((effect_growth - 0.3).abs() < 0.02, "{effect_growth}");
 }
+
+/// A scheme scaled to nothing does nothing, whatever its returns (`0^0` would be 1 and
+/// keep the whole effect); at scale 2 the effect is `change x 2^returns`, capped at 1.
+/// Every parameter is fixed, so a trial's expected activity is a closed form: baseline
+/// 1,200 a year over 12 months times (1 - effect).
+#[test]
+fn scale_zero_has_no_effect_and_returns_scale_the_effect() {
+    let cases = [
+        ("0", "0", 0.0),
+        ("0", "1", 0.0),
+        ("0", "2.5", 0.0),
+        ("2", "0", 0.1),
+        ("2", "1", 0.2),
+        ("2", "2", 0.4),
+        ("2", "4", 1.0),
+    ];
+    for (scale, returns, effect) in cases {
+        let sets = [
+            format!("scheme.s.scale={scale}"),
+            format!("scheme.s.returns={returns}"),
+        ];
+        let loaded = load_str("cf.toml", &scenario(0.1, "all_or_nothing"), &sets).unwrap();
+        let model = compile(&loaded.scenario, 1).unwrap();
+        let mut trial = Trial::new(&model);
+        model.simulate(0, &mut trial);
+        let expected: f64 = trial.segment_expected[0].iter().sum();
+        let want = 1200.0 * (1.0 - effect);
+        assert!(
+            (expected - want).abs() < 1e-9,
+            "scale {scale}, returns {returns}: expected activity {expected}, want {want}"
+        );
+        assert!((trial.metric_avoided[0] - 1200.0 * effect).abs() < 1e-9);
+    }
+}

@@ -122,18 +122,7 @@ fn split(total: u64, weights: &[f64], s: &mut crate::rng::Stream, out: &mut [f64
 fn expected_by_month(model: &Model, m: usize, t: &Trial, effects: &mut [f64], out: &mut [f64]) {
     let metric = &model.metrics[m];
     for (j, &(s, change)) in metric.effects.iter().enumerate() {
-        let scheme = &model.schemes[s];
-        let scale = t.values[scheme.scale];
-        let factor = if scale == 1.0 {
-            1.0
-        } else {
-            scale.max(0.0).powf(t.values[scheme.returns])
-        };
-        effects[j] = if t.occurs[scheme.delivery] {
-            (t.values[change] * factor).clamp(-10.0, 1.0)
-        } else {
-            0.0
-        };
+        effects[j] = model.full_effect(s, change, t);
     }
     let level = t.values[metric.level].max(0.0);
     let g = t.values[metric.growth].max(-0.99);

@@ -279,20 +279,30 @@ impl Model {
     /// (indexed by the metric's effect list).
     pub(super) fn full_effects(&self, m: usize, t: &mut Trial) {
         for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
-            let scheme = &self.schemes[s];
-            let delivered = t.occurs[scheme.delivery];
-            let scale = t.values[scheme.scale];
-            let factor = if scale == 1.0 {
-                1.0
-            } else {
-                scale.max(0.0).powf(t.values[scheme.returns])
-            };
-            t.effect_scratch[j] = if delivered {
-                (t.values[change] * factor).clamp(-10.0, 1.0)
-            } else {
-                0.0
-            };
+            t.effect_scratch[j] = self.full_effect(s, change, t);
         }
+    }
+
+    /// Scheme `s`'s effect (parameter `change`) at full ramp in trial `t`:
+    /// `change x scale^returns`, capped at 1 (and at -10 below), 0 when the scheme is not
+    /// delivered. A scheme scaled to nothing (`scale <= 0`) has no effect whatever its
+    /// returns: `0^0` is 1, and would otherwise keep a zero-cost scheme's whole effect.
+    /// Returns below 0 are refused at load; the rare draw beyond is taken as 0.
+    #[inline]
+    pub(super) fn full_effect(&self, s: usize, change: usize, t: &Trial) -> f64 {
+        let scheme = &self.schemes[s];
+        if !t.occurs[scheme.delivery] {
+            return 0.0;
+        }
+        let scale = t.values[scheme.scale];
+        let factor = if scale == 1.0 {
+            1.0
+        } else if scale > 0.0 {
+            scale.powf(t.values[scheme.returns].max(0.0))
+        } else {
+            0.0
+        };
+        (t.values[change] * factor).clamp(-10.0, 1.0)
     }
 
     /// Expected activity per segment and avoided activity (with attribution) for metric m.

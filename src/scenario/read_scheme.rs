@@ -155,11 +155,9 @@ pub fn read_scheme(
     };
     let cost_overrun = nonneg("cost_overrun", d);
     let scale = nonneg("scale", d);
-    let returns = if f.has("returns") {
-        f.uncertain("returns", d)
-    } else {
-        Some(Dist::Fixed(1.0))
-    };
+    // Negative returns would make a larger scheme do less, and at scale 0 an infinite
+    // factor (0^-1): refused, as MODEL.md is silent on the range (docs/MODEL.md).
+    let returns = nonneg("returns", d);
 
     let mut costs = Vec::new();
     if let Some(node) = f.node("cost") {
