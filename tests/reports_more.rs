@@ -274,3 +274,22 @@ fn sensitivity_report_has_the_tornado_and_sobol_bars() {
 fn sensitivity_report_to_an_unwritable_path_exits_73() {
     unwritable_report_is_73(&SENSITIVITY);
 }
+
+/// The run report's "1 in 10 trials" figures say what a quantile is: at least 1 in 10
+/// trials withhold the p90 or more, and at least 1 in 10 give a partner its p10 or less.
+/// ("more than p90" and "below p10" are false for lumpy outcomes: Ealing's withheld money
+/// comes in whole tranches, and its p90 can be the most that can be withheld.)
+#[test]
+fn run_report_reads_quantiles_as_at_least_and_at_most() {
+    let (v, html) = json_and_report(&["run", EALING, "--trials", "4000"]);
+    let p90 = gbp(&v["total"]["unreleased"]["p90"]);
+    assert!(
+        html.contains(&format!("1 in 10 trials: {p90} or more")),
+        "no withheld-money card with {p90} or more"
+    );
+    assert!(html.contains("1 in 10 trials at or below"));
+    assert!(!html.contains("more than £") && !html.contains("trials below"));
+    for partner in v["partners"].as_array().unwrap() {
+        assert!(html.contains(&gbp(&partner["performance"]["p10"])));
+    }
+}

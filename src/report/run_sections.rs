@@ -115,7 +115,10 @@ fn headline(r: &Results, model: &Model) -> Box<dyn Section> {
         &mut o,
         "Expected money not released",
         gbp(r.unreleased.mean),
-        format!("1 in 10 trials: more than {}", gbp(r.unreleased.p90)),
+        // p90 is the smallest amount at least 9 in 10 trials stay at or under, so at
+        // least 1 in 10 reach it: "more than" would be wrong for lumpy outcomes (a pot
+        // withheld whole), where the p90 is the largest amount possible.
+        format!("1 in 10 trials: {} or more", gbp(r.unreleased.p90)),
     );
     o.push_str("</div>\n<h3>Money at risk by partner</h3>\n");
     // What each partner would receive of the pot if every tranche paid in full.
@@ -147,7 +150,7 @@ fn headline(r: &Results, model: &Model) -> Box<dyn Section> {
             "Receives if all released",
             "Expected to receive",
             "Expected gain (+) or loss (−) vs all released",
-            "1 in 10 trials below",
+            "1 in 10 trials at or below",
             "Expected net position",
         ],
         &rows,
