@@ -551,3 +551,72 @@ fn every_scenario_gives_a_well_formed_report() {
         assert!(wb.sheet_names().len() >= 8);
     }
 }
+
+/// A run's `--set` overrides are recorded wherever its provenance is: the JSON's
+/// `scenario.sets` (as PATH=VALUE), the text header, and the HTML and workbook
+/// provenance (as the options that apply them again, quoted for a shell where needed);
+/// a run without overrides records none.
+#[test]
+fn overrides_are_recorded_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (html, xlsx) = (dir.path().join("r.html"), dir.path().join("r.xlsx"));
+    let run = |format: &str, extra: &[&std::ffi::OsStr]| {
+        let out = itfsim()
+            .args([
+                "run", SCENARIO, "--trials", "500", "--quiet", "--format", format,
+            ])
+            .args([
+                "--set",
+                "fund.pot=7000000",
+                "--set",
+                "scenario.name = \"Ealing, 7m\"",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: Value = serde_json::from_str(&run(
+        "json",
+        &[
+            "--report".as_ref(),
+            html.as_os_str(),
+            "--xlsx".as_ref(),
+            xlsx.as_os_str(),
+        ],
+    ))
+    .unwrap();
+    assert_eq!(
+        json["scenario"]["sets"],
+        serde_json::json!(["fund.pot=7000000", "scenario.name=\"Ealing, 7m\""])
+    );
+    let options = "--set fund.pot=7000000 --set 'scenario.name=\"Ealing, 7m\"'";
+    let text = run("text", &[]);
+    assert_eq!(
+        text.lines().nth(1),
+        Some(format!("with {options}").as_str()),
+        "{text}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<dt>Overrides</dt><dd>--set fund.pot=7000000 --set &#39;scenario.name=&quot;Ealing, 7m&quot;&#39;</dd>"),
+        "no overrides in the provenance"
+    );
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let provenance = wb.worksheet_range("Provenance").unwrap();
+    assert_eq!(cell_str(&provenance, 5, 0), "overrides");
+    assert_eq!(cell_str(&provenance, 5, 1), options);
+    let plain = succeeds_json(&["run", SCENARIO, "--trials", "500", "--quiet"]);
+    assert_eq!(plain["scenario"]["sets"], serde_json::json!([]));
+}
+
+fn succeeds_json(args: &[&str]) -> Value {
+    let out = itfsim()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -370,8 +370,10 @@ fn what_could_mislead_the_totals_is_warned_about() {
     let (first, rerun) = (unnamed(&paths[0]), unnamed(&rerun));
     let out = succeeds(itfsim().arg("rollup").arg(&first).arg(&rerun));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("same scenario file"), "{stderr}");
-    assert!(stderr.contains("counted twice"), "{stderr}");
+    assert!(
+        stderr.contains("same scenario file (\"Ealing ITF plan 2014/15-2015/16 (Dec 2013 design)\") with the same overrides (none): that area is counted twice"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("different numbers of trials (4000 in"),
         "{stderr}"
@@ -629,4 +631,58 @@ fn a_directory_or_an_empty_file_is_refused_with_a_hint_and_a_column() {
     let empty = dir.path().join("empty.json");
     std::fs::write(&empty, "").unwrap();
     refused(&[empty.as_os_str()], 65, &["empty.json:1:1: "], &out);
+}
+
+/// Two results of one scenario file, neither naming its area: rollup reads the `--set`
+/// overrides each run recorded and says whether they are the same run twice or variants
+/// of one area; a result without the overrides (an older itfsim) gets the general warning.
+#[test]
+fn results_of_one_file_are_told_apart_by_their_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, sets: &[&str], keep_sets: bool| {
+        let path = dir.path().join(name);
+        let mut cmd = itfsim();
+        cmd.args(["run", "scenarios/barnet-2013.toml", "--trials", "2000"]);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        succeeds(
+            cmd.args(["--quiet", "--format", "json", "--out"])
+                .arg(&path),
+        );
+        let mut result = read_json(&path);
+        let scenario = result["scenario"].as_object_mut().unwrap();
+        scenario.remove("area").unwrap();
+        if !keep_sets {
+            scenario.remove("sets").unwrap();
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(&result).unwrap()).unwrap();
+        path
+    };
+    let plain = run("plain.json", &[], true);
+    let variant = run(
+        "variant.json",
+        &["fund.pot=7000000", "scenario.seed=3"],
+        true,
+    );
+    let old = run("old.json", &[], false);
+    let stderr = |a: &Path, b: &Path| {
+        let out = succeeds(itfsim().arg("rollup").arg(a).arg(b));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let says = stderr(&plain, &variant);
+    assert!(
+        says.contains("with different overrides (none and --set fund.pot=7000000 --set scenario.seed=3): variants of one area"),
+        "{says}"
+    );
+    let again = dir.path().join("again.json");
+    std::fs::copy(&plain, &again).unwrap();
+    let says = stderr(&plain, &again);
+    assert!(says.contains("with the same overrides (none)"), "{says}");
+    let says = stderr(&plain, &old);
+    assert!(
+        says.contains("same scenario file (\"")
+            && says.contains("unless they are different --set variants"),
+        "{says}"
+    );
 }

@@ -28,6 +28,7 @@ use super::{Failure, emit, reserve, same_file};
 use crate::cli::{Format, RollupArgs};
 use crate::json_at;
 use crate::money::{Pence, pounds_to_pence};
+use crate::output::set_options;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
@@ -55,6 +56,9 @@ struct ScenarioInfo {
     #[serde(default)]
     area: Option<String>,
     sha256: String,
+    /// The run's `--set` overrides; absent from results of itfsim before it wrote them.
+    #[serde(default)]
+    sets: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +114,8 @@ pub(super) struct Area {
     pub name: String,
     pub area: Option<String>,
     pub sha256: String,
+    /// `--set` overrides, when the result records them.
+    pub sets: Option<Vec<String>>,
     pub version: String,
     pub trials: u64,
     pub seed: u64,
@@ -290,6 +296,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
         name: r.scenario.name,
         area: r.scenario.area,
         sha256: r.scenario.sha256,
+        sets: r.scenario.sets,
         version: r.itfsim,
         trials: r.run.trials,
         seed: r.run.seed,
@@ -384,10 +391,21 @@ fn warnings(areas: &[Area]) -> Vec<String> {
             .iter()
             .find(|b| b.sha256 == a.sha256 && unnamed(b))
         {
-            out.push(format!(
-                "{} and {} are results of the same scenario file (\"{}\"): that area is counted twice in the totals, unless they are different --set variants of it",
-                b.file, a.file, a.name
-            ));
+            let (files, name) = (format!("{} and {}", b.file, a.file), &a.name);
+            out.push(match (&b.sets, &a.sets) {
+                (Some(x), Some(y)) if x == y => format!(
+                    "{files} are results of the same scenario file (\"{name}\") with the same overrides ({}): that area is counted twice in the totals",
+                    set_options(x)
+                ),
+                (Some(x), Some(y)) => format!(
+                    "{files} are results of the same scenario file (\"{name}\") with different overrides ({} and {}): variants of one area are counted twice in the totals, unless the overrides make them different areas",
+                    set_options(x),
+                    set_options(y)
+                ),
+                _ => format!(
+                    "{files} are results of the same scenario file (\"{name}\"): that area is counted twice in the totals, unless they are different --set variants of it"
+                ),
+            });
         }
     }
     let mixed = |what: &str, value: &dyn Fn(&Area) -> String| {

@@ -20,8 +20,9 @@ pub fn render(r: &Results) -> Value {
     };
     json!({
         "itfsim": r.version,
-        // `area` is additive to MODEL.md section 9 (null when the scenario gives none).
-        "scenario": {"name": r.name, "area": r.area, "file": r.file, "sha256": r.sha256},
+        // `area` and `sets` are additive to MODEL.md section 9 (`area` null when the
+        // scenario gives none; `sets` the `--set` overrides, empty when none).
+        "scenario": {"name": r.name, "area": r.area, "file": r.file, "sha256": r.sha256, "sets": r.sets},
         "run": {
             "trials": r.run.trials,
             "seed": r.run.seed,

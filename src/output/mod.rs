@@ -7,6 +7,26 @@ pub mod text;
 
 pub use results::*;
 
+/// The overrides a result records (`PATH=VALUE` each) as the `--set` options that apply
+/// them again, ready to paste into a shell (an option with a character the shell would
+/// read is single-quoted); "none" when there are none.
+pub fn set_options(sets: &[String]) -> String {
+    if sets.is_empty() {
+        return "none".to_string();
+    }
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._-=,:+/".contains(c);
+    sets.iter()
+        .map(|s| {
+            if s.chars().all(plain) {
+                format!("--set {s}")
+            } else {
+                format!("--set '{}'", s.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A CSV cell: quoted (inner quotes doubled) when it holds a comma, quote or line break.
 pub fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {

@@ -118,6 +118,8 @@ pub struct Results {
     pub area: Option<String>,
     pub file: String,
     pub sha256: String,
+    /// The `--set` overrides the run applied to the file, as `PATH=VALUE`.
+    pub sets: Vec<String>,
     pub run: RunInfo,
     pub pot: Pence,
     pub paid: MoneySummary,
@@ -269,6 +271,7 @@ impl Results {
             area: s.area.clone(),
             file: loaded.file.clone(),
             sha256: loaded.sha256.clone(),
+            sets: loaded.sets.clone(),
             run,
             pot: model.pot,
             paid: acc.total_paid.finish(),

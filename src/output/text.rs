@@ -83,6 +83,9 @@ pub fn render(r: &Results) -> String {
 pub fn render_with(r: &Results, sections: &str) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "{} ({})", r.name, r.file);
+    if !r.sets.is_empty() {
+        let _ = writeln!(o, "with {}", super::set_options(&r.sets));
+    }
     let _ = writeln!(
         o,
         "{} trials, seed {}, {} sampling, {} thread{}, {:.2} s ({:.0} trials/s)\n",

@@ -591,6 +591,7 @@ fn provenance(r: &Results) -> Box<dyn Section> {
         ("Scenario", r.name.clone()),
         ("Scenario file", r.file.clone()),
         ("SHA-256", r.sha256.clone()),
+        ("Overrides", crate::output::set_options(&r.sets)),
         ("Seed", r.run.seed.to_string()),
         ("Trials", r.run.trials.to_string()),
         ("Sampling", r.run.sampling.clone()),

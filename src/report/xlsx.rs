@@ -307,6 +307,7 @@ pub fn render(r: &Results, monthly: &[MonthlyMetric]) -> Result<Vec<u8>, XlsxErr
         ("scenario", r.name.clone()),
         ("file", r.file.clone()),
         ("sha256", r.sha256.clone()),
+        ("overrides", crate::output::set_options(&r.sets)),
         ("seed", r.run.seed.to_string()),
         ("trials", r.run.trials.to_string()),
         ("sampling", r.run.sampling.clone()),

@@ -33,6 +33,10 @@ pub struct Loaded {
     pub file: String,
     /// sha256 of the file's bytes, hex.
     pub sha256: String,
+    /// The overrides applied to the file (`--set`, or a sweep point's grid values), each
+    /// as `PATH=VALUE` with the spaces around both trimmed, in the order given: the file,
+    /// its sha256 and these reproduce the scenario that ran.
+    pub sets: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +215,10 @@ fn from_text(
         scenario,
         file: file.to_string(),
         sha256,
+        sets: assignments
+            .iter()
+            .map(|(_, path, value, _)| format!("{path}={value}"))
+            .collect(),
     })
 }
 
