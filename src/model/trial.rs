@@ -418,31 +418,32 @@ impl Model {
     }
 
     pub(super) fn windows_and_rules(&self, t: &mut Trial) {
-        for (w, window) in self.windows.iter().enumerate() {
+        let outputs = t.window_expected.iter_mut().zip(&mut t.window_observed);
+        for (window, ((expected_out, observed_out), achieved_out)) in
+            self.windows.iter().zip(outputs.zip(&mut t.window_achieved))
+        {
             let metric = &self.metrics[window.metric];
-            let observed: f64 = t.segment_observed[window.metric][window.segments.clone()]
+            let segments = window.segments.clone();
+            let observed: f64 = t.segment_observed[window.metric][segments.clone()]
                 .iter()
                 .sum();
+            let expected = &t.segment_expected[window.metric][segments.clone()];
             match metric.kind {
                 MetricKind::Count => {
-                    let expected: f64 = t.segment_expected[window.metric][window.segments.clone()]
-                        .iter()
-                        .sum();
-                    t.window_expected[w] = expected;
-                    t.window_observed[w] = observed;
-                    t.window_achieved[w] = (window.baseline - observed) / window.baseline;
+                    *expected_out = expected.iter().sum();
+                    *observed_out = observed;
+                    *achieved_out = (window.baseline - observed) / window.baseline;
                 }
                 MetricKind::Proportion => {
-                    let segments = &metric.segments[window.segments.clone()];
-                    let expected: f64 = segments
+                    let expected: f64 = metric.segments[segments]
                         .iter()
-                        .zip(&t.segment_expected[window.metric][window.segments.clone()])
+                        .zip(expected)
                         .map(|(s, p)| s.people as f64 * p)
                         .sum();
                     let people = window.people as f64;
-                    t.window_expected[w] = expected / people;
-                    t.window_observed[w] = observed / people;
-                    t.window_achieved[w] = observed / people - window.baseline;
+                    *expected_out = expected / people;
+                    *observed_out = observed / people;
+                    *achieved_out = observed / people - window.baseline;
                 }
             }
         }
