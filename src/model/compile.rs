@@ -4,6 +4,7 @@
 //! sampler, and is what `scenario::load` runs, so a scenario that loads (and that
 //! `validate` accepts) compiles. A `CompileError` names the key to fix and carries where
 //! that key was written (from the scenario's `Origin`), shown as `file:line:col`.
+use super::split::Split;
 use crate::correlation::Copula;
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::dist::{Dist, GammaUnit, Quantile};
@@ -131,7 +132,8 @@ pub(crate) fn ramp_blocks(
 pub struct SchemeModel {
     pub id: String,
     pub cost_pence: i64,
-    pub funder: Vec<f64>,
+    /// Partners' shares of the spend.
+    pub funder: Split,
     pub delivery: usize,
     pub cost_overrun: usize,
     pub scale: usize,
@@ -199,6 +201,9 @@ pub struct Model {
     pub risks: Vec<RiskModel>,
     pub partners: usize,
     pub pot: i64,
+    /// The fund's `released_to` and `unreleased_to` shares.
+    pub released: Split,
+    pub unreleased: Split,
     /// Number of conditions over all tranches (flattened in order).
     pub conditions: usize,
     /// Sampling plan (plain Monte Carlo unless set: LHS, held values, donor uniforms).
@@ -498,7 +503,7 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
         schemes.push(SchemeModel {
             id: s.id.clone(),
             cost_pence,
-            funder: s.funder_shares(scenario.partners.len()),
+            funder: Split::new(&s.funder_shares(scenario.partners.len())),
             delivery,
             cost_overrun,
             scale,
@@ -618,6 +623,8 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
         risks,
         partners: scenario.partners.len(),
         pot,
+        released: Split::new(&scenario.fund.released_to),
+        unreleased: Split::new(&scenario.fund.unreleased_to),
         conditions,
         sampler: Default::default(),
     };

@@ -52,7 +52,9 @@ pub struct TrancheOutcome {
 
 impl Model {
     /// One condition's result given the trial's window results; `target_override`
-    /// replaces the condition's target (thresholds moves one target this way).
+    /// replaces the condition's target (thresholds moves one target this way). Inlined
+    /// into `tranche_outcome`, where a run's `None` override folds away.
+    #[inline(always)]
     pub fn condition_outcome(
         &self,
         condition: &CondModel,
@@ -123,6 +125,7 @@ impl Model {
     /// `target_override = Some((flat index, target))` moves one condition's target.
     /// `each(flat index, outcome, condition paid pence)` sees every condition (before the
     /// `gate = "all"` zeroing). `run` and `thresholds` both release money through here.
+    #[inline]
     pub fn tranche_outcome(
         &self,
         tranche: usize,

@@ -5,7 +5,6 @@
 //! the engine folds into summaries. Nothing here allocates or does I/O.
 use super::compile::*;
 use super::release::RuleInputs;
-use super::split::split_pence;
 use crate::dist::{binomial_quantile, poisson_quantile};
 use crate::rng::stream;
 use crate::scenario::{Gate, MetricKind};
@@ -54,6 +53,8 @@ pub struct Trial {
     /// Per scheme effective change at full ramp (change x scale^returns capped at 1), by metric.
     pub(super) effect_scratch: Vec<f64>,
     split_scratch: Vec<i64>,
+    /// Each metric's unit cost in this trial.
+    unit_cost_scratch: Vec<f64>,
     attribution_scratch: Vec<f64>,
     /// Avoided activity attributed to each effect of the current metric, summed over blocks.
     attribution_sum: Vec<f64>,
@@ -153,6 +154,7 @@ impl Trial {
             overflow: None,
             effect_scratch: vec![0.0; schemes],
             split_scratch: vec![0; partners],
+            unit_cost_scratch: vec![0.0; metrics],
             attribution_scratch: vec![0.0; schemes],
             attribution_sum: vec![0.0; schemes],
             full_weight: vec![0.0; schemes],
@@ -426,31 +428,32 @@ impl Model {
     }
 
     pub(super) fn windows_and_rules(&self, t: &mut Trial) {
-        for (w, window) in self.windows.iter().enumerate() {
+        let outputs = t.window_expected.iter_mut().zip(&mut t.window_observed);
+        for (window, ((expected_out, observed_out), achieved_out)) in
+            self.windows.iter().zip(outputs.zip(&mut t.window_achieved))
+        {
             let metric = &self.metrics[window.metric];
-            let observed: f64 = t.segment_observed[window.metric][window.segments.clone()]
+            let segments = window.segments.clone();
+            let observed: f64 = t.segment_observed[window.metric][segments.clone()]
                 .iter()
                 .sum();
+            let expected = &t.segment_expected[window.metric][segments.clone()];
             match metric.kind {
                 MetricKind::Count => {
-                    let expected: f64 = t.segment_expected[window.metric][window.segments.clone()]
-                        .iter()
-                        .sum();
-                    t.window_expected[w] = expected;
-                    t.window_observed[w] = observed;
-                    t.window_achieved[w] = (window.baseline - observed) / window.baseline;
+                    *expected_out = expected.iter().sum();
+                    *observed_out = observed;
+                    *achieved_out = (window.baseline - observed) / window.baseline;
                 }
                 MetricKind::Proportion => {
-                    let segments = &metric.segments[window.segments.clone()];
-                    let expected: f64 = segments
+                    let expected: f64 = metric.segments[segments]
                         .iter()
-                        .zip(&t.segment_expected[window.metric][window.segments.clone()])
+                        .zip(expected)
                         .map(|(s, p)| s.people as f64 * p)
                         .sum();
                     let people = window.people as f64;
-                    t.window_expected[w] = expected / people;
-                    t.window_observed[w] = observed / people;
-                    t.window_achieved[w] = observed / people - window.baseline;
+                    *expected_out = expected / people;
+                    *observed_out = observed / people;
+                    *achieved_out = observed / people - window.baseline;
                 }
             }
         }
@@ -484,10 +487,12 @@ impl Model {
 
     pub(super) fn money(&self, t: &mut Trial) {
         let mut flag = None;
-        for p in 0..self.partners {
-            t.partner_invest[p] = 0;
-            t.partner_savings[p] = 0;
-            t.partner_risks[p] = 0;
+        t.partner_invest.fill(0);
+        t.partner_savings.fill(0);
+        t.partner_risks.fill(0);
+        // Each metric's unit cost, read once for every scheme.
+        for (cost, metric) in t.unit_cost_scratch.iter_mut().zip(&self.metrics) {
+            *cost = t.values[metric.unit_cost];
         }
         for (i, scheme) in self.schemes.iter().enumerate() {
             let delivered = t.occurs[scheme.delivery];
@@ -509,19 +514,26 @@ impl Model {
                 )
             };
             t.scheme_invest[i] = invest;
-            split_pence(invest, &scheme.funder, &mut t.split_scratch);
-            for p in 0..self.partners {
-                let part = t.split_scratch[p];
-                add_pence(
+            match scheme.funder.whole() {
+                // The other partners' parts are 0: they add nothing and cannot leave the
+                // range (a partner's sum only ever holds an amount within it).
+                Some(p) => add_pence(
                     &mut t.partner_invest[p],
-                    part,
+                    invest,
                     Overflow::PartnerTotal(p),
                     &mut flag,
-                );
+                ),
+                None => {
+                    scheme.funder.split(invest, &mut t.split_scratch);
+                    let parts = t.partner_invest.iter_mut().zip(&t.split_scratch);
+                    for (p, (sum, &part)) in parts.enumerate() {
+                        add_pence(sum, part, Overflow::PartnerTotal(p), &mut flag);
+                    }
+                }
             }
             let mut savings = 0.0;
-            for (m, metric) in self.metrics.iter().enumerate() {
-                savings += t.scheme_avoided[i][m] * t.values[metric.unit_cost] * 100.0;
+            for (&avoided, &cost) in t.scheme_avoided[i].iter().zip(&t.unit_cost_scratch) {
+                savings += avoided * cost * 100.0;
             }
             let savings = whole_pence(savings, Overflow::SchemeSavings(i), &mut flag);
             t.scheme_savings[i] = savings;
@@ -534,7 +546,7 @@ impl Model {
         for (m, metric) in self.metrics.iter().enumerate() {
             if let Some(payer) = metric.payer {
                 let x = whole_pence(
-                    t.metric_avoided[m] * t.values[metric.unit_cost] * 100.0,
+                    t.metric_avoided[m] * t.unit_cost_scratch[m] * 100.0,
                     Overflow::MetricSavings(m),
                     &mut flag,
                 );
@@ -561,22 +573,29 @@ impl Model {
                 );
             }
         }
-        let fund = &self.scenario.fund;
-        split_pence(t.total_paid, &fund.released_to, &mut t.split_scratch);
-        t.partner_performance.copy_from_slice(&t.split_scratch);
-        split_pence(
-            self.pot - t.total_paid,
-            &fund.unreleased_to,
-            &mut t.split_scratch,
-        );
-        for p in 0..self.partners {
-            t.partner_performance[p] += t.split_scratch[p];
+        self.released
+            .split(t.total_paid, &mut t.partner_performance);
+        let unreleased = self.pot - t.total_paid;
+        match self.unreleased.whole() {
+            Some(p) => t.partner_performance[p] += unreleased,
+            None => {
+                self.unreleased.split(unreleased, &mut t.split_scratch);
+                let parts = t.partner_performance.iter_mut().zip(&t.split_scratch);
+                for (performance, &part) in parts {
+                    *performance += part;
+                }
+            }
+        }
+        let partners = t.partner_savings.iter().zip(&t.partner_invest);
+        let partners = partners.zip(t.partner_performance.iter().zip(&t.partner_risks));
+        for (p, (((&savings, &invest), (&performance, &risks)), net)) in
+            partners.zip(&mut t.partner_net).enumerate()
+        {
             // Each term is within 2^53, so the i128 sum is exact; it must fit the range too.
-            let net = i128::from(t.partner_savings[p]) - i128::from(t.partner_invest[p])
-                + i128::from(t.partner_performance[p])
-                - i128::from(t.partner_risks[p]);
-            t.partner_net[p] = if net.abs() <= i128::from(MAX_TRIAL_PENCE) {
-                net as i64
+            let sum = i128::from(savings) - i128::from(invest) + i128::from(performance)
+                - i128::from(risks);
+            *net = if sum.abs() <= i128::from(MAX_TRIAL_PENCE) {
+                sum as i64
             } else {
                 flag.get_or_insert(Overflow::PartnerTotal(p));
                 0
