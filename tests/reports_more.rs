@@ -293,3 +293,31 @@ fn run_report_reads_quantiles_as_at_least_and_at_most() {
         assert!(html.contains(&gbp(&partner["performance"]["p10"])));
     }
 }
+
+/// Every report's provenance names the `--set` overrides the command applied ("none"
+/// without), and thresholds' JSON records them as run's does.
+#[test]
+fn reports_name_their_overrides() {
+    let set = ["--set", "scheme.reablement.delivery=0.8"];
+    for command in [&THRESHOLDS[..], &SWEEP[..], &SENSITIVITY[..]] {
+        let (_, plain) = json_and_report(command);
+        assert!(
+            plain.contains("<dt>Overrides</dt><dd>none</dd>"),
+            "{}",
+            command[0]
+        );
+        let args: Vec<&str> = command.iter().chain(&set).copied().collect();
+        let (v, html) = json_and_report(&args);
+        assert!(
+            html.contains("<dt>Overrides</dt><dd>--set scheme.reablement.delivery=0.8</dd>"),
+            "{}",
+            command[0]
+        );
+        if command[0] == "thresholds" {
+            assert_eq!(
+                v["scenario"]["sets"],
+                serde_json::json!(["scheme.reablement.delivery=0.8"])
+            );
+        }
+    }
+}

@@ -172,7 +172,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         top: args.top as usize,
     };
     if let Some(file) = report_file {
-        let html = sensitivity_report::document(&report, &p.loaded.sha256).render();
+        let html = sensitivity_report::document(&report, &p.loaded.sha256, &p.loaded.sets).render();
         file.commit(html.as_bytes())?;
     }
     // As sweep and thresholds: the default text becomes CSV for an `--out` ending in

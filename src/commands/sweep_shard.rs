@@ -100,6 +100,7 @@ pub fn report(
         name: base.scenario.name.clone(),
         file: base.file.clone(),
         sha256: base.sha256.clone(),
+        sets: base.sets.clone(),
         trials,
         seed,
         sampling: sampling.into(),

@@ -210,6 +210,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             name: s.name.clone(),
             file: base.file.clone(),
             sha256: base.sha256.clone(),
+            sets: base.sets.clone(),
             condition: args.condition.clone(),
             path: target_path.clone(),
             tranche_amount: model.tranches[ti].amount,
@@ -241,7 +242,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
         Format::Json => {
             let doc = json!({
                 "itfsim": env!("CARGO_PKG_VERSION"),
-                "scenario": {"name": s.name, "file": base.file, "sha256": base.sha256},
+                "scenario": {"name": s.name, "file": base.file, "sha256": base.sha256, "sets": base.sets},
                 "run": {"trials": trials, "seed": seed, "sampling": model.sampler.name(), "threads": threads},
                 "condition": args.condition,
                 "path": target_path,

@@ -169,6 +169,22 @@ pub fn warnings(w: &[String]) -> Box<dyn Section> {
 }
 
 /// The provenance section: (item, value) pairs, then the itfsim version.
+/// The first items of every report's provenance: the scenario, the file and its bytes'
+/// sha256, and the `--set` overrides applied to it (as options to paste into a shell).
+pub fn scenario_items(
+    name: &str,
+    file: &str,
+    sha256: &str,
+    sets: &[String],
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("Scenario", name.to_string()),
+        ("Scenario file", file.to_string()),
+        ("SHA-256", sha256.to_string()),
+        ("Overrides", crate::output::set_options(sets)),
+    ]
+}
+
 pub fn provenance(items: &[(&str, String)]) -> Box<dyn Section> {
     let mut o = String::from("<dl class=\"provenance\">");
     for (k, v) in items {

@@ -587,13 +587,11 @@ fn partners(r: &Results) -> Box<dyn Section> {
 }
 
 fn provenance(r: &Results) -> Box<dyn Section> {
-    super::parts::provenance(&[
-        ("Scenario", r.name.clone()),
-        ("Scenario file", r.file.clone()),
-        ("SHA-256", r.sha256.clone()),
-        ("Overrides", crate::output::set_options(&r.sets)),
+    let mut items = super::parts::scenario_items(&r.name, &r.file, &r.sha256, &r.sets);
+    items.extend([
         ("Seed", r.run.seed.to_string()),
         ("Trials", r.run.trials.to_string()),
         ("Sampling", r.run.sampling.clone()),
-    ])
+    ]);
+    super::parts::provenance(&items)
 }

@@ -7,7 +7,8 @@
 //! pence its JSON shows.
 use super::html::{Document, figure, table};
 use super::parts::{
-    BarRow, axis_gbp, axis_pct, cards, gbp, hbars, pct, provenance, section, tail, warnings,
+    BarRow, axis_gbp, axis_pct, cards, gbp, hbars, pct, provenance, scenario_items, section, tail,
+    warnings,
 };
 use super::svg::escape;
 use crate::money::format_gbp;
@@ -27,7 +28,9 @@ fn real(x: f64) -> String {
     }
 }
 
-pub fn document(r: &Report, sha256: &str) -> Document {
+/// The report of `r`, run on the scenario file whose bytes have `sha256`, with the
+/// `--set` overrides `sets`.
+pub fn document(r: &Report, sha256: &str, sets: &[String]) -> Document {
     let mut items = vec![
         (
             "Expected performance money released (base)",
@@ -210,14 +213,13 @@ pub fn document(r: &Report, sha256: &str) -> Document {
     notes.push_str("</ul>");
     sections.push(section("notes", "Notes", notes));
     sections.push(warnings(&r.warnings));
-    sections.push(provenance(&[
-        ("Scenario", r.scenario.clone()),
-        ("Scenario file", r.file.clone()),
-        ("SHA-256", sha256.to_string()),
+    let mut items = scenario_items(&r.scenario, &r.file, sha256, sets);
+    items.extend([
         ("Seed", r.seed.to_string()),
         ("Trials", r.trials.to_string()),
         ("Sampling", r.sampling.clone()),
-    ]));
+    ]);
+    sections.push(provenance(&items));
     Document {
         title: format!("{}: sensitivity", r.scenario),
         subtitle: format!(

@@ -7,7 +7,8 @@
 //! what an uninterrupted one does. Money strings are read back to whole pence exactly.
 use super::html::{Document, figure, table};
 use super::parts::{
-    Axes, Line, axis_decimal, axis_gbp, cards, gbp, line_chart, pct, provenance, section, warnings,
+    Axes, Line, axis_decimal, axis_gbp, cards, gbp, line_chart, pct, provenance, scenario_items,
+    section, warnings,
 };
 use super::svg::escape;
 use crate::money::Pence;
@@ -18,6 +19,8 @@ pub struct SweepReport {
     pub name: String,
     pub file: String,
     pub sha256: String,
+    /// The `--set` overrides every point shares, as `PATH=VALUE`.
+    pub sets: Vec<String>,
     pub trials: u64,
     pub seed: u64,
     /// "mc" or "lhs", as the run reports it.
@@ -239,14 +242,12 @@ pub fn document(r: &SweepReport) -> Document {
         })
         .collect();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut prov: Vec<(&str, String)> = vec![
-        ("Scenario", r.name.clone()),
-        ("Scenario file", r.file.clone()),
-        ("SHA-256", r.sha256.clone()),
+    let mut prov = scenario_items(&r.name, &r.file, &r.sha256, &r.sets);
+    prov.extend([
         ("Seed", r.seed.to_string()),
         ("Trials", r.trials.to_string()),
         ("Sampling", r.sampling.clone()),
-    ];
+    ]);
     let grid_items: Vec<String> = r
         .grids
         .iter()

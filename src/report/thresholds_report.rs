@@ -6,7 +6,8 @@
 //! (money from whole pence; the most ambitious target is the command's choice).
 use super::html::{Document, figure, table};
 use super::parts::{
-    Axes, Line, axis_gbp, axis_pct, cards, gbp, line_chart, pct, provenance, section, warnings,
+    Axes, Line, axis_gbp, axis_pct, cards, gbp, line_chart, pct, provenance, scenario_items,
+    section, warnings,
 };
 use super::svg::escape;
 use crate::money::Pence;
@@ -31,6 +32,8 @@ pub struct ThresholdsReport {
     pub name: String,
     pub file: String,
     pub sha256: String,
+    /// The `--set` overrides, as `PATH=VALUE`.
+    pub sets: Vec<String>,
     pub condition: String,
     pub path: String,
     pub tranche_amount: Pence,
@@ -54,6 +57,14 @@ fn target_tick(x: f64) -> String {
 }
 
 pub fn document(r: &ThresholdsReport) -> Document {
+    let mut items = scenario_items(&r.name, &r.file, &r.sha256, &r.sets);
+    items.extend([
+        ("Condition", r.condition.clone()),
+        ("Target path", r.path.clone()),
+        ("Seed", r.seed.to_string()),
+        ("Trials", r.trials.to_string()),
+        ("Sampling", r.sampling.clone()),
+    ]);
     let ambitious = r.ambitious.map(|i| &r.rows[i]);
     let headline = cards(&[
         (
@@ -210,16 +221,7 @@ pub fn document(r: &ThresholdsReport) -> Document {
             section("curve", "Release curve", curve),
             section("rows", "Targets", table),
             warnings(&r.warnings),
-            provenance(&[
-                ("Scenario", r.name.clone()),
-                ("Scenario file", r.file.clone()),
-                ("SHA-256", r.sha256.clone()),
-                ("Condition", r.condition.clone()),
-                ("Target path", r.path.clone()),
-                ("Seed", r.seed.to_string()),
-                ("Trials", r.trials.to_string()),
-                ("Sampling", r.sampling.clone()),
-            ]),
+            provenance(&items),
         ],
     }
 }
