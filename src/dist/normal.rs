@@ -103,15 +103,8 @@ pub fn normal_cdf(x: f64) -> f64 {
         return f64::NAN;
     }
     let y = x.abs();
-    if y <= 0.674_489_75 {
-        let xsq = x * x;
-        let mut num = CODY_A[4] * xsq;
-        let mut den = xsq;
-        for i in 0..3 {
-            num = (num + CODY_A[i]) * xsq;
-            den = (den + CODY_B[i]) * xsq;
-        }
-        return 0.5 + x * (num + CODY_A[3]) / (den + CODY_B[3]);
+    if central_cdf_region(x) {
+        return central_cdf(x);
     }
     let lower_tail = if y > 40.0 {
         0.0
@@ -138,6 +131,44 @@ pub fn normal_cdf(x: f64) -> f64 {
         1.0 - lower_tail
     } else {
         lower_tail
+    }
+}
+
+/// Whether `x` is in Cody's central region of [`normal_cdf`] (false for NaN).
+#[inline(always)]
+fn central_cdf_region(x: f64) -> bool {
+    x.abs() <= 0.674_489_75
+}
+
+/// Phi(x) in Cody's central region.
+#[inline(always)]
+fn central_cdf(x: f64) -> f64 {
+    let xsq = x * x;
+    let mut num = CODY_A[4] * xsq;
+    let mut den = xsq;
+    for i in 0..3 {
+        num = (num + CODY_A[i]) * xsq;
+        den = (den + CODY_B[i]) * xsq;
+    }
+    0.5 + x * (num + CODY_A[3]) / (den + CODY_B[3])
+}
+
+/// [`normal_cdf`] of each `x[i]` into `out[i]`: the same values, the central region
+/// worked for every element in one pass with no branch (it vectorises), then the
+/// tails (and NaN) by the full function, as [`normal_quantile_each`] does.
+#[inline]
+pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
+    let mut outside = false;
+    for (p, &x) in out.iter_mut().zip(x) {
+        outside |= !central_cdf_region(x);
+        *p = central_cdf(x);
+    }
+    if outside {
+        for (p, &x) in out.iter_mut().zip(x) {
+            if !central_cdf_region(x) {
+                *p = normal_cdf(x);
+            }
+        }
     }
 }
 
@@ -342,6 +373,30 @@ mod tests {
                 direct(y, 0.5).to_bits(),
                 "{y}"
             );
+        }
+    }
+
+    #[test]
+    fn cdf_each_equals_one_by_one() {
+        let mut xs: Vec<f64> = (-4_000..=4_000).map(|i| i as f64 / 400.0).collect();
+        xs.extend([
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.674_489_75,
+            -0.0,
+            41.0,
+        ]);
+        let mut out = vec![0.0; xs.len()];
+        normal_cdf_each(&mut out, &xs);
+        for (&x, &p) in xs.iter().zip(&out) {
+            assert_eq!(normal_cdf(x).to_bits(), p.to_bits(), "at {x}");
+        }
+        let mid: Vec<f64> = (-60..=60).map(|i| i as f64 / 100.0).collect();
+        let mut out = vec![0.0; mid.len()];
+        normal_cdf_each(&mut out, &mid);
+        for (&x, &p) in mid.iter().zip(&out) {
+            assert_eq!(normal_cdf(x).to_bits(), p.to_bits(), "at {x}");
         }
     }
 

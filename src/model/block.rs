@@ -25,10 +25,14 @@
 //! Every trial gets the same floating-point operations in the same order as
 //! [`Model::simulate`] gives it, from the same uniforms, so the results are bit for bit
 //! the same (a test holds the two to it on every shipped scenario); only their
-//! interleaving across trials differs. The uniforms themselves, the copula, proportion
-//! metrics' activity, the rules and the money stay trial by trial.
+//! interleaving across trials differs. The Gaussian copula, between the streams' uniforms
+//! and the values, is likewise a chain of normal quantiles and CDFs per trial: the block
+//! applies it to all its trials at once (`Copula::apply_each`, both vectorised), unless a
+//! conditional copula (tornado) is in use. The streams' uniforms, proportion metrics'
+//! activity, the rules and the money stay trial by trial.
 use super::compile::{MetricModel, Model};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
+use crate::correlation::CopulaLanes;
 use crate::dist::{
     binomial_quantile_given, binomial_uses_normal, normal_quantile_each, observation_normal_input,
     poisson_quantile_given,
@@ -73,6 +77,8 @@ pub struct Lanes {
     uniform: Vec<f64>,
     value: Vec<f64>,
     part: Vec<f64>,
+    /// The copula's columns, if the model has one.
+    copula: Option<CopulaLanes>,
 }
 
 impl Lanes {
@@ -104,6 +110,10 @@ impl Lanes {
             uniform: column(1),
             value: column(1),
             part: column(1),
+            copula: model
+                .copula
+                .as_ref()
+                .map(|(c, _)| CopulaLanes::new(c, lanes)),
         }
     }
 
@@ -129,8 +139,9 @@ impl Model {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
         for (i, t) in trials.iter_mut().enumerate() {
             t.index = first + i as u64;
-            self.draw_uniforms(t.index, t);
+            self.draw_own_uniforms(t.index, t);
         }
+        self.correlate_block(trials, lanes);
         self.values_block(trials, lanes);
         for t in trials.iter_mut() {
             self.draw_outcomes(t);
@@ -151,6 +162,32 @@ impl Model {
         for t in trials.iter_mut() {
             self.windows_and_rules(t);
             self.money(t);
+        }
+    }
+
+    /// `correlate` of every trial of the block: the plain copula for all of them at once
+    /// (`Copula::apply_each`); a conditional one trial by trial.
+    fn correlate_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let Some((copula, slots)) = &self.copula else {
+            return;
+        };
+        let (Some(columns), None) = (lanes.copula.as_mut(), &self.sampler.conditional) else {
+            trials.iter_mut().for_each(|t| self.correlate_trial(t));
+            return;
+        };
+        let width = lanes.lanes;
+        for (i, t) in trials.iter().enumerate() {
+            for (d, &slot) in slots.iter().enumerate() {
+                let u = self.slot_uniform(slot, t.index, &t.uniforms, &t.outcome_uniforms);
+                columns.u[d * width + i] = u;
+            }
+        }
+        copula.apply_each(columns, trials.len());
+        for (i, t) in trials.iter_mut().enumerate() {
+            for (d, &slot) in slots.iter().enumerate() {
+                let u = columns.u[d * width + i];
+                self.set_slot_uniform(slot, u, &mut t.uniforms, &mut t.outcome_uniforms);
+            }
         }
     }
 
