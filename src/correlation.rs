@@ -4,8 +4,10 @@
 //! normals, rho = 2 sin(pi r / 6) (exact for the bivariate normal), the matrix is factored
 //! by Cholesky once per run (which also proves it positive definite), and each trial maps
 //! the group's independent uniforms u -> z = Phi^-1(u) -> L z -> Phi(.) before the values'
-//! own inverse CDFs. Marginals are untouched; only the dependence changes.
-use crate::dist::{normal_cdf, normal_quantile};
+//! own inverse CDFs. Marginals are untouched; only the dependence changes. A block of
+//! trials can be correlated at once (`Copula::apply_each`, the same values), so the normal
+//! quantiles and CDFs of all its trials are worked in vectorised passes.
+use crate::dist::{normal_cdf, normal_cdf_each, normal_quantile, normal_quantile_each};
 use crate::scenario::Correlation;
 
 /// Pearson correlation of the normal scores that gives Spearman rank correlation `rank`.
@@ -72,6 +74,58 @@ impl Copula {
             let s: f64 = row.iter().zip(z.iter()).map(|(l, zj)| l * zj).sum();
             // Keep strictly inside (0, 1) so inverse CDFs never see an endpoint.
             *ui = normal_cdf(s).clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
+        }
+    }
+}
+
+/// Scratch for [`Copula::apply_each`]: per dimension, one column of `width` lanes for
+/// the normal scores, and one lane column for a dimension's correlated score.
+#[derive(Clone, Debug)]
+pub struct CopulaLanes {
+    width: usize,
+    /// The block's uniforms, one column per dimension (`u[d * width + i]`).
+    pub u: Vec<f64>,
+    z: Vec<f64>,
+    score: Vec<f64>,
+}
+
+impl CopulaLanes {
+    pub fn new(copula: &Copula, width: usize) -> CopulaLanes {
+        let column = |n: usize| vec![0.0; n * width];
+        CopulaLanes {
+            width,
+            u: column(copula.len()),
+            z: column(copula.len()),
+            score: column(1),
+        }
+    }
+}
+
+impl Copula {
+    /// [`Copula::apply`] for the first `n` trials of a block at once, their uniforms in
+    /// `lanes.u`: every normal score (vectorised, `normal_quantile_each`), then each
+    /// dimension's sum of `L z` for every trial, added in the same order as `apply`
+    /// (`Iterator::sum`, from -0.0), and its `Phi` (`normal_cdf_each`). The same values.
+    pub fn apply_each(&self, lanes: &mut CopulaLanes, n: usize) {
+        let dims = self.paths.len();
+        let width = lanes.width;
+        for d in 0..dims {
+            let u = &lanes.u[d * width..][..n];
+            normal_quantile_each(&mut lanes.z[d * width..][..n], |i| u[i]);
+        }
+        for d in 0..dims {
+            let score = &mut lanes.score[..n];
+            score.fill(-0.0);
+            for (j, &l) in self.lower[d * dims..=d * dims + d].iter().enumerate() {
+                for (s, &z) in score.iter_mut().zip(&lanes.z[j * width..][..n]) {
+                    *s += l * z;
+                }
+            }
+            let u = &mut lanes.u[d * width..][..n];
+            normal_cdf_each(u, score);
+            for u in u.iter_mut() {
+                *u = u.clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
+            }
         }
     }
 }
@@ -177,6 +231,48 @@ mod tests {
         Correlation {
             between: [a.into(), b.into()],
             rank,
+        }
+    }
+
+    /// A block through `apply_each` gets what `apply` gives each trial, to the bit,
+    /// tails and endpoints included.
+    #[test]
+    fn apply_each_equals_apply() {
+        let copula = Copula::new(&[
+            corr("a", "b", 0.6),
+            corr("b", "c", -0.4),
+            corr("a", "c", 0.2),
+        ])
+        .unwrap();
+        let (dims, width) = (copula.len(), 16);
+        let mut lanes = CopulaLanes::new(&copula, width);
+        let values = [
+            1e-300,
+            1e-9,
+            0.01,
+            0.074,
+            0.3,
+            0.5,
+            0.77,
+            0.926,
+            0.999,
+            1.0 - 1e-16,
+        ];
+        let trial_u = |i: usize, d: usize| values[(i * 7 + d * 3) % values.len()];
+        for n in [width, 5] {
+            for i in 0..n {
+                for d in 0..dims {
+                    lanes.u[d * width + i] = trial_u(i, d);
+                }
+            }
+            copula.apply_each(&mut lanes, n);
+            for i in 0..n {
+                let mut u: Vec<f64> = (0..dims).map(|d| trial_u(i, d)).collect();
+                copula.apply(&mut u, &mut vec![0.0; dims]);
+                for (d, u) in u.iter().enumerate() {
+                    assert_eq!(u.to_bits(), lanes.u[d * width + i].to_bits(), "{i} {d}");
+                }
+            }
         }
     }
 

@@ -8,6 +8,8 @@
 //! large means start from an asymptotic inverse and confirm with an exact CDF.
 //! Out-of-range inputs never panic: NaN u is treated as 0.5, u <= 0 gives 0,
 //! u >= 1 is nudged to the largest double below 1 (Poisson) or gives n (binomial).
+//! The `_given` forms take that normal start as an argument, so a block of draws can
+//! work out all its normal quantiles in one vectorised pass first; the result is the same.
 
 use super::normal::normal_quantile;
 use statrs::function::beta::beta_reg;
@@ -33,6 +35,29 @@ fn sanitize_u(u: f64) -> f64 {
 /// lambda NaN or <= 0 gives 0; lambda = +inf gives u64::MAX. Exact for lambda up
 /// to ~1e15 (beyond that integers near the mean are not representable anyway).
 pub fn poisson_quantile(lambda: f64, u: f64) -> u64 {
+    poisson_inverse(lambda, u, normal_quantile)
+}
+
+/// The probability whose normal quantile `poisson_quantile` and `binomial_quantile` start
+/// from (where they need one): `u` with NaN read as 0.5 and 1 or more as the largest double
+/// below 1.
+#[inline]
+pub fn observation_normal_input(u: f64) -> f64 {
+    sanitize_u(u).min(ONE_MINUS)
+}
+
+/// [`poisson_quantile`]`(lambda, u)` given `w`, which must be
+/// `normal_quantile(observation_normal_input(u))`: the same result, for callers that work
+/// out the normal quantiles of many draws together (`normal_quantile_each`). A small mean
+/// leaves `w` unused.
+#[inline]
+pub fn poisson_quantile_given(lambda: f64, u: f64, w: f64) -> u64 {
+    poisson_inverse(lambda, u, |_| w)
+}
+
+/// `poisson_quantile`, taking the normal quantile of the cleaned `u` from `normal`.
+#[inline(always)]
+fn poisson_inverse(lambda: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> u64 {
     let u = sanitize_u(u);
     if !(lambda > 0.0) || u <= 0.0 {
         return 0;
@@ -44,7 +69,7 @@ pub fn poisson_quantile(lambda: f64, u: f64) -> u64 {
     if lambda < POISSON_SEQUENTIAL_MAX {
         return poisson_sequential(lambda, u);
     }
-    let w = normal_quantile(u);
+    let w = normal(u);
     let x = poisson_expansion(lambda, w);
     if lambda > POISSON_EXACT_MAX {
         // Integers near the mean are no longer all representable, and the exact CDF
@@ -221,6 +246,26 @@ pub(crate) fn poisson_cdf(m: u64, lambda: f64) -> f64 {
 ///
 /// p NaN or <= 0 gives 0, p >= 1 gives n, n = 0 gives 0.
 pub fn binomial_quantile(n: u64, p: f64, u: f64) -> u64 {
+    binomial_inverse(n, p, u, normal_quantile)
+}
+
+/// [`binomial_quantile`]`(n, p, u)` given `w`, which must be
+/// `normal_quantile(observation_normal_input(u))` (as for [`poisson_quantile_given`]).
+/// Only [`binomial_uses_normal`] trials need it: others may pass anything.
+#[inline]
+pub fn binomial_quantile_given(n: u64, p: f64, u: f64, w: f64) -> u64 {
+    binomial_inverse(n, p, u, |_| w)
+}
+
+/// Whether `binomial_quantile(n, p, u)` may take a normal quantile for some p and u: only
+/// when n p q can reach the large-variance path, whose bound n min(p, q) is at most n / 2.
+pub fn binomial_uses_normal(n: u64) -> bool {
+    n as f64 * 0.5 >= BINOMIAL_SEQUENTIAL_MAX
+}
+
+/// `binomial_quantile`, taking the normal quantile of the cleaned `u` from `normal`.
+#[inline(always)]
+fn binomial_inverse(n: u64, p: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> u64 {
     let u = sanitize_u(u);
     if n == 0 || !(p > 0.0) || u <= 0.0 {
         return 0;
@@ -239,7 +284,7 @@ pub fn binomial_quantile(n: u64, p: f64, u: f64) -> u64 {
             (false, false) => binomial_sequential_reflected(n, q, u, unsigned_count),
         }
     } else {
-        binomial_large(n, p, u)
+        binomial_large(n, p, u, normal(u))
     }
 }
 
@@ -333,10 +378,10 @@ pub(crate) fn binomial_margin(variance: f64, w: f64, x: f64) -> f64 {
     (0.1 + 0.05 * w2 * w2) / variance + 8.0 * f64::EPSILON * x
 }
 
-/// Large n p q: Cornish-Fisher, confirmed exactly when near an integer.
-fn binomial_large(n: u64, p: f64, u: f64) -> u64 {
+/// Large n p q: Cornish-Fisher from `w = normal_quantile(u)`, confirmed exactly when near
+/// an integer.
+fn binomial_large(n: u64, p: f64, u: f64, w: f64) -> u64 {
     let nf = n as f64;
-    let w = normal_quantile(u);
     let x = binomial_expansion(n, p, w);
     if w.abs() > 7.0 || !(x >= 1.0 && x < nf) {
         return binomial_walk(n, p, u, x);

@@ -313,3 +313,64 @@ fn binomial_edge_cases() {
         assert!(k <= 1_000_000);
     }
 }
+
+/// Uniforms for the `_given` tests: the grid, the inputs the inverses clean (NaN, 0,
+/// negative, 1 and beyond) and, with `extremes`, both tails down to 1e-300 (where the
+/// inverses walk with exact CDFs: kept to moderate means, for time).
+fn given_uniforms(extremes: bool) -> Vec<f64> {
+    let mut us = u_grid(200);
+    us.extend([f64::NAN, 0.0, -0.5, 1.0, 1.5, ONE_MINUS, 0.075, 0.925]);
+    if extremes {
+        for e in (1..=300).step_by(7) {
+            let tail = 10f64.powi(-e);
+            us.extend([tail, 1.0 - tail]);
+        }
+        us.push(f64::MIN_POSITIVE);
+    }
+    us
+}
+
+/// `poisson_quantile_given` with the normal quantile worked out beforehand gives what
+/// `poisson_quantile` gives, over small, moderate and huge means and all of `u`.
+#[test]
+fn poisson_given_equals_poisson_quantile() {
+    let mut lambdas = vec![0.0, -1.0, f64::NAN, f64::INFINITY, 1e-9, 0.5, 11.999, 12.0];
+    let mut lambda = 12.5;
+    while lambda < 1e9 {
+        lambdas.push(lambda);
+        lambda *= 1.37;
+    }
+    lambdas.extend([1.5e15, 1e18]);
+    for &lambda in &lambdas {
+        let extremes = !(lambda > 1e5 && lambda < 1e16);
+        for &u in &given_uniforms(extremes) {
+            let w = normal_quantile(observation_normal_input(u));
+            assert_eq!(
+                poisson_quantile_given(lambda, u, w),
+                poisson_quantile(lambda, u),
+                "lambda {lambda} u {u}"
+            );
+        }
+    }
+}
+
+/// `binomial_quantile_given` likewise, on both sequential searches and the
+/// large-variance path; and `binomial_uses_normal` is false only where no p reaches it.
+#[test]
+fn binomial_given_equals_binomial_quantile() {
+    let ps = [0.0, 1e-9, 0.01, 0.18, 0.5, 0.82, 0.999, 1.0, f64::NAN];
+    for n in [0, 1, 7, 399, 400, 401, 1_000, 123_457, 1 << 40] {
+        for &p in &ps {
+            for &u in &given_uniforms(n <= 1_000) {
+                let w = normal_quantile(observation_normal_input(u));
+                let expected = binomial_quantile(n, p, u);
+                assert_eq!(binomial_quantile_given(n, p, u, w), expected, "{n} {p} {u}");
+                if !binomial_uses_normal(n) {
+                    let unused = binomial_quantile_given(n, p, u, f64::NAN);
+                    assert_eq!(unused, expected, "{n} {p} {u}");
+                }
+            }
+        }
+    }
+    assert!(!binomial_uses_normal(399) && binomial_uses_normal(400));
+}

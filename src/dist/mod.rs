@@ -21,8 +21,11 @@ mod quantile;
 mod spec;
 mod table;
 
-pub use discrete::{binomial_quantile, poisson_quantile};
-pub use normal::{normal_cdf, normal_quantile};
+pub use discrete::{
+    binomial_quantile, binomial_quantile_given, binomial_uses_normal, observation_normal_input,
+    poisson_quantile, poisson_quantile_given,
+};
+pub use normal::{normal_cdf, normal_cdf_each, normal_quantile, normal_quantile_each};
 pub use quantile::Quantile;
 pub use spec::{DIST_NAMES, Dist, DistError, DistKeys, allowed_keys};
 pub use table::GammaUnit;

@@ -13,6 +13,8 @@
     reason = "coefficients are kept digit for digit as published, to check against the source"
 )]
 
+use std::sync::LazyLock;
+
 /// 1 / sqrt(2 pi).
 const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
@@ -73,9 +75,25 @@ const CODY_Q: [f64; 5] = [
 /// where generic x86-64 calls a library `trunc`).
 #[inline]
 fn gaussian_tail(y: f64, temp: f64) -> f64 {
-    let ysq = f64::from((y * 16.0) as i32) / 16.0;
+    let sixteenths = (y * 16.0) as i32;
+    let ysq = f64::from(sixteenths) / 16.0;
     let del = (y - ysq) * (y + ysq);
-    (-ysq * ysq * 0.5).exp() * (-del * 0.5).exp() * temp
+    // `coarse_exp(ysq)` from the table: the one `exp` per call that depends on y only
+    // through its sixteenths.
+    COARSE_EXP[sixteenths as usize] * (-del * 0.5).exp() * temp
+}
+
+/// The largest `y` [`gaussian_tail`] is called with, in sixteenths.
+const TAIL_SIXTEENTHS: usize = 40 * 16;
+
+/// `coarse_exp(k / 16)` for every k up to [`TAIL_SIXTEENTHS`]: the same values, each
+/// worked out once per process by the same library `exp`, not once per tail `normal_cdf`.
+static COARSE_EXP: LazyLock<[f64; TAIL_SIXTEENTHS + 1]> =
+    LazyLock::new(|| std::array::from_fn(|k| coarse_exp(f64::from(k as i32) / 16.0)));
+
+/// exp(-ysq^2/2) for a multiple `ysq` of 1/16, whose square is exact.
+fn coarse_exp(ysq: f64) -> f64 {
+    (-ysq * ysq * 0.5).exp()
 }
 
 /// Phi(x), the standard normal CDF (Cody), accurate to about 1e-15 absolute and
@@ -85,15 +103,8 @@ pub fn normal_cdf(x: f64) -> f64 {
         return f64::NAN;
     }
     let y = x.abs();
-    if y <= 0.674_489_75 {
-        let xsq = x * x;
-        let mut num = CODY_A[4] * xsq;
-        let mut den = xsq;
-        for i in 0..3 {
-            num = (num + CODY_A[i]) * xsq;
-            den = (den + CODY_B[i]) * xsq;
-        }
-        return 0.5 + x * (num + CODY_A[3]) / (den + CODY_B[3]);
+    if central_cdf_region(x) {
+        return central_cdf(x);
     }
     let lower_tail = if y > 40.0 {
         0.0
@@ -120,6 +131,44 @@ pub fn normal_cdf(x: f64) -> f64 {
         1.0 - lower_tail
     } else {
         lower_tail
+    }
+}
+
+/// Whether `x` is in Cody's central region of [`normal_cdf`] (false for NaN).
+#[inline(always)]
+fn central_cdf_region(x: f64) -> bool {
+    x.abs() <= 0.674_489_75
+}
+
+/// Phi(x) in Cody's central region.
+#[inline(always)]
+fn central_cdf(x: f64) -> f64 {
+    let xsq = x * x;
+    let mut num = CODY_A[4] * xsq;
+    let mut den = xsq;
+    for i in 0..3 {
+        num = (num + CODY_A[i]) * xsq;
+        den = (den + CODY_B[i]) * xsq;
+    }
+    0.5 + x * (num + CODY_A[3]) / (den + CODY_B[3])
+}
+
+/// [`normal_cdf`] of each `x[i]` into `out[i]`: the same values, the central region
+/// worked for every element in one pass with no branch (it vectorises), then the
+/// tails (and NaN) by the full function, as [`normal_quantile_each`] does.
+#[inline]
+pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
+    let mut outside = false;
+    for (p, &x) in out.iter_mut().zip(x) {
+        outside |= !central_cdf_region(x);
+        *p = central_cdf(x);
+    }
+    if outside {
+        for (p, &x) in out.iter_mut().zip(x) {
+            if !central_cdf_region(x) {
+                *p = normal_cdf(x);
+            }
+        }
     }
 }
 
@@ -291,6 +340,63 @@ mod tests {
         normal_quantile_each(&mut out, |i| mid[i]);
         for (&p, &z) in mid.iter().zip(&out) {
             assert_eq!(normal_quantile(p).to_bits(), z.to_bits(), "at {p}");
+        }
+    }
+
+    /// The tabulated exponent gives every `gaussian_tail` the value the direct
+    /// `exp(-ysq^2/2) exp(-del/2) temp` gives, to the bit.
+    #[test]
+    fn tail_table_equals_direct_exp() {
+        let direct = |y: f64, temp: f64| {
+            let ysq = f64::from((y * 16.0) as i32) / 16.0;
+            let del = (y - ysq) * (y + ysq);
+            (-ysq * ysq * 0.5).exp() * (-del * 0.5).exp() * temp
+        };
+        for i in 1..=400_000 {
+            let y = i as f64 * 1e-4;
+            let temp = 0.3 + (i % 7) as f64 * 0.01;
+            assert_eq!(
+                gaussian_tail(y, temp).to_bits(),
+                direct(y, temp).to_bits(),
+                "{y}"
+            );
+        }
+        for y in [
+            0.674_489_76,
+            1.0 / 16.0,
+            5.656_854_249_492_38,
+            39.999_999,
+            40.0,
+        ] {
+            assert_eq!(
+                gaussian_tail(y, 0.5).to_bits(),
+                direct(y, 0.5).to_bits(),
+                "{y}"
+            );
+        }
+    }
+
+    #[test]
+    fn cdf_each_equals_one_by_one() {
+        let mut xs: Vec<f64> = (-4_000..=4_000).map(|i| i as f64 / 400.0).collect();
+        xs.extend([
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.674_489_75,
+            -0.0,
+            41.0,
+        ]);
+        let mut out = vec![0.0; xs.len()];
+        normal_cdf_each(&mut out, &xs);
+        for (&x, &p) in xs.iter().zip(&out) {
+            assert_eq!(normal_cdf(x).to_bits(), p.to_bits(), "at {x}");
+        }
+        let mid: Vec<f64> = (-60..=60).map(|i| i as f64 / 100.0).collect();
+        let mut out = vec![0.0; mid.len()];
+        normal_cdf_each(&mut out, &mid);
+        for (&x, &p) in mid.iter().zip(&out) {
+            assert_eq!(normal_cdf(x).to_bits(), p.to_bits(), "at {x}");
         }
     }
 

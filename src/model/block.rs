@@ -17,17 +17,26 @@
 //! a row of a table larger than the first-level cache, looked up after a normal
 //! quantile. The block draws each parameter for all its trials together
 //! (`Quantile::fill`: every normal quantile, then every lookup, so the loads overlap),
-//! and likewise each negative binomial observation's gamma mixing draws.
+//! and likewise each negative binomial observation's gamma mixing draws. The
+//! observations' Poisson and binomial inverses start (for large means) from a normal
+//! quantile, a long chain of dependent operations: the block works those out for all
+//! its trials in one vectorised pass (`normal_quantile_each`), then each trial's count.
 //!
 //! Every trial gets the same floating-point operations in the same order as
 //! [`Model::simulate`] gives it, from the same uniforms, so the results are bit for bit
 //! the same (a test holds the two to it on every shipped scenario); only their
-//! interleaving across trials differs. The uniforms themselves, the copula, proportion
-//! metrics, Poisson-only and binomial observations, the rules and the money stay trial by
-//! trial.
+//! interleaving across trials differs. The Gaussian copula, between the streams' uniforms
+//! and the values, is likewise a chain of normal quantiles and CDFs per trial: the block
+//! applies it to all its trials at once (`Copula::apply_each`, both vectorised), unless a
+//! conditional copula (tornado) is in use. The streams' uniforms, proportion metrics'
+//! activity, the rules and the money stay trial by trial.
 use super::compile::{MetricModel, Model};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
-use crate::dist::poisson_quantile;
+use crate::correlation::CopulaLanes;
+use crate::dist::{
+    binomial_quantile_given, binomial_uses_normal, normal_quantile_each, observation_normal_input,
+    poisson_quantile_given,
+};
 use crate::rng::stream;
 use crate::scenario::MetricKind;
 
@@ -68,6 +77,8 @@ pub struct Lanes {
     uniform: Vec<f64>,
     value: Vec<f64>,
     part: Vec<f64>,
+    /// The copula's columns, if the model has one.
+    copula: Option<CopulaLanes>,
 }
 
 impl Lanes {
@@ -99,6 +110,10 @@ impl Lanes {
             uniform: column(1),
             value: column(1),
             part: column(1),
+            copula: model
+                .copula
+                .as_ref()
+                .map(|(c, _)| CopulaLanes::new(c, lanes)),
         }
     }
 
@@ -124,8 +139,9 @@ impl Model {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
         for (i, t) in trials.iter_mut().enumerate() {
             t.index = first + i as u64;
-            self.draw_uniforms(t.index, t);
+            self.draw_own_uniforms(t.index, t);
         }
+        self.correlate_block(trials, lanes);
         self.values_block(trials, lanes);
         for t in trials.iter_mut() {
             self.draw_outcomes(t);
@@ -146,6 +162,32 @@ impl Model {
         for t in trials.iter_mut() {
             self.windows_and_rules(t);
             self.money(t);
+        }
+    }
+
+    /// `correlate` of every trial of the block: the plain copula for all of them at once
+    /// (`Copula::apply_each`); a conditional one trial by trial.
+    fn correlate_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let Some((copula, slots)) = &self.copula else {
+            return;
+        };
+        let (Some(columns), None) = (lanes.copula.as_mut(), &self.sampler.conditional) else {
+            trials.iter_mut().for_each(|t| self.correlate_trial(t));
+            return;
+        };
+        let width = lanes.lanes;
+        for (i, t) in trials.iter().enumerate() {
+            for (d, &slot) in slots.iter().enumerate() {
+                let u = self.slot_uniform(slot, t.index, &t.uniforms, &t.outcome_uniforms);
+                columns.u[d * width + i] = u;
+            }
+        }
+        copula.apply_each(columns, trials.len());
+        for (i, t) in trials.iter_mut().enumerate() {
+            for (d, &slot) in slots.iter().enumerate() {
+                let u = columns.u[d * width + i];
+                self.set_slot_uniform(slot, u, &mut t.uniforms, &mut t.outcome_uniforms);
+            }
         }
     }
 
@@ -186,20 +228,14 @@ impl Model {
         }
     }
 
-    /// `observe` of metric `m` for every trial of the block. A count metric with
-    /// negative binomial noise draws each segment's gamma mixing variates for the whole
-    /// block together (`GammaUnit::fill`, the table lookups overlapping), then each
-    /// trial's Poisson count, from the same two uniforms of the segment's stream in the
-    /// same order; any other metric is observed trial by trial.
+    /// `observe` of metric `m` for every trial of the block, segment by segment: each
+    /// trial's uniforms from the segment's stream (the gamma mixing draw first, for
+    /// negative binomial noise), then, for the whole block, the gamma mixing variates
+    /// (`GammaUnit::fill`, the table lookups overlapping) and the normal quantiles the
+    /// Poisson and binomial inverses start from (`normal_quantile_each`, vectorised),
+    /// then each trial's count from those.
     fn observe_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
-        let gamma = metric.gamma.as_ref();
-        let Some((k, gamma)) = gamma.filter(|_| metric.kind == MetricKind::Count) else {
-            for t in trials.iter_mut() {
-                self.observe(m, t.index, t);
-            }
-            return;
-        };
         let n = trials.len();
         for (si, seg) in metric.segments.iter().enumerate() {
             if !seg.observed {
@@ -208,17 +244,50 @@ impl Model {
                     .for_each(|t| t.segment_observed[m][si] = 0.0);
                 continue;
             }
+            let gamma = metric.gamma.as_ref();
+            let gamma = gamma.filter(|_| metric.kind == MetricKind::Count);
             let each = lanes.uniform.iter_mut().zip(&mut lanes.part);
             for ((mixing, count), t) in each.zip(&*trials) {
                 let mut s = stream(seg.key, t.index);
-                *mixing = s.uniform();
+                if gamma.is_some() {
+                    *mixing = s.uniform();
+                }
                 *count = s.uniform();
             }
-            gamma.fill(&lanes.uniform[..n], &mut lanes.value[..n]);
-            let each = lanes.value.iter().zip(&lanes.part);
-            for ((&mixing, &u), t) in each.zip(trials.iter_mut()) {
-                let lambda = mixing * t.segment_expected[m][si] / k;
-                t.segment_observed[m][si] = poisson_quantile(lambda.max(0.0), u) as f64;
+            let counts = &lanes.part[..n];
+            let uses_normal = match metric.kind {
+                MetricKind::Count => true,
+                MetricKind::Proportion => binomial_uses_normal(seg.people),
+            };
+            if uses_normal {
+                let w = &mut lanes.value[..n];
+                normal_quantile_each(w, |i| observation_normal_input(counts[i]));
+            }
+            let each = lanes.value.iter().zip(counts);
+            match (metric.kind, gamma) {
+                (MetricKind::Count, Some((k, gamma))) => {
+                    gamma.fill(&lanes.uniform[..n], &mut lanes.mu[..n]);
+                    let each = each.zip(&lanes.mu);
+                    for (((&w, &u), &mixing), t) in each.zip(trials.iter_mut()) {
+                        let lambda = mixing * t.segment_expected[m][si] / k;
+                        let count = poisson_quantile_given(lambda.max(0.0), u, w);
+                        t.segment_observed[m][si] = count as f64;
+                    }
+                }
+                (MetricKind::Count, None) => {
+                    for ((&w, &u), t) in each.zip(trials.iter_mut()) {
+                        let lambda = t.segment_expected[m][si];
+                        let count = poisson_quantile_given(lambda.max(0.0), u, w);
+                        t.segment_observed[m][si] = count as f64;
+                    }
+                }
+                (MetricKind::Proportion, _) => {
+                    for ((&w, &u), t) in each.zip(trials.iter_mut()) {
+                        let p = t.segment_expected[m][si].clamp(0.0, 1.0);
+                        let count = binomial_quantile_given(seg.people, p, u, w);
+                        t.segment_observed[m][si] = count as f64;
+                    }
+                }
             }
         }
     }

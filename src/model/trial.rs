@@ -18,8 +18,6 @@ pub struct Trial {
     pub values: Vec<f64>,
     pub outcome_uniforms: Vec<f64>,
     pub occurs: Vec<bool>,
-    copula_u: Vec<f64>,
-    copula_z: Vec<f64>,
     /// Per metric per segment: expected activity (count) or mean proportion (proportion).
     pub segment_expected: Vec<Vec<f64>>,
     /// Per metric per segment: observed count or people at home.
@@ -63,6 +61,9 @@ pub struct Trial {
     full_weight: Vec<f64>,
     /// -ln(1 - e) of each effect of the current metric in the current ramp state.
     weight_scratch: Vec<f64>,
+    /// The copula's uniforms and normal scores (`correlate`).
+    copula_u: Vec<f64>,
+    copula_z: Vec<f64>,
 }
 
 /// Largest whole-pence amount a trial may hold: 2^53 pence (about £90 trillion), the last
@@ -120,8 +121,6 @@ impl Trial {
             values: vec![0.0; model.params.len()],
             outcome_uniforms: vec![0.5; model.outcomes.len()],
             occurs: vec![false; model.outcomes.len()],
-            copula_u: vec![0.5; copula_len],
-            copula_z: vec![0.0; copula_len],
             segment_expected: model
                 .metrics
                 .iter()
@@ -159,6 +158,8 @@ impl Trial {
             attribution_sum: vec![0.0; schemes],
             full_weight: vec![0.0; schemes],
             weight_scratch: vec![0.0; schemes],
+            copula_u: vec![0.5; copula_len],
+            copula_z: vec![0.0; copula_len],
         }
     }
 }
@@ -208,6 +209,12 @@ impl Model {
     /// Trial `index`'s uniforms for every parameter and outcome, through the sampler and
     /// the copula: what the parameters' values are drawn from.
     pub(super) fn draw_uniforms(&self, index: u64, t: &mut Trial) {
+        self.draw_own_uniforms(index, t);
+        self.correlate_trial(t);
+    }
+
+    /// `draw_uniforms` before the copula: each stream's uniforms, through the sampler.
+    pub(super) fn draw_own_uniforms(&self, index: u64, t: &mut Trial) {
         for p in &self.params {
             if p.uniforms > 0 {
                 let mut s = stream(p.key, index);
@@ -223,13 +230,50 @@ impl Model {
             self.sampler
                 .adjust_uniforms(self, index, &mut t.uniforms, &mut t.outcome_uniforms);
         }
+    }
+
+    /// `correlate` of trial `t`'s uniforms, in place.
+    pub(super) fn correlate_trial(&self, t: &mut Trial) {
         self.correlate(
-            index,
+            t.index,
             &mut t.uniforms,
             &mut t.outcome_uniforms,
             &mut t.copula_u,
             &mut t.copula_z,
         );
+    }
+
+    /// The uniform copula dimension `slot` starts from in trial `index`: a parameter's
+    /// first uniform, a fresh draw of its stream (a parameter with no uniforms of its
+    /// own), or an outcome's uniform.
+    pub(super) fn slot_uniform(
+        &self,
+        slot: Slot,
+        index: u64,
+        uniforms: &[f64],
+        outcomes: &[f64],
+    ) -> f64 {
+        match slot {
+            Slot::Param(p) if self.params[p].uniforms > 0 => uniforms[self.params[p].offset],
+            Slot::Param(p) => stream(self.params[p].key, index).uniform(),
+            Slot::Outcome(o) => outcomes[o],
+        }
+    }
+
+    /// Puts copula dimension `slot`'s correlated uniform `u` where `slot_uniform` took
+    /// its uniform from (nowhere for a parameter with no uniforms of its own).
+    pub(super) fn set_slot_uniform(
+        &self,
+        slot: Slot,
+        u: f64,
+        uniforms: &mut [f64],
+        outcomes: &mut [f64],
+    ) {
+        match slot {
+            Slot::Param(p) if self.params[p].uniforms > 0 => uniforms[self.params[p].offset] = u,
+            Slot::Param(_) => {}
+            Slot::Outcome(o) => outcomes[o] = u,
+        }
     }
 
     /// After the parameters' values: the sampler's held values, and whether each
@@ -258,22 +302,12 @@ impl Model {
         let Some((copula, slots)) = &self.copula else {
             return;
         };
-        for (i, slot) in slots.iter().enumerate() {
-            copula_u[i] = match *slot {
-                Slot::Param(p) if self.params[p].uniforms > 0 => uniforms[self.params[p].offset],
-                Slot::Param(p) => stream(self.params[p].key, index).uniform(),
-                Slot::Outcome(o) => outcomes[o],
-            };
+        for (i, &slot) in slots.iter().enumerate() {
+            copula_u[i] = self.slot_uniform(slot, index, uniforms, outcomes);
         }
         self.sampler.apply_copula(copula, copula_u, copula_z);
-        for (i, slot) in slots.iter().enumerate() {
-            match *slot {
-                Slot::Param(p) if self.params[p].uniforms > 0 => {
-                    uniforms[self.params[p].offset] = copula_u[i]
-                }
-                Slot::Param(_) => {}
-                Slot::Outcome(o) => outcomes[o] = copula_u[i],
-            }
+        for (i, &slot) in slots.iter().enumerate() {
+            self.set_slot_uniform(slot, copula_u[i], uniforms, outcomes);
         }
     }
 
