@@ -850,3 +850,57 @@ fn a_range_that_stops_short_of_to_is_noted() {
     ));
     assert!(!stderr(&[&thresholds[..], &["0.01"]].concat()).contains("note:"));
 }
+
+/// `itfsim ARGS` with stdout and stderr sent where the test says; its exit code and
+/// stderr.
+fn exit_with(
+    args: &[&str],
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+        .args(args)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut err, &mut text).unwrap();
+    }
+    (child.wait().unwrap().code(), text)
+}
+
+#[test]
+fn a_stdout_or_stderr_that_cannot_be_written_never_panics() {
+    use std::process::Stdio;
+    let full = || Stdio::from(std::fs::File::create("/dev/full").unwrap());
+    let template = ["template"];
+    let validate = ["validate", "scenarios/ealing-2014.toml"];
+    // A full disk: exit 73 with the reason, as for every other command.
+    for args in [&template[..], &validate[..]] {
+        let (code, stderr) = exit_with(args, full(), Stdio::piped());
+        assert_eq!(code, Some(73), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write to stdout"), "{stderr}");
+    }
+    // A pipe whose reader has gone (`| true`): not an error, as for `run`.
+    for args in [&template[..], &validate[..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let done = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Warnings to a full stderr are lost, not a failure (Ealing warns of two costs).
+    let run = ["run", "scenarios/ealing-2014.toml", "--trials", "100"];
+    for args in [&run[..], &validate[..]] {
+        let (code, _) = exit_with(args, Stdio::null(), full());
+        assert_eq!(code, Some(0), "{args:?}");
+    }
+}

@@ -183,7 +183,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             let line = w.one_line();
             if !warnings.contains(&line) {
                 if !o.quiet {
-                    eprintln!("{w}");
+                    super::stderr_line(w);
                 }
                 warnings.push(line);
             }
@@ -198,7 +198,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             "the scenarios name different trials or seeds; all ran with the first one's (trials {trials}, seed {seed}) so they share their draws"
         );
         if !o.quiet {
-            eprintln!("warning: {note}");
+            super::stderr_line(format_args!("warning: {note}"));
         }
         warnings.push(note);
     }

@@ -95,6 +95,19 @@ impl From<crate::engine::EngineError> for Failure {
     }
 }
 
+/// Writes `text` to stderr: a warning, a note, a progress line. Any error is ignored: a
+/// closed or full stderr must not fail a command whose results go elsewhere (where
+/// `eprint!` would panic, exit 101).
+pub fn write_stderr(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = write!(std::io::stderr(), "{text}");
+}
+
+/// [`write_stderr`] of one line.
+pub fn stderr_line(text: impl std::fmt::Display) {
+    write_stderr(format_args!("{text}\n"));
+}
+
 /// Writes a command's output: into the reserved file (atomically), else to stdout (a
 /// closed pipe is not an error).
 pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result<(), Failure> {

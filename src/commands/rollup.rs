@@ -167,7 +167,7 @@ pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
     one_result_per_area(&areas)?;
     if !args.quiet {
         for warning in warnings(&areas) {
-            eprintln!("warning: {warning}");
+            super::stderr_line(format_args!("warning: {warning}"));
         }
     }
     let totals = totals(&areas)?;

@@ -193,7 +193,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut samples_file = r.samples.as_deref().map(PendingFile::create).transpose()?;
     if !o.quiet {
         for w in &prepared.loaded.scenario.warnings {
-            eprintln!("{w}");
+            super::stderr_line(w);
         }
     }
     if let Some(shard) = shard {
@@ -206,7 +206,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             let (results, reached) = simulate_to_precision(&prepared, x, prepared.trials)?;
             if !reached && !o.quiet {
                 for w in results.warnings.iter().rev().take(1) {
-                    eprintln!("warning: {w}");
+                    super::stderr_line(format_args!("warning: {w}"));
                 }
             }
             (results, None)

@@ -27,7 +27,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let report_file = super::reserve(args.report.as_deref())?;
     if !o.quiet {
         for w in &p.loaded.scenario.warnings {
-            eprintln!("{w}");
+            super::stderr_line(w);
         }
     }
     let show = !o.quiet && std::io::stderr().is_terminal();
@@ -46,7 +46,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
             p.threads,
             |k| {
                 if show {
-                    eprint!("\rtornado: input {}/{n}", k + 1);
+                    super::write_stderr(format_args!("\rtornado: input {}/{n}", k + 1));
                 }
             },
         )?)
@@ -54,7 +54,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         None
     };
     if show && tornado_rows.is_some() {
-        eprintln!();
+        super::stderr_line("");
     }
     let rank_result = if matches!(
         args.method,
@@ -107,7 +107,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
             args.bootstrap,
             |k| {
                 if show {
-                    eprint!("\rsobol: input {}/{n}", k + 1);
+                    super::write_stderr(format_args!("\rsobol: input {}/{n}", k + 1));
                 }
             },
         )?)
@@ -115,7 +115,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         None
     };
     if show && sobol_result.is_some() {
-        eprintln!();
+        super::stderr_line("");
     }
     let rank_result = if matches!(args.method, Method::Rank | Method::Both | Method::All) {
         rank_result

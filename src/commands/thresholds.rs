@@ -101,7 +101,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     if let Some(note) = short_of("--from/--to/--step", args.to, &targets)
         && !o.quiet
     {
-        eprintln!("note: {note}");
+        super::stderr_line(format_args!("note: {note}"));
     }
     // Validate each target as `run --set` would, and read the value it would use.
     let text = std::fs::read_to_string(&args.scenario)
@@ -143,7 +143,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     let report_file = super::reserve(args.report.as_deref())?;
     if !o.quiet {
         for w in &s.warnings {
-            eprintln!("{w}");
+            super::stderr_line(w);
         }
     }
     let fresh = || (Trial::new(&model), vec![Curve::default(); values.len()]);

@@ -21,7 +21,7 @@ pub fn trace(args: &TraceArgs) -> Result<(), Failure> {
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     if !o.quiet {
         for w in &prepared.loaded.scenario.warnings {
-            eprintln!("{w}");
+            super::stderr_line(w);
         }
     }
     let trial = trace::replay(&prepared.model, args.trial);
