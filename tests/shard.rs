@@ -337,6 +337,15 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
         )),
         "{stderr}"
     );
+    // `--quiet` silences it, as it does rollup's warnings.
+    let quiet = itfsim()
+        .arg("merge")
+        .args([&foreign_a, &foreign])
+        .args(["--format", "json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    assert!(quiet.stderr.is_empty(), "{quiet:?}");
     assert_eq!(merged(&[foreign_a, foreign]), merged(&[a, b]));
 }
 

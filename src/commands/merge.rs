@@ -65,7 +65,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     // Shards of one build merge exactly; another build only combines and formats them
     // (its merge and output code apply), so say so rather than refuse results that may
     // have cost many core hours.
-    if build != crate::BUILD_ID {
+    if build != crate::BUILD_ID && !args.quiet {
         super::stderr_line(format_args!(
             "warning: the partials were written by itfsim build {build}, this is build {}: the output is their results as this build combines and formats them\n  hint: to get exactly what that build's unsharded command gives, merge with the build that wrote them",
             crate::BUILD_ID
