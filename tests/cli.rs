@@ -904,3 +904,37 @@ fn a_stdout_or_stderr_that_cannot_be_written_never_panics() {
         assert_eq!(code, Some(0), "{args:?}");
     }
 }
+
+#[test]
+fn warnings_raised_by_the_run_go_to_stderr_once() {
+    let stderr = |args: &[&str]| {
+        let out = succeeds(itfsim().args(args));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // Ealing's two stated costs are said at load, in full; the one-trial warning after
+    // the run, once, as its JSON `warnings` holds it.
+    let one = stderr(&["run", "scenarios/ealing-2014.toml", "--trials", "1"]);
+    assert_eq!(one.matches("warning: only 1 trial: ").count(), 1, "{one}");
+    assert_eq!(one.matches("plan states").count(), 2, "{one}");
+    assert_eq!(one.matches("hint: the computed figure").count(), 2, "{one}");
+    // A --precision cut short by --trials: its note once.
+    let cut = stderr(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--precision",
+        "0.000001",
+        "--trials",
+        "20000",
+    ]);
+    assert_eq!(cut.matches("warning: --precision").count(), 1, "{cut}");
+    assert_eq!(cut.matches("plan states").count(), 2, "{cut}");
+    // --quiet says none of them.
+    let quiet = stderr(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "1",
+        "--quiet",
+    ]);
+    assert!(quiet.is_empty(), "{quiet}");
+}

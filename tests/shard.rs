@@ -469,3 +469,36 @@ fn bench_reports_speed_phases_and_machine() {
         );
     }
 }
+
+#[test]
+fn merge_says_the_merged_results_warnings_on_stderr_as_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    // One trial over two shards (the second holds none): the merged result warns of it.
+    for trials in ["5000", "1"] {
+        let single = itfsim()
+            .args(["run", SCENARIO, "--trials", trials])
+            .output()
+            .unwrap();
+        assert!(single.status.success());
+        let parts: Vec<PathBuf> = (0..2)
+            .map(|i| {
+                let path = dir.path().join(format!("w{trials}-{i}.json"));
+                let out = itfsim()
+                    .args(["run", SCENARIO, "--trials", trials, "--quiet"])
+                    .args(["--shard", &format!("{i}/2"), "--out"])
+                    .arg(&path)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{out:?}");
+                path
+            })
+            .collect();
+        let merged = itfsim().arg("merge").args(&parts).output().unwrap();
+        assert!(merged.status.success(), "{merged:?}");
+        let stderr = String::from_utf8_lossy(&merged.stderr);
+        assert_eq!(stderr, String::from_utf8_lossy(&single.stderr));
+        assert_eq!(stderr.matches("plan states").count(), 2, "{stderr}");
+        let one_trial = stderr.matches("warning: only 1 trial: ").count();
+        assert_eq!(one_trial, usize::from(trials == "1"), "{stderr}");
+    }
+}

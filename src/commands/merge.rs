@@ -14,7 +14,8 @@
 //! shape of the rebuilt model: a run's summaries one per tranche, condition, window,
 //! scheme and partner, each over the shard's trials; a sweep's rows with exactly the
 //! sweep's columns (65). Partials written by another build than the merging one merge
-//! with a warning. The outputs are reserved first (73). Parts are read and merged one at
+//! with a warning. The merged result's warnings go to stderr as `run` and `sweep` print
+//! them (unless `--quiet`). The outputs are reserved first (73). Parts are read and merged one at
 //! a time, so memory does not grow with the number of shards (a sweep keeps only its
 //! rows).
 use super::Failure;
@@ -58,9 +59,9 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
     if kind == "sweep" {
         let format = super::table_format(args.format, args.out.as_deref());
-        super::sweep_shard::merge(parts, format, pending, report_file)?;
+        super::sweep_shard::merge(parts, format, pending, report_file, args.quiet)?;
     } else {
-        merge_runs(parts, args.format, pending)?;
+        merge_runs(parts, args.format, pending, args.quiet)?;
     }
     // Shards of one build merge exactly; another build only combines and formats them
     // (its merge and output code apply), so say so rather than refuse results that may
@@ -97,6 +98,7 @@ fn merge_runs(
     parts: impl Iterator<Item = Result<(String, Partial), Failure>>,
     format: Format,
     pending: Option<PendingFile>,
+    quiet: bool,
 ) -> Result<(), Failure> {
     let data = |e: partial::PartialError| Failure::new(65, e.to_string());
     // One partial in memory at a time: each is checked against the first and merged.
@@ -166,6 +168,9 @@ fn merge_runs(
         elapsed_s,
     };
     let results = Results::new(&loaded, &model, &acc, info, Vec::new());
+    // Said as `run` says them: nothing was printed before, as the shards ran elsewhere.
+    super::warn_scenario(&loaded.scenario, quiet);
+    super::warn_after(&results.warnings, loaded.scenario.warnings.len(), quiet);
     let bytes = match format {
         Format::Json => json::to_bytes(&results),
         Format::Text | Format::Csv => text::render(&results).into_bytes(),

@@ -108,6 +108,28 @@ pub fn stderr_line(text: impl std::fmt::Display) {
     write_stderr(format_args!("{text}\n"));
 }
 
+/// Prints a scenario's warnings on stderr unless `quiet`, each in full (located, with its
+/// hint): what a command says of the scenario it loaded, before its work.
+pub fn warn_scenario(scenario: &crate::scenario::Scenario, quiet: bool) {
+    if !quiet {
+        for w in &scenario.warnings {
+            stderr_line(w);
+        }
+    }
+}
+
+/// Prints on stderr, unless `quiet`, the warnings of a result (its JSON `warnings`) past
+/// the first `printed`, which [`warn_scenario`] said already: those the run raised (one
+/// trial, a `--precision` cut short), each as `warning: MESSAGE`. MODEL.md section 10:
+/// warnings go to stderr and into the JSON.
+pub fn warn_after(warnings: &[String], printed: usize, quiet: bool) {
+    if !quiet {
+        for w in warnings.iter().skip(printed) {
+            stderr_line(format_args!("warning: {w}"));
+        }
+    }
+}
+
 /// Writes a command's output: into the reserved file (atomically), else to stdout (a
 /// closed pipe is not an error).
 pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result<(), Failure> {

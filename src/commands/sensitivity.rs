@@ -25,11 +25,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let p = prepare(&args.scenario, o)?;
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
-    if !o.quiet {
-        for w in &p.loaded.scenario.warnings {
-            super::stderr_line(w);
-        }
-    }
+    super::warn_scenario(&p.loaded.scenario, o.quiet);
     let show = !o.quiet && std::io::stderr().is_terminal();
     let model = &p.model;
     let all_inputs = inputs(model);

@@ -205,11 +205,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             }
         }
     };
-    if !o.quiet {
-        for w in &base.scenario.warnings {
-            super::stderr_line(w);
-        }
-    }
+    super::warn_scenario(&base.scenario, o.quiet);
     let stop_after: Option<u64> = std::env::var(STOP_AFTER_ENV)
         .ok()
         .and_then(|v| v.parse().ok());

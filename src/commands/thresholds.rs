@@ -141,11 +141,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     let format = super::table_format(o.format, o.out.as_deref());
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
-    if !o.quiet {
-        for w in &s.warnings {
-            super::stderr_line(w);
-        }
-    }
+    super::warn_scenario(s, o.quiet);
     let fresh = || (Trial::new(&model), vec![Curve::default(); values.len()]);
     let state = fold_chunks(
         0..trials,
