@@ -365,6 +365,35 @@ fn set_overrides_values_and_bad_paths_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no scheme \"nosuch\""));
+    // Misspelled in its last part: exit 2 as well, with the "did you mean" of the file's
+    // own unknown keys; a key the file leaves at its default is still set.
+    for (set, words) in [
+        (
+            "scheme.reablement.delivry=0.9",
+            "--set scheme.reablement.delivry=0.9: unknown key `delivry`\n  hint: did you mean `delivery`?",
+        ),
+        (
+            "fund.nope=1",
+            "--set fund.nope=1: unknown key `nope`\n  hint: allowed keys here: pot,",
+        ),
+        ("nope=1", "--set nope=1: unknown key `nope`"),
+    ] {
+        let out = itfsim()
+            .args(["run", "scenarios/ealing-2014.toml", "--set", set])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{set}: {stderr}");
+        assert!(stderr.contains(words), "{set}: {stderr}");
+    }
+    run_json(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "500",
+        "--set",
+        "scheme.reablement.scale=2",
+    ]);
     // A value that fails validation is located in the --set argument.
     let out = itfsim()
         .args(["run", "scenarios/ealing-2014.toml", "--set", "fund.pot=-5"])

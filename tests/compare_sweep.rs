@@ -391,6 +391,12 @@ fn bad_grids_exit_with_clear_errors() {
             2,
             "--grid metric.nope.growth=0.00: no metric \"nope\"",
         ),
+        // Misspelled in its last part: still a path that names nothing, with the hint.
+        (
+            "scheme.reablement.delivry=0.5,0.9",
+            2,
+            "--grid scheme.reablement.delivry=0.5: unknown key `delivry`\n  hint: did you mean `delivery`?",
+        ),
         (
             "scheme.reablement.delivery=0:1:0",
             2,

@@ -50,7 +50,7 @@ impl<'a> Fields<'a> {
                 } else {
                     format!("{path}.{}", entry.key)
                 };
-                d.error(
+                d.unknown_key(
                     entry.key_span,
                     &key,
                     format!("unknown key `{}`", entry.key),
