@@ -967,3 +967,67 @@ fn warnings_raised_by_the_run_go_to_stderr_once() {
     ]);
     assert!(quiet.is_empty(), "{quiet}");
 }
+
+#[test]
+fn validate_counts_in_the_singular_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.toml");
+    std::fs::write(&one, ONE_OF_EACH).unwrap();
+    let out = succeeds(itfsim().arg("validate").arg(&one));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.ends_with(": ok (1 scheme, 1 metric, 1 tranche)\n"),
+        "{stdout}"
+    );
+    let out = succeeds(itfsim().args(["validate", "scenarios/ealing-2014.toml"]));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(" schemes, "), "{stdout}");
+}
+
+/// A scenario of one partner pair, one metric, one scheme and one tranche (a user
+/// reviewer's small district).
+const ONE_OF_EACH: &str = r#"[scenario]
+name = "Small district S1"
+area = "Smallton"
+start = "2015-04"
+months = 12
+trials = 200000
+seed = 7
+
+[partners]
+nhs = { label = "Smallton CCG" }
+council = {}
+
+[[metric]]
+id = "nea"
+kind = "count"
+baseline = 1200
+unit_cost = 1490
+payer = "nhs"
+
+[[scheme]]
+id = "navig"
+funder = { nhs = 0.3, council = 0.7 }
+  [[scheme.cost]]
+  item = "navigators"
+  year = "2015/16"
+  rate = "33.35"
+  quantity = 3640
+  [[scheme.effect]]
+  metric = "nea"
+  change = 0.05
+
+[fund]
+pot = "100000"
+released_to = { council = 0.6, nhs = 0.4 }
+unreleased_to = { nhs = 1.0 }
+
+[[tranche]]
+id = "y1"
+share = "1"
+window = { from = "2015-04", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.03
+  rule = "all_or_nothing"
+"#;

@@ -95,6 +95,11 @@ impl From<crate::engine::EngineError> for Failure {
     }
 }
 
+/// `n` things, singular for one: "1 scheme", "2 schemes".
+pub fn plural(n: usize, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Writes `text` to stderr: a warning, a note, a progress line. Any error is ignored: a
 /// closed or full stderr must not fail a command whose results go elsewhere (where
 /// `eprint!` would panic, exit 101).

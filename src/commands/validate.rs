@@ -15,12 +15,13 @@ pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
                 for w in &loaded.scenario.warnings {
                     super::stderr_line(w);
                 }
+                let s = &loaded.scenario;
                 let line = format!(
-                    "{}: ok ({} schemes, {} metrics, {} tranches)\n",
+                    "{}: ok ({}, {}, {})\n",
                     file.display(),
-                    loaded.scenario.schemes.len(),
-                    loaded.scenario.metrics.len(),
-                    loaded.scenario.tranches.len()
+                    super::plural(s.schemes.len(), "scheme"),
+                    super::plural(s.metrics.len(), "metric"),
+                    super::plural(s.tranches.len(), "tranche")
                 );
                 // A line at a time, so each file's verdict comes as it is checked; a
                 // stdout that cannot be written ends the command (exit 73).
