@@ -1263,3 +1263,36 @@ fn a_duplicate_key_is_named_in_full_with_where_it_was_first_set() {
         )],
     );
 }
+
+#[test]
+fn with_no_partners_the_hints_say_to_add_them() {
+    let (_dir, path, _) = ealing_with(&[(
+        "nhs = { label = \"Ealing CCG\" }\ncouncil = { label = \"London Borough of Ealing\" }\n",
+        "",
+    )]);
+    let (code, stderr) = validate(&path);
+    assert_eq!(code, 65, "{stderr}");
+    let hints: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("  hint:"))
+        .collect();
+    assert!(hints.len() > 3, "{stderr}");
+    // A payer, a funder share, a released_to share, a risk's partner: each says there are
+    // none and what to add, where they listed nothing after "one of: ".
+    for key in ["payer", "funder.nhs", "released_to.council", "partner"] {
+        let error = stderr
+            .lines()
+            .position(|l| l.contains(&format!("{key}`: unknown")))
+            .unwrap_or_else(|| panic!("no error for {key}:\n{stderr}"));
+        let hint = stderr.lines().nth(error + 1).unwrap();
+        assert!(
+            hint.starts_with(
+                "  hint: no partners are defined: add them under [partners], e.g. nhs = "
+            ),
+            "{hint}"
+        );
+    }
+    for hint in hints {
+        assert!(!hint.trim_end().ends_with(':'), "{hint}");
+    }
+}

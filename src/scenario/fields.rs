@@ -43,6 +43,7 @@ impl<'a> Fields<'a> {
                         "did you mean `{near}`? Allowed keys here: {}",
                         allowed.join(", ")
                     ),
+                    None if allowed.is_empty() => "this table takes no keys".into(),
                     None => format!("allowed keys here: {}", allowed.join(", ")),
                 };
                 let key = if path == TOP_LEVEL {
@@ -643,8 +644,33 @@ pub fn check_support(
     Some(dist.clone())
 }
 
+/// How to name a partner: `lead` and the partners' ids, or, when the file defines none,
+/// that there are none and how to add them (rather than "one of: " and nothing).
+pub fn partners_hint(partners: &[String], lead: &str) -> String {
+    if partners.is_empty() {
+        "no partners are defined: add them under [partners], e.g. nhs = { label = \"CCG\" } and council = { label = \"Council\" }".into()
+    } else {
+        format!("{lead}{}", partners.join(", "))
+    }
+}
+
 /// `{ partner = share, ... }` summing to 1 within 1e-9.
 pub fn shares(node: &Node, path: &str, partners: &[String], d: &mut Collector) -> Option<Vec<f64>> {
+    if partners.is_empty()
+        && let Value::Table(table) = &node.value
+    {
+        // Each share names a partner the file lacks: the hint says to add partners, not
+        // that the table allows no keys.
+        for entry in &table.entries {
+            d.unknown_key(
+                entry.key_span,
+                &format!("{path}.{}", entry.key),
+                format!("unknown key `{}`", entry.key),
+                partners_hint(partners, ""),
+            );
+        }
+        return None;
+    }
     let allowed: Vec<&str> = partners.iter().map(String::as_str).collect();
     let fields = Fields::new(node, path, &allowed, d)?;
     let mut out = vec![0.0; partners.len()];
