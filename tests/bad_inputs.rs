@@ -1296,3 +1296,37 @@ fn with_no_partners_the_hints_say_to_add_them() {
         assert!(!hint.trim_end().ends_with(':'), "{hint}");
     }
 }
+
+#[test]
+fn a_key_of_another_distribution_is_one_error_at_the_key() {
+    let (_dir, path, text) = ealing_with(&[(
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000 }",
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000, sd = 9 }",
+    )]);
+    refused(
+        &path,
+        &[(
+            at(&text, "max = 8000, sd", 12),
+            "metric.nea.unit_cost.sd",
+            "`sd` is not a key of a triangular distribution",
+            "remove it (keys for triangular: min, mode, max)",
+        )],
+    );
+    let (_, stderr) = validate(&path);
+    assert!(
+        stderr.ends_with("1 error found; the scenario was not run\n"),
+        "{stderr}"
+    );
+    // A misspelling beside it is a second problem, with its own "did you mean", whose
+    // list of allowed keys is the distribution's.
+    let (_dir, path, _) = ealing_with(&[(
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000 }",
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000, sd = 9, mdoe = 1 }",
+    )]);
+    let (_, stderr) = validate(&path);
+    assert!(
+        stderr.contains("unknown key `mdoe`\n  hint: did you mean `mode`? Allowed keys here: dist, min, mode, max\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 errors found"), "{stderr}");
+}

@@ -24,5 +24,5 @@ mod table;
 pub use discrete::{binomial_quantile, poisson_quantile};
 pub use normal::{normal_cdf, normal_quantile};
 pub use quantile::Quantile;
-pub use spec::{DIST_NAMES, Dist, DistError, DistKeys, allowed_keys};
+pub use spec::{DIST_NAMES, Dist, DistError, DistKeys, allowed_keys, foreign_key};
 pub use table::GammaUnit;
