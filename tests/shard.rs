@@ -502,3 +502,42 @@ fn merge_says_the_merged_results_warnings_on_stderr_as_run_does() {
         assert_eq!(one_trial, usize::from(trials == "1"), "{stderr}");
     }
 }
+
+#[test]
+fn merge_says_what_a_file_that_is_no_partial_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.json");
+    let out = itfsim()
+        .args([
+            "sweep", SCENARIO, "--trials", "100", "--quiet", "--format", "json",
+        ])
+        .args(["--grid", "scheme.reablement.delivery=0.5,0.9", "--out"])
+        .arg(&sweep)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let run = dir.path().join("run.json");
+    let out = run_cmd("1")
+        .args(["--format", "json", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (file, kind) in [
+        (
+            &sweep,
+            "this is a sweep's table (`itfsim sweep --format json`), not a shard's partial result",
+        ),
+        (
+            &run,
+            "this is a run's whole result (`itfsim run` or `itfsim merge`, --format json)",
+        ),
+    ] {
+        let out = merge(std::slice::from_ref(file));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(65), "{stderr}");
+        assert!(stderr.contains(kind), "{stderr}");
+        assert!(stderr.contains("hint: merge combines the partial results that `itfsim run ... --shard I/N --out FILE`"), "{stderr}");
+        assert!(!stderr.contains("invalid type"), "{stderr}");
+    }
+}

@@ -95,6 +95,33 @@ impl From<crate::engine::EngineError> for Failure {
     }
 }
 
+/// What an itfsim JSON output is, recognised by its top-level keys ("a sweep's table
+/// (`itfsim sweep --format json`)"), so that a command given the wrong kind of file (merge,
+/// rollup) says what it was given; None for anything else.
+pub fn output_kind(bytes: &[u8]) -> Option<&'static str> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let has = |key: &str| v.get(key).is_some();
+    Some(if v.is_array() {
+        "a sweep's table (`itfsim sweep --format json`)"
+    } else if v.get("format").and_then(|f| f.as_str()) == Some(crate::partial::FORMAT) {
+        "a shard's partial result (`--shard I/N --out FILE`)"
+    } else if has("areas") && has("total") {
+        "the output of `itfsim rollup`"
+    } else if has("curve") {
+        "the output of `itfsim thresholds`"
+    } else if has("scenarios") {
+        "the output of `itfsim compare`"
+    } else if has("tornado") || has("sobol") {
+        "the output of `itfsim sensitivity`"
+    } else if has("trial") && has("parameters") {
+        "the output of `itfsim trace`"
+    } else if has("run") && has("total") {
+        "a run's whole result (`itfsim run` or `itfsim merge`, --format json)"
+    } else {
+        return None;
+    })
+}
+
 /// `n` things, singular for one: "1 scheme", "2 schemes".
 pub fn plural(n: usize, one: &str) -> String {
     format!("{n} {one}{}", if n == 1 { "" } else { "s" })
