@@ -358,6 +358,9 @@ pub struct MergeArgs {
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// No warnings on stderr (they stay in the JSON and text output).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]

@@ -165,6 +165,10 @@ pub fn show(x: f64) -> String {
 pub struct Collector<'s> {
     pub sources: &'s Sources,
     pub items: Vec<Diagnostic>,
+    /// The span of each key reported by [`Collector::unknown_key`], with the index of its
+    /// diagnostic in `items`: a key a `--set` added is found here by its span, so the
+    /// misspelled path becomes a command-line error rather than a scenario's.
+    pub unknown_keys: Vec<(Span, usize)>,
 }
 
 impl<'s> Collector<'s> {
@@ -172,7 +176,26 @@ impl<'s> Collector<'s> {
         Collector {
             sources,
             items: Vec::new(),
+            unknown_keys: Vec::new(),
         }
+    }
+
+    /// An error: the key at `span` is not one the table allows.
+    pub fn unknown_key(
+        &mut self,
+        span: Span,
+        key: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.unknown_keys.push((span, self.items.len()));
+        self.error(span, key, message, hint);
+    }
+
+    /// The unknown-key error reported at exactly `span`, if any.
+    pub fn unknown_key_at(&self, span: Span) -> Option<&Diagnostic> {
+        let &(_, index) = self.unknown_keys.iter().find(|(s, _)| *s == span)?;
+        self.items.get(index)
     }
 
     pub fn error(

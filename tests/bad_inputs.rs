@@ -1270,3 +1270,70 @@ fn a_duplicate_key_is_named_in_full_with_where_it_was_first_set() {
         )],
     );
 }
+
+#[test]
+fn with_no_partners_the_hints_say_to_add_them() {
+    let (_dir, path, _) = ealing_with(&[(
+        "nhs = { label = \"Ealing CCG\" }\ncouncil = { label = \"London Borough of Ealing\" }\n",
+        "",
+    )]);
+    let (code, stderr) = validate(&path);
+    assert_eq!(code, 65, "{stderr}");
+    let hints: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("  hint:"))
+        .collect();
+    assert!(hints.len() > 3, "{stderr}");
+    // A payer, a funder share, a released_to share, a risk's partner: each says there are
+    // none and what to add, where they listed nothing after "one of: ".
+    for key in ["payer", "funder.nhs", "released_to.council", "partner"] {
+        let error = stderr
+            .lines()
+            .position(|l| l.contains(&format!("{key}`: unknown")))
+            .unwrap_or_else(|| panic!("no error for {key}:\n{stderr}"));
+        let hint = stderr.lines().nth(error + 1).unwrap();
+        assert!(
+            hint.starts_with(
+                "  hint: no partners are defined: add them under [partners], e.g. nhs = "
+            ),
+            "{hint}"
+        );
+    }
+    for hint in hints {
+        assert!(!hint.trim_end().ends_with(':'), "{hint}");
+    }
+}
+
+#[test]
+fn a_key_of_another_distribution_is_one_error_at_the_key() {
+    let (_dir, path, text) = ealing_with(&[(
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000 }",
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000, sd = 9 }",
+    )]);
+    refused(
+        &path,
+        &[(
+            at(&text, "max = 8000, sd", 12),
+            "metric.nea.unit_cost.sd",
+            "`sd` is not a key of a triangular distribution",
+            "remove it (keys for triangular: min, mode, max)",
+        )],
+    );
+    let (_, stderr) = validate(&path);
+    assert!(
+        stderr.ends_with("1 error found; the scenario was not run\n"),
+        "{stderr}"
+    );
+    // A misspelling beside it is a second problem, with its own "did you mean", whose
+    // list of allowed keys is the distribution's.
+    let (_dir, path, _) = ealing_with(&[(
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000 }",
+        "{ dist = \"triangular\", min = 1590, mode = 2000, max = 8000, sd = 9, mdoe = 1 }",
+    )]);
+    let (_, stderr) = validate(&path);
+    assert!(
+        stderr.contains("unknown key `mdoe`\n  hint: did you mean `mode`? Allowed keys here: dist, min, mode, max\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 errors found"), "{stderr}");
+}

@@ -365,6 +365,35 @@ fn set_overrides_values_and_bad_paths_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no scheme \"nosuch\""));
+    // Misspelled in its last part: exit 2 as well, with the "did you mean" of the file's
+    // own unknown keys; a key the file leaves at its default is still set.
+    for (set, words) in [
+        (
+            "scheme.reablement.delivry=0.9",
+            "--set scheme.reablement.delivry=0.9: unknown key `delivry`\n  hint: did you mean `delivery`?",
+        ),
+        (
+            "fund.nope=1",
+            "--set fund.nope=1: unknown key `nope`\n  hint: allowed keys here: pot,",
+        ),
+        ("nope=1", "--set nope=1: unknown key `nope`"),
+    ] {
+        let out = itfsim()
+            .args(["run", "scenarios/ealing-2014.toml", "--set", set])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{set}: {stderr}");
+        assert!(stderr.contains(words), "{set}: {stderr}");
+    }
+    run_json(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "500",
+        "--set",
+        "scheme.reablement.scale=2",
+    ]);
     // A value that fails validation is located in the --set argument.
     let out = itfsim()
         .args(["run", "scenarios/ealing-2014.toml", "--set", "fund.pot=-5"])
@@ -850,3 +879,155 @@ fn a_range_that_stops_short_of_to_is_noted() {
     ));
     assert!(!stderr(&[&thresholds[..], &["0.01"]].concat()).contains("note:"));
 }
+
+/// `itfsim ARGS` with stdout and stderr sent where the test says; its exit code and
+/// stderr.
+fn exit_with(
+    args: &[&str],
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+        .args(args)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut err, &mut text).unwrap();
+    }
+    (child.wait().unwrap().code(), text)
+}
+
+#[test]
+fn a_stdout_or_stderr_that_cannot_be_written_never_panics() {
+    use std::process::Stdio;
+    let full = || Stdio::from(std::fs::File::create("/dev/full").unwrap());
+    let template = ["template"];
+    let validate = ["validate", "scenarios/ealing-2014.toml"];
+    // A full disk: exit 73 with the reason, as for every other command.
+    for args in [&template[..], &validate[..]] {
+        let (code, stderr) = exit_with(args, full(), Stdio::piped());
+        assert_eq!(code, Some(73), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write to stdout"), "{stderr}");
+    }
+    // A pipe whose reader has gone (`| true`): not an error, as for `run`.
+    for args in [&template[..], &validate[..]] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let done = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // Warnings to a full stderr are lost, not a failure (Ealing warns of two costs).
+    let run = ["run", "scenarios/ealing-2014.toml", "--trials", "100"];
+    for args in [&run[..], &validate[..]] {
+        let (code, _) = exit_with(args, Stdio::null(), full());
+        assert_eq!(code, Some(0), "{args:?}");
+    }
+}
+
+#[test]
+fn warnings_raised_by_the_run_go_to_stderr_once() {
+    let stderr = |args: &[&str]| {
+        let out = succeeds(itfsim().args(args));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    // Ealing's two stated costs are said at load, in full; the one-trial warning after
+    // the run, once, as its JSON `warnings` holds it.
+    let one = stderr(&["run", "scenarios/ealing-2014.toml", "--trials", "1"]);
+    assert_eq!(one.matches("warning: only 1 trial: ").count(), 1, "{one}");
+    assert_eq!(one.matches("plan states").count(), 2, "{one}");
+    assert_eq!(one.matches("hint: the computed figure").count(), 2, "{one}");
+    // A --precision cut short by --trials: its note once.
+    let cut = stderr(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--precision",
+        "0.000001",
+        "--trials",
+        "20000",
+    ]);
+    assert_eq!(cut.matches("warning: --precision").count(), 1, "{cut}");
+    assert_eq!(cut.matches("plan states").count(), 2, "{cut}");
+    // --quiet says none of them.
+    let quiet = stderr(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "1",
+        "--quiet",
+    ]);
+    assert!(quiet.is_empty(), "{quiet}");
+}
+
+#[test]
+fn validate_counts_in_the_singular_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.toml");
+    std::fs::write(&one, ONE_OF_EACH).unwrap();
+    let out = succeeds(itfsim().arg("validate").arg(&one));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.ends_with(": ok (1 scheme, 1 metric, 1 tranche)\n"),
+        "{stdout}"
+    );
+    let out = succeeds(itfsim().args(["validate", "scenarios/ealing-2014.toml"]));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(" schemes, "), "{stdout}");
+}
+
+/// A scenario of one partner pair, one metric, one scheme and one tranche (a user
+/// reviewer's small district).
+const ONE_OF_EACH: &str = r#"[scenario]
+name = "Small district S1"
+area = "Smallton"
+start = "2015-04"
+months = 12
+trials = 200000
+seed = 7
+
+[partners]
+nhs = { label = "Smallton CCG" }
+council = {}
+
+[[metric]]
+id = "nea"
+kind = "count"
+baseline = 1200
+unit_cost = 1490
+payer = "nhs"
+
+[[scheme]]
+id = "navig"
+funder = { nhs = 0.3, council = 0.7 }
+  [[scheme.cost]]
+  item = "navigators"
+  year = "2015/16"
+  rate = "33.35"
+  quantity = 3640
+  [[scheme.effect]]
+  metric = "nea"
+  change = 0.05
+
+[fund]
+pot = "100000"
+released_to = { council = 0.6, nhs = 0.4 }
+unreleased_to = { nhs = 1.0 }
+
+[[tranche]]
+id = "y1"
+share = "1"
+window = { from = "2015-04", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.03
+  rule = "all_or_nothing"
+"#;

@@ -280,3 +280,36 @@ fn sobol_indices_are_the_same_for_an_output_and_the_pot_minus_it() {
     let first: f64 = e2[col("first_order")].parse().unwrap();
     assert!((first - 30625.0 / 83125.0).abs() < 0.01, "{first}");
 }
+
+/// The CSV's `swing` is at_high - at_low, with its sign, in every tornado row (paid,
+/// p_full and each partner's net alike), as docs/sensitivity.md defines it.
+#[test]
+fn every_csv_swing_is_high_minus_low() {
+    let out = itfsim()
+        .args([
+            "sensitivity",
+            EALING,
+            "--method",
+            "tornado",
+            "--trials",
+            "1000",
+        ])
+        .args(["--quiet", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut negative_paid = false;
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let number = |i: usize| -> f64 { cells[i].parse().unwrap() };
+        let (low, high, swing) = (number(7), number(8), number(9));
+        assert!(
+            (swing - (high - low)).abs() < 1e-9 * (1.0 + swing.abs()),
+            "{line}"
+        );
+        negative_paid |= cells[3] == "paid" && swing < 0.0;
+    }
+    // Ealing's admissions level: more admissions, less paid.
+    assert!(negative_paid, "{csv}");
+}

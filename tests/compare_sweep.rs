@@ -391,6 +391,12 @@ fn bad_grids_exit_with_clear_errors() {
             2,
             "--grid metric.nope.growth=0.00: no metric \"nope\"",
         ),
+        // Misspelled in its last part: still a path that names nothing, with the hint.
+        (
+            "scheme.reablement.delivry=0.5,0.9",
+            2,
+            "--grid scheme.reablement.delivry=0.5: unknown key `delivry`\n  hint: did you mean `delivery`?",
+        ),
         (
             "scheme.reablement.delivery=0:1:0",
             2,
@@ -540,4 +546,39 @@ fn compare_warnings_are_kept_as_run_keeps_them() {
         stderr.contains("warning: the scenarios name different trials or seeds"),
         "{stderr}"
     );
+}
+
+/// compare's text shows each probability as `run`'s text does ("<0.1%", not "0.0000").
+#[test]
+fn compare_shows_probabilities_as_run_does() {
+    let text = |args: &[&str]| {
+        let out = itfsim()
+            .args(args)
+            .args(["--trials", "2000", "--quiet"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The cells after a row's label.
+    let cells = |text: &str, label: &str| -> Vec<String> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} in\n{text}"));
+        line[label.len()..]
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let compared = text(&["compare", EALING, PRORATA]);
+    for (compare_label, run_label) in [("P(full)", "P(all paid)"), ("P(zero)", "P(nothing paid)")] {
+        let run: Vec<String> = [EALING, PRORATA]
+            .iter()
+            .flat_map(|s| cells(&text(&["run", s]), run_label))
+            .collect();
+        assert_eq!(cells(&compared, compare_label), run, "{compared}");
+    }
+    assert!(compared.contains(", P(tie) "), "{compared}");
+    assert!(!compared.contains("0.0000"), "{compared}");
 }

@@ -589,6 +589,15 @@ fn figures_that_do_not_add_up_are_refused() {
         &["`total.paid.mcse` is £0.00 but sd"],
         &out,
     );
+    // No trials: its own message, not an MCSE over the square root of 0.
+    refused_edit(
+        &ealing,
+        &edited,
+        |run| run["run"]["trials"] = Value::from(0),
+        within(&["\"run\": {", "\"trials\": "], "0"),
+        &["`run.trials` is 0: a run result has at least one trial"],
+        &out,
+    );
     // Quantiles out of order.
     refused_edit(
         &ealing,

@@ -337,6 +337,15 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
         )),
         "{stderr}"
     );
+    // `--quiet` silences it, as it does rollup's warnings.
+    let quiet = itfsim()
+        .arg("merge")
+        .args([&foreign_a, &foreign])
+        .args(["--format", "json", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(quiet.status.success());
+    assert!(quiet.stderr.is_empty(), "{quiet:?}");
     assert_eq!(merged(&[foreign_a, foreign]), merged(&[a, b]));
 }
 
@@ -458,5 +467,77 @@ fn bench_reports_speed_phases_and_machine() {
                 > 0.0,
             "{phase}"
         );
+    }
+}
+
+#[test]
+fn merge_says_the_merged_results_warnings_on_stderr_as_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    // One trial over two shards (the second holds none): the merged result warns of it.
+    for trials in ["5000", "1"] {
+        let single = itfsim()
+            .args(["run", SCENARIO, "--trials", trials])
+            .output()
+            .unwrap();
+        assert!(single.status.success());
+        let parts: Vec<PathBuf> = (0..2)
+            .map(|i| {
+                let path = dir.path().join(format!("w{trials}-{i}.json"));
+                let out = itfsim()
+                    .args(["run", SCENARIO, "--trials", trials, "--quiet"])
+                    .args(["--shard", &format!("{i}/2"), "--out"])
+                    .arg(&path)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{out:?}");
+                path
+            })
+            .collect();
+        let merged = itfsim().arg("merge").args(&parts).output().unwrap();
+        assert!(merged.status.success(), "{merged:?}");
+        let stderr = String::from_utf8_lossy(&merged.stderr);
+        assert_eq!(stderr, String::from_utf8_lossy(&single.stderr));
+        assert_eq!(stderr.matches("plan states").count(), 2, "{stderr}");
+        let one_trial = stderr.matches("warning: only 1 trial: ").count();
+        assert_eq!(one_trial, usize::from(trials == "1"), "{stderr}");
+    }
+}
+
+#[test]
+fn merge_says_what_a_file_that_is_no_partial_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep.json");
+    let out = itfsim()
+        .args([
+            "sweep", SCENARIO, "--trials", "100", "--quiet", "--format", "json",
+        ])
+        .args(["--grid", "scheme.reablement.delivery=0.5,0.9", "--out"])
+        .arg(&sweep)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let run = dir.path().join("run.json");
+    let out = run_cmd("1")
+        .args(["--format", "json", "--out"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for (file, kind) in [
+        (
+            &sweep,
+            "this is a sweep's table (`itfsim sweep --format json`), not a shard's partial result",
+        ),
+        (
+            &run,
+            "this is a run's whole result (`itfsim run` or `itfsim merge`, --format json)",
+        ),
+    ] {
+        let out = merge(std::slice::from_ref(file));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(65), "{stderr}");
+        assert!(stderr.contains(kind), "{stderr}");
+        assert!(stderr.contains("hint: merge combines the partial results that `itfsim run ... --shard I/N --out FILE`"), "{stderr}");
+        assert!(!stderr.contains("invalid type"), "{stderr}");
     }
 }

@@ -478,3 +478,22 @@ fn a_shard_may_spell_the_scenario_path_differently() {
     parts.rotate_left(1);
     assert_eq!(merged(dir.path(), &parts), expected);
 }
+
+#[test]
+fn merge_of_sweep_shards_says_the_scenarios_warnings_as_sweep_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts: Vec<PathBuf> = (0..2).map(|i| shard(dir.path(), FOUR, i, 2, &[])).collect();
+    let loud = |cmd: &mut Command| {
+        let out = ok(cmd.output().unwrap());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let mut single = itfsim();
+    single
+        .args(["sweep", EALING, "--trials", TRIALS])
+        .args(FOUR);
+    common::clear_shard_env(&mut single);
+    let expected = loud(&mut single);
+    assert_eq!(expected.matches("plan states").count(), 2, "{expected}");
+    assert_eq!(loud(itfsim().arg("merge").args(&parts)), expected);
+    assert!(loud(itfsim().arg("merge").args(&parts).arg("--quiet")).is_empty());
+}

@@ -13,6 +13,7 @@ use crate::cli::{CompareArgs, Format};
 use crate::engine::fold_chunks;
 use crate::model::{Model, Trial, compile};
 use crate::money::{format_gbp, format_pence};
+use crate::output::text::prob;
 use crate::report::compare_report::{self, ComparePair, CompareReport, CompareSide};
 use crate::scenario::{Loaded, load};
 use crate::stats::{MoneyStats, MoneySummary, PenceMoments, Proportion};
@@ -183,7 +184,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             let line = w.one_line();
             if !warnings.contains(&line) {
                 if !o.quiet {
-                    eprintln!("{w}");
+                    super::stderr_line(w);
                 }
                 warnings.push(line);
             }
@@ -198,7 +199,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             "the scenarios name different trials or seeds; all ran with the first one's (trials {trials}, seed {seed}) so they share their draws"
         );
         if !o.quiet {
-            eprintln!("warning: {note}");
+            super::stderr_line(format_args!("warning: {note}"));
         }
         warnings.push(note);
     }
@@ -432,11 +433,11 @@ fn render_text(sides: &[SideResult], pairs: &[PairResult], trials: u64, seed: u6
         ),
         (
             "P(full)".into(),
-            sides.iter().map(|s| format!("{:.4}", s.p_full)).collect(),
+            sides.iter().map(|s| prob(s.p_full)).collect(),
         ),
         (
             "P(zero)".into(),
-            sides.iter().map(|s| format!("{:.4}", s.p_zero)).collect(),
+            sides.iter().map(|s| prob(s.p_zero)).collect(),
         ),
         (
             "Paid p10".into(),
@@ -517,8 +518,10 @@ fn render_text(sides: &[SideResult], pairs: &[PairResult], trials: u64, seed: u6
             format_gbp(hi)
         );
         out += &format!(
-            "         P({b} paid more) {:.4}, P(tie) {:.4}, P({b} paid less) {:.4}\n",
-            p.p_better, p.p_tie, p.p_worse
+            "         P({b} paid more) {}, P(tie) {}, P({b} paid less) {}\n",
+            prob(p.p_better),
+            prob(p.p_tie),
+            prob(p.p_worse)
         );
     }
     out

@@ -14,7 +14,8 @@
 //! shape of the rebuilt model: a run's summaries one per tranche, condition, window,
 //! scheme and partner, each over the shard's trials; a sweep's rows with exactly the
 //! sweep's columns (65). Partials written by another build than the merging one merge
-//! with a warning. The outputs are reserved first (73). Parts are read and merged one at
+//! with a warning. The merged result's warnings go to stderr as `run` and `sweep` print
+//! them (unless `--quiet`). The outputs are reserved first (73). Parts are read and merged one at
 //! a time, so memory does not grow with the number of shards (a sweep keeps only its
 //! rows).
 use super::Failure;
@@ -58,18 +59,18 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
     if kind == "sweep" {
         let format = super::table_format(args.format, args.out.as_deref());
-        super::sweep_shard::merge(parts, format, pending, report_file)?;
+        super::sweep_shard::merge(parts, format, pending, report_file, args.quiet)?;
     } else {
-        merge_runs(parts, args.format, pending)?;
+        merge_runs(parts, args.format, pending, args.quiet)?;
     }
     // Shards of one build merge exactly; another build only combines and formats them
     // (its merge and output code apply), so say so rather than refuse results that may
     // have cost many core hours.
-    if build != crate::BUILD_ID {
-        eprintln!(
+    if build != crate::BUILD_ID && !args.quiet {
+        super::stderr_line(format_args!(
             "warning: the partials were written by itfsim build {build}, this is build {}: the output is their results as this build combines and formats them\n  hint: to get exactly what that build's unsharded command gives, merge with the build that wrote them",
             crate::BUILD_ID
-        );
+        ));
     }
     Ok(())
 }
@@ -79,7 +80,16 @@ pub fn read(path: &Path) -> Result<(String, Partial), Failure> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::new(66, format!("{file}: cannot read the partial result: {e}")))?;
-    let part = Partial::from_bytes(&file, &bytes).map_err(|e| Failure::new(65, e.to_string()))?;
+    let part = Partial::from_bytes(&file, &bytes).map_err(|e| match (&e, super::output_kind(&bytes)) {
+        // Another itfsim output: say what it is rather than how its JSON failed to parse.
+        (partial::PartialError::NotPartial { .. }, Some(kind)) => Failure::new(
+            65,
+            format!(
+                "{file}: this is {kind}, not a shard's partial result\n  hint: merge combines the partial results that `itfsim run ... --shard I/N --out FILE` or `itfsim sweep ... --shard I/N --out FILE` write, one per shard"
+            ),
+        ),
+        _ => Failure::new(65, e.to_string()),
+    })?;
     if part.fingerprint.command != part.content.kind() {
         return Err(Failure::new(
             65,
@@ -97,6 +107,7 @@ fn merge_runs(
     parts: impl Iterator<Item = Result<(String, Partial), Failure>>,
     format: Format,
     pending: Option<PendingFile>,
+    quiet: bool,
 ) -> Result<(), Failure> {
     let data = |e: partial::PartialError| Failure::new(65, e.to_string());
     // One partial in memory at a time: each is checked against the first and merged.
@@ -166,6 +177,9 @@ fn merge_runs(
         elapsed_s,
     };
     let results = Results::new(&loaded, &model, &acc, info, Vec::new());
+    // Said as `run` says them: nothing was printed before, as the shards ran elsewhere.
+    super::warn_scenario(&loaded.scenario, quiet);
+    super::warn_after(&results.warnings, loaded.scenario.warnings.len(), quiet);
     let bytes = match format {
         Format::Json => json::to_bytes(&results),
         Format::Text | Format::Csv => text::render(&results).into_bytes(),

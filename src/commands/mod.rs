@@ -95,6 +95,73 @@ impl From<crate::engine::EngineError> for Failure {
     }
 }
 
+/// What an itfsim JSON output is, recognised by its top-level keys ("a sweep's table
+/// (`itfsim sweep --format json`)"), so that a command given the wrong kind of file (merge,
+/// rollup) says what it was given; None for anything else.
+pub fn output_kind(bytes: &[u8]) -> Option<&'static str> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let has = |key: &str| v.get(key).is_some();
+    Some(if v.is_array() {
+        "a sweep's table (`itfsim sweep --format json`)"
+    } else if v.get("format").and_then(|f| f.as_str()) == Some(crate::partial::FORMAT) {
+        "a shard's partial result (`--shard I/N --out FILE`)"
+    } else if has("areas") && has("total") {
+        "the output of `itfsim rollup`"
+    } else if has("curve") {
+        "the output of `itfsim thresholds`"
+    } else if has("scenarios") {
+        "the output of `itfsim compare`"
+    } else if has("tornado") || has("sobol") {
+        "the output of `itfsim sensitivity`"
+    } else if has("trial") && has("parameters") {
+        "the output of `itfsim trace`"
+    } else if has("run") && has("total") {
+        "a run's whole result (`itfsim run` or `itfsim merge`, --format json)"
+    } else {
+        return None;
+    })
+}
+
+/// `n` things, singular for one: "1 scheme", "2 schemes".
+pub fn plural(n: usize, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Writes `text` to stderr: a warning, a note, a progress line. Any error is ignored: a
+/// closed or full stderr must not fail a command whose results go elsewhere (where
+/// `eprint!` would panic, exit 101).
+pub fn write_stderr(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = write!(std::io::stderr(), "{text}");
+}
+
+/// [`write_stderr`] of one line.
+pub fn stderr_line(text: impl std::fmt::Display) {
+    write_stderr(format_args!("{text}\n"));
+}
+
+/// Prints a scenario's warnings on stderr unless `quiet`, each in full (located, with its
+/// hint): what a command says of the scenario it loaded, before its work.
+pub fn warn_scenario(scenario: &crate::scenario::Scenario, quiet: bool) {
+    if !quiet {
+        for w in &scenario.warnings {
+            stderr_line(w);
+        }
+    }
+}
+
+/// Prints on stderr, unless `quiet`, the warnings of a result (its JSON `warnings`) past
+/// the first `printed`, which [`warn_scenario`] said already: those the run raised (one
+/// trial, a `--precision` cut short), each as `warning: MESSAGE`. MODEL.md section 10:
+/// warnings go to stderr and into the JSON.
+pub fn warn_after(warnings: &[String], printed: usize, quiet: bool) {
+    if !quiet {
+        for w in warnings.iter().skip(printed) {
+            stderr_line(format_args!("warning: {w}"));
+        }
+    }
+}
+
 /// Writes a command's output: into the reserved file (atomically), else to stdout (a
 /// closed pipe is not an error).
 pub fn emit(pending: Option<crate::atomic::PendingFile>, bytes: &[u8]) -> Result<(), Failure> {

@@ -31,7 +31,6 @@ use crate::money::{Pence, pounds_to_pence};
 use crate::output::set_options;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::Value;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -173,7 +172,7 @@ pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
     one_result_per_area(&areas)?;
     if !args.quiet {
         for warning in warnings(&areas) {
-            eprintln!("warning: {warning}");
+            super::stderr_line(format_args!("warning: {warning}"));
         }
     }
     let totals = totals(&areas)?;
@@ -233,7 +232,7 @@ fn read(path: &Path) -> Result<Area, Failure> {
             65,
             format!(
                 "{at}: not the JSON of an itfsim run result: {message}\n{}",
-                other_output(&bytes).unwrap_or(HINT)
+                other_output(&bytes).unwrap_or_else(|| HINT.into())
             ),
         )
     })?;
@@ -319,25 +318,16 @@ fn read(path: &Path) -> Result<Area, Failure> {
     Ok(area)
 }
 
-/// The hint for a file that is another itfsim output, recognised by its top-level keys.
-fn other_output(bytes: &[u8]) -> Option<&'static str> {
-    let v: Value = serde_json::from_slice(bytes).ok()?;
-    let has = |key: &str| v.get(key).is_some();
-    if has("areas") && has("total") {
-        Some(
-            "  hint: this is the output of `itfsim rollup` itself (a glob caught it?): leave it out of the inputs",
-        )
-    } else if v.get("format").and_then(Value::as_str) == Some("itfsim-partial") {
-        Some(
-            "  hint: this is a shard's partial result: merge the shards first (`itfsim merge PARTS... --format json --out RESULT.json`)",
-        )
-    } else if has("curve") || has("scenarios") || v.is_array() {
-        Some(
-            "  hint: this is the output of another itfsim command (thresholds, sweep or compare), not of `itfsim run`",
-        )
+/// The hint for a file that is another itfsim output, recognised by `output_kind`.
+fn other_output(bytes: &[u8]) -> Option<String> {
+    let kind = super::output_kind(bytes)?;
+    Some(if kind.starts_with("the output of `itfsim rollup`") {
+        "  hint: this is the output of `itfsim rollup` itself (a glob caught it?): leave it out of the inputs".into()
+    } else if kind.starts_with("a shard's partial") {
+        "  hint: this is a shard's partial result: merge the shards first (`itfsim merge PARTS... --format json --out RESULT.json`)".into()
     } else {
-        None
-    }
+        format!("  hint: this is {kind}, not the result of `itfsim run`")
+    })
 }
 
 /// An area in the sense of the scenarios' `area`: case and runs of spaces aside.

@@ -54,6 +54,13 @@ pub(super) fn consistent(a: &Area) -> Result<(), (String, String)> {
             "`fund.pot` is negative: not a run result's figures".into(),
         ));
     }
+    // A run has at least one trial (clap refuses --trials 0): none means no figures.
+    if a.trials == 0 {
+        return Err((
+            "run.trials".into(),
+            "`run.trials` is 0: a run result has at least one trial, so these are not a run result's figures".into(),
+        ));
+    }
     within("total.paid.mean", a.paid_mean)?;
     within("total.unreleased.mean", a.unreleased_mean)?;
     for (key, x) in [
@@ -128,7 +135,7 @@ pub(super) fn consistent(a: &Area) -> Result<(), (String, String)> {
     // mcse is sd / sqrt(trials) from the unrounded sd; both are rounded to whole pence,
     // so mcse is within 0.5 + 0.5 / sqrt(trials) pence of the rounded sd / sqrt(trials).
     // The sum of these errors bounds the national Monte Carlo error, so it must be right.
-    let implied = a.paid_sd as f64 / (a.trials.max(1) as f64).sqrt();
+    let implied = a.paid_sd as f64 / (a.trials as f64).sqrt();
     if (a.paid_mcse as f64 - implied).abs() > 1.0 + implied * 1e-12 {
         return Err((
             "total.paid.mcse".into(),

@@ -1,6 +1,7 @@
 //! The renderings of `itfsim rollup` (see [`super::rollup`]): text tables for people (laid
 //! out as `run`'s are),
 //! CSV with a row per area and a `total` row holding only what adds up, and JSON.
+use super::plural;
 use super::rollup::{Area, Totals};
 use crate::money::{format_gbp, format_pence};
 use crate::output::csv_field;
@@ -9,10 +10,6 @@ use serde_json::{Value, json};
 
 /// What the totals are, in every rendering.
 const NOTE: &str = "Means and pots add exactly; the Monte Carlo error of a summed mean is at most the sum of the areas' errors; the expected number of areas paid in full (or nothing) is the sum of their probabilities. The spread of the national total is not shown: it depends on how areas' outcomes move together, which the scenario files do not state.";
-
-fn plural(n: usize, one: &str) -> String {
-    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
-}
 
 /// A name for a one-line table cell: control characters (a line break in a scenario's
 /// name) shown escaped rather than breaking the layout.

@@ -191,11 +191,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let report_file = r.report.as_deref().map(PendingFile::create).transpose()?;
     let xlsx_file = r.xlsx.as_deref().map(PendingFile::create).transpose()?;
     let mut samples_file = r.samples.as_deref().map(PendingFile::create).transpose()?;
-    if !o.quiet {
-        for w in &prepared.loaded.scenario.warnings {
-            eprintln!("{w}");
-        }
-    }
+    super::warn_scenario(&prepared.loaded.scenario, o.quiet);
     if let Some(shard) = shard {
         let partial = simulate_shard(&args.scenario, o, &prepared, shard)?;
         return emit(pending, &partial.to_bytes());
@@ -203,12 +199,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let monthly = r.monthly || r.report.is_some();
     let (results, extras) = match args.precision {
         Some(x) => {
-            let (results, reached) = simulate_to_precision(&prepared, x, prepared.trials)?;
-            if !reached && !o.quiet {
-                for w in results.warnings.iter().rev().take(1) {
-                    eprintln!("warning: {w}");
-                }
-            }
+            // A target not reached is a warning among the results', said with them below.
+            let (results, _reached) = simulate_to_precision(&prepared, x, prepared.trials)?;
             (results, None)
         }
         None if wants_extras(r) => {
@@ -218,6 +210,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         None => (simulate(&prepared)?, None),
     };
+    let printed = prepared.loaded.scenario.warnings.len();
+    super::warn_after(&results.warnings, printed, o.quiet);
     if let (Some(file), Some(extras)) = (report_file, &extras) {
         let document = run_sections::document(&results, extras, &prepared.model);
         file.commit(document.render().as_bytes())?;

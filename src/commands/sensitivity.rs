@@ -25,11 +25,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let p = prepare(&args.scenario, o)?;
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
-    if !o.quiet {
-        for w in &p.loaded.scenario.warnings {
-            eprintln!("{w}");
-        }
-    }
+    super::warn_scenario(&p.loaded.scenario, o.quiet);
     let show = !o.quiet && std::io::stderr().is_terminal();
     let model = &p.model;
     let all_inputs = inputs(model);
@@ -46,7 +42,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
             p.threads,
             |k| {
                 if show {
-                    eprint!("\rtornado: input {}/{n}", k + 1);
+                    super::write_stderr(format_args!("\rtornado: input {}/{n}", k + 1));
                 }
             },
         )?)
@@ -54,7 +50,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         None
     };
     if show && tornado_rows.is_some() {
-        eprintln!();
+        super::stderr_line("");
     }
     let rank_result = if matches!(
         args.method,
@@ -107,7 +103,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
             args.bootstrap,
             |k| {
                 if show {
-                    eprint!("\rsobol: input {}/{n}", k + 1);
+                    super::write_stderr(format_args!("\rsobol: input {}/{n}", k + 1));
                 }
             },
         )?)
@@ -115,7 +111,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         None
     };
     if show && sobol_result.is_some() {
-        eprintln!();
+        super::stderr_line("");
     }
     let rank_result = if matches!(args.method, Method::Rank | Method::Both | Method::All) {
         rank_result

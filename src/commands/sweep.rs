@@ -70,7 +70,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         .unzip();
     if !o.quiet {
         for note in notes.into_iter().flatten() {
-            eprintln!("note: {note}");
+            super::stderr_line(format_args!("note: {note}"));
         }
     }
     for (i, g) in grids.iter().enumerate() {
@@ -174,42 +174,38 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                     ));
                 }
                 if !o.quiet {
-                    eprintln!(
+                    super::stderr_line(format_args!(
                         "resuming from {}: {} of {block_len} points done",
                         path.display(),
                         done.len()
-                    );
+                    ));
                 }
                 rows = done;
                 Some(p)
             } else {
                 if !o.quiet {
                     if args.resume && path.exists() {
-                        eprintln!(
+                        super::stderr_line(format_args!(
                             "the partial file {} is empty (its sweep stopped before its first line); starting from the first point",
                             path.display()
-                        );
+                        ));
                     } else if args.resume {
-                        eprintln!(
+                        super::stderr_line(format_args!(
                             "no partial file {}; starting from the first point",
                             path.display()
-                        );
+                        ));
                     } else if path.exists() {
-                        eprintln!(
+                        super::stderr_line(format_args!(
                             "replacing the earlier partial file {} (use --resume to continue it)",
                             path.display()
-                        );
+                        ));
                     }
                 }
                 Some(Partial::create(&path, &head).map_err(|m| Failure::new(73, m))?)
             }
         }
     };
-    if !o.quiet {
-        for w in &base.scenario.warnings {
-            eprintln!("{w}");
-        }
-    }
+    super::warn_scenario(&base.scenario, o.quiet);
     let stop_after: Option<u64> = std::env::var(STOP_AFTER_ENV)
         .ok()
         .and_then(|v| v.parse().ok());

@@ -231,6 +231,7 @@ pub fn merge(
     format: Format,
     pending: Option<PendingFile>,
     report_file: Option<PendingFile>,
+    quiet: bool,
 ) -> Result<(), Failure> {
     let data = |e: partial::PartialError| Failure::new(65, e.to_string());
     let mut headers = Vec::new();
@@ -336,6 +337,8 @@ pub fn merge(
     let loaded = super::merge::named_as_shard_zero(loaded, &scenario_text, &headers)?;
     let fp = &headers[0].fingerprint;
     let rows: Vec<Value> = blocks.into_values().flatten().collect();
+    // The scenario's warnings, which the sweep's report carries, as `sweep` says them.
+    super::warn_scenario(&loaded.scenario, quiet);
     let columns = columns(&grids, &partners(&loaded));
     if let Some(file) = report_file {
         let report = report(

@@ -101,7 +101,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     if let Some(note) = short_of("--from/--to/--step", args.to, &targets)
         && !o.quiet
     {
-        eprintln!("note: {note}");
+        super::stderr_line(format_args!("note: {note}"));
     }
     // Validate each target as `run --set` would, and read the value it would use.
     let text = std::fs::read_to_string(&args.scenario)
@@ -141,11 +141,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     let format = super::table_format(o.format, o.out.as_deref());
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
-    if !o.quiet {
-        for w in &s.warnings {
-            eprintln!("{w}");
-        }
-    }
+    super::warn_scenario(s, o.quiet);
     let fresh = || (Trial::new(&model), vec![Curve::default(); values.len()]);
     let state = fold_chunks(
         0..trials,

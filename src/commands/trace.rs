@@ -19,11 +19,7 @@ pub fn trace(args: &TraceArgs) -> Result<(), Failure> {
         ));
     }
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
-    if !o.quiet {
-        for w in &prepared.loaded.scenario.warnings {
-            eprintln!("{w}");
-        }
-    }
+    super::warn_scenario(&prepared.loaded.scenario, o.quiet);
     let trial = trace::replay(&prepared.model, args.trial);
     // A trial whose money left the exact range is refused as `run` refuses it, not shown
     // with figures that no longer add up.

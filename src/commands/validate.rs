@@ -13,18 +13,22 @@ pub fn validate(files: &[PathBuf]) -> Result<(), Failure> {
         match load(file, &[]) {
             Ok(loaded) => {
                 for w in &loaded.scenario.warnings {
-                    eprintln!("{w}");
+                    super::stderr_line(w);
                 }
-                println!(
-                    "{}: ok ({} schemes, {} metrics, {} tranches)",
+                let s = &loaded.scenario;
+                let line = format!(
+                    "{}: ok ({}, {}, {})\n",
                     file.display(),
-                    loaded.scenario.schemes.len(),
-                    loaded.scenario.metrics.len(),
-                    loaded.scenario.tranches.len()
+                    super::plural(s.schemes.len(), "scheme"),
+                    super::plural(s.metrics.len(), "metric"),
+                    super::plural(s.tranches.len(), "tranche")
                 );
+                // A line at a time, so each file's verdict comes as it is checked; a
+                // stdout that cannot be written ends the command (exit 73).
+                super::emit(None, line.as_bytes())?;
             }
             Err(e) => {
-                eprintln!("{e}");
+                super::stderr_line(&e);
                 let code = e.exit_code();
                 worst = match (worst, &e) {
                     (_, LoadError::Unreadable { .. }) if worst != 65 => code,

@@ -242,15 +242,27 @@ pub(super) fn normal(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {
         check.error(
             if min.is_some() { "min" } else { "max" },
             format!(
-                "truncating normal(mean {mean}, sd {sd}) to [{}, {}] keeps only {mass:.3e} of its probability",
+                "truncating normal(mean {mean}, sd {sd}) to [{}, {}] keeps {} of its probability",
                 min.unwrap_or(f64::NEG_INFINITY),
-                max.unwrap_or(f64::INFINITY)
+                max.unwrap_or(f64::INFINITY),
+                share_kept(mass)
             ),
             "widen the bounds or move the mean inside them",
         );
         return None;
     }
     Some(Dist::Normal { mean, sd, min, max })
+}
+
+/// A truncated normal's kept probability as an error shows it: two significant figures
+/// ("only 6.2e-16"), or "none" where it computes as 0 (it underflowed, or two tail areas
+/// cancelled), rather than "0.000e0".
+fn share_kept(mass: f64) -> String {
+    if mass > 0.0 {
+        format!("only {mass:.1e}")
+    } else {
+        "none".into()
+    }
 }
 
 pub(super) fn lognormal(check: &mut Checker, keys: &DistKeys) -> Option<Dist> {

@@ -27,5 +27,5 @@ pub use discrete::{
 };
 pub use normal::{normal_cdf, normal_cdf_each, normal_quantile, normal_quantile_each};
 pub use quantile::Quantile;
-pub use spec::{DIST_NAMES, Dist, DistError, DistKeys, allowed_keys};
+pub use spec::{DIST_NAMES, Dist, DistError, DistKeys, allowed_keys, foreign_key};
 pub use table::GammaUnit;

@@ -166,6 +166,28 @@ const ALL_KEYS: [&str; 12] = [
     "min", "mode", "max", "lambda", "mean", "sd", "p10", "p90", "p", "values", "weights", "of",
 ];
 
+/// The error for `key`, a key of some distribution, given to a `kind` that does not take
+/// it; None when `kind` takes it or no distribution does (a misspelling, for the reader's
+/// "did you mean"). `Dist::build` and the scenario reader say it in the same words.
+pub fn foreign_key(kind: &str, key: &str) -> Option<DistError> {
+    let kind = static_kind(kind)?;
+    let allowed = allowed_keys(kind).unwrap_or(&[]);
+    let key = ALL_KEYS.into_iter().find(|k| *k == key)?;
+    if allowed.contains(&key) {
+        return None;
+    }
+    let extra = if matches!(key, "min" | "max") {
+        "; only normal can be truncated with min/max"
+    } else {
+        ""
+    };
+    Some(DistError {
+        key,
+        message: format!("`{key}` is not a key of a {kind} distribution{extra}"),
+        hint: format!("remove it (keys for {kind}: {})", allowed.join(", ")),
+    })
+}
+
 impl Dist {
     /// Build and validate; return every problem found (not just the first).
     pub fn build(kind: &str, keys: &DistKeys) -> Result<Dist, Vec<DistError>> {
@@ -186,23 +208,15 @@ impl Dist {
                 hint,
             }]);
         };
-        let allowed = allowed_keys(kind).unwrap_or(&[]);
         let mut check = Checker {
             kind,
             errors: Vec::new(),
         };
         for key in ALL_KEYS {
-            if key_present(keys, key) && !allowed.contains(&key) {
-                let extra = if matches!(key, "min" | "max") {
-                    "; only normal can be truncated with min/max"
-                } else {
-                    ""
-                };
-                check.error(
-                    key,
-                    format!("`{key}` is not a key of a {kind} distribution{extra}"),
-                    format!("remove it (keys for {kind}: {})", allowed.join(", ")),
-                );
+            if key_present(keys, key)
+                && let Some(e) = foreign_key(kind, key)
+            {
+                check.errors.push(e);
             }
         }
         let dist = match kind {

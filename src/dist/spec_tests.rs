@@ -86,11 +86,18 @@ fn invalid_specs_name_the_key() {
             "min",
             "truncation min (1) must be less than max (0.5)",
         ),
+        // The share kept, readable: P(Z > 8) = 6.2e-16; none where it underflows.
         (
             "normal",
             keys(|k| (k.mean, k.sd, k.min) = (Some(0.0), Some(1.0), Some(8.0))),
             "min",
-            "keeps only",
+            "keeps only 6.2e-16 of its probability",
+        ),
+        (
+            "normal",
+            keys(|k| (k.mean, k.sd, k.min, k.max) = (Some(0.0), Some(0.001), Some(0.5), Some(0.6))),
+            "min",
+            "keeps none of its probability",
         ),
         (
             "normal",

@@ -27,6 +27,18 @@ impl<'a> Fields<'a> {
         allowed: &[&str],
         d: &mut Collector,
     ) -> Option<Fields<'a>> {
+        Fields::new_except(node, path, allowed, &[], d)
+    }
+
+    /// [`Fields::new`], leaving out of the unknown-key check the keys in `reported`, whose
+    /// problem the caller has said in its own words.
+    pub fn new_except(
+        node: &'a Node,
+        path: &str,
+        allowed: &[&str],
+        reported: &[&str],
+        d: &mut Collector,
+    ) -> Option<Fields<'a>> {
         let Value::Table(table) = &node.value else {
             d.error(
                 node.span,
@@ -37,12 +49,14 @@ impl<'a> Fields<'a> {
             return None;
         };
         for entry in &table.entries {
-            if !allowed.contains(&entry.key.as_str()) {
+            let key = entry.key.as_str();
+            if !allowed.contains(&key) && !reported.contains(&key) {
                 let hint = match closest(&entry.key, allowed) {
                     Some(near) => format!(
                         "did you mean `{near}`? Allowed keys here: {}",
                         allowed.join(", ")
                     ),
+                    None if allowed.is_empty() => "this table takes no keys".into(),
                     None => format!("allowed keys here: {}", allowed.join(", ")),
                 };
                 let key = if path == TOP_LEVEL {
@@ -50,7 +64,7 @@ impl<'a> Fields<'a> {
                 } else {
                     format!("{path}.{}", entry.key)
                 };
-                d.error(
+                d.unknown_key(
                     entry.key_span,
                     &key,
                     format!("unknown key `{}`", entry.key),
@@ -509,10 +523,21 @@ pub fn uncertain(node: &Node, path: &str, d: &mut Collector) -> Option<Dist> {
                 );
                 return None;
             };
+            let before = d.error_count();
             let mut allowed_with_dist: Vec<&str> = vec!["dist"];
             allowed_with_dist.extend_from_slice(allowed);
-            let fields = Fields::new(node, path, &allowed_with_dist, d)?;
-            let before = d.error_count();
+            let mut foreign = Vec::new();
+            // A key of another distribution (`mode` on a uniform) is said once, at the key,
+            // in the distribution's words; Fields says the rest (misspellings, with "did
+            // you mean"); either stops the read before `Dist::build` says it again.
+            for entry in &table.entries {
+                if let Some(e) = dist::foreign_key(kind, &entry.key) {
+                    let key = format!("{path}.{}", e.key);
+                    d.unknown_key(entry.key_span, &key, e.message, e.hint);
+                    foreign.push(e.key);
+                }
+            }
+            let fields = Fields::new_except(node, path, &allowed_with_dist, &foreign, d)?;
             let mut keys = DistKeys::default();
             for key in SCALAR_DIST_KEYS {
                 let value = fields.number(key, d);
@@ -643,8 +668,33 @@ pub fn check_support(
     Some(dist.clone())
 }
 
+/// How to name a partner: `lead` and the partners' ids, or, when the file defines none,
+/// that there are none and how to add them (rather than "one of: " and nothing).
+pub fn partners_hint(partners: &[String], lead: &str) -> String {
+    if partners.is_empty() {
+        "no partners are defined: add them under [partners], e.g. nhs = { label = \"CCG\" } and council = { label = \"Council\" }".into()
+    } else {
+        format!("{lead}{}", partners.join(", "))
+    }
+}
+
 /// `{ partner = share, ... }` summing to 1 within 1e-9.
 pub fn shares(node: &Node, path: &str, partners: &[String], d: &mut Collector) -> Option<Vec<f64>> {
+    if partners.is_empty()
+        && let Value::Table(table) = &node.value
+    {
+        // Each share names a partner the file lacks: the hint says to add partners, not
+        // that the table allows no keys.
+        for entry in &table.entries {
+            d.unknown_key(
+                entry.key_span,
+                &format!("{path}.{}", entry.key),
+                format!("unknown key `{}`", entry.key),
+                partners_hint(partners, ""),
+            );
+        }
+        return None;
+    }
     let allowed: Vec<&str> = partners.iter().map(String::as_str).collect();
     let fields = Fields::new(node, path, &allowed, d)?;
     let mut out = vec![0.0; partners.len()];

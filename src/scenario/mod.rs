@@ -55,8 +55,8 @@ pub enum LoadError {
     /// its text (never expected: the keys are the scenario's own), exit 65.
     #[error("{0}\n1 error found; the scenario was not run")]
     Model(crate::model::CompileError),
-    /// A `--set` (or a sweep's `--grid`, as `option` says) names no value in the file: a
-    /// command-line error, exit 2.
+    /// A `--set` (or a sweep's `--grid`, as `option` says) names no value in the file, or
+    /// a key its table does not have: a command-line error, exit 2.
     #[error("{option} {assignment}: {message}\n  hint: {hint}")]
     BadSet {
         option: &'static str,
@@ -192,16 +192,30 @@ fn from_text(
     let Some(mut root) = tree::parse_document(text, file_id, &mut d) else {
         return Err(LoadError::Invalid(d.items));
     };
+    // The keys the overrides added, by span (an added key's span is its value's).
+    let mut added = Vec::new();
     for (option, path, value, id) in &assignments {
-        let node = tree::parse_value(value, *id);
-        paths::set_path(&mut root, path, node).map_err(|e| LoadError::BadSet {
+        let bad = move |message, hint| LoadError::BadSet {
             option,
             assignment: format!("{path}={value}"),
-            message: e.message,
-            hint: e.hint,
-        })?;
+            message,
+            hint,
+        };
+        let node = tree::parse_value(value, *id);
+        let span = node.span;
+        if paths::set_path(&mut root, path, node).map_err(|e| bad(e.message, e.hint))? {
+            added.push((span, bad));
+        }
     }
-    let Some(mut scenario) = read::read_scenario(&root, &mut d) else {
+    let read = read::read_scenario(&root, &mut d);
+    // A key an override added that its table does not allow is a misspelled path, so a
+    // command-line error (exit 2) however far along the path the misspelling is.
+    for (span, bad) in added {
+        if let Some(e) = d.unknown_key_at(span) {
+            return Err(bad(e.message.clone(), e.hint.clone()));
+        }
+    }
+    let Some(mut scenario) = read else {
         return Err(LoadError::Invalid(d.items));
     };
     scenario.origin = Origin::new(sources, root);

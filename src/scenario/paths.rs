@@ -7,7 +7,8 @@
 //! `correlation`, a scheme's `cost` and `effect`, a tranche's `condition`) is indexed by
 //! the entry's id (or its metric / event for effects and conditions), or by its position
 //! from 0. A scheme's effect path ends at its `change`. A missing final key is added, so
-//! `--set scheme.x.scale=2` works when the file leaves `scale` at its default. One walk,
+//! `--set scheme.x.scale=2` works when the file leaves `scale` at its default (whether its
+//! table allows it is the reader's to say: see `scenario::load_str_overrides`). One walk,
 //! `resolve`, serves both `set_path` and `find`.
 use super::tree::{Node, Table, Value};
 
@@ -137,16 +138,18 @@ fn resolve(root: &Node, path: &str) -> Result<Target, PathError> {
     })
 }
 
-/// Replaces (or adds) the value at `path` with `value`.
-pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<(), PathError> {
+/// Replaces (or adds) the value at `path` with `value`; true when the key was added (the
+/// file did not have it), so the reader may yet find it is no key of its table.
+pub fn set_path(root: &mut Node, path: &str, value: Node) -> Result<bool, PathError> {
     match resolve(root, path)? {
         Target::Key { steps, key } => match follow_mut(root, &steps) {
             Some(Node {
                 value: Value::Table(table),
                 ..
             }) => {
+                let added = table.get(&key).is_none();
                 table.set(&key, value);
-                Ok(())
+                Ok(added)
             }
             _ => Err(unreachable_error(path)),
         },

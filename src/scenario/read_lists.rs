@@ -52,7 +52,7 @@ pub fn read_risks(top: &Fields, ctx: &Context, d: &mut Collector) -> Vec<Risk> {
                         f.span_of("partner"),
                         &f.key_path("partner"),
                         format!("unknown partner `{p}`"),
-                        format!("one of: {}", ctx.partners.join(", ")),
+                        super::fields::partners_hint(&ctx.partners, "one of: "),
                     );
                     None
                 }

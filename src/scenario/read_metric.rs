@@ -204,7 +204,7 @@ pub fn read_metric(
                     f.span_of("payer"),
                     &f.key_path("payer"),
                     format!("unknown partner `{p}`"),
-                    format!("payer must be one of: {}", ctx.partners.join(", ")),
+                    super::fields::partners_hint(&ctx.partners, "payer must be one of: "),
                 );
                 ok = false;
                 None

@@ -349,11 +349,13 @@ pub fn to_csv(r: &Report) -> String {
     };
     if let Some(rows) = &r.tornado {
         for row in rows {
+            // `swing` is at_high - at_low with its sign in every row (docs/sensitivity.md);
+            // the absolute paid swing (row.swing()) only orders the rows.
             let mut outs = vec![(
                 "paid".to_string(),
                 pounds(row.low.paid),
                 pounds(row.high.paid),
-                pounds(row.swing()),
+                pounds(row.high.paid - row.low.paid),
             )];
             outs.push((
                 "p_full".into(),
