@@ -295,11 +295,11 @@ fn run_report_reads_quantiles_as_at_least_and_at_most() {
 }
 
 /// Every report's provenance names the `--set` overrides the command applied ("none"
-/// without), and thresholds' JSON records them as run's does.
+/// without), and the JSON of thresholds and compare records them as run's does.
 #[test]
 fn reports_name_their_overrides() {
     let set = ["--set", "scheme.reablement.delivery=0.8"];
-    for command in [&THRESHOLDS[..], &SWEEP[..], &SENSITIVITY[..]] {
+    for command in [&THRESHOLDS[..], &SWEEP[..], &SENSITIVITY[..], &COMPARE[..]] {
         let (_, plain) = json_and_report(command);
         assert!(
             plain.contains("<dt>Overrides</dt><dd>none</dd>"),
@@ -313,11 +313,15 @@ fn reports_name_their_overrides() {
             "{}",
             command[0]
         );
-        if command[0] == "thresholds" {
-            assert_eq!(
-                v["scenario"]["sets"],
-                serde_json::json!(["scheme.reablement.delivery=0.8"])
-            );
+        let recorded = serde_json::json!(["scheme.reablement.delivery=0.8"]);
+        match command[0] {
+            "thresholds" => assert_eq!(v["scenario"]["sets"], recorded),
+            "compare" => {
+                for side in v["scenarios"].as_array().unwrap() {
+                    assert_eq!(side["sets"], recorded);
+                }
+            }
+            _ => {}
         }
     }
 }

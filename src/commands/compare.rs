@@ -333,6 +333,10 @@ fn report(
         trials,
         seed,
         sampling: sampling.into(),
+        // Every side loads with the same `--set`s.
+        sets: sides
+            .first()
+            .map_or_else(Vec::new, |s| s.loaded.sets.clone()),
         warnings: warnings.to_vec(),
     }
 }
@@ -361,6 +365,7 @@ fn render_json(
                 "name": s.loaded.scenario.name,
                 "file": s.loaded.file,
                 "sha256": s.loaded.sha256,
+                "sets": s.loaded.sets,
                 "pot": format_pence(s.pot),
                 "paid": {
                     "mean": format_pence(s.paid.mean),

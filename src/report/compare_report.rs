@@ -48,6 +48,8 @@ pub struct CompareReport {
     pub seed: u64,
     /// "mc" or "lhs", as the run reports it.
     pub sampling: String,
+    /// The `--set` overrides applied to every scenario, as `PATH=VALUE`.
+    pub sets: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -263,6 +265,7 @@ pub fn document(r: &CompareReport) -> Document {
         diff_table
     );
     let mut prov = vec![
+        ("Overrides", crate::output::set_options(&r.sets)),
         ("Seed", r.seed.to_string()),
         ("Trials", r.trials.to_string()),
         ("Sampling", r.sampling.clone()),
