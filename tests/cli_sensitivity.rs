@@ -1,6 +1,8 @@
 //! The sensitivity, trace, `--sampling lhs` and `--precision` commands as a user meets
 //! them: real runs, exit codes, JSON and CSV shapes, agreement with `run`.
+mod common;
 use assert_cmd::Command;
+use common::succeeds;
 use serde_json::Value;
 
 const EALING: &str = "scenarios/ealing-2014.toml";
@@ -166,37 +168,29 @@ fn sensitivity_json_csv_and_refusals() {
 
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("sens.csv");
-    itfsim()
-        .args([
-            "sensitivity",
-            EALING,
-            "--method",
-            "rank",
-            "--trials",
-            "1000",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&csv)
-        .assert()
-        .success();
+    // A rank-only sensitivity into `csv`, with `format` options.
+    let rank_into_csv = |format: &[&str]| {
+        itfsim()
+            .args([
+                "sensitivity",
+                EALING,
+                "--method",
+                "rank",
+                "--trials",
+                "1000",
+            ])
+            .args(format)
+            .args(["--quiet", "--out"])
+            .arg(&csv)
+            .assert()
+            .success();
+    };
+    rank_into_csv(&[]);
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with("method,input,correlated,output,"));
     assert!(text.lines().skip(1).all(|l| l.starts_with("rank,")));
     // An explicit format wins over the file's name, as for sweep and thresholds.
-    itfsim()
-        .args([
-            "sensitivity",
-            EALING,
-            "--method",
-            "rank",
-            "--trials",
-            "1000",
-        ])
-        .args(["--format", "json", "--quiet", "--out"])
-        .arg(&csv)
-        .assert()
-        .success();
+    rank_into_csv(&["--format", "json"]);
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&csv).unwrap()).unwrap();
     assert_eq!(v["rank"]["trials"], 1000);
 
@@ -248,16 +242,11 @@ fn sobol_indices_are_the_same_for_an_output_and_the_pot_minus_it() {
         condition("b")
     );
     std::fs::write(&scenario, text).unwrap();
-    let out = itfsim()
-        .arg("sensitivity")
-        .arg(&scenario)
-        .args(["--method", "sobol", "--trials", "20000", "--format", "csv"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeds(
+        itfsim()
+            .arg("sensitivity")
+            .arg(&scenario)
+            .args(["--method", "sobol", "--trials", "20000", "--format", "csv"]),
     );
     let csv = String::from_utf8(out.stdout).unwrap();
     let mut lines = csv.lines();

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{EALING, PRORATA, itfsim, json_of, run_json};
+use common::{EALING, PRORATA, itfsim, json_of, run_json, succeeds};
 
 fn money(v: &Value) -> f64 {
     v.as_str().unwrap().parse().unwrap()
@@ -165,16 +165,11 @@ fn sweep_rows_equal_single_runs() {
 #[test]
 fn sweep_text_is_an_aligned_table_and_csv_stays_csv() {
     let sweep = |extra: &[&str]| -> String {
-        let out = itfsim()
-            .args(["sweep", PRORATA, "--grid", "metric.nea.growth=0,0.03"])
-            .args(["--trials", "1000", "--seed", "3", "--quiet"])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeds(
+            itfsim()
+                .args(["sweep", PRORATA, "--grid", "metric.nea.growth=0,0.03"])
+                .args(["--trials", "1000", "--seed", "3", "--quiet"])
+                .args(extra),
         );
         String::from_utf8(out.stdout).unwrap()
     };

@@ -6,7 +6,7 @@
 mod common;
 use assert_cmd::Command;
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use common::{points, well_formed};
+use common::{json_of, points, success, well_formed};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -574,8 +574,7 @@ fn overrides_are_recorded_in_every_output() {
             .args(extra)
             .output()
             .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(success(out).stdout).unwrap()
     };
     let json: Value = serde_json::from_str(&run(
         "json",
@@ -607,16 +606,6 @@ fn overrides_are_recorded_in_every_output() {
     let provenance = wb.worksheet_range("Provenance").unwrap();
     assert_eq!(cell_str(&provenance, 5, 0), "overrides");
     assert_eq!(cell_str(&provenance, 5, 1), options);
-    let plain = succeeds_json(&["run", SCENARIO, "--trials", "500", "--quiet"]);
+    let plain = json_of(&["run", SCENARIO, "--trials", "500"]);
     assert_eq!(plain["scenario"]["sets"], serde_json::json!([]));
-}
-
-fn succeeds_json(args: &[&str]) -> Value {
-    let out = itfsim()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -218,6 +218,19 @@ pub fn sobol(
 mod tests {
     use super::*;
 
+    /// f of each row of `a` with its input `i` taken from the same row of `b`: the
+    /// estimator's A_B^(i) outputs.
+    fn swapped(a: &[[f64; 3]], b: &[[f64; 3]], i: usize, f: impl Fn([f64; 3]) -> f64) -> Vec<f64> {
+        a.iter()
+            .zip(b)
+            .map(|(ra, rb)| {
+                let mut x = *ra;
+                x[i] = rb[i];
+                f(x)
+            })
+            .collect()
+    }
+
     /// Y = 1 x1 + 2 x2 + x1 x3 with independent uniforms on (0, 1): closed forms.
     /// Var(x) = 1/12, E x = 1/2. Y = x1 (1 + x3) + 2 x2.
     /// V1 = Var(E[Y|x1]) = Var(1.5 x1) = 2.25/12; V2 = 4/12; V3 = Var(x3/2) = 0.25/12;
@@ -242,13 +255,7 @@ mod tests {
             (v3 / v, (v3 + v13) / v),
         ];
         for (i, (s, st)) in expected.iter().enumerate() {
-            let fab: Vec<f64> = (0..n as usize)
-                .map(|r| {
-                    let mut x = a[r];
-                    x[i] = b[r][i];
-                    f(x)
-                })
-                .collect();
+            let fab = swapped(&a, &b, i, f);
             let (first, total) = estimate(&fa, &fb, &fab, 100, 1).unwrap();
             // Within about 4 standard errors (the 95% interval is ~3.9 se wide).
             assert!(
@@ -286,13 +293,7 @@ mod tests {
         let fa: Vec<f64> = a.iter().map(|x| f(*x)).collect();
         let fb: Vec<f64> = b.iter().map(|x| f(*x)).collect();
         for i in 0..3 {
-            let fab: Vec<f64> = (0..n as usize)
-                .map(|r| {
-                    let mut x = a[r];
-                    x[i] = b[r][i];
-                    f(x)
-                })
-                .collect();
+            let fab = swapped(&a, &b, i, f);
             let plain = estimate(&fa, &fb, &fab, 200, 1).unwrap();
             let flipped = estimate(&flip(&fa), &flip(&fb), &flip(&fab), 200, 1).unwrap();
             let shifted = estimate(&shift(&fa), &shift(&fb), &shift(&fab), 200, 1).unwrap();
