@@ -72,10 +72,15 @@ impl Copula {
         for (i, ui) in u.iter_mut().enumerate().take(n) {
             let row = &self.lower[i * n..i * n + i + 1];
             let s: f64 = row.iter().zip(z.iter()).map(|(l, zj)| l * zj).sum();
-            // Keep strictly inside (0, 1) so inverse CDFs never see an endpoint.
-            *ui = normal_cdf(s).clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
+            *ui = inside_unit(normal_cdf(s));
         }
     }
+}
+
+/// A correlated uniform kept strictly inside (0, 1), so inverse CDFs never see an endpoint.
+#[inline]
+fn inside_unit(p: f64) -> f64 {
+    p.clamp(1e-300, 1.0 - f64::EPSILON / 2.0)
 }
 
 /// Scratch for [`Copula::apply_each`]: per dimension, one column of `width` lanes for
@@ -124,7 +129,7 @@ impl Copula {
             let u = &mut lanes.u[d * width..][..n];
             normal_cdf_each(u, score);
             for u in u.iter_mut() {
-                *u = u.clamp(1e-300, 1.0 - f64::EPSILON / 2.0);
+                *u = inside_unit(*u);
             }
         }
     }
