@@ -95,31 +95,61 @@ impl From<crate::engine::EngineError> for Failure {
     }
 }
 
-/// What an itfsim JSON output is, recognised by its top-level keys ("a sweep's table
-/// (`itfsim sweep --format json`)"), so that a command given the wrong kind of file (merge,
-/// rollup) says what it was given; None for anything else.
-pub fn output_kind(bytes: &[u8]) -> Option<&'static str> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    let has = |key: &str| v.get(key).is_some();
-    Some(if v.is_array() {
-        "a sweep's table (`itfsim sweep --format json`)"
-    } else if v.get("format").and_then(|f| f.as_str()) == Some(crate::partial::FORMAT) {
-        "a shard's partial result (`--shard I/N --out FILE`)"
-    } else if has("areas") && has("total") {
-        "the output of `itfsim rollup`"
-    } else if has("curve") {
-        "the output of `itfsim thresholds`"
-    } else if has("scenarios") {
-        "the output of `itfsim compare`"
-    } else if has("tornado") || has("sobol") {
-        "the output of `itfsim sensitivity`"
-    } else if has("trial") && has("parameters") {
-        "the output of `itfsim trace`"
-    } else if has("run") && has("total") {
-        "a run's whole result (`itfsim run` or `itfsim merge`, --format json)"
-    } else {
-        return None;
-    })
+/// Which itfsim command wrote a JSON output, recognised by its top-level keys, so that a
+/// command given the wrong kind of file (merge, rollup) says what it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    SweepTable,
+    Partial,
+    Rollup,
+    Thresholds,
+    Compare,
+    Sensitivity,
+    Trace,
+    Run,
+}
+
+impl OutputKind {
+    /// The kind of the JSON in `bytes`; None for anything else.
+    pub fn of(bytes: &[u8]) -> Option<OutputKind> {
+        let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        let has = |key: &str| v.get(key).is_some();
+        Some(if v.is_array() {
+            OutputKind::SweepTable
+        } else if v.get("format").and_then(|f| f.as_str()) == Some(crate::partial::FORMAT) {
+            OutputKind::Partial
+        } else if has("areas") && has("total") {
+            OutputKind::Rollup
+        } else if has("curve") {
+            OutputKind::Thresholds
+        } else if has("scenarios") {
+            OutputKind::Compare
+        } else if has("tornado") || has("sobol") {
+            OutputKind::Sensitivity
+        } else if has("trial") && has("parameters") {
+            OutputKind::Trace
+        } else if has("run") && has("total") {
+            OutputKind::Run
+        } else {
+            return None;
+        })
+    }
+
+    /// What it is, in words: "a sweep's table (`itfsim sweep --format json`)".
+    pub fn describe(self) -> &'static str {
+        match self {
+            OutputKind::SweepTable => "a sweep's table (`itfsim sweep --format json`)",
+            OutputKind::Partial => "a shard's partial result (`--shard I/N --out FILE`)",
+            OutputKind::Rollup => "the output of `itfsim rollup`",
+            OutputKind::Thresholds => "the output of `itfsim thresholds`",
+            OutputKind::Compare => "the output of `itfsim compare`",
+            OutputKind::Sensitivity => "the output of `itfsim sensitivity`",
+            OutputKind::Trace => "the output of `itfsim trace`",
+            OutputKind::Run => {
+                "a run's whole result (`itfsim run` or `itfsim merge`, --format json)"
+            }
+        }
+    }
 }
 
 /// `n` things, singular for one: "1 scheme", "2 schemes".

@@ -318,15 +318,13 @@ fn read(path: &Path) -> Result<Area, Failure> {
     Ok(area)
 }
 
-/// The hint for a file that is another itfsim output, recognised by `output_kind`.
+/// The hint for a file that is another itfsim output, recognised by `OutputKind::of`.
 fn other_output(bytes: &[u8]) -> Option<String> {
-    let kind = super::output_kind(bytes)?;
-    Some(if kind.starts_with("the output of `itfsim rollup`") {
-        "  hint: this is the output of `itfsim rollup` itself (a glob caught it?): leave it out of the inputs".into()
-    } else if kind.starts_with("a shard's partial") {
-        "  hint: this is a shard's partial result: merge the shards first (`itfsim merge PARTS... --format json --out RESULT.json`)".into()
-    } else {
-        format!("  hint: this is {kind}, not the result of `itfsim run`")
+    use super::OutputKind;
+    Some(match OutputKind::of(bytes)? {
+        OutputKind::Rollup => "  hint: this is the output of `itfsim rollup` itself (a glob caught it?): leave it out of the inputs".into(),
+        OutputKind::Partial => "  hint: this is a shard's partial result: merge the shards first (`itfsim merge PARTS... --format json --out RESULT.json`)".into(),
+        kind => format!("  hint: this is {}, not the result of `itfsim run`", kind.describe()),
     })
 }
 
