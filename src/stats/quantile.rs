@@ -23,7 +23,11 @@
 //! fills and before every merge or query; the buffer is only a faster way to add the same
 //! multiset.
 //!
-//! Folding (the hot path: about one fold per summary per 16384 trials). The buffered keys
+//! Folding (the hot path: about one fold per summary per 16384 trials). A store with at
+//! least 1024 buckets whose numbers span at most 2^16 (continuous values at a coarse
+//! level) counts each key straight into its bucket through a direct index from bucket
+//! number to position ([`add_indexed`]), rebuilt per fold, and only the keys of fresh
+//! buckets go on to be grouped as below. Otherwise the buffered keys
 //! are grouped by bucket, whichever way is cheapest for the batch, all giving the same
 //! groups: a batch of at most 128 distinct keys (payments taking a few values) is counted
 //! in a small hash table; otherwise the keys are radix sorted by bucket over only the bits
@@ -43,9 +47,10 @@
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
 //! Memory: at most `MAX_BUCKETS` buckets of 16 bytes (256 KiB) plus a 16384-key (128 KiB)
 //! buffer per summary, whatever the number of trials; a fold briefly allocates its new
-//! buckets, and each thread keeps up to about 580 KiB of fold scratch (the 256 KiB hash
+//! buckets, and each thread keeps up to about 710 KiB of fold scratch (the 256 KiB hash
 //! table and its list of used slots, a radix buffer as long as the largest batch, 96 KiB
-//! of radix counters) between folds instead of allocating and zeroing it every time.
+//! of radix counters, the 128 KiB bucket index) between folds instead of allocating and
+//! zeroing it every time.
 
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +85,16 @@ const FEW_WIDE: usize = 4096;
 /// [`insert_sorted`] searches for each fresh bucket when there are at least this many
 /// existing buckets per fresh one (below, merging them one by one is cheaper).
 const FEW_FRESH: usize = 16;
+
+/// Widest span of bucket numbers (smallest to largest) a store may have for its folds to
+/// go through [`add_indexed`].
+const INDEX_RANGE: u64 = 1 << 16;
+
+/// Fewest buckets a store must have for its folds to go through [`add_indexed`].
+const INDEX_MIN_BUCKETS: usize = 1024;
+
+/// [`add_indexed`]'s mark of a bucket number no bucket has.
+const NO_BUCKET: u16 = u16::MAX;
 
 /// Fewest keys [`sort_by_bucket`] radix sorts (below, the counters cost more than a sort).
 const RADIX_MIN: usize = 256;
@@ -331,7 +346,20 @@ impl<T: SketchValue> QuantileStore<T> {
         if self.pending.is_empty() {
             return;
         }
-        let fresh = if let Some(counted) = few_distinct(&self.pending, FEW) {
+        let fresh = if let Some((lowest, range)) = self.index_range() {
+            // The keys left are those of fresh buckets: grouped into buckets of their own.
+            add_indexed(
+                &mut self.buckets,
+                &mut self.pending,
+                self.level,
+                lowest,
+                range,
+            );
+            if !sort_by_bucket(&mut self.pending, self.level) {
+                sort_wide(&mut self.pending, self.level);
+            }
+            add_sorted(&mut [], &self.pending, self.level)
+        } else if let Some(counted) = few_distinct(&self.pending, FEW) {
             add_counted(&mut self.buckets, counted, self.level)
         } else if sort_by_bucket(&mut self.pending, self.level) {
             add_sorted(&mut self.buckets, &self.pending, self.level)
@@ -348,6 +376,20 @@ impl<T: SketchValue> QuantileStore<T> {
         self.pending.clear();
         insert_sorted(&mut self.buckets, &fresh);
         self.fit();
+    }
+
+    /// The smallest bucket number and the number of bucket numbers from it to the largest,
+    /// when the store has enough buckets for [`add_indexed`] to pay and they span at most
+    /// [`INDEX_RANGE`] numbers.
+    fn index_range(&self) -> Option<(u64, usize)> {
+        let (first, last) = (self.buckets.first()?, self.buckets.last()?);
+        if self.level >= 64 || self.buckets.len() < INDEX_MIN_BUCKETS {
+            return None;
+        }
+        let lowest = first.key(self.level);
+        // Below INDEX_RANGE before adding one: from 0 to u64::MAX the count overflows.
+        let span = last.key(self.level) - lowest;
+        (span < INDEX_RANGE).then_some((lowest, span as usize + 1))
     }
 
     fn coarsen_to(&mut self, level: u32) {
@@ -497,6 +539,40 @@ fn add_run(
     }
 }
 
+/// Counts `keys` (in any order) into `buckets` (sorted, at `level` < 64, numbered from
+/// `lowest` to `lowest + range - 1`) through a direct index from bucket number to
+/// position, this thread's [`Scratch`]: counts and minima of existing buckets are updated
+/// in place, and `keys` keeps only the keys no existing bucket holds, in their order.
+fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: u64, range: usize) {
+    SCRATCH.with_borrow_mut(|scratch| {
+        let index = &mut scratch.index;
+        if index.len() < range {
+            index.resize(range, NO_BUCKET);
+        }
+        let index = &mut index[..range];
+        index.fill(NO_BUCKET);
+        for (i, b) in buckets.iter().enumerate() {
+            index[(b.key(level) - lowest) as usize] = i as u16;
+        }
+        // The keys kept are written over those already read.
+        let mut kept = 0;
+        for read in 0..keys.len() {
+            let k = keys[read];
+            let at = (k >> level).wrapping_sub(lowest) as usize;
+            let i = index.get(at).copied().unwrap_or(NO_BUCKET);
+            if i != NO_BUCKET {
+                let b = &mut buckets[i as usize];
+                b.count += 1;
+                b.min = b.min.min(k);
+            } else {
+                keys[kept] = k;
+                kept += 1;
+            }
+        }
+        keys.truncate(kept);
+    });
+}
+
 /// Counts `keys`, sorted by bucket at `level`, into `buckets` (sorted, at `level`): counts
 /// and minima of existing buckets are updated in place; the buckets no existing one holds
 /// are returned, sorted.
@@ -604,7 +680,8 @@ fn count_distinct(
 /// zeroed for every fold (about 10,000 folds per million trials): the hash table of
 /// [`few_distinct`] (every count zero between calls), the radix sort's second buffer
 /// (every slot written before it is read) and its digit counters (only as many zeroed
-/// per pass as the digit has values).
+/// per pass as the digit has values), and the bucket index of [`add_indexed`] (filled
+/// as far as the store's span for each fold).
 #[derive(Default)]
 struct Scratch {
     slot_key: Vec<u64>,
@@ -612,6 +689,7 @@ struct Scratch {
     used: Vec<usize>,
     spare: Vec<u64>,
     counts: Vec<[u32; SLOTS]>,
+    index: Vec<u16>,
 }
 
 thread_local! {

@@ -475,3 +475,31 @@ fn fit_finds_the_smallest_fitting_level() {
         assert_eq!(store.buckets, reference, "case {case}");
     }
 }
+
+#[test]
+fn add_indexed_counts_as_add_sorted() {
+    let mut rng = Lcg::new(37);
+    let mut store = QuantileStore::<f64>::default();
+    (0..3 * BUFFER).for_each(|_| store.push(3000.0 + rng.uniform()));
+    store.fold_pending();
+    let (lowest, range) = store.index_range().expect("a narrow coarse store");
+    // New keys in existing buckets, in gaps between them, below and above all of them.
+    let mut batch: Vec<u64> = (0..BUFFER)
+        .map(|_| (3000.0 + 1.2 * rng.uniform() - 0.1).key())
+        .collect();
+    batch.extend([1.0f64.key(), 1e9f64.key(), 3000.5f64.key(), 0.0f64.key()]);
+    let (mut indexed, mut kept) = (store.buckets.clone(), batch.clone());
+    add_indexed(&mut indexed, &mut kept, store.level, lowest, range);
+    if !sort_by_bucket(&mut kept, store.level) {
+        sort_wide(&mut kept, store.level);
+    }
+    let fresh_indexed = add_sorted(&mut [], &kept, store.level);
+    let (mut sorted, mut keys) = (store.buckets.clone(), batch);
+    if !sort_by_bucket(&mut keys, store.level) {
+        sort_wide(&mut keys, store.level);
+    }
+    let fresh_sorted = add_sorted(&mut sorted, &keys, store.level);
+    assert!(!fresh_sorted.is_empty());
+    assert_eq!(indexed, sorted);
+    assert_eq!(fresh_indexed, fresh_sorted);
+}
