@@ -24,12 +24,12 @@
 //! multiset.
 //!
 //! Folding (the hot path: about one fold per summary per 16384 trials). A store with at
-//! least 1024 buckets whose numbers span at most 2^16 (continuous values at a coarse
-//! level) counts each key straight into its bucket through a direct index from bucket
-//! number to position ([`add_indexed`]), rebuilt per fold, and only the keys of fresh
-//! buckets go on to be grouped as below. Otherwise the buffered keys
-//! are grouped by bucket, whichever way is cheapest for the batch, all giving the same
-//! groups: a batch of at most 128 distinct keys (payments taking a few values) is counted
+//! least 1024 buckets (below level 64) counts each key straight into its bucket through an
+//! index from bucket number to position, rebuilt per fold: a direct one when the numbers
+//! span at most 2^16 (continuous values at a coarse level, [`add_indexed`]), else a hash
+//! table ([`add_hashed`]); only the keys of fresh buckets, a few hundred once the store has
+//! filled, go on to be grouped as below. In a smaller store the buffered keys are grouped
+//! by bucket, whichever way is cheapest for the batch, all giving the same groups: a batch of at most 128 distinct keys (payments taking a few values) is counted
 //! in a small hash table; otherwise the keys are radix sorted by bucket over only the bits
 //! where they differ ([`sort_by_bucket`]); a batch too wide for that is hash counted when
 //! the store is at level 0 (its values repeat), and otherwise radix sorted by offset from
@@ -47,10 +47,10 @@
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
 //! Memory: at most `MAX_BUCKETS` buckets of 16 bytes (256 KiB) plus a 16384-key (128 KiB)
 //! buffer per summary, whatever the number of trials; a fold briefly allocates its new
-//! buckets, and each thread keeps up to about 710 KiB of fold scratch (the 256 KiB hash
+//! buckets, and each thread keeps up to about 1.2 MiB of fold scratch (the 256 KiB hash
 //! table and its list of used slots, a radix buffer as long as the largest batch, 96 KiB
-//! of radix counters, the 128 KiB bucket index) between folds instead of allocating and
-//! zeroing it every time.
+//! of radix counters, the 128 KiB direct bucket index and the 512 KiB hashed one) between
+//! folds instead of allocating and zeroing it every time.
 
 use serde::{Deserialize, Serialize};
 
@@ -90,7 +90,8 @@ const FEW_FRESH: usize = 16;
 /// go through [`add_indexed`].
 const INDEX_RANGE: u64 = 1 << 16;
 
-/// Fewest buckets a store must have for its folds to go through [`add_indexed`].
+/// Fewest buckets a store must have for its folds to go through [`add_indexed`] or
+/// [`add_hashed`].
 const INDEX_MIN_BUCKETS: usize = 1024;
 
 /// [`add_indexed`]'s mark of a bucket number no bucket has.
@@ -346,15 +347,20 @@ impl<T: SketchValue> QuantileStore<T> {
         if self.pending.is_empty() {
             return;
         }
-        let fresh = if let Some((lowest, range)) = self.index_range() {
+        let looked_up = self.level < 64 && self.buckets.len() >= INDEX_MIN_BUCKETS;
+        let fresh = if looked_up {
+            if let Some((lowest, range)) = self.index_range() {
+                add_indexed(
+                    &mut self.buckets,
+                    &mut self.pending,
+                    self.level,
+                    lowest,
+                    range,
+                );
+            } else {
+                add_hashed(&mut self.buckets, &mut self.pending, self.level);
+            }
             // The keys left are those of fresh buckets: grouped into buckets of their own.
-            add_indexed(
-                &mut self.buckets,
-                &mut self.pending,
-                self.level,
-                lowest,
-                range,
-            );
             if !sort_by_bucket(&mut self.pending, self.level) {
                 sort_wide(&mut self.pending, self.level);
             }
@@ -573,6 +579,55 @@ fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: 
     });
 }
 
+/// [`add_indexed`] for a store whose bucket numbers are spread too far for a direct
+/// index: the index is an open-addressing hash table from bucket number to position
+/// (this thread's [`Scratch`], at most half full, emptied for each fold).
+fn add_hashed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32) {
+    SCRATCH.with_borrow_mut(|scratch| {
+        let slots = (2 * buckets.len()).next_power_of_two();
+        let table = &mut scratch.table;
+        if table.len() < slots {
+            table.resize(slots, (0, NO_BUCKET));
+        }
+        let table = &mut table[..slots];
+        table.fill((0, NO_BUCKET));
+        let bits = slots.trailing_zeros();
+        // Fibonacci hashing: the top bits of number * 2^64 / phi.
+        let home =
+            |number: u64| (number.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+        for (i, b) in buckets.iter().enumerate() {
+            let number = b.key(level);
+            let mut at = home(number);
+            while table[at].1 != NO_BUCKET {
+                at = (at + 1) & (slots - 1);
+            }
+            table[at] = (number, i as u16);
+        }
+        let mut kept = 0;
+        for read in 0..keys.len() {
+            let k = keys[read];
+            let number = k >> level;
+            let mut at = home(number);
+            let i = loop {
+                let (n, i) = table[at];
+                if n == number || i == NO_BUCKET {
+                    break i;
+                }
+                at = (at + 1) & (slots - 1);
+            };
+            if i != NO_BUCKET {
+                let b = &mut buckets[i as usize];
+                b.count += 1;
+                b.min = b.min.min(k);
+            } else {
+                keys[kept] = k;
+                kept += 1;
+            }
+        }
+        keys.truncate(kept);
+    });
+}
+
 /// Counts `keys`, sorted by bucket at `level`, into `buckets` (sorted, at `level`): counts
 /// and minima of existing buckets are updated in place; the buckets no existing one holds
 /// are returned, sorted.
@@ -680,8 +735,8 @@ fn count_distinct(
 /// zeroed for every fold (about 10,000 folds per million trials): the hash table of
 /// [`few_distinct`] (every count zero between calls), the radix sort's second buffer
 /// (every slot written before it is read) and its digit counters (only as many zeroed
-/// per pass as the digit has values), and the bucket index of [`add_indexed`] (filled
-/// as far as the store's span for each fold).
+/// per pass as the digit has values), and the bucket indexes of [`add_indexed`] and
+/// [`add_hashed`] (emptied as far as the store needs for each fold).
 #[derive(Default)]
 struct Scratch {
     slot_key: Vec<u64>,
@@ -690,6 +745,7 @@ struct Scratch {
     spare: Vec<u64>,
     counts: Vec<[u32; SLOTS]>,
     index: Vec<u16>,
+    table: Vec<(u64, u16)>,
 }
 
 thread_local! {

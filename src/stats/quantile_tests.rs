@@ -476,6 +476,30 @@ fn fit_finds_the_smallest_fitting_level() {
     }
 }
 
+/// The buckets and fresh buckets from counting `batch` into `store`'s buckets through
+/// `count` (which keeps the keys of fresh buckets), and from sorting and merging.
+fn looked_up_and_sorted(
+    store: &QuantileStore<f64>,
+    batch: Vec<u64>,
+    count: impl Fn(&mut [Bucket], &mut Vec<u64>, u32),
+) {
+    let level = store.level;
+    let (mut looked_up, mut kept) = (store.buckets.clone(), batch.clone());
+    count(&mut looked_up, &mut kept, level);
+    if !sort_by_bucket(&mut kept, level) {
+        sort_wide(&mut kept, level);
+    }
+    let fresh_looked_up = add_sorted(&mut [], &kept, level);
+    let (mut sorted, mut keys) = (store.buckets.clone(), batch);
+    if !sort_by_bucket(&mut keys, level) {
+        sort_wide(&mut keys, level);
+    }
+    let fresh_sorted = add_sorted(&mut sorted, &keys, level);
+    assert!(!fresh_sorted.is_empty());
+    assert_eq!(looked_up, sorted);
+    assert_eq!(fresh_looked_up, fresh_sorted);
+}
+
 #[test]
 fn add_indexed_counts_as_add_sorted() {
     let mut rng = Lcg::new(37);
@@ -488,18 +512,32 @@ fn add_indexed_counts_as_add_sorted() {
         .map(|_| (3000.0 + 1.2 * rng.uniform() - 0.1).key())
         .collect();
     batch.extend([1.0f64.key(), 1e9f64.key(), 3000.5f64.key(), 0.0f64.key()]);
-    let (mut indexed, mut kept) = (store.buckets.clone(), batch.clone());
-    add_indexed(&mut indexed, &mut kept, store.level, lowest, range);
-    if !sort_by_bucket(&mut kept, store.level) {
-        sort_wide(&mut kept, store.level);
+    looked_up_and_sorted(&store, batch, |buckets, keys, level| {
+        add_indexed(buckets, keys, level, lowest, range)
+    });
+}
+
+#[test]
+fn add_hashed_counts_as_add_sorted() {
+    let mut rng = Lcg::new(41);
+    let mut wide = || (rng.uniform() * 20.0).exp() * if rng.below(2) == 0 { -1.0 } else { 1.0 };
+    for (level, values) in [(0, 2000), (1, 2000), (30, BUFFER), (50, BUFFER)] {
+        // A store at `level` with the buckets of `values` spread over both signs.
+        let keys: Vec<u64> = (0..values).map(|_| wide().key()).collect();
+        let mut buckets: Vec<Bucket> = Vec::new();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        let fresh = add_sorted(&mut buckets, &sorted, level);
+        insert_sorted(&mut buckets, &fresh);
+        let store = QuantileStore::<f64> {
+            level,
+            buckets,
+            pending: Vec::new(),
+            value: std::marker::PhantomData,
+        };
+        let mut batch: Vec<u64> = keys.iter().step_by(3).copied().collect();
+        batch.extend((0..BUFFER / 2).map(|_| wide().key()));
+        batch.extend([0, u64::MAX, 0.0f64.key()]);
+        looked_up_and_sorted(&store, batch, add_hashed);
     }
-    let fresh_indexed = add_sorted(&mut [], &kept, store.level);
-    let (mut sorted, mut keys) = (store.buckets.clone(), batch);
-    if !sort_by_bucket(&mut keys, store.level) {
-        sort_wide(&mut keys, store.level);
-    }
-    let fresh_sorted = add_sorted(&mut sorted, &keys, store.level);
-    assert!(!fresh_sorted.is_empty());
-    assert_eq!(indexed, sorted);
-    assert_eq!(fresh_indexed, fresh_sorted);
 }
