@@ -585,12 +585,14 @@ fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: 
 fn add_hashed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32) {
     SCRATCH.with_borrow_mut(|scratch| {
         let slots = (2 * buckets.len()).next_power_of_two();
+        // Positions as u64, so that a slot has no padding and is emptied by one store.
+        const EMPTY: (u64, u64) = (0, NO_BUCKET as u64);
         let table = &mut scratch.table;
         if table.len() < slots {
-            table.resize(slots, (0, NO_BUCKET));
+            table.resize(slots, EMPTY);
         }
         let table = &mut table[..slots];
-        table.fill((0, NO_BUCKET));
+        table.fill(EMPTY);
         let bits = slots.trailing_zeros();
         // Fibonacci hashing: the top bits of number * 2^64 / phi.
         let home =
@@ -598,24 +600,25 @@ fn add_hashed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32) {
         for (i, b) in buckets.iter().enumerate() {
             let number = b.key(level);
             let mut at = home(number);
-            while table[at].1 != NO_BUCKET {
+            while table[at].1 != EMPTY.1 {
                 at = (at + 1) & (slots - 1);
             }
-            table[at] = (number, i as u16);
+            table[at] = (number, i as u64);
         }
         let mut kept = 0;
         for read in 0..keys.len() {
             let k = keys[read];
             let number = k >> level;
             let mut at = home(number);
+            // An empty slot holds no bucket, whatever its number.
             let i = loop {
                 let (n, i) = table[at];
-                if n == number || i == NO_BUCKET {
+                if n == number || i == EMPTY.1 {
                     break i;
                 }
                 at = (at + 1) & (slots - 1);
             };
-            if i != NO_BUCKET {
+            if i != EMPTY.1 {
                 let b = &mut buckets[i as usize];
                 b.count += 1;
                 b.min = b.min.min(k);
@@ -745,7 +748,7 @@ struct Scratch {
     spare: Vec<u64>,
     counts: Vec<[u32; SLOTS]>,
     index: Vec<u16>,
-    table: Vec<(u64, u16)>,
+    table: Vec<(u64, u64)>,
 }
 
 thread_local! {
