@@ -29,15 +29,17 @@
 //! span at most 2^16 (continuous values at a coarse level, [`add_indexed`]), else a hash
 //! table ([`add_hashed`]); only the keys of fresh buckets, a few hundred once the store has
 //! filled, go on to be grouped as below. In a smaller store the buffered keys are grouped
-//! by bucket, whichever way is cheapest for the batch, all giving the same groups: a batch of at most 128 distinct keys (payments taking a few values) is counted
-//! in a small hash table; otherwise the keys are radix sorted by bucket over only the bits
-//! where they differ ([`sort_by_bucket`]); a batch too wide for that is hash counted when
-//! the store is at level 0 (its values repeat), and otherwise radix sorted by offset from
-//! its smallest bucket when its range is narrow (money either side of zero), else
-//! comparison sorted ([`sort_wide`]). The groups
-//! are added to existing buckets in place, the new buckets inserted by one merge from the
-//! back, and the smallest fitting level is found in one pass over the buckets ([`QuantileStore::fit`]).
-//! The order of work never shows in the state, which is the multiset's.
+//! by bucket, whichever way is cheapest for the batch, all giving the same groups: a store
+//! of one or two values so far checks whether the batch has no others by whole passes over
+//! it ([`two_distinct`]); a batch of at most 128 distinct keys (payments taking a few
+//! values) is counted in a small hash table; otherwise the keys are radix sorted by bucket
+//! over only the bits where they differ ([`sort_by_bucket`]); a batch too wide for that is
+//! hash counted when the store is at level 0 (its values repeat), and otherwise radix
+//! sorted by offset from its smallest bucket when its range is narrow (money either side
+//! of zero), else comparison sorted ([`sort_wide`]). The groups are added to existing
+//! buckets in place, the new buckets inserted by one merge from the back, and the smallest
+//! fitting level is found in one pass over the buckets ([`QuantileStore::fit`]). The order
+//! of work never shows in the state, which is the multiset's.
 //!
 //! Accuracy. The reported quantile is the smallest value in the bucket holding rank
 //! `ceil(q n)`: always an actual trial value (money stays whole pence someone could have
@@ -365,6 +367,12 @@ impl<T: SketchValue> QuantileStore<T> {
                 sort_wide(&mut self.pending, self.level);
             }
             add_sorted(&mut [], &self.pending, self.level)
+        } else if let Some(counted) = (self.buckets.len() <= 2)
+            .then(|| two_distinct(&self.pending))
+            .flatten()
+        {
+            // A store of one or two values so far (a payment made in full or not at all).
+            add_counted(&mut self.buckets, counted, self.level)
         } else if let Some(counted) = few_distinct(&self.pending, FEW) {
             add_counted(&mut self.buckets, counted, self.level)
         } else if sort_by_bucket(&mut self.pending, self.level) {
@@ -660,6 +668,25 @@ fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
     }
     add_run(buckets, &mut j, run_key, run, level, &mut fresh);
     fresh
+}
+
+/// [`few_distinct`] for at most two distinct keys, by whole passes that vectorise instead
+/// of a hash table: whether every key is the first, else whether every key is one of the
+/// first two, counting both.
+fn two_distinct(keys: &[u64]) -> Option<Vec<(u64, u64)>> {
+    let &a = keys.first()?;
+    if keys.iter().fold(0, |acc, &k| acc | (k ^ a)) == 0 {
+        return Some(vec![(a, keys.len() as u64)]);
+    }
+    let &b = keys.iter().find(|&&k| k != a)?;
+    let (count_a, count_b) = keys.iter().fold((0u64, 0u64), |(ca, cb), &k| {
+        (ca + u64::from(k == a), cb + u64::from(k == b))
+    });
+    (count_a + count_b == keys.len() as u64).then(|| {
+        let mut counted = vec![(a, count_a), (b, count_b)];
+        counted.sort_unstable();
+        counted
+    })
 }
 
 /// The distinct keys with their counts, sorted by key, when there are at most `limit`

@@ -420,6 +420,24 @@ fn few_distinct_counts_or_gives_up() {
 }
 
 #[test]
+fn two_distinct_counts_or_gives_up() {
+    assert_eq!(two_distinct(&[]), None);
+    assert_eq!(two_distinct(&[7; 5]), Some(vec![(7, 5)]));
+    assert_eq!(two_distinct(&[9, 2, 9, 9]), Some(vec![(2, 1), (9, 3)]));
+    assert_eq!(
+        two_distinct(&[0, u64::MAX, 0]),
+        Some(vec![(0, 2), (u64::MAX, 1)])
+    );
+    // A third value, however rare and wherever it is, and keys whose bits are those of
+    // the first two combined (0b01 and 0b10 against 0b00 and 0b11).
+    assert_eq!(two_distinct(&[1, 2, 1, 2, 3]), None);
+    assert_eq!(two_distinct(&[1, 2, 0]), None);
+    assert_eq!(two_distinct(&[5, 5, 5, 6, 5, 4]), None);
+    let keys = [5u64, 3, 5, 5, 3];
+    assert_eq!(two_distinct(&keys), few_distinct(&keys, FEW));
+}
+
+#[test]
 fn state_is_the_defined_one_for_any_push_order() {
     let mut rng = Lcg::new(29);
     for (name, keys) in adversarial_batches() {
