@@ -43,6 +43,15 @@ impl PenceMoments {
         self.squares_high += high + u128::from(carry);
     }
 
+    /// Adds `n` values whose sum is `sum` and whose squares sum to `squares`: the state of
+    /// pushing them one by one (the sums are exact, so their grouping never shows).
+    #[inline]
+    pub(crate) fn add_sums(&mut self, n: u64, sum: i128, squares: u128) {
+        self.n += n;
+        self.sum += sum;
+        self.add_squares(squares, 0);
+    }
+
     pub fn merge(&mut self, other: &PenceMoments) {
         self.n += other.n;
         self.sum += other.sum;

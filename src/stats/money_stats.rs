@@ -65,6 +65,14 @@ pub struct MoneyStats {
     store: QuantileStore<Pence>,
 }
 
+/// Most values whose moments [`MoneyStats::push_all`] sums before adding them exactly:
+/// with every magnitude below [`BELOW`], 64 values sum to below 2^63 and their squares to
+/// below 2^120.
+const SHORT: usize = 64;
+
+/// See [`SHORT`].
+const BELOW: Pence = 1 << 57;
+
 impl Default for MoneyStats {
     fn default() -> Self {
         MoneyStats {
@@ -91,16 +99,32 @@ impl MoneyStats {
 
     /// Pushes every value of `ps` in turn (the same state as [`MoneyStats::push`] on each),
     /// with the running state in registers: one scalar pass for the moments and extremes,
-    /// then the keys appended to the quantile buffer.
+    /// then the keys appended to the quantile buffer. The moments of up to [`SHORT`]
+    /// values at a time are summed in an `i64` and a `u128`, which cannot overflow while
+    /// every value is below 2^57 in magnitude (the extremes, found in the same pass, say
+    /// whether they were), and added to the exact sums at once; otherwise they are pushed
+    /// one by one. Exact integer sums do not depend on their grouping.
     #[inline]
     pub fn push_all(&mut self, ps: &[Pence]) {
-        let (mut moments, mut min, mut max) = (self.moments, self.min, self.max);
-        for &p in ps {
-            moments.push(p);
-            min = min.min(p);
-            max = max.max(p);
+        let (mut min, mut max) = (self.min, self.max);
+        for run in ps.chunks(SHORT) {
+            let (mut low, mut high, mut sum, mut squares) = (Pence::MAX, Pence::MIN, 0i64, 0u128);
+            for &p in run {
+                low = low.min(p);
+                high = high.max(p);
+                sum = sum.wrapping_add(p);
+                let magnitude = u128::from(p.unsigned_abs());
+                squares = squares.wrapping_add(magnitude * magnitude);
+            }
+            if -BELOW < low && high < BELOW {
+                self.moments
+                    .add_sums(run.len() as u64, i128::from(sum), squares);
+            } else {
+                run.iter().for_each(|&p| self.moments.push(p));
+            }
+            (min, max) = (min.min(low), max.max(high));
         }
-        (self.moments, self.min, self.max) = (moments, min, max);
+        (self.min, self.max) = (min, max);
         self.store.push_all(ps);
     }
 
@@ -307,13 +331,31 @@ mod tests {
                 _ => i64::MAX - rng.below(10) as i64,
             })
             .collect();
-        let mut one = MoneyStats::new();
-        values.iter().for_each(|&v| one.push(v));
-        let mut all = MoneyStats::new();
-        values.chunks(777).for_each(|c| all.push_all(c));
-        all.push_all(&[]);
-        let json = |s: &MoneyStats| serde_json::to_string(s).unwrap();
-        assert_eq!(json(&one), json(&all));
+        // Runs of values summed in machine words (magnitudes up to just below 2^57, the
+        // largest allowed, with some runs reaching 2^57 and beyond, summed exactly).
+        let edge = BELOW - 1;
+        let moderate: Vec<Pence> = (0..20_000)
+            .map(|i| match (i / 100 % 4, i % 5) {
+                (0, _) => rng.below(1_000_000_000) as i64 - 500_000_000,
+                (1, 0) => edge - rng.below(3) as i64,
+                (1, 1) => -edge + rng.below(3) as i64,
+                (2, 0) => BELOW,
+                (2, 1) => -BELOW,
+                (3, 0) => i64::MIN,
+                _ => rng.below(1000) as i64,
+            })
+            .collect();
+        for values in [values, moderate] {
+            let mut one = MoneyStats::new();
+            values.iter().for_each(|&v| one.push(v));
+            for chunk in [777, 32, 1] {
+                let mut all = MoneyStats::new();
+                values.chunks(chunk).for_each(|c| all.push_all(c));
+                all.push_all(&[]);
+                let json = |s: &MoneyStats| serde_json::to_string(s).unwrap();
+                assert_eq!(json(&one), json(&all), "chunks of {chunk}");
+            }
+        }
     }
 
     #[test]
