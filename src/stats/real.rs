@@ -144,8 +144,8 @@ impl RealStats {
     /// Pushes every value of `xs` in turn: the same state, bit for bit, as
     /// [`RealStats::push`] on each (the running chunk's sums add the same numbers in the
     /// same order), with the running chunk in registers and the keys appended to the
-    /// quantile buffer at once. A slice holding a non-finite value (rare) is pushed again
-    /// one by one, the registers' work discarded.
+    /// quantile buffer at once. A slice holding a non-finite value (rare; the extreme keys
+    /// tell) is pushed again one by one, the registers' work discarded.
     #[inline]
     pub fn push_all(&mut self, xs: &[f64]) {
         let Some(&first) = xs.first() else {
@@ -157,24 +157,24 @@ impl RealStats {
             self.chunk_shift
         };
         let (mut sum, mut sum_squares) = (self.chunk_sum, self.chunk_sum_squares);
-        let (mut min, mut max) = (self.min, self.max);
-        let mut finite = true;
+        let (mut low, mut high) = (u64::MAX, u64::MIN);
         for &x in xs {
-            finite &= x.is_finite();
             let d = x - shift;
             sum += d;
             sum_squares += d * d;
             let key = x.key();
-            min = min.min(key);
-            max = max.max(key);
+            low = low.min(key);
+            high = high.max(key);
         }
-        if !finite {
+        // Every value is finite exactly when every key lies strictly between those of -inf
+        // and +inf (NaNs' keys lie beyond them), so the extremes tell.
+        if !(f64::NEG_INFINITY.key() < low && high < f64::INFINITY.key()) {
             xs.iter().for_each(|&x| self.push(x));
             return;
         }
         (self.chunk_n, self.chunk_shift) = (self.chunk_n + xs.len() as u64, shift);
         (self.chunk_sum, self.chunk_sum_squares) = (sum, sum_squares);
-        (self.min, self.max) = (min, max);
+        (self.min, self.max) = (self.min.min(low), self.max.max(high));
         self.store.push_all(xs);
     }
 

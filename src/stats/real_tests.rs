@@ -242,6 +242,11 @@ fn push_all_equals_push_one_by_one() {
         .map(|i| match i % 997 {
             5 => f64::NAN,
             9 => f64::INFINITY,
+            13 => f64::NEG_INFINITY,
+            17 => -f64::NAN,
+            // Finite, with keys next to those of the infinities.
+            21 => f64::MAX,
+            25 => -f64::MAX,
             _ => 1e6 + (rng.below(1_000_000) as f64) / 7.0,
         })
         .collect();
@@ -266,5 +271,5 @@ fn push_all_equals_push_one_by_one() {
     }
     let json = |s: &RealStats| serde_json::to_string(s).unwrap();
     assert_eq!(json(&one), json(&all));
-    assert_eq!(one.non_finite(), 2 * 21);
+    assert_eq!(one.non_finite(), 4 * 21);
 }
