@@ -236,6 +236,14 @@ pub enum PartialError {
         "{file}: {what}\n  hint: the file was changed after it was written, or written by a faulty build; rerun that shard"
     )]
     Damaged { file: String, what: String },
+    #[error(
+        "{file}: the partial result ends early, after {bytes} bytes: the file was cut short\n  hint: a copy or transfer that did not finish, or a full disk; copy it again, or rerun that shard"
+    )]
+    Truncated { file: String, bytes: usize },
+    #[error(
+        "{file}: the file is empty, not a partial result\n  hint: a shard writes its partial with --out FILE (a shell redirect, `> FILE`, of a command that failed leaves an empty file); rerun that shard with --out"
+    )]
+    Empty { file: String },
 }
 
 /// Why a partial of format version `found` is not read, after "this itfsim reads version N".
@@ -331,16 +339,47 @@ impl Partial {
             }
             Ok(())
         };
+        let damaged = |what: String| PartialError::Damaged {
+            file: file.to_string(),
+            what,
+        };
         let opened: Opened = match serde_json::from_slice(bytes) {
             Ok(opened) => opened,
+            Err(_) if bytes.trim_ascii().is_empty() => {
+                return Err(PartialError::Empty {
+                    file: file.to_string(),
+                });
+            }
             Err(e) => {
+                // What `to_bytes` writes first: a file that begins so and ends in the
+                // middle of its JSON is a partial cut short, not some other file.
+                let start = format!("{{\"format\":\"{FORMAT}\"");
+                if e.is_eof() && bytes.starts_with(start.as_bytes()) {
+                    return Err(PartialError::Truncated {
+                        file: file.to_string(),
+                        bytes: bytes.len(),
+                    });
+                }
                 let format: Format =
                     serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
                 check(&format.format, format.version)?;
-                return Err(not_partial(e.to_string()));
+                // A partial of this version whose header does not read: damaged or edited.
+                return Err(damaged(format!("its header does not read: {e}")));
             }
         };
         check(&opened.format, opened.version)?;
+        // The header is outside the checksum: values no shard writes are an edit.
+        if opened.threads == 0 {
+            return Err(damaged(
+                "threads is 0; a shard runs on 1 thread or more".into(),
+            ));
+        }
+        if !(opened.elapsed_s.is_finite() && opened.elapsed_s >= 0.0) {
+            return Err(damaged(format!(
+                "elapsed_s is {}; a shard's time is a number of seconds, 0 or more",
+                opened.elapsed_s
+            )));
+        }
         let computed = crate::scenario::sha256_hex(opened.content.get().as_bytes());
         if computed != opened.content_sha256 {
             return Err(PartialError::Checksum {
@@ -350,7 +389,7 @@ impl Partial {
             });
         }
         let content: Content = serde_json::from_str(opened.content.get())
-            .map_err(|e| not_partial(format!("content: {e}")))?;
+            .map_err(|e| damaged(format!("its state does not read: {e}")))?;
         Ok(Partial {
             format: opened.format,
             version: opened.version,

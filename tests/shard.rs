@@ -262,13 +262,59 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
             "changed or damaged after it was written; rerun that shard",
         ],
     );
-    // Cut short (a full disk, a copy interrupted): not a partial.
+    // Cut short (a full disk, a copy interrupted): said so, not "not a partial" with a
+    // hint to give the files `--shard` writes, which the user did.
     let bytes = std::fs::read(&b).unwrap();
     std::fs::write(at("cut.json"), &bytes[..bytes.len() / 2]).unwrap();
     refused(
         &[a.clone(), at("cut.json")],
-        &["cut.json: not an itfsim partial result"],
+        &[
+            &format!(
+                "cut.json: the partial result ends early, after {} bytes: the file was cut short",
+                bytes.len() / 2
+            ),
+            "copy it again, or rerun that shard",
+        ],
     );
+    // Empty, as `--shard ... > part.json` without --out leaves it.
+    std::fs::write(at("empty.json"), b"").unwrap();
+    refused(
+        &[a.clone(), at("empty.json")],
+        &[
+            "empty.json: the file is empty, not a partial result",
+            "rerun that shard with --out",
+        ],
+    );
+    // Header values outside the checksum edited to what no shard writes: refused as
+    // damaged, naming the field (a negative time was merged into "-2.99 s (0 trials/s)";
+    // a threads of -1 was "this is a shard's partial result, not a shard's partial
+    // result").
+    type Header = (fn(&mut Value), &'static str);
+    let headers: [Header; 4] = [
+        (
+            |v| v["elapsed_s"] = (-3.0).into(),
+            "elapsed_s is -3; a shard's time is a number of seconds, 0 or more",
+        ),
+        (
+            |v| v["threads"] = 0.into(),
+            "threads is 0; a shard runs on 1 thread or more",
+        ),
+        (
+            |v| v["threads"] = (-1).into(),
+            "its header does not read: invalid value: integer `-1`",
+        ),
+        (
+            |v| v["shard"] = "one".into(),
+            "its header does not read: invalid type: string \"one\"",
+        ),
+    ];
+    for (edit, wording) in headers {
+        let edited = altered(&b, &at("header.json"), false, edit);
+        refused(
+            &[a.clone(), edited],
+            &["header.json: ", wording, "rerun that shard"],
+        );
+    }
     // A partial of format version 1 (no build id, no checksum).
     let old = altered(&b, &at("old.json"), false, |v| v["version"] = 1.into());
     refused(

@@ -82,13 +82,17 @@ pub fn read(path: &Path) -> Result<(String, Partial), Failure> {
         .map_err(|e| Failure::new(66, format!("{file}: cannot read the partial result: {e}")))?;
     let part = Partial::from_bytes(&file, &bytes).map_err(|e| match (&e, super::OutputKind::of(&bytes)) {
         // Another itfsim output: say what it is rather than how its JSON failed to parse.
-        (partial::PartialError::NotPartial { .. }, Some(kind)) => Failure::new(
+        (partial::PartialError::NotPartial { .. }, Some(kind))
+            if kind != super::OutputKind::Partial =>
+        {
+            Failure::new(
             65,
             format!(
                 "{file}: this is {}, not a shard's partial result\n  hint: merge combines the partial results that `itfsim run ... --shard I/N --out FILE` or `itfsim sweep ... --shard I/N --out FILE` write, one per shard",
                 kind.describe()
             ),
-        ),
+            )
+        }
         _ => Failure::new(65, e.to_string()),
     })?;
     if part.fingerprint.command != part.content.kind() {
