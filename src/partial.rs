@@ -446,17 +446,21 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
         // The scenario is the same if its bytes are: another spelling of its path (a
         // shard rerun from another directory) does not matter, and the merged output
         // names the file as shard 0 did (`merge::named_as_shard_zero`).
-        let fields = [
-            ("scenario sha256", &a.scenario_sha256, &b.scenario_sha256),
-            ("sampling", &a.sampling, &b.sampling),
-        ];
-        for (what, theirs, ours) in fields {
-            if theirs != ours {
-                return Err(mismatch(what, theirs.clone(), ours.clone()));
-            }
+        // Named by file and sha256: two scenarios' hashes alone do not say which is which.
+        if a.scenario_sha256 != b.scenario_sha256 {
+            let named =
+                |f: &Fingerprint| format!("{}, sha256 {}", f.scenario_file, f.scenario_sha256);
+            return Err(mismatch("scenario", named(a), named(b)));
+        }
+        if a.sampling != b.sampling {
+            return Err(mismatch("sampling", a.sampling.clone(), b.sampling.clone()));
         }
         if a.sets != b.sets {
-            return Err(mismatch("--set list", a.sets.join(" "), b.sets.join(" ")));
+            let sets = |f: &Fingerprint| match f.sets.is_empty() {
+                true => "no --set".to_string(),
+                false => f.sets.join(" "),
+            };
+            return Err(mismatch("--set list", sets(a), sets(b)));
         }
         if a.seed != b.seed {
             return Err(mismatch("seed", a.seed.to_string(), b.seed.to_string()));

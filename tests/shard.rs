@@ -144,7 +144,25 @@ fn shards_may_spell_the_scenario_path_differently() {
     ];
     let out = merge(&parts);
     assert_eq!(out.status.code(), Some(65));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("scenario sha256 differs"));
+    // Named by path and sha256 (the hashes alone did not say which file was which).
+    let sha = |path: &str| {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(path).unwrap();
+        let digest = Sha256::digest(&bytes);
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let copy = copy.to_str().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let wording = format!(
+        "scenario differs from {}'s ({copy}, sha256 {} vs {SCENARIO}, sha256 {})",
+        parts[0].display(),
+        sha(copy),
+        sha(SCENARIO)
+    );
+    assert!(stderr.contains(&wording), "{stderr}");
 }
 
 #[test]
@@ -155,9 +173,15 @@ fn incomplete_or_mismatched_shards_are_refused() {
     let c = shard(dir.path(), 2, 3, &[]);
     let elsewhere = tempfile::tempdir().unwrap();
     let other_seed = shard(elsewhere.path(), 2, 3, &["--seed", "9"]);
+    let with_set = shard(elsewhere.path(), 1, 3, &["--set", "fund.pot=1000000"]);
     // A partial of an earlier split into 2 left in the same directory (a glob picks it up).
     let stale = shard(dir.path(), 1, 2, &[]);
-    let cases: [(Vec<PathBuf>, &str); 6] = [
+    let cases: [(Vec<PathBuf>, &str); 7] = [
+        // No --set on one side was an empty space: "(fund.pot=1000000 vs )".
+        (
+            vec![a.clone(), with_set, c.clone()],
+            "(fund.pot=1000000 vs no --set)",
+        ),
         (vec![a.clone(), b.clone()], "shard 2 of 3 is missing"),
         (
             vec![a.clone(), b.clone(), b.clone(), c.clone()],
