@@ -605,7 +605,9 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<S
         )?;
         if id >= count {
             return Err(format!(
-                "JOB_COMPLETION_INDEX is {id} but ITFSIM_SHARD_COUNT is {count}\n  hint: set ITFSIM_SHARD_COUNT to the Job's completions"
+                "JOB_COMPLETION_INDEX is {id} but ITFSIM_SHARD_COUNT is {count}: the index is the shard number, from 0 to {}\n  hint: set ITFSIM_SHARD_COUNT to the Job's completions (at least {})",
+                count - 1,
+                id + 1
             ));
         }
         return Ok(ShardId { index: id, count });
@@ -705,7 +707,12 @@ mod tests {
         let err = parse_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap_err();
         assert!(err.contains("ITFSIM_SHARD_COUNT is not"), "{err}");
         let past = env(&[("JOB_COMPLETION_INDEX", "3"), ("ITFSIM_SHARD_COUNT", "3")]);
-        assert!(parse_shard("auto", past).is_err());
+        let err = parse_shard("auto", past).unwrap_err();
+        assert!(
+            err.contains("is the shard number, from 0 to 2")
+                && err.contains("to the Job's completions (at least 4)"),
+            "{err}"
+        );
         let zero = env(&[("JOB_COMPLETION_INDEX", "0"), ("ITFSIM_SHARD_COUNT", "0")]);
         assert!(parse_shard("auto", zero).is_err());
     }
