@@ -524,6 +524,11 @@ fn bench_reports_speed_phases_and_machine() {
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["run"]["trials"], 3000);
+    // What was run, as the run JSON says it: a bench of --sampling lhs or with a --set
+    // read the same as a plain one.
+    assert_eq!(v["run"]["seed"], 20140401);
+    assert_eq!(v["run"]["sampling"], "mc");
+    assert_eq!(v["sets"], serde_json::json!([]));
     assert_eq!(v["run"]["threads"], 1);
     assert!(v["run"]["trials_per_s"].as_f64().unwrap() > 0.0);
     assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
@@ -538,6 +543,43 @@ fn bench_reports_speed_phases_and_machine() {
             "{phase}"
         );
     }
+    let set = "scheme.reablement.delivery=0.9";
+    let lhs = common::json_of(&[
+        "bench",
+        SCENARIO,
+        "--trials",
+        "2000",
+        "--threads",
+        "1",
+        "--sampling",
+        "lhs",
+        "--seed",
+        "7",
+        "--set",
+        set,
+    ]);
+    assert_eq!(lhs["run"]["seed"], 7);
+    assert_eq!(lhs["run"]["sampling"], "lhs");
+    assert_eq!(lhs["sets"], serde_json::json!([set]));
+    let text = common::succeeds(
+        itfsim()
+            .args([
+                "bench",
+                SCENARIO,
+                "--trials",
+                "1",
+                "--threads",
+                "1",
+                "--quiet",
+            ])
+            .args(["--sampling", "lhs", "--set", set]),
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("bench: {SCENARIO} --set {set}\n"))
+            && text.contains("run: 1 trial, seed 20140401, lhs sampling, on 1 thread in"),
+        "{text}"
+    );
 }
 
 #[test]
