@@ -51,7 +51,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
         return Err(Failure::new(
             2,
             format!(
-                "{}: merged runs are written as --format text or json, as `run` writes them; csv is for sweep partials",
+                "{}: merged runs are written as --format text or json, as `run` writes them; csv is for sweep partials\n  hint: give --format json (or text); for a table across runs, `itfsim rollup` reads merged runs' JSON",
                 first.0
             ),
         ));
