@@ -420,9 +420,13 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
             ours,
         };
         if p.shard.index >= p.shard.count {
-            return Err(PartialError::NotPartial {
+            // No `--shard I/N` writes this (I counts from 0 and is below N): an edit.
+            return Err(PartialError::Damaged {
                 file: file.clone(),
-                message: format!("shard {} of {}", p.shard.index, p.shard.count),
+                what: format!(
+                    "it says it is shard {} of {}, which no run writes (shards count from 0 to N-1)",
+                    p.shard.index, p.shard.count
+                ),
             });
         }
         let (a, b) = (&p.fingerprint, &first.fingerprint);

@@ -314,7 +314,13 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
     // a threads of -1 was "this is a shard's partial result, not a shard's partial
     // result").
     type Header = (fn(&mut Value), &'static str);
-    let headers: [Header; 4] = [
+    let headers: [Header; 5] = [
+        // Was "not an itfsim partial result: shard 1 of 1" with the hint to give the
+        // files --shard writes.
+        (
+            |v| v["shard"]["count"] = 1.into(),
+            "it says it is shard 1 of 1, which no run writes (shards count from 0 to N-1)",
+        ),
         (
             |v| v["elapsed_s"] = (-3.0).into(),
             "elapsed_s is -3; a shard's time is a number of seconds, 0 or more",
