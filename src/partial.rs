@@ -360,6 +360,16 @@ impl Partial {
                         bytes: bytes.len(),
                     });
                 }
+                if bytes.starts_with(start.as_bytes()) && is_followed_by_more(bytes) {
+                    return Err(not_partial(
+                        "it holds more than one JSON document (partials joined into one file, by `cat`?): give each shard's file on its own".into(),
+                    ));
+                }
+                if bytes.starts_with(&[0x1f, 0x8b]) {
+                    return Err(not_partial(
+                        "it is gzip-compressed: decompress it first (`gunzip FILE.gz`)".into(),
+                    ));
+                }
                 let format: Format =
                     serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
                 check(&format.format, format.version)?;
@@ -403,6 +413,12 @@ impl Partial {
             content,
         })
     }
+}
+
+/// Whether `bytes` start with one whole JSON value followed by more than blanks.
+fn is_followed_by_more(bytes: &[u8]) -> bool {
+    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<&RawValue>();
+    matches!(values.next(), Some(Ok(_))) && !bytes[values.byte_offset()..].trim_ascii().is_empty()
 }
 
 /// Checks that every header agrees with the first: same command, build, fingerprint and

@@ -300,6 +300,22 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
             "copy it again, or rerun that shard",
         ],
     );
+    // Two shards joined into one file, and a partial still gzip-compressed: said so, not
+    // "trailing characters at line 2 column 1" / "expected value at line 1 column 1".
+    let mut joined = std::fs::read(&a).unwrap();
+    joined.extend(std::fs::read(&b).unwrap());
+    std::fs::write(at("joined.json"), joined).unwrap();
+    refused(
+        &[at("joined.json")],
+        &["joined.json: not an itfsim partial result: it holds more than one JSON document"],
+    );
+    let mut gz = vec![0x1f, 0x8b, 0x08, 0x00];
+    gz.extend(&bytes[..64]);
+    std::fs::write(at("part.json.gz"), gz).unwrap();
+    refused(
+        &[a.clone(), at("part.json.gz")],
+        &["part.json.gz: not an itfsim partial result: it is gzip-compressed"],
+    );
     // Empty, as `--shard ... > part.json` without --out leaves it.
     std::fs::write(at("empty.json"), b"").unwrap();
     refused(
