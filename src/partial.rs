@@ -590,13 +590,29 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<S
             .map_err(|_| format!("{what} {text:?} is not a whole number"))
     };
     if spec != "auto" {
-        let (i, n) = spec
-            .split_once('/')
-            .ok_or("expected I/N (shard I of N, I from 0) or auto")?;
-        let (index, count) = (number("shard index", i)?, number("shard count", n)?);
-        if count == 0 || index >= count {
+        const HINT: &str = "\n  hint: give --shard I/N, shard I of N shards with I from 0 to N-1 (--shard 0/4 to --shard 3/4 for 4 shards), or --shard auto in a Slurm job array or Kubernetes Indexed Job";
+        let (i, n) = spec.split_once('/').ok_or(format!(
+            "expected I/N (shard I of N, I from 0) or auto{HINT}"
+        ))?;
+        let whole = |what, text| number(what, text).map_err(|e| format!("{e}{HINT}"));
+        let (index, count) = (whole("shard index", i)?, whole("shard count", n)?);
+        if count == 0 {
             return Err(format!(
-                "shard {index} of {count}: need 0 <= I < N (I counts from 0)"
+                "shard {index} of 0: need 0 <= I < N, and N is the number of shards, 1 or more{HINT}"
+            ));
+        }
+        if index >= count {
+            return Err(format!(
+                "shard {index} of {count}: need 0 <= I < N (I counts from 0)\n  hint: {}",
+                match count {
+                    1 => "the only shard of 1 is 0/1".to_string(),
+                    2 => "the shards of 2 are 0/2 and 1/2, so the last is 1/2".to_string(),
+                    _ => format!(
+                        "the shards of {count} are 0/{count} to {}/{count}, so the last is {}/{count}",
+                        count - 1,
+                        count - 1
+                    ),
+                }
             ));
         }
         return Ok(ShardId { index, count });
@@ -709,10 +725,23 @@ mod tests {
             parse_shard("2/5", &none),
             Ok(ShardId { index: 2, count: 5 })
         );
-        assert!(parse_shard("5/5", &none).is_err());
-        assert!(parse_shard("0/0", &none).is_err());
-        assert!(parse_shard("1", &none).is_err());
-        assert!(parse_shard("a/3", &none).is_err());
+        // Each refusal with a hint (they had none).
+        let err = parse_shard("3/3", &none).unwrap_err();
+        assert!(
+            err.contains("need 0 <= I < N (I counts from 0)")
+                && err.contains("hint: the shards of 3 are 0/3 to 2/3, so the last is 2/3"),
+            "{err}"
+        );
+        let err = parse_shard("1/0", &none).unwrap_err();
+        assert!(
+            err.contains("N is the number of shards, 1 or more")
+                && err.contains("hint: give --shard I/N"),
+            "{err}"
+        );
+        for spec in ["1", "a/3", "1/x"] {
+            let err = parse_shard(spec, &none).unwrap_err();
+            assert!(err.contains("hint: give --shard I/N"), "{spec}: {err}");
+        }
         let err = parse_shard("auto", &none).unwrap_err();
         assert!(err.starts_with("found neither a Slurm"), "{err}");
         assert!(
