@@ -362,7 +362,7 @@ impl Partial {
                 }
                 if bytes.starts_with(start.as_bytes()) && is_followed_by_more(bytes) {
                     return Err(not_partial(
-                        "it holds more than one JSON document (partials joined into one file, by `cat`?): give each shard's file on its own".into(),
+                        "it goes on after its JSON ends (partials joined into one file, by `cat`?): give each shard's file on its own".into(),
                     ));
                 }
                 if bytes.starts_with(&[0x1f, 0x8b]) {

@@ -307,7 +307,9 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
     std::fs::write(at("joined.json"), joined).unwrap();
     refused(
         &[at("joined.json")],
-        &["joined.json: not an itfsim partial result: it holds more than one JSON document"],
+        &[
+            "joined.json: not an itfsim partial result: it goes on after its JSON ends (partials joined into one file",
+        ],
     );
     let mut gz = vec![0x1f, 0x8b, 0x08, 0x00];
     gz.extend(&bytes[..64]);
