@@ -6,8 +6,9 @@
 //! used). Sweep partials: byte-identical text, CSV, JSON and `--report` HTML (sweep
 //! outputs have no timing fields); see `sweep_shard`. The kind of the first part decides which.
 //!
-//! Checks, in order: every file reads (66), is a partial of this format version and its
-//! content matches the sha256 written with it (65); no run and sweep partials are mixed,
+//! Checks, in order: every file reads (66), is a whole partial (not cut short, empty,
+//! joined to another or compressed) of this format version, its header holds what a
+//! shard writes, and its content matches the sha256 written with it (65); no run and sweep partials are mixed,
 //! all come from one itfsim build, the fingerprints agree and shards 0..N are all present
 //! exactly once (65); the carried scenario text validates and has the recorded sha256
 //! (65); each part covers the trials or points its shard should, and its state has the
