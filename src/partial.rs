@@ -617,7 +617,21 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<S
         }
         return Ok(ShardId { index, count });
     }
-    let var = |name: &str| env(name).map(|v| number(name, &v)).transpose();
+    // A variable that is set but not a number: say who sets it, so the fix is clear.
+    let var = |name: &str| {
+        env(name)
+            .map(|v| {
+                number(name, &v).map_err(|e| {
+                    let who = match name {
+                        "ITFSIM_SHARD_COUNT" => "set it to the number of shards, e.g. ITFSIM_SHARD_COUNT=8 (deploy/slurm/submit.sh and the deploy/k8s examples set it)",
+                        "JOB_COMPLETION_INDEX" => "Kubernetes sets it in an Indexed Job's pods (completionMode: Indexed); unset it elsewhere",
+                        _ => "Slurm sets it in a job array's tasks (sbatch --array); unset it elsewhere",
+                    };
+                    format!("{e}\n  hint: {who}")
+                })
+            })
+            .transpose()
+    };
     let shard_count = var("ITFSIM_SHARD_COUNT")?;
     if shard_count == Some(0) {
         return Err(
@@ -762,6 +776,16 @@ mod tests {
                 && err.contains("to the Job's completions (at least 4)"),
             "{err}"
         );
+        // A variable that is not a number says who sets it (there was no hint).
+        let blank = env(&[("JOB_COMPLETION_INDEX", "1"), ("ITFSIM_SHARD_COUNT", "")]);
+        let err = parse_shard("auto", blank).unwrap_err();
+        assert!(
+            err.starts_with("ITFSIM_SHARD_COUNT \"\" is not a whole number\n  hint: set it to the number of shards"),
+            "{err}"
+        );
+        let odd = env(&[("JOB_COMPLETION_INDEX", "x"), ("ITFSIM_SHARD_COUNT", "3")]);
+        let err = parse_shard("auto", odd).unwrap_err();
+        assert!(err.contains("hint: Kubernetes sets it"), "{err}");
         let zero = env(&[("JOB_COMPLETION_INDEX", "0"), ("ITFSIM_SHARD_COUNT", "0")]);
         assert!(parse_shard("auto", zero).is_err());
     }
