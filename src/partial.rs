@@ -354,7 +354,9 @@ impl Partial {
                 // What `to_bytes` writes first: a file that begins so and ends in the
                 // middle of its JSON is a partial cut short, not some other file.
                 let start = format!("{{\"format\":\"{FORMAT}\"");
-                if e.is_eof() && bytes.starts_with(start.as_bytes()) {
+                // (Or cut inside that start itself.)
+                let cut_in_start = bytes.len() >= 2 && start.as_bytes().starts_with(bytes);
+                if e.is_eof() && (bytes.starts_with(start.as_bytes()) || cut_in_start) {
                     return Err(PartialError::Truncated {
                         file: file.to_string(),
                         bytes: bytes.len(),
