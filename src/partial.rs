@@ -236,6 +236,14 @@ pub enum PartialError {
         "{file}: {what}\n  hint: the file was changed after it was written, or written by a faulty build; rerun that shard"
     )]
     Damaged { file: String, what: String },
+    #[error(
+        "{file}: the partial result ends early, after {bytes} bytes: the file was cut short\n  hint: a copy or transfer that did not finish, or a full disk; copy it again, or rerun that shard"
+    )]
+    Truncated { file: String, bytes: usize },
+    #[error(
+        "{file}: the file is empty, not a partial result\n  hint: a shard writes its partial with --out FILE (a shell redirect, `> FILE`, of a command that failed leaves an empty file); rerun that shard with --out"
+    )]
+    Empty { file: String },
 }
 
 /// Why a partial of format version `found` is not read, after "this itfsim reads version N".
@@ -331,16 +339,59 @@ impl Partial {
             }
             Ok(())
         };
+        let damaged = |what: String| PartialError::Damaged {
+            file: file.to_string(),
+            what,
+        };
         let opened: Opened = match serde_json::from_slice(bytes) {
             Ok(opened) => opened,
+            Err(_) if bytes.trim_ascii().is_empty() => {
+                return Err(PartialError::Empty {
+                    file: file.to_string(),
+                });
+            }
             Err(e) => {
+                // What `to_bytes` writes first: a file that begins so and ends in the
+                // middle of its JSON is a partial cut short, not some other file.
+                let start = format!("{{\"format\":\"{FORMAT}\"");
+                // (Or cut inside that start itself.)
+                let cut_in_start = bytes.len() >= 2 && start.as_bytes().starts_with(bytes);
+                if e.is_eof() && (bytes.starts_with(start.as_bytes()) || cut_in_start) {
+                    return Err(PartialError::Truncated {
+                        file: file.to_string(),
+                        bytes: bytes.len(),
+                    });
+                }
+                if bytes.starts_with(start.as_bytes()) && is_followed_by_more(bytes) {
+                    return Err(not_partial(
+                        "it goes on after its JSON ends (partials joined into one file, by `cat`?): give each shard's file on its own".into(),
+                    ));
+                }
+                if bytes.starts_with(&[0x1f, 0x8b]) {
+                    return Err(not_partial(
+                        "it is gzip-compressed: decompress it first (`gunzip FILE.gz`)".into(),
+                    ));
+                }
                 let format: Format =
                     serde_json::from_slice(bytes).map_err(|e| not_partial(e.to_string()))?;
                 check(&format.format, format.version)?;
-                return Err(not_partial(e.to_string()));
+                // A partial of this version whose header does not read: damaged or edited.
+                return Err(damaged(format!("its header does not read: {e}")));
             }
         };
         check(&opened.format, opened.version)?;
+        // The header is outside the checksum: values no shard writes are an edit.
+        if opened.threads == 0 {
+            return Err(damaged(
+                "threads is 0; a shard runs on 1 thread or more".into(),
+            ));
+        }
+        if !(opened.elapsed_s.is_finite() && opened.elapsed_s >= 0.0) {
+            return Err(damaged(format!(
+                "elapsed_s is {}; a shard's time is a number of seconds, 0 or more",
+                opened.elapsed_s
+            )));
+        }
         let computed = crate::scenario::sha256_hex(opened.content.get().as_bytes());
         if computed != opened.content_sha256 {
             return Err(PartialError::Checksum {
@@ -350,7 +401,7 @@ impl Partial {
             });
         }
         let content: Content = serde_json::from_str(opened.content.get())
-            .map_err(|e| not_partial(format!("content: {e}")))?;
+            .map_err(|e| damaged(format!("its state does not read: {e}")))?;
         Ok(Partial {
             format: opened.format,
             version: opened.version,
@@ -364,6 +415,12 @@ impl Partial {
             content,
         })
     }
+}
+
+/// Whether `bytes` start with one whole JSON value followed by more than blanks.
+fn is_followed_by_more(bytes: &[u8]) -> bool {
+    let mut values = serde_json::Deserializer::from_slice(bytes).into_iter::<&RawValue>();
+    matches!(values.next(), Some(Ok(_))) && !bytes[values.byte_offset()..].trim_ascii().is_empty()
 }
 
 /// Checks that every header agrees with the first: same command, build, fingerprint and
@@ -381,9 +438,13 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
             ours,
         };
         if p.shard.index >= p.shard.count {
-            return Err(PartialError::NotPartial {
+            // No `--shard I/N` writes this (I counts from 0 and is below N): an edit.
+            return Err(PartialError::Damaged {
                 file: file.clone(),
-                message: format!("shard {} of {}", p.shard.index, p.shard.count),
+                what: format!(
+                    "it says it is shard {} of {}, which no run writes (shards count from 0 to N-1)",
+                    p.shard.index, p.shard.count
+                ),
             });
         }
         let (a, b) = (&p.fingerprint, &first.fingerprint);
@@ -407,17 +468,21 @@ pub fn check_consistent(parts: &[(String, Header)]) -> Result<(), PartialError> 
         // The scenario is the same if its bytes are: another spelling of its path (a
         // shard rerun from another directory) does not matter, and the merged output
         // names the file as shard 0 did (`merge::named_as_shard_zero`).
-        let fields = [
-            ("scenario sha256", &a.scenario_sha256, &b.scenario_sha256),
-            ("sampling", &a.sampling, &b.sampling),
-        ];
-        for (what, theirs, ours) in fields {
-            if theirs != ours {
-                return Err(mismatch(what, theirs.clone(), ours.clone()));
-            }
+        // Named by file and sha256: two scenarios' hashes alone do not say which is which.
+        if a.scenario_sha256 != b.scenario_sha256 {
+            let named =
+                |f: &Fingerprint| format!("{}, sha256 {}", f.scenario_file, f.scenario_sha256);
+            return Err(mismatch("scenario", named(a), named(b)));
+        }
+        if a.sampling != b.sampling {
+            return Err(mismatch("sampling", a.sampling.clone(), b.sampling.clone()));
         }
         if a.sets != b.sets {
-            return Err(mismatch("--set list", a.sets.join(" "), b.sets.join(" ")));
+            let sets = |f: &Fingerprint| match f.sets.is_empty() {
+                true => "no --set".to_string(),
+                false => f.sets.join(" "),
+            };
+            return Err(mismatch("--set list", sets(a), sets(b)));
         }
         if a.seed != b.seed {
             return Err(mismatch("seed", a.seed.to_string(), b.seed.to_string()));
@@ -527,18 +592,48 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<S
             .map_err(|_| format!("{what} {text:?} is not a whole number"))
     };
     if spec != "auto" {
-        let (i, n) = spec
-            .split_once('/')
-            .ok_or("expected I/N (shard I of N, I from 0) or auto")?;
-        let (index, count) = (number("shard index", i)?, number("shard count", n)?);
-        if count == 0 || index >= count {
+        const HINT: &str = "\n  hint: give --shard I/N, shard I of N shards with I from 0 to N-1 (--shard 0/4 to --shard 3/4 for 4 shards), or --shard auto in a Slurm job array or Kubernetes Indexed Job";
+        let (i, n) = spec.split_once('/').ok_or(format!(
+            "expected I/N (shard I of N, I from 0) or auto{HINT}"
+        ))?;
+        let whole = |what, text| number(what, text).map_err(|e| format!("{e}{HINT}"));
+        let (index, count) = (whole("shard index", i)?, whole("shard count", n)?);
+        if count == 0 {
             return Err(format!(
-                "shard {index} of {count}: need 0 <= I < N (I counts from 0)"
+                "shard {index} of 0: need 0 <= I < N, and N is the number of shards, 1 or more{HINT}"
+            ));
+        }
+        if index >= count {
+            return Err(format!(
+                "shard {index} of {count}: need 0 <= I < N (I counts from 0)\n  hint: {}",
+                match count {
+                    1 => "the only shard of 1 is 0/1".to_string(),
+                    2 => "the shards of 2 are 0/2 and 1/2, so the last is 1/2".to_string(),
+                    _ => format!(
+                        "the shards of {count} are 0/{count} to {}/{count}, so the last is {}/{count}",
+                        count - 1,
+                        count - 1
+                    ),
+                }
             ));
         }
         return Ok(ShardId { index, count });
     }
-    let var = |name: &str| env(name).map(|v| number(name, &v)).transpose();
+    // A variable that is set but not a number: say who sets it, so the fix is clear.
+    let var = |name: &str| {
+        env(name)
+            .map(|v| {
+                number(name, &v).map_err(|e| {
+                    let who = match name {
+                        "ITFSIM_SHARD_COUNT" => "set it to the number of shards, e.g. ITFSIM_SHARD_COUNT=8 (deploy/slurm/submit.sh and the deploy/k8s examples set it)",
+                        "JOB_COMPLETION_INDEX" => "Kubernetes sets it in an Indexed Job's pods (completionMode: Indexed); unset it elsewhere",
+                        _ => "Slurm sets it in a job array's tasks (sbatch --array); unset it elsewhere",
+                    };
+                    format!("{e}\n  hint: {who}")
+                })
+            })
+            .transpose()
+    };
     let shard_count = var("ITFSIM_SHARD_COUNT")?;
     if shard_count == Some(0) {
         return Err(
@@ -562,7 +657,9 @@ pub fn parse_shard(spec: &str, env: impl Fn(&str) -> Option<String>) -> Result<S
         )?;
         if id >= count {
             return Err(format!(
-                "JOB_COMPLETION_INDEX is {id} but ITFSIM_SHARD_COUNT is {count}\n  hint: set ITFSIM_SHARD_COUNT to the Job's completions"
+                "JOB_COMPLETION_INDEX is {id} but ITFSIM_SHARD_COUNT is {count}: the index is the shard number, from 0 to {}\n  hint: set ITFSIM_SHARD_COUNT to the Job's completions (at least {})",
+                count - 1,
+                id + 1
             ));
         }
         return Ok(ShardId { index: id, count });
@@ -644,10 +741,23 @@ mod tests {
             parse_shard("2/5", &none),
             Ok(ShardId { index: 2, count: 5 })
         );
-        assert!(parse_shard("5/5", &none).is_err());
-        assert!(parse_shard("0/0", &none).is_err());
-        assert!(parse_shard("1", &none).is_err());
-        assert!(parse_shard("a/3", &none).is_err());
+        // Each refusal with a hint (they had none).
+        let err = parse_shard("3/3", &none).unwrap_err();
+        assert!(
+            err.contains("need 0 <= I < N (I counts from 0)")
+                && err.contains("hint: the shards of 3 are 0/3 to 2/3, so the last is 2/3"),
+            "{err}"
+        );
+        let err = parse_shard("1/0", &none).unwrap_err();
+        assert!(
+            err.contains("N is the number of shards, 1 or more")
+                && err.contains("hint: give --shard I/N"),
+            "{err}"
+        );
+        for spec in ["1", "a/3", "1/x"] {
+            let err = parse_shard(spec, &none).unwrap_err();
+            assert!(err.contains("hint: give --shard I/N"), "{spec}: {err}");
+        }
         let err = parse_shard("auto", &none).unwrap_err();
         assert!(err.starts_with("found neither a Slurm"), "{err}");
         assert!(
@@ -662,7 +772,22 @@ mod tests {
         let err = parse_shard("auto", env(&[("JOB_COMPLETION_INDEX", "0")])).unwrap_err();
         assert!(err.contains("ITFSIM_SHARD_COUNT is not"), "{err}");
         let past = env(&[("JOB_COMPLETION_INDEX", "3"), ("ITFSIM_SHARD_COUNT", "3")]);
-        assert!(parse_shard("auto", past).is_err());
+        let err = parse_shard("auto", past).unwrap_err();
+        assert!(
+            err.contains("is the shard number, from 0 to 2")
+                && err.contains("to the Job's completions (at least 4)"),
+            "{err}"
+        );
+        // A variable that is not a number says who sets it (there was no hint).
+        let blank = env(&[("JOB_COMPLETION_INDEX", "1"), ("ITFSIM_SHARD_COUNT", "")]);
+        let err = parse_shard("auto", blank).unwrap_err();
+        assert!(
+            err.starts_with("ITFSIM_SHARD_COUNT \"\" is not a whole number\n  hint: set it to the number of shards"),
+            "{err}"
+        );
+        let odd = env(&[("JOB_COMPLETION_INDEX", "x"), ("ITFSIM_SHARD_COUNT", "3")]);
+        let err = parse_shard("auto", odd).unwrap_err();
+        assert!(err.contains("hint: Kubernetes sets it"), "{err}");
         let zero = env(&[("JOB_COMPLETION_INDEX", "0"), ("ITFSIM_SHARD_COUNT", "0")]);
         assert!(parse_shard("auto", zero).is_err());
     }

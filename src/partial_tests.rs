@@ -68,10 +68,17 @@ fn a_partial_round_trips_and_its_checksum_covers_the_content_bytes() {
     let other_build = text.replace("0123456789abcdef", "fedcba9876543210");
     let q = Partial::from_bytes("b.json", other_build.as_bytes()).unwrap();
     assert_eq!(q.fingerprint.build, "fedcba9876543210");
-    // Cut short: not a partial at all.
-    let cut = &text.as_bytes()[..text.len() / 2];
+    // Cut short: a partial that ends early, whatever the cut.
+    for len in [8, 30, text.len() / 2, text.len() - 2] {
+        let cut = &text.as_bytes()[..len];
+        assert!(matches!(
+            Partial::from_bytes("a.json", cut),
+            Err(PartialError::Truncated { bytes, .. }) if bytes == len
+        ));
+    }
+    // Another file cut short is still not a partial.
     assert!(matches!(
-        Partial::from_bytes("a.json", cut),
+        Partial::from_bytes("a.json", b"{\"format\":\"other\""),
         Err(PartialError::NotPartial { .. })
     ));
 }

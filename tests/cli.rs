@@ -551,7 +551,7 @@ fn formats_a_command_cannot_write_are_refused_with_exit_2() {
             "--out",
             merged.to_str().unwrap(),
         ],
-        "csv is for sweep partials",
+        "csv is for sweep partials\n  hint: give --format json (or text)",
     );
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),

@@ -144,7 +144,25 @@ fn shards_may_spell_the_scenario_path_differently() {
     ];
     let out = merge(&parts);
     assert_eq!(out.status.code(), Some(65));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("scenario sha256 differs"));
+    // Named by path and sha256 (the hashes alone did not say which file was which).
+    let sha = |path: &str| {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(path).unwrap();
+        let digest = Sha256::digest(&bytes);
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let copy = copy.to_str().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let wording = format!(
+        "scenario differs from {}'s ({copy}, sha256 {} vs {SCENARIO}, sha256 {})",
+        parts[0].display(),
+        sha(copy),
+        sha(SCENARIO)
+    );
+    assert!(stderr.contains(&wording), "{stderr}");
 }
 
 #[test]
@@ -155,9 +173,15 @@ fn incomplete_or_mismatched_shards_are_refused() {
     let c = shard(dir.path(), 2, 3, &[]);
     let elsewhere = tempfile::tempdir().unwrap();
     let other_seed = shard(elsewhere.path(), 2, 3, &["--seed", "9"]);
+    let with_set = shard(elsewhere.path(), 1, 3, &["--set", "fund.pot=1000000"]);
     // A partial of an earlier split into 2 left in the same directory (a glob picks it up).
     let stale = shard(dir.path(), 1, 2, &[]);
-    let cases: [(Vec<PathBuf>, &str); 6] = [
+    let cases: [(Vec<PathBuf>, &str); 7] = [
+        // No --set on one side was an empty space: "(fund.pot=1000000 vs )".
+        (
+            vec![a.clone(), with_set, c.clone()],
+            "(fund.pot=1000000 vs no --set)",
+        ),
         (vec![a.clone(), b.clone()], "shard 2 of 3 is missing"),
         (
             vec![a.clone(), b.clone(), b.clone(), c.clone()],
@@ -262,13 +286,83 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
             "changed or damaged after it was written; rerun that shard",
         ],
     );
-    // Cut short (a full disk, a copy interrupted): not a partial.
+    // Cut short (a full disk, a copy interrupted): said so, not "not a partial" with a
+    // hint to give the files `--shard` writes, which the user did.
     let bytes = std::fs::read(&b).unwrap();
     std::fs::write(at("cut.json"), &bytes[..bytes.len() / 2]).unwrap();
     refused(
         &[a.clone(), at("cut.json")],
-        &["cut.json: not an itfsim partial result"],
+        &[
+            &format!(
+                "cut.json: the partial result ends early, after {} bytes: the file was cut short",
+                bytes.len() / 2
+            ),
+            "copy it again, or rerun that shard",
+        ],
     );
+    // Two shards joined into one file, and a partial still gzip-compressed: said so, not
+    // "trailing characters at line 2 column 1" / "expected value at line 1 column 1".
+    let mut joined = std::fs::read(&a).unwrap();
+    joined.extend(std::fs::read(&b).unwrap());
+    std::fs::write(at("joined.json"), joined).unwrap();
+    refused(
+        &[at("joined.json")],
+        &[
+            "joined.json: not an itfsim partial result: it goes on after its JSON ends (partials joined into one file",
+        ],
+    );
+    let mut gz = vec![0x1f, 0x8b, 0x08, 0x00];
+    gz.extend(&bytes[..64]);
+    std::fs::write(at("part.json.gz"), gz).unwrap();
+    refused(
+        &[a.clone(), at("part.json.gz")],
+        &["part.json.gz: not an itfsim partial result: it is gzip-compressed"],
+    );
+    // Empty, as `--shard ... > part.json` without --out leaves it.
+    std::fs::write(at("empty.json"), b"").unwrap();
+    refused(
+        &[a.clone(), at("empty.json")],
+        &[
+            "empty.json: the file is empty, not a partial result",
+            "rerun that shard with --out",
+        ],
+    );
+    // Header values outside the checksum edited to what no shard writes: refused as
+    // damaged, naming the field (a negative time was merged into "-2.99 s (0 trials/s)";
+    // a threads of -1 was "this is a shard's partial result, not a shard's partial
+    // result").
+    type Header = (fn(&mut Value), &'static str);
+    let headers: [Header; 5] = [
+        // Was "not an itfsim partial result: shard 1 of 1" with the hint to give the
+        // files --shard writes.
+        (
+            |v| v["shard"]["count"] = 1.into(),
+            "it says it is shard 1 of 1, which no run writes (shards count from 0 to N-1)",
+        ),
+        (
+            |v| v["elapsed_s"] = (-3.0).into(),
+            "elapsed_s is -3; a shard's time is a number of seconds, 0 or more",
+        ),
+        (
+            |v| v["threads"] = 0.into(),
+            "threads is 0; a shard runs on 1 thread or more",
+        ),
+        (
+            |v| v["threads"] = (-1).into(),
+            "its header does not read: invalid value: integer `-1`",
+        ),
+        (
+            |v| v["shard"] = "one".into(),
+            "its header does not read: invalid type: string \"one\"",
+        ),
+    ];
+    for (edit, wording) in headers {
+        let edited = altered(&b, &at("header.json"), false, edit);
+        refused(
+            &[a.clone(), edited],
+            &["header.json: ", wording, "rerun that shard"],
+        );
+    }
     // A partial of format version 1 (no build id, no checksum).
     let old = altered(&b, &at("old.json"), false, |v| v["version"] = 1.into());
     refused(
@@ -454,6 +548,11 @@ fn bench_reports_speed_phases_and_machine() {
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["run"]["trials"], 3000);
+    // What was run, as the run JSON says it: a bench of --sampling lhs or with a --set
+    // read the same as a plain one.
+    assert_eq!(v["run"]["seed"], 20140401);
+    assert_eq!(v["run"]["sampling"], "mc");
+    assert_eq!(v["sets"], serde_json::json!([]));
     assert_eq!(v["run"]["threads"], 1);
     assert!(v["run"]["trials_per_s"].as_f64().unwrap() > 0.0);
     assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
@@ -468,6 +567,43 @@ fn bench_reports_speed_phases_and_machine() {
             "{phase}"
         );
     }
+    let set = "scheme.reablement.delivery=0.9";
+    let lhs = common::json_of(&[
+        "bench",
+        SCENARIO,
+        "--trials",
+        "2000",
+        "--threads",
+        "1",
+        "--sampling",
+        "lhs",
+        "--seed",
+        "7",
+        "--set",
+        set,
+    ]);
+    assert_eq!(lhs["run"]["seed"], 7);
+    assert_eq!(lhs["run"]["sampling"], "lhs");
+    assert_eq!(lhs["sets"], serde_json::json!([set]));
+    let text = common::succeeds(
+        itfsim()
+            .args([
+                "bench",
+                SCENARIO,
+                "--trials",
+                "1",
+                "--threads",
+                "1",
+                "--quiet",
+            ])
+            .args(["--sampling", "lhs", "--set", set]),
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("bench: {SCENARIO} --set {set}\n"))
+            && text.contains("run: 1 trial, seed 20140401, lhs sampling, on 1 thread in"),
+        "{text}"
+    );
 }
 
 #[test]

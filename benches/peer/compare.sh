@@ -3,8 +3,12 @@
 # number of trials, run back to back so both see the same machine load.
 #   benches/peer/compare.sh [SCENARIO] [TRIALS]   (needs: pip install numpy scipy)
 set -euo pipefail
+# A scenario given relative to the caller's directory, as the usage suggests, before the
+# cd to the repository (where the default one is).
+scenario=${1:-}
+case $scenario in '' | /*) ;; *) scenario=$PWD/$scenario ;; esac
 cd "$(dirname "$0")/../.."
-scenario=${1:-scenarios/ealing-2014.toml}
+scenario=${scenario:-scenarios/ealing-2014.toml}
 trials=${2:-1000000}
 cargo build --release --locked --quiet
 itfsim=$(./target/release/itfsim bench "$scenario" --trials "$trials" --format json --quiet)

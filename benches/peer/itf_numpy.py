@@ -7,7 +7,8 @@ It is a peer for speed, not a reference for numbers: it uses NumPy's PCG64 gener
 not itfsim's keyed streams, so results agree statistically (means within Monte Carlo
 error), not draw for draw. It covers what the shipped Ealing scenario uses (normal with
 truncation, triangular, PERT, product, negative binomial noise, events, banded rules,
-risks, partners); anything else raises NotImplementedError rather than being guessed.
+risks, partners); anything else (another rule, seasonality, an end month, another
+distribution) stops it with a message (exit 2) rather than being guessed or left out.
 
     python3 benches/peer/itf_numpy.py scenarios/ealing-2014.toml --trials 1000000
 prints one JSON line: trials, seconds, trials_per_s and a few results.
@@ -93,6 +94,26 @@ def month_index(start, ym):
     y0, m0 = map(int, start.split("-"))
     y, m = map(int, ym.split("-"))
     return (y - y0) * 12 + (m - m0)
+
+
+def unsupported(sc):
+    """What the scenario uses that this peer does not model: checked before simulating,
+    so nothing is silently left out (seasonality or an end month would change the
+    numbers without an error)."""
+    found = []
+    for m in sc.get("metric", []):
+        if "seasonality" in m:
+            found.append(f"metric.{m['id']}.seasonality")
+    for s in sc.get("scheme", []):
+        if "end_month" in s:
+            found.append(f"scheme.{s['id']}.end_month")
+    for tr in sc.get("tranche", []):
+        if tr.get("gate", "weighted") != "weighted":
+            found.append(f"tranche.{tr['id']}.gate = {tr['gate']!r}")
+        for c in tr.get("condition", []):
+            if "metric" in c and c.get("rule") != "banded":
+                found.append(f"tranche.{tr['id']}.condition.{c['metric']}.rule = {c.get('rule')!r}")
+    return found
 
 
 def simulate(sc, n, rng):
@@ -253,13 +274,31 @@ def main():
     args = ap.parse_args()
     with open(args.scenario, "rb") as f:
         sc = tomllib.load(f)
+    missing = unsupported(sc)
+    if missing:
+        print(
+            f"itf_numpy.py: {args.scenario} uses what this NumPy peer does not model: "
+            f"{', '.join(missing)}\n"
+            "  hint: the peer covers what scenarios/ealing-2014.toml uses (banded rules, "
+            "no seasonality); compare on that scenario",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
     paid, nets = [], {}
     done = 0
     while done < args.trials:
         n = min(args.batch, args.trials - done)
-        p, net = simulate(sc, n, rng)
+        try:
+            p, net = simulate(sc, n, rng)
+        except NotImplementedError as e:
+            print(
+                f"itf_numpy.py: {args.scenario} uses {e}, which this NumPy peer does not model\n"
+                "  hint: the peer covers what scenarios/ealing-2014.toml uses; compare on that scenario",
+                file=sys.stderr,
+            )
+            sys.exit(2)
         paid.append(p)
         for k, v in net.items():
             nets.setdefault(k, []).append(v)

@@ -25,7 +25,12 @@ pub const DEFAULT_TRIALS: u64 = 1_000_000;
 
 struct Report {
     scenario: String,
+    /// The `--set` overrides, as the run JSON's `scenario.sets` gives them.
+    sets: Vec<String>,
     trials: u64,
+    seed: u64,
+    /// "mc" or "lhs": the sampling the run used (not the timed sample's, always per trial).
+    sampling: String,
     threads: usize,
     elapsed_s: f64,
     sample: u64,
@@ -91,7 +96,10 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         .unwrap_or(1);
     let report = Report {
         scenario: prepared.loaded.file.clone(),
+        sets: o.sets.clone(),
         trials: prepared.trials,
+        seed: prepared.seed,
+        sampling: prepared.model.sampler.name().into(),
         threads: prepared.threads,
         elapsed_s,
         sample,
@@ -145,9 +153,12 @@ impl Report {
             "itfsim": env!("CARGO_PKG_VERSION"),
             "build": crate::BUILD_ID,
             "scenario": self.scenario,
+            "sets": self.sets,
             "machine": {"cores": self.cores, "cores_available": self.cores_available, "cpu": self.cpu},
             "run": {
                 "trials": self.trials,
+                "seed": self.seed,
+                "sampling": self.sampling,
                 "threads": self.threads,
                 "elapsed_s": self.elapsed_s,
                 "trials_per_s": self.trials_per_s().round(),
@@ -163,13 +174,20 @@ impl Report {
 
     fn to_text(&self) -> String {
         let mut out = format!(
-            "itfsim {} (build {}) bench: {}\nmachine: {}, {}\nrun: {} trials on {} thread{} in {:.3} s = {:.0} trials/s\n",
+            "itfsim {} (build {}) bench: {}{}\nmachine: {}, {}\nrun: {} trial{}, seed {}, {} sampling, on {} thread{} in {:.3} s = {:.0} trials/s\n",
             env!("CARGO_PKG_VERSION"),
             crate::BUILD_ID,
             self.scenario,
+            self.sets
+                .iter()
+                .map(|s| format!(" --set {s}"))
+                .collect::<String>(),
             cores_text(self.cores, self.cores_available),
             self.cpu,
             self.trials,
+            if self.trials == 1 { "" } else { "s" },
+            self.seed,
+            self.sampling,
             self.threads,
             if self.threads == 1 { "" } else { "s" },
             self.elapsed_s,

@@ -6,8 +6,9 @@
 //! used). Sweep partials: byte-identical text, CSV, JSON and `--report` HTML (sweep
 //! outputs have no timing fields); see `sweep_shard`. The kind of the first part decides which.
 //!
-//! Checks, in order: every file reads (66), is a partial of this format version and its
-//! content matches the sha256 written with it (65); no run and sweep partials are mixed,
+//! Checks, in order: every file reads (66), is a whole partial (not cut short, empty,
+//! joined to another or compressed) of this format version, its header holds what a
+//! shard writes, and its content matches the sha256 written with it (65); no run and sweep partials are mixed,
 //! all come from one itfsim build, the fingerprints agree and shards 0..N are all present
 //! exactly once (65); the carried scenario text validates and has the recorded sha256
 //! (65); each part covers the trials or points its shard should, and its state has the
@@ -51,7 +52,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
         return Err(Failure::new(
             2,
             format!(
-                "{}: merged runs are written as --format text or json, as `run` writes them; csv is for sweep partials",
+                "{}: merged runs are written as --format text or json, as `run` writes them; csv is for sweep partials\n  hint: give --format json (or text); for a table across runs, `itfsim rollup` reads merged runs' JSON",
                 first.0
             ),
         ));
@@ -82,13 +83,17 @@ pub fn read(path: &Path) -> Result<(String, Partial), Failure> {
         .map_err(|e| Failure::new(66, format!("{file}: cannot read the partial result: {e}")))?;
     let part = Partial::from_bytes(&file, &bytes).map_err(|e| match (&e, super::OutputKind::of(&bytes)) {
         // Another itfsim output: say what it is rather than how its JSON failed to parse.
-        (partial::PartialError::NotPartial { .. }, Some(kind)) => Failure::new(
+        (partial::PartialError::NotPartial { .. }, Some(kind))
+            if kind != super::OutputKind::Partial =>
+        {
+            Failure::new(
             65,
             format!(
                 "{file}: this is {}, not a shard's partial result\n  hint: merge combines the partial results that `itfsim run ... --shard I/N --out FILE` or `itfsim sweep ... --shard I/N --out FILE` write, one per shard",
                 kind.describe()
             ),
-        ),
+            )
+        }
         _ => Failure::new(65, e.to_string()),
     })?;
     if part.fingerprint.command != part.content.kind() {
