@@ -420,6 +420,10 @@ fn weights(effect: &[f64], weight: &mut [f64]) {
 /// only effect; else by weight, unless the weights sum to nothing) chosen per lane, then
 /// added effect by effect. A lane given nothing adds +0.0, which leaves a sum unchanged
 /// (a sum starts at +0.0, so is never -0.0); the trial-by-trial path adds nothing there.
+///
+/// The per-lane choices are selects, not branches, so the loops vectorise: a quotient a
+/// lane's rule does not use is worked out and dropped. The `Full` rule (an effect at
+/// `e >= 1`, rare) is looked for only when some lane of the block has it.
 fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let single = effects == 1;
@@ -429,22 +433,28 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
         .zip(&lanes.at_full[..n]);
     let coefficients = lanes.by_weight[..n]
         .iter_mut()
-        .zip(&mut lanes.per_weight[..n])
-        .zip(&mut lanes.share[..n]);
-    for (((&reduction, &total), &at_full), ((by_weight, per_weight), share)) in
-        rules.zip(coefficients)
-    {
+        .zip(&mut lanes.per_weight[..n]);
+    let mut any_full = false;
+    for (((&reduction, &total), &at_full), (by_weight, per_weight)) in rules.zip(coefficients) {
         // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN).
-        let usable = total.abs() >= 1e-300 && total.abs() < f64::INFINITY;
+        let magnitude = total.abs();
+        let usable = (magnitude >= 1e-300) & (magnitude < f64::INFINITY);
         let full = at_full > 0.0;
-        let weighed = !full && (single || usable);
+        any_full |= full;
+        let weighed = !full & (single | usable);
         *by_weight = if weighed { 1.0 } else { 0.0 };
-        *per_weight = match (weighed, single) {
-            (false, _) => 0.0,
-            (true, true) => reduction,
-            (true, false) => reduction / total,
-        };
-        *share = if full { reduction / at_full } else { 0.0 };
+        let quotient = if single { reduction } else { reduction / total };
+        *per_weight = if weighed { quotient } else { 0.0 };
+    }
+    if any_full {
+        let each = lanes.share[..n].iter_mut().zip(&lanes.mu[..n]);
+        for ((share, &reduction), &at_full) in each.zip(&lanes.at_full[..n]) {
+            *share = if at_full > 0.0 {
+                reduction / at_full
+            } else {
+                0.0
+            };
+        }
     }
     for j in 0..effects {
         let column = j * width..j * width + n;
@@ -454,22 +464,25 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
         } else {
             &lanes.weight[column.clone()]
         };
-        let rules = lanes.by_weight[..n]
-            .iter()
-            .zip(&lanes.per_weight[..n])
-            .zip(&lanes.share[..n]);
-        let each = lanes.sums[column.clone()]
-            .iter_mut()
-            .zip(&lanes.effect[column])
-            .zip(weight);
-        for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
-            *sum += if by_weight != 0.0 {
-                per_weight * w
-            } else if e >= 1.0 {
-                share
-            } else {
-                0.0
-            };
+        let rules = lanes.by_weight[..n].iter().zip(&lanes.per_weight[..n]);
+        let sums = &mut lanes.sums[column.clone()];
+        if any_full {
+            let rules = rules.zip(&lanes.share[..n]);
+            let each = sums.iter_mut().zip(&lanes.effect[column]).zip(weight);
+            for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
+                let full = if e >= 1.0 { share } else { 0.0 };
+                *sum += if by_weight != 0.0 {
+                    per_weight * w
+                } else {
+                    full
+                };
+            }
+        } else {
+            // No lane is `Full`: a lane not by weight adds +0.0.
+            for ((sum, &w), (&by_weight, &per_weight)) in sums.iter_mut().zip(weight).zip(rules) {
+                let weighed = per_weight * w;
+                *sum += if by_weight != 0.0 { weighed } else { 0.0 };
+            }
         }
     }
 }
