@@ -28,8 +28,9 @@
 //! interleaving across trials differs. The Gaussian copula, between the streams' uniforms
 //! and the values, is likewise a chain of normal quantiles and CDFs per trial: the block
 //! applies it to all its trials at once (`Copula::apply_each`, both vectorised), unless a
-//! conditional copula (tornado) is in use. The streams' uniforms, proportion metrics'
-//! activity, the rules and the money stay trial by trial.
+//! conditional copula (tornado) is in use. A proportion metric's months go by block as
+//! a count metric's do (`proportion_activity_block`). The streams' uniforms, the rules
+//! and the money stay trial by trial.
 use super::compile::{MetricModel, Model};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
 use crate::correlation::CopulaLanes;
@@ -55,9 +56,10 @@ pub struct Lanes {
     sums: Vec<f64>,
     /// Per segment: expected activity.
     expected: Vec<f64>,
-    /// Per trial: growth factor of the month, monthly growth step, a ramp block's
-    /// activity, the ramp state's `keep`, effects at `e >= 1`, sum of weights, avoided
-    /// activity of the metric.
+    /// Per trial: growth factor of the month (a proportion metric: its baseline
+    /// proportion `p0`), monthly growth step, a ramp block's activity (a proportion
+    /// metric: its gain), the ramp state's `keep`, effects at `e >= 1`, sum of weights
+    /// (a proportion metric: of effects), avoided activity of the metric.
     factor: Vec<f64>,
     step: Vec<f64>,
     mu: Vec<f64>,
@@ -67,7 +69,8 @@ pub struct Lanes {
     avoided: Vec<f64>,
     /// Per trial, for one block's attribution: the share of each effect at `e >= 1`
     /// (`Full` rule), or the multiplier of each weight (`Log` rule; the whole reduction
-    /// for a single effect), and which of the two applies.
+    /// for a single effect), and which of the two applies (a proportion metric: whether
+    /// the block's gain is attributed).
     share: Vec<f64>,
     per_weight: Vec<f64>,
     by_weight: Vec<f64>,
@@ -149,11 +152,7 @@ impl Model {
         for m in 0..self.metrics.len() {
             match self.metrics[m].kind {
                 MetricKind::Count => self.count_activity_block(m, trials, lanes),
-                MetricKind::Proportion => {
-                    for t in trials.iter_mut() {
-                        self.metric_activity(m, t);
-                    }
-                }
+                MetricKind::Proportion => self.proportion_activity_block(m, trials, lanes),
             }
         }
         for m in 0..self.metrics.len() {
@@ -344,6 +343,103 @@ impl Model {
             for (s, expected) in t.segment_expected[m].iter_mut().enumerate() {
                 *expected = lanes.expected[s * width + i];
             }
+            for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                t.scheme_avoided[s][m] += lanes.sums[j * width + i];
+            }
+            t.metric_avoided[m] = lanes.avoided[i];
+        }
+    }
+}
+
+impl Model {
+    /// `metric_activity` of proportion metric `m` for every trial of the block: per ramp
+    /// block, each trial's effects and their sum (when the ramps change), its proportion
+    /// `p = clamp(p0 + total)`, the people it gains, and their attribution to each
+    /// effect by `gained x e / total`, unless the total or the gain is 0 (a select: such
+    /// a lane adds +0.0). The attribution is summed per effect and added to the scheme's
+    /// avoided activity at the end, where the trial adds each block's share straight
+    /// into it: the same sums, as a scheme has at most one effect on a metric.
+    fn proportion_activity_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let metric = &self.metrics[m];
+        let n = trials.len();
+        let width = lanes.lanes;
+        let effects = metric.effects.len();
+        for (i, t) in trials.iter_mut().enumerate() {
+            self.full_effects(m, t);
+            for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                t.scheme_avoided[s][m] = 0.0;
+                lanes.full[j * width + i] = t.effect_scratch[j];
+            }
+            let level = t.values[metric.level].max(0.0);
+            lanes.factor[i] = (metric.baseline * level).clamp(0.0, 1.0);
+        }
+        lanes.expected[..metric.segments.len() * width].fill(0.0);
+        lanes.sums[..effects * width].fill(0.0);
+        lanes.avoided[..n].fill(0.0);
+        lanes.total[..n].fill(0.0);
+        for (b, block) in metric.blocks.iter().enumerate() {
+            let total = &mut lanes.total[..n];
+            if block.new_ramps {
+                total.fill(0.0);
+                for (j, &ramp) in metric.ramps_of_block(b).iter().enumerate() {
+                    let column = j * width..j * width + n;
+                    let each = lanes.effect[column.clone()]
+                        .iter_mut()
+                        .zip(total.iter_mut());
+                    for ((e_out, total), &f) in each.zip(&lanes.full[column]) {
+                        let e = f * ramp;
+                        *e_out = e;
+                        *total += e;
+                    }
+                }
+            }
+            let people = metric.block_people[b];
+            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
+            let gains = lanes.mu[..n].iter_mut().zip(&mut lanes.by_weight[..n]);
+            let mut any = false;
+            for (((expected, avoided), (gained, attributed)), (&p0, &total)) in
+                each.zip(gains).zip(lanes.factor[..n].iter().zip(&*total))
+            {
+                let p = (p0 + total).clamp(0.0, 1.0);
+                // Summed success per segment; divided by its cohort below.
+                *expected += people * p;
+                let gain = people * (p - p0);
+                *avoided += gain;
+                *gained = gain;
+                let attributable = (total != 0.0) & (gain != 0.0);
+                any |= attributable;
+                *attributed = if attributable { 1.0 } else { 0.0 };
+            }
+            if !any {
+                continue;
+            }
+            for j in 0..effects {
+                let column = j * width..j * width + n;
+                let each = lanes.sums[column.clone()]
+                    .iter_mut()
+                    .zip(&lanes.effect[column]);
+                let rules = lanes.mu[..n].iter().zip(&lanes.by_weight[..n]);
+                for (((sum, &e), (&gain, &attributed)), &total) in
+                    each.zip(rules).zip(&lanes.total[..n])
+                {
+                    let share = gain * e / total;
+                    *sum += if attributed != 0.0 { share } else { 0.0 };
+                }
+            }
+        }
+        for (s, seg) in metric.segments.iter().enumerate() {
+            let expected = &lanes.expected[s * width..][..n];
+            let each = expected.iter().zip(&lanes.factor[..n]);
+            for (t, (&expected, &p0)) in trials.iter_mut().zip(each) {
+                t.segment_expected[m][s] = if seg.cohort_sum > 0.0 {
+                    expected / seg.cohort_sum
+                } else {
+                    p0
+                };
+            }
+        }
+        for (i, t) in trials.iter_mut().enumerate() {
             for (j, &(s, _)) in metric.effects.iter().enumerate() {
                 t.scheme_avoided[s][m] += lanes.sums[j * width + i];
             }

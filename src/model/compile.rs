@@ -75,6 +75,9 @@ pub struct MetricModel {
     /// Each block's ramp per effect (in effect order), block after block: what the
     /// trial multiplies the full effects by, laid out contiguously.
     pub block_ramps: Vec<f64>,
+    /// Each block's `month_base` summed in month order (`Iterator::sum`): a proportion
+    /// metric's people in the block.
+    pub block_people: Vec<f64>,
 }
 
 impl MetricModel {
@@ -467,6 +470,7 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
             effects: Vec::new(),
             blocks: Vec::new(),
             block_ramps: Vec::new(),
+            block_people: Vec::new(),
         });
     }
 
@@ -518,6 +522,11 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
             .blocks
             .iter()
             .flat_map(|b| metric.effects.iter().map(|&(s, _)| schemes[s].ramp[b.from]))
+            .collect();
+        metric.block_people = metric
+            .blocks
+            .iter()
+            .map(|b| metric.month_base[b.from..=b.to].iter().sum())
             .collect();
     }
 

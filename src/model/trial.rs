@@ -398,7 +398,7 @@ impl Model {
                 let p0 = (metric.baseline * level).clamp(0.0, 1.0);
                 let mut total = 0.0;
                 for (b, block) in metric.blocks.iter().enumerate() {
-                    let people: f64 = metric.month_base[block.from..=block.to].iter().sum();
+                    let people = metric.block_people[b];
                     if block.new_ramps {
                         total = 0.0;
                         let ramps = metric.ramps_of_block(b);
