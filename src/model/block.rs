@@ -302,12 +302,14 @@ impl Model {
             self.full_effects(m, t);
             for (j, &(s, _)) in metric.effects.iter().enumerate() {
                 t.scheme_avoided[s][m] = 0.0;
-                let f = t.effect_scratch[j];
-                lanes.full[j * width + i] = f;
-                lanes.full_weight[j * width + i] = neg_ln_1m_nonzero(f);
+                lanes.full[j * width + i] = t.effect_scratch[j];
             }
             let level = t.values[metric.level].max(0.0);
             (lanes.step[i], lanes.factor[i]) = growth_steps(level, t.values[metric.growth]);
+        }
+        for j in 0..effects {
+            let column = j * width..j * width + n;
+            weights(&lanes.full[column.clone()], &mut lanes.full_weight[column]);
         }
         lanes.expected[..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
@@ -483,6 +485,10 @@ fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes)
         let weight = &mut lanes.weight[column.clone()];
         if ramp == 1.0 {
             weight.copy_from_slice(&lanes.full_weight[column]);
+        } else if ramp == 0.0 {
+            // `e = full x 0` is a zero, its own weight (or NaN from a NaN full effect,
+            // whose weight is NaN as well).
+            weight.copy_from_slice(effect);
         } else {
             weights(effect, weight);
         }
