@@ -195,6 +195,9 @@ pub struct Model {
     pub months: usize,
     pub params: Vec<ParamModel>,
     pub uniforms: usize,
+    /// The stream key and uniforms of each parameter with uniforms of its own, in
+    /// parameter order: what a trial draws first (fixed parameters draw nothing).
+    pub streams: Vec<(u64, std::ops::Range<usize>)>,
     pub outcomes: Vec<OutcomeModel>,
     pub copula: Option<(Copula, Vec<Slot>)>,
     pub metrics: Vec<MetricModel>,
@@ -319,6 +322,12 @@ impl Builder {
 pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     let (mut model, params) = structure(scenario, seed)?;
     (model.params, model.uniforms) = Builder::finish(params, seed);
+    model.streams = model
+        .params
+        .iter()
+        .filter(|p| p.uniforms > 0)
+        .map(|p| (p.key, p.offset..p.offset + p.uniforms))
+        .collect();
     Ok(model)
 }
 
@@ -623,6 +632,7 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
         months,
         uniforms: 0,
         params: Vec::new(),
+        streams: Vec::new(),
         outcomes: b.outcomes,
         copula,
         metrics,

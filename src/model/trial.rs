@@ -215,12 +215,10 @@ impl Model {
 
     /// `draw_uniforms` before the copula: each stream's uniforms, through the sampler.
     pub(super) fn draw_own_uniforms(&self, index: u64, t: &mut Trial) {
-        for p in &self.params {
-            if p.uniforms > 0 {
-                let mut s = stream(p.key, index);
-                for u in &mut t.uniforms[p.offset..p.offset + p.uniforms] {
-                    *u = s.uniform();
-                }
+        for (key, range) in &self.streams {
+            let mut s = stream(*key, index);
+            for u in &mut t.uniforms[range.clone()] {
+                *u = s.uniform();
             }
         }
         for (o, outcome) in self.outcomes.iter().enumerate() {
