@@ -58,13 +58,13 @@ pub struct Lanes {
     expected: Vec<f64>,
     /// Per trial: growth factor of the month (a proportion metric: its baseline
     /// proportion `p0`), monthly growth step, a ramp block's activity (a proportion
-    /// metric: its gain), the ramp state's `keep`, effects at `e >= 1`, sum of weights
+    /// metric: its gain), the ramp state's `keep`, its largest effect, sum of weights
     /// (a proportion metric: of effects), avoided activity of the metric.
     factor: Vec<f64>,
     step: Vec<f64>,
     mu: Vec<f64>,
     keep: Vec<f64>,
-    at_full: Vec<f64>,
+    largest: Vec<f64>,
     total: Vec<f64>,
     avoided: Vec<f64>,
     /// Per trial, for one block's attribution: the share of each effect at `e >= 1`
@@ -103,7 +103,7 @@ impl Lanes {
             step: column(1),
             mu: column(1),
             keep: column(1),
-            at_full: column(1),
+            largest: column(1),
             total: column(1),
             avoided: column(1),
             share: column(1),
@@ -451,32 +451,34 @@ impl Model {
 }
 
 /// `ramp_state` of block `b` for the first `n` lanes: each effect `e = full x ramp`, the
-/// product `keep` of `(1 - e)`, the count of effects at `e >= 1` and (for two or more
-/// effects) the weights and their sum, in the same order of operations.
+/// product `keep` of `(1 - e)`, the largest effect (some effect is at `e >= 1` exactly
+/// when it is; `attribute_block` counts them only then) and (for two or more effects)
+/// the weights and their sum, in the same order of operations.
 fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let ramps = metric.ramps_of_block(b);
     let keep = &mut lanes.keep[..n];
-    let at_full = &mut lanes.at_full[..n];
+    let largest = &mut lanes.largest[..n];
     let total = &mut lanes.total[..n];
     keep.fill(1.0);
-    at_full.fill(0.0);
+    largest.fill(f64::NEG_INFINITY);
     // The sum of the weights in effect order, as `Iterator::sum` adds them.
     total.fill(-0.0);
     for (j, &ramp) in ramps.iter().enumerate() {
         let column = j * width..j * width + n;
         let full = &lanes.full[column.clone()];
         let effect = &mut lanes.effect[column.clone()];
-        for (((e_out, &f), keep), at_full) in effect
+        for (((e_out, &f), keep), largest) in effect
             .iter_mut()
             .zip(full)
             .zip(keep.iter_mut())
-            .zip(at_full.iter_mut())
+            .zip(largest.iter_mut())
         {
             let e = f * ramp;
             *e_out = e;
             *keep *= 1.0 - e;
-            *at_full += if e >= 1.0 { 1.0 } else { 0.0 };
+            // A NaN effect is never the largest, as it is never at `e >= 1`.
+            *largest = if e > *largest { e } else { *largest };
         }
         if ramps.len() == 1 {
             // One effect takes all the avoided activity: it needs no weight.
@@ -532,16 +534,16 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
     let rules = lanes.mu[..n]
         .iter()
         .zip(&lanes.total[..n])
-        .zip(&lanes.at_full[..n]);
+        .zip(&lanes.largest[..n]);
     let coefficients = lanes.by_weight[..n]
         .iter_mut()
         .zip(&mut lanes.per_weight[..n]);
     let mut any_full = false;
-    for (((&reduction, &total), &at_full), (by_weight, per_weight)) in rules.zip(coefficients) {
+    for (((&reduction, &total), &largest), (by_weight, per_weight)) in rules.zip(coefficients) {
         // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN).
         let magnitude = total.abs();
         let usable = (magnitude >= 1e-300) & (magnitude < f64::INFINITY);
-        let full = at_full > 0.0;
+        let full = largest >= 1.0;
         any_full |= full;
         let weighed = !full & (single | usable);
         *by_weight = if weighed { 1.0 } else { 0.0 };
@@ -549,10 +551,17 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
         *per_weight = if weighed { quotient } else { 0.0 };
     }
     if any_full {
-        let each = lanes.share[..n].iter_mut().zip(&lanes.mu[..n]);
-        for ((share, &reduction), &at_full) in each.zip(&lanes.at_full[..n]) {
-            *share = if at_full > 0.0 {
-                reduction / at_full
+        // Each lane's count of effects at `e >= 1`, then the share of each of them.
+        let share = &mut lanes.share[..n];
+        share.fill(0.0);
+        for j in 0..effects {
+            for (count, &e) in share.iter_mut().zip(&lanes.effect[j * width..][..n]) {
+                *count += if e >= 1.0 { 1.0 } else { 0.0 };
+            }
+        }
+        for (share, &reduction) in share.iter_mut().zip(&lanes.mu[..n]) {
+            *share = if *share > 0.0 {
+                reduction / *share
             } else {
                 0.0
             };
@@ -604,29 +613,54 @@ mod tests {
         all[..end].to_string()
     }
 
-    /// Blocks of every size up to the lanes' give each trial exactly what
-    /// `Model::simulate` gives it, on every shipped scenario.
+    /// Blocks of every size up to the lanes' give each trial of `model` exactly what
+    /// `Model::simulate` gives it.
+    fn assert_blocks_equal(what: &str, model: &Model) {
+        let mut lanes = Lanes::new(model, 32);
+        let mut block = vec![Trial::new(model); 32];
+        let mut single = Trial::new(model);
+        let mut first = 0;
+        for size in [32, 1, 7, 32, 31, 2, 32] {
+            model.simulate_block(first, &mut block[..size], &mut lanes);
+            for (i, t) in block[..size].iter().enumerate() {
+                model.simulate(first + i as u64, &mut single);
+                assert_eq!(
+                    results(&single),
+                    results(t),
+                    "{what} trial {}",
+                    first + i as u64
+                );
+            }
+            first += size as u64;
+        }
+    }
+
+    /// The block path against the trial-by-trial path on every shipped scenario.
     #[test]
     fn blocks_equal_trial_by_trial() {
         for (path, model) in crate::model::shipped_models() {
-            let mut lanes = Lanes::new(&model, 32);
-            let mut block = vec![Trial::new(&model); 32];
-            let mut single = Trial::new(&model);
-            let mut first = 0;
-            for size in [32, 1, 7, 32, 31, 2, 32] {
-                model.simulate_block(first, &mut block[..size], &mut lanes);
-                for (i, t) in block[..size].iter().enumerate() {
-                    model.simulate(first + i as u64, &mut single);
-                    assert_eq!(
-                        results(&single),
-                        results(t),
-                        "{} trial {}",
-                        path.display(),
-                        first + i as u64
-                    );
+            assert_blocks_equal(&path.display().to_string(), &model);
+        }
+    }
+
+    /// The same with some effects held at full strength (`e >= 1`, the `Full`
+    /// attribution rule, which no shipped scenario reaches) and some at none.
+    #[test]
+    fn blocks_equal_trial_by_trial_with_effects_at_full() {
+        for (path, mut model) in crate::model::shipped_models() {
+            let changes: Vec<usize> = (model.metrics.iter())
+                .flat_map(|m| m.effects.iter().map(|&(_, change)| change))
+                .collect();
+            for (k, &change) in changes.iter().enumerate() {
+                // Every third effect at 1 (capped there from 1.5 too), one in three at 0.
+                match k % 6 {
+                    0 => model.params[change].fixed = Some(1.0),
+                    3 => model.params[change].fixed = Some(1.5),
+                    4 => model.params[change].fixed = Some(0.0),
+                    _ => {}
                 }
-                first += size as u64;
             }
+            assert_blocks_equal(&format!("{} at full", path.display()), &model);
         }
     }
 }
