@@ -195,9 +195,11 @@ pub struct Model {
     pub months: usize,
     pub params: Vec<ParamModel>,
     pub uniforms: usize,
-    /// The stream key and uniforms of each parameter with uniforms of its own, in
-    /// parameter order: what a trial draws first (fixed parameters draw nothing).
-    pub streams: Vec<(u64, std::ops::Range<usize>)>,
+    /// The stream key and uniform offset of each parameter that draws one uniform, and
+    /// the key and uniforms of each that draws several (a product), each in parameter
+    /// order: what a trial draws first (fixed parameters draw nothing).
+    pub streams: Vec<(u64, usize)>,
+    pub multi_streams: Vec<(u64, std::ops::Range<usize>)>,
     pub outcomes: Vec<OutcomeModel>,
     pub copula: Option<(Copula, Vec<Slot>)>,
     pub metrics: Vec<MetricModel>,
@@ -322,10 +324,11 @@ impl Builder {
 pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     let (mut model, params) = structure(scenario, seed)?;
     (model.params, model.uniforms) = Builder::finish(params, seed);
-    model.streams = model
-        .params
-        .iter()
-        .filter(|p| p.uniforms > 0)
+    let params = model.params.iter();
+    model.streams = (params.clone().filter(|p| p.uniforms == 1))
+        .map(|p| (p.key, p.offset))
+        .collect();
+    model.multi_streams = (params.filter(|p| p.uniforms > 1))
         .map(|p| (p.key, p.offset..p.offset + p.uniforms))
         .collect();
     Ok(model)
@@ -633,6 +636,7 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
         uniforms: 0,
         params: Vec::new(),
         streams: Vec::new(),
+        multi_streams: Vec::new(),
         outcomes: b.outcomes,
         copula,
         metrics,

@@ -215,7 +215,10 @@ impl Model {
 
     /// `draw_uniforms` before the copula: each stream's uniforms, through the sampler.
     pub(super) fn draw_own_uniforms(&self, index: u64, t: &mut Trial) {
-        for (key, range) in &self.streams {
+        for &(key, offset) in &self.streams {
+            t.uniforms[offset] = stream(key, index).uniform();
+        }
+        for (key, range) in &self.multi_streams {
             let mut s = stream(*key, index);
             for u in &mut t.uniforms[range.clone()] {
                 *u = s.uniform();
