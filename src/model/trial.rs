@@ -469,22 +469,22 @@ impl Model {
         {
             let metric = &self.metrics[window.metric];
             let segments = window.segments.clone();
-            let observed: f64 = t.segment_observed[window.metric][segments.clone()]
-                .iter()
-                .sum();
+            let observed = sum(&t.segment_observed[window.metric][segments.clone()]);
             let expected = &t.segment_expected[window.metric][segments.clone()];
             match metric.kind {
                 MetricKind::Count => {
-                    *expected_out = expected.iter().sum();
+                    *expected_out = sum(expected);
                     *observed_out = observed;
                     *achieved_out = (window.baseline - observed) / window.baseline;
                 }
                 MetricKind::Proportion => {
-                    let expected: f64 = metric.segments[segments]
-                        .iter()
-                        .zip(expected)
-                        .map(|(s, p)| s.people as f64 * p)
-                        .sum();
+                    let expected: f64 = match (&metric.segments[segments], expected) {
+                        // One segment: the sum of one term, as `Iterator::sum` gives it.
+                        ([s], [p]) => std::iter::once(s.people as f64 * p).sum(),
+                        (segments, expected) => (segments.iter().zip(expected))
+                            .map(|(s, p)| s.people as f64 * p)
+                            .sum(),
+                    };
                     let people = window.people as f64;
                     *expected_out = expected / people;
                     *observed_out = observed / people;
@@ -715,6 +715,16 @@ fn ramp_state(
         Attribution::Log { total }
     };
     RampState { keep, rule }
+}
+
+/// `xs.iter().sum()`, with a window's usual single segment summed without the loop
+/// (`Iterator::sum` of one term: the same value).
+#[inline]
+fn sum(xs: &[f64]) -> f64 {
+    match xs {
+        [x] => std::iter::once(*x).sum(),
+        _ => xs.iter().sum(),
+    }
 }
 
 /// A count metric's monthly growth step and its first month's factor, from the trial's
