@@ -539,16 +539,27 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
         .iter_mut()
         .zip(&mut lanes.per_weight[..n]);
     let mut any_full = false;
-    for (((&reduction, &total), &largest), (by_weight, per_weight)) in rules.zip(coefficients) {
-        // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN).
-        let magnitude = total.abs();
-        let usable = (magnitude >= 1e-300) & (magnitude < f64::INFINITY);
-        let full = largest >= 1.0;
-        any_full |= full;
-        let weighed = !full & (single | usable);
-        *by_weight = if weighed { 1.0 } else { 0.0 };
-        let quotient = if single { reduction } else { reduction / total };
-        *per_weight = if weighed { quotient } else { 0.0 };
+    let each = rules.zip(coefficients);
+    if single {
+        for (((&reduction, _), &largest), (by_weight, per_weight)) in each {
+            let full = largest >= 1.0;
+            any_full |= full;
+            *by_weight = if full { 0.0 } else { 1.0 };
+            *per_weight = if full { 0.0 } else { reduction };
+        }
+    } else {
+        for (((&reduction, &total), &largest), (by_weight, per_weight)) in each {
+            // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
+            // finite as `<= f64::MAX`, one comparison of doubles.
+            let magnitude = total.abs();
+            let usable = (magnitude >= 1e-300) & (magnitude <= f64::MAX);
+            let full = largest >= 1.0;
+            any_full |= full;
+            let weighed = !full & usable;
+            *by_weight = if weighed { 1.0 } else { 0.0 };
+            let quotient = reduction / total;
+            *per_weight = if weighed { quotient } else { 0.0 };
+        }
     }
     if any_full {
         // Each lane's count of effects at `e >= 1`, then the share of each of them.
