@@ -306,6 +306,21 @@ impl Model {
         }
     }
 
+    /// Each trial's effects of metric `m` at full ramp (`full_effect`), effect by effect
+    /// into the `full` columns, with the schemes' avoided activity of the metric set to 0.
+    fn full_effects_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
+            for (full, t) in lanes.full[j * width..][..n]
+                .iter_mut()
+                .zip(trials.iter_mut())
+            {
+                *full = self.full_effect(s, change, t);
+                t.scheme_avoided[s][m] = 0.0;
+            }
+        }
+    }
+
     /// `metric_activity` of count metric `m` for every trial of the block.
     fn count_activity_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
@@ -313,12 +328,8 @@ impl Model {
         let width = lanes.lanes;
         let effects = metric.effects.len();
         // Each trial's full effects, their weights, and its growth.
-        for (i, t) in trials.iter_mut().enumerate() {
-            self.full_effects(m, t);
-            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] = 0.0;
-                lanes.full[j * width + i] = t.effect_scratch[j];
-            }
+        self.full_effects_block(m, trials, lanes);
+        for (i, t) in trials.iter().enumerate() {
             let level = t.values[metric.level].max(0.0);
             (lanes.step[i], lanes.factor[i]) = growth_steps(level, t.values[metric.growth]);
         }
@@ -381,14 +392,10 @@ impl Model {
         let n = trials.len();
         let width = lanes.lanes;
         let effects = metric.effects.len();
-        for (i, t) in trials.iter_mut().enumerate() {
-            self.full_effects(m, t);
-            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] = 0.0;
-                lanes.full[j * width + i] = t.effect_scratch[j];
-            }
+        self.full_effects_block(m, trials, lanes);
+        for (p0, t) in lanes.factor[..n].iter_mut().zip(&*trials) {
             let level = t.values[metric.level].max(0.0);
-            lanes.factor[i] = (metric.baseline * level).clamp(0.0, 1.0);
+            *p0 = (metric.baseline * level).clamp(0.0, 1.0);
         }
         lanes.expected[..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
