@@ -573,8 +573,7 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
         for (((&reduction, &total), &largest), (by_weight, per_weight)) in each {
             // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
             // finite as `<= f64::MAX`, one comparison of doubles.
-            let magnitude = total.abs();
-            let usable = (magnitude >= 1e-300) & (magnitude <= f64::MAX);
+            let usable = (1e-300..=f64::MAX).contains(&total.abs());
             let full = largest >= 1.0;
             any_full |= full;
             let weighed = !full & usable;
