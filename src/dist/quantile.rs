@@ -229,7 +229,8 @@ impl Quantile {
     /// rows' loads (a table is larger than the first-level cache) overlap instead of
     /// each waiting behind the next draw's arithmetic. Normal, lognormal and truncated
     /// normal draws likewise take their normal quantiles in one pass; triangular and
-    /// uniform draws are worked branch-free, so those loops vectorise.
+    /// uniform draws are worked in a loop of their own, without `value`'s dispatch per
+    /// draw.
     pub fn fill(&self, us: &[f64], out: &mut [f64]) {
         let out = &mut out[..us.len()];
         let u = |i: usize| clamp_unit(us[i]);
@@ -282,8 +283,7 @@ impl Quantile {
                 left,
                 right,
             } => {
-                // `scalar`'s two branches as selects around one square root, so the
-                // loop vectorises and a draw's side of the mode is never mispredicted.
+                // `scalar`'s two sides of the mode, the same operations for each draw.
                 for (v, &u) in out.iter_mut().zip(us) {
                     let u = clamp_unit(u);
                     let lower = u < *split;
