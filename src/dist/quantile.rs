@@ -227,7 +227,10 @@ impl Quantile {
     /// the same values as `value(&[us[i]])`. A tabulated distribution takes every draw's
     /// normal quantile first, then every table lookup in a pass of their own, so the
     /// rows' loads (a table is larger than the first-level cache) overlap instead of
-    /// each waiting behind the next draw's arithmetic.
+    /// each waiting behind the next draw's arithmetic. Normal, lognormal and truncated
+    /// normal draws likewise take their normal quantiles in one pass; triangular and
+    /// uniform draws are worked in a loop of their own, without `value`'s dispatch per
+    /// draw.
     pub fn fill(&self, us: &[f64], out: &mut [f64]) {
         let out = &mut out[..us.len()];
         let u = |i: usize| clamp_unit(us[i]);
@@ -271,6 +274,27 @@ impl Quantile {
                 for v in out.iter_mut() {
                     let z = if *upper { -*v } else { *v };
                     *v = truncated(z, *mean, *sd, *a, *b);
+                }
+            }
+            Kind::Triangular {
+                min,
+                max,
+                split,
+                left,
+                right,
+            } => {
+                // `scalar`'s two sides of the mode, the same operations for each draw.
+                for (v, &u) in out.iter_mut().zip(us) {
+                    let u = clamp_unit(u);
+                    let lower = u < *split;
+                    let root = if lower { u * left } else { (1.0 - u) * right }.sqrt();
+                    let value = if lower { min + root } else { max - root };
+                    *v = value.clamp(*min, *max);
+                }
+            }
+            Kind::Uniform { min, width, max } => {
+                for (v, &u) in out.iter_mut().zip(us) {
+                    *v = (min + clamp_unit(u) * width).min(*max);
                 }
             }
             _ => {

@@ -28,9 +28,10 @@
 //! interleaving across trials differs. The Gaussian copula, between the streams' uniforms
 //! and the values, is likewise a chain of normal quantiles and CDFs per trial: the block
 //! applies it to all its trials at once (`Copula::apply_each`, both vectorised), unless a
-//! conditional copula (tornado) is in use. The streams' uniforms, proportion metrics'
-//! activity, the rules and the money stay trial by trial.
-use super::compile::{MetricModel, Model};
+//! conditional copula (tornado) is in use. A proportion metric's months go by block as
+//! a count metric's do (`proportion_activity_block`). The streams' uniforms, the rules
+//! and the money stay trial by trial.
+use super::compile::{MetricModel, Model, Slot};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -55,19 +56,21 @@ pub struct Lanes {
     sums: Vec<f64>,
     /// Per segment: expected activity.
     expected: Vec<f64>,
-    /// Per trial: growth factor of the month, monthly growth step, a ramp block's
-    /// activity, the ramp state's `keep`, effects at `e >= 1`, sum of weights, avoided
-    /// activity of the metric.
+    /// Per trial: growth factor of the month (a proportion metric: its baseline
+    /// proportion `p0`), monthly growth step, a ramp block's activity (a proportion
+    /// metric: its gain), the ramp state's `keep`, its largest effect, sum of weights
+    /// (a proportion metric: of effects), avoided activity of the metric.
     factor: Vec<f64>,
     step: Vec<f64>,
     mu: Vec<f64>,
     keep: Vec<f64>,
-    at_full: Vec<f64>,
+    largest: Vec<f64>,
     total: Vec<f64>,
     avoided: Vec<f64>,
     /// Per trial, for one block's attribution: the share of each effect at `e >= 1`
     /// (`Full` rule), or the multiplier of each weight (`Log` rule; the whole reduction
-    /// for a single effect), and which of the two applies.
+    /// for a single effect), and which of the two applies (a proportion metric: whether
+    /// the block's gain is attributed).
     share: Vec<f64>,
     per_weight: Vec<f64>,
     by_weight: Vec<f64>,
@@ -100,7 +103,7 @@ impl Lanes {
             step: column(1),
             mu: column(1),
             keep: column(1),
-            at_full: column(1),
+            largest: column(1),
             total: column(1),
             avoided: column(1),
             share: column(1),
@@ -149,11 +152,7 @@ impl Model {
         for m in 0..self.metrics.len() {
             match self.metrics[m].kind {
                 MetricKind::Count => self.count_activity_block(m, trials, lanes),
-                MetricKind::Proportion => {
-                    for t in trials.iter_mut() {
-                        self.metric_activity(m, t);
-                    }
-                }
+                MetricKind::Proportion => self.proportion_activity_block(m, trials, lanes),
             }
         }
         for m in 0..self.metrics.len() {
@@ -175,18 +174,33 @@ impl Model {
             trials.iter_mut().for_each(|t| self.correlate_trial(t));
             return;
         };
-        let width = lanes.lanes;
-        for (i, t) in trials.iter().enumerate() {
-            for (d, &slot) in slots.iter().enumerate() {
-                let u = self.slot_uniform(slot, t.index, &t.uniforms, &t.outcome_uniforms);
-                columns.u[d * width + i] = u;
+        let (width, n) = (lanes.lanes, trials.len());
+        // Dimension by dimension, `slot_uniform` and `set_slot_uniform` with the slot's
+        // place looked up once for the block.
+        for (d, &slot) in slots.iter().enumerate() {
+            let each = columns.u[d * width..][..n].iter_mut().zip(&*trials);
+            match slot {
+                Slot::Param(p) if self.params[p].uniforms > 0 => {
+                    let at = self.params[p].offset;
+                    each.for_each(|(u, t)| *u = t.uniforms[at]);
+                }
+                Slot::Param(p) => {
+                    let key = self.params[p].key;
+                    each.for_each(|(u, t)| *u = stream(key, t.index).uniform());
+                }
+                Slot::Outcome(o) => each.for_each(|(u, t)| *u = t.outcome_uniforms[o]),
             }
         }
-        copula.apply_each(columns, trials.len());
-        for (i, t) in trials.iter_mut().enumerate() {
-            for (d, &slot) in slots.iter().enumerate() {
-                let u = columns.u[d * width + i];
-                self.set_slot_uniform(slot, u, &mut t.uniforms, &mut t.outcome_uniforms);
+        copula.apply_each(columns, n);
+        for (d, &slot) in slots.iter().enumerate() {
+            let each = columns.u[d * width..][..n].iter().zip(trials.iter_mut());
+            match slot {
+                Slot::Param(p) if self.params[p].uniforms > 0 => {
+                    let at = self.params[p].offset;
+                    each.for_each(|(&u, t)| t.uniforms[at] = u);
+                }
+                Slot::Param(_) => {}
+                Slot::Outcome(o) => each.for_each(|(&u, t)| t.outcome_uniforms[o] = u),
             }
         }
     }
@@ -292,6 +306,21 @@ impl Model {
         }
     }
 
+    /// Each trial's effects of metric `m` at full ramp (`full_effect`), effect by effect
+    /// into the `full` columns, with the schemes' avoided activity of the metric set to 0.
+    fn full_effects_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
+            for (full, t) in lanes.full[j * width..][..n]
+                .iter_mut()
+                .zip(trials.iter_mut())
+            {
+                *full = self.full_effect(s, change, t);
+                t.scheme_avoided[s][m] = 0.0;
+            }
+        }
+    }
+
     /// `metric_activity` of count metric `m` for every trial of the block.
     fn count_activity_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
@@ -299,16 +328,14 @@ impl Model {
         let width = lanes.lanes;
         let effects = metric.effects.len();
         // Each trial's full effects, their weights, and its growth.
-        for (i, t) in trials.iter_mut().enumerate() {
-            self.full_effects(m, t);
-            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] = 0.0;
-                let f = t.effect_scratch[j];
-                lanes.full[j * width + i] = f;
-                lanes.full_weight[j * width + i] = neg_ln_1m_nonzero(f);
-            }
+        self.full_effects_block(m, trials, lanes);
+        for (i, t) in trials.iter().enumerate() {
             let level = t.values[metric.level].max(0.0);
             (lanes.step[i], lanes.factor[i]) = growth_steps(level, t.values[metric.growth]);
+        }
+        for j in 0..effects {
+            let column = j * width..j * width + n;
+            weights(&lanes.full[column.clone()], &mut lanes.full_weight[column]);
         }
         lanes.expected[..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
@@ -352,33 +379,128 @@ impl Model {
     }
 }
 
+impl Model {
+    /// `metric_activity` of proportion metric `m` for every trial of the block: per ramp
+    /// block, each trial's effects and their sum (when the ramps change), its proportion
+    /// `p = clamp(p0 + total)`, the people it gains, and their attribution to each
+    /// effect by `gained x e / total`, unless the total or the gain is 0 (a select: such
+    /// a lane adds +0.0). The attribution is summed per effect and added to the scheme's
+    /// avoided activity at the end, where the trial adds each block's share straight
+    /// into it: the same sums, as a scheme has at most one effect on a metric.
+    fn proportion_activity_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let metric = &self.metrics[m];
+        let n = trials.len();
+        let width = lanes.lanes;
+        let effects = metric.effects.len();
+        self.full_effects_block(m, trials, lanes);
+        for (p0, t) in lanes.factor[..n].iter_mut().zip(&*trials) {
+            let level = t.values[metric.level].max(0.0);
+            *p0 = (metric.baseline * level).clamp(0.0, 1.0);
+        }
+        lanes.expected[..metric.segments.len() * width].fill(0.0);
+        lanes.sums[..effects * width].fill(0.0);
+        lanes.avoided[..n].fill(0.0);
+        lanes.total[..n].fill(0.0);
+        for (b, block) in metric.blocks.iter().enumerate() {
+            let total = &mut lanes.total[..n];
+            if block.new_ramps {
+                total.fill(0.0);
+                for (j, &ramp) in metric.ramps_of_block(b).iter().enumerate() {
+                    let column = j * width..j * width + n;
+                    let each = lanes.effect[column.clone()]
+                        .iter_mut()
+                        .zip(total.iter_mut());
+                    for ((e_out, total), &f) in each.zip(&lanes.full[column]) {
+                        let e = f * ramp;
+                        *e_out = e;
+                        *total += e;
+                    }
+                }
+            }
+            let people = metric.block_people[b];
+            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
+            let gains = lanes.mu[..n].iter_mut().zip(&mut lanes.by_weight[..n]);
+            let mut any = false;
+            for (((expected, avoided), (gained, attributed)), (&p0, &total)) in
+                each.zip(gains).zip(lanes.factor[..n].iter().zip(&*total))
+            {
+                let p = (p0 + total).clamp(0.0, 1.0);
+                // Summed success per segment; divided by its cohort below.
+                *expected += people * p;
+                let gain = people * (p - p0);
+                *avoided += gain;
+                *gained = gain;
+                let attributable = (total != 0.0) & (gain != 0.0);
+                any |= attributable;
+                *attributed = if attributable { 1.0 } else { 0.0 };
+            }
+            if !any {
+                continue;
+            }
+            for j in 0..effects {
+                let column = j * width..j * width + n;
+                let each = lanes.sums[column.clone()]
+                    .iter_mut()
+                    .zip(&lanes.effect[column]);
+                let rules = lanes.mu[..n].iter().zip(&lanes.by_weight[..n]);
+                for (((sum, &e), (&gain, &attributed)), &total) in
+                    each.zip(rules).zip(&lanes.total[..n])
+                {
+                    let share = gain * e / total;
+                    *sum += if attributed != 0.0 { share } else { 0.0 };
+                }
+            }
+        }
+        for (s, seg) in metric.segments.iter().enumerate() {
+            let expected = &lanes.expected[s * width..][..n];
+            let each = expected.iter().zip(&lanes.factor[..n]);
+            for (t, (&expected, &p0)) in trials.iter_mut().zip(each) {
+                t.segment_expected[m][s] = if seg.cohort_sum > 0.0 {
+                    expected / seg.cohort_sum
+                } else {
+                    p0
+                };
+            }
+        }
+        for (i, t) in trials.iter_mut().enumerate() {
+            for (j, &(s, _)) in metric.effects.iter().enumerate() {
+                t.scheme_avoided[s][m] += lanes.sums[j * width + i];
+            }
+            t.metric_avoided[m] = lanes.avoided[i];
+        }
+    }
+}
+
 /// `ramp_state` of block `b` for the first `n` lanes: each effect `e = full x ramp`, the
-/// product `keep` of `(1 - e)`, the count of effects at `e >= 1` and (for two or more
-/// effects) the weights and their sum, in the same order of operations.
+/// product `keep` of `(1 - e)`, the largest effect (some effect is at `e >= 1` exactly
+/// when it is; `attribute_block` counts them only then) and (for two or more effects)
+/// the weights and their sum, in the same order of operations.
 fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let ramps = metric.ramps_of_block(b);
     let keep = &mut lanes.keep[..n];
-    let at_full = &mut lanes.at_full[..n];
+    let largest = &mut lanes.largest[..n];
     let total = &mut lanes.total[..n];
     keep.fill(1.0);
-    at_full.fill(0.0);
+    largest.fill(f64::NEG_INFINITY);
     // The sum of the weights in effect order, as `Iterator::sum` adds them.
     total.fill(-0.0);
     for (j, &ramp) in ramps.iter().enumerate() {
         let column = j * width..j * width + n;
         let full = &lanes.full[column.clone()];
         let effect = &mut lanes.effect[column.clone()];
-        for (((e_out, &f), keep), at_full) in effect
+        for (((e_out, &f), keep), largest) in effect
             .iter_mut()
             .zip(full)
             .zip(keep.iter_mut())
-            .zip(at_full.iter_mut())
+            .zip(largest.iter_mut())
         {
             let e = f * ramp;
             *e_out = e;
             *keep *= 1.0 - e;
-            *at_full += if e >= 1.0 { 1.0 } else { 0.0 };
+            // A NaN effect is never the largest, as it is never at `e >= 1`.
+            *largest = if e > *largest { e } else { *largest };
         }
         if ramps.len() == 1 {
             // One effect takes all the avoided activity: it needs no weight.
@@ -387,6 +509,10 @@ fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes)
         let weight = &mut lanes.weight[column.clone()];
         if ramp == 1.0 {
             weight.copy_from_slice(&lanes.full_weight[column]);
+        } else if ramp == 0.0 {
+            // `e = full x 0` is a zero, its own weight (or NaN from a NaN full effect,
+            // whose weight is NaN as well).
+            weight.copy_from_slice(effect);
         } else {
             weights(effect, weight);
         }
@@ -420,31 +546,58 @@ fn weights(effect: &[f64], weight: &mut [f64]) {
 /// only effect; else by weight, unless the weights sum to nothing) chosen per lane, then
 /// added effect by effect. A lane given nothing adds +0.0, which leaves a sum unchanged
 /// (a sum starts at +0.0, so is never -0.0); the trial-by-trial path adds nothing there.
+///
+/// The per-lane choices are selects, not branches, so the loops vectorise: a quotient a
+/// lane's rule does not use is worked out and dropped. The `Full` rule (an effect at
+/// `e >= 1`, rare) is looked for only when some lane of the block has it.
 fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let single = effects == 1;
     let rules = lanes.mu[..n]
         .iter()
         .zip(&lanes.total[..n])
-        .zip(&lanes.at_full[..n]);
+        .zip(&lanes.largest[..n]);
     let coefficients = lanes.by_weight[..n]
         .iter_mut()
-        .zip(&mut lanes.per_weight[..n])
-        .zip(&mut lanes.share[..n]);
-    for (((&reduction, &total), &at_full), ((by_weight, per_weight), share)) in
-        rules.zip(coefficients)
-    {
-        // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN).
-        let usable = total.abs() >= 1e-300 && total.abs() < f64::INFINITY;
-        let full = at_full > 0.0;
-        let weighed = !full && (single || usable);
-        *by_weight = if weighed { 1.0 } else { 0.0 };
-        *per_weight = match (weighed, single) {
-            (false, _) => 0.0,
-            (true, true) => reduction,
-            (true, false) => reduction / total,
-        };
-        *share = if full { reduction / at_full } else { 0.0 };
+        .zip(&mut lanes.per_weight[..n]);
+    let mut any_full = false;
+    let each = rules.zip(coefficients);
+    if single {
+        for (((&reduction, _), &largest), (by_weight, per_weight)) in each {
+            let full = largest >= 1.0;
+            any_full |= full;
+            *by_weight = if full { 0.0 } else { 1.0 };
+            *per_weight = if full { 0.0 } else { reduction };
+        }
+    } else {
+        for (((&reduction, &total), &largest), (by_weight, per_weight)) in each {
+            // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
+            // finite as `<= f64::MAX`, one comparison of doubles.
+            let usable = (1e-300..=f64::MAX).contains(&total.abs());
+            let full = largest >= 1.0;
+            any_full |= full;
+            let weighed = !full & usable;
+            *by_weight = if weighed { 1.0 } else { 0.0 };
+            let quotient = reduction / total;
+            *per_weight = if weighed { quotient } else { 0.0 };
+        }
+    }
+    if any_full {
+        // Each lane's count of effects at `e >= 1`, then the share of each of them.
+        let share = &mut lanes.share[..n];
+        share.fill(0.0);
+        for j in 0..effects {
+            for (count, &e) in share.iter_mut().zip(&lanes.effect[j * width..][..n]) {
+                *count += if e >= 1.0 { 1.0 } else { 0.0 };
+            }
+        }
+        for (share, &reduction) in share.iter_mut().zip(&lanes.mu[..n]) {
+            *share = if *share > 0.0 {
+                reduction / *share
+            } else {
+                0.0
+            };
+        }
     }
     for j in 0..effects {
         let column = j * width..j * width + n;
@@ -454,22 +607,25 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
         } else {
             &lanes.weight[column.clone()]
         };
-        let rules = lanes.by_weight[..n]
-            .iter()
-            .zip(&lanes.per_weight[..n])
-            .zip(&lanes.share[..n]);
-        let each = lanes.sums[column.clone()]
-            .iter_mut()
-            .zip(&lanes.effect[column])
-            .zip(weight);
-        for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
-            *sum += if by_weight != 0.0 {
-                per_weight * w
-            } else if e >= 1.0 {
-                share
-            } else {
-                0.0
-            };
+        let rules = lanes.by_weight[..n].iter().zip(&lanes.per_weight[..n]);
+        let sums = &mut lanes.sums[column.clone()];
+        if any_full {
+            let rules = rules.zip(&lanes.share[..n]);
+            let each = sums.iter_mut().zip(&lanes.effect[column]).zip(weight);
+            for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
+                let full = if e >= 1.0 { share } else { 0.0 };
+                *sum += if by_weight != 0.0 {
+                    per_weight * w
+                } else {
+                    full
+                };
+            }
+        } else {
+            // No lane is `Full`: a lane not by weight adds +0.0.
+            for ((sum, &w), (&by_weight, &per_weight)) in sums.iter_mut().zip(weight).zip(rules) {
+                let weighed = per_weight * w;
+                *sum += if by_weight != 0.0 { weighed } else { 0.0 };
+            }
         }
     }
 }
@@ -489,29 +645,54 @@ mod tests {
         all[..end].to_string()
     }
 
-    /// Blocks of every size up to the lanes' give each trial exactly what
-    /// `Model::simulate` gives it, on every shipped scenario.
+    /// Blocks of every size up to the lanes' give each trial of `model` exactly what
+    /// `Model::simulate` gives it.
+    fn assert_blocks_equal(what: &str, model: &Model) {
+        let mut lanes = Lanes::new(model, 32);
+        let mut block = vec![Trial::new(model); 32];
+        let mut single = Trial::new(model);
+        let mut first = 0;
+        for size in [32, 1, 7, 32, 31, 2, 32] {
+            model.simulate_block(first, &mut block[..size], &mut lanes);
+            for (i, t) in block[..size].iter().enumerate() {
+                model.simulate(first + i as u64, &mut single);
+                assert_eq!(
+                    results(&single),
+                    results(t),
+                    "{what} trial {}",
+                    first + i as u64
+                );
+            }
+            first += size as u64;
+        }
+    }
+
+    /// The block path against the trial-by-trial path on every shipped scenario.
     #[test]
     fn blocks_equal_trial_by_trial() {
         for (path, model) in crate::model::shipped_models() {
-            let mut lanes = Lanes::new(&model, 32);
-            let mut block = vec![Trial::new(&model); 32];
-            let mut single = Trial::new(&model);
-            let mut first = 0;
-            for size in [32, 1, 7, 32, 31, 2, 32] {
-                model.simulate_block(first, &mut block[..size], &mut lanes);
-                for (i, t) in block[..size].iter().enumerate() {
-                    model.simulate(first + i as u64, &mut single);
-                    assert_eq!(
-                        results(&single),
-                        results(t),
-                        "{} trial {}",
-                        path.display(),
-                        first + i as u64
-                    );
+            assert_blocks_equal(&path.display().to_string(), &model);
+        }
+    }
+
+    /// The same with some effects held at full strength (`e >= 1`, the `Full`
+    /// attribution rule, which no shipped scenario reaches) and some at none.
+    #[test]
+    fn blocks_equal_trial_by_trial_with_effects_at_full() {
+        for (path, mut model) in crate::model::shipped_models() {
+            let changes: Vec<usize> = (model.metrics.iter())
+                .flat_map(|m| m.effects.iter().map(|&(_, change)| change))
+                .collect();
+            for (k, &change) in changes.iter().enumerate() {
+                // Every third effect at 1 (capped there from 1.5 too), one in three at 0.
+                match k % 6 {
+                    0 => model.params[change].fixed = Some(1.0),
+                    3 => model.params[change].fixed = Some(1.5),
+                    4 => model.params[change].fixed = Some(0.0),
+                    _ => {}
                 }
-                first += size as u64;
             }
+            assert_blocks_equal(&format!("{} at full", path.display()), &model);
         }
     }
 }

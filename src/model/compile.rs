@@ -75,6 +75,9 @@ pub struct MetricModel {
     /// Each block's ramp per effect (in effect order), block after block: what the
     /// trial multiplies the full effects by, laid out contiguously.
     pub block_ramps: Vec<f64>,
+    /// Each block's `month_base` summed in month order (`Iterator::sum`): a proportion
+    /// metric's people in the block.
+    pub block_people: Vec<f64>,
 }
 
 impl MetricModel {
@@ -192,6 +195,11 @@ pub struct Model {
     pub months: usize,
     pub params: Vec<ParamModel>,
     pub uniforms: usize,
+    /// The stream key and uniform offset of each parameter that draws one uniform, and
+    /// the key and uniforms of each that draws several (a product), each in parameter
+    /// order: what a trial draws first (fixed parameters draw nothing).
+    pub streams: Vec<(u64, usize)>,
+    pub multi_streams: Vec<(u64, std::ops::Range<usize>)>,
     pub outcomes: Vec<OutcomeModel>,
     pub copula: Option<(Copula, Vec<Slot>)>,
     pub metrics: Vec<MetricModel>,
@@ -316,6 +324,13 @@ impl Builder {
 pub fn compile(scenario: &Scenario, seed: u64) -> Result<Model, CompileError> {
     let (mut model, params) = structure(scenario, seed)?;
     (model.params, model.uniforms) = Builder::finish(params, seed);
+    let params = model.params.iter();
+    model.streams = (params.clone().filter(|p| p.uniforms == 1))
+        .map(|p| (p.key, p.offset))
+        .collect();
+    model.multi_streams = (params.filter(|p| p.uniforms > 1))
+        .map(|p| (p.key, p.offset..p.offset + p.uniforms))
+        .collect();
     Ok(model)
 }
 
@@ -467,6 +482,7 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
             effects: Vec::new(),
             blocks: Vec::new(),
             block_ramps: Vec::new(),
+            block_people: Vec::new(),
         });
     }
 
@@ -518,6 +534,11 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
             .blocks
             .iter()
             .flat_map(|b| metric.effects.iter().map(|&(s, _)| schemes[s].ramp[b.from]))
+            .collect();
+        metric.block_people = metric
+            .blocks
+            .iter()
+            .map(|b| metric.month_base[b.from..=b.to].iter().sum())
             .collect();
     }
 
@@ -614,6 +635,8 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
         months,
         uniforms: 0,
         params: Vec::new(),
+        streams: Vec::new(),
+        multi_streams: Vec::new(),
         outcomes: b.outcomes,
         copula,
         metrics,

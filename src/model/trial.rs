@@ -215,12 +215,13 @@ impl Model {
 
     /// `draw_uniforms` before the copula: each stream's uniforms, through the sampler.
     pub(super) fn draw_own_uniforms(&self, index: u64, t: &mut Trial) {
-        for p in &self.params {
-            if p.uniforms > 0 {
-                let mut s = stream(p.key, index);
-                for u in &mut t.uniforms[p.offset..p.offset + p.uniforms] {
-                    *u = s.uniform();
-                }
+        for &(key, offset) in &self.streams {
+            t.uniforms[offset] = stream(key, index).uniform();
+        }
+        for (key, range) in &self.multi_streams {
+            let mut s = stream(*key, index);
+            for u in &mut t.uniforms[range.clone()] {
+                *u = s.uniform();
             }
         }
         for (o, outcome) in self.outcomes.iter().enumerate() {
@@ -398,7 +399,7 @@ impl Model {
                 let p0 = (metric.baseline * level).clamp(0.0, 1.0);
                 let mut total = 0.0;
                 for (b, block) in metric.blocks.iter().enumerate() {
-                    let people: f64 = metric.month_base[block.from..=block.to].iter().sum();
+                    let people = metric.block_people[b];
                     if block.new_ramps {
                         total = 0.0;
                         let ramps = metric.ramps_of_block(b);
@@ -468,22 +469,22 @@ impl Model {
         {
             let metric = &self.metrics[window.metric];
             let segments = window.segments.clone();
-            let observed: f64 = t.segment_observed[window.metric][segments.clone()]
-                .iter()
-                .sum();
+            let observed = sum(&t.segment_observed[window.metric][segments.clone()]);
             let expected = &t.segment_expected[window.metric][segments.clone()];
             match metric.kind {
                 MetricKind::Count => {
-                    *expected_out = expected.iter().sum();
+                    *expected_out = sum(expected);
                     *observed_out = observed;
                     *achieved_out = (window.baseline - observed) / window.baseline;
                 }
                 MetricKind::Proportion => {
-                    let expected: f64 = metric.segments[segments]
-                        .iter()
-                        .zip(expected)
-                        .map(|(s, p)| s.people as f64 * p)
-                        .sum();
+                    let expected: f64 = match (&metric.segments[segments], expected) {
+                        // One segment: the sum of one term, as `Iterator::sum` gives it.
+                        ([s], [p]) => std::iter::once(s.people as f64 * p).sum(),
+                        (segments, expected) => (segments.iter().zip(expected))
+                            .map(|(s, p)| s.people as f64 * p)
+                            .sum(),
+                    };
                     let people = window.people as f64;
                     *expected_out = expected / people;
                     *observed_out = observed / people;
@@ -714,6 +715,16 @@ fn ramp_state(
         Attribution::Log { total }
     };
     RampState { keep, rule }
+}
+
+/// `xs.iter().sum()`, with a window's usual single segment summed without the loop
+/// (`Iterator::sum` of one term: the same value).
+#[inline]
+fn sum(xs: &[f64]) -> f64 {
+    match xs {
+        [x] => std::iter::once(*x).sum(),
+        _ => xs.iter().sum(),
+    }
 }
 
 /// A count metric's monthly growth step and its first month's factor, from the trial's
