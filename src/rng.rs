@@ -55,9 +55,14 @@ impl Stream {
 
 /// 52 random bits to a double strictly inside (0, 1): (k + 1/2) / 2^52, so the largest
 /// value is 1 - 2^-53, which is representable (with 53 bits it would round up to 1).
+///
+/// Computed without an integer-to-float conversion: the 52 bits `k` as the significand of
+/// a double in [1, 2) give 1 + k / 2^52 exactly, and subtracting 1 - 2^-53 (the largest
+/// double below 1) leaves (2k + 1) / 2^53, which has at most 53 significant bits and so is
+/// exact: the same bits as `((x >> 12) as f64 + 0.5) / 2^52` for every `x`.
 #[inline]
 pub fn to_unit(x: u64) -> f64 {
-    ((x >> 12) as f64 + 0.5) * (1.0 / 4_503_599_627_370_496.0)
+    f64::from_bits(0x3ff0_0000_0000_0000 | (x >> 12)) - (1.0 - 1.0 / 9_007_199_254_740_992.0)
 }
 
 #[cfg(test)]
@@ -93,6 +98,18 @@ mod tests {
     fn uniforms_are_strictly_inside_the_unit_interval() {
         assert!(to_unit(0) > 0.0);
         assert!(to_unit(u64::MAX) < 1.0);
+    }
+
+    #[test]
+    fn to_unit_is_k_plus_one_half_over_two_to_the_52() {
+        let reference = |x: u64| ((x >> 12) as f64 + 0.5) * (1.0 / 4_503_599_627_370_496.0);
+        let mut edges = vec![0, 1 << 12, (1 << 12) - 1, u64::MAX, u64::MAX - (1 << 12)];
+        edges.extend((0..64).map(|b| 1u64 << b));
+        let mut s = stream(stream_key(3, path_key("to_unit")), 0);
+        edges.extend((0..100_000).map(|_| s.0.next_u64()));
+        for x in edges {
+            assert_eq!(to_unit(x).to_bits(), reference(x).to_bits(), "{x:#x}");
+        }
     }
 
     #[test]

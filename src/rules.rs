@@ -68,9 +68,9 @@ pub fn tranche_paid(amount: i64, weighted_fraction: f64, per_unit_pence: f64) ->
     if money >= a - 0.5 {
         return amount;
     }
-    // `money::round_ties_even`, not `f64::round_ties_even`, which calls a software `rint`
-    // on generic x86-64: the same result bit for bit.
-    (crate::money::round_ties_even(money) as i64).clamp(0, amount)
+    // `money::round_ties_even_i64`, not `f64::round_ties_even`, which calls a software
+    // `rint` on generic x86-64: the same result bit for bit.
+    crate::money::round_ties_even_i64(money).clamp(0, amount)
 }
 
 #[cfg(test)]

@@ -276,45 +276,58 @@ fn binomial_inverse(n: u64, p: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> 
     let q = 1.0 - p;
     let nf = n as f64;
     if nf * p.min(q) < BINOMIAL_SEQUENTIAL_MAX {
-        let signed = n <= i64::MAX as u64;
-        match (p <= 0.5, signed) {
-            (true, true) => binomial_sequential(n, p, u, signed_count),
-            (true, false) => binomial_sequential(n, p, u, unsigned_count),
-            (false, true) => binomial_sequential_reflected(n, q, u, signed_count),
-            (false, false) => binomial_sequential_reflected(n, q, u, unsigned_count),
+        let exact = n <= FLOAT_COUNTS_MAX;
+        match (p <= 0.5, exact) {
+            (true, true) => binomial_sequential::<true>(n, p, u),
+            (true, false) => binomial_sequential::<false>(n, p, u),
+            (false, true) => binomial_sequential_reflected::<true>(n, q, u),
+            (false, false) => binomial_sequential_reflected::<false>(n, q, u),
         }
     } else {
         binomial_large(n, p, u, normal(u))
     }
 }
 
-/// Counts in the sequential loops become doubles through this: `k as i64 as f64` is one
-/// instruction on x86-64 where `k as f64` from u64 takes about six (a loop step has two),
-/// and for every count below 2^63 (all `binomial_quantile` picks it for) the same value.
-fn signed_count(k: u64) -> f64 {
-    k as i64 as f64
+/// The largest n whose counts 0..=n are all exact as doubles (2^53): up to it the
+/// sequential loops keep the counts `n - k` and `k + 1` of their pmf ratio as doubles
+/// stepped by 1.0, the same values as converting the integers each step (an addition
+/// each instead of a subtraction and a conversion each).
+const FLOAT_COUNTS_MAX: u64 = 1 << 53;
+
+/// A count as a double: `k as i64 as f64` is one instruction on x86-64 where `k as f64`
+/// from u64 takes about six, and for every count below 2^63 the same value. `SMALL` is
+/// whether n is at most [`FLOAT_COUNTS_MAX`], so every count is below 2^63.
+#[inline(always)]
+fn count<const SMALL: bool>(k: u64) -> f64 {
+    if SMALL { k as i64 as f64 } else { k as f64 }
 }
 
-/// `k as f64`, for n of 2^63 or more.
-fn unsigned_count(k: u64) -> f64 {
-    k as f64
-}
-
-/// Smallest k with P(X <= k) >= u, walking up from 0 with the pmf recursion; `count`
-/// converts counts to doubles (`signed_count` or `unsigned_count`, equal where both apply).
+/// Smallest k with P(X <= k) >= u, walking up from 0 with the pmf recursion. `SMALL`:
+/// n is at most [`FLOAT_COUNTS_MAX`], so the ratio's counts step as doubles; otherwise
+/// they are converted from the integers each step (the same values where both apply).
 #[inline]
-fn binomial_sequential(n: u64, p: f64, u: f64, count: impl Fn(u64) -> f64) -> u64 {
+fn binomial_sequential<const SMALL: bool>(n: u64, p: f64, u: f64) -> u64 {
     let q = 1.0 - p;
     let ratio = p / q;
-    let mean = count(n) * p;
-    let mut pk = (count(n) * (-p).ln_1p()).exp();
+    let mean = count::<SMALL>(n) * p;
+    let mut pk = (count::<SMALL>(n) * (-p).ln_1p()).exp();
     let mut c = pk;
     let mut k = 0u64;
+    // n - k and k + 1 as doubles (used only when SMALL).
+    let mut down = count::<SMALL>(n);
+    let mut up = 1.0;
     while c < u && k < n {
-        pk *= count(n - k) / count(k + 1) * ratio;
+        let factor = if SMALL {
+            down / up
+        } else {
+            count::<SMALL>(n - k) / count::<SMALL>(k + 1)
+        };
+        pk *= factor * ratio;
         k += 1;
+        down -= 1.0;
+        up += 1.0;
         c += pk;
-        if pk <= c * 1e-17 && count(k) > mean {
+        if pk <= c * 1e-17 && count::<SMALL>(k) > mean {
             break;
         }
     }
@@ -323,22 +336,32 @@ fn binomial_sequential(n: u64, p: f64, u: f64, count: impl Fn(u64) -> f64) -> u6
 
 /// X = n - Y with Y ~ Binomial(n, q), q < 0.5: P(X <= k) >= u iff
 /// F_Y(n - k - 1) <= 1 - u, so the answer is n - m where m - 1 is the largest j
-/// with F_Y(j) <= 1 - u (m = 0 when even F_Y(0) > 1 - u). `count` as in
+/// with F_Y(j) <= 1 - u (m = 0 when even F_Y(0) > 1 - u). `SMALL` as in
 /// `binomial_sequential`.
 #[inline]
-fn binomial_sequential_reflected(n: u64, q: f64, u: f64, count: impl Fn(u64) -> f64) -> u64 {
+fn binomial_sequential_reflected<const SMALL: bool>(n: u64, q: f64, u: f64) -> u64 {
     let v = 1.0 - u;
     let p = 1.0 - q;
     let ratio = q / p;
-    let mean = count(n) * q;
-    let mut py = (count(n) * (-q).ln_1p()).exp();
+    let mean = count::<SMALL>(n) * q;
+    let mut py = (count::<SMALL>(n) * (-q).ln_1p()).exp();
     let mut c = 0.0;
     let mut m = 0u64;
+    // n - m and m + 1 as doubles (used only when SMALL).
+    let mut down = count::<SMALL>(n);
+    let mut up = 1.0;
     while m <= n && c + py <= v {
         c += py;
-        py *= count(n - m) / count(m + 1) * ratio;
+        let factor = if SMALL {
+            down / up
+        } else {
+            count::<SMALL>(n - m) / count::<SMALL>(m + 1)
+        };
+        py *= factor * ratio;
         m += 1;
-        if py <= c * 1e-17 && count(m) > mean {
+        down -= 1.0;
+        up += 1.0;
+        if py <= c * 1e-17 && count::<SMALL>(m) > mean {
             break;
         }
     }

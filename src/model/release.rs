@@ -178,6 +178,6 @@ fn condition_pence(x: f64) -> i64 {
     if x.is_nan() {
         0
     } else {
-        crate::money::round_ties_even(x) as i64
+        crate::money::round_ties_even_i64(x)
     }
 }

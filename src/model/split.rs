@@ -35,7 +35,7 @@ fn split_with(total: i64, shares: &[f64], largest: usize, out: &mut [i64]) {
         } else if *share == 0.0 {
             0
         } else {
-            crate::money::round_ties_even(total as f64 * share) as i64
+            crate::money::round_ties_even_i64(total as f64 * share)
         };
         *out = part;
         assigned += part;

@@ -91,7 +91,7 @@ pub enum Overflow {
 #[inline]
 fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -> i64 {
     if x.is_finite() && x.abs() <= MAX_TRIAL_PENCE as f64 {
-        crate::money::round_ties_even(x) as i64
+        crate::money::round_ties_even_i64(x)
     } else {
         flag.get_or_insert(what);
         0
