@@ -28,6 +28,17 @@ pub(crate) fn clamp_unit(u: f64) -> f64 {
     }
 }
 
+/// The triangular quantile at `u` in (0, 1): below the mode (`u < split`) `min +
+/// sqrt(u x left)`, above it `max - sqrt((1 - u) x right)`, kept inside [min, max].
+/// One function for `Quantile::value` and `Quantile::fill`, so both give the same bits.
+#[inline(always)]
+fn triangular(u: f64, min: f64, max: f64, split: f64, left: f64, right: f64) -> f64 {
+    let lower = u < split;
+    let root = if lower { u * left } else { (1.0 - u) * right }.sqrt();
+    let value = if lower { min + root } else { max - root };
+    value.clamp(min, max)
+}
+
 #[derive(Clone, Debug)]
 enum Kind {
     Fixed(f64),
@@ -283,13 +294,8 @@ impl Quantile {
                 left,
                 right,
             } => {
-                // `scalar`'s two sides of the mode, the same operations for each draw.
                 for (v, &u) in out.iter_mut().zip(us) {
-                    let u = clamp_unit(u);
-                    let lower = u < *split;
-                    let root = if lower { u * left } else { (1.0 - u) * right }.sqrt();
-                    let value = if lower { min + root } else { max - root };
-                    *v = value.clamp(*min, *max);
+                    *v = triangular(clamp_unit(u), *min, *max, *split, *left, *right);
                 }
             }
             Kind::Uniform { min, width, max } => {
@@ -317,14 +323,7 @@ impl Quantile {
                 split,
                 left,
                 right,
-            } => {
-                let v = if u < *split {
-                    min + (u * left).sqrt()
-                } else {
-                    max - ((1.0 - u) * right).sqrt()
-                };
-                v.clamp(*min, *max)
-            }
+            } => triangular(u, *min, *max, *split, *left, *right),
             Kind::Normal { mean, sd } => mean + sd * normal_quantile(u),
             Kind::TruncatedNormal {
                 mean,
