@@ -52,6 +52,22 @@ impl<V: Copy> Row<'_, V> {
             self.put(v);
         }
     }
+
+    /// `put_all` of each of `N` equally long vectors in turn, in one loop over their
+    /// positions (one loop's overhead for `N` values).
+    #[inline]
+    fn put_columns<const N: usize>(&mut self, vectors: [&[V]; N]) {
+        let n = vectors[0].len();
+        assert!(vectors.iter().all(|v| v.len() == n), "equally long vectors");
+        let step = n * BLOCK;
+        for i in 0..n {
+            let at = self.at + i * BLOCK;
+            for (j, v) in vectors.iter().enumerate() {
+                self.slots[at + j * step] = v[i];
+            }
+        }
+        self.at += N * step;
+    }
 }
 
 /// Reads consecutive columns' first `rows` values.
@@ -123,25 +139,24 @@ impl Staged {
         // Every condition has a column; only metric conditions' are added (see `flush`).
         reals.put_all(&t.condition_achieved);
         money.put_all(&t.condition_paid);
-        reals.put_all(&t.window_expected);
-        reals.put_all(&t.window_observed);
-        reals.put_all(&t.window_achieved);
+        reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
         for (avoided, values) in acc.scheme_avoided.iter().zip(&t.scheme_avoided) {
             for (metric, _) in avoided {
                 reals.put(values[*metric]);
             }
         }
-        money.put_all(&t.scheme_invest);
-        money.put_all(&t.scheme_savings);
+        money.put_columns([&t.scheme_invest, &t.scheme_savings]);
         reals.put_all(&t.scheme_roi);
         for &roi in &t.scheme_roi {
             flags.put(roi > 1.0);
         }
-        money.put_all(&t.partner_invest);
-        money.put_all(&t.partner_savings);
-        money.put_all(&t.partner_performance);
-        money.put_all(&t.partner_risks);
-        money.put_all(&t.partner_net);
+        money.put_columns([
+            &t.partner_invest,
+            &t.partner_savings,
+            &t.partner_performance,
+            &t.partner_risks,
+            &t.partner_net,
+        ]);
         self.rows += 1;
         if self.rows == BLOCK {
             self.flush(model, acc);
