@@ -46,14 +46,7 @@ impl<V: Copy> Row<'_, V> {
         self.at += BLOCK;
     }
 
-    #[inline]
-    fn put_all(&mut self, values: &[V]) {
-        for &v in values {
-            self.put(v);
-        }
-    }
-
-    /// `put_all` of each of `N` equally long vectors in turn, in one loop over their
+    /// Puts each of `N` equally long vectors' values in turn, in one loop over their
     /// positions (one loop's overhead for `N` values).
     #[inline]
     fn put_columns<const N: usize>(&mut self, vectors: [&[V]; N]) {
@@ -130,15 +123,20 @@ impl Staged {
         let all_full = tranches.clone().all(|(tr, &paid)| paid == tr.amount);
         flags.put(all_full);
         flags.put(t.total_paid == 0);
-        money.put_all(&t.tranche_paid);
+        // Each buffer's columns stay in `flush`'s order; a loop fills several buffers.
         for (tranche, &paid) in tranches {
+            money.put(paid);
             flags.put(paid == tranche.amount);
             flags.put(paid == 0);
         }
-        flags.put_all(&t.condition_met);
         // Every condition has a column; only metric conditions' are added (see `flush`).
-        reals.put_all(&t.condition_achieved);
-        money.put_all(&t.condition_paid);
+        let (met, achieved) = (&t.condition_met, &t.condition_achieved);
+        assert!(met.len() == achieved.len() && met.len() == t.condition_paid.len());
+        for ((&met, &achieved), &paid) in met.iter().zip(achieved).zip(&t.condition_paid) {
+            flags.put(met);
+            reals.put(achieved);
+            money.put(paid);
+        }
         reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
         for (avoided, values) in acc.scheme_avoided.iter().zip(&t.scheme_avoided) {
             for (metric, _) in avoided {
@@ -146,8 +144,8 @@ impl Staged {
             }
         }
         money.put_columns([&t.scheme_invest, &t.scheme_savings]);
-        reals.put_all(&t.scheme_roi);
         for &roi in &t.scheme_roi {
+            reals.put(roi);
             flags.put(roi > 1.0);
         }
         money.put_columns([
