@@ -11,9 +11,10 @@
 //! The result is bit for bit that of [`Accumulator::push`] on each trial: every summary
 //! receives the same values in the same (trial) order, and a block never spans the end of
 //! a chunk (the engine flushes before [`Accumulator::end_chunk`]), so the floating-point
-//! chunk sums add the same numbers in the same order. [`Staged::push`] and
-//! [`Staged::flush`] list the columns in the same order, the order of
-//! [`Accumulator::push`]; a test checks the two paths agree.
+//! chunk sums add the same numbers in the same order. [`Staged::flush`] lists the columns
+//! in the order of [`Accumulator::push`], and [`Staged::push`] puts each value in its
+//! column (one loop may fill several columns, or several buffers, a position at a time);
+//! a test checks the two paths agree.
 use super::Accumulator;
 use crate::model::{CondModel, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
