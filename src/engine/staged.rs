@@ -11,9 +11,10 @@
 //! The result is bit for bit that of [`Accumulator::push`] on each trial: every summary
 //! receives the same values in the same (trial) order, and a block never spans the end of
 //! a chunk (the engine flushes before [`Accumulator::end_chunk`]), so the floating-point
-//! chunk sums add the same numbers in the same order. [`Staged::push`] and
-//! [`Staged::flush`] list the columns in the same order, the order of
-//! [`Accumulator::push`]; a test checks the two paths agree.
+//! chunk sums add the same numbers in the same order. [`Staged::flush`] lists the columns
+//! in the order of [`Accumulator::push`], and [`Staged::push`] puts each value in its
+//! column (one loop may fill several columns, or several buffers, a position at a time);
+//! a test checks the two paths agree.
 use super::Accumulator;
 use crate::model::{CondModel, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
@@ -46,11 +47,20 @@ impl<V: Copy> Row<'_, V> {
         self.at += BLOCK;
     }
 
+    /// Puts each of `N` equally long vectors' values in turn, in one loop over their
+    /// positions (one loop's overhead for `N` values).
     #[inline]
-    fn put_all(&mut self, values: &[V]) {
-        for &v in values {
-            self.put(v);
+    fn put_columns<const N: usize>(&mut self, vectors: [&[V]; N]) {
+        let n = vectors[0].len();
+        assert!(vectors.iter().all(|v| v.len() == n), "equally long vectors");
+        let step = n * BLOCK;
+        for i in 0..n {
+            let at = self.at + i * BLOCK;
+            for (j, v) in vectors.iter().enumerate() {
+                self.slots[at + j * step] = v[i];
+            }
         }
+        self.at += N * step;
     }
 }
 
@@ -114,34 +124,38 @@ impl Staged {
         let all_full = tranches.clone().all(|(tr, &paid)| paid == tr.amount);
         flags.put(all_full);
         flags.put(t.total_paid == 0);
-        money.put_all(&t.tranche_paid);
+        // Each buffer's columns stay in `flush`'s order; a loop fills several buffers.
         for (tranche, &paid) in tranches {
+            money.put(paid);
             flags.put(paid == tranche.amount);
             flags.put(paid == 0);
         }
-        flags.put_all(&t.condition_met);
         // Every condition has a column; only metric conditions' are added (see `flush`).
-        reals.put_all(&t.condition_achieved);
-        money.put_all(&t.condition_paid);
-        reals.put_all(&t.window_expected);
-        reals.put_all(&t.window_observed);
-        reals.put_all(&t.window_achieved);
+        let (met, achieved) = (&t.condition_met, &t.condition_achieved);
+        assert!(met.len() == achieved.len() && met.len() == t.condition_paid.len());
+        for ((&met, &achieved), &paid) in met.iter().zip(achieved).zip(&t.condition_paid) {
+            flags.put(met);
+            reals.put(achieved);
+            money.put(paid);
+        }
+        reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
         for (avoided, values) in acc.scheme_avoided.iter().zip(&t.scheme_avoided) {
             for (metric, _) in avoided {
                 reals.put(values[*metric]);
             }
         }
-        money.put_all(&t.scheme_invest);
-        money.put_all(&t.scheme_savings);
-        reals.put_all(&t.scheme_roi);
+        money.put_columns([&t.scheme_invest, &t.scheme_savings]);
         for &roi in &t.scheme_roi {
+            reals.put(roi);
             flags.put(roi > 1.0);
         }
-        money.put_all(&t.partner_invest);
-        money.put_all(&t.partner_savings);
-        money.put_all(&t.partner_performance);
-        money.put_all(&t.partner_risks);
-        money.put_all(&t.partner_net);
+        money.put_columns([
+            &t.partner_invest,
+            &t.partner_savings,
+            &t.partner_performance,
+            &t.partner_risks,
+            &t.partner_net,
+        ]);
         self.rows += 1;
         if self.rows == BLOCK {
             self.flush(model, acc);
