@@ -568,22 +568,10 @@ fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: 
         for (i, b) in buckets.iter().enumerate() {
             index[(b.key(level) - lowest) as usize] = i as u16;
         }
-        // The keys kept are written over those already read.
-        let mut kept = 0;
-        for read in 0..keys.len() {
-            let k = keys[read];
+        count_or_keep(buckets, keys, |k| {
             let at = (k >> level).wrapping_sub(lowest) as usize;
-            let i = index.get(at).copied().unwrap_or(NO_BUCKET);
-            if i != NO_BUCKET {
-                let b = &mut buckets[i as usize];
-                b.count += 1;
-                b.min = b.min.min(k);
-            } else {
-                keys[kept] = k;
-                kept += 1;
-            }
-        }
-        keys.truncate(kept);
+            index.get(at).copied().unwrap_or(NO_BUCKET) as u64
+        });
     });
 }
 
@@ -613,30 +601,46 @@ fn add_hashed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32) {
             }
             table[at] = (number, i as u64);
         }
-        let mut kept = 0;
-        for read in 0..keys.len() {
-            let k = keys[read];
+        count_or_keep(buckets, keys, |k| {
             let number = k >> level;
             let mut at = home(number);
             // An empty slot holds no bucket, whatever its number.
-            let i = loop {
+            loop {
                 let (n, i) = table[at];
                 if n == number || i == EMPTY.1 {
                     break i;
                 }
                 at = (at + 1) & (slots - 1);
-            };
-            if i != EMPTY.1 {
-                let b = &mut buckets[i as usize];
-                b.count += 1;
-                b.min = b.min.min(k);
-            } else {
-                keys[kept] = k;
-                kept += 1;
             }
-        }
-        keys.truncate(kept);
+        });
     });
+}
+
+/// Counts each of `keys` into the bucket at the position `position` gives it
+/// ([`NO_BUCKET`] for none: no existing bucket holds the key), and keeps in `keys`,
+/// in their order, only the keys no bucket holds: the shared step of [`add_indexed`]
+/// and [`add_hashed`], which differ only in how they find a key's bucket.
+#[inline(always)]
+fn count_or_keep(
+    buckets: &mut [Bucket],
+    keys: &mut Vec<u64>,
+    mut position: impl FnMut(u64) -> u64,
+) {
+    // The keys kept are written over those already read.
+    let mut kept = 0;
+    for read in 0..keys.len() {
+        let k = keys[read];
+        let i = position(k);
+        if i != u64::from(NO_BUCKET) {
+            let b = &mut buckets[i as usize];
+            b.count += 1;
+            b.min = b.min.min(k);
+        } else {
+            keys[kept] = k;
+            kept += 1;
+        }
+    }
+    keys.truncate(kept);
 }
 
 /// Counts `keys`, sorted by bucket at `level`, into `buckets` (sorted, at `level`): counts
