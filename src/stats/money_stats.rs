@@ -99,7 +99,7 @@ impl MoneyStats {
 
     /// Pushes every value of `ps` in turn (the same state as [`MoneyStats::push`] on each),
     /// with the running state in registers: one scalar pass for the moments and extremes,
-    /// then the keys appended to the quantile buffer. The moments of up to [`SHORT`]
+    /// then the keys appended to the quantile buffer. The moments of up to 64 (`SHORT`)
     /// values at a time are summed in an `i64` and a `u128`, which cannot overflow while
     /// every value is below 2^57 in magnitude (the extremes, found in the same pass, say
     /// whether they were), and added to the exact sums at once; otherwise they are pushed
