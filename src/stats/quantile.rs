@@ -401,9 +401,10 @@ impl<T: SketchValue> QuantileStore<T> {
             return None;
         }
         let lowest = first.key(self.level);
-        // Below INDEX_RANGE before adding one: from 0 to u64::MAX the count overflows.
+        // Below INDEX_RANGE before adding one: from 0 to u64::MAX the count overflows
+        // (so `then`, which adds only for a span that passed, not the eager `then_some`).
         let span = last.key(self.level) - lowest;
-        (span < INDEX_RANGE).then_some((lowest, span as usize + 1))
+        (span < INDEX_RANGE).then(|| (lowest, span as usize + 1))
     }
 
     fn coarsen_to(&mut self, level: u32) {
