@@ -8,7 +8,8 @@
 //!
 //! Checks, in order: every file reads (66), is a whole partial (not cut short, empty,
 //! joined to another or compressed) of this format version, its header holds what a
-//! shard writes, and its content matches the sha256 written with it (65); no run and sweep partials are mixed,
+//! shard writes, and its content matches the sha256 written with it (65); no run and
+//! sweep partials are mixed,
 //! all come from one itfsim build, the fingerprints agree and shards 0..N are all present
 //! exactly once (65); the carried scenario text validates and has the recorded sha256
 //! (65); each part covers the trials or points its shard should, and its state has the
@@ -76,26 +77,30 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Why `file` (its `bytes`) is not a partial: another itfsim output is named as such
+/// rather than by how its JSON failed to parse (65 either way).
+fn not_read(file: &str, bytes: &[u8], e: partial::PartialError) -> Failure {
+    const HINT: &str = "merge combines the partial results that `itfsim run ... --shard I/N --out FILE` or `itfsim sweep ... --shard I/N --out FILE` write, one per shard";
+    match (&e, super::OutputKind::of(bytes)) {
+        (partial::PartialError::NotPartial { .. }, Some(kind))
+            if kind != super::OutputKind::Partial =>
+        {
+            let what = kind.describe();
+            Failure::new(
+                65,
+                format!("{file}: this is {what}, not a shard's partial result\n  hint: {HINT}"),
+            )
+        }
+        _ => Failure::new(65, e.to_string()),
+    }
+}
+
 /// Reads and parses one partial (66 when unreadable, 65 when not a partial).
 pub fn read(path: &Path) -> Result<(String, Partial), Failure> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::new(66, format!("{file}: cannot read the partial result: {e}")))?;
-    let part = Partial::from_bytes(&file, &bytes).map_err(|e| match (&e, super::OutputKind::of(&bytes)) {
-        // Another itfsim output: say what it is rather than how its JSON failed to parse.
-        (partial::PartialError::NotPartial { .. }, Some(kind))
-            if kind != super::OutputKind::Partial =>
-        {
-            Failure::new(
-            65,
-            format!(
-                "{file}: this is {}, not a shard's partial result\n  hint: merge combines the partial results that `itfsim run ... --shard I/N --out FILE` or `itfsim sweep ... --shard I/N --out FILE` write, one per shard",
-                kind.describe()
-            ),
-            )
-        }
-        _ => Failure::new(65, e.to_string()),
-    })?;
+    let part = Partial::from_bytes(&file, &bytes).map_err(|e| not_read(&file, &bytes, e))?;
     if part.fingerprint.command != part.content.kind() {
         return Err(Failure::new(
             65,
