@@ -31,7 +31,7 @@
 //! conditional copula (tornado) is in use. A proportion metric's months go by block as
 //! a count metric's do (`proportion_activity_block`). The streams' uniforms, the rules
 //! and the money stay trial by trial.
-use super::compile::{MetricModel, Model, Slot};
+use super::compile::{MetricModel, Model};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -175,32 +175,20 @@ impl Model {
             return;
         };
         let (width, n) = (lanes.lanes, trials.len());
-        // Dimension by dimension, `slot_uniform` and `set_slot_uniform` with the slot's
-        // place looked up once for the block.
+        // Dimension by dimension, each slot's place looked up once for the block.
         for (d, &slot) in slots.iter().enumerate() {
+            let place = self.place(slot);
             let each = columns.u[d * width..][..n].iter_mut().zip(&*trials);
-            match slot {
-                Slot::Param(p) if self.params[p].uniforms > 0 => {
-                    let at = self.params[p].offset;
-                    each.for_each(|(u, t)| *u = t.uniforms[at]);
-                }
-                Slot::Param(p) => {
-                    let key = self.params[p].key;
-                    each.for_each(|(u, t)| *u = stream(key, t.index).uniform());
-                }
-                Slot::Outcome(o) => each.for_each(|(u, t)| *u = t.outcome_uniforms[o]),
+            for (u, t) in each {
+                *u = Model::slot_uniform(place, t.index, &t.uniforms, &t.outcome_uniforms);
             }
         }
         copula.apply_each(columns, n);
         for (d, &slot) in slots.iter().enumerate() {
+            let place = self.place(slot);
             let each = columns.u[d * width..][..n].iter().zip(trials.iter_mut());
-            match slot {
-                Slot::Param(p) if self.params[p].uniforms > 0 => {
-                    let at = self.params[p].offset;
-                    each.for_each(|(&u, t)| t.uniforms[at] = u);
-                }
-                Slot::Param(_) => {}
-                Slot::Outcome(o) => each.for_each(|(&u, t)| t.outcome_uniforms[o] = u),
+            for (&u, t) in each {
+                Model::set_slot_uniform(place, u, &mut t.uniforms, &mut t.outcome_uniforms);
             }
         }
     }

@@ -244,36 +244,44 @@ impl Model {
         );
     }
 
-    /// The uniform copula dimension `slot` starts from in trial `index`: a parameter's
-    /// first uniform, a fresh draw of its stream (a parameter with no uniforms of its
-    /// own), or an outcome's uniform.
+    /// Where copula dimension `slot` takes its uniform from and puts it back: a
+    /// parameter's first uniform, a fresh draw of its stream (a parameter with no
+    /// uniforms of its own, where nothing is put back), or an outcome's uniform.
+    pub(super) fn place(&self, slot: Slot) -> Place {
+        match slot {
+            Slot::Param(p) if self.params[p].uniforms > 0 => Place::Uniform(self.params[p].offset),
+            Slot::Param(p) => Place::Fresh(self.params[p].key),
+            Slot::Outcome(o) => Place::Outcome(o),
+        }
+    }
+
+    /// The uniform the copula dimension at `place` starts from in trial `index`.
+    #[inline(always)]
     pub(super) fn slot_uniform(
-        &self,
-        slot: Slot,
+        place: Place,
         index: u64,
         uniforms: &[f64],
         outcomes: &[f64],
     ) -> f64 {
-        match slot {
-            Slot::Param(p) if self.params[p].uniforms > 0 => uniforms[self.params[p].offset],
-            Slot::Param(p) => stream(self.params[p].key, index).uniform(),
-            Slot::Outcome(o) => outcomes[o],
+        match place {
+            Place::Uniform(at) => uniforms[at],
+            Place::Fresh(key) => stream(key, index).uniform(),
+            Place::Outcome(o) => outcomes[o],
         }
     }
 
-    /// Puts copula dimension `slot`'s correlated uniform `u` where `slot_uniform` took
-    /// its uniform from (nowhere for a parameter with no uniforms of its own).
+    /// Puts the correlated uniform `u` where `slot_uniform` took its uniform from.
+    #[inline(always)]
     pub(super) fn set_slot_uniform(
-        &self,
-        slot: Slot,
+        place: Place,
         u: f64,
         uniforms: &mut [f64],
         outcomes: &mut [f64],
     ) {
-        match slot {
-            Slot::Param(p) if self.params[p].uniforms > 0 => uniforms[self.params[p].offset] = u,
-            Slot::Param(_) => {}
-            Slot::Outcome(o) => outcomes[o] = u,
+        match place {
+            Place::Uniform(at) => uniforms[at] = u,
+            Place::Fresh(_) => {}
+            Place::Outcome(o) => outcomes[o] = u,
         }
     }
 
@@ -304,11 +312,11 @@ impl Model {
             return;
         };
         for (i, &slot) in slots.iter().enumerate() {
-            copula_u[i] = self.slot_uniform(slot, index, uniforms, outcomes);
+            copula_u[i] = Model::slot_uniform(self.place(slot), index, uniforms, outcomes);
         }
         self.sampler.apply_copula(copula, copula_u, copula_z);
         for (i, &slot) in slots.iter().enumerate() {
-            self.set_slot_uniform(slot, copula_u[i], uniforms, outcomes);
+            Model::set_slot_uniform(self.place(slot), copula_u[i], uniforms, outcomes);
         }
     }
 
@@ -808,6 +816,17 @@ fn attribute_count(
         }
         Attribution::None => {}
     }
+}
+
+/// Where a copula dimension's uniform lives in a trial ([`Model::place`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Place {
+    /// The parameter's first uniform, at this offset.
+    Uniform(usize),
+    /// A fresh draw of the stream with this key (a parameter with no uniforms of its own).
+    Fresh(u64),
+    /// The outcome's uniform, at this index.
+    Outcome(usize),
 }
 
 #[cfg(test)]
