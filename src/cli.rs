@@ -171,9 +171,9 @@ pub struct RunOptions {
     /// Override a value by path before validation, e.g. --set scheme.reablement.delivery=0.9 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub sets: Vec<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: json when --out ends in .json, csv when it ends in .csv and the command writes CSV, else text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -352,9 +352,9 @@ pub struct MergeArgs {
     /// Sweep partials only: also write the sweep's HTML report, as `sweep --report` does.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: json when --out ends in .json, csv when it ends in .csv and the command writes CSV, else text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -368,9 +368,9 @@ pub struct RollupArgs {
     /// Run results written by `itfsim run --format json --out FILE` (or `itfsim merge --format json`), one per area.
     #[arg(required = true, value_name = "RESULT.json")]
     pub results: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format [default: json when --out ends in .json, csv when it ends in .csv and the command writes CSV, else text].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the output to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -248,6 +248,112 @@ fn out_writes_the_file_atomically() {
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
+/// Without `--format`, `--out`'s extension chooses: `.json` gives the JSON contract (a
+/// finance lead's `--out ealing.json` is meant for a program), `.csv` gives CSV where the
+/// command writes CSV, anything else text; an explicit `--format` always wins.
+#[test]
+fn out_extension_chooses_the_format_unless_format_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, format: Option<&str>| {
+        let mut cmd = itfsim();
+        cmd.args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "500",
+            "--quiet",
+        ]);
+        if let Some(f) = format {
+            cmd.args(["--format", f]);
+        }
+        succeeds(cmd.arg("--out").arg(out));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let json = run(&dir.path().join("a.JSON"), None);
+    let v: Value = serde_json::from_str(&json).expect("JSON for an --out ending in .json");
+    assert_eq!(v["run"]["trials"], 500);
+    let text = run(&dir.path().join("b.json"), Some("text"));
+    assert!(serde_json::from_str::<Value>(&text).is_err() && text.contains("Ealing"));
+    // `run` writes no CSV: a .csv or .txt file gets the text.
+    for name in ["c.csv", "d.txt"] {
+        let text = run(&dir.path().join(name), None);
+        assert!(serde_json::from_str::<Value>(&text).is_err() && text.contains("Ealing"));
+    }
+    // A sweep writes CSV for .csv, and the aligned table when text is asked for.
+    let sweep = |out: &Path, format: Option<&str>| {
+        let mut cmd = itfsim();
+        cmd.args([
+            "sweep",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "300",
+            "--quiet",
+        ])
+        .args(["--grid", "scheme.seven_day.delivery=0.5,0.9"]);
+        if let Some(f) = format {
+            cmd.args(["--format", f]);
+        }
+        succeeds(cmd.arg("--out").arg(out));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let csv = sweep(&dir.path().join("s.csv"), None);
+    assert!(
+        csv.starts_with("scheme.seven_day.delivery,expected_paid,"),
+        "{csv}"
+    );
+    let table = sweep(&dir.path().join("t.csv"), Some("text"));
+    assert!(
+        !table.contains(",expected_paid,") && table.contains('£'),
+        "{table}"
+    );
+    let json = sweep(&dir.path().join("u.json"), None);
+    assert!(serde_json::from_str::<Value>(&json).is_ok(), "{json}");
+}
+
+/// A shard writes its JSON partial whatever the extension, and refuses a text or CSV
+/// format rather than silently writing JSON to a user who asked for a table.
+#[test]
+fn shard_refuses_text_and_csv_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("part.json");
+    for (command, format) in [("run", "text"), ("sweep", "text"), ("sweep", "csv")] {
+        let mut cmd = itfsim();
+        common::clear_shard_env(&mut cmd);
+        cmd.args([command, "scenarios/ealing-2014.toml", "--trials", "300"])
+            .args(["--shard", "0/2", "--format", format, "--out"])
+            .arg(&out);
+        if command == "sweep" {
+            cmd.args(["--grid", "scheme.seven_day.delivery=0.5,0.9"]);
+        }
+        let o = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{command} {format}: {err}");
+        assert!(
+            err.contains("--shard writes a partial result (JSON)")
+                && err.contains(&format!("give --format {format} to `itfsim merge`")),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+    let mut cmd = itfsim();
+    common::clear_shard_env(&mut cmd);
+    let ok = cmd
+        .args([
+            "run",
+            "scenarios/ealing-2014.toml",
+            "--trials",
+            "300",
+            "--quiet",
+        ])
+        .args(["--shard", "0/2", "--out"])
+        .arg(dir.path().join("p.txt"))
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let partial = std::fs::read_to_string(dir.path().join("p.txt")).unwrap();
+    assert!(serde_json::from_str::<Value>(&partial).is_ok());
+}
+
 /// `--out` writes through links and into special files, as `cp` or a shell's `>` would,
 /// instead of renaming a regular file over them.
 #[cfg(unix)]

@@ -46,7 +46,8 @@ struct Report {
 
 pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
     let o = &args.options;
-    if o.format == Format::Csv {
+    let format = super::output_format(o.format, o.out.as_deref(), false);
+    if format == Format::Csv {
         return Err(super::csv_refused("bench"));
     }
     // A short run understates the rate: the summaries' histograms are still filling
@@ -108,7 +109,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         cores_available: available,
         cpu,
     };
-    let bytes = match o.format {
+    let bytes = match format {
         Format::Json => {
             let mut b = serde_json::to_vec_pretty(&report.to_json())
                 .map_err(|e| Failure::new(1, e.to_string()))?;

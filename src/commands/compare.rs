@@ -155,7 +155,8 @@ fn pence(x: f64) -> i64 {
 
 pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let o = &args.options;
-    if o.format == Format::Csv {
+    let format = super::output_format(o.format, o.out.as_deref(), false);
+    if format == Format::Csv {
         return Err(super::csv_refused("compare"));
     }
     let mut loaded = Vec::new();
@@ -271,7 +272,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         );
         file.commit(compare_report::document(&report).render().as_bytes())?;
     }
-    let bytes = match o.format {
+    let bytes = match format {
         Format::Json => {
             let mut v = serde_json::to_vec_pretty(&render_json(
                 &sides,

@@ -49,7 +49,8 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
             ),
         ));
     }
-    if kind == "run" && args.format == Format::Csv {
+    let format = super::output_format(args.format, args.out.as_deref(), kind == "sweep");
+    if kind == "run" && args.format == Some(Format::Csv) {
         return Err(Failure::new(
             2,
             format!(
@@ -60,10 +61,9 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
     }
     let parts = std::iter::once(Ok(first)).chain(rest.iter().map(|p| read(p)));
     if kind == "sweep" {
-        let format = super::table_format(args.format, args.out.as_deref());
         super::sweep_shard::merge(parts, format, pending, report_file, args.quiet)?;
     } else {
-        merge_runs(parts, args.format, pending, args.quiet)?;
+        merge_runs(parts, format, pending, args.quiet)?;
     }
     // Shards of one build merge exactly; another build only combines and formats them
     // (its merge and output code apply), so say so rather than refuse results that may

@@ -36,19 +36,24 @@ impl Failure {
     }
 }
 
-/// The format a table (a sweep's, a merged sweep's, a thresholds curve) is written in:
-/// `format`, except that the default text becomes CSV when `out` ends in `.csv`, so
-/// `--out growth.csv` gives a file a spreadsheet reads.
-pub fn table_format(format: Format, out: Option<&std::path::Path>) -> Format {
-    match (format, out) {
-        (Format::Text, Some(out))
-            if out
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
-        {
-            Format::Csv
-        }
-        (f, _) => f,
+/// The output format: `--format` when given; otherwise the one `--out`'s extension names
+/// (`.json`, and `.csv` for a command that writes CSV: a sweep, a merged sweep, a
+/// thresholds curve, sensitivity, a rollup), so `--out growth.csv` gives a file a
+/// spreadsheet reads and `--out ealing.json` a file a program reads; otherwise text.
+pub fn output_format(
+    given: Option<Format>,
+    out: Option<&std::path::Path>,
+    writes_csv: bool,
+) -> Format {
+    let named = |ext: &str| {
+        out.and_then(|o| o.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    };
+    match given {
+        Some(format) => format,
+        None if named("json") => Format::Json,
+        None if writes_csv && named("csv") => Format::Csv,
+        None => Format::Text,
     }
 }
 
@@ -292,6 +297,26 @@ pub fn shard_needs_out(
         ));
     }
     Ok(())
+}
+
+/// The refusal of `--format text` or `csv` beside `--shard`: a shard writes its partial
+/// result as JSON whatever the format, for `itfsim merge`, which takes the format of the
+/// output; saying so beats writing JSON to a user who asked for a table.
+pub fn shard_writes_json(
+    shard: Option<crate::partial::ShardId>,
+    format: Option<Format>,
+) -> Result<(), Failure> {
+    match (shard, format) {
+        (Some(_), Some(f @ (Format::Text | Format::Csv))) => Err(Failure::new(
+            2,
+            format!(
+                "--shard writes a partial result (JSON) for `itfsim merge`, not {}\n  hint: give --format {} to `itfsim merge` instead; it writes the same output from the shards",
+                if f == Format::Csv { "a table" } else { "text" },
+                if f == Format::Csv { "csv" } else { "text" },
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Worker threads: `--threads`, else every core.

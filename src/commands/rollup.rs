@@ -176,7 +176,7 @@ pub fn rollup(args: &RollupArgs) -> Result<(), Failure> {
         }
     }
     let totals = totals(&areas)?;
-    let bytes = match args.format {
+    let bytes = match super::output_format(args.format, args.out.as_deref(), true) {
         Format::Text => text(&areas, &totals).into_bytes(),
         Format::Csv => csv(&areas, &totals).into_bytes(),
         Format::Json => {

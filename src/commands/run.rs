@@ -158,7 +158,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let r = &args.reports;
     // `main` installs it first; this keeps library callers of `run` covered too.
     crate::interrupt::install();
-    if o.format == Format::Csv {
+    let format = super::output_format(o.format, o.out.as_deref(), false);
+    if format == Format::Csv {
         return Err(super::csv_refused("run"));
     }
     if args.precision.is_some() && o.sampling == Sampling::Lhs {
@@ -185,6 +186,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         ));
     }
     super::shard_needs_out(shard, o.out.as_deref())?;
+    super::shard_writes_json(shard, o.format)?;
     let prepared = prepare(&args.scenario, &options)?;
     // Reserve every output before computing, so a bad path fails at once (exit 73).
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
@@ -224,7 +226,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if let Some(file) = samples_file {
         file.commit(&[])?;
     }
-    let bytes = match o.format {
+    let bytes = match format {
         Format::Json => {
             let mut value = json::render(&results);
             if let (true, Some(extras), Some(map)) = (r.monthly, &extras, value.as_object_mut()) {

@@ -173,7 +173,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     }
     // As sweep and thresholds: the default text becomes CSV for an `--out` ending in
     // `.csv`; an explicit `--format json` is kept whatever the file is called.
-    let bytes = match super::table_format(o.format, o.out.as_deref()) {
+    let bytes = match super::output_format(o.format, o.out.as_deref(), true) {
         Format::Csv => report::to_csv(&report).into_bytes(),
         Format::Json => {
             let mut b = serde_json::to_vec_pretty(&report::to_json(&report))

@@ -22,7 +22,7 @@ use super::sweep_output::{Partial, ResumeError, header, partial_path};
 use super::sweep_shard::{self, ShardRun, options_sha256};
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
-use crate::cli::{Format, SweepArgs};
+use crate::cli::SweepArgs;
 use crate::engine;
 use crate::model::compile;
 use crate::money::format_pence;
@@ -48,12 +48,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     }
     let shard = super::shard_option(args.shard.as_deref())?;
     super::shard_needs_out(shard, o.out.as_deref())?;
-    if shard.is_some() && o.format == Format::Csv {
-        return Err(Failure::new(
-            2,
-            "--shard writes a partial result (JSON) for `itfsim merge`, not a table\n  hint: give --format csv to `itfsim merge` instead; it writes the same table from the shards",
-        ));
-    }
+    super::shard_writes_json(shard, o.format)?;
     if shard.is_some() && args.report.is_some() {
         return Err(Failure::new(
             2,
@@ -293,7 +288,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         })
         .to_bytes(),
         None => sweep_shard::render(
-            super::table_format(o.format, o.out.as_deref()),
+            super::output_format(o.format, o.out.as_deref(), true),
             &columns,
             &rows,
         ),

@@ -138,7 +138,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     let threads = super::threads(o);
     let mut model = compile(s, seed)?;
     super::apply_sampling(&mut model, o.sampling, trials);
-    let format = super::table_format(o.format, o.out.as_deref());
+    let format = super::output_format(o.format, o.out.as_deref(), true);
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
     super::warn_scenario(s, o.quiet);

@@ -24,7 +24,7 @@ pub fn trace(args: &TraceArgs) -> Result<(), Failure> {
     // A trial whose money left the exact range is refused as `run` refuses it, not shown
     // with figures that no longer add up.
     crate::engine::checked(&prepared.model, &trial, args.trial)?;
-    let bytes = match o.format {
+    let bytes = match super::output_format(o.format, o.out.as_deref(), false) {
         Format::Json => {
             let mut b = serde_json::to_vec_pretty(&trace::to_json(&prepared.model, &trial))
                 .map_err(|e| Failure::new(1, e.to_string()))?;
