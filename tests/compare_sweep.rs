@@ -577,3 +577,37 @@ fn compare_shows_probabilities_as_run_does() {
     assert!(compared.contains(", P(tie) "), "{compared}");
     assert!(!compared.contains("0.0000"), "{compared}");
 }
+
+/// Warnings a point's grid values raise and the scenario does not are said once a key,
+/// as at the first point that raises them, with how many later points do too; the
+/// scenario's own warnings are not repeated per point, and --quiet silences all.
+#[test]
+fn sweep_says_the_warnings_its_points_raise() {
+    let args = [
+        "sweep",
+        EALING,
+        "--grid",
+        "metric.nea.growth=0.01,0.6,0.7",
+        "--trials",
+        "200",
+    ];
+    let out = succeeds(itfsim().args(args));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let growth = "at sweep point 2 of 3 (metric.nea.growth=0.6) and 1 later point: --grid metric.nea.growth:1:1: warning: `metric.nea.growth`: annual demand growth 0.6 is 60% a year";
+    assert!(err.contains(growth), "{err}");
+    assert!(!err.contains("70% a year"), "{err}");
+    // Fixing a correlated value at every point makes Ealing's correlation idle.
+    assert!(
+        err.contains("at sweep point 1 of 3 (metric.nea.growth=0.01) and 2 later points: ")
+            && err.contains("\"metric.nea.growth\" is a fixed value"),
+        "{err}"
+    );
+    // The scenario's own warning (a stated cost that disagrees) is said once, unprefixed.
+    assert_eq!(
+        err.matches("scheme.seven_day.cost.1.stated").count(),
+        1,
+        "{err}"
+    );
+    let quiet = succeeds(itfsim().args(args).arg("--quiet"));
+    assert!(quiet.stderr.is_empty());
+}

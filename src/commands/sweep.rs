@@ -110,9 +110,32 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             .join(" ")
     };
     // Every point's overrides must name real paths and give a valid scenario: check all
-    // before any computing (an unknown path is a command-line error, exit 2).
+    // before any computing (an unknown path is a command-line error, exit 2). A point's
+    // values may also raise warnings the scenario itself does not (a growth of 60% a
+    // year, a correlated value made fixed): each key's is said once, as at its first
+    // point, with how many later points raise it too.
+    let said: Vec<String> = base
+        .scenario
+        .warnings
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    let mut point_warnings: Vec<(String, String, u64, u64)> = Vec::new();
     for index in 0..points {
-        if let Err(e) = load_point(index) {
+        let loaded = load_point(index);
+        if let Ok(loaded) = &loaded {
+            for w in &loaded.scenario.warnings {
+                let text = w.to_string();
+                if said.contains(&text) {
+                    continue;
+                }
+                match point_warnings.iter_mut().find(|(key, ..)| *key == w.key) {
+                    Some((.., more)) => *more += 1,
+                    None => point_warnings.push((w.key.clone(), text, index, 0)),
+                }
+            }
+        }
+        if let Err(e) = loaded {
             let message = match &e {
                 // Named by the option that gave the path (`--grid PATH=VALUE: ...`).
                 LoadError::BadSet { .. } => e.to_string(),
@@ -201,6 +224,20 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         }
     };
     super::warn_scenario(&base.scenario, o.quiet);
+    if !o.quiet {
+        for (_, w, first, more) in &point_warnings {
+            let others = match more {
+                0 => String::new(),
+                1 => " and 1 later point".into(),
+                n => format!(" and {n} later points"),
+            };
+            super::stderr_line(format_args!(
+                "at sweep point {} of {points} ({}){others}: {w}",
+                first + 1,
+                describe(*first)
+            ));
+        }
+    }
     let stop_after: Option<u64> = std::env::var(STOP_AFTER_ENV)
         .ok()
         .and_then(|v| v.parse().ok());
