@@ -31,7 +31,7 @@
 //! conditional copula (tornado) is in use. A proportion metric's months go by block as
 //! a count metric's do (`proportion_activity_block`). The streams' uniforms, the rules
 //! and the money stay trial by trial.
-use super::compile::{MetricModel, Model};
+use super::compile::Model;
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -325,6 +325,12 @@ impl Model {
             let column = j * width..j * width + n;
             weights(&lanes.full[column.clone()], &mut lanes.full_weight[column]);
         }
+        // Whether every lane's full effects are numbers (always, short of a NaN
+        // parameter): then an effect at ramp 0 is skipped (`ramp_state_block`).
+        let nan = (lanes.full[..effects * width].chunks_exact(width)).fold(false, |nan, column| {
+            column[..n].iter().fold(nan, |nan, &f| nan | f.is_nan())
+        });
+        let skip_zero = !nan;
         lanes.expected[..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
@@ -337,8 +343,9 @@ impl Model {
                     *factor *= step;
                 }
             }
+            let ramps = metric.ramps_of_block(b);
             if block.new_ramps {
-                ramp_state_block(metric, b, n, lanes);
+                ramp_state_block(ramps, skip_zero, n, lanes);
             }
             let expected = &mut lanes.expected[block.segment * width..][..n];
             let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
@@ -352,7 +359,7 @@ impl Model {
                 *mu = reduction;
             }
             if effects > 0 {
-                attribute_block(effects, n, lanes);
+                attribute_block(ramps, skip_zero, n, lanes);
             }
         }
         for (i, t) in trials.iter_mut().enumerate() {
@@ -463,10 +470,15 @@ impl Model {
 /// `ramp_state` of block `b` for the first `n` lanes: each effect `e = full x ramp`, the
 /// product `keep` of `(1 - e)`, the largest effect (some effect is at `e >= 1` exactly
 /// when it is; `attribute_block` counts them only then) and (for two or more effects)
-/// the weights and their sum, in the same order of operations.
-fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes) {
+/// the weights and their sum, in the same order of operations, each effect's in one pass.
+///
+/// A weight is stored only for an effect whose ramp is neither 0 nor 1 (the others' are
+/// the full-ramp weight and the effect itself, where `attribute_block` reads them). With `skip_zero` (every lane's full effects are numbers)
+/// an effect at ramp 0 is skipped: its `e` is a zero, which leaves `keep` and a nonzero
+/// total as they are (a zero total, of either sign, is not usable), and is never the
+/// largest effect that counts (`>= 1`). `attribute_block` skips it likewise.
+fn ramp_state_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
-    let ramps = metric.ramps_of_block(b);
     let keep = &mut lanes.keep[..n];
     let largest = &mut lanes.largest[..n];
     let total = &mut lanes.total[..n];
@@ -475,37 +487,76 @@ fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes)
     // The sum of the weights in effect order, as `Iterator::sum` adds them.
     total.fill(-0.0);
     for (j, &ramp) in ramps.iter().enumerate() {
+        if skip_zero && ramp == 0.0 {
+            continue;
+        }
         let column = j * width..j * width + n;
         let full = &lanes.full[column.clone()];
         let effect = &mut lanes.effect[column.clone()];
-        for (((e_out, &f), keep), largest) in effect
+        let state = effect
             .iter_mut()
             .zip(full)
-            .zip(keep.iter_mut())
-            .zip(largest.iter_mut())
-        {
-            let e = f * ramp;
-            *e_out = e;
-            *keep *= 1.0 - e;
-            // A NaN effect is never the largest, as it is never at `e >= 1`.
-            *largest = if e > *largest { e } else { *largest };
-        }
+            .zip(keep.iter_mut().zip(largest.iter_mut()));
         if ramps.len() == 1 {
             // One effect takes all the avoided activity: it needs no weight.
-            break;
-        }
-        let weight = &mut lanes.weight[column.clone()];
-        if ramp == 1.0 {
-            weight.copy_from_slice(&lanes.full_weight[column]);
+            for ((e_out, &f), (keep, largest)) in state {
+                let e = f * ramp;
+                *e_out = e;
+                *keep *= 1.0 - e;
+                // A NaN effect is never the largest, as it is never at `e >= 1`.
+                *largest = if e > *largest { e } else { *largest };
+            }
+        } else if ramp == 1.0 {
+            // The weight of `e = full` is the trial's full-ramp weight.
+            let weights = lanes.full_weight[column].iter().zip(total.iter_mut());
+            for (((e_out, &f), (keep, largest)), (&w, total)) in state.zip(weights) {
+                let e = f * ramp;
+                *e_out = e;
+                *keep *= 1.0 - e;
+                *largest = if e > *largest { e } else { *largest };
+                *total += w;
+            }
         } else if ramp == 0.0 {
             // `e = full x 0` is a zero, its own weight (or NaN from a NaN full effect,
             // whose weight is NaN as well).
-            weight.copy_from_slice(effect);
+            for (((e_out, &f), (keep, largest)), total) in state.zip(total.iter_mut()) {
+                let e = f * ramp;
+                *e_out = e;
+                *keep *= 1.0 - e;
+                *largest = if e > *largest { e } else { *largest };
+                *total += e;
+            }
         } else {
-            weights(effect, weight);
-        }
-        for (total, &w) in total.iter_mut().zip(&*weight) {
-            *total += w;
+            // `neg_ln_1m_nonzero` of each effect: the series in every lane, added to the
+            // total (the total before it kept in `share`); then, if some lane is outside
+            // the series' range, the logarithm there, added to the total before instead.
+            let weight = &mut lanes.weight[column];
+            let before = &mut lanes.share[..n];
+            let sums = weight
+                .iter_mut()
+                .zip(total.iter_mut().zip(before.iter_mut()));
+            let mut outside = false;
+            for (((e_out, &f), (keep, largest)), (w_out, (total, before))) in state.zip(sums) {
+                let e = f * ramp;
+                *e_out = e;
+                *keep *= 1.0 - e;
+                *largest = if e > *largest { e } else { *largest };
+                let s = e / (2.0 - e);
+                let w = twice_atanh_series(s);
+                outside |= !in_series_range(s);
+                *w_out = w;
+                *before = *total;
+                *total += w;
+            }
+            if outside {
+                let sums = weight.iter_mut().zip(total.iter_mut().zip(&*before));
+                for ((w, (total, &before)), &e) in sums.zip(&*effect) {
+                    if !in_series_range(e / (2.0 - e)) {
+                        *w = neg_ln_1m_nonzero(e);
+                        *total = before + *w;
+                    }
+                }
+            }
         }
     }
 }
@@ -532,15 +583,27 @@ fn weights(effect: &[f64], weight: &mut [f64]) {
 /// `attribute_count` for the first `n` lanes, whose reductions are in `lanes.mu`: the
 /// rule of each lane's ramp state (`Full` if some effect is at `e >= 1`; else all to the
 /// only effect; else by weight, unless the weights sum to nothing) chosen per lane, then
-/// added effect by effect. A lane given nothing adds +0.0, which leaves a sum unchanged
-/// (a sum starts at +0.0, so is never -0.0); the trial-by-trial path adds nothing there.
+/// added effect by effect (each effect at its `ramps` entry). A lane given nothing adds
+/// +0.0, which leaves a sum unchanged (a sum starts at +0.0, so is never -0.0); the
+/// trial-by-trial path adds nothing there.
 ///
 /// The per-lane choices are selects, not branches, so the loops vectorise: a quotient a
 /// lane's rule does not use is worked out and dropped. The `Full` rule (an effect at
 /// `e >= 1`, rare) is looked for only when some lane of the block has it.
-fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
+///
+/// With `skip_zero` (as `ramp_state_block` took it), an effect at ramp 0 adds
+/// `per_weight x (a zero)`, or a zero for `Full`: nothing, as long as every lane's
+/// `per_weight` is finite, and is skipped; otherwise its `e` (and so its weight) is
+/// worked out here and it is added like the others.
+fn attribute_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
+    let effects = ramps.len();
     let single = effects == 1;
+    let zeros = skip_zero && ramps.contains(&0.0);
+    if zeros && !single && ramps.iter().all(|&r| r == 0.0) {
+        // No effect left: the total is -0.0, no lane is by weight or `Full`.
+        return;
+    }
     let rules = lanes.mu[..n]
         .iter()
         .zip(&lanes.total[..n])
@@ -570,11 +633,32 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
             *per_weight = if weighed { quotient } else { 0.0 };
         }
     }
+    let mut skip_zero = skip_zero;
+    if zeros {
+        let finite =
+            (lanes.per_weight[..n].iter()).fold(true, |all, &p| all & (p.abs() <= f64::MAX));
+        if !finite {
+            // Rare: the effects at ramp 0 are added after all.
+            skip_zero = false;
+            for (j, &ramp) in ramps.iter().enumerate() {
+                if ramp == 0.0 {
+                    let column = j * width..j * width + n;
+                    let each = lanes.effect[column.clone()].iter_mut();
+                    for (e, &f) in each.zip(&lanes.full[column]) {
+                        *e = f * ramp;
+                    }
+                }
+            }
+        }
+    }
     if any_full {
         // Each lane's count of effects at `e >= 1`, then the share of each of them.
         let share = &mut lanes.share[..n];
         share.fill(0.0);
-        for j in 0..effects {
+        for (j, &ramp) in ramps.iter().enumerate() {
+            if skip_zero && ramp == 0.0 {
+                continue;
+            }
             for (count, &e) in share.iter_mut().zip(&lanes.effect[j * width..][..n]) {
                 *count += if e >= 1.0 { 1.0 } else { 0.0 };
             }
@@ -587,11 +671,20 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
             };
         }
     }
-    for j in 0..effects {
+    for (j, &ramp) in ramps.iter().enumerate() {
+        if skip_zero && ramp == 0.0 {
+            continue;
+        }
         let column = j * width..j * width + n;
         // A single effect's weight is 1: `reduction x 1` is the reduction itself.
+        // At ramp 1 the full-ramp weight, at ramp 0 the effect itself (a zero, or a
+        // NaN), otherwise the weight `ramp_state_block` stored.
         let weight = if single {
             &lanes.ones[..n]
+        } else if ramp == 1.0 {
+            &lanes.full_weight[column.clone()]
+        } else if ramp == 0.0 {
+            &lanes.effect[column.clone()]
         } else {
             &lanes.weight[column.clone()]
         };
