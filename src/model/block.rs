@@ -493,69 +493,149 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes)
         let column = j * width..j * width + n;
         let full = &lanes.full[column.clone()];
         let effect = &mut lanes.effect[column.clone()];
-        let state = effect
-            .iter_mut()
-            .zip(full)
-            .zip(keep.iter_mut().zip(largest.iter_mut()));
         if ramps.len() == 1 {
             // One effect takes all the avoided activity: it needs no weight.
-            for ((e_out, &f), (keep, largest)) in state {
-                let e = f * ramp;
-                *e_out = e;
-                *keep *= 1.0 - e;
-                // A NaN effect is never the largest, as it is never at `e >= 1`.
-                *largest = if e > *largest { e } else { *largest };
-            }
+            single_pass(ramp, full, effect, keep, largest);
         } else if ramp == 1.0 {
             // The weight of `e = full` is the trial's full-ramp weight.
-            let weights = lanes.full_weight[column].iter().zip(total.iter_mut());
-            for (((e_out, &f), (keep, largest)), (&w, total)) in state.zip(weights) {
-                let e = f * ramp;
-                *e_out = e;
-                *keep *= 1.0 - e;
-                *largest = if e > *largest { e } else { *largest };
-                *total += w;
-            }
+            known_pass(
+                ramp,
+                full,
+                &lanes.full_weight[column],
+                effect,
+                keep,
+                largest,
+                total,
+            );
         } else if ramp == 0.0 {
             // `e = full x 0` is a zero, its own weight (or NaN from a NaN full effect,
             // whose weight is NaN as well).
-            for (((e_out, &f), (keep, largest)), total) in state.zip(total.iter_mut()) {
-                let e = f * ramp;
-                *e_out = e;
-                *keep *= 1.0 - e;
-                *largest = if e > *largest { e } else { *largest };
-                *total += e;
-            }
+            zero_pass(ramp, full, effect, keep, largest, total);
         } else {
-            // `neg_ln_1m_nonzero` of each effect: the series in every lane, added to the
-            // total (the total before it kept in `share`); then, if some lane is outside
-            // the series' range, the logarithm there, added to the total before instead.
             let weight = &mut lanes.weight[column];
             let before = &mut lanes.share[..n];
-            let sums = weight
-                .iter_mut()
-                .zip(total.iter_mut().zip(before.iter_mut()));
-            let mut outside = false;
-            for (((e_out, &f), (keep, largest)), (w_out, (total, before))) in state.zip(sums) {
-                let e = f * ramp;
-                *e_out = e;
-                *keep *= 1.0 - e;
-                *largest = if e > *largest { e } else { *largest };
-                let s = e / (2.0 - e);
-                let w = twice_atanh_series(s);
-                outside |= !in_series_range(s);
-                *w_out = w;
-                *before = *total;
-                *total += w;
-            }
-            if outside {
-                let sums = weight.iter_mut().zip(total.iter_mut().zip(&*before));
-                for ((w, (total, &before)), &e) in sums.zip(&*effect) {
-                    if !in_series_range(e / (2.0 - e)) {
-                        *w = neg_ln_1m_nonzero(e);
-                        *total = before + *w;
-                    }
-                }
+            series_pass(ramp, full, effect, keep, largest, weight, total, before);
+        }
+    }
+}
+
+// The passes of `ramp_state_block` over the lanes of one effect, each a function of its
+// own: its slices, as parameters, are known not to overlap, so the vectorised loop needs
+// no run-time overlap checks. Each lane: `e = full x ramp`, `keep *= 1 - e`, the largest
+// `e` (a NaN effect is never the largest, as it is never at `e >= 1`), and the weight
+// added to the total.
+
+/// A metric's only effect: no weight.
+#[inline]
+fn single_pass(ramp: f64, full: &[f64], effect: &mut [f64], keep: &mut [f64], largest: &mut [f64]) {
+    let n = full.len();
+    let (effect, keep, largest) = (&mut effect[..n], &mut keep[..n], &mut largest[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    for ((e_out, (keep, largest)), &f) in state.zip(full) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        *largest = if e > *largest { e } else { *largest };
+    }
+}
+
+/// Ramp 1: the weight is the full-ramp weight `known`, which stays where it is.
+#[inline]
+fn known_pass(
+    ramp: f64,
+    full: &[f64],
+    known: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+    total: &mut [f64],
+) {
+    let n = full.len();
+    let (known, effect, keep) = (&known[..n], &mut effect[..n], &mut keep[..n]);
+    let (largest, total) = (&mut largest[..n], &mut total[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    let weights = full.iter().zip(known).zip(total.iter_mut());
+    for ((e_out, (keep, largest)), ((&f, &w), total)) in state.zip(weights) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        *largest = if e > *largest { e } else { *largest };
+        *total += w;
+    }
+}
+
+/// Ramp 0: the weight is `e` itself.
+#[inline]
+fn zero_pass(
+    ramp: f64,
+    full: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+    total: &mut [f64],
+) {
+    let n = full.len();
+    let (effect, keep) = (&mut effect[..n], &mut keep[..n]);
+    let (largest, total) = (&mut largest[..n], &mut total[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    for ((e_out, (keep, largest)), (&f, total)) in state.zip(full.iter().zip(total.iter_mut())) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        *largest = if e > *largest { e } else { *largest };
+        *total += e;
+    }
+}
+
+/// Any other ramp: `neg_ln_1m_nonzero` of each effect, by the series in every lane,
+/// added to the total (the total before it kept in `before`); then, if some lane is
+/// outside the series' range, by the logarithm there, added to the total before instead.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn series_pass(
+    ramp: f64,
+    full: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+    weight: &mut [f64],
+    total: &mut [f64],
+    before: &mut [f64],
+) {
+    let n = full.len();
+    let (effect, keep, largest) = (&mut effect[..n], &mut keep[..n], &mut largest[..n]);
+    let (weight, total, before) = (&mut weight[..n], &mut total[..n], &mut before[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    let sums = weight
+        .iter_mut()
+        .zip(total.iter_mut().zip(before.iter_mut()));
+    let mut outside = false;
+    for ((e_out, (keep, largest)), ((w_out, (total, before)), &f)) in state.zip(sums.zip(full)) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        *largest = if e > *largest { e } else { *largest };
+        let s = e / (2.0 - e);
+        let w = twice_atanh_series(s);
+        outside |= !in_series_range(s);
+        *w_out = w;
+        *before = *total;
+        *total += w;
+    }
+    if outside {
+        let sums = weight.iter_mut().zip(total.iter_mut().zip(&*before));
+        for ((w, (total, &before)), &e) in sums.zip(&*effect) {
+            if !in_series_range(e / (2.0 - e)) {
+                *w = neg_ln_1m_nonzero(e);
+                *total = before + *w;
             }
         }
     }
@@ -604,35 +684,13 @@ fn attribute_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) 
         // No effect left: the total is -0.0, no lane is by weight or `Full`.
         return;
     }
-    let rules = lanes.mu[..n]
-        .iter()
-        .zip(&lanes.total[..n])
-        .zip(&lanes.largest[..n]);
-    let coefficients = lanes.by_weight[..n]
-        .iter_mut()
-        .zip(&mut lanes.per_weight[..n]);
-    let mut any_full = false;
-    let each = rules.zip(coefficients);
-    if single {
-        for (((&reduction, _), &largest), (by_weight, per_weight)) in each {
-            let full = largest >= 1.0;
-            any_full |= full;
-            *by_weight = if full { 0.0 } else { 1.0 };
-            *per_weight = if full { 0.0 } else { reduction };
-        }
+    let (mu, total, largest) = (&lanes.mu[..n], &lanes.total[..n], &lanes.largest[..n]);
+    let (by_weight, per_weight) = (&mut lanes.by_weight[..n], &mut lanes.per_weight[..n]);
+    let any_full = if single {
+        single_rules(mu, largest, by_weight, per_weight)
     } else {
-        for (((&reduction, &total), &largest), (by_weight, per_weight)) in each {
-            // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
-            // finite as `<= f64::MAX`, one comparison of doubles.
-            let usable = (1e-300..=f64::MAX).contains(&total.abs());
-            let full = largest >= 1.0;
-            any_full |= full;
-            let weighed = !full & usable;
-            *by_weight = if weighed { 1.0 } else { 0.0 };
-            let quotient = reduction / total;
-            *per_weight = if weighed { quotient } else { 0.0 };
-        }
-    }
+        weight_rules(mu, total, largest, by_weight, per_weight)
+    };
     let mut skip_zero = skip_zero;
     if zeros {
         let finite =
@@ -688,26 +746,112 @@ fn attribute_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) 
         } else {
             &lanes.weight[column.clone()]
         };
-        let rules = lanes.by_weight[..n].iter().zip(&lanes.per_weight[..n]);
+        let (by_weight, per_weight) = (&lanes.by_weight[..n], &lanes.per_weight[..n]);
         let sums = &mut lanes.sums[column.clone()];
         if any_full {
-            let rules = rules.zip(&lanes.share[..n]);
-            let each = sums.iter_mut().zip(&lanes.effect[column]).zip(weight);
-            for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
-                let full = if e >= 1.0 { share } else { 0.0 };
-                *sum += if by_weight != 0.0 {
-                    per_weight * w
-                } else {
-                    full
-                };
-            }
+            let (effect, share) = (&lanes.effect[column], &lanes.share[..n]);
+            add_full(sums, effect, weight, by_weight, per_weight, share);
         } else {
-            // No lane is `Full`: a lane not by weight adds +0.0.
-            for ((sum, &w), (&by_weight, &per_weight)) in sums.iter_mut().zip(weight).zip(rules) {
-                let weighed = per_weight * w;
-                *sum += if by_weight != 0.0 { weighed } else { 0.0 };
-            }
+            add_weighed(sums, weight, by_weight, per_weight);
         }
+    }
+}
+
+// The loops of `attribute_block`, each a function of its own so that its slices, as
+// parameters, are known not to overlap (no run-time overlap checks).
+
+/// A single effect's rule per lane (`Full` or all to it); whether some lane is `Full`.
+#[inline]
+fn single_rules(
+    mu: &[f64],
+    largest: &[f64],
+    by_weight: &mut [f64],
+    per_weight: &mut [f64],
+) -> bool {
+    let n = mu.len();
+    let (largest, by_weight, per_weight) =
+        (&largest[..n], &mut by_weight[..n], &mut per_weight[..n]);
+    let mut any_full = false;
+    let each = mu
+        .iter()
+        .zip(largest)
+        .zip(by_weight.iter_mut().zip(per_weight.iter_mut()));
+    for ((&reduction, &largest), (by_weight, per_weight)) in each {
+        let full = largest >= 1.0;
+        any_full |= full;
+        *by_weight = if full { 0.0 } else { 1.0 };
+        *per_weight = if full { 0.0 } else { reduction };
+    }
+    any_full
+}
+
+/// Two or more effects' rule per lane (`Full`, by weight, or nothing); whether some lane
+/// is `Full`.
+#[inline]
+fn weight_rules(
+    mu: &[f64],
+    total: &[f64],
+    largest: &[f64],
+    by_weight: &mut [f64],
+    per_weight: &mut [f64],
+) -> bool {
+    let n = mu.len();
+    let (total, largest) = (&total[..n], &largest[..n]);
+    let (by_weight, per_weight) = (&mut by_weight[..n], &mut per_weight[..n]);
+    let mut any_full = false;
+    let rules = mu.iter().zip(total).zip(largest);
+    for (((&reduction, &total), &largest), (by_weight, per_weight)) in
+        rules.zip(by_weight.iter_mut().zip(per_weight.iter_mut()))
+    {
+        // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
+        // finite as `<= f64::MAX`, one comparison of doubles.
+        let usable = (1e-300..=f64::MAX).contains(&total.abs());
+        let full = largest >= 1.0;
+        any_full |= full;
+        let weighed = !full & usable;
+        *by_weight = if weighed { 1.0 } else { 0.0 };
+        let quotient = reduction / total;
+        *per_weight = if weighed { quotient } else { 0.0 };
+    }
+    any_full
+}
+
+/// One effect's attribution where some lane is `Full`: its share there if the effect is
+/// at `e >= 1`, `per_weight x w` in a lane by weight.
+#[inline]
+fn add_full(
+    sums: &mut [f64],
+    effect: &[f64],
+    weight: &[f64],
+    by_weight: &[f64],
+    per_weight: &[f64],
+    share: &[f64],
+) {
+    let n = sums.len();
+    let (effect, weight, by_weight) = (&effect[..n], &weight[..n], &by_weight[..n]);
+    let (per_weight, share) = (&per_weight[..n], &share[..n]);
+    let rules = by_weight.iter().zip(per_weight).zip(share);
+    let each = sums.iter_mut().zip(effect).zip(weight);
+    for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
+        let full = if e >= 1.0 { share } else { 0.0 };
+        *sum += if by_weight != 0.0 {
+            per_weight * w
+        } else {
+            full
+        };
+    }
+}
+
+/// One effect's attribution where no lane is `Full`: `per_weight x w` in a lane by
+/// weight, +0.0 in any other.
+#[inline]
+fn add_weighed(sums: &mut [f64], weight: &[f64], by_weight: &[f64], per_weight: &[f64]) {
+    let n = sums.len();
+    let (weight, by_weight, per_weight) = (&weight[..n], &by_weight[..n], &per_weight[..n]);
+    let rules = by_weight.iter().zip(per_weight);
+    for ((sum, &w), (&by_weight, &per_weight)) in sums.iter_mut().zip(weight).zip(rules) {
+        let weighed = per_weight * w;
+        *sum += if by_weight != 0.0 { weighed } else { 0.0 };
     }
 }
 
@@ -774,6 +918,30 @@ mod tests {
                 }
             }
             assert_blocks_equal(&format!("{} at full", path.display()), &model);
+        }
+    }
+
+    /// The same with values no plan reaches, for the paths that skip an effect at ramp 0
+    /// only when that cannot change a result: a NaN full effect (nothing skipped), and
+    /// activity so large that some lane's attribution coefficient is infinite (the
+    /// skipped effects added after all).
+    #[test]
+    fn blocks_equal_trial_by_trial_with_extreme_values() {
+        for (path, model) in crate::model::shipped_models() {
+            let mut nan = model.clone();
+            let changes: Vec<usize> = (nan.metrics.iter())
+                .flat_map(|m| m.effects.iter().map(|&(_, change)| change))
+                .collect();
+            for &change in changes.iter().step_by(3) {
+                nan.params[change].fixed = Some(f64::NAN);
+            }
+            assert_blocks_equal(&format!("{} with NaN effects", path.display()), &nan);
+            let mut huge = model;
+            let levels: Vec<usize> = huge.metrics.iter().map(|m| m.level).collect();
+            for level in levels {
+                huge.params[level].fixed = Some(f64::MAX);
+            }
+            assert_blocks_equal(&format!("{} at huge levels", path.display()), &huge);
         }
     }
 }
