@@ -295,16 +295,14 @@ impl Model {
     }
 
     /// Each trial's effects of metric `m` at full ramp (`full_effect`), effect by effect
-    /// into the `full` columns, with the schemes' avoided activity of the metric set to 0.
-    fn full_effects_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+    /// into the `full` columns. The schemes' avoided activity of the metric is set at the
+    /// end (to the attributed sum: 0 plus the sum, as a scheme has at most one effect on
+    /// a metric, is the sum itself, which is never -0.0).
+    fn full_effects_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
-            for (full, t) in lanes.full[j * width..][..n]
-                .iter_mut()
-                .zip(trials.iter_mut())
-            {
+            for (full, t) in lanes.full[j * width..][..n].iter_mut().zip(trials) {
                 *full = self.full_effect(s, change, t);
-                t.scheme_avoided[s][m] = 0.0;
             }
         }
     }
@@ -367,7 +365,7 @@ impl Model {
                 *expected = lanes.expected[s * width + i];
             }
             for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] += lanes.sums[j * width + i];
+                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
             }
             t.metric_avoided[m] = lanes.avoided[i];
         }
@@ -460,7 +458,7 @@ impl Model {
         }
         for (i, t) in trials.iter_mut().enumerate() {
             for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] += lanes.sums[j * width + i];
+                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
             }
             t.metric_avoided[m] = lanes.avoided[i];
         }
@@ -751,6 +749,10 @@ fn attribute_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) 
         if any_full {
             let (effect, share) = (&lanes.effect[column], &lanes.share[..n]);
             add_full(sums, effect, weight, by_weight, per_weight, share);
+        } else if skip_zero {
+            // No lane is `Full` and no effect is NaN: every weight is finite (each
+            // `e < 1`), so a lane not by weight, whose `per_weight` is 0, adds a zero.
+            add_products(sums, weight, per_weight);
         } else {
             add_weighed(sums, weight, by_weight, per_weight);
         }
@@ -839,6 +841,17 @@ fn add_full(
         } else {
             full
         };
+    }
+}
+
+/// [`add_weighed`] where every weight is finite: `per_weight x w` in every lane (a
+/// zero where `per_weight` is 0).
+#[inline]
+fn add_products(sums: &mut [f64], weight: &[f64], per_weight: &[f64]) {
+    let n = sums.len();
+    let (weight, per_weight) = (&weight[..n], &per_weight[..n]);
+    for ((sum, &w), &per_weight) in sums.iter_mut().zip(weight).zip(per_weight) {
+        *sum += per_weight * w;
     }
 }
 
