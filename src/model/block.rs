@@ -325,9 +325,14 @@ impl Model {
         }
         // Whether every lane's full effects are numbers (always, short of a NaN
         // parameter): then an effect at ramp 0 is skipped (`ramp_state_block`).
-        let nan = (lanes.full[..effects * width].chunks_exact(width)).fold(false, |nan, column| {
-            column[..n].iter().fold(nan, |nan, &f| nan | f.is_nan())
-        });
+        let (nan, at_one) = (lanes.full[..effects * width].chunks_exact(width)).fold(
+            (false, false),
+            |flags, column| {
+                (column[..n].iter()).fold(flags, |(nan, at_one), &f| {
+                    (nan | f.is_nan(), at_one | (f >= 1.0))
+                })
+            },
+        );
         let skip_zero = !nan;
         lanes.expected[..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
@@ -342,8 +347,12 @@ impl Model {
                 }
             }
             let ramps = metric.ramps_of_block(b);
+            // Some lane can have an effect at `e >= 1` (the `Full` rule) only if some full
+            // effect is (`e = full x ramp`, at most `full` for a ramp in [0, 1], and at
+            // most 0 for a negative `full`): otherwise the largest effects are not kept.
+            let full = at_one || ramps.iter().any(|r| !(0.0..=1.0).contains(r));
             if block.new_ramps {
-                ramp_state_block(ramps, skip_zero, n, lanes);
+                ramp_state_block(ramps, skip_zero, full, n, lanes);
             }
             let expected = &mut lanes.expected[block.segment * width..][..n];
             let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
@@ -357,7 +366,7 @@ impl Model {
                 *mu = reduction;
             }
             if effects > 0 {
-                attribute_block(ramps, skip_zero, n, lanes);
+                attribute_block(ramps, skip_zero, full, n, lanes);
             }
         }
         for (i, t) in trials.iter_mut().enumerate() {
@@ -465,23 +474,38 @@ impl Model {
     }
 }
 
-/// `ramp_state` of block `b` for the first `n` lanes: each effect `e = full x ramp`, the
-/// product `keep` of `(1 - e)`, the largest effect (some effect is at `e >= 1` exactly
-/// when it is; `attribute_block` counts them only then) and (for two or more effects)
-/// the weights and their sum, in the same order of operations, each effect's in one pass.
+/// `ramp_state` of block `b` (its `ramps`) for the first `n` lanes: each effect
+/// `e = full x ramp`, the product `keep` of `(1 - e)`, the largest effect (some effect is
+/// at `e >= 1` exactly when it is; `attribute_block` counts them only then) and (for two
+/// or more effects) the weights and their sum, in the same order of operations, each
+/// effect's in one pass.
 ///
-/// A weight is stored only for an effect whose ramp is neither 0 nor 1 (the others' are
-/// the full-ramp weight and the effect itself, where `attribute_block` reads them). With `skip_zero` (every lane's full effects are numbers)
-/// an effect at ramp 0 is skipped: its `e` is a zero, which leaves `keep` and a nonzero
-/// total as they are (a zero total, of either sign, is not usable), and is never the
-/// largest effect that counts (`>= 1`). `attribute_block` skips it likewise.
-fn ramp_state_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
+/// The largest effects are kept only if `full` (some lane may have an effect at
+/// `e >= 1`); `attribute_block`, given the same `full`, reads them only then. A weight
+/// is stored only for an effect whose ramp is neither 0 nor 1 (the others' are the
+/// full-ramp weight and the effect itself, where `attribute_block` reads them). With
+/// `skip_zero` (every lane's full effects are numbers) an effect at ramp 0 is skipped:
+/// its `e` is a zero, which leaves `keep` and a nonzero total as they are (a zero total,
+/// of either sign, is not usable), and is never the largest effect that counts (`>= 1`).
+/// `attribute_block` skips it likewise.
+fn ramp_state_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes: &mut Lanes) {
+    if full {
+        ramp_state_lanes::<true>(ramps, skip_zero, n, lanes);
+    } else {
+        ramp_state_lanes::<false>(ramps, skip_zero, n, lanes);
+    }
+}
+
+/// `ramp_state_block`, the largest effects kept only if `FULL`.
+fn ramp_state_lanes<const FULL: bool>(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let keep = &mut lanes.keep[..n];
     let largest = &mut lanes.largest[..n];
     let total = &mut lanes.total[..n];
     keep.fill(1.0);
-    largest.fill(f64::NEG_INFINITY);
+    if FULL {
+        largest.fill(f64::NEG_INFINITY);
+    }
     // The sum of the weights in effect order, as `Iterator::sum` adds them.
     total.fill(-0.0);
     for (j, &ramp) in ramps.iter().enumerate() {
@@ -493,10 +517,10 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes)
         let effect = &mut lanes.effect[column.clone()];
         if ramps.len() == 1 {
             // One effect takes all the avoided activity: it needs no weight.
-            single_pass(ramp, full, effect, keep, largest);
+            single_pass::<FULL>(ramp, full, effect, keep, largest);
         } else if ramp == 1.0 {
             // The weight of `e = full` is the trial's full-ramp weight.
-            known_pass(
+            known_pass::<FULL>(
                 ramp,
                 full,
                 &lanes.full_weight[column],
@@ -508,11 +532,11 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes)
         } else if ramp == 0.0 {
             // `e = full x 0` is a zero, its own weight (or NaN from a NaN full effect,
             // whose weight is NaN as well).
-            zero_pass(ramp, full, effect, keep, largest, total);
+            zero_pass::<FULL>(ramp, full, effect, keep, largest, total);
         } else {
             let weight = &mut lanes.weight[column];
             let before = &mut lanes.share[..n];
-            series_pass(ramp, full, effect, keep, largest, weight, total, before);
+            series_pass::<FULL>(ramp, full, effect, keep, largest, weight, total, before);
         }
     }
 }
@@ -525,7 +549,13 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes)
 
 /// A metric's only effect: no weight.
 #[inline]
-fn single_pass(ramp: f64, full: &[f64], effect: &mut [f64], keep: &mut [f64], largest: &mut [f64]) {
+fn single_pass<const FULL: bool>(
+    ramp: f64,
+    full: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+) {
     let n = full.len();
     let (effect, keep, largest) = (&mut effect[..n], &mut keep[..n], &mut largest[..n]);
     let state = effect
@@ -535,13 +565,15 @@ fn single_pass(ramp: f64, full: &[f64], effect: &mut [f64], keep: &mut [f64], la
         let e = f * ramp;
         *e_out = e;
         *keep *= 1.0 - e;
-        *largest = if e > *largest { e } else { *largest };
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
     }
 }
 
 /// Ramp 1: the weight is the full-ramp weight `known`, which stays where it is.
 #[inline]
-fn known_pass(
+fn known_pass<const FULL: bool>(
     ramp: f64,
     full: &[f64],
     known: &[f64],
@@ -561,14 +593,16 @@ fn known_pass(
         let e = f * ramp;
         *e_out = e;
         *keep *= 1.0 - e;
-        *largest = if e > *largest { e } else { *largest };
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
         *total += w;
     }
 }
 
 /// Ramp 0: the weight is `e` itself.
 #[inline]
-fn zero_pass(
+fn zero_pass<const FULL: bool>(
     ramp: f64,
     full: &[f64],
     effect: &mut [f64],
@@ -586,7 +620,9 @@ fn zero_pass(
         let e = f * ramp;
         *e_out = e;
         *keep *= 1.0 - e;
-        *largest = if e > *largest { e } else { *largest };
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
         *total += e;
     }
 }
@@ -596,7 +632,7 @@ fn zero_pass(
 /// outside the series' range, by the logarithm there, added to the total before instead.
 #[inline]
 #[allow(clippy::too_many_arguments)]
-fn series_pass(
+fn series_pass<const FULL: bool>(
     ramp: f64,
     full: &[f64],
     effect: &mut [f64],
@@ -620,7 +656,9 @@ fn series_pass(
         let e = f * ramp;
         *e_out = e;
         *keep *= 1.0 - e;
-        *largest = if e > *largest { e } else { *largest };
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
         let s = e / (2.0 - e);
         let w = twice_atanh_series(s);
         outside |= !in_series_range(s);
@@ -667,13 +705,14 @@ fn weights(effect: &[f64], weight: &mut [f64]) {
 ///
 /// The per-lane choices are selects, not branches, so the loops vectorise: a quotient a
 /// lane's rule does not use is worked out and dropped. The `Full` rule (an effect at
-/// `e >= 1`, rare) is looked for only when some lane of the block has it.
+/// `e >= 1`, rare) is looked for only if `full` (some lane may have it), and its shares
+/// worked out only when some lane of the block has it.
 ///
 /// With `skip_zero` (as `ramp_state_block` took it), an effect at ramp 0 adds
 /// `per_weight x (a zero)`, or a zero for `Full`: nothing, as long as every lane's
 /// `per_weight` is finite, and is skipped; otherwise its `e` (and so its weight) is
 /// worked out here and it is added like the others.
-fn attribute_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
+fn attribute_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let effects = ramps.len();
     let single = effects == 1;
@@ -684,10 +723,11 @@ fn attribute_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) 
     }
     let (mu, total, largest) = (&lanes.mu[..n], &lanes.total[..n], &lanes.largest[..n]);
     let (by_weight, per_weight) = (&mut lanes.by_weight[..n], &mut lanes.per_weight[..n]);
-    let any_full = if single {
-        single_rules(mu, largest, by_weight, per_weight)
-    } else {
-        weight_rules(mu, total, largest, by_weight, per_weight)
+    let any_full = match (single, full) {
+        (true, true) => single_rules::<true>(mu, largest, by_weight, per_weight),
+        (true, false) => single_rules::<false>(mu, largest, by_weight, per_weight),
+        (false, true) => weight_rules::<true>(mu, total, largest, by_weight, per_weight),
+        (false, false) => weight_rules::<false>(mu, total, largest, by_weight, per_weight),
     };
     let mut skip_zero = skip_zero;
     if zeros {
@@ -764,7 +804,7 @@ fn attribute_block(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) 
 
 /// A single effect's rule per lane (`Full` or all to it); whether some lane is `Full`.
 #[inline]
-fn single_rules(
+fn single_rules<const FULL: bool>(
     mu: &[f64],
     largest: &[f64],
     by_weight: &mut [f64],
@@ -779,7 +819,7 @@ fn single_rules(
         .zip(largest)
         .zip(by_weight.iter_mut().zip(per_weight.iter_mut()));
     for ((&reduction, &largest), (by_weight, per_weight)) in each {
-        let full = largest >= 1.0;
+        let full = FULL && largest >= 1.0;
         any_full |= full;
         *by_weight = if full { 0.0 } else { 1.0 };
         *per_weight = if full { 0.0 } else { reduction };
@@ -790,7 +830,7 @@ fn single_rules(
 /// Two or more effects' rule per lane (`Full`, by weight, or nothing); whether some lane
 /// is `Full`.
 #[inline]
-fn weight_rules(
+fn weight_rules<const FULL: bool>(
     mu: &[f64],
     total: &[f64],
     largest: &[f64],
@@ -808,7 +848,7 @@ fn weight_rules(
         // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
         // finite as `<= f64::MAX`, one comparison of doubles.
         let usable = (1e-300..=f64::MAX).contains(&total.abs());
-        let full = largest >= 1.0;
+        let full = FULL && largest >= 1.0;
         any_full |= full;
         let weighed = !full & usable;
         *by_weight = if weighed { 1.0 } else { 0.0 };
