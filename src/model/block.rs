@@ -338,13 +338,20 @@ impl Model {
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
         for (b, block) in metric.blocks.iter().enumerate() {
+            let bases = &metric.month_base[block.from..=block.to];
             let mu = &mut lanes.mu[..n];
-            mu.fill(0.0);
-            for &base in &metric.month_base[block.from..=block.to] {
-                for ((mu, factor), &step) in mu.iter_mut().zip(&mut lanes.factor).zip(&lanes.step) {
-                    *mu += base * *factor;
-                    *factor *= step;
+            if bases.len() == 1 {
+                mu.fill(0.0);
+                for &base in bases {
+                    for ((mu, factor), &step) in
+                        mu.iter_mut().zip(&mut lanes.factor).zip(&lanes.step)
+                    {
+                        *mu += base * *factor;
+                        *factor *= step;
+                    }
                 }
+            } else {
+                months(bases, mu, &mut lanes.factor[..n], &lanes.step[..n]);
             }
             let ramps = metric.ramps_of_block(b);
             // Some lane can have an effect at `e >= 1` (the `Full` rule) only if some full
@@ -537,6 +544,38 @@ fn ramp_state_lanes<const FULL: bool>(ramps: &[f64], skip_zero: bool, n: usize, 
             let weight = &mut lanes.weight[column];
             let before = &mut lanes.share[..n];
             series_pass::<FULL>(ramp, full, effect, keep, largest, weight, total, before);
+        }
+    }
+}
+
+/// A ramp block's activity in each lane, over two or more months: `mu`, from 0, adds
+/// `base x factor` month by month, the factor growing by `step` after each. Four lanes
+/// at a time with the months innermost, so a lane's `mu` and factor stay in registers
+/// from month to month (the same operations in the same order in each lane).
+fn months(bases: &[f64], mu: &mut [f64], factor: &mut [f64], step: &[f64]) {
+    let n = mu.len();
+    let (factor, step) = (&mut factor[..n], &step[..n]);
+    let fours = mu.chunks_exact_mut(4).zip(factor.chunks_exact_mut(4));
+    for ((mu, factor), step) in fours.zip(step.chunks_exact(4)) {
+        let mut m = [0.0f64; 4];
+        let mut f = [factor[0], factor[1], factor[2], factor[3]];
+        let s = [step[0], step[1], step[2], step[3]];
+        for &base in bases {
+            for k in 0..4 {
+                m[k] += base * f[k];
+                f[k] *= s[k];
+            }
+        }
+        mu.copy_from_slice(&m);
+        factor.copy_from_slice(&f);
+    }
+    let rest = n - n % 4;
+    let each = mu[rest..].iter_mut().zip(&mut factor[rest..]);
+    for ((mu, factor), &step) in each.zip(&step[rest..]) {
+        *mu = 0.0;
+        for &base in bases {
+            *mu += base * *factor;
+            *factor *= step;
         }
     }
 }
