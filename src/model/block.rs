@@ -338,21 +338,6 @@ impl Model {
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
         for (b, block) in metric.blocks.iter().enumerate() {
-            let bases = &metric.month_base[block.from..=block.to];
-            let mu = &mut lanes.mu[..n];
-            if bases.len() == 1 {
-                mu.fill(0.0);
-                for &base in bases {
-                    for ((mu, factor), &step) in
-                        mu.iter_mut().zip(&mut lanes.factor).zip(&lanes.step)
-                    {
-                        *mu += base * *factor;
-                        *factor *= step;
-                    }
-                }
-            } else {
-                months(bases, mu, &mut lanes.factor[..n], &lanes.step[..n]);
-            }
             let ramps = metric.ramps_of_block(b);
             // Some lane can have an effect at `e >= 1` (the `Full` rule) only if some full
             // effect is (`e = full x ramp`, at most `full` for a ramp in [0, 1], and at
@@ -361,16 +346,16 @@ impl Model {
             if block.new_ramps {
                 ramp_state_block(ramps, skip_zero, full, n, lanes);
             }
+            let bases = &metric.month_base[block.from..=block.to];
             let expected = &mut lanes.expected[block.segment * width..][..n];
-            let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
-            for ((expected, avoided), (mu, &keep)) in
-                each.zip(lanes.mu[..n].iter_mut().zip(&lanes.keep))
-            {
-                *expected += *mu * keep;
-                let reduction = *mu * (1.0 - keep);
-                *avoided += reduction;
-                // Stands in for the activity in `attribute_block`.
-                *mu = reduction;
+            let (avoided, mu) = (&mut lanes.avoided[..n], &mut lanes.mu[..n]);
+            let (factor, step, keep) = (&mut lanes.factor[..n], &lanes.step[..n], &lanes.keep[..n]);
+            match bases {
+                &[base] => one_month(base, expected, avoided, mu, factor, step, keep),
+                _ => {
+                    months(bases, mu, factor, step);
+                    reduce(expected, avoided, mu, keep);
+                }
             }
             if effects > 0 {
                 attribute_block(ramps, skip_zero, full, n, lanes);
@@ -545,6 +530,51 @@ fn ramp_state_lanes<const FULL: bool>(ramps: &[f64], skip_zero: bool, n: usize, 
             let before = &mut lanes.share[..n];
             series_pass::<FULL>(ramp, full, effect, keep, largest, weight, total, before);
         }
+    }
+}
+
+/// A ramp block's expected activity (`mu x keep`) and avoided activity
+/// (`mu x (1 - keep)`) in each lane, added to the segment's and the metric's; the
+/// avoided activity replaces `mu`, standing in for the activity in `attribute_block`.
+#[inline]
+fn reduce(expected: &mut [f64], avoided: &mut [f64], mu: &mut [f64], keep: &[f64]) {
+    let n = expected.len();
+    let (avoided, mu, keep) = (&mut avoided[..n], &mut mu[..n], &keep[..n]);
+    let each = expected.iter_mut().zip(avoided.iter_mut());
+    for ((expected, avoided), (mu, &keep)) in each.zip(mu.iter_mut().zip(keep)) {
+        *expected += *mu * keep;
+        let reduction = *mu * (1.0 - keep);
+        *avoided += reduction;
+        *mu = reduction;
+    }
+}
+
+/// [`months`] then [`reduce`] for a ramp block of one month, in one pass: `mu` is
+/// `0 + base x factor`.
+#[inline]
+fn one_month(
+    base: f64,
+    expected: &mut [f64],
+    avoided: &mut [f64],
+    mu: &mut [f64],
+    factor: &mut [f64],
+    step: &[f64],
+    keep: &[f64],
+) {
+    let n = expected.len();
+    let (avoided, mu, keep) = (&mut avoided[..n], &mut mu[..n], &keep[..n]);
+    let (factor, step) = (&mut factor[..n], &step[..n]);
+    let each = expected.iter_mut().zip(avoided.iter_mut());
+    let growth = factor.iter_mut().zip(step);
+    for (((expected, avoided), (mu, &keep)), (factor, &step)) in
+        each.zip(mu.iter_mut().zip(keep)).zip(growth)
+    {
+        let activity = 0.0 + base * *factor;
+        *factor *= step;
+        *expected += activity * keep;
+        let reduction = activity * (1.0 - keep);
+        *avoided += reduction;
+        *mu = reduction;
     }
 }
 
