@@ -31,7 +31,7 @@
 //! conditional copula (tornado) is in use. A proportion metric's months go by block as
 //! a count metric's do (`proportion_activity_block`). The streams' uniforms, the rules
 //! and the money stay trial by trial.
-use super::compile::{MetricModel, Model};
+use super::compile::Model;
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -295,16 +295,14 @@ impl Model {
     }
 
     /// Each trial's effects of metric `m` at full ramp (`full_effect`), effect by effect
-    /// into the `full` columns, with the schemes' avoided activity of the metric set to 0.
-    fn full_effects_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+    /// into the `full` columns. The schemes' avoided activity of the metric is set at the
+    /// end (to the attributed sum: 0 plus the sum, as a scheme has at most one effect on
+    /// a metric, is the sum itself, which is never -0.0).
+    fn full_effects_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
-            for (full, t) in lanes.full[j * width..][..n]
-                .iter_mut()
-                .zip(trials.iter_mut())
-            {
+            for (full, t) in lanes.full[j * width..][..n].iter_mut().zip(trials) {
                 *full = self.full_effect(s, change, t);
-                t.scheme_avoided[s][m] = 0.0;
             }
         }
     }
@@ -325,34 +323,42 @@ impl Model {
             let column = j * width..j * width + n;
             weights(&lanes.full[column.clone()], &mut lanes.full_weight[column]);
         }
+        // Whether every lane's full effects are numbers (always, short of a NaN
+        // parameter): then an effect at ramp 0 is skipped (`ramp_state_block`).
+        let (nan, at_one) = (lanes.full[..effects * width].chunks_exact(width)).fold(
+            (false, false),
+            |flags, column| {
+                (column[..n].iter()).fold(flags, |(nan, at_one), &f| {
+                    (nan | f.is_nan(), at_one | (f >= 1.0))
+                })
+            },
+        );
+        let skip_zero = !nan;
         lanes.expected[..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
         for (b, block) in metric.blocks.iter().enumerate() {
-            let mu = &mut lanes.mu[..n];
-            mu.fill(0.0);
-            for &base in &metric.month_base[block.from..=block.to] {
-                for ((mu, factor), &step) in mu.iter_mut().zip(&mut lanes.factor).zip(&lanes.step) {
-                    *mu += base * *factor;
-                    *factor *= step;
+            let ramps = metric.ramps_of_block(b);
+            // Some lane can have an effect at `e >= 1` (the `Full` rule) only if some full
+            // effect is (`e = full x ramp`, at most `full` for a ramp in [0, 1], and at
+            // most 0 for a negative `full`): otherwise the largest effects are not kept.
+            let full = at_one || ramps.iter().any(|r| !(0.0..=1.0).contains(r));
+            if block.new_ramps {
+                ramp_state_block(ramps, skip_zero, full, n, lanes);
+            }
+            let bases = &metric.month_base[block.from..=block.to];
+            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let (avoided, mu) = (&mut lanes.avoided[..n], &mut lanes.mu[..n]);
+            let (factor, step, keep) = (&mut lanes.factor[..n], &lanes.step[..n], &lanes.keep[..n]);
+            match bases {
+                &[base] => one_month(base, expected, avoided, mu, factor, step, keep),
+                _ => {
+                    months(bases, mu, factor, step);
+                    reduce(expected, avoided, mu, keep);
                 }
             }
-            if block.new_ramps {
-                ramp_state_block(metric, b, n, lanes);
-            }
-            let expected = &mut lanes.expected[block.segment * width..][..n];
-            let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
-            for ((expected, avoided), (mu, &keep)) in
-                each.zip(lanes.mu[..n].iter_mut().zip(&lanes.keep))
-            {
-                *expected += *mu * keep;
-                let reduction = *mu * (1.0 - keep);
-                *avoided += reduction;
-                // Stands in for the activity in `attribute_block`.
-                *mu = reduction;
-            }
             if effects > 0 {
-                attribute_block(effects, n, lanes);
+                attribute_block(ramps, skip_zero, full, n, lanes);
             }
         }
         for (i, t) in trials.iter_mut().enumerate() {
@@ -360,7 +366,7 @@ impl Model {
                 *expected = lanes.expected[s * width + i];
             }
             for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] += lanes.sums[j * width + i];
+                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
             }
             t.metric_avoided[m] = lanes.avoided[i];
         }
@@ -453,59 +459,289 @@ impl Model {
         }
         for (i, t) in trials.iter_mut().enumerate() {
             for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] += lanes.sums[j * width + i];
+                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
             }
             t.metric_avoided[m] = lanes.avoided[i];
         }
     }
 }
 
-/// `ramp_state` of block `b` for the first `n` lanes: each effect `e = full x ramp`, the
-/// product `keep` of `(1 - e)`, the largest effect (some effect is at `e >= 1` exactly
-/// when it is; `attribute_block` counts them only then) and (for two or more effects)
-/// the weights and their sum, in the same order of operations.
-fn ramp_state_block(metric: &MetricModel, b: usize, n: usize, lanes: &mut Lanes) {
+/// `ramp_state` of block `b` (its `ramps`) for the first `n` lanes: each effect
+/// `e = full x ramp`, the product `keep` of `(1 - e)`, the largest effect (some effect is
+/// at `e >= 1` exactly when it is; `attribute_block` counts them only then) and (for two
+/// or more effects) the weights and their sum, in the same order of operations, each
+/// effect's in one pass.
+///
+/// The largest effects are kept only if `full` (some lane may have an effect at
+/// `e >= 1`); `attribute_block`, given the same `full`, reads them only then. A weight
+/// is stored only for an effect whose ramp is neither 0 nor 1 (the others' are the
+/// full-ramp weight and the effect itself, where `attribute_block` reads them). With
+/// `skip_zero` (every lane's full effects are numbers) an effect at ramp 0 is skipped:
+/// its `e` is a zero, which leaves `keep` and a nonzero total as they are (a zero total,
+/// of either sign, is not usable), and is never the largest effect that counts (`>= 1`).
+/// `attribute_block` skips it likewise.
+fn ramp_state_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes: &mut Lanes) {
+    if full {
+        ramp_state_lanes::<true>(ramps, skip_zero, n, lanes);
+    } else {
+        ramp_state_lanes::<false>(ramps, skip_zero, n, lanes);
+    }
+}
+
+/// `ramp_state_block`, the largest effects kept only if `FULL`.
+fn ramp_state_lanes<const FULL: bool>(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
-    let ramps = metric.ramps_of_block(b);
     let keep = &mut lanes.keep[..n];
     let largest = &mut lanes.largest[..n];
     let total = &mut lanes.total[..n];
     keep.fill(1.0);
-    largest.fill(f64::NEG_INFINITY);
+    if FULL {
+        largest.fill(f64::NEG_INFINITY);
+    }
     // The sum of the weights in effect order, as `Iterator::sum` adds them.
     total.fill(-0.0);
     for (j, &ramp) in ramps.iter().enumerate() {
+        if skip_zero && ramp == 0.0 {
+            continue;
+        }
         let column = j * width..j * width + n;
         let full = &lanes.full[column.clone()];
         let effect = &mut lanes.effect[column.clone()];
-        for (((e_out, &f), keep), largest) in effect
-            .iter_mut()
-            .zip(full)
-            .zip(keep.iter_mut())
-            .zip(largest.iter_mut())
-        {
-            let e = f * ramp;
-            *e_out = e;
-            *keep *= 1.0 - e;
-            // A NaN effect is never the largest, as it is never at `e >= 1`.
-            *largest = if e > *largest { e } else { *largest };
-        }
         if ramps.len() == 1 {
             // One effect takes all the avoided activity: it needs no weight.
-            break;
-        }
-        let weight = &mut lanes.weight[column.clone()];
-        if ramp == 1.0 {
-            weight.copy_from_slice(&lanes.full_weight[column]);
+            single_pass::<FULL>(ramp, full, effect, keep, largest);
+        } else if ramp == 1.0 {
+            // The weight of `e = full` is the trial's full-ramp weight.
+            known_pass::<FULL>(
+                ramp,
+                full,
+                &lanes.full_weight[column],
+                effect,
+                keep,
+                largest,
+                total,
+            );
         } else if ramp == 0.0 {
             // `e = full x 0` is a zero, its own weight (or NaN from a NaN full effect,
             // whose weight is NaN as well).
-            weight.copy_from_slice(effect);
+            zero_pass::<FULL>(ramp, full, effect, keep, largest, total);
         } else {
-            weights(effect, weight);
+            let weight = &mut lanes.weight[column];
+            let before = &mut lanes.share[..n];
+            series_pass::<FULL>(ramp, full, effect, keep, largest, weight, total, before);
         }
-        for (total, &w) in total.iter_mut().zip(&*weight) {
-            *total += w;
+    }
+}
+
+/// A ramp block's expected activity (`mu x keep`) and avoided activity
+/// (`mu x (1 - keep)`) in each lane, added to the segment's and the metric's; the
+/// avoided activity replaces `mu`, standing in for the activity in `attribute_block`.
+#[inline]
+fn reduce(expected: &mut [f64], avoided: &mut [f64], mu: &mut [f64], keep: &[f64]) {
+    let n = expected.len();
+    let (avoided, mu, keep) = (&mut avoided[..n], &mut mu[..n], &keep[..n]);
+    let each = expected.iter_mut().zip(avoided.iter_mut());
+    for ((expected, avoided), (mu, &keep)) in each.zip(mu.iter_mut().zip(keep)) {
+        *expected += *mu * keep;
+        let reduction = *mu * (1.0 - keep);
+        *avoided += reduction;
+        *mu = reduction;
+    }
+}
+
+/// [`months`] then [`reduce`] for a ramp block of one month, in one pass: `mu` is
+/// `0 + base x factor`.
+#[inline]
+fn one_month(
+    base: f64,
+    expected: &mut [f64],
+    avoided: &mut [f64],
+    mu: &mut [f64],
+    factor: &mut [f64],
+    step: &[f64],
+    keep: &[f64],
+) {
+    let n = expected.len();
+    let (avoided, mu, keep) = (&mut avoided[..n], &mut mu[..n], &keep[..n]);
+    let (factor, step) = (&mut factor[..n], &step[..n]);
+    let each = expected.iter_mut().zip(avoided.iter_mut());
+    let growth = factor.iter_mut().zip(step);
+    for (((expected, avoided), (mu, &keep)), (factor, &step)) in
+        each.zip(mu.iter_mut().zip(keep)).zip(growth)
+    {
+        let activity = 0.0 + base * *factor;
+        *factor *= step;
+        *expected += activity * keep;
+        let reduction = activity * (1.0 - keep);
+        *avoided += reduction;
+        *mu = reduction;
+    }
+}
+
+/// A ramp block's activity in each lane, over two or more months: `mu`, from 0, adds
+/// `base x factor` month by month, the factor growing by `step` after each. Four lanes
+/// at a time with the months innermost, so a lane's `mu` and factor stay in registers
+/// from month to month (the same operations in the same order in each lane).
+fn months(bases: &[f64], mu: &mut [f64], factor: &mut [f64], step: &[f64]) {
+    let n = mu.len();
+    let (factor, step) = (&mut factor[..n], &step[..n]);
+    let fours = mu.chunks_exact_mut(4).zip(factor.chunks_exact_mut(4));
+    for ((mu, factor), step) in fours.zip(step.chunks_exact(4)) {
+        let mut m = [0.0f64; 4];
+        let mut f = [factor[0], factor[1], factor[2], factor[3]];
+        let s = [step[0], step[1], step[2], step[3]];
+        for &base in bases {
+            for k in 0..4 {
+                m[k] += base * f[k];
+                f[k] *= s[k];
+            }
+        }
+        mu.copy_from_slice(&m);
+        factor.copy_from_slice(&f);
+    }
+    let rest = n - n % 4;
+    let each = mu[rest..].iter_mut().zip(&mut factor[rest..]);
+    for ((mu, factor), &step) in each.zip(&step[rest..]) {
+        *mu = 0.0;
+        for &base in bases {
+            *mu += base * *factor;
+            *factor *= step;
+        }
+    }
+}
+
+// The passes of `ramp_state_block` over the lanes of one effect, each a function of its
+// own: its slices, as parameters, are known not to overlap, so the vectorised loop needs
+// no run-time overlap checks. Each lane: `e = full x ramp`, `keep *= 1 - e`, the largest
+// `e` (a NaN effect is never the largest, as it is never at `e >= 1`), and the weight
+// added to the total.
+
+/// A metric's only effect: no weight.
+#[inline]
+fn single_pass<const FULL: bool>(
+    ramp: f64,
+    full: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+) {
+    let n = full.len();
+    let (effect, keep, largest) = (&mut effect[..n], &mut keep[..n], &mut largest[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    for ((e_out, (keep, largest)), &f) in state.zip(full) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
+    }
+}
+
+/// Ramp 1: the weight is the full-ramp weight `known`, which stays where it is.
+#[inline]
+fn known_pass<const FULL: bool>(
+    ramp: f64,
+    full: &[f64],
+    known: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+    total: &mut [f64],
+) {
+    let n = full.len();
+    let (known, effect, keep) = (&known[..n], &mut effect[..n], &mut keep[..n]);
+    let (largest, total) = (&mut largest[..n], &mut total[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    let weights = full.iter().zip(known).zip(total.iter_mut());
+    for ((e_out, (keep, largest)), ((&f, &w), total)) in state.zip(weights) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
+        *total += w;
+    }
+}
+
+/// Ramp 0: the weight is `e` itself.
+#[inline]
+fn zero_pass<const FULL: bool>(
+    ramp: f64,
+    full: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+    total: &mut [f64],
+) {
+    let n = full.len();
+    let (effect, keep) = (&mut effect[..n], &mut keep[..n]);
+    let (largest, total) = (&mut largest[..n], &mut total[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    for ((e_out, (keep, largest)), (&f, total)) in state.zip(full.iter().zip(total.iter_mut())) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
+        *total += e;
+    }
+}
+
+/// Any other ramp: `neg_ln_1m_nonzero` of each effect, by the series in every lane,
+/// added to the total (the total before it kept in `before`); then, if some lane is
+/// outside the series' range, by the logarithm there, added to the total before instead.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn series_pass<const FULL: bool>(
+    ramp: f64,
+    full: &[f64],
+    effect: &mut [f64],
+    keep: &mut [f64],
+    largest: &mut [f64],
+    weight: &mut [f64],
+    total: &mut [f64],
+    before: &mut [f64],
+) {
+    let n = full.len();
+    let (effect, keep, largest) = (&mut effect[..n], &mut keep[..n], &mut largest[..n]);
+    let (weight, total, before) = (&mut weight[..n], &mut total[..n], &mut before[..n]);
+    let state = effect
+        .iter_mut()
+        .zip(keep.iter_mut().zip(largest.iter_mut()));
+    let sums = weight
+        .iter_mut()
+        .zip(total.iter_mut().zip(before.iter_mut()));
+    let mut outside = false;
+    for ((e_out, (keep, largest)), ((w_out, (total, before)), &f)) in state.zip(sums.zip(full)) {
+        let e = f * ramp;
+        *e_out = e;
+        *keep *= 1.0 - e;
+        if FULL {
+            *largest = if e > *largest { e } else { *largest };
+        }
+        let s = e / (2.0 - e);
+        let w = twice_atanh_series(s);
+        outside |= !in_series_range(s);
+        *w_out = w;
+        *before = *total;
+        *total += w;
+    }
+    if outside {
+        let sums = weight.iter_mut().zip(total.iter_mut().zip(&*before));
+        for ((w, (total, &before)), &e) in sums.zip(&*effect) {
+            if !in_series_range(e / (2.0 - e)) {
+                *w = neg_ln_1m_nonzero(e);
+                *total = before + *w;
+            }
         }
     }
 }
@@ -532,49 +768,62 @@ fn weights(effect: &[f64], weight: &mut [f64]) {
 /// `attribute_count` for the first `n` lanes, whose reductions are in `lanes.mu`: the
 /// rule of each lane's ramp state (`Full` if some effect is at `e >= 1`; else all to the
 /// only effect; else by weight, unless the weights sum to nothing) chosen per lane, then
-/// added effect by effect. A lane given nothing adds +0.0, which leaves a sum unchanged
-/// (a sum starts at +0.0, so is never -0.0); the trial-by-trial path adds nothing there.
+/// added effect by effect (each effect at its `ramps` entry). A lane given nothing adds
+/// +0.0, which leaves a sum unchanged (a sum starts at +0.0, so is never -0.0); the
+/// trial-by-trial path adds nothing there.
 ///
 /// The per-lane choices are selects, not branches, so the loops vectorise: a quotient a
 /// lane's rule does not use is worked out and dropped. The `Full` rule (an effect at
-/// `e >= 1`, rare) is looked for only when some lane of the block has it.
-fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
+/// `e >= 1`, rare) is looked for only if `full` (some lane may have it), and its shares
+/// worked out only when some lane of the block has it.
+///
+/// With `skip_zero` (as `ramp_state_block` took it), an effect at ramp 0 adds
+/// `per_weight x (a zero)`, or a zero for `Full`: nothing, as long as every lane's
+/// `per_weight` is finite, and is skipped; otherwise its `e` (and so its weight) is
+/// worked out here and it is added like the others.
+fn attribute_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
+    let effects = ramps.len();
     let single = effects == 1;
-    let rules = lanes.mu[..n]
-        .iter()
-        .zip(&lanes.total[..n])
-        .zip(&lanes.largest[..n]);
-    let coefficients = lanes.by_weight[..n]
-        .iter_mut()
-        .zip(&mut lanes.per_weight[..n]);
-    let mut any_full = false;
-    let each = rules.zip(coefficients);
-    if single {
-        for (((&reduction, _), &largest), (by_weight, per_weight)) in each {
-            let full = largest >= 1.0;
-            any_full |= full;
-            *by_weight = if full { 0.0 } else { 1.0 };
-            *per_weight = if full { 0.0 } else { reduction };
-        }
-    } else {
-        for (((&reduction, &total), &largest), (by_weight, per_weight)) in each {
-            // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
-            // finite as `<= f64::MAX`, one comparison of doubles.
-            let usable = (1e-300..=f64::MAX).contains(&total.abs());
-            let full = largest >= 1.0;
-            any_full |= full;
-            let weighed = !full & usable;
-            *by_weight = if weighed { 1.0 } else { 0.0 };
-            let quotient = reduction / total;
-            *per_weight = if weighed { quotient } else { 0.0 };
+    let zeros = skip_zero && ramps.contains(&0.0);
+    if zeros && !single && ramps.iter().all(|&r| r == 0.0) {
+        // No effect left: the total is -0.0, no lane is by weight or `Full`.
+        return;
+    }
+    let (mu, total, largest) = (&lanes.mu[..n], &lanes.total[..n], &lanes.largest[..n]);
+    let (by_weight, per_weight) = (&mut lanes.by_weight[..n], &mut lanes.per_weight[..n]);
+    let any_full = match (single, full) {
+        (true, true) => single_rules::<true>(mu, largest, by_weight, per_weight),
+        (true, false) => single_rules::<false>(mu, largest, by_weight, per_weight),
+        (false, true) => weight_rules::<true>(mu, total, largest, by_weight, per_weight),
+        (false, false) => weight_rules::<false>(mu, total, largest, by_weight, per_weight),
+    };
+    let mut skip_zero = skip_zero;
+    if zeros {
+        let finite =
+            (lanes.per_weight[..n].iter()).fold(true, |all, &p| all & (p.abs() <= f64::MAX));
+        if !finite {
+            // Rare: the effects at ramp 0 are added after all.
+            skip_zero = false;
+            for (j, &ramp) in ramps.iter().enumerate() {
+                if ramp == 0.0 {
+                    let column = j * width..j * width + n;
+                    let each = lanes.effect[column.clone()].iter_mut();
+                    for (e, &f) in each.zip(&lanes.full[column]) {
+                        *e = f * ramp;
+                    }
+                }
+            }
         }
     }
     if any_full {
         // Each lane's count of effects at `e >= 1`, then the share of each of them.
         let share = &mut lanes.share[..n];
         share.fill(0.0);
-        for j in 0..effects {
+        for (j, &ramp) in ramps.iter().enumerate() {
+            if skip_zero && ramp == 0.0 {
+                continue;
+            }
             for (count, &e) in share.iter_mut().zip(&lanes.effect[j * width..][..n]) {
                 *count += if e >= 1.0 { 1.0 } else { 0.0 };
             }
@@ -587,34 +836,144 @@ fn attribute_block(effects: usize, n: usize, lanes: &mut Lanes) {
             };
         }
     }
-    for j in 0..effects {
+    for (j, &ramp) in ramps.iter().enumerate() {
+        if skip_zero && ramp == 0.0 {
+            continue;
+        }
         let column = j * width..j * width + n;
         // A single effect's weight is 1: `reduction x 1` is the reduction itself.
+        // At ramp 1 the full-ramp weight, at ramp 0 the effect itself (a zero, or a
+        // NaN), otherwise the weight `ramp_state_block` stored.
         let weight = if single {
             &lanes.ones[..n]
+        } else if ramp == 1.0 {
+            &lanes.full_weight[column.clone()]
+        } else if ramp == 0.0 {
+            &lanes.effect[column.clone()]
         } else {
             &lanes.weight[column.clone()]
         };
-        let rules = lanes.by_weight[..n].iter().zip(&lanes.per_weight[..n]);
+        let (by_weight, per_weight) = (&lanes.by_weight[..n], &lanes.per_weight[..n]);
         let sums = &mut lanes.sums[column.clone()];
         if any_full {
-            let rules = rules.zip(&lanes.share[..n]);
-            let each = sums.iter_mut().zip(&lanes.effect[column]).zip(weight);
-            for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
-                let full = if e >= 1.0 { share } else { 0.0 };
-                *sum += if by_weight != 0.0 {
-                    per_weight * w
-                } else {
-                    full
-                };
-            }
+            let (effect, share) = (&lanes.effect[column], &lanes.share[..n]);
+            add_full(sums, effect, weight, by_weight, per_weight, share);
+        } else if skip_zero {
+            // No lane is `Full` and no effect is NaN: every weight is finite (each
+            // `e < 1`), so a lane not by weight, whose `per_weight` is 0, adds a zero.
+            add_products(sums, weight, per_weight);
         } else {
-            // No lane is `Full`: a lane not by weight adds +0.0.
-            for ((sum, &w), (&by_weight, &per_weight)) in sums.iter_mut().zip(weight).zip(rules) {
-                let weighed = per_weight * w;
-                *sum += if by_weight != 0.0 { weighed } else { 0.0 };
-            }
+            add_weighed(sums, weight, by_weight, per_weight);
         }
+    }
+}
+
+// The loops of `attribute_block`, each a function of its own so that its slices, as
+// parameters, are known not to overlap (no run-time overlap checks).
+
+/// A single effect's rule per lane (`Full` or all to it); whether some lane is `Full`.
+#[inline]
+fn single_rules<const FULL: bool>(
+    mu: &[f64],
+    largest: &[f64],
+    by_weight: &mut [f64],
+    per_weight: &mut [f64],
+) -> bool {
+    let n = mu.len();
+    let (largest, by_weight, per_weight) =
+        (&largest[..n], &mut by_weight[..n], &mut per_weight[..n]);
+    let mut any_full = false;
+    let each = mu
+        .iter()
+        .zip(largest)
+        .zip(by_weight.iter_mut().zip(per_weight.iter_mut()));
+    for ((&reduction, &largest), (by_weight, per_weight)) in each {
+        let full = FULL && largest >= 1.0;
+        any_full |= full;
+        *by_weight = if full { 0.0 } else { 1.0 };
+        *per_weight = if full { 0.0 } else { reduction };
+    }
+    any_full
+}
+
+/// Two or more effects' rule per lane (`Full`, by weight, or nothing); whether some lane
+/// is `Full`.
+#[inline]
+fn weight_rules<const FULL: bool>(
+    mu: &[f64],
+    total: &[f64],
+    largest: &[f64],
+    by_weight: &mut [f64],
+    per_weight: &mut [f64],
+) -> bool {
+    let n = mu.len();
+    let (total, largest) = (&total[..n], &largest[..n]);
+    let (by_weight, per_weight) = (&mut by_weight[..n], &mut per_weight[..n]);
+    let mut any_full = false;
+    let rules = mu.iter().zip(total).zip(largest);
+    for (((&reduction, &total), &largest), (by_weight, per_weight)) in
+        rules.zip(by_weight.iter_mut().zip(per_weight.iter_mut()))
+    {
+        // Not `total.abs() < 1e-300 || !total.is_finite()` (which includes NaN);
+        // finite as `<= f64::MAX`, one comparison of doubles.
+        let usable = (1e-300..=f64::MAX).contains(&total.abs());
+        let full = FULL && largest >= 1.0;
+        any_full |= full;
+        let weighed = !full & usable;
+        *by_weight = if weighed { 1.0 } else { 0.0 };
+        let quotient = reduction / total;
+        *per_weight = if weighed { quotient } else { 0.0 };
+    }
+    any_full
+}
+
+/// One effect's attribution where some lane is `Full`: its share there if the effect is
+/// at `e >= 1`, `per_weight x w` in a lane by weight.
+#[inline]
+fn add_full(
+    sums: &mut [f64],
+    effect: &[f64],
+    weight: &[f64],
+    by_weight: &[f64],
+    per_weight: &[f64],
+    share: &[f64],
+) {
+    let n = sums.len();
+    let (effect, weight, by_weight) = (&effect[..n], &weight[..n], &by_weight[..n]);
+    let (per_weight, share) = (&per_weight[..n], &share[..n]);
+    let rules = by_weight.iter().zip(per_weight).zip(share);
+    let each = sums.iter_mut().zip(effect).zip(weight);
+    for (((sum, &e), &w), ((&by_weight, &per_weight), &share)) in each.zip(rules) {
+        let full = if e >= 1.0 { share } else { 0.0 };
+        *sum += if by_weight != 0.0 {
+            per_weight * w
+        } else {
+            full
+        };
+    }
+}
+
+/// [`add_weighed`] where every weight is finite: `per_weight x w` in every lane (a
+/// zero where `per_weight` is 0).
+#[inline]
+fn add_products(sums: &mut [f64], weight: &[f64], per_weight: &[f64]) {
+    let n = sums.len();
+    let (weight, per_weight) = (&weight[..n], &per_weight[..n]);
+    for ((sum, &w), &per_weight) in sums.iter_mut().zip(weight).zip(per_weight) {
+        *sum += per_weight * w;
+    }
+}
+
+/// One effect's attribution where no lane is `Full`: `per_weight x w` in a lane by
+/// weight, +0.0 in any other.
+#[inline]
+fn add_weighed(sums: &mut [f64], weight: &[f64], by_weight: &[f64], per_weight: &[f64]) {
+    let n = sums.len();
+    let (weight, by_weight, per_weight) = (&weight[..n], &by_weight[..n], &per_weight[..n]);
+    let rules = by_weight.iter().zip(per_weight);
+    for ((sum, &w), (&by_weight, &per_weight)) in sums.iter_mut().zip(weight).zip(rules) {
+        let weighed = per_weight * w;
+        *sum += if by_weight != 0.0 { weighed } else { 0.0 };
     }
 }
 
@@ -681,6 +1040,30 @@ mod tests {
                 }
             }
             assert_blocks_equal(&format!("{} at full", path.display()), &model);
+        }
+    }
+
+    /// The same with values no plan reaches, for the paths that skip an effect at ramp 0
+    /// only when that cannot change a result: a NaN full effect (nothing skipped), and
+    /// activity so large that some lane's attribution coefficient is infinite (the
+    /// skipped effects added after all).
+    #[test]
+    fn blocks_equal_trial_by_trial_with_extreme_values() {
+        for (path, model) in crate::model::shipped_models() {
+            let mut nan = model.clone();
+            let changes: Vec<usize> = (nan.metrics.iter())
+                .flat_map(|m| m.effects.iter().map(|&(_, change)| change))
+                .collect();
+            for &change in changes.iter().step_by(3) {
+                nan.params[change].fixed = Some(f64::NAN);
+            }
+            assert_blocks_equal(&format!("{} with NaN effects", path.display()), &nan);
+            let mut huge = model;
+            let levels: Vec<usize> = huge.metrics.iter().map(|m| m.level).collect();
+            for level in levels {
+                huge.params[level].fixed = Some(f64::MAX);
+            }
+            assert_blocks_equal(&format!("{} at huge levels", path.display()), &huge);
         }
     }
 }

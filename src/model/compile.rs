@@ -178,6 +178,8 @@ pub struct TrancheModel {
     pub amount: i64,
     pub gate: Gate,
     pub conditions: Vec<(CondModel, f64)>,
+    /// Per condition: the pence it pays at fraction 1 (what a met event pays).
+    pub met_pence: Vec<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -586,10 +588,14 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
             };
             conds.push((model, c.weight));
         }
+        let met_pence = (conds.iter())
+            .map(|&(_, weight)| super::release::met_pence(amount, weight))
+            .collect();
         tranches.push(TrancheModel {
             amount,
             gate: t.gate,
             conditions: conds,
+            met_pence,
         });
     }
 

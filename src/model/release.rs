@@ -139,17 +139,24 @@ impl Model {
         let mut weighted = 0.0;
         let mut per_unit = 0.0;
         let mut all_met = true;
-        for (k, (cond, weight)) in tranche.conditions.iter().enumerate() {
+        let each_condition = tranche.conditions.iter().zip(&tranche.met_pence);
+        for (k, ((cond, weight), &met_pence)) in each_condition.enumerate() {
             let c = first_condition + k;
             let target = target_override.and_then(|(i, x)| (i == c).then_some(x));
             let o = self.condition_outcome(cond, *weight, amount, inputs, target);
             all_met &= o.met;
-            let paid = match o.per_unit_money {
-                Some(m) => {
+            let paid = match (cond, o.per_unit_money) {
+                (_, Some(m)) => {
                     per_unit += m;
                     condition_pence(m)
                 }
-                None => {
+                (CondModel::Event { .. }, None) => {
+                    // A fraction of 1 or 0: `condition_pence` of `amount x weight`,
+                    // worked out once (`met_pence`), or of a zero.
+                    weighted += weight * o.fraction;
+                    if o.met { met_pence } else { 0 }
+                }
+                (CondModel::Metric { .. }, None) => {
                     weighted += weight * o.fraction;
                     condition_pence(amount * weight * o.fraction)
                 }
@@ -168,6 +175,13 @@ impl Model {
         };
         TrancheOutcome { paid, all_met }
     }
+}
+
+/// What a condition of weight `weight` in a tranche of `amount` pence pays at fraction 1:
+/// `condition_pence(amount x weight x 1)` (a fraction of 0 pays 0, `amount x weight x 0`
+/// being a zero or NaN).
+pub(super) fn met_pence(amount: i64, weight: f64) -> i64 {
+    condition_pence(amount as f64 * weight * 1.0)
 }
 
 /// A condition's money in whole pence (half-even). It is at most its tranche's amount
