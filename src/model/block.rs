@@ -35,8 +35,8 @@ use super::compile::{MetricModel, Model};
 use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
 use crate::correlation::CopulaLanes;
 use crate::dist::{
-    binomial_quantile_given, binomial_uses_normal, normal_quantile_each, observation_normal_input,
-    poisson_quantile_given,
+    binomial_needs_normal, binomial_quantile_given, binomial_uses_normal, normal_quantile_each,
+    observation_normal_input, poisson_quantile_given,
 };
 use crate::rng::stream;
 use crate::scenario::MetricKind;
@@ -259,7 +259,14 @@ impl Model {
             let counts = &lanes.part[..n];
             let uses_normal = match metric.kind {
                 MetricKind::Count => true,
-                MetricKind::Proportion => binomial_uses_normal(seg.people),
+                // Only a block with some trial past the sequential search's bound.
+                MetricKind::Proportion => {
+                    binomial_uses_normal(seg.people)
+                        && trials.iter().any(|t| {
+                            let p = t.segment_expected[m][si].clamp(0.0, 1.0);
+                            binomial_needs_normal(seg.people, p)
+                        })
+                }
             };
             if uses_normal {
                 let w = &mut lanes.value[..n];
