@@ -291,23 +291,23 @@ fn central_quantile(q: f64) -> f64 {
 
 /// [`normal_quantile`] of `p(i)` into `out[i]`, for every i: the same values. The
 /// central region, where most draws fall, is worked for every element in one pass with
-/// no branch (it vectorises); only if some element lies outside it (or is NaN) does a
-/// second pass give those elements the full function. `p` is called again for them, so
-/// it must give the same value each time.
+/// no branch (it vectorises), which also marks the elements outside it (or NaN) in a
+/// bit mask, 64 elements at a time; only those marked are then given the full function.
+/// `p` is called again for them, so it must give the same value each time.
 #[inline]
 pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
-    let mut outside = false;
-    for (i, z) in out.iter_mut().enumerate() {
-        let q = p(i) - 0.5;
-        outside |= !central(q);
-        *z = central_quantile(q);
-    }
-    if outside {
+    for (c, out) in out.chunks_mut(64).enumerate() {
+        let first = c * 64;
+        let mut outside = 0u64;
         for (i, z) in out.iter_mut().enumerate() {
-            let p = p(i);
-            if !central(p - 0.5) {
-                *z = normal_quantile(p);
-            }
+            let q = p(first + i) - 0.5;
+            outside |= u64::from(!central(q)) << i;
+            *z = central_quantile(q);
+        }
+        while outside != 0 {
+            let i = outside.trailing_zeros() as usize;
+            outside &= outside - 1;
+            out[i] = normal_quantile(p(first + i));
         }
     }
 }
