@@ -154,20 +154,22 @@ fn central_cdf(x: f64) -> f64 {
 }
 
 /// [`normal_cdf`] of each `x[i]` into `out[i]`: the same values, the central region
-/// worked for every element in one pass with no branch (it vectorises), then the
-/// tails (and NaN) by the full function, as [`normal_quantile_each`] does.
+/// worked for every element in one pass with no branch (it vectorises), marking the
+/// tails (and NaN) in a bit mask, 64 elements at a time, and then those by the full
+/// function, as [`normal_quantile_each`] does.
 #[inline]
 pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
-    let mut outside = false;
-    for (p, &x) in out.iter_mut().zip(x) {
-        outside |= !central_cdf_region(x);
-        *p = central_cdf(x);
-    }
-    if outside {
-        for (p, &x) in out.iter_mut().zip(x) {
-            if !central_cdf_region(x) {
-                *p = normal_cdf(x);
-            }
+    let n = out.len().min(x.len());
+    for (out, x) in out[..n].chunks_mut(64).zip(x[..n].chunks(64)) {
+        let mut outside = 0u64;
+        for (i, (p, &x)) in out.iter_mut().zip(x).enumerate() {
+            outside |= u64::from(!central_cdf_region(x)) << i;
+            *p = central_cdf(x);
+        }
+        while outside != 0 {
+            let i = outside.trailing_zeros() as usize;
+            outside &= outside - 1;
+            out[i] = normal_cdf(x[i]);
         }
     }
 }
