@@ -252,9 +252,7 @@ impl Quantile {
                 scale,
             } => {
                 normal_quantile_each(out, u);
-                for v in out.iter_mut() {
-                    *v = offset + scale * table.at_z(*v);
-                }
+                table.at_z_each(out, |q| offset + scale * q);
             }
             Kind::Normal { mean, sd } => {
                 normal_quantile_each(out, u);
