@@ -99,13 +99,18 @@ fn coarse_exp(ysq: f64) -> f64 {
 /// Phi(x), the standard normal CDF (Cody), accurate to about 1e-15 absolute and
 /// relative in the lower tail. NaN in, NaN out; -inf -> 0, +inf -> 1.
 pub fn normal_cdf(x: f64) -> f64 {
+    if central_cdf_region(x) {
+        return central_cdf(x);
+    }
+    outer_cdf(x)
+}
+
+/// [`normal_cdf`] outside Cody's central region, or NaN (which gives NaN).
+fn outer_cdf(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
     }
     let y = x.abs();
-    if central_cdf_region(x) {
-        return central_cdf(x);
-    }
     let lower_tail = if y > 40.0 {
         0.0
     } else if y <= 5.656_854_249_492_38 {
@@ -169,7 +174,7 @@ pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
         while outside != 0 {
             let i = outside.trailing_zeros() as usize;
             outside &= outside - 1;
-            out[i] = normal_cdf(x[i]);
+            out[i] = outer_cdf(x[i]);
         }
     }
 }
@@ -253,12 +258,18 @@ fn poly(c: &[f64; 8], x: f64) -> f64 {
 /// p <= 0 gives -inf, p >= 1 gives +inf, NaN is treated as 0.5 (gives 0).
 #[inline]
 pub fn normal_quantile(p: f64) -> f64 {
-    if p.is_nan() {
-        return 0.0;
-    }
     let q = p - 0.5;
     if central(q) {
         return central_quantile(q);
+    }
+    outer_quantile(p)
+}
+
+/// [`normal_quantile`] of a `p` outside AS241's central region, or NaN (which gives 0):
+/// the tails, and p <= 0 or p >= 1.
+fn outer_quantile(p: f64) -> f64 {
+    if p.is_nan() {
+        return 0.0;
     }
     if p <= 0.0 {
         return f64::NEG_INFINITY;
@@ -266,6 +277,7 @@ pub fn normal_quantile(p: f64) -> f64 {
     if p >= 1.0 {
         return f64::INFINITY;
     }
+    let q = p - 0.5;
     let r = if q < 0.0 { p } else { 1.0 - p };
     let r = (-r.ln()).sqrt();
     let x = if r <= 5.0 {
@@ -309,7 +321,7 @@ pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
         while outside != 0 {
             let i = outside.trailing_zeros() as usize;
             outside &= outside - 1;
-            out[i] = normal_quantile(p(first + i));
+            out[i] = outer_quantile(p(first + i));
         }
     }
 }
