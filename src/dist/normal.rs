@@ -158,6 +158,19 @@ fn central_cdf(x: f64) -> f64 {
     0.5 + x * (num + CODY_A[3]) / (den + CODY_B[3])
 }
 
+/// `1 << i` at `i`: the bit of each element of a 64-element chunk in the tail masks of
+/// [`normal_cdf_each`] and [`normal_quantile_each`], loaded rather than shifted (generic
+/// x86-64 vectors have no shift by a different count in each lane).
+static BITS: [u64; 64] = {
+    let mut bits = [0; 64];
+    let mut i = 0;
+    while i < 64 {
+        bits[i] = 1 << i;
+        i += 1;
+    }
+    bits
+};
+
 /// [`normal_cdf`] of each `x[i]` into `out[i]`: the same values, the central region
 /// worked for every element in one pass with no branch (it vectorises), marking the
 /// tails (and NaN) in a bit mask, 64 elements at a time, and then those by the full
@@ -167,8 +180,8 @@ pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
     let n = out.len().min(x.len());
     for (out, x) in out[..n].chunks_mut(64).zip(x[..n].chunks(64)) {
         let mut outside = 0u64;
-        for (i, (p, &x)) in out.iter_mut().zip(x).enumerate() {
-            outside |= u64::from(!central_cdf_region(x)) << i;
+        for ((p, &x), &bit) in out.iter_mut().zip(x).zip(&BITS) {
+            outside |= if central_cdf_region(x) { 0 } else { bit };
             *p = central_cdf(x);
         }
         while outside != 0 {
@@ -313,9 +326,9 @@ pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
     for (c, out) in out.chunks_mut(64).enumerate() {
         let first = c * 64;
         let mut outside = 0u64;
-        for (i, z) in out.iter_mut().enumerate() {
+        for (i, (z, &bit)) in out.iter_mut().zip(&BITS).enumerate() {
             let q = p(first + i) - 0.5;
-            outside |= u64::from(!central(q)) << i;
+            outside |= if central(q) { 0 } else { bit };
             *z = central_quantile(q);
         }
         while outside != 0 {
