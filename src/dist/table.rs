@@ -356,7 +356,8 @@ fn on_row<R: std::ops::Index<usize, Output = [f64; 4]> + ?Sized>(rows: &R, pos: 
     let i = i as usize & (INTERVALS - 1);
     let [c0, c1, c2, c3] = rows[i];
     let end = rows[i + 1][0];
-    (c0 + t * (c1 + t * (c2 + t * c3))).clamp(c0, end)
+    // c0 <= end: a table's nodes never decrease.
+    super::quantile::clamp_ordered(c0 + t * (c1 + t * (c2 + t * c3)), c0, end)
 }
 
 /// Cubic Hermite coefficients on t in [0, 1] for values q0, q1 and z-slopes m0, m1
