@@ -375,6 +375,22 @@ fn binomial_sequential_reflected<const SMALL: bool>(n: u64, q: f64, u: f64) -> u
         // As in `binomial_sequential`: the steps whose new m is at most the mean, where
         // the stopping test cannot hold, run without it (floor(mean) <= mean < n).
         let below = mean as u64;
+        // Two steps a turn while two are left below the mean (one test of the count).
+        while m + 1 < below && c + py <= v {
+            c += py;
+            py *= (down / up) * ratio;
+            down -= 1.0;
+            up += 1.0;
+            if !(c + py <= v) {
+                m += 1;
+                break;
+            }
+            c += py;
+            py *= (down / up) * ratio;
+            down -= 1.0;
+            up += 1.0;
+            m += 2;
+        }
         while m < below && c + py <= v {
             c += py;
             py *= (down / up) * ratio;
