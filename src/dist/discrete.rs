@@ -263,6 +263,14 @@ pub fn binomial_uses_normal(n: u64) -> bool {
     n as f64 * 0.5 >= BINOMIAL_SEQUENTIAL_MAX
 }
 
+/// Whether `binomial_quantile(n, p, u)` may take its normal quantile at this `p` (for
+/// some u): the same test of n min(p, 1 - p) against the sequential bound, true for NaN.
+/// A block of draws whose every `p` gives false can leave the normal quantiles out.
+#[inline]
+pub fn binomial_needs_normal(n: u64, p: f64) -> bool {
+    !(n as f64 * p.min(1.0 - p) < BINOMIAL_SEQUENTIAL_MAX)
+}
+
 /// `binomial_quantile`, taking the normal quantile of the cleaned `u` from `normal`.
 #[inline(always)]
 fn binomial_inverse(n: u64, p: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> u64 {
@@ -316,6 +324,19 @@ fn binomial_sequential<const SMALL: bool>(n: u64, p: f64, u: f64) -> u64 {
     // n - k and k + 1 as doubles (used only when SMALL).
     let mut down = count::<SMALL>(n);
     let mut up = 1.0;
+    if SMALL {
+        // While the step's new k is at most the mean, the stopping test after it
+        // (`count(k) > mean`) cannot hold: those steps, the same operations, run without
+        // it. floor(mean) <= mean < n, all below 2^53, so `k < below` keeps k < n.
+        let below = mean as u64;
+        while k < below && c < u {
+            pk *= (down / up) * ratio;
+            k += 1;
+            down -= 1.0;
+            up += 1.0;
+            c += pk;
+        }
+    }
     while c < u && k < n {
         let factor = if SMALL {
             down / up
@@ -350,6 +371,34 @@ fn binomial_sequential_reflected<const SMALL: bool>(n: u64, q: f64, u: f64) -> u
     // n - m and m + 1 as doubles (used only when SMALL).
     let mut down = count::<SMALL>(n);
     let mut up = 1.0;
+    if SMALL {
+        // As in `binomial_sequential`: the steps whose new m is at most the mean, where
+        // the stopping test cannot hold, run without it (floor(mean) <= mean < n).
+        let below = mean as u64;
+        // Two steps a turn while two are left below the mean (one test of the count).
+        while m + 1 < below && c + py <= v {
+            c += py;
+            py *= (down / up) * ratio;
+            down -= 1.0;
+            up += 1.0;
+            if !(c + py <= v) {
+                m += 1;
+                break;
+            }
+            c += py;
+            py *= (down / up) * ratio;
+            down -= 1.0;
+            up += 1.0;
+            m += 2;
+        }
+        while m < below && c + py <= v {
+            c += py;
+            py *= (down / up) * ratio;
+            m += 1;
+            down -= 1.0;
+            up += 1.0;
+        }
+    }
     while m <= n && c + py <= v {
         c += py;
         let factor = if SMALL {

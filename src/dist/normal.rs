@@ -99,13 +99,18 @@ fn coarse_exp(ysq: f64) -> f64 {
 /// Phi(x), the standard normal CDF (Cody), accurate to about 1e-15 absolute and
 /// relative in the lower tail. NaN in, NaN out; -inf -> 0, +inf -> 1.
 pub fn normal_cdf(x: f64) -> f64 {
+    if central_cdf_region(x) {
+        return central_cdf(x);
+    }
+    outer_cdf(x)
+}
+
+/// [`normal_cdf`] outside Cody's central region, or NaN (which gives NaN).
+fn outer_cdf(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
     }
     let y = x.abs();
-    if central_cdf_region(x) {
-        return central_cdf(x);
-    }
     let lower_tail = if y > 40.0 {
         0.0
     } else if y <= 5.656_854_249_492_38 {
@@ -153,21 +158,36 @@ fn central_cdf(x: f64) -> f64 {
     0.5 + x * (num + CODY_A[3]) / (den + CODY_B[3])
 }
 
+/// `1 << i` at `i`: the bit of each element of a 64-element chunk in the tail masks of
+/// [`normal_cdf_each`] and [`normal_quantile_each`], loaded rather than shifted (generic
+/// x86-64 vectors have no shift by a different count in each lane).
+static BITS: [u64; 64] = {
+    let mut bits = [0; 64];
+    let mut i = 0;
+    while i < 64 {
+        bits[i] = 1 << i;
+        i += 1;
+    }
+    bits
+};
+
 /// [`normal_cdf`] of each `x[i]` into `out[i]`: the same values, the central region
-/// worked for every element in one pass with no branch (it vectorises), then the
-/// tails (and NaN) by the full function, as [`normal_quantile_each`] does.
+/// worked for every element in one pass with no branch (it vectorises), marking the
+/// tails (and NaN) in a bit mask, 64 elements at a time, and then those by the full
+/// function, as [`normal_quantile_each`] does.
 #[inline]
 pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
-    let mut outside = false;
-    for (p, &x) in out.iter_mut().zip(x) {
-        outside |= !central_cdf_region(x);
-        *p = central_cdf(x);
-    }
-    if outside {
-        for (p, &x) in out.iter_mut().zip(x) {
-            if !central_cdf_region(x) {
-                *p = normal_cdf(x);
-            }
+    let n = out.len().min(x.len());
+    for (out, x) in out[..n].chunks_mut(64).zip(x[..n].chunks(64)) {
+        let mut outside = 0u64;
+        for ((p, &x), &bit) in out.iter_mut().zip(x).zip(&BITS) {
+            outside |= if central_cdf_region(x) { 0 } else { bit };
+            *p = central_cdf(x);
+        }
+        while outside != 0 {
+            let i = outside.trailing_zeros() as usize;
+            outside &= outside - 1;
+            out[i] = outer_cdf(x[i]);
         }
     }
 }
@@ -251,12 +271,18 @@ fn poly(c: &[f64; 8], x: f64) -> f64 {
 /// p <= 0 gives -inf, p >= 1 gives +inf, NaN is treated as 0.5 (gives 0).
 #[inline]
 pub fn normal_quantile(p: f64) -> f64 {
-    if p.is_nan() {
-        return 0.0;
-    }
     let q = p - 0.5;
     if central(q) {
         return central_quantile(q);
+    }
+    outer_quantile(p)
+}
+
+/// [`normal_quantile`] of a `p` outside AS241's central region, or NaN (which gives 0):
+/// the tails, and p <= 0 or p >= 1.
+fn outer_quantile(p: f64) -> f64 {
+    if p.is_nan() {
+        return 0.0;
     }
     if p <= 0.0 {
         return f64::NEG_INFINITY;
@@ -264,6 +290,7 @@ pub fn normal_quantile(p: f64) -> f64 {
     if p >= 1.0 {
         return f64::INFINITY;
     }
+    let q = p - 0.5;
     let r = if q < 0.0 { p } else { 1.0 - p };
     let r = (-r.ln()).sqrt();
     let x = if r <= 5.0 {
@@ -291,23 +318,23 @@ fn central_quantile(q: f64) -> f64 {
 
 /// [`normal_quantile`] of `p(i)` into `out[i]`, for every i: the same values. The
 /// central region, where most draws fall, is worked for every element in one pass with
-/// no branch (it vectorises); only if some element lies outside it (or is NaN) does a
-/// second pass give those elements the full function. `p` is called again for them, so
-/// it must give the same value each time.
+/// no branch (it vectorises), which also marks the elements outside it (or NaN) in a
+/// bit mask, 64 elements at a time; only those marked are then given the full function.
+/// `p` is called again for them, so it must give the same value each time.
 #[inline]
 pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
-    let mut outside = false;
-    for (i, z) in out.iter_mut().enumerate() {
-        let q = p(i) - 0.5;
-        outside |= !central(q);
-        *z = central_quantile(q);
-    }
-    if outside {
-        for (i, z) in out.iter_mut().enumerate() {
-            let p = p(i);
-            if !central(p - 0.5) {
-                *z = normal_quantile(p);
-            }
+    for (c, out) in out.chunks_mut(64).enumerate() {
+        let first = c * 64;
+        let mut outside = 0u64;
+        for (i, (z, &bit)) in out.iter_mut().zip(&BITS).enumerate() {
+            let q = p(first + i) - 0.5;
+            outside |= if central(q) { 0 } else { bit };
+            *z = central_quantile(q);
+        }
+        while outside != 0 {
+            let i = outside.trailing_zeros() as usize;
+            outside &= outside - 1;
+            out[i] = outer_quantile(p(first + i));
         }
     }
 }

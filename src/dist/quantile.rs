@@ -28,6 +28,14 @@ pub(crate) fn clamp_unit(u: f64) -> f64 {
     }
 }
 
+/// `x.clamp(lo, hi)` for bounds the caller knows to be ordered: the same value (NaN
+/// stays NaN), without `clamp`'s check that `lo <= hi`, a compare and branch a draw.
+#[inline(always)]
+pub(crate) fn clamp_ordered(x: f64, lo: f64, hi: f64) -> f64 {
+    let x = if x < lo { lo } else { x };
+    if x > hi { hi } else { x }
+}
+
 /// The triangular quantile at `u` in (0, 1): below the mode (`u < split`) `min +
 /// sqrt(u x left)`, above it `max - sqrt((1 - u) x right)`, kept inside [min, max].
 /// One function for `Quantile::value` and `Quantile::fill`, so both give the same bits.
@@ -36,7 +44,7 @@ fn triangular(u: f64, min: f64, max: f64, split: f64, left: f64, right: f64) -> 
     let lower = u < split;
     let root = if lower { u * left } else { (1.0 - u) * right }.sqrt();
     let value = if lower { min + root } else { max - root };
-    value.clamp(min, max)
+    clamp_ordered(value, min, max)
 }
 
 #[derive(Clone, Debug)]
@@ -252,9 +260,7 @@ impl Quantile {
                 scale,
             } => {
                 normal_quantile_each(out, u);
-                for v in out.iter_mut() {
-                    *v = offset + scale * table.at_z(*v);
-                }
+                table.at_z_each(out, |q| offset + scale * q);
             }
             Kind::Normal { mean, sd } => {
                 normal_quantile_each(out, u);
@@ -369,7 +375,7 @@ impl Quantile {
 #[inline(always)]
 fn truncated(z: f64, mean: f64, sd: f64, a: f64, b: f64) -> f64 {
     let z = if z.is_nan() { 0.5 * (a + b) } else { z };
-    mean + sd * z.clamp(a, b)
+    mean + sd * clamp_ordered(z, a, b)
 }
 
 #[cfg(test)]

@@ -275,18 +275,38 @@ impl Table {
     /// [`Table::value`], apart so that many draws can look up their rows in one pass.
     #[inline(always)]
     pub(crate) fn at_z(&self, z: f64) -> f64 {
-        let pos = (z + Z_EDGE) * (INTERVALS as f64 / (2.0 * Z_EDGE));
-        if self.wilson_hilferty.is_none() && pos >= 0.0 && pos < INTERVALS as f64 {
-            // 0 <= pos < INTERVALS: through i32 the conversions are exact and one
-            // instruction each (to and from usize they take several on x86-64).
-            let i = pos as i32;
-            let t = pos - f64::from(i);
-            let i = i as usize;
-            let [c0, c1, c2, c3] = self.coefficients[i];
-            let end = self.coefficients[i + 1][0];
-            return (c0 + t * (c1 + t * (c2 + t * c3))).clamp(c0, end);
+        let pos = position(z);
+        if self.wilson_hilferty.is_none() && on_grid(pos) {
+            return on_row(&self.coefficients, pos);
         }
         self.off_grid(z, pos)
+    }
+
+    /// `then(at_z(z))` for each `z` in `out`, in place: the same values, with the
+    /// Wilson–Hilferty case decided once for all of them and the rows reached through an
+    /// array of known length, so a lookup checks no bounds.
+    #[inline(always)]
+    pub(crate) fn at_z_each(&self, out: &mut [f64], then: impl Fn(f64) -> f64) {
+        let rows: Option<&[[f64; 4]; INTERVALS + 1]> = self.coefficients.as_slice().try_into().ok();
+        match rows {
+            Some(rows) if self.wilson_hilferty.is_none() => {
+                for v in out.iter_mut() {
+                    let z = *v;
+                    let pos = position(z);
+                    let q = if on_grid(pos) {
+                        on_row(rows, pos)
+                    } else {
+                        self.off_grid(z, pos)
+                    };
+                    *v = then(q);
+                }
+            }
+            _ => {
+                for v in out.iter_mut() {
+                    *v = then(self.at_z(*v));
+                }
+            }
+        }
     }
 
     /// `value` without a grid (Wilson–Hilferty) or beyond it (u below about 5e-17 or
@@ -308,6 +328,36 @@ impl Table {
                 .max(self.last)
         }
     }
+}
+
+/// Where `z` falls on the grid: interval `i` covers positions [i, i + 1).
+#[inline(always)]
+fn position(z: f64) -> f64 {
+    (z + Z_EDGE) * (INTERVALS as f64 / (2.0 * Z_EDGE))
+}
+
+/// Whether `pos` lies in one of the grid's intervals (false for NaN).
+#[inline(always)]
+fn on_grid(pos: f64) -> bool {
+    pos >= 0.0 && pos < INTERVALS as f64
+}
+
+/// The Hermite piece of the interval holding `pos` (which must be [`on_grid`]) at `pos`,
+/// kept between the interval's end values. `rows` is a table's coefficients, a last row
+/// holding only the right end; as a slice or as an array of known length (no bound
+/// checks: the index is below `INTERVALS`).
+#[inline(always)]
+fn on_row<R: std::ops::Index<usize, Output = [f64; 4]> + ?Sized>(rows: &R, pos: f64) -> f64 {
+    // 0 <= pos < INTERVALS: through i32 the conversions are exact and one instruction
+    // each (to and from usize they take several on x86-64); the mask changes no index
+    // below INTERVALS and tells the compiler the bound.
+    let i = pos as i32;
+    let t = pos - f64::from(i);
+    let i = i as usize & (INTERVALS - 1);
+    let [c0, c1, c2, c3] = rows[i];
+    let end = rows[i + 1][0];
+    // c0 <= end: a table's nodes never decrease.
+    super::quantile::clamp_ordered(c0 + t * (c1 + t * (c2 + t * c3)), c0, end)
 }
 
 /// Cubic Hermite coefficients on t in [0, 1] for values q0, q1 and z-slopes m0, m1
@@ -364,8 +414,6 @@ impl GammaUnit {
     pub fn fill(&self, us: &[f64], out: &mut [f64]) {
         let out = &mut out[..us.len()];
         normal_quantile_each(out, |i| super::quantile::clamp_unit(us[i]));
-        for v in out.iter_mut() {
-            *v = self.table.at_z(*v);
-        }
+        self.table.at_z_each(out, |q| q);
     }
 }

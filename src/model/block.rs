@@ -29,14 +29,20 @@
 //! and the values, is likewise a chain of normal quantiles and CDFs per trial: the block
 //! applies it to all its trials at once (`Copula::apply_each`, both vectorised), unless a
 //! conditional copula (tornado) is in use. A proportion metric's months go by block as
-//! a count metric's do (`proportion_activity_block`). The streams' uniforms, the rules
-//! and the money stay trial by trial.
+//! a count metric's do (`proportion_activity_block`). With a plain sampler the streams'
+//! uniforms go straight into one column per uniform (`draw_uniforms_block`, stream by
+//! stream), where the copula and the parameters' draws read them without gathering
+//! them from each trial; a sampler that adjusts uniforms (LHS, holds, a donor, a
+//! conditional copula) draws them trial by trial and the block copies them into the
+//! columns. The rules and the money stay trial by trial.
 use super::compile::Model;
-use super::trial::{Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series};
+use super::trial::{
+    Place, Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series,
+};
 use crate::correlation::CopulaLanes;
 use crate::dist::{
-    binomial_quantile_given, binomial_uses_normal, normal_quantile_each, observation_normal_input,
-    poisson_quantile_given,
+    binomial_needs_normal, binomial_quantile_given, binomial_uses_normal, normal_quantile_each,
+    observation_normal_input, poisson_quantile_given,
 };
 use crate::rng::stream;
 use crate::scenario::MetricKind;
@@ -76,7 +82,12 @@ pub struct Lanes {
     by_weight: Vec<f64>,
     /// A one in every lane.
     ones: Vec<f64>,
-    /// Per trial: one parameter's uniform, its value, and one factor's value of a product.
+    /// Per uniform of the model (column-major, `lanes` apart): each trial's uniforms, which
+    /// the block's parameters are drawn from (a trial's own `uniforms` are left as they
+    /// were, unless the sampler adjusts them).
+    uniforms: Vec<f64>,
+    /// Per trial: a segment's gamma mixing uniform, a parameter's value, and one factor's
+    /// value of a product.
     uniform: Vec<f64>,
     value: Vec<f64>,
     part: Vec<f64>,
@@ -110,6 +121,7 @@ impl Lanes {
             per_weight: column(1),
             by_weight: column(1),
             ones: vec![1.0; lanes],
+            uniforms: column(model.uniforms),
             uniform: column(1),
             value: column(1),
             part: column(1),
@@ -117,13 +129,6 @@ impl Lanes {
                 .copula
                 .as_ref()
                 .map(|(c, _)| CopulaLanes::new(c, lanes)),
-        }
-    }
-
-    /// Each trial's uniform at `at` into the `uniform` column.
-    fn gather(&mut self, trials: &[Trial], at: usize) {
-        for (u, t) in self.uniform.iter_mut().zip(trials) {
-            *u = t.uniforms[at];
         }
     }
 
@@ -137,14 +142,30 @@ impl Lanes {
 
 impl Model {
     /// Runs trials `first`, `first + 1`, ... into `trials` (at most `lanes.lanes` of
-    /// them): the same results as `simulate(first + i, &mut trials[i])` for each.
+    /// them): the same results as `simulate(first + i, &mut trials[i])` for each. The
+    /// parameters' uniforms are drawn into the lanes' columns: a trial's `uniforms` are
+    /// left as they were unless the sampler adjusts them (LHS, holds, a donor, a
+    /// conditional copula), when they are drawn trial by trial as `simulate` does.
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
         for (i, t) in trials.iter_mut().enumerate() {
             t.index = first + i as u64;
-            self.draw_own_uniforms(t.index, t);
         }
-        self.correlate_block(trials, lanes);
+        if self.sampler.is_plain() {
+            self.draw_uniforms_block(first, trials, lanes);
+            self.correlate_columns(trials, lanes);
+        } else {
+            for t in trials.iter_mut() {
+                self.draw_own_uniforms(t.index, t);
+            }
+            self.correlate_block(trials, lanes);
+            let width = lanes.lanes;
+            for k in 0..self.uniforms {
+                for (i, t) in trials.iter().enumerate() {
+                    lanes.uniforms[k * width + i] = t.uniforms[k];
+                }
+            }
+        }
         self.values_block(trials, lanes);
         for t in trials.iter_mut() {
             self.draw_outcomes(t);
@@ -164,7 +185,71 @@ impl Model {
         }
     }
 
-    /// `correlate` of every trial of the block: the plain copula for all of them at once
+    /// `draw_own_uniforms` of every trial of the block, for a plain sampler: each
+    /// parameter's uniforms into its columns, stream by stream (the same streams and
+    /// draws), and each outcome's uniform into its trial.
+    fn draw_uniforms_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        for &(key, offset) in &self.streams {
+            for (i, u) in lanes.uniforms[offset * width..][..n].iter_mut().enumerate() {
+                *u = stream(key, first + i as u64).uniform();
+            }
+        }
+        for (key, range) in &self.multi_streams {
+            for i in 0..n {
+                let mut s = stream(*key, first + i as u64);
+                for k in range.clone() {
+                    lanes.uniforms[k * width + i] = s.uniform();
+                }
+            }
+        }
+        for t in trials.iter_mut() {
+            for (u, outcome) in t.outcome_uniforms.iter_mut().zip(&self.outcomes) {
+                *u = stream(outcome.key, t.index).uniform();
+            }
+        }
+    }
+
+    /// `correlate` of every trial of the block with their uniforms in the lanes' columns
+    /// (a plain sampler: no conditional copula): the copula for all of them at once.
+    fn correlate_columns(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (Some((copula, slots)), Some(columns)) = (&self.copula, lanes.copula.as_mut()) else {
+            return;
+        };
+        let (width, n) = (lanes.lanes, trials.len());
+        for (d, &slot) in slots.iter().enumerate() {
+            let u = &mut columns.u[d * width..][..n];
+            match self.place(slot) {
+                Place::Uniform(at) => u.copy_from_slice(&lanes.uniforms[at * width..][..n]),
+                Place::Fresh(key) => {
+                    for (u, t) in u.iter_mut().zip(&*trials) {
+                        *u = stream(key, t.index).uniform();
+                    }
+                }
+                Place::Outcome(o) => {
+                    for (u, t) in u.iter_mut().zip(&*trials) {
+                        *u = t.outcome_uniforms[o];
+                    }
+                }
+            }
+        }
+        copula.apply_each(columns, n);
+        for (d, &slot) in slots.iter().enumerate() {
+            let u = &columns.u[d * width..][..n];
+            match self.place(slot) {
+                Place::Uniform(at) => lanes.uniforms[at * width..][..n].copy_from_slice(u),
+                Place::Fresh(_) => {}
+                Place::Outcome(o) => {
+                    for (&u, t) in u.iter().zip(trials.iter_mut()) {
+                        t.outcome_uniforms[o] = u;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `correlate` of every trial of the block, their uniforms in the trials (a sampler
+    /// that adjusts them): the plain copula for all of them at once
     /// (`Copula::apply_each`); a conditional one trial by trial.
     fn correlate_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let Some((copula, slots)) = &self.copula else {
@@ -197,13 +282,13 @@ impl Model {
     /// values `draw_parameters` gives, with a one-uniform distribution's draws made
     /// together by `Quantile::fill`.
     fn values_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
-        let n = trials.len();
+        let (width, n) = (lanes.lanes, trials.len());
         for (i, p) in self.params.iter().enumerate() {
             match p.fixed {
                 Some(v) => trials.iter_mut().for_each(|t| t.values[i] = v),
                 None if p.uniforms == 1 => {
-                    lanes.gather(trials, p.offset);
-                    p.quantile.fill(&lanes.uniform[..n], &mut lanes.value[..n]);
+                    let us = &lanes.uniforms[p.offset * width..][..n];
+                    p.quantile.fill(us, &mut lanes.value[..n]);
                     lanes.scatter(trials, i);
                 }
                 None => match p.quantile.one_uniform_factors() {
@@ -211,8 +296,8 @@ impl Model {
                         // A product: 1.0 times each factor in turn, as `Quantile::value`.
                         lanes.value[..n].fill(1.0);
                         for (k, factor) in factors.iter().enumerate() {
-                            lanes.gather(trials, p.offset + k);
-                            factor.fill(&lanes.uniform[..n], &mut lanes.part[..n]);
+                            let us = &lanes.uniforms[(p.offset + k) * width..][..n];
+                            factor.fill(us, &mut lanes.part[..n]);
                             for (v, &f) in lanes.value[..n].iter_mut().zip(&lanes.part) {
                                 *v *= f;
                             }
@@ -220,9 +305,12 @@ impl Model {
                         lanes.scatter(trials, i);
                     }
                     _ => {
-                        for t in trials.iter_mut() {
-                            let us = &t.uniforms[p.offset..p.offset + p.uniforms];
-                            t.values[i] = p.quantile.value(us);
+                        let mut us = vec![0.0; p.uniforms];
+                        for (lane, t) in trials.iter_mut().enumerate() {
+                            for (k, u) in us.iter_mut().enumerate() {
+                                *u = lanes.uniforms[(p.offset + k) * width + lane];
+                            }
+                            t.values[i] = p.quantile.value(&us);
                         }
                     }
                 },
@@ -259,7 +347,14 @@ impl Model {
             let counts = &lanes.part[..n];
             let uses_normal = match metric.kind {
                 MetricKind::Count => true,
-                MetricKind::Proportion => binomial_uses_normal(seg.people),
+                // Only a block with some trial past the sequential search's bound.
+                MetricKind::Proportion => {
+                    binomial_uses_normal(seg.people)
+                        && trials.iter().any(|t| {
+                            let p = t.segment_expected[m][si].clamp(0.0, 1.0);
+                            binomial_needs_normal(seg.people, p)
+                        })
+                }
             };
             if uses_normal {
                 let w = &mut lanes.value[..n];
@@ -985,6 +1080,9 @@ mod tests {
     /// NaN as NaN: every field up to the scratch space, which `Trial` declares last and
     /// the block path does not use.
     fn results(t: &Trial) -> String {
+        // A trial's own uniforms are inputs the block path leaves in its lanes' columns.
+        let mut t = t.clone();
+        t.uniforms.clear();
         let all = format!("{t:?}");
         let end = all
             .find(", effect_scratch:")

@@ -224,8 +224,8 @@ impl Model {
                 *u = s.uniform();
             }
         }
-        for (o, outcome) in self.outcomes.iter().enumerate() {
-            t.outcome_uniforms[o] = stream(outcome.key, index).uniform();
+        for (u, outcome) in t.outcome_uniforms.iter_mut().zip(&self.outcomes) {
+            *u = stream(outcome.key, index).uniform();
         }
         if !self.sampler.is_plain() {
             self.sampler
@@ -289,9 +289,9 @@ impl Model {
     /// outcome occurs.
     pub(super) fn draw_outcomes(&self, t: &mut Trial) {
         self.sampler.hold_values(&mut t.values);
-        for (o, outcome) in self.outcomes.iter().enumerate() {
-            let p = t.values[outcome.probability];
-            t.occurs[o] = t.outcome_uniforms[o] >= 1.0 - p;
+        let each = t.occurs.iter_mut().zip(&t.outcome_uniforms);
+        for ((occurs, &u), outcome) in each.zip(&self.outcomes) {
+            *occurs = u >= 1.0 - t.values[outcome.probability];
         }
         self.sampler.hold_outcomes(&mut t.occurs);
     }
