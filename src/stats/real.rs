@@ -144,8 +144,12 @@ impl RealStats {
     /// Pushes every value of `xs` in turn: the same state, bit for bit, as
     /// [`RealStats::push`] on each (the running chunk's sums add the same numbers in the
     /// same order), with the running chunk in registers and the keys appended to the
-    /// quantile buffer at once. A slice holding a non-finite value (rare; the extreme keys
-    /// tell) is pushed again one by one, the registers' work discarded.
+    /// quantile buffer at once. The extremes are compared as floats (one instruction each)
+    /// and turned into keys once: for finite values the total order is the numeric one
+    /// but for the two zeros, so an extreme that is a zero takes its sign from a look for
+    /// the other zero. A non-finite value makes the sum of squares non-finite (so can an
+    /// overflow of finite ones): then the slice is pushed again one by one, the registers'
+    /// work discarded.
     #[inline]
     pub fn push_all(&mut self, xs: &[f64]) {
         let Some(&first) = xs.first() else {
@@ -157,24 +161,31 @@ impl RealStats {
             self.chunk_shift
         };
         let (mut sum, mut sum_squares) = (self.chunk_sum, self.chunk_sum_squares);
-        let (mut low, mut high) = (u64::MAX, u64::MIN);
+        let (mut low, mut high) = (f64::INFINITY, f64::NEG_INFINITY);
         for &x in xs {
             let d = x - shift;
             sum += d;
             sum_squares += d * d;
-            let key = x.key();
-            low = low.min(key);
-            high = high.max(key);
+            // Written so as to compile to one `minsd` and one `maxsd`.
+            low = if x < low { x } else { low };
+            high = if x > high { x } else { high };
         }
-        // Every value is finite exactly when every key lies strictly between those of -inf
-        // and +inf (NaNs' keys lie beyond them), so the extremes tell.
-        if !(f64::NEG_INFINITY.key() < low && high < f64::INFINITY.key()) {
+        if !sum_squares.is_finite() {
             xs.iter().for_each(|&x| self.push(x));
             return;
         }
+        // Every value is finite here, so `low` and `high` are among them, and the total
+        // order differs from theirs only between -0.0 and 0.0.
+        let has = |zero: f64| xs.iter().any(|x| x.to_bits() == zero.to_bits());
+        if low == 0.0 {
+            low = if has(-0.0) { -0.0 } else { 0.0 };
+        }
+        if high == 0.0 {
+            high = if has(0.0) { 0.0 } else { -0.0 };
+        }
         (self.chunk_n, self.chunk_shift) = (self.chunk_n + xs.len() as u64, shift);
         (self.chunk_sum, self.chunk_sum_squares) = (sum, sum_squares);
-        (self.min, self.max) = (self.min.min(low), self.max.max(high));
+        (self.min, self.max) = (self.min.min(low.key()), self.max.max(high.key()));
         self.store.push_all(xs);
     }
 

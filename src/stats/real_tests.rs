@@ -250,6 +250,24 @@ fn push_all_equals_push_one_by_one() {
             _ => 1e6 + (rng.below(1_000_000) as f64) / 7.0,
         })
         .collect();
+    assert_eq!(push_all_against_push(&values).non_finite(), 4 * 21);
+    // Signed zeros as extremes (the total order tells them apart), alone and among
+    // others of both signs.
+    let zeros: Vec<f64> = (0..20_000)
+        .map(|i| match (i / 40) % 5 {
+            0 => [0.0, -0.0][rng.below(2) as usize],
+            1 => [0.0, 0.5][rng.below(2) as usize],
+            2 => [-0.0, -0.5][rng.below(2) as usize],
+            3 => [0.0, -0.0, 0.5, -0.5][rng.below(4) as usize],
+            _ => [-0.0, 0.0, -0.0][rng.below(3) as usize],
+        })
+        .collect();
+    push_all_against_push(&zeros);
+}
+
+/// The state of `push_all` over slices of `values` of several lengths (chunks ended in
+/// between), checked equal to that of `push` on each value.
+fn push_all_against_push(values: &[f64]) -> RealStats {
     let (mut one, mut all) = (RealStats::new(), RealStats::new());
     let mut at = 0;
     for (k, len) in [0usize, 1, 31, 32, 33, 500, 9000]
@@ -260,6 +278,16 @@ fn push_all_equals_push_one_by_one() {
         let end = (at + len).min(values.len());
         values[at..end].iter().for_each(|&x| one.push(x));
         all.push_all(&values[at..end]);
+        assert_eq!((one.min, one.max), (all.min, all.max), "at {at}");
+        // The slice's own extremes too (the running ones may hide a zero's sign).
+        let (mut alone, mut at_once) = (RealStats::new(), RealStats::new());
+        values[at..end].iter().for_each(|&x| alone.push(x));
+        at_once.push_all(&values[at..end]);
+        assert_eq!(
+            (alone.min, alone.max),
+            (at_once.min, at_once.max),
+            "at {at}"
+        );
         if k % 3 == 2 {
             one.end_chunk();
             all.end_chunk();
@@ -271,5 +299,5 @@ fn push_all_equals_push_one_by_one() {
     }
     let json = |s: &RealStats| serde_json::to_string(s).unwrap();
     assert_eq!(json(&one), json(&all));
-    assert_eq!(one.non_finite(), 4 * 21);
+    all
 }
