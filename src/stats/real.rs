@@ -87,7 +87,8 @@ pub struct RealStats {
     sum_squares: ExactSum,
     // Order-free extras. The smallest and largest values as quantile store keys (the
     // total order, as f64::total_cmp), so a push compares integers it has computed
-    // anyway; serialised as the values' bit patterns.
+    // anyway (`push_all` compares floats and makes keys of a slice's extremes);
+    // serialised as the values' bit patterns.
     non_finite: u64,
     #[serde(with = "key_bits")]
     min: u64,
