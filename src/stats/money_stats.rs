@@ -113,8 +113,9 @@ impl MoneyStats {
                 low = low.min(p);
                 high = high.max(p);
                 sum = sum.wrapping_add(p);
-                let magnitude = u128::from(p.unsigned_abs());
-                squares = squares.wrapping_add(magnitude * magnitude);
+                // A signed widening product (one `imul`), never negative and below 2^126.
+                let square = i128::from(p) * i128::from(p);
+                squares = squares.wrapping_add(square as u128);
             }
             if -BELOW < low && high < BELOW {
                 self.moments
