@@ -27,8 +27,10 @@ const Z_EDGE: f64 = 8.3;
 /// needs O(sqrt(shape)) terms per call) and the Wilson–Hilferty cube-root normal
 /// approximation is already far inside the 1e-5 CDF tolerance (error O(1/shape)).
 const WILSON_HILFERTY_SHAPE: f64 = 1e6;
-/// Number of Hermite intervals.
+/// Number of Hermite intervals: a power of two, so that [`on_row`]'s mask changes no index
+/// on the grid.
 const INTERVALS: usize = 1024;
+const _: () = assert!(INTERVALS.is_power_of_two());
 /// Most tables kept by [`Table::shared`].
 const CACHE_MAX: usize = 256;
 

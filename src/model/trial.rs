@@ -13,6 +13,10 @@ use crate::scenario::{Gate, MetricKind};
 #[derive(Clone, Debug)]
 pub struct Trial {
     pub index: u64,
+    /// The parameters' uniforms (after the sampler and the copula), by uniform offset:
+    /// filled by [`Model::simulate`] (and so `trace`), and by `Model::simulate_block`
+    /// only for a sampler that adjusts uniforms. With a plain sampler the block keeps
+    /// them in its lanes' columns instead, and this holds whatever it held before.
     pub uniforms: Vec<f64>,
     /// Value of every parameter (fixed ones included), by parameter index.
     pub values: Vec<f64>,
