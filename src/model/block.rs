@@ -711,6 +711,25 @@ fn months(bases: &[f64], mu: &mut [f64], factor: &mut [f64], step: &[f64]) {
 // `e` (a NaN effect is never the largest, as it is never at `e >= 1`), and the weight
 // added to the total.
 
+/// One lane of a pass: `e = full x ramp` (returned and stored), `keep *= 1 - e`, and the
+/// largest `e` if `FULL`.
+#[inline(always)]
+fn ramp_lane<const FULL: bool>(
+    f: f64,
+    ramp: f64,
+    e_out: &mut f64,
+    keep: &mut f64,
+    largest: &mut f64,
+) -> f64 {
+    let e = f * ramp;
+    *e_out = e;
+    *keep *= 1.0 - e;
+    if FULL {
+        *largest = if e > *largest { e } else { *largest };
+    }
+    e
+}
+
 /// A metric's only effect: no weight.
 #[inline]
 fn single_pass<const FULL: bool>(
@@ -726,12 +745,7 @@ fn single_pass<const FULL: bool>(
         .iter_mut()
         .zip(keep.iter_mut().zip(largest.iter_mut()));
     for ((e_out, (keep, largest)), &f) in state.zip(full) {
-        let e = f * ramp;
-        *e_out = e;
-        *keep *= 1.0 - e;
-        if FULL {
-            *largest = if e > *largest { e } else { *largest };
-        }
+        ramp_lane::<FULL>(f, ramp, e_out, keep, largest);
     }
 }
 
@@ -754,12 +768,7 @@ fn known_pass<const FULL: bool>(
         .zip(keep.iter_mut().zip(largest.iter_mut()));
     let weights = full.iter().zip(known).zip(total.iter_mut());
     for ((e_out, (keep, largest)), ((&f, &w), total)) in state.zip(weights) {
-        let e = f * ramp;
-        *e_out = e;
-        *keep *= 1.0 - e;
-        if FULL {
-            *largest = if e > *largest { e } else { *largest };
-        }
+        ramp_lane::<FULL>(f, ramp, e_out, keep, largest);
         *total += w;
     }
 }
@@ -781,12 +790,7 @@ fn zero_pass<const FULL: bool>(
         .iter_mut()
         .zip(keep.iter_mut().zip(largest.iter_mut()));
     for ((e_out, (keep, largest)), (&f, total)) in state.zip(full.iter().zip(total.iter_mut())) {
-        let e = f * ramp;
-        *e_out = e;
-        *keep *= 1.0 - e;
-        if FULL {
-            *largest = if e > *largest { e } else { *largest };
-        }
+        let e = ramp_lane::<FULL>(f, ramp, e_out, keep, largest);
         *total += e;
     }
 }
@@ -817,12 +821,7 @@ fn series_pass<const FULL: bool>(
         .zip(total.iter_mut().zip(before.iter_mut()));
     let mut outside = false;
     for ((e_out, (keep, largest)), ((w_out, (total, before)), &f)) in state.zip(sums.zip(full)) {
-        let e = f * ramp;
-        *e_out = e;
-        *keep *= 1.0 - e;
-        if FULL {
-            *largest = if e > *largest { e } else { *largest };
-        }
+        let e = ramp_lane::<FULL>(f, ramp, e_out, keep, largest);
         let s = e / (2.0 - e);
         let w = twice_atanh_series(s);
         outside |= !in_series_range(s);
