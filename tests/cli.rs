@@ -698,6 +698,45 @@ fn bench_tells_machine_cores_from_the_cores_it_may_use() {
     assert_eq!(v["run"]["threads"].as_u64(), Some(1));
 }
 
+/// `bench` says which vector instructions the binary was built for and, on x86-64,
+/// whether the CPU has AVX2, and points a baseline build on an AVX2 machine at the
+/// faster build (README "Speed"). The test is built with the binary's flags, so its own
+/// `cfg!` is the binary's.
+#[test]
+fn bench_names_the_build_and_the_cpus_vector_instructions() {
+    let args = [
+        "bench",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "300",
+        "--quiet",
+    ];
+    let v = run_json(&args);
+    let built_for = if cfg!(target_feature = "avx512f") {
+        "avx-512"
+    } else if cfg!(target_feature = "avx2") {
+        "avx2"
+    } else {
+        "baseline"
+    };
+    assert_eq!(v["built_for"], built_for);
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = Some(std::arch::is_x86_feature_detected!("avx2"));
+    #[cfg(not(target_arch = "x86_64"))]
+    let avx2: Option<bool> = None;
+    assert_eq!(v["machine"]["avx2"].as_bool(), avx2);
+    let text = String::from_utf8(succeeds(itfsim().args(args)).stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("build: "))
+        .expect("a build line");
+    assert_eq!(
+        line.contains("target-cpu=x86-64-v3"),
+        built_for == "baseline" && avx2 == Some(true),
+        "{line}"
+    );
+}
+
 /// Without --trials, `bench` measures a steady rate over 1,000,000 trials rather than the
 /// scenario's own `trials` (which sets the precision of results: Ealing's 100,000 ran
 /// about 20% below its steady rate); --trials still decides when given.
