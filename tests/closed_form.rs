@@ -233,3 +233,47 @@ fn scale_zero_has_no_effect_and_returns_scale_the_effect() {
         assert!((trial.metric_avoided[0] - 1200.0 * effect).abs() < 1e-9);
     }
 }
+
+/// MODEL.md's window baseline `B_W = baseline/12 x (sum of the window's seasonal
+/// factors)` is exact for a plan's whole numbers: Ealing's residential admissions, 244 a
+/// year, give 122 over a six-month window (adding six 244/12 gave 121.99999999999999), so
+/// a trial that observes exactly the baseline achieves exactly 0, not -1.2e-16.
+#[test]
+fn a_whole_baseline_over_whole_months_is_exact() {
+    let v = json_output(&[
+        "run",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "20000",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    let metric = v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "residential65")
+        .unwrap();
+    let baselines: Vec<f64> = metric["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["baseline"].as_f64().unwrap())
+        .collect();
+    assert!(baselines.contains(&122.0), "{baselines:?}");
+    for w in metric["windows"].as_array().unwrap() {
+        let p50 = w["achieved"]["p50"].as_f64().unwrap();
+        assert!(p50 == 0.0 || p50.abs() > 1e-12, "{p50}");
+    }
+}
+
+/// The JSON an itfsim command that must succeed writes on stdout.
+fn json_output(args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_itfsim"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -436,7 +436,14 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
             w.segments = first..last + 1;
             match m.kind {
                 MetricKind::Count => {
-                    w.baseline = month_base[w.from..=w.to].iter().sum();
+                    // MODEL.md's B_W = baseline/12 x (sum of the window's seasonal factors),
+                    // multiplied before dividing: a plan's whole-number baseline over whole
+                    // months is then exact (244 over six months is 122, where adding six
+                    // 244/12 gave 121.99999999999999).
+                    let factors: f64 = (w.from..=w.to)
+                        .map(|i| m.seasonality[season_index(i)])
+                        .sum();
+                    w.baseline = m.baseline * factors / 12.0;
                     if w.baseline.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                         return Err(CompileError::new(
                             format!("metric.{}.seasonality", m.id),
