@@ -19,9 +19,13 @@ use super::Accumulator;
 use crate::model::{CondModel, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 
-/// Trials per block: a block's columns (about 100 values of 8 bytes a trial for Ealing)
-/// stay in the first-level cache while it fills. A divisor of [`super::CHUNK`].
-pub const BLOCK: usize = 32;
+/// Trials per block: a block's columns (about 100 values of 8 bytes a trial for Ealing,
+/// 51 KiB at 64 trials) stay in the second-level cache while it fills, and the model's
+/// loops over a block's lanes run long enough to pay their setup. Measured (eleventh
+/// round, `itfsim bench`, medians of five alternating runs on 2 threads): 64 trials ran
+/// 1.9% faster than 32 for Ealing (2.1% for national-2014-design, 3.4% for
+/// hackney-2018); 128 ran 10% slower. A divisor of [`super::CHUNK`].
+pub const BLOCK: usize = 64;
 
 /// A block of trials' values, one column of [`BLOCK`] slots per summary; see the module
 /// documentation. Holds nothing between blocks but its buffers.
