@@ -36,6 +36,13 @@ pub(crate) fn clamp_ordered(x: f64, lo: f64, hi: f64) -> f64 {
     if x > hi { hi } else { x }
 }
 
+/// The uniform quantile at `u` in (0, 1): `min + u x width`, kept at most `max` (the
+/// product may round past it). One function for `Quantile::value` and `Quantile::fill`.
+#[inline(always)]
+fn uniform(u: f64, min: f64, width: f64, max: f64) -> f64 {
+    (min + u * width).min(max)
+}
+
 /// The triangular quantile at `u` in (0, 1): below the mode (`u < split`) `min +
 /// sqrt(u x left)`, above it `max - sqrt((1 - u) x right)`, kept inside [min, max].
 /// One function for `Quantile::value` and `Quantile::fill`, so both give the same bits.
@@ -306,7 +313,7 @@ impl Quantile {
             }
             Kind::Uniform { min, width, max } => {
                 for (v, &u) in out.iter_mut().zip(us) {
-                    *v = (min + clamp_unit(u) * width).min(*max);
+                    *v = uniform(clamp_unit(u), *min, *width, *max);
                 }
             }
             _ => {
@@ -322,7 +329,7 @@ impl Quantile {
         let u = clamp_unit(u);
         match &self.kind {
             Kind::Fixed(v) => *v,
-            Kind::Uniform { min, width, max } => (min + u * width).min(*max),
+            Kind::Uniform { min, width, max } => uniform(u, *min, *width, *max),
             Kind::Triangular {
                 min,
                 max,
