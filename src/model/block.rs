@@ -86,6 +86,9 @@ pub struct Lanes {
     /// the block's parameters are drawn from (a trial's own `uniforms` are left as they
     /// were, unless the sampler adjusts them).
     uniforms: Vec<f64>,
+    /// One trial's uniforms of one parameter, gathered from `uniforms` for a
+    /// distribution drawn from several at once (`Quantile::value`).
+    gathered: Vec<f64>,
     /// Per trial: a segment's gamma mixing uniform, a parameter's value, and one factor's
     /// value of a product.
     uniform: Vec<f64>,
@@ -122,6 +125,7 @@ impl Lanes {
             by_weight: column(1),
             ones: vec![1.0; lanes],
             uniforms: column(model.uniforms),
+            gathered: vec![0.0; model.uniforms],
             uniform: column(1),
             value: column(1),
             part: column(1),
@@ -305,12 +309,12 @@ impl Model {
                         lanes.scatter(trials, i);
                     }
                     _ => {
-                        let mut us = vec![0.0; p.uniforms];
+                        let us = &mut lanes.gathered[..p.uniforms];
                         for (lane, t) in trials.iter_mut().enumerate() {
                             for (k, u) in us.iter_mut().enumerate() {
                                 *u = lanes.uniforms[(p.offset + k) * width + lane];
                             }
-                            t.values[i] = p.quantile.value(&us);
+                            t.values[i] = p.quantile.value(us);
                         }
                     }
                 },
