@@ -2,7 +2,8 @@
 //! function alone (trial by trial, and a block of trials at once as the engine runs
 //! it); the *variate floor* (only the random variates the trials need, same count and
 //! kinds, nothing else, drawn a block at a time through the same block paths as the
-//! engine: the bound any implementation of this model must pay); a whole
+//! engine: the bound any implementation of this model must pay), both on the copy of the
+//! block path the engine chooses for this CPU (`itfsim::isa`); a whole
 //! run at fixed trials and seed on one and two threads; and a 20-point sweep (20 `--set`
 //! variants loaded, compiled and run through the library).
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -38,7 +39,8 @@ fn per_trial(c: &mut Criterion) {
     });
     group.finish();
     // What the engine runs: blocks of `engine::BLOCK` trials (`Model::simulate_block`,
-    // the same results); time per block, throughput in trials.
+    // the same results), on the copy of the block path the engine would choose
+    // (`itfsim::isa`); time per block, throughput in trials.
     let mut trials = vec![Trial::new(&model); engine::BLOCK];
     let mut lanes = Lanes::new(&model, engine::BLOCK);
     let mut group = c.benchmark_group("trial-block");
@@ -46,7 +48,10 @@ fn per_trial(c: &mut Criterion) {
     let mut first = 0u64;
     group.bench_function("ealing-2014", |b| {
         b.iter(|| {
-            model.simulate_block(black_box(first), &mut trials, &mut lanes);
+            itfsim::isa::run(
+                #[inline(always)]
+                || model.simulate_block(black_box(first), &mut trials, &mut lanes),
+            );
             first += engine::BLOCK as u64;
             black_box(trials[engine::BLOCK - 1].total_paid)
         })
@@ -65,6 +70,7 @@ fn per_trial(c: &mut Criterion) {
 /// Correlated draws go through the scenario's Gaussian copula first, the block together
 /// (`Copula::apply_each`) as in the engine (Ealing correlates three pairs: six normal
 /// quantiles, a Cholesky product and six normal CDFs per trial).
+#[inline(always)]
 fn variates(model: &Model, first: u64, s: &mut Scratch) -> f64 {
     const N: usize = engine::BLOCK;
     let mut check = 0.0;
@@ -209,7 +215,10 @@ fn variate_floor(c: &mut Criterion) {
     group.bench_function("ealing-2014-variates", |b| {
         b.iter(|| {
             first += N as u64;
-            variates(&model, black_box(first), &mut scratch)
+            itfsim::isa::run(
+                #[inline(always)]
+                || variates(&model, black_box(first), &mut scratch),
+            )
         })
     });
     group.finish();

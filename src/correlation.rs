@@ -111,6 +111,7 @@ impl Copula {
     /// `lanes.u`: every normal score (vectorised, `normal_quantile_each`), then each
     /// dimension's sum of `L z` for every trial, added in the same order as `apply`
     /// (`Iterator::sum`, from -0.0), and its `Phi` (`normal_cdf_each`). The same values.
+    #[inline(always)]
     pub fn apply_each(&self, lanes: &mut CopulaLanes, n: usize) {
         let dims = self.paths.len();
         let width = lanes.width;

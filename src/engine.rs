@@ -618,6 +618,14 @@ impl Worker {
     /// Simulates the gathered trials and stages their values, in trial order; the first
     /// trial whose money left the exact range stops the worker.
     fn run_block(&mut self, model: &Model) -> Result<(), EngineError> {
+        crate::isa::run(
+            #[inline(always)]
+            || self.run_block_body(model),
+        )
+    }
+
+    #[inline(always)]
+    fn run_block_body(&mut self, model: &Model) -> Result<(), EngineError> {
         let trials = &mut self.trials[..std::mem::take(&mut self.pending)];
         model.simulate_block(self.first, trials, &mut self.lanes);
         for trial in trials.iter() {

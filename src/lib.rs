@@ -7,7 +7,7 @@
 //! (drawing from `dist` with keyed `rng` streams and paying out by `rules`),
 //! summarised by `stats` and written by `output` (tables, JSON) and `report`
 //! (HTML with charts, Excel, per-trial CSV).
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod atomic;
 pub mod cli;
@@ -17,6 +17,7 @@ pub mod diagnostic;
 pub mod dist;
 pub mod engine;
 pub mod interrupt;
+pub mod isa;
 pub mod json_at;
 pub mod model;
 pub mod money;

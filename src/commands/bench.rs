@@ -15,6 +15,7 @@ use super::run::{emit, prepare};
 use crate::atomic::PendingFile;
 use crate::cli::{BenchArgs, Format};
 use crate::engine::{self, CHUNK};
+use crate::isa::{self, Isa};
 use crate::model::Trial;
 use std::time::Instant;
 
@@ -59,16 +60,27 @@ fn built_for() -> &'static str {
     }
 }
 
-/// Whether this CPU has AVX2, checked at run time (None off x86-64).
+/// Whether this CPU has AVX2 and the other x86-64-v3 features the engine's AVX2 copy is
+/// compiled with (`isa::cpu_has_avx2`), checked at run time; None off x86-64.
 fn cpu_avx2() -> Option<bool> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        Some(std::arch::is_x86_feature_detected!("avx2"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        None
-    }
+    cfg!(target_arch = "x86_64").then(isa::cpu_has_avx2)
+}
+
+/// The text line on the instructions: what the build targets, and which copy of the
+/// block path this process runs (`isa`).
+fn instructions_text(cpu_avx2: Option<bool>) -> String {
+    let build = match built_for() {
+        "baseline" => "build: baseline instructions (it runs on any machine of its architecture)",
+        "avx2" => "build: AVX2 instructions",
+        _ => "build: AVX-512 instructions",
+    };
+    let path = match (isa::chosen(), cpu_avx2) {
+        (Isa::Avx2, _) => "AVX2, chosen at run time (this CPU has it)",
+        (Isa::Baseline, Some(true)) => "the build's own instructions (ITFSIM_ISA=baseline)",
+        (Isa::Baseline, Some(false)) => "the build's own instructions (this CPU lacks AVX2)",
+        (Isa::Baseline, None) => "the build's own instructions",
+    };
+    format!("{build}; trials run with {path}")
 }
 
 pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
@@ -185,6 +197,7 @@ impl Report {
             "sets": self.sets,
             "machine": {"cores": self.cores, "cores_available": self.cores_available, "cpu": self.cpu, "avx2": self.cpu_avx2},
             "built_for": built_for(),
+            "runs_with": isa::chosen().name(),
             "run": {
                 "trials": self.trials,
                 "seed": self.seed,
@@ -223,16 +236,7 @@ impl Report {
             self.elapsed_s,
             self.trials_per_s()
         );
-        out += match built_for() {
-            "baseline" => {
-                "build: baseline instructions (it runs on any machine of its architecture)"
-            }
-            "avx2" => "build: AVX2 instructions",
-            _ => "build: AVX-512 instructions",
-        };
-        if self.cpu_avx2 == Some(true) && built_for() == "baseline" {
-            out += "; this CPU has AVX2, and a build for it (RUSTFLAGS=\"-C target-cpu=x86-64-v3\" cargo build --release) ran about 16% faster on the project's machine (README \"Speed\")";
-        }
+        out += &instructions_text(self.cpu_avx2);
         out += "\n";
         let sum: f64 = self.phase_ns.iter().sum();
         out += &format!(

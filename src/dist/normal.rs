@@ -321,7 +321,7 @@ fn central_quantile(q: f64) -> f64 {
 /// no branch (it vectorises), which also marks the elements outside it (or NaN) in a
 /// bit mask, 64 elements at a time; only those marked are then given the full function.
 /// `p` is called again for them, so it must give the same value each time.
-#[inline]
+#[inline(always)]
 pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
     for (c, out) in out.chunks_mut(64).enumerate() {
         let first = c * 64;

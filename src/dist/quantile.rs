@@ -257,6 +257,7 @@ impl Quantile {
     /// normal draws likewise take their normal quantiles in one pass; triangular and
     /// uniform draws are worked in a loop of their own, without `value`'s dispatch per
     /// draw.
+    #[inline(always)]
     pub fn fill(&self, us: &[f64], out: &mut [f64]) {
         let out = &mut out[..us.len()];
         let u = |i: usize| clamp_unit(us[i]);

@@ -68,6 +68,33 @@ impl<V: Copy> Row<'_, V> {
     }
 }
 
+/// A summary that takes a column of values at once.
+trait Summary {
+    type Value;
+    fn push_all(&mut self, values: &[Self::Value]);
+}
+
+macro_rules! summary {
+    ($($stats:ty: $value:ty),*) => {$(
+        impl Summary for $stats {
+            type Value = $value;
+            #[inline(always)]
+            fn push_all(&mut self, values: &[$value]) {
+                <$stats>::push_all(self, values)
+            }
+        }
+    )*};
+}
+summary!(MoneyStats: i64, RealStats: f64, Proportion: bool);
+
+/// Adds the next `stats.len()` columns to `stats`, in order.
+#[inline(always)]
+fn each<S: Summary>(stats: &mut [S], columns: &mut Columns<S::Value>) {
+    for s in stats {
+        s.push_all(columns.next());
+    }
+}
+
 /// Reads consecutive columns' first `rows` values.
 struct Columns<'a, V> {
     columns: std::slice::ChunksExact<'a, V>,
@@ -108,6 +135,7 @@ impl Staged {
     }
 
     /// Stages trial `t`, adding the block to `acc` when it is full.
+    #[inline(always)]
     pub fn push(&mut self, model: &Model, t: &Trial, acc: &mut Accumulator) {
         let row = self.rows;
         let mut money = Row {
@@ -167,6 +195,7 @@ impl Staged {
     }
 
     /// Adds the staged trials to `acc`, each column to its summary, and empties the block.
+    #[inline(always)]
     pub fn flush(&mut self, model: &Model, acc: &mut Accumulator) {
         let rows = std::mem::take(&mut self.rows);
         if rows == 0 {
@@ -184,26 +213,17 @@ impl Staged {
             columns: self.flags.chunks_exact(BLOCK),
             rows,
         };
-        let each_money = |stats: &mut [MoneyStats], columns: &mut Columns<i64>| {
-            stats.iter_mut().for_each(|s| s.push_all(columns.next()));
-        };
-        let each_real = |stats: &mut [RealStats], columns: &mut Columns<f64>| {
-            stats.iter_mut().for_each(|s| s.push_all(columns.next()));
-        };
-        let each_flag = |stats: &mut [Proportion], columns: &mut Columns<bool>| {
-            stats.iter_mut().for_each(|s| s.push_all(columns.next()));
-        };
         acc.trials += rows as u64;
         acc.total_paid.push_all(money.next());
         acc.total_unreleased.push_all(money.next());
         acc.total_full.push_all(flags.next());
         acc.total_zero.push_all(flags.next());
-        each_money(&mut acc.tranche_paid, &mut money);
+        each(&mut acc.tranche_paid, &mut money);
         for (full, zero) in acc.tranche_full.iter_mut().zip(&mut acc.tranche_zero) {
             full.push_all(flags.next());
             zero.push_all(flags.next());
         }
-        each_flag(&mut acc.condition_met, &mut flags);
+        each(&mut acc.condition_met, &mut flags);
         let conditions = model.tranches.iter().flat_map(|tr| &tr.conditions);
         for (stats, (cond, _)) in acc.condition_achieved.iter_mut().zip(conditions) {
             let column = reals.next();
@@ -211,22 +231,22 @@ impl Staged {
                 stats.push_all(column);
             }
         }
-        each_money(&mut acc.condition_paid, &mut money);
-        each_real(&mut acc.window_expected, &mut reals);
-        each_real(&mut acc.window_observed, &mut reals);
-        each_real(&mut acc.window_achieved, &mut reals);
+        each(&mut acc.condition_paid, &mut money);
+        each(&mut acc.window_expected, &mut reals);
+        each(&mut acc.window_observed, &mut reals);
+        each(&mut acc.window_achieved, &mut reals);
         for (_, stats) in acc.scheme_avoided.iter_mut().flatten() {
             stats.push_all(reals.next());
         }
-        each_money(&mut acc.scheme_invest, &mut money);
-        each_money(&mut acc.scheme_savings, &mut money);
-        each_real(&mut acc.scheme_roi, &mut reals);
-        each_flag(&mut acc.scheme_roi_above_1, &mut flags);
-        each_money(&mut acc.partner_invest, &mut money);
-        each_money(&mut acc.partner_savings, &mut money);
-        each_money(&mut acc.partner_performance, &mut money);
-        each_money(&mut acc.partner_risks, &mut money);
-        each_money(&mut acc.partner_net, &mut money);
+        each(&mut acc.scheme_invest, &mut money);
+        each(&mut acc.scheme_savings, &mut money);
+        each(&mut acc.scheme_roi, &mut reals);
+        each(&mut acc.scheme_roi_above_1, &mut flags);
+        each(&mut acc.partner_invest, &mut money);
+        each(&mut acc.partner_savings, &mut money);
+        each(&mut acc.partner_performance, &mut money);
+        each(&mut acc.partner_risks, &mut money);
+        each(&mut acc.partner_net, &mut money);
     }
 }
 

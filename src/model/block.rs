@@ -150,6 +150,7 @@ impl Model {
     /// parameters' uniforms are drawn into the lanes' columns: a trial's `uniforms` are
     /// left as they were unless the sampler adjusts them (LHS, holds, a donor, a
     /// conditional copula), when they are drawn trial by trial as `simulate` does.
+    #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
         for (i, t) in trials.iter_mut().enumerate() {
@@ -192,6 +193,7 @@ impl Model {
     /// `draw_own_uniforms` of every trial of the block, for a plain sampler: each
     /// parameter's uniforms into its columns, stream by stream (the same streams and
     /// draws), and each outcome's uniform into its trial.
+    #[inline(always)]
     fn draw_uniforms_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for &(key, offset) in &self.streams {
@@ -216,6 +218,7 @@ impl Model {
 
     /// `correlate` of every trial of the block with their uniforms in the lanes' columns
     /// (a plain sampler: no conditional copula): the copula for all of them at once.
+    #[inline(always)]
     fn correlate_columns(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (Some((copula, slots)), Some(columns)) = (&self.copula, lanes.copula.as_mut()) else {
             return;
@@ -285,6 +288,7 @@ impl Model {
     /// Every parameter's value in every trial of the block, parameter by parameter: the
     /// values `draw_parameters` gives, with a one-uniform distribution's draws made
     /// together by `Quantile::fill`.
+    #[inline(always)]
     fn values_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (i, p) in self.params.iter().enumerate() {
@@ -328,6 +332,7 @@ impl Model {
     /// (`GammaUnit::fill`, the table lookups overlapping) and the normal quantiles the
     /// Poisson and binomial inverses start from (`normal_quantile_each`, vectorised),
     /// then each trial's count from those.
+    #[inline(always)]
     fn observe_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
         let n = trials.len();
@@ -407,6 +412,7 @@ impl Model {
     }
 
     /// `metric_activity` of count metric `m` for every trial of the block.
+    #[inline(always)]
     fn count_activity_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
         let n = trials.len();
@@ -579,6 +585,7 @@ impl Model {
 /// its `e` is a zero, which leaves `keep` and a nonzero total as they are (a zero total,
 /// of either sign, is not usable), and is never the largest effect that counts (`>= 1`).
 /// `attribute_block` skips it likewise.
+#[inline(always)]
 fn ramp_state_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes: &mut Lanes) {
     if full {
         ramp_state_lanes::<true>(ramps, skip_zero, n, lanes);
@@ -588,6 +595,7 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes:
 }
 
 /// `ramp_state_block`, the largest effects kept only if `FULL`.
+#[inline(always)]
 fn ramp_state_lanes<const FULL: bool>(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let keep = &mut lanes.keep[..n];
@@ -802,7 +810,7 @@ fn zero_pass<const FULL: bool>(
 /// Any other ramp: `neg_ln_1m_nonzero` of each effect, by the series in every lane,
 /// added to the total (the total before it kept in `before`); then, if some lane is
 /// outside the series' range, by the logarithm there, added to the total before instead.
-#[inline]
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn series_pass<const FULL: bool>(
     ramp: f64,
@@ -879,6 +887,7 @@ fn weights(effect: &[f64], weight: &mut [f64]) {
 /// `per_weight x (a zero)`, or a zero for `Full`: nothing, as long as every lane's
 /// `per_weight` is finite, and is skipped; otherwise its `e` (and so its weight) is
 /// worked out here and it is added like the others.
+#[inline(always)]
 fn attribute_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes: &mut Lanes) {
     let width = lanes.lanes;
     let effects = ramps.len();

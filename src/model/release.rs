@@ -125,7 +125,7 @@ impl Model {
     /// `target_override = Some((flat index, target))` moves one condition's target.
     /// `each(flat index, outcome, condition paid pence)` sees every condition (before the
     /// `gate = "all"` zeroing). `run` and `thresholds` both release money through here.
-    #[inline]
+    #[inline(always)]
     pub fn tranche_outcome(
         &self,
         tranche: usize,

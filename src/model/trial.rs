@@ -474,6 +474,7 @@ impl Model {
         }
     }
 
+    #[inline(always)]
     pub(super) fn windows_and_rules(&self, t: &mut Trial) {
         let outputs = t.window_expected.iter_mut().zip(&mut t.window_observed);
         for (window, ((expected_out, observed_out), achieved_out)) in
@@ -532,6 +533,7 @@ impl Model {
         t.total_paid = total;
     }
 
+    #[inline(always)]
     pub(super) fn money(&self, t: &mut Trial) {
         let mut flag = None;
         t.partner_invest.fill(0);

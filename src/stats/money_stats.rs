@@ -104,7 +104,7 @@ impl MoneyStats {
     /// every value is below 2^57 in magnitude (the extremes, found in the same pass, say
     /// whether they were), and added to the exact sums at once; otherwise they are pushed
     /// one by one. Exact integer sums do not depend on their grouping.
-    #[inline]
+    #[inline(always)]
     pub fn push_all(&mut self, ps: &[Pence]) {
         let (mut min, mut max) = (self.min, self.max);
         for run in ps.chunks(SHORT) {

@@ -151,7 +151,7 @@ impl RealStats {
     /// the other zero. A non-finite value makes the sum of squares non-finite (so can an
     /// overflow of finite ones): then the slice is pushed again one by one, the registers'
     /// work discarded.
-    #[inline]
+    #[inline(always)]
     pub fn push_all(&mut self, xs: &[f64]) {
         let Some(&first) = xs.first() else {
             return;
