@@ -54,7 +54,7 @@ pub fn chosen() -> Isa {
     })
 }
 
-/// Whether this CPU has every feature [`avx2`] is compiled with.
+/// Whether this CPU has every feature the AVX2 copy is compiled with (x86-64-v3).
 pub fn cpu_has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
