@@ -413,6 +413,7 @@ impl GammaUnit {
     /// `value` of many draws at once, `us[i]` into `out[i]`, the same values: every
     /// draw's normal quantile first, then every table lookup, so that the lookups' loads
     /// overlap (as `Quantile::fill`).
+    #[inline(always)]
     pub fn fill(&self, us: &[f64], out: &mut [f64]) {
         let out = &mut out[..us.len()];
         normal_quantile_each(out, |i| super::quantile::clamp_unit(us[i]));

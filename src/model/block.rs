@@ -402,6 +402,7 @@ impl Model {
     /// into the `full` columns. The schemes' avoided activity of the metric is set at the
     /// end (to the attributed sum: 0 plus the sum, as a scheme has at most one effect on
     /// a metric, is the sum itself, which is never -0.0).
+    #[inline(always)]
     fn full_effects_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
@@ -486,6 +487,7 @@ impl Model {
     /// a lane adds +0.0). The attribution is summed per effect and added to the scheme's
     /// avoided activity at the end, where the trial adds each block's share straight
     /// into it: the same sums, as a scheme has at most one effect on a metric.
+    #[inline(always)]
     fn proportion_activity_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
         let n = trials.len();
@@ -689,6 +691,7 @@ fn one_month(
 /// `base x factor` month by month, the factor growing by `step` after each. Four lanes
 /// at a time with the months innermost, so a lane's `mu` and factor stay in registers
 /// from month to month (the same operations in the same order in each lane).
+#[inline(always)]
 fn months(bases: &[f64], mu: &mut [f64], factor: &mut [f64], step: &[f64]) {
     let n = mu.len();
     let (factor, step) = (&mut factor[..n], &step[..n]);

@@ -291,6 +291,7 @@ impl Model {
 
     /// After the parameters' values: the sampler's held values, and whether each
     /// outcome occurs.
+    #[inline(always)]
     pub(super) fn draw_outcomes(&self, t: &mut Trial) {
         self.sampler.hold_values(&mut t.values);
         let each = t.occurs.iter_mut().zip(&t.outcome_uniforms);
