@@ -34,7 +34,9 @@
 //! stream), where the copula and the parameters' draws read them without gathering
 //! them from each trial; a sampler that adjusts uniforms (LHS, holds, a donor, a
 //! conditional copula) draws them trial by trial and the block copies them into the
-//! columns. The rules and the money stay trial by trial.
+//! columns. The rules and the money stay trial by trial, but for each scheme's savings
+//! (attributed avoided activity x unit cost, summed over the metrics), which the block
+//! sums in its lanes as each metric's activity is worked out (`savings_block`).
 use super::compile::Model;
 use super::trial::{
     Place, Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series,
@@ -80,8 +82,9 @@ pub struct Lanes {
     share: Vec<f64>,
     per_weight: Vec<f64>,
     by_weight: Vec<f64>,
-    /// A one in every lane.
+    /// A one in every lane, and a +0.0.
     ones: Vec<f64>,
+    zeros: Vec<f64>,
     /// Per uniform of the model (column-major, `lanes` apart): each trial's uniforms, which
     /// the block's parameters are drawn from (a trial's own `uniforms` are left as they
     /// were, unless the sampler adjusts them).
@@ -94,6 +97,10 @@ pub struct Lanes {
     uniform: Vec<f64>,
     value: Vec<f64>,
     part: Vec<f64>,
+    /// Per trial: a metric's unit cost. Per scheme (scheme-major, `lanes` apart): its
+    /// savings in real pence so far, summed metric by metric as `Model::money` sums them.
+    cost: Vec<f64>,
+    savings: Vec<f64>,
     /// The copula's columns, if the model has one.
     copula: Option<CopulaLanes>,
 }
@@ -124,11 +131,14 @@ impl Lanes {
             per_weight: column(1),
             by_weight: column(1),
             ones: vec![1.0; lanes],
+            zeros: vec![0.0; lanes],
             uniforms: column(model.uniforms),
             gathered: vec![0.0; model.uniforms],
             uniform: column(1),
             value: column(1),
             part: column(1),
+            cost: column(1),
+            savings: column(model.schemes.len()),
             copula: model
                 .copula
                 .as_ref()
@@ -175,18 +185,50 @@ impl Model {
         for t in trials.iter_mut() {
             self.draw_outcomes(t);
         }
+        let (width, n) = (lanes.lanes, trials.len());
+        for savings in lanes.savings.chunks_exact_mut(width) {
+            savings[..n].fill(0.0);
+        }
         for m in 0..self.metrics.len() {
             match self.metrics[m].kind {
                 MetricKind::Count => self.count_activity_block(m, trials, lanes),
                 MetricKind::Proportion => self.proportion_activity_block(m, trials, lanes),
             }
+            self.savings_block(m, trials, lanes);
         }
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
-        for t in trials.iter_mut() {
+        for (lane, t) in trials.iter_mut().enumerate() {
             self.windows_and_rules(t);
-            self.money(t);
+            let savings = lanes.savings[lane..].iter().step_by(width).copied();
+            self.money_with(t, savings);
+        }
+    }
+
+    /// Each scheme's savings from metric `m` added to its `savings` column, from the
+    /// metric's attributed avoided activity (`sums`, as `count_activity_block` or
+    /// `proportion_activity_block` left it) and each trial's unit cost: `avoided x cost x
+    /// 100`, what `Model::money` adds for the metric, metrics being taken in the same
+    /// order. A scheme without an effect on the metric has avoided activity +0.0, whose
+    /// term (`0 x cost x 100`) is a zero that leaves the sum as it is (a sum from +0.0 is
+    /// never -0.0) when the cost is finite, and is added only where some cost is not.
+    #[inline(always)]
+    fn savings_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
+        let metric = &self.metrics[m];
+        let (width, n) = (lanes.lanes, trials.len());
+        let cost = &mut lanes.cost[..n];
+        for (cost, t) in cost.iter_mut().zip(trials) {
+            *cost = t.values[metric.unit_cost];
+        }
+        let finite = (cost.iter()).fold(true, |all, &c| all & (c.abs() <= f64::MAX));
+        let columns = lanes.savings.chunks_exact_mut(width).enumerate();
+        for (s, savings) in columns.take(self.schemes.len()) {
+            match metric.effects.iter().position(|&(e, _)| e == s) {
+                Some(j) => add_savings(&mut savings[..n], &lanes.sums[j * width..][..n], cost),
+                None if !finite => add_savings(&mut savings[..n], &lanes.zeros[..n], cost),
+                None => {}
+            }
         }
     }
 
@@ -570,6 +612,16 @@ impl Model {
             }
             t.metric_avoided[m] = lanes.avoided[i];
         }
+    }
+}
+
+/// `savings += avoided x cost x 100` in each lane.
+#[inline]
+fn add_savings(savings: &mut [f64], avoided: &[f64], cost: &[f64]) {
+    let n = savings.len();
+    let (avoided, cost) = (&avoided[..n], &cost[..n]);
+    for ((savings, &avoided), &cost) in savings.iter_mut().zip(avoided).zip(cost) {
+        *savings += avoided * cost * 100.0;
     }
 }
 

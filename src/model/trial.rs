@@ -55,8 +55,8 @@ pub struct Trial {
     /// Per scheme effective change at full ramp (change x scale^returns capped at 1), by metric.
     pub(super) effect_scratch: Vec<f64>,
     split_scratch: Vec<i64>,
-    /// Each metric's unit cost in this trial.
-    unit_cost_scratch: Vec<f64>,
+    /// Each scheme's savings in real pence (`Model::money`).
+    savings_scratch: Vec<f64>,
     attribution_scratch: Vec<f64>,
     /// Avoided activity attributed to each effect of the current metric, summed over blocks.
     attribution_sum: Vec<f64>,
@@ -157,7 +157,7 @@ impl Trial {
             overflow: None,
             effect_scratch: vec![0.0; schemes],
             split_scratch: vec![0; partners],
-            unit_cost_scratch: vec![0.0; metrics],
+            savings_scratch: vec![0.0; schemes],
             attribution_scratch: vec![0.0; schemes],
             attribution_sum: vec![0.0; schemes],
             full_weight: vec![0.0; schemes],
@@ -534,17 +534,32 @@ impl Model {
         t.total_paid = total;
     }
 
+    /// The trial's money: each scheme's spend and savings, and the partners' totals.
     #[inline(always)]
     pub(super) fn money(&self, t: &mut Trial) {
+        // Each scheme's savings in real pence, summed metric by metric.
+        let mut savings = std::mem::take(&mut t.savings_scratch);
+        for (savings, avoided) in savings.iter_mut().zip(&t.scheme_avoided) {
+            let mut sum = 0.0;
+            for (&avoided, metric) in avoided.iter().zip(&self.metrics) {
+                sum += avoided * t.values[metric.unit_cost] * 100.0;
+            }
+            *savings = sum;
+        }
+        self.money_with(t, savings.iter().copied());
+        t.savings_scratch = savings;
+    }
+
+    /// `money`, with each scheme's savings in real pence (before rounding) given in
+    /// scheme order by `savings` (`simulate_block` gives the sums it made across the
+    /// block's lanes).
+    #[inline(always)]
+    pub(super) fn money_with(&self, t: &mut Trial, savings: impl Iterator<Item = f64>) {
         let mut flag = None;
         t.partner_invest.fill(0);
         t.partner_savings.fill(0);
         t.partner_risks.fill(0);
-        // Each metric's unit cost, read once for every scheme.
-        for (cost, metric) in t.unit_cost_scratch.iter_mut().zip(&self.metrics) {
-            *cost = t.values[metric.unit_cost];
-        }
-        for (i, scheme) in self.schemes.iter().enumerate() {
+        for ((i, scheme), savings) in self.schemes.iter().enumerate().zip(savings) {
             let delivered = t.occurs[scheme.delivery];
             let mut multiplier =
                 t.values[scheme.cost_overrun].max(0.0) * t.values[scheme.scale].max(0.0);
@@ -581,10 +596,6 @@ impl Model {
                     }
                 }
             }
-            let mut savings = 0.0;
-            for (&avoided, &cost) in t.scheme_avoided[i].iter().zip(&t.unit_cost_scratch) {
-                savings += avoided * cost * 100.0;
-            }
             let savings = whole_pence(savings, Overflow::SchemeSavings(i), &mut flag);
             t.scheme_savings[i] = savings;
             t.scheme_roi[i] = if invest == 0 {
@@ -593,10 +604,10 @@ impl Model {
                 savings as f64 / invest as f64
             };
         }
-        for (m, metric) in self.metrics.iter().enumerate() {
+        for (m, (metric, &avoided)) in self.metrics.iter().zip(&t.metric_avoided).enumerate() {
             if let Some(payer) = metric.payer {
                 let x = whole_pence(
-                    t.metric_avoided[m] * t.unit_cost_scratch[m] * 100.0,
+                    avoided * t.values[metric.unit_cost] * 100.0,
                     Overflow::MetricSavings(m),
                     &mut flag,
                 );
