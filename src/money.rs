@@ -38,13 +38,21 @@ pub fn round_ties_even(x: f64) -> f64 {
 /// parity is kept) and the sum's bits less the constant's bits are that integer.
 #[inline]
 pub fn round_ties_even_i64(x: f64) -> i64 {
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    const TWO_51: f64 = 2_251_799_813_685_248.0;
     if x.abs() < TWO_51 {
-        (x + SHIFT).to_bits() as i64 - SHIFT.to_bits() as i64
+        round_ties_even_i64_below_2_51(x)
     } else {
         round_ties_even(x) as i64
     }
+}
+
+/// 2^51, below which (in magnitude) [`round_ties_even_i64_below_2_51`] holds.
+pub const TWO_51: f64 = 2_251_799_813_685_248.0;
+
+/// [`round_ties_even_i64`] for `|x| < 2^51` (the caller has tested it), without the test.
+#[inline]
+pub fn round_ties_even_i64_below_2_51(x: f64) -> i64 {
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    (x + SHIFT).to_bits() as i64 - SHIFT.to_bits() as i64
 }
 
 /// A money conversion that cannot be done exactly.

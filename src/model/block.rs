@@ -99,8 +99,10 @@ pub struct Lanes {
     part: Vec<f64>,
     /// Per trial: a metric's unit cost. Per scheme (scheme-major, `lanes` apart): its
     /// savings in real pence so far, summed metric by metric as `Model::money` sums them.
+    /// Per metric with a payer (metric-major): its avoided activity in real pence.
     cost: Vec<f64>,
     savings: Vec<f64>,
+    metric_savings: Vec<f64>,
     /// The copula's columns, if the model has one.
     copula: Option<CopulaLanes>,
 }
@@ -139,6 +141,7 @@ impl Lanes {
             part: column(1),
             cost: column(1),
             savings: column(model.schemes.len()),
+            metric_savings: column(model.metrics.len()),
             copula: model
                 .copula
                 .as_ref()
@@ -202,7 +205,8 @@ impl Model {
         for (lane, t) in trials.iter_mut().enumerate() {
             self.windows_and_rules(t);
             let savings = lanes.savings[lane..].iter().step_by(width).copied();
-            self.money_with(t, savings);
+            let metric_savings = lanes.metric_savings[lane..].iter().step_by(width);
+            self.money_with(t, savings, metric_savings.copied());
         }
     }
 
@@ -220,6 +224,13 @@ impl Model {
         let cost = &mut lanes.cost[..n];
         for (cost, t) in cost.iter_mut().zip(trials) {
             *cost = t.values[metric.unit_cost];
+        }
+        if metric.payer.is_some() {
+            let metric_savings = &mut lanes.metric_savings[m * width..][..n];
+            let each = metric_savings.iter_mut().zip(&lanes.avoided[..n]);
+            for ((savings, &avoided), &cost) in each.zip(&*cost) {
+                *savings = avoided * cost * 100.0;
+            }
         }
         let finite = (cost.iter()).fold(true, |all, &c| all & (c.abs() <= f64::MAX));
         let columns = lanes.savings.chunks_exact_mut(width).enumerate();

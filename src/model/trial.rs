@@ -55,8 +55,9 @@ pub struct Trial {
     /// Per scheme effective change at full ramp (change x scale^returns capped at 1), by metric.
     pub(super) effect_scratch: Vec<f64>,
     split_scratch: Vec<i64>,
-    /// Each scheme's savings in real pence (`Model::money`).
+    /// Each scheme's savings and each metric's in real pence (`Model::money`).
     savings_scratch: Vec<f64>,
+    metric_savings_scratch: Vec<f64>,
     attribution_scratch: Vec<f64>,
     /// Avoided activity attributed to each effect of the current metric, summed over blocks.
     attribution_sum: Vec<f64>,
@@ -91,10 +92,14 @@ pub enum Overflow {
 }
 
 /// Converts real pence to whole pence half-even; records `what` in `flag` (and gives 0)
-/// when `x` is not finite or beyond `MAX_TRIAL_PENCE`.
+/// when `x` is not finite or beyond `MAX_TRIAL_PENCE` (NaN and the infinities fail
+/// `|x| <= MAX_TRIAL_PENCE`). The usual amount, below 2^51, is rounded with one test.
 #[inline]
 fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -> i64 {
-    if x.is_finite() && x.abs() <= MAX_TRIAL_PENCE as f64 {
+    let magnitude = x.abs();
+    if magnitude < crate::money::TWO_51 {
+        crate::money::round_ties_even_i64_below_2_51(x)
+    } else if magnitude <= MAX_TRIAL_PENCE as f64 {
         crate::money::round_ties_even_i64(x)
     } else {
         flag.get_or_insert(what);
@@ -158,6 +163,7 @@ impl Trial {
             effect_scratch: vec![0.0; schemes],
             split_scratch: vec![0; partners],
             savings_scratch: vec![0.0; schemes],
+            metric_savings_scratch: vec![0.0; metrics],
             attribution_scratch: vec![0.0; schemes],
             attribution_sum: vec![0.0; schemes],
             full_weight: vec![0.0; schemes],
@@ -537,7 +543,8 @@ impl Model {
     /// The trial's money: each scheme's spend and savings, and the partners' totals.
     #[inline(always)]
     pub(super) fn money(&self, t: &mut Trial) {
-        // Each scheme's savings in real pence, summed metric by metric.
+        // Each scheme's savings in real pence, summed metric by metric, and each metric's
+        // avoided activity in real pence.
         let mut savings = std::mem::take(&mut t.savings_scratch);
         for (savings, avoided) in savings.iter_mut().zip(&t.scheme_avoided) {
             let mut sum = 0.0;
@@ -546,15 +553,28 @@ impl Model {
             }
             *savings = sum;
         }
-        self.money_with(t, savings.iter().copied());
+        let mut metric_savings = std::mem::take(&mut t.metric_savings_scratch);
+        let each = self.metrics.iter().zip(&t.metric_avoided);
+        for (savings, (metric, &avoided)) in metric_savings.iter_mut().zip(each) {
+            *savings = avoided * t.values[metric.unit_cost] * 100.0;
+        }
+        self.money_with(t, savings.iter().copied(), metric_savings.iter().copied());
         t.savings_scratch = savings;
+        t.metric_savings_scratch = metric_savings;
     }
 
     /// `money`, with each scheme's savings in real pence (before rounding) given in
-    /// scheme order by `savings` (`simulate_block` gives the sums it made across the
-    /// block's lanes).
+    /// scheme order by `savings`, and each metric's avoided activity in real pence
+    /// (`avoided x cost x 100`; read only for a metric with a payer) in metric order by
+    /// `metric_savings` (`simulate_block` gives the sums it made across the block's
+    /// lanes).
     #[inline(always)]
-    pub(super) fn money_with(&self, t: &mut Trial, savings: impl Iterator<Item = f64>) {
+    pub(super) fn money_with(
+        &self,
+        t: &mut Trial,
+        savings: impl Iterator<Item = f64>,
+        metric_savings: impl Iterator<Item = f64>,
+    ) {
         let mut flag = None;
         t.partner_invest.fill(0);
         t.partner_savings.fill(0);
@@ -604,13 +624,9 @@ impl Model {
                 savings as f64 / invest as f64
             };
         }
-        for (m, (metric, &avoided)) in self.metrics.iter().zip(&t.metric_avoided).enumerate() {
+        for (m, (metric, savings)) in self.metrics.iter().zip(metric_savings).enumerate() {
             if let Some(payer) = metric.payer {
-                let x = whole_pence(
-                    avoided * t.values[metric.unit_cost] * 100.0,
-                    Overflow::MetricSavings(m),
-                    &mut flag,
-                );
+                let x = whole_pence(savings, Overflow::MetricSavings(m), &mut flag);
                 add_pence(
                     &mut t.partner_savings[payer],
                     x,
