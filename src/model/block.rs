@@ -455,14 +455,40 @@ impl Model {
     /// into the `full` columns. The schemes' avoided activity of the metric is set at the
     /// end (to the attributed sum: 0 plus the sum, as a scheme has at most one effect on
     /// a metric, is the sum itself, which is never -0.0).
+    ///
+    /// A scheme whose scale is a fixed 1 (no `scale`, or `scale = 1`), which no hold
+    /// moves, takes `full_effect`'s branch for a scale of 1 in every trial: its scale is
+    /// not read.
     #[inline(always)]
     fn full_effects_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
-            for (full, t) in lanes.full[j * width..][..n].iter_mut().zip(trials) {
-                *full = self.full_effect(s, change, t);
+            let full = lanes.full[j * width..][..n].iter_mut().zip(trials);
+            let scheme = &self.schemes[s];
+            if self.fixed_at_one(scheme.scale) {
+                let delivery = scheme.delivery;
+                for (full, t) in full {
+                    // `full_effect` with a factor of 1.
+                    *full = if t.occurs[delivery] {
+                        (t.values[change] * 1.0).clamp(-10.0, 1.0)
+                    } else {
+                        0.0
+                    };
+                }
+            } else {
+                for (full, t) in full {
+                    *full = self.full_effect(s, change, t);
+                }
             }
         }
+    }
+
+    /// Whether parameter `p` is 1 in every trial: fixed at 1 and not held.
+    #[inline(always)]
+    fn fixed_at_one(&self, p: usize) -> bool {
+        self.params[p].fixed == Some(1.0)
+            && !(self.sampler.holds.iter())
+                .any(|h| matches!(*h, crate::sampling::Hold::Value { param, .. } if param == p))
     }
 
     /// `metric_activity` of count metric `m` for every trial of the block.
