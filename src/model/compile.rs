@@ -150,6 +150,8 @@ pub struct SchemeModel {
 #[derive(Clone, Debug)]
 pub struct WindowModel {
     pub metric: usize,
+    /// The metric's kind.
+    pub kind: MetricKind,
     pub tranche: usize,
     pub from: usize,
     pub to: usize,
@@ -371,6 +373,7 @@ fn build(scenario: &Scenario, seed: u64) -> Result<(Model, Vec<Param>), CompileE
                     .expect("validated: metric conditions have windows");
                 windows.push(WindowModel {
                     metric,
+                    kind: scenario.metrics[metric].kind,
                     tranche: t,
                     from,
                     to,

@@ -80,7 +80,7 @@ impl Model {
                 rate_pence,
             } => {
                 let wm = &self.windows[*window];
-                let kind = self.metrics[wm.metric].kind;
+                let kind = wm.kind;
                 let a = inputs.window_achieved[*window];
                 let observed = inputs.window_observed[*window];
                 let target = target_override.or_else(|| target.map(|p| inputs.values[p]));

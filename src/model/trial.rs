@@ -487,17 +487,17 @@ impl Model {
         for (window, ((expected_out, observed_out), achieved_out)) in
             self.windows.iter().zip(outputs.zip(&mut t.window_achieved))
         {
-            let metric = &self.metrics[window.metric];
             let segments = window.segments.clone();
             let observed = sum(&t.segment_observed[window.metric][segments.clone()]);
             let expected = &t.segment_expected[window.metric][segments.clone()];
-            match metric.kind {
+            match window.kind {
                 MetricKind::Count => {
                     *expected_out = sum(expected);
                     *observed_out = observed;
                     *achieved_out = (window.baseline - observed) / window.baseline;
                 }
                 MetricKind::Proportion => {
+                    let metric = &self.metrics[window.metric];
                     let expected: f64 = match (&metric.segments[segments], expected) {
                         // One segment: the sum of one term, as `Iterator::sum` gives it.
                         ([s], [p]) => std::iter::once(s.people as f64 * p).sum(),
