@@ -82,6 +82,8 @@ pub struct Lanes {
     share: Vec<f64>,
     per_weight: Vec<f64>,
     by_weight: Vec<f64>,
+    /// Every parameter's fixed value (0 for a drawn one), for `values_block`.
+    fixed: Vec<f64>,
     /// A one in every lane, and a +0.0.
     ones: Vec<f64>,
     zeros: Vec<f64>,
@@ -132,6 +134,7 @@ impl Lanes {
             share: column(1),
             per_weight: column(1),
             by_weight: column(1),
+            fixed: vec![0.0; model.params.len()],
             ones: vec![1.0; lanes],
             zeros: vec![0.0; lanes],
             uniforms: column(model.uniforms),
@@ -344,9 +347,18 @@ impl Model {
     #[inline(always)]
     fn values_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
+        // The fixed values into every trial at once: each trial's values copied from a
+        // list of the fixed ones (the drawn ones' places are written below).
+        let fixed = &mut lanes.fixed[..self.params.len()];
+        for (v, p) in fixed.iter_mut().zip(&self.params) {
+            *v = p.fixed.unwrap_or(0.0);
+        }
+        for t in trials.iter_mut() {
+            t.values.copy_from_slice(fixed);
+        }
         for (i, p) in self.params.iter().enumerate() {
             match p.fixed {
-                Some(v) => trials.iter_mut().for_each(|t| t.values[i] = v),
+                Some(_) => {}
                 None if p.uniforms == 1 => {
                     let us = &lanes.uniforms[p.offset * width..][..n];
                     p.quantile.fill(us, &mut lanes.value[..n]);
