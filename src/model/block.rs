@@ -47,6 +47,7 @@ use crate::dist::{
     observation_normal_input, poisson_quantile_given,
 };
 use crate::rng::stream;
+use crate::sampling::Hold;
 use crate::scenario::MetricKind;
 
 /// Scratch columns for [`Model::simulate_block`], one lane per trial of the block: built
@@ -82,8 +83,10 @@ pub struct Lanes {
     share: Vec<f64>,
     per_weight: Vec<f64>,
     by_weight: Vec<f64>,
-    /// Every parameter's fixed value (0 for a drawn one), for `values_block`.
+    /// Every parameter's fixed value (0 for a drawn one), for `values_block`, and each
+    /// outcome's threshold `1 - probability` (`outcomes_block`).
     fixed: Vec<f64>,
+    thresholds: Vec<f64>,
     /// A one in every lane, and a +0.0.
     ones: Vec<f64>,
     zeros: Vec<f64>,
@@ -135,6 +138,7 @@ impl Lanes {
             per_weight: column(1),
             by_weight: column(1),
             fixed: vec![0.0; model.params.len()],
+            thresholds: vec![0.0; model.outcomes.len()],
             ones: vec![1.0; lanes],
             zeros: vec![0.0; lanes],
             uniforms: column(model.uniforms),
@@ -188,9 +192,7 @@ impl Model {
             }
         }
         self.values_block(trials, lanes);
-        for t in trials.iter_mut() {
-            self.draw_outcomes(t);
-        }
+        self.outcomes_block(trials, lanes);
         let (width, n) = (lanes.lanes, trials.len());
         for savings in lanes.savings.chunks_exact_mut(width) {
             savings[..n].fill(0.0);
@@ -495,12 +497,41 @@ impl Model {
         }
     }
 
+    /// `draw_outcomes` of every trial of the block. Where no parameter's value is held
+    /// and every outcome's probability is fixed (a plan's usual case), each outcome's
+    /// threshold `1 - probability` is worked out once for the block.
+    #[inline(always)]
+    fn outcomes_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let holds = &self.sampler.holds;
+        let held = holds.iter().any(|h| matches!(h, Hold::Value { .. }));
+        let thresholds = &mut lanes.thresholds[..self.outcomes.len()];
+        let mut fixed = !held;
+        for (threshold, outcome) in thresholds.iter_mut().zip(&self.outcomes) {
+            match self.params[outcome.probability].fixed {
+                // `1.0 - t.values[outcome.probability]`, the same in every trial.
+                Some(p) => *threshold = 1.0 - p,
+                None => fixed = false,
+            }
+        }
+        if !fixed {
+            trials.iter_mut().for_each(|t| self.draw_outcomes(t));
+            return;
+        }
+        for t in trials.iter_mut() {
+            let each = t.occurs.iter_mut().zip(&t.outcome_uniforms);
+            for ((occurs, &u), &threshold) in each.zip(&*thresholds) {
+                *occurs = u >= threshold;
+            }
+            self.sampler.hold_outcomes(&mut t.occurs);
+        }
+    }
+
     /// Whether parameter `p` is 1 in every trial: fixed at 1 and not held.
     #[inline(always)]
     fn fixed_at_one(&self, p: usize) -> bool {
         self.params[p].fixed == Some(1.0)
             && !(self.sampler.holds.iter())
-                .any(|h| matches!(*h, crate::sampling::Hold::Value { param, .. } if param == p))
+                .any(|h| matches!(*h, Hold::Value { param, .. } if param == p))
     }
 
     /// `metric_activity` of count metric `m` for every trial of the block.
