@@ -34,9 +34,10 @@
 //! stream), where the copula and the parameters' draws read them without gathering
 //! them from each trial; a sampler that adjusts uniforms (LHS, holds, a donor, a
 //! conditional copula) draws them trial by trial and the block copies them into the
-//! columns. The rules and the money stay trial by trial, but for each scheme's savings
-//! (attributed avoided activity x unit cost, summed over the metrics), which the block
-//! sums in its lanes as each metric's activity is worked out (`savings_block`).
+//! columns. The rules and the money stay trial by trial, but for the savings in real
+//! pence (each scheme's attributed avoided activity x unit cost, summed over the
+//! metrics, and each metric's avoided activity x unit cost), which the block works out
+//! in its lanes as each metric's activity is worked out (`savings_block`).
 use super::compile::Model;
 use super::trial::{
     Place, Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series,
@@ -222,6 +223,8 @@ impl Model {
     /// order. A scheme without an effect on the metric has avoided activity +0.0, whose
     /// term (`0 x cost x 100`) is a zero that leaves the sum as it is (a sum from +0.0 is
     /// never -0.0) when the cost is finite, and is added only where some cost is not.
+    /// For a metric with a payer, also its own avoided activity in real pence
+    /// (`metric_savings`), as `Model::money` works it out.
     #[inline(always)]
     fn savings_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
