@@ -47,7 +47,7 @@ use crate::dist::{
     binomial_needs_normal, binomial_quantile_given, binomial_uses_normal, normal_quantile_each,
     observation_normal_input, poisson_quantile_given,
 };
-use crate::rng::stream;
+use crate::rng::{first_uniforms, stream};
 use crate::sampling::Hold;
 use crate::scenario::MetricKind;
 
@@ -258,9 +258,7 @@ impl Model {
     fn draw_uniforms_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for &(key, offset) in &self.streams {
-            for (i, u) in lanes.uniforms[offset * width..][..n].iter_mut().enumerate() {
-                *u = stream(key, first + i as u64).uniform();
-            }
+            first_uniforms(key, first, &mut lanes.uniforms[offset * width..][..n]);
         }
         for (key, range) in &self.multi_streams {
             for i in 0..n {
