@@ -62,6 +62,19 @@ pub fn first_uniforms(key: u64, first: u64, out: &mut [f64]) {
     }
 }
 
+/// The first two uniforms of stream `key` in trials `first`, `first + 1`, ... into `a`
+/// and `b` (of the same length), as [`first_uniforms`].
+#[inline(always)]
+pub fn first_two_uniforms(key: u64, first: u64, a: &mut [f64], b: &mut [f64]) {
+    let mut h = first.wrapping_mul(TRIAL_STEP);
+    for (a, b) in a.iter_mut().zip(b) {
+        let mut s = Stream(SplitMix64::seed_from_u64(mix64(key ^ h)));
+        *a = s.uniform();
+        *b = s.uniform();
+        h = h.wrapping_add(TRIAL_STEP);
+    }
+}
+
 /// A per-trial, per-path generator of uniforms in the open interval (0, 1).
 pub struct Stream(SplitMix64);
 

@@ -47,7 +47,7 @@ use crate::dist::{
     binomial_needs_normal, binomial_quantile_given, binomial_uses_normal, normal_quantile_each,
     observation_normal_input, poisson_quantile_given,
 };
-use crate::rng::{first_uniforms, stream};
+use crate::rng::{first_two_uniforms, first_uniforms, stream};
 use crate::sampling::Hold;
 use crate::scenario::MetricKind;
 
@@ -98,9 +98,8 @@ pub struct Lanes {
     /// One trial's uniforms of one parameter, gathered from `uniforms` for a
     /// distribution drawn from several at once (`Quantile::value`).
     gathered: Vec<f64>,
-    /// Per trial: a segment's gamma mixing uniform, a parameter's value, and one factor's
+    /// Per trial: a parameter's value (a segment's normal quantiles), and one factor's
     /// value of a product.
-    uniform: Vec<f64>,
     value: Vec<f64>,
     part: Vec<f64>,
     /// Per trial: a metric's unit cost. Per scheme (scheme-major, `lanes` apart): its
@@ -109,6 +108,9 @@ pub struct Lanes {
     cost: Vec<f64>,
     savings: Vec<f64>,
     metric_savings: Vec<f64>,
+    /// Per segment of every metric in turn, two columns: its uniforms for the
+    /// observation (`draw_observation_uniforms`).
+    observations: Vec<f64>,
     /// The copula's columns, if the model has one.
     copula: Option<CopulaLanes>,
 }
@@ -144,12 +146,18 @@ impl Lanes {
             zeros: vec![0.0; lanes],
             uniforms: column(model.uniforms),
             gathered: vec![0.0; model.uniforms],
-            uniform: column(1),
             value: column(1),
             part: column(1),
             cost: column(1),
             savings: column(model.schemes.len()),
             metric_savings: column(model.metrics.len()),
+            observations: column(
+                2 * model
+                    .metrics
+                    .iter()
+                    .map(|m| m.segments.len())
+                    .sum::<usize>(),
+            ),
             copula: model
                 .copula
                 .as_ref()
@@ -192,6 +200,7 @@ impl Model {
                 }
             }
         }
+        self.draw_observation_uniforms(first, trials.len(), lanes);
         self.values_block(trials, lanes);
         self.outcomes_block(trials, lanes);
         let (width, n) = (lanes.lanes, trials.len());
@@ -271,6 +280,31 @@ impl Model {
         for t in trials.iter_mut() {
             for (u, outcome) in t.outcome_uniforms.iter_mut().zip(&self.outcomes) {
                 *u = stream(outcome.key, t.index).uniform();
+            }
+        }
+    }
+
+    /// Each observed segment's uniforms for every trial of the block (its gamma mixing
+    /// uniform, where the noise is negative binomial, then its count's), two columns a
+    /// segment in `lanes.observations`, for `observe_block`: drawn before the model, so
+    /// that the streams' vectorised loops sit apart from the observations' searches.
+    #[inline(always)]
+    fn draw_observation_uniforms(&self, first: u64, n: usize, lanes: &mut Lanes) {
+        let width = lanes.lanes;
+        let segments = self.metrics.iter().flat_map(|metric| {
+            let gamma = metric.gamma.is_some() && metric.kind == MetricKind::Count;
+            metric.segments.iter().map(move |seg| (seg, gamma))
+        });
+        let columns = lanes.observations.chunks_exact_mut(2 * width);
+        for ((seg, gamma), columns) in segments.zip(columns) {
+            if !seg.observed {
+                continue;
+            }
+            let (mixings, counts) = columns.split_at_mut(width);
+            if gamma {
+                first_two_uniforms(seg.key, first, &mut mixings[..n], &mut counts[..n]);
+            } else {
+                first_uniforms(seg.key, first, &mut counts[..n]);
             }
         }
     }
@@ -394,16 +428,18 @@ impl Model {
         }
     }
 
-    /// `observe` of metric `m` for every trial of the block, segment by segment: each
-    /// trial's uniforms from the segment's stream (the gamma mixing draw first, for
-    /// negative binomial noise), then, for the whole block, the gamma mixing variates
+    /// `observe` of metric `m` for every trial of the block, segment by segment: from
+    /// each trial's uniforms of the segment's stream, drawn before the model
+    /// (`draw_observation_uniforms`: the gamma mixing draw first, for negative binomial
+    /// noise), for the whole block the gamma mixing variates
     /// (`GammaUnit::fill`, the table lookups overlapping) and the normal quantiles the
     /// Poisson and binomial inverses start from (`normal_quantile_each`, vectorised),
     /// then each trial's count from those.
     #[inline(always)]
     fn observe_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
-        let n = trials.len();
+        let (width, n) = (lanes.lanes, trials.len());
+        let first_segment: usize = self.metrics[..m].iter().map(|m| m.segments.len()).sum();
         for (si, seg) in metric.segments.iter().enumerate() {
             if !seg.observed {
                 trials
@@ -413,15 +449,10 @@ impl Model {
             }
             let gamma = metric.gamma.as_ref();
             let gamma = gamma.filter(|_| metric.kind == MetricKind::Count);
-            let each = lanes.uniform.iter_mut().zip(&mut lanes.part);
-            for ((mixing, count), t) in each.zip(&*trials) {
-                let mut s = stream(seg.key, t.index);
-                if gamma.is_some() {
-                    *mixing = s.uniform();
-                }
-                *count = s.uniform();
-            }
-            let counts = &lanes.part[..n];
+            // The segment's uniforms, drawn by `draw_observation_uniforms`.
+            let at = 2 * (first_segment + si) * width;
+            let (mixings, counts) = lanes.observations[at..at + 2 * width].split_at(width);
+            let (mixings, counts) = (&mixings[..n], &counts[..n]);
             let uses_normal = match metric.kind {
                 MetricKind::Count => true,
                 // Only a block with some trial past the sequential search's bound.
@@ -440,7 +471,7 @@ impl Model {
             let each = lanes.value.iter().zip(counts);
             match (metric.kind, gamma) {
                 (MetricKind::Count, Some((k, gamma))) => {
-                    gamma.fill(&lanes.uniform[..n], &mut lanes.mu[..n]);
+                    gamma.fill(mixings, &mut lanes.mu[..n]);
                     let each = each.zip(&lanes.mu);
                     for (((&w, &u), &mixing), t) in each.zip(trials.iter_mut()) {
                         let lambda = mixing * t.segment_expected[m][si] / k;
