@@ -127,6 +127,23 @@ mod tests {
     }
 
     #[test]
+    fn block_uniforms_equal_streams_trial_by_trial() {
+        let key = stream_key(5, path_key("block"));
+        for first in [0, 17, u64::MAX - 3] {
+            let (mut one, mut a, mut b) = ([0.0; 9], [0.0; 9], [0.0; 9]);
+            first_uniforms(key, first, &mut one);
+            first_two_uniforms(key, first, &mut a, &mut b);
+            for i in 0..9 {
+                let mut s = stream(key, first.wrapping_add(i as u64));
+                let u = s.uniform();
+                assert_eq!(one[i].to_bits(), u.to_bits());
+                assert_eq!(a[i].to_bits(), u.to_bits());
+                assert_eq!(b[i].to_bits(), s.uniform().to_bits());
+            }
+        }
+    }
+
+    #[test]
     fn uniforms_are_strictly_inside_the_unit_interval() {
         assert!(to_unit(0) > 0.0);
         assert!(to_unit(u64::MAX) < 1.0);
