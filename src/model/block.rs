@@ -270,6 +270,13 @@ impl Model {
             first_uniforms(key, first, &mut lanes.uniforms[offset * width..][..n]);
         }
         for (key, range) in &self.multi_streams {
+            if range.len() == 2 {
+                // A product of two factors (Ealing's unit cost): both columns in one
+                // vectorised loop.
+                let (a, b) = lanes.uniforms[range.start * width..].split_at_mut(width);
+                first_two_uniforms(*key, first, &mut a[..n], &mut b[..n]);
+                continue;
+            }
             for i in 0..n {
                 let mut s = stream(*key, first + i as u64);
                 for k in range.clone() {
