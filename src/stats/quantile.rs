@@ -27,19 +27,20 @@
 //! least 1024 buckets (below level 64) counts each key straight into its bucket through an
 //! index from bucket number to position, rebuilt per fold: a direct one when the numbers
 //! span at most 2^16 (continuous values at a coarse level, [`add_indexed`]), else a hash
-//! table ([`add_hashed`]); only the keys of fresh buckets, a few hundred once the store has
-//! filled, go on to be grouped as below. In a smaller store the buffered keys are grouped
-//! by bucket, whichever way is cheapest for the batch, all giving the same groups: a store
-//! of one or two values so far checks whether the batch has no others by whole passes over
-//! it ([`two_distinct`]); a batch of at most 128 distinct keys (payments taking a few
-//! values) is counted in a small hash table; otherwise the keys are radix sorted by bucket
-//! over only the bits where they differ ([`sort_by_bucket`]); a batch too wide for that is
-//! hash counted when the store is at level 0 (its values repeat), and otherwise radix
-//! sorted by offset from its smallest bucket when its range is narrow (money either side
-//! of zero), else comparison sorted ([`sort_wide`]). The groups are added to existing
-//! buckets in place, the new buckets inserted by one merge from the back, and the smallest
-//! fitting level is found in one pass over the buckets ([`QuantileStore::fit`]). The order
-//! of work never shows in the state, which is the multiset's.
+//! hash table ([`add_hashed`]); only the keys of fresh buckets, a few hundred once
+//! the store has filled, go on to be grouped as below. In a smaller store the buffered keys
+//! are grouped by bucket, whichever way is cheapest for the batch, all giving the same
+//! groups: a store of one or two values so far checks whether the batch has no others by
+//! whole passes over it ([`two_distinct`]); a batch of at most 128 distinct keys (payments
+//! taking a few values) is counted in a small hash table; otherwise the keys are radix
+//! sorted by bucket over only the bits where they differ ([`sort_by_bucket`]); a batch too
+//! wide for that is hash counted when the store is at level 0 (its values repeat), and
+//! otherwise radix sorted by offset from its smallest bucket when its range is narrow
+//! (money either side of zero), else comparison sorted ([`sort_wide`]). The groups are
+//! added to existing buckets in place, the new buckets inserted by one merge from the back,
+//! and the smallest fitting level is found in one pass over the buckets
+//! ([`QuantileStore::fit`]). The order of work never shows in the state, which is the
+//! multiset's.
 //!
 //! Accuracy. The reported quantile is the smallest value in the bucket holding rank
 //! `ceil(q n)`: always an actual trial value (money stays whole pence someone could have
@@ -83,6 +84,9 @@ const FEW: usize = 128;
 /// The same for a batch too wide for [`sort_by_bucket`] in a store at level 0 (whose
 /// values repeat: at most [`MAX_BUCKETS`] distinct ones so far).
 const FEW_WIDE: usize = 4096;
+
+/// Slots of [`few_distinct`]'s table: a quarter full with [`FEW_WIDE`] keys.
+const FEW_SLOTS: usize = 4 * FEW_WIDE;
 
 /// [`insert_sorted`] searches for each fresh bucket when there are at least this many
 /// existing buckets per fresh one (below, merging them one by one is cheaper).
@@ -559,19 +563,27 @@ fn add_run(
 /// position, this thread's [`Scratch`]: counts and minima of existing buckets are updated
 /// in place, and `keys` keeps only the keys no existing bucket holds, in their order.
 fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: u64, range: usize) {
+    const SPAN: usize = INDEX_RANGE as usize;
+    assert!(level < 64 && range <= SPAN);
     SCRATCH.with_borrow_mut(|scratch| {
         let index = &mut scratch.index;
-        if index.len() < range {
-            index.resize(range, NO_BUCKET);
+        if index.len() < SPAN {
+            index.resize(SPAN, NO_BUCKET);
         }
-        let index = &mut index[..range];
-        index.fill(NO_BUCKET);
+        let index = index.first_chunk_mut::<SPAN>().expect("resized above");
+        index[..range].fill(NO_BUCKET);
+        // Every bucket's entry is below `range`, so the mask changes nothing and lets the
+        // compiler drop the bounds checks.
         for (i, b) in buckets.iter().enumerate() {
-            index[(b.key(level) - lowest) as usize] = i as u16;
+            index[((b.min >> level).wrapping_sub(lowest) as usize) & (SPAN - 1)] = i as u16;
         }
         count_or_keep(buckets, keys, |k| {
             let at = (k >> level).wrapping_sub(lowest) as usize;
-            index.get(at).copied().unwrap_or(NO_BUCKET) as u64
+            if at < range {
+                u64::from(index[at & (SPAN - 1)])
+            } else {
+                u64::from(NO_BUCKET)
+            }
         });
     });
 }
@@ -703,10 +715,11 @@ fn two_distinct(keys: &[u64]) -> Option<Vec<(u64, u64)>> {
 fn few_distinct(keys: &[u64], limit: usize) -> Option<Vec<(u64, u64)>> {
     // At most a quarter full, so probes are short; a zero count marks an empty slot.
     let slots = (4 * limit).next_power_of_two();
+    assert!(slots <= FEW_SLOTS);
     SCRATCH.with_borrow_mut(|scratch| {
-        if scratch.slot_count.len() < slots {
-            scratch.slot_key.resize(slots, 0);
-            scratch.slot_count.resize(slots, 0);
+        if scratch.slot_count.len() < FEW_SLOTS {
+            scratch.slot_key.resize(FEW_SLOTS, 0);
+            scratch.slot_count.resize(FEW_SLOTS, 0);
         }
         let Scratch {
             slot_key,
@@ -714,9 +727,10 @@ fn few_distinct(keys: &[u64], limit: usize) -> Option<Vec<(u64, u64)>> {
             used,
             ..
         } = scratch;
-        let (slot_key, slot_count) = (&mut slot_key[..slots], &mut slot_count[..slots]);
+        let slot_key = slot_key.first_chunk_mut().expect("resized above");
+        let slot_count = slot_count.first_chunk_mut().expect("resized above");
         used.clear();
-        let counted = count_distinct(keys, limit, slot_key, slot_count, used);
+        let counted = count_distinct(keys, limit, slots, slot_key, slot_count, used);
         let seen = counted.then(|| {
             let mut seen: Vec<(u64, u64)> =
                 used.iter().map(|&i| (slot_key[i], slot_count[i])).collect();
@@ -730,23 +744,24 @@ fn few_distinct(keys: &[u64], limit: usize) -> Option<Vec<(u64, u64)>> {
     })
 }
 
-/// Counts `keys` into the empty table `slot_key`/`slot_count` (a power of two long),
-/// listing the slots it fills in `used`; false as soon as a key beyond `limit` distinct
-/// ones turns up.
+/// Counts `keys` into the empty table `slot_key`/`slot_count`, its first `slots` (a power
+/// of two) slots, listing the slots it fills in `used`; false as soon as a key beyond
+/// `limit` distinct ones turns up. The tables are arrays, and every position is masked
+/// below `slots` and so (as the compiler can see) below their length: no bounds checks.
 fn count_distinct(
     keys: &[u64],
     limit: usize,
-    slot_key: &mut [u64],
-    slot_count: &mut [u64],
+    slots: usize,
+    slot_key: &mut [u64; FEW_SLOTS],
+    slot_count: &mut [u64; FEW_SLOTS],
     used: &mut Vec<usize>,
 ) -> bool {
-    let slots = slot_count.len();
+    let mask = (slots - 1) & (FEW_SLOTS - 1);
+    let shift = 64 - slots.trailing_zeros();
     for &key in keys {
         // Fibonacci hashing: the top bits of key * 2^64 / phi.
-        let mut i =
-            (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - slots.trailing_zeros())) as usize;
+        let mut i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize & mask;
         loop {
-            i &= slots - 1;
             if slot_count[i] == 0 {
                 if used.len() == limit {
                     return false;
@@ -760,7 +775,7 @@ fn count_distinct(
                 slot_count[i] += 1;
                 break;
             }
-            i += 1;
+            i = (i + 1) & mask;
         }
     }
     true
