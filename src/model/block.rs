@@ -219,9 +219,9 @@ impl Model {
         }
         for (lane, t) in trials.iter_mut().enumerate() {
             self.windows_and_rules(t);
-            let savings = lanes.savings[lane..].iter().step_by(width).copied();
-            let metric_savings = lanes.metric_savings[lane..].iter().step_by(width);
-            self.money_with(t, savings, metric_savings.copied());
+            let savings = lane_of(&lanes.savings, lane, width);
+            let metric_savings = lane_of(&lanes.metric_savings, lane, width);
+            self.money_with(t, savings, metric_savings);
         }
     }
 
@@ -767,6 +767,18 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes:
     }
 }
 
+/// Lane `lane`'s value in each of `columns`' columns of `width` (none when there are no
+/// columns: a model without schemes or metrics, where `[lane..]` would be out of range).
+#[inline(always)]
+fn lane_of(columns: &[f64], lane: usize, width: usize) -> impl Iterator<Item = f64> + '_ {
+    columns
+        .get(lane..)
+        .unwrap_or_default()
+        .iter()
+        .step_by(width)
+        .copied()
+}
+
 /// `ramp_state_block`, the largest effects kept only if `FULL`.
 #[inline(always)]
 fn ramp_state_lanes<const FULL: bool>(ramps: &[f64], skip_zero: bool, n: usize, lanes: &mut Lanes) {
@@ -1304,6 +1316,22 @@ mod tests {
         for (path, model) in crate::model::shipped_models() {
             assert_blocks_equal(&path.display().to_string(), &model);
         }
+    }
+
+    /// The same for a plan with no metrics and no schemes, only events (the lanes have no
+    /// savings columns): a block of several trials once ran past their end.
+    #[test]
+    fn blocks_equal_trial_by_trial_without_metrics_or_schemes() {
+        let text = "[scenario]\nname = \"events\"\nstart = \"2015-04\"\nmonths = 12\n\
+                    [partners]\nnhs = {}\ncouncil = {}\n\
+                    [fund]\npot = \"1000\"\nreleased_to = { council = 1.0 }\n\
+                    unreleased_to = { nhs = 1.0 }\n\
+                    [[tranche]]\nid = \"a\"\nshare = \"1\"\n\
+                    [[tranche.condition]]\nevent = \"e1\"\nprobability = 0.5\n";
+        let loaded = crate::scenario::load_str("events.toml", text, &[]).expect("valid");
+        let model = crate::model::compile(&loaded.scenario, 7).expect("compiles");
+        assert!(model.metrics.is_empty() && model.schemes.is_empty());
+        assert_blocks_equal("events only", &model);
     }
 
     /// The same with some effects held at full strength (`e >= 1`, the `Full`
