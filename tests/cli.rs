@@ -254,21 +254,18 @@ fn out_writes_the_file_atomically() {
 #[test]
 fn out_extension_chooses_the_format_unless_format_is_given() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |out: &Path, format: Option<&str>| {
+    // The file `args --out out [--format format]` writes.
+    let written = |args: &[&str], out: &Path, format: Option<&str>| {
         let mut cmd = itfsim();
-        cmd.args([
-            "run",
-            "scenarios/ealing-2014.toml",
-            "--trials",
-            "500",
-            "--quiet",
-        ]);
+        cmd.args(args).arg("--quiet");
         if let Some(f) = format {
             cmd.args(["--format", f]);
         }
         succeeds(cmd.arg("--out").arg(out));
         std::fs::read_to_string(out).unwrap()
     };
+    let run_args = ["run", "scenarios/ealing-2014.toml", "--trials", "500"];
+    let run = |out: &Path, format: Option<&str>| written(&run_args, out, format);
     let json = run(&dir.path().join("a.JSON"), None);
     let v: Value = serde_json::from_str(&json).expect("JSON for an --out ending in .json");
     assert_eq!(v["run"]["trials"], 500);
@@ -280,22 +277,15 @@ fn out_extension_chooses_the_format_unless_format_is_given() {
         assert!(serde_json::from_str::<Value>(&text).is_err() && text.contains("Ealing"));
     }
     // A sweep writes CSV for .csv, and the aligned table when text is asked for.
-    let sweep = |out: &Path, format: Option<&str>| {
-        let mut cmd = itfsim();
-        cmd.args([
-            "sweep",
-            "scenarios/ealing-2014.toml",
-            "--trials",
-            "300",
-            "--quiet",
-        ])
-        .args(["--grid", "scheme.seven_day.delivery=0.5,0.9"]);
-        if let Some(f) = format {
-            cmd.args(["--format", f]);
-        }
-        succeeds(cmd.arg("--out").arg(out));
-        std::fs::read_to_string(out).unwrap()
-    };
+    let sweep_args = [
+        "sweep",
+        "scenarios/ealing-2014.toml",
+        "--trials",
+        "300",
+        "--grid",
+        "scheme.seven_day.delivery=0.5,0.9",
+    ];
+    let sweep = |out: &Path, format: Option<&str>| written(&sweep_args, out, format);
     let csv = sweep(&dir.path().join("s.csv"), None);
     assert!(
         csv.starts_with("scheme.seven_day.delivery,expected_paid,"),

@@ -2,6 +2,7 @@
 //! run time on a CPU that has it, and the build's own, forced by `ITFSIM_ISA=baseline`,
 //! give the same results bit for bit, and `bench` says which one ran.
 mod common;
+use assert_cmd::Command;
 use common::{itfsim, json_from};
 use serde_json::Value;
 
@@ -10,18 +11,23 @@ fn cpu_has_avx2() -> bool {
     itfsim::isa::cpu_has_avx2()
 }
 
+/// `cmd` on the copy `isa` names: "baseline" forces the generic copy, "auto" leaves the
+/// choice to the engine.
+fn on_copy<'a>(cmd: &'a mut Command, isa: &str) -> &'a mut Command {
+    if isa == "baseline" {
+        cmd.env("ITFSIM_ISA", "baseline")
+    } else {
+        cmd.env_remove("ITFSIM_ISA")
+    }
+}
+
 /// `run` of `scenario` as JSON without its timing, on the copy `isa` names ("auto" leaves
 /// the choice to the engine).
 fn run(scenario: &str, sampling: &str, isa: &str) -> Value {
     let mut cmd = itfsim();
     cmd.args(["run", scenario, "--trials", "6000", "--threads", "2"])
         .args(["--sampling", sampling, "--format", "json"]);
-    if isa == "baseline" {
-        cmd.env("ITFSIM_ISA", "baseline");
-    } else {
-        cmd.env_remove("ITFSIM_ISA");
-    }
-    let mut v = json_from(&mut cmd);
+    let mut v = json_from(on_copy(&mut cmd, isa));
     let timing = v["run"].as_object_mut().expect("a run object");
     timing.remove("elapsed_s").expect("elapsed_s");
     timing.remove("trials_per_s").expect("trials_per_s");
@@ -55,12 +61,7 @@ fn bench_says_which_copy_ran() {
         let mut cmd = itfsim();
         cmd.args(["bench", "scenarios/ealing-2014.toml", "--trials", "300"])
             .args(["--quiet", "--format", "json"]);
-        if isa == "baseline" {
-            cmd.env("ITFSIM_ISA", "baseline");
-        } else {
-            cmd.env_remove("ITFSIM_ISA");
-        }
-        json_from(&mut cmd)
+        json_from(on_copy(&mut cmd, isa))
     };
     let auto = bench("auto");
     let expected = if cpu_has_avx2() { "avx2" } else { "baseline" };
