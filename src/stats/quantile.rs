@@ -27,8 +27,10 @@
 //! least 1024 buckets (below level 64) counts each key straight into its bucket through an
 //! index from bucket number to position, rebuilt per fold: a direct one when the numbers
 //! span at most 2^16 (continuous values at a coarse level, [`add_indexed`]), else a hash
-//! hash table ([`add_hashed`]); only the keys of fresh buckets, a few hundred once
-//! the store has filled, go on to be grouped as below. In a smaller store the buffered keys
+//! table keyed by the bucket's floor, `number << level`, so that a key is looked up by
+//! masking off its low bits ([`add_hashed`]); only the keys of fresh buckets, a few
+//! hundred once the store has filled, go on to be grouped as below. In a smaller store
+//! the buffered keys
 //! are grouped by bucket, whichever way is cheapest for the batch, all giving the same
 //! groups: a store of one or two values so far checks whether the batch has no others by
 //! whole passes over it ([`two_distinct`]); a batch of at most 128 distinct keys (payments
@@ -564,7 +566,7 @@ fn add_run(
 /// in place, and `keys` keeps only the keys no existing bucket holds, in their order.
 fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: u64, range: usize) {
     const SPAN: usize = INDEX_RANGE as usize;
-    assert!(level < 64 && range <= SPAN);
+    assert!(level < 64 && range <= SPAN && buckets.len() <= MAX_BUCKETS);
     SCRATCH.with_borrow_mut(|scratch| {
         let index = &mut scratch.index;
         if index.len() < SPAN {
@@ -588,51 +590,71 @@ fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: 
     });
 }
 
+/// Slots of [`add_hashed`]'s table for the largest store: at most half full.
+const TABLE_SLOTS: usize = 2 * MAX_BUCKETS;
+
 /// [`add_indexed`] for a store whose bucket numbers are spread too far for a direct
-/// index: the index is an open-addressing hash table from bucket number to position
-/// (this thread's [`Scratch`], at most half full, emptied for each fold).
+/// index: the index is an open-addressing hash table from bucket to position (this
+/// thread's [`Scratch`], at most half full, emptied for each fold). A slot holds the
+/// bucket's floor (its smallest possible key, `number << level`) rather than its number,
+/// and the hash is taken of the floor, so a key is looked up by masking off its low
+/// `level` bits, with no shift by the level; a slot's floor is compared first, so a key
+/// found at its home slot takes one comparison.
 fn add_hashed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32) {
+    assert!(level < 64 && buckets.len() <= MAX_BUCKETS);
     SCRATCH.with_borrow_mut(|scratch| {
         let slots = (2 * buckets.len()).next_power_of_two();
         // Positions as u64, so that a slot has no padding and is emptied by one store.
+        // An empty slot's floor, 0, may be a key's: its position, past every bucket, then
+        // says what the empty slot would have, that no bucket holds the key (in linear
+        // probing a bucket's slot comes before any empty slot on its way from home).
         const EMPTY: (u64, u64) = (0, NO_BUCKET as u64);
         let table = &mut scratch.table;
-        if table.len() < slots {
-            table.resize(slots, EMPTY);
+        if table.len() < TABLE_SLOTS {
+            table.resize(TABLE_SLOTS, EMPTY);
         }
-        let table = &mut table[..slots];
-        table.fill(EMPTY);
-        let bits = slots.trailing_zeros();
-        // Fibonacci hashing: the top bits of number * 2^64 / phi.
+        let table = table
+            .first_chunk_mut::<TABLE_SLOTS>()
+            .expect("resized above");
+        table[..slots].fill(EMPTY);
+        // Every position is masked below `slots`, and so (as the compiler can see) below
+        // the table's length.
+        let mask = (slots - 1) & (TABLE_SLOTS - 1);
+        let shift = 64 - slots.trailing_zeros();
+        let high = u64::MAX << level;
+        // Multiplicative hashing: the top bits of floor * 2^64 / phi.
         let home =
-            |number: u64| (number.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+            |floor: u64| (floor.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize & mask;
         for (i, b) in buckets.iter().enumerate() {
-            let number = b.key(level);
-            let mut at = home(number);
+            let floor = b.min & high;
+            let mut at = home(floor);
             while table[at].1 != EMPTY.1 {
-                at = (at + 1) & (slots - 1);
+                at = (at + 1) & mask;
             }
-            table[at] = (number, i as u64);
+            table[at] = (floor, i as u64);
         }
         count_or_keep(buckets, keys, |k| {
-            let number = k >> level;
-            let mut at = home(number);
-            // An empty slot holds no bucket, whatever its number.
+            let floor = k & high;
+            let mut at = home(floor);
             loop {
-                let (n, i) = table[at];
-                if n == number || i == EMPTY.1 {
+                let (f, i) = table[at];
+                if f == floor {
                     break i;
                 }
-                at = (at + 1) & (slots - 1);
+                if i == EMPTY.1 {
+                    break i;
+                }
+                at = (at + 1) & mask;
             }
         });
     });
 }
 
-/// Counts each of `keys` into the bucket at the position `position` gives it
-/// ([`NO_BUCKET`] for none: no existing bucket holds the key), and keeps in `keys`,
-/// in their order, only the keys no bucket holds: the shared step of [`add_indexed`]
-/// and [`add_hashed`], which differ only in how they find a key's bucket.
+/// Counts each of `keys` into the bucket at the position `position` gives it (one at or
+/// past the end, e.g. [`NO_BUCKET`] in a store of at most [`MAX_BUCKETS`], for none: no
+/// existing bucket holds the key), and keeps in `keys`, in their order, only the keys no
+/// bucket holds: the shared step of [`add_indexed`] and [`add_hashed`], which differ only
+/// in how they find a key's bucket.
 #[inline(always)]
 fn count_or_keep(
     buckets: &mut [Bucket],
@@ -643,9 +665,8 @@ fn count_or_keep(
     let mut kept = 0;
     for read in 0..keys.len() {
         let k = keys[read];
-        let i = position(k);
-        if i != u64::from(NO_BUCKET) {
-            let b = &mut buckets[i as usize];
+        // One check for both "no bucket" and the bounds.
+        if let Some(b) = buckets.get_mut(position(k) as usize) {
             b.count += 1;
             b.min = b.min.min(k);
         } else {

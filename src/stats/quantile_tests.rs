@@ -559,3 +559,55 @@ fn add_hashed_counts_as_add_sorted() {
         looked_up_and_sorted(&store, batch, add_hashed);
     }
 }
+
+#[test]
+fn add_hashed_counts_as_add_sorted_at_the_edges() {
+    let mut rng = Lcg::new(47);
+    // Keys either side of zero and next to 0 and u64::MAX, whose buckets include bucket 0
+    // (floor 0, an empty slot's) and the last one.
+    let mut edge = || match rng.below(8) {
+        0 => rng.below(1 << 20),
+        1 => u64::MAX - rng.below(1 << 20),
+        _ => ((rng.uniform() * 20.0).exp() * if rng.below(2) == 0 { -1.0 } else { 1.0 }).key(),
+    };
+    let stock: Vec<u64> = (0..4 * MAX_BUCKETS).map(|_| edge()).collect();
+    let batch_keys: Vec<u64> = (0..BUFFER).map(|_| edge()).collect();
+    // (level, buckets kept from the start or, negative, from the end): one and two buckets,
+    // either side of a power of two of slots, the most a store holds.
+    let cases: [(u32, isize); 12] = [
+        (0, 1),
+        (0, 2),
+        (0, -1),
+        (0, 1024),
+        (0, 1025),
+        (3, -2049),
+        (10, MAX_BUCKETS as isize),
+        (20, -(MAX_BUCKETS as isize)),
+        (40, 8192),
+        (50, -8193),
+        (62, 2),
+        (63, 1),
+    ];
+    for (level, len) in cases {
+        let mut buckets: Vec<Bucket> = Vec::new();
+        let mut sorted = stock.clone();
+        sorted.sort_unstable();
+        let fresh = add_sorted(&mut buckets, &sorted, level);
+        insert_sorted(&mut buckets, &fresh);
+        if len >= 0 {
+            buckets.truncate(len as usize);
+        } else {
+            buckets.drain(..buckets.len().saturating_sub(len.unsigned_abs()));
+        }
+        let store = QuantileStore::<f64> {
+            level,
+            buckets,
+            pending: Vec::new(),
+            value: std::marker::PhantomData,
+        };
+        let mut batch = batch_keys.clone();
+        batch.extend([0, 0, 1, u64::MAX, u64::MAX - 1, 1u64 << 63]);
+        batch.extend(std::iter::repeat_n(store.buckets[0].min, 100));
+        looked_up_and_sorted(&store, batch, add_hashed);
+    }
+}
