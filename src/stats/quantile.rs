@@ -708,15 +708,21 @@ fn add_sorted(buckets: &mut [Bucket], keys: &[u64], level: u32) -> Vec<Bucket> {
     fresh
 }
 
-/// [`few_distinct`] for at most two distinct keys, by whole passes that vectorise instead
-/// of a hash table: whether every key is the first, else whether every key is one of the
-/// first two, counting both.
+/// [`few_distinct`] for at most two distinct keys, by passes that vectorise instead of a
+/// hash table: the first key other than the first is looked for a chunk at a time (a chunk
+/// whose keys all equal the first is told by one pass over it); when there is one, one more
+/// pass counts both and checks that every key is one of them. A batch of two values (a
+/// payment in full or not at all) is passed over about once, not twice.
 fn two_distinct(keys: &[u64]) -> Option<Vec<(u64, u64)>> {
+    const CHUNK: usize = 64;
     let &a = keys.first()?;
-    if keys.iter().fold(0, |acc, &k| acc | (k ^ a)) == 0 {
+    let other = keys
+        .chunks(CHUNK)
+        .find(|chunk| chunk.iter().fold(0, |acc, &k| acc | (k ^ a)) != 0)
+        .and_then(|chunk| chunk.iter().find(|&&k| k != a));
+    let Some(&b) = other else {
         return Some(vec![(a, keys.len() as u64)]);
-    }
-    let &b = keys.iter().find(|&&k| k != a)?;
+    };
     let (count_a, count_b) = keys.iter().fold((0u64, 0u64), |(ca, cb), &k| {
         (ca + u64::from(k == a), cb + u64::from(k == b))
     });

@@ -435,6 +435,28 @@ fn two_distinct_counts_or_gives_up() {
     assert_eq!(two_distinct(&[5, 5, 5, 6, 5, 4]), None);
     let keys = [5u64, 3, 5, 5, 3];
     assert_eq!(two_distinct(&keys), few_distinct(&keys, FEW));
+    // The second value first seen at the edges of the chunks it is looked for by (64
+    // keys), or only last; a third value before, in or after the second's chunk.
+    for n in [63, 64, 65, 127, 128, 129, 1000] {
+        for at in [1, 62, 63, 64, 65, 127, 128, n - 1] {
+            if at >= n {
+                continue;
+            }
+            let mut keys = vec![u64::MAX; n];
+            keys[at] = 0;
+            keys.push(0);
+            let expected = Some(vec![(0, 2), (u64::MAX, n as u64 - 1)]);
+            assert_eq!(two_distinct(&keys), expected, "{n} {at}");
+            assert_eq!(two_distinct(&keys), few_distinct(&keys, FEW), "{n} {at}");
+            for third in [1, at / 2 + 1, at + 1, n] {
+                let mut three = keys.clone();
+                three[third.min(n)] = 7;
+                if three.contains(&0) {
+                    assert_eq!(two_distinct(&three), None, "{n} {at} {third}");
+                }
+            }
+        }
+    }
 }
 
 #[test]
