@@ -18,7 +18,10 @@ pub struct Trial {
     /// only for a sampler that adjusts uniforms. With a plain sampler the block keeps
     /// them in its lanes' columns instead, and this holds whatever it held before.
     pub uniforms: Vec<f64>,
-    /// Value of every parameter (fixed ones included), by parameter index.
+    /// Value of every parameter (fixed ones included), by parameter index. `Trial::new`
+    /// sets the fixed ones' and [`Model::simulate`] writes every value;
+    /// `Model::simulate_block` writes only the drawn or held ones that the rules and money
+    /// read (its lanes' columns hold every value), leaving the others as they were.
     pub values: Vec<f64>,
     pub outcome_uniforms: Vec<f64>,
     pub occurs: Vec<bool>,
@@ -127,7 +130,12 @@ impl Trial {
         Trial {
             index: 0,
             uniforms: vec![0.5; model.uniforms],
-            values: vec![0.0; model.params.len()],
+            // A fixed parameter's value from the start (`Model::simulate_block` leaves it).
+            values: model
+                .params
+                .iter()
+                .map(|p| p.fixed.unwrap_or(0.0))
+                .collect(),
             outcome_uniforms: vec![0.5; model.outcomes.len()],
             occurs: vec![false; model.outcomes.len()],
             segment_expected: model
@@ -347,18 +355,14 @@ impl Model {
     #[inline]
     pub(super) fn full_effect(&self, s: usize, change: usize, t: &Trial) -> f64 {
         let scheme = &self.schemes[s];
-        if !t.occurs[scheme.delivery] {
-            return 0.0;
-        }
-        let scale = t.values[scheme.scale];
-        let factor = if scale == 1.0 {
-            1.0
-        } else if scale > 0.0 {
-            scale.powf(t.values[scheme.returns].max(0.0))
-        } else {
-            0.0
-        };
-        (t.values[change] * factor).clamp(-10.0, 1.0)
+        let delivered = t.occurs[scheme.delivery];
+        let values = &t.values;
+        full_effect_of(
+            delivered,
+            values[scheme.scale],
+            values[scheme.returns],
+            values[change],
+        )
     }
 
     /// Expected activity per segment and avoided activity (with attribution) for metric m.
@@ -757,6 +761,23 @@ fn ramp_state(
         Attribution::Log { total }
     };
     RampState { keep, rule }
+}
+
+/// `Model::full_effect` from the scheme's delivery, its `scale` and `returns`, and its
+/// `change` on the metric.
+#[inline(always)]
+pub(super) fn full_effect_of(delivered: bool, scale: f64, returns: f64, change: f64) -> f64 {
+    if !delivered {
+        return 0.0;
+    }
+    let factor = if scale == 1.0 {
+        1.0
+    } else if scale > 0.0 {
+        scale.powf(returns.max(0.0))
+    } else {
+        0.0
+    };
+    (change * factor).clamp(-10.0, 1.0)
 }
 
 /// `xs.iter().sum()`, with a window's usual single segment summed without the loop
