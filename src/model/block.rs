@@ -37,11 +37,14 @@
 //! columns. The parameters' values likewise stay in one column per parameter (a fixed
 //! one's filled once, when the lanes are made), where the model's phases read them;
 //! only the few the rules and money read trial by trial are copied into each trial.
-//! The rules and the money stay trial by trial, but for the savings in real
+//! The windows and the money stay trial by trial, but for the savings in real
 //! pence (each scheme's attributed avoided activity x unit cost, summed over the
 //! metrics, and each metric's avoided activity x unit cost), which the block works out
-//! in its lanes as each metric's activity is worked out (`savings_block`).
-use super::compile::Model;
+//! in its lanes as each metric's activity is worked out (`savings_block`). The rules go
+//! condition by condition (`rules_block`): each condition's kind is looked at once for
+//! the block, and each lane's tranche sums are kept in the lanes' columns.
+use super::compile::{CondModel, Model};
+use super::release::condition_pence;
 use super::trial::{
     Place, Trial, full_effect_of, growth_steps, in_series_range, neg_ln_1m_nonzero,
     twice_atanh_series,
@@ -52,8 +55,9 @@ use crate::dist::{
     observation_normal_input, poisson_quantile_given,
 };
 use crate::rng::{first_two_uniforms, first_uniforms, stream};
+use crate::rules;
 use crate::sampling::Hold;
-use crate::scenario::MetricKind;
+use crate::scenario::{Gate, MetricKind};
 
 /// Scratch columns for [`Model::simulate_block`], one lane per trial of the block: built
 /// once per worker for blocks of up to `lanes` trials.
@@ -118,6 +122,11 @@ pub struct Lanes {
     /// summed metric by metric as `Model::money` sums them. Per metric with a payer (metric-major): its avoided activity in real pence.
     savings: Vec<f64>,
     metric_savings: Vec<f64>,
+    /// Per trial, for the rules of one tranche (`rules_block`): its weighted fraction
+    /// so far, its per-unit money, and whether every condition is met.
+    weighted: Vec<f64>,
+    per_unit: Vec<f64>,
+    all_met: Vec<bool>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
     /// observation (`draw_observation_uniforms`).
     observations: Vec<f64>,
@@ -165,6 +174,9 @@ impl Lanes {
             part: column(1),
             savings: column(model.schemes.len()),
             metric_savings: column(model.metrics.len()),
+            weighted: column(1),
+            per_unit: column(1),
+            all_met: vec![true; lanes],
             observations: column(
                 2 * model
                     .metrics
@@ -272,11 +284,91 @@ impl Model {
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
+        trials.iter_mut().for_each(|t| self.windows(t));
+        self.rules_block(trials, lanes);
         for (lane, t) in trials.iter_mut().enumerate() {
-            self.windows_and_rules(t);
             let savings = lane_of(&lanes.savings, lane, width);
             let metric_savings = lane_of(&lanes.metric_savings, lane, width);
             self.money_with(t, savings, metric_savings);
+        }
+    }
+
+    /// The rules (`Model::tranche_outcome` of every tranche, as `windows_and_rules`
+    /// applies them) for every trial of the block, condition by condition: each
+    /// condition's kind looked at once for the block, its result worked out in every
+    /// lane, each lane's weighted fraction, per-unit money and whether all are met kept
+    /// in the lanes' columns (summed in condition order, as `tranche_outcome` sums them).
+    #[inline(always)]
+    fn rules_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let n = trials.len();
+        let (weighted, per_unit) = (&mut lanes.weighted[..n], &mut lanes.per_unit[..n]);
+        let all_met = &mut lanes.all_met[..n];
+        for t in trials.iter_mut() {
+            t.total_paid = 0;
+        }
+        let mut c = 0;
+        for (ti, tranche) in self.tranches.iter().enumerate() {
+            let amount = tranche.amount as f64;
+            weighted.fill(0.0);
+            per_unit.fill(0.0);
+            all_met.fill(true);
+            let each_condition = tranche.conditions.iter().zip(&tranche.met_pence);
+            for (k, ((cond, weight), &met_pence)) in each_condition.enumerate() {
+                let ci = c + k;
+                let lanes = trials.iter_mut().zip(weighted.iter_mut());
+                let lanes = lanes.zip(per_unit.iter_mut().zip(all_met.iter_mut()));
+                match cond {
+                    CondModel::Event { outcome } => {
+                        for ((t, weighted), (_, all_met)) in lanes {
+                            // `condition_outcome` of an event, and what it pays.
+                            let met = t.occurs[*outcome];
+                            let fraction = f64::from(u8::from(met));
+                            *all_met &= met;
+                            *weighted += weight * fraction;
+                            t.condition_met[ci] = met;
+                            t.condition_fraction[ci] = fraction;
+                            t.condition_achieved[ci] = f64::NAN;
+                            t.condition_paid[ci] = if met { met_pence } else { 0 };
+                        }
+                    }
+                    CondModel::Metric { .. } => {
+                        for ((t, weighted), (per_unit, all_met)) in lanes {
+                            let inputs = t.rule_inputs();
+                            let o = self.condition_outcome(cond, *weight, amount, &inputs, None);
+                            *all_met &= o.met;
+                            let paid = match o.per_unit_money {
+                                Some(m) => {
+                                    *per_unit += m;
+                                    condition_pence(m)
+                                }
+                                None => {
+                                    *weighted += weight * o.fraction;
+                                    condition_pence(amount * weight * o.fraction)
+                                }
+                            };
+                            t.condition_met[ci] = o.met;
+                            t.condition_fraction[ci] = o.fraction;
+                            t.condition_achieved[ci] = o.achieved;
+                            t.condition_paid[ci] = paid;
+                        }
+                    }
+                }
+            }
+            let conditions = c..c + tranche.conditions.len();
+            c = conditions.end;
+            let each = weighted.iter().zip(&*per_unit).zip(&*all_met);
+            for (t, ((&weighted, &per_unit), &all_met)) in trials.iter_mut().zip(each) {
+                let paid = match tranche.gate {
+                    Gate::All if all_met => tranche.amount,
+                    Gate::All => {
+                        t.condition_paid[conditions.clone()].fill(0);
+                        0
+                    }
+                    Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
+                };
+                t.tranche_paid[ti] = paid;
+                t.total_paid += paid;
+            }
         }
     }
 
@@ -1415,6 +1507,18 @@ mod tests {
             model.sampler.holds = holds;
             assert!(!model.sampler.is_plain());
             assert_blocks_equal(&format!("{} with holds", path.display()), &model);
+        }
+    }
+
+    /// The same with every tranche gated `all` (no shipped plan is): a tranche pays all
+    /// or nothing, and its conditions' pay is zeroed where some condition is not met.
+    #[test]
+    fn blocks_equal_trial_by_trial_with_gates_all() {
+        for (path, mut model) in crate::model::shipped_models() {
+            for tranche in &mut model.tranches {
+                tranche.gate = Gate::All;
+            }
+            assert_blocks_equal(&format!("{} gated all", path.display()), &model);
         }
     }
 

@@ -485,8 +485,16 @@ impl Model {
         }
     }
 
+    /// The windows' results, then the release rules (`rules`).
     #[inline(always)]
     pub(super) fn windows_and_rules(&self, t: &mut Trial) {
+        self.windows(t);
+        self.rules(t);
+    }
+
+    /// Each window's expected, observed and achieved result, from the trial's segments.
+    #[inline(always)]
+    pub(super) fn windows(&self, t: &mut Trial) {
         let outputs = t.window_expected.iter_mut().zip(&mut t.window_observed);
         for (window, ((expected_out, observed_out), achieved_out)) in
             self.windows.iter().zip(outputs.zip(&mut t.window_achieved))
@@ -516,6 +524,12 @@ impl Model {
                 }
             }
         }
+    }
+
+    /// Each condition's and tranche's result and the total paid, from the windows'
+    /// results (`Model::tranche_outcome`).
+    #[inline(always)]
+    fn rules(&self, t: &mut Trial) {
         let mut c = 0;
         let mut total = 0i64;
         let inputs = RuleInputs {
