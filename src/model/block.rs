@@ -42,11 +42,13 @@
 //! metrics, and each metric's avoided activity x unit cost), which the block works out
 //! in its lanes as each metric's activity is worked out (`savings_block`). The rules go
 //! condition by condition (`rules_block`): each condition's kind is looked at once for
-//! the block, and each lane's tranche sums are kept in the lanes' columns.
+//! the block, and each lane's tranche sums are kept in the lanes' columns. The money
+//! likewise goes scheme by scheme over the lanes (`money_block`), then trial by trial
+//! for the partners.
 use super::compile::{CondModel, Model};
 use super::release::condition_pence;
 use super::trial::{
-    Place, Trial, full_effect_of, growth_steps, in_series_range, neg_ln_1m_nonzero,
+    Overflow, Place, Trial, full_effect_of, growth_steps, in_series_range, neg_ln_1m_nonzero,
     twice_atanh_series,
 };
 use crate::correlation::CopulaLanes;
@@ -127,6 +129,8 @@ pub struct Lanes {
     weighted: Vec<f64>,
     per_unit: Vec<f64>,
     all_met: Vec<bool>,
+    /// Per trial, for `money_block`: the first money amount out of range so far.
+    flags: Vec<Option<Overflow>>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
     /// observation (`draw_observation_uniforms`).
     observations: Vec<f64>,
@@ -177,6 +181,7 @@ impl Lanes {
             weighted: column(1),
             per_unit: column(1),
             all_met: vec![true; lanes],
+            flags: vec![None; lanes],
             observations: column(
                 2 * model
                     .metrics
@@ -286,10 +291,28 @@ impl Model {
         }
         trials.iter_mut().for_each(|t| self.windows(t));
         self.rules_block(trials, lanes);
-        for (lane, t) in trials.iter_mut().enumerate() {
-            let savings = lane_of(&lanes.savings, lane, width);
+        self.money_block(trials, lanes);
+    }
+
+    /// `money_with` of every trial of the block, from the savings in its lanes: scheme by
+    /// scheme (`scheme_money` in every lane, each lane's first amount out of range kept
+    /// in its `flags` slot), then each trial's partners (`partners_money`). Each trial
+    /// sees the same steps in the same order as in `money_with`.
+    #[inline(always)]
+    fn money_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        let flags = &mut lanes.flags[..n];
+        flags.fill(None);
+        trials.iter_mut().for_each(Model::start_money);
+        for (i, savings) in lanes.savings.chunks_exact(width).enumerate() {
+            let each = trials.iter_mut().zip(flags.iter_mut());
+            for ((t, flag), &savings) in each.zip(&savings[..n]) {
+                self.scheme_money(i, t, savings, flag);
+            }
+        }
+        for (lane, (t, &flag)) in trials.iter_mut().zip(&*flags).enumerate() {
             let metric_savings = lane_of(&lanes.metric_savings, lane, width);
-            self.money_with(t, savings, metric_savings);
+            self.partners_money(t, metric_savings, flag);
         }
     }
 

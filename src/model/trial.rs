@@ -594,54 +594,88 @@ impl Model {
         metric_savings: impl Iterator<Item = f64>,
     ) {
         let mut flag = None;
+        Model::start_money(t);
+        for (i, savings) in (0..self.schemes.len()).zip(savings) {
+            self.scheme_money(i, t, savings, &mut flag);
+        }
+        self.partners_money(t, metric_savings, flag);
+    }
+
+    /// Before `scheme_money`: the partners' sums of spend, savings and risks at 0.
+    #[inline(always)]
+    pub(super) fn start_money(t: &mut Trial) {
         t.partner_invest.fill(0);
         t.partner_savings.fill(0);
         t.partner_risks.fill(0);
-        for ((i, scheme), savings) in self.schemes.iter().enumerate().zip(savings) {
-            let delivered = t.occurs[scheme.delivery];
-            let mut multiplier =
-                t.values[scheme.cost_overrun].max(0.0) * t.values[scheme.scale].max(0.0);
-            if !delivered {
-                multiplier *= scheme.cost_if_undelivered;
-            }
-            let invest = if multiplier == 1.0 {
-                if scheme.cost_pence.abs() > MAX_TRIAL_PENCE {
-                    flag.get_or_insert(Overflow::SchemeInvest(i));
-                }
-                scheme.cost_pence
-            } else {
-                whole_pence(
-                    scheme.cost_pence as f64 * multiplier,
-                    Overflow::SchemeInvest(i),
-                    &mut flag,
-                )
-            };
-            t.scheme_invest[i] = invest;
-            match scheme.funder.whole() {
-                // The other partners' parts are 0: they add nothing and cannot leave the
-                // range (a partner's sum only ever holds an amount within it).
-                Some(p) => add_pence(
-                    &mut t.partner_invest[p],
-                    invest,
-                    Overflow::PartnerTotal(p),
-                    &mut flag,
-                ),
-                None => {
-                    scheme.funder.split(invest, &mut t.split_scratch);
-                    let parts = t.partner_invest.iter_mut().zip(&t.split_scratch);
-                    for (p, (sum, &part)) in parts.enumerate() {
-                        add_pence(sum, part, Overflow::PartnerTotal(p), &mut flag);
-                    }
-                }
-            }
-            let savings = whole_pence(savings, Overflow::SchemeSavings(i), &mut flag);
-            t.scheme_savings[i] = savings;
-            t.scheme_roi[i] = if invest == 0 {
-                0.0
-            } else {
-                savings as f64 / invest as f64
-            };
+    }
+
+    /// Scheme `i`'s spend, savings (`savings`, in real pence) and return, its spend added
+    /// to its funders' sums; the first amount to leave the exact range recorded in
+    /// `flag`. `money_with` applies it to each scheme in turn.
+    #[inline(always)]
+    pub(super) fn scheme_money(
+        &self,
+        i: usize,
+        t: &mut Trial,
+        savings: f64,
+        flag: &mut Option<Overflow>,
+    ) {
+        let scheme = &self.schemes[i];
+        let delivered = t.occurs[scheme.delivery];
+        let mut multiplier =
+            t.values[scheme.cost_overrun].max(0.0) * t.values[scheme.scale].max(0.0);
+        if !delivered {
+            multiplier *= scheme.cost_if_undelivered;
         }
+        let invest = if multiplier == 1.0 {
+            if scheme.cost_pence.abs() > MAX_TRIAL_PENCE {
+                flag.get_or_insert(Overflow::SchemeInvest(i));
+            }
+            scheme.cost_pence
+        } else {
+            whole_pence(
+                scheme.cost_pence as f64 * multiplier,
+                Overflow::SchemeInvest(i),
+                flag,
+            )
+        };
+        t.scheme_invest[i] = invest;
+        match scheme.funder.whole() {
+            // The other partners' parts are 0: they add nothing and cannot leave the
+            // range (a partner's sum only ever holds an amount within it).
+            Some(p) => add_pence(
+                &mut t.partner_invest[p],
+                invest,
+                Overflow::PartnerTotal(p),
+                flag,
+            ),
+            None => {
+                scheme.funder.split(invest, &mut t.split_scratch);
+                let parts = t.partner_invest.iter_mut().zip(&t.split_scratch);
+                for (p, (sum, &part)) in parts.enumerate() {
+                    add_pence(sum, part, Overflow::PartnerTotal(p), flag);
+                }
+            }
+        }
+        let savings = whole_pence(savings, Overflow::SchemeSavings(i), flag);
+        t.scheme_savings[i] = savings;
+        t.scheme_roi[i] = if invest == 0 {
+            0.0
+        } else {
+            savings as f64 / invest as f64
+        };
+    }
+
+    /// After `scheme_money` of every scheme: each metric's savings (`metric_savings`, in
+    /// real pence, metric by metric) to its payer, the risks, the released and unreleased
+    /// money, and the partners' net; `flag` (from the schemes) into `t.overflow`.
+    #[inline(always)]
+    pub(super) fn partners_money(
+        &self,
+        t: &mut Trial,
+        metric_savings: impl Iterator<Item = f64>,
+        mut flag: Option<Overflow>,
+    ) {
         for (m, (metric, savings)) in self.metrics.iter().zip(metric_savings).enumerate() {
             if let Some(payer) = metric.payer {
                 let x = whole_pence(savings, Overflow::MetricSavings(m), &mut flag);
