@@ -34,13 +34,22 @@
 //! stream), where the copula and the parameters' draws read them without gathering
 //! them from each trial; a sampler that adjusts uniforms (LHS, holds, a donor, a
 //! conditional copula) draws them trial by trial and the block copies them into the
-//! columns. The rules and the money stay trial by trial, but for the savings in real
+//! columns. The parameters' values likewise stay in one column per parameter (a fixed
+//! one's filled once, when the lanes are made), where the model's phases read them;
+//! only the few the rules and money read trial by trial are copied into each trial.
+//! The windows and the money stay trial by trial, but for the savings in real
 //! pence (each scheme's attributed avoided activity x unit cost, summed over the
 //! metrics, and each metric's avoided activity x unit cost), which the block works out
-//! in its lanes as each metric's activity is worked out (`savings_block`).
-use super::compile::Model;
+//! in its lanes as each metric's activity is worked out (`savings_block`). The rules go
+//! condition by condition (`rules_block`): each condition's kind is looked at once for
+//! the block, and each lane's tranche sums are kept in the lanes' columns. The money
+//! likewise goes scheme by scheme over the lanes (`money_block`), then trial by trial
+//! for the partners.
+use super::compile::{CondModel, Model};
+use super::release::condition_pence;
 use super::trial::{
-    Place, Trial, growth_steps, in_series_range, neg_ln_1m_nonzero, twice_atanh_series,
+    Overflow, Place, Trial, full_effect_of, growth_steps, in_series_range, neg_ln_1m_nonzero,
+    twice_atanh_series,
 };
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -48,8 +57,9 @@ use crate::dist::{
     observation_normal_input, poisson_quantile_given,
 };
 use crate::rng::{first_two_uniforms, first_uniforms, stream};
+use crate::rules;
 use crate::sampling::Hold;
-use crate::scenario::MetricKind;
+use crate::scenario::{Gate, MetricKind};
 
 /// Scratch columns for [`Model::simulate_block`], one lane per trial of the block: built
 /// once per worker for blocks of up to `lanes` trials.
@@ -84,10 +94,18 @@ pub struct Lanes {
     share: Vec<f64>,
     per_weight: Vec<f64>,
     by_weight: Vec<f64>,
-    /// Every parameter's fixed value (0 for a drawn one), for `values_block`, and each
-    /// outcome's threshold `1 - probability` (`outcomes_block`).
-    fixed: Vec<f64>,
-    thresholds: Vec<f64>,
+    /// Per parameter (parameter-major, `lanes` apart): its value in each trial. A fixed
+    /// parameter's column holds its value from the start and is never written again; a
+    /// drawn one's is written by `values_block` (and a held one's set to the held value).
+    values: Vec<f64>,
+    /// The parameters whose values the trial-by-trial rules and money read (targets,
+    /// schemes' overruns and scales, risks' impacts, outcomes' probabilities) and which
+    /// are drawn or held: copied into each trial's `values` (a fixed one's is already
+    /// there, from `Trial::new`).
+    per_trial: Vec<usize>,
+    /// Each outcome's threshold `1 - probability`, if every outcome's probability is
+    /// fixed and no parameter's value is held (`outcomes_block`): worked out once.
+    thresholds: Option<Vec<f64>>,
     /// A one in every lane, and a +0.0.
     ones: Vec<f64>,
     zeros: Vec<f64>,
@@ -102,12 +120,17 @@ pub struct Lanes {
     /// value of a product.
     value: Vec<f64>,
     part: Vec<f64>,
-    /// Per trial: a metric's unit cost. Per scheme (scheme-major, `lanes` apart): its
-    /// savings in real pence so far, summed metric by metric as `Model::money` sums them.
-    /// Per metric with a payer (metric-major): its avoided activity in real pence.
-    cost: Vec<f64>,
+    /// Per scheme (scheme-major, `lanes` apart): its savings in real pence so far,
+    /// summed metric by metric as `Model::money` sums them. Per metric with a payer (metric-major): its avoided activity in real pence.
     savings: Vec<f64>,
     metric_savings: Vec<f64>,
+    /// Per trial, for the rules of one tranche (`rules_block`): its weighted fraction
+    /// so far, its per-unit money, and whether every condition is met.
+    weighted: Vec<f64>,
+    per_unit: Vec<f64>,
+    all_met: Vec<bool>,
+    /// Per trial, for `money_block`: the first money amount out of range so far.
+    flags: Vec<Option<Overflow>>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
     /// observation (`draw_observation_uniforms`).
     observations: Vec<f64>,
@@ -140,17 +163,25 @@ impl Lanes {
             share: column(1),
             per_weight: column(1),
             by_weight: column(1),
-            fixed: vec![0.0; model.params.len()],
-            thresholds: vec![0.0; model.outcomes.len()],
+            values: (model.params.iter())
+                .flat_map(|p| std::iter::repeat_n(p.fixed.unwrap_or(0.0), lanes))
+                .collect(),
+            per_trial: (params_read_per_trial(model).into_iter())
+                .filter(|&p| model.params[p].fixed.is_none() || held(model, p))
+                .collect(),
+            thresholds: outcome_thresholds(model),
             ones: vec![1.0; lanes],
             zeros: vec![0.0; lanes],
             uniforms: column(model.uniforms),
             gathered: vec![0.0; model.uniforms],
             value: column(1),
             part: column(1),
-            cost: column(1),
             savings: column(model.schemes.len()),
             metric_savings: column(model.metrics.len()),
+            weighted: column(1),
+            per_unit: column(1),
+            all_met: vec![true; lanes],
+            flags: vec![None; lanes],
             observations: column(
                 2 * model
                     .metrics
@@ -165,12 +196,50 @@ impl Lanes {
         }
     }
 
-    /// The `value` column into each trial's parameter `param`.
-    fn scatter(&self, trials: &mut [Trial], param: usize) {
-        for (t, &v) in trials.iter_mut().zip(&self.value) {
-            t.values[param] = v;
-        }
+    /// Parameter `param`'s value in lane `lane`, as the block left it.
+    #[cfg(test)]
+    pub(super) fn value(&self, param: usize, lane: usize) -> f64 {
+        self.values[param * self.lanes + lane]
     }
+}
+
+/// Whether parameter `p`'s value is held by the sampler.
+fn held(model: &Model, p: usize) -> bool {
+    (model.sampler.holds.iter()).any(|h| matches!(*h, Hold::Value { param, .. } if param == p))
+}
+
+/// The parameters whose values the trial-by-trial code after the block's model reads
+/// (`windows_and_rules`, `money_with`, `draw_outcomes`), each once, in order.
+pub(super) fn params_read_per_trial(model: &Model) -> Vec<usize> {
+    let schemes = model.schemes.iter().flat_map(|s| [s.cost_overrun, s.scale]);
+    let risks = model.risks.iter().map(|r| r.impact);
+    let outcomes = model.outcomes.iter().map(|o| o.probability);
+    let conditions = model.tranches.iter().flat_map(|t| &t.conditions);
+    let targets = conditions.filter_map(|(c, _)| match c {
+        super::compile::CondModel::Metric { target, .. } => *target,
+        super::compile::CondModel::Event { .. } => None,
+    });
+    let mut read: Vec<usize> = schemes
+        .chain(risks)
+        .chain(outcomes)
+        .chain(targets)
+        .collect();
+    read.sort_unstable();
+    read.dedup();
+    read
+}
+
+/// Each outcome's threshold `1 - probability` (`1.0 - t.values[outcome.probability]`,
+/// the same in every trial), where no parameter's value is held and every outcome's
+/// probability is fixed (a plan's usual case); otherwise none.
+fn outcome_thresholds(model: &Model) -> Option<Vec<f64>> {
+    let holds = &model.sampler.holds;
+    if holds.iter().any(|h| matches!(h, Hold::Value { .. })) {
+        return None;
+    }
+    (model.outcomes.iter())
+        .map(|outcome| model.params[outcome.probability].fixed.map(|p| 1.0 - p))
+        .collect()
 }
 
 impl Model {
@@ -179,6 +248,9 @@ impl Model {
     /// parameters' uniforms are drawn into the lanes' columns: a trial's `uniforms` are
     /// left as they were unless the sampler adjusts them (LHS, holds, a donor, a
     /// conditional copula), when they are drawn trial by trial as `simulate` does.
+    /// Likewise the parameters' values are worked out in the lanes' columns, and only
+    /// those the rules and money read are put in each trial's `values`: `trials` must
+    /// have been made by `Trial::new` of this model, which puts the fixed values there.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -217,17 +289,115 @@ impl Model {
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
-        for (lane, t) in trials.iter_mut().enumerate() {
-            self.windows_and_rules(t);
-            let savings = lane_of(&lanes.savings, lane, width);
+        trials.iter_mut().for_each(|t| self.windows(t));
+        self.rules_block(trials, lanes);
+        self.money_block(trials, lanes);
+    }
+
+    /// `money_with` of every trial of the block, from the savings in its lanes: scheme by
+    /// scheme (`scheme_money` in every lane, each lane's first amount out of range kept
+    /// in its `flags` slot), then each trial's partners (`partners_money`). Each trial
+    /// sees the same steps in the same order as in `money_with`.
+    #[inline(always)]
+    fn money_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        let flags = &mut lanes.flags[..n];
+        flags.fill(None);
+        trials.iter_mut().for_each(Model::start_money);
+        for (i, savings) in lanes.savings.chunks_exact(width).enumerate() {
+            let each = trials.iter_mut().zip(flags.iter_mut());
+            for ((t, flag), &savings) in each.zip(&savings[..n]) {
+                self.scheme_money(i, t, savings, flag);
+            }
+        }
+        for (lane, (t, &flag)) in trials.iter_mut().zip(&*flags).enumerate() {
             let metric_savings = lane_of(&lanes.metric_savings, lane, width);
-            self.money_with(t, savings, metric_savings);
+            self.partners_money(t, metric_savings, flag);
+        }
+    }
+
+    /// The rules (`Model::tranche_outcome` of every tranche, as `windows_and_rules`
+    /// applies them) for every trial of the block, condition by condition: each
+    /// condition's kind looked at once for the block, its result worked out in every
+    /// lane, each lane's weighted fraction, per-unit money and whether all are met kept
+    /// in the lanes' columns (summed in condition order, as `tranche_outcome` sums them).
+    #[inline(always)]
+    fn rules_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let n = trials.len();
+        let (weighted, per_unit) = (&mut lanes.weighted[..n], &mut lanes.per_unit[..n]);
+        let all_met = &mut lanes.all_met[..n];
+        for t in trials.iter_mut() {
+            t.total_paid = 0;
+        }
+        let mut c = 0;
+        for (ti, tranche) in self.tranches.iter().enumerate() {
+            let amount = tranche.amount as f64;
+            weighted.fill(0.0);
+            per_unit.fill(0.0);
+            all_met.fill(true);
+            let each_condition = tranche.conditions.iter().zip(&tranche.met_pence);
+            for (k, ((cond, weight), &met_pence)) in each_condition.enumerate() {
+                let ci = c + k;
+                let lanes = trials.iter_mut().zip(weighted.iter_mut());
+                let lanes = lanes.zip(per_unit.iter_mut().zip(all_met.iter_mut()));
+                match cond {
+                    CondModel::Event { outcome } => {
+                        for ((t, weighted), (_, all_met)) in lanes {
+                            // `condition_outcome` of an event, and what it pays.
+                            let met = t.occurs[*outcome];
+                            let fraction = f64::from(u8::from(met));
+                            *all_met &= met;
+                            *weighted += weight * fraction;
+                            t.condition_met[ci] = met;
+                            t.condition_fraction[ci] = fraction;
+                            t.condition_achieved[ci] = f64::NAN;
+                            t.condition_paid[ci] = if met { met_pence } else { 0 };
+                        }
+                    }
+                    CondModel::Metric { .. } => {
+                        for ((t, weighted), (per_unit, all_met)) in lanes {
+                            let inputs = t.rule_inputs();
+                            let o = self.condition_outcome(cond, *weight, amount, &inputs, None);
+                            *all_met &= o.met;
+                            let paid = match o.per_unit_money {
+                                Some(m) => {
+                                    *per_unit += m;
+                                    condition_pence(m)
+                                }
+                                None => {
+                                    *weighted += weight * o.fraction;
+                                    condition_pence(amount * weight * o.fraction)
+                                }
+                            };
+                            t.condition_met[ci] = o.met;
+                            t.condition_fraction[ci] = o.fraction;
+                            t.condition_achieved[ci] = o.achieved;
+                            t.condition_paid[ci] = paid;
+                        }
+                    }
+                }
+            }
+            let conditions = c..c + tranche.conditions.len();
+            c = conditions.end;
+            let each = weighted.iter().zip(&*per_unit).zip(&*all_met);
+            for (t, ((&weighted, &per_unit), &all_met)) in trials.iter_mut().zip(each) {
+                let paid = match tranche.gate {
+                    Gate::All if all_met => tranche.amount,
+                    Gate::All => {
+                        t.condition_paid[conditions.clone()].fill(0);
+                        0
+                    }
+                    Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
+                };
+                t.tranche_paid[ti] = paid;
+                t.total_paid += paid;
+            }
         }
     }
 
     /// Each scheme's savings from metric `m` added to its `savings` column, from the
     /// metric's attributed avoided activity (`sums`, as `count_activity_block` or
-    /// `proportion_activity_block` left it) and each trial's unit cost: `avoided x cost x
+    /// `proportion_activity_block` left it) and each trial's unit cost (its column): `avoided x cost x
     /// 100`, what `Model::money` adds for the metric, metrics being taken in the same
     /// order. A scheme without an effect on the metric has avoided activity +0.0, whose
     /// term (`0 x cost x 100`) is a zero that leaves the sum as it is (a sum from +0.0 is
@@ -238,14 +408,11 @@ impl Model {
     fn savings_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
         let (width, n) = (lanes.lanes, trials.len());
-        let cost = &mut lanes.cost[..n];
-        for (cost, t) in cost.iter_mut().zip(trials) {
-            *cost = t.values[metric.unit_cost];
-        }
+        let cost = &lanes.values[metric.unit_cost * width..][..n];
         if metric.payer.is_some() {
             let metric_savings = &mut lanes.metric_savings[m * width..][..n];
             let each = metric_savings.iter_mut().zip(&lanes.avoided[..n]);
-            for ((savings, &avoided), &cost) in each.zip(&*cost) {
+            for ((savings, &avoided), &cost) in each.zip(cost) {
                 *savings = avoided * cost * 100.0;
             }
         }
@@ -385,52 +552,55 @@ impl Model {
         }
     }
 
-    /// Every parameter's value in every trial of the block, parameter by parameter: the
-    /// values `draw_parameters` gives, with a one-uniform distribution's draws made
-    /// together by `Quantile::fill`.
+    /// Every parameter's value in every trial of the block, parameter by parameter, into
+    /// its column: the values `draw_parameters` gives, with a one-uniform distribution's
+    /// draws made together by `Quantile::fill`, and the held values. A fixed parameter's
+    /// column already holds its value. Then the values the trial-by-trial code reads
+    /// (`per_trial`) into each trial's `values`.
     #[inline(always)]
     fn values_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
-        // The fixed values into every trial at once: each trial's values copied from a
-        // list of the fixed ones (the drawn ones' places are written below).
-        let fixed = &mut lanes.fixed[..self.params.len()];
-        for (v, p) in fixed.iter_mut().zip(&self.params) {
-            *v = p.fixed.unwrap_or(0.0);
-        }
-        for t in trials.iter_mut() {
-            t.values.copy_from_slice(fixed);
-        }
         for (i, p) in self.params.iter().enumerate() {
+            let values = &mut lanes.values[i * width..][..n];
             match p.fixed {
                 Some(_) => {}
                 None if p.uniforms == 1 => {
                     let us = &lanes.uniforms[p.offset * width..][..n];
-                    p.quantile.fill(us, &mut lanes.value[..n]);
-                    lanes.scatter(trials, i);
+                    p.quantile.fill(us, values);
                 }
                 None => match p.quantile.one_uniform_factors() {
                     Some(factors) if factors.len() == p.uniforms => {
                         // A product: 1.0 times each factor in turn, as `Quantile::value`.
-                        lanes.value[..n].fill(1.0);
+                        values.fill(1.0);
                         for (k, factor) in factors.iter().enumerate() {
                             let us = &lanes.uniforms[(p.offset + k) * width..][..n];
                             factor.fill(us, &mut lanes.part[..n]);
-                            for (v, &f) in lanes.value[..n].iter_mut().zip(&lanes.part) {
+                            for (v, &f) in values.iter_mut().zip(&lanes.part) {
                                 *v *= f;
                             }
                         }
-                        lanes.scatter(trials, i);
                     }
                     _ => {
                         let us = &mut lanes.gathered[..p.uniforms];
-                        for (lane, t) in trials.iter_mut().enumerate() {
+                        for (lane, v) in values.iter_mut().enumerate() {
                             for (k, u) in us.iter_mut().enumerate() {
                                 *u = lanes.uniforms[(p.offset + k) * width + lane];
                             }
-                            t.values[i] = p.quantile.value(us);
+                            *v = p.quantile.value(us);
                         }
                     }
                 },
+            }
+        }
+        // `Sampler::hold_values`, which `draw_outcomes` applies before the model.
+        for h in &self.sampler.holds {
+            if let Hold::Value { param, value } = *h {
+                lanes.values[param * width..][..n].fill(value);
+            }
+        }
+        for (lane, t) in trials.iter_mut().enumerate() {
+            for &p in &lanes.per_trial {
+                t.values[p] = lanes.values[p * width + lane];
             }
         }
     }
@@ -516,49 +686,41 @@ impl Model {
     fn full_effects_block(&self, m: usize, trials: &[Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (j, &(s, change)) in self.metrics[m].effects.iter().enumerate() {
-            let full = lanes.full[j * width..][..n].iter_mut().zip(trials);
             let scheme = &self.schemes[s];
+            let delivery = scheme.delivery;
+            let changes = lanes.values[change * width..][..n].iter().zip(trials);
+            let full = lanes.full[j * width..][..n].iter_mut().zip(changes);
             if self.fixed_at_one(scheme.scale) {
-                let delivery = scheme.delivery;
-                for (full, t) in full {
+                for (full, (&change, t)) in full {
                     // `full_effect` with a factor of 1.
                     *full = if t.occurs[delivery] {
-                        (t.values[change] * 1.0).clamp(-10.0, 1.0)
+                        (change * 1.0).clamp(-10.0, 1.0)
                     } else {
                         0.0
                     };
                 }
             } else {
-                for (full, t) in full {
-                    *full = self.full_effect(s, change, t);
+                let scales = lanes.values[scheme.scale * width..][..n].iter();
+                let returns = lanes.values[scheme.returns * width..][..n].iter();
+                for ((full, (&change, t)), (&scale, &returns)) in full.zip(scales.zip(returns)) {
+                    *full = full_effect_of(t.occurs[delivery], scale, returns, change);
                 }
             }
         }
     }
 
     /// `draw_outcomes` of every trial of the block. Where no parameter's value is held
-    /// and every outcome's probability is fixed (a plan's usual case), each outcome's
-    /// threshold `1 - probability` is worked out once for the block.
+    /// and every outcome's probability is fixed (a plan's usual case), from each
+    /// outcome's threshold `1 - probability`, worked out once (`Lanes::new`).
     #[inline(always)]
-    fn outcomes_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
-        let holds = &self.sampler.holds;
-        let held = holds.iter().any(|h| matches!(h, Hold::Value { .. }));
-        let thresholds = &mut lanes.thresholds[..self.outcomes.len()];
-        let mut fixed = !held;
-        for (threshold, outcome) in thresholds.iter_mut().zip(&self.outcomes) {
-            match self.params[outcome.probability].fixed {
-                // `1.0 - t.values[outcome.probability]`, the same in every trial.
-                Some(p) => *threshold = 1.0 - p,
-                None => fixed = false,
-            }
-        }
-        if !fixed {
+    fn outcomes_block(&self, trials: &mut [Trial], lanes: &Lanes) {
+        let Some(thresholds) = &lanes.thresholds else {
             trials.iter_mut().for_each(|t| self.draw_outcomes(t));
             return;
-        }
+        };
         for t in trials.iter_mut() {
             let each = t.occurs.iter_mut().zip(&t.outcome_uniforms);
-            for ((occurs, &u), &threshold) in each.zip(&*thresholds) {
+            for ((occurs, &u), &threshold) in each.zip(thresholds) {
                 *occurs = u >= threshold;
             }
             self.sampler.hold_outcomes(&mut t.occurs);
@@ -582,9 +744,11 @@ impl Model {
         let effects = metric.effects.len();
         // Each trial's full effects, their weights, and its growth.
         self.full_effects_block(m, trials, lanes);
-        for (i, t) in trials.iter().enumerate() {
-            let level = t.values[metric.level].max(0.0);
-            (lanes.step[i], lanes.factor[i]) = growth_steps(level, t.values[metric.growth]);
+        let levels = lanes.values[metric.level * width..][..n].iter();
+        let growths = lanes.values[metric.growth * width..][..n].iter();
+        let steps = lanes.step[..n].iter_mut().zip(&mut lanes.factor[..n]);
+        for ((step, factor), (&level, &growth)) in steps.zip(levels.zip(growths)) {
+            (*step, *factor) = growth_steps(level.max(0.0), growth);
         }
         for j in 0..effects {
             let column = j * width..j * width + n;
@@ -655,9 +819,9 @@ impl Model {
         let width = lanes.lanes;
         let effects = metric.effects.len();
         self.full_effects_block(m, trials, lanes);
-        for (p0, t) in lanes.factor[..n].iter_mut().zip(&*trials) {
-            let level = t.values[metric.level].max(0.0);
-            *p0 = (metric.baseline * level).clamp(0.0, 1.0);
+        let levels = lanes.values[metric.level * width..][..n].iter();
+        for (p0, &level) in lanes.factor[..n].iter_mut().zip(levels) {
+            *p0 = (metric.baseline * level.max(0.0)).clamp(0.0, 1.0);
         }
         lanes.expected[..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
@@ -1294,14 +1458,25 @@ mod tests {
         let mut lanes = Lanes::new(model, 32);
         let mut block = vec![Trial::new(model); 32];
         let mut single = Trial::new(model);
+        let read = params_read_per_trial(model);
         let mut first = 0;
         for size in [32, 1, 7, 32, 31, 2, 32] {
             model.simulate_block(first, &mut block[..size], &mut lanes);
             for (i, t) in block[..size].iter().enumerate() {
                 model.simulate(first + i as u64, &mut single);
+                // The values the trial-by-trial code reads are in the trial; all of them
+                // are in the lanes' columns.
+                for &p in &read {
+                    let (want, got) = (single.values[p], t.values[p]);
+                    assert_eq!(want.to_bits(), got.to_bits(), "{what} parameter {p}");
+                }
+                let mut t = t.clone();
+                for (p, v) in t.values.iter_mut().enumerate() {
+                    *v = lanes.value(p, i);
+                }
                 assert_eq!(
                     results(&single),
-                    results(t),
+                    results(&t),
                     "{what} trial {}",
                     first + i as u64
                 );
@@ -1332,6 +1507,42 @@ mod tests {
         let model = crate::model::compile(&loaded.scenario, 7).expect("compiles");
         assert!(model.metrics.is_empty() && model.schemes.is_empty());
         assert_blocks_equal("events only", &model);
+    }
+
+    /// The same with a sampler that holds values and outcomes (a drawn parameter's, a
+    /// fixed one's, and every scheme's cost overrun, which the money reads trial by
+    /// trial): the held values reach the lanes' columns and the trials.
+    #[test]
+    fn blocks_equal_trial_by_trial_with_holds() {
+        for (path, mut model) in crate::model::shipped_models() {
+            let drawn = model.params.iter().position(|p| p.fixed.is_none());
+            let fixed = model.params.iter().position(|p| p.fixed.is_some());
+            let overruns = model.schemes.iter().map(|s| s.cost_overrun);
+            let mut holds: Vec<Hold> = (drawn.into_iter().chain(fixed).chain(overruns))
+                .map(|param| Hold::Value { param, value: 0.75 })
+                .collect();
+            if !model.outcomes.is_empty() {
+                holds.push(Hold::Outcome {
+                    outcome: model.outcomes.len() - 1,
+                    occurs: true,
+                });
+            }
+            model.sampler.holds = holds;
+            assert!(!model.sampler.is_plain());
+            assert_blocks_equal(&format!("{} with holds", path.display()), &model);
+        }
+    }
+
+    /// The same with every tranche gated `all` (no shipped plan is): a tranche pays all
+    /// or nothing, and its conditions' pay is zeroed where some condition is not met.
+    #[test]
+    fn blocks_equal_trial_by_trial_with_gates_all() {
+        for (path, mut model) in crate::model::shipped_models() {
+            for tranche in &mut model.tranches {
+                tranche.gate = Gate::All;
+            }
+            assert_blocks_equal(&format!("{} gated all", path.display()), &model);
+        }
     }
 
     /// The same with some effects held at full strength (`e >= 1`, the `Full`

@@ -188,7 +188,7 @@ pub(super) fn met_pence(amount: i64, weight: f64) -> i64 {
 /// (the rules cap it), which is exact in f64, so no range check is needed; a NaN from a
 /// degenerate rule input pays nothing.
 #[inline]
-fn condition_pence(x: f64) -> i64 {
+pub(super) fn condition_pence(x: f64) -> i64 {
     if x.is_nan() {
         0
     } else {

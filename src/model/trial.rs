@@ -18,7 +18,10 @@ pub struct Trial {
     /// only for a sampler that adjusts uniforms. With a plain sampler the block keeps
     /// them in its lanes' columns instead, and this holds whatever it held before.
     pub uniforms: Vec<f64>,
-    /// Value of every parameter (fixed ones included), by parameter index.
+    /// Value of every parameter (fixed ones included), by parameter index. `Trial::new`
+    /// sets the fixed ones' and [`Model::simulate`] writes every value;
+    /// `Model::simulate_block` writes only the drawn or held ones that the rules and money
+    /// read (its lanes' columns hold every value), leaving the others as they were.
     pub values: Vec<f64>,
     pub outcome_uniforms: Vec<f64>,
     pub occurs: Vec<bool>,
@@ -127,7 +130,12 @@ impl Trial {
         Trial {
             index: 0,
             uniforms: vec![0.5; model.uniforms],
-            values: vec![0.0; model.params.len()],
+            // A fixed parameter's value from the start (`Model::simulate_block` leaves it).
+            values: model
+                .params
+                .iter()
+                .map(|p| p.fixed.unwrap_or(0.0))
+                .collect(),
             outcome_uniforms: vec![0.5; model.outcomes.len()],
             occurs: vec![false; model.outcomes.len()],
             segment_expected: model
@@ -347,18 +355,14 @@ impl Model {
     #[inline]
     pub(super) fn full_effect(&self, s: usize, change: usize, t: &Trial) -> f64 {
         let scheme = &self.schemes[s];
-        if !t.occurs[scheme.delivery] {
-            return 0.0;
-        }
-        let scale = t.values[scheme.scale];
-        let factor = if scale == 1.0 {
-            1.0
-        } else if scale > 0.0 {
-            scale.powf(t.values[scheme.returns].max(0.0))
-        } else {
-            0.0
-        };
-        (t.values[change] * factor).clamp(-10.0, 1.0)
+        let delivered = t.occurs[scheme.delivery];
+        let values = &t.values;
+        full_effect_of(
+            delivered,
+            values[scheme.scale],
+            values[scheme.returns],
+            values[change],
+        )
     }
 
     /// Expected activity per segment and avoided activity (with attribution) for metric m.
@@ -481,8 +485,16 @@ impl Model {
         }
     }
 
+    /// The windows' results, then the release rules (`rules`).
     #[inline(always)]
     pub(super) fn windows_and_rules(&self, t: &mut Trial) {
+        self.windows(t);
+        self.rules(t);
+    }
+
+    /// Each window's expected, observed and achieved result, from the trial's segments.
+    #[inline(always)]
+    pub(super) fn windows(&self, t: &mut Trial) {
         let outputs = t.window_expected.iter_mut().zip(&mut t.window_observed);
         for (window, ((expected_out, observed_out), achieved_out)) in
             self.windows.iter().zip(outputs.zip(&mut t.window_achieved))
@@ -512,6 +524,12 @@ impl Model {
                 }
             }
         }
+    }
+
+    /// Each condition's and tranche's result and the total paid, from the windows'
+    /// results (`Model::tranche_outcome`).
+    #[inline(always)]
+    fn rules(&self, t: &mut Trial) {
         let mut c = 0;
         let mut total = 0i64;
         let inputs = RuleInputs {
@@ -576,54 +594,88 @@ impl Model {
         metric_savings: impl Iterator<Item = f64>,
     ) {
         let mut flag = None;
+        Model::start_money(t);
+        for (i, savings) in (0..self.schemes.len()).zip(savings) {
+            self.scheme_money(i, t, savings, &mut flag);
+        }
+        self.partners_money(t, metric_savings, flag);
+    }
+
+    /// Before `scheme_money`: the partners' sums of spend, savings and risks at 0.
+    #[inline(always)]
+    pub(super) fn start_money(t: &mut Trial) {
         t.partner_invest.fill(0);
         t.partner_savings.fill(0);
         t.partner_risks.fill(0);
-        for ((i, scheme), savings) in self.schemes.iter().enumerate().zip(savings) {
-            let delivered = t.occurs[scheme.delivery];
-            let mut multiplier =
-                t.values[scheme.cost_overrun].max(0.0) * t.values[scheme.scale].max(0.0);
-            if !delivered {
-                multiplier *= scheme.cost_if_undelivered;
-            }
-            let invest = if multiplier == 1.0 {
-                if scheme.cost_pence.abs() > MAX_TRIAL_PENCE {
-                    flag.get_or_insert(Overflow::SchemeInvest(i));
-                }
-                scheme.cost_pence
-            } else {
-                whole_pence(
-                    scheme.cost_pence as f64 * multiplier,
-                    Overflow::SchemeInvest(i),
-                    &mut flag,
-                )
-            };
-            t.scheme_invest[i] = invest;
-            match scheme.funder.whole() {
-                // The other partners' parts are 0: they add nothing and cannot leave the
-                // range (a partner's sum only ever holds an amount within it).
-                Some(p) => add_pence(
-                    &mut t.partner_invest[p],
-                    invest,
-                    Overflow::PartnerTotal(p),
-                    &mut flag,
-                ),
-                None => {
-                    scheme.funder.split(invest, &mut t.split_scratch);
-                    let parts = t.partner_invest.iter_mut().zip(&t.split_scratch);
-                    for (p, (sum, &part)) in parts.enumerate() {
-                        add_pence(sum, part, Overflow::PartnerTotal(p), &mut flag);
-                    }
-                }
-            }
-            let savings = whole_pence(savings, Overflow::SchemeSavings(i), &mut flag);
-            t.scheme_savings[i] = savings;
-            t.scheme_roi[i] = if invest == 0 {
-                0.0
-            } else {
-                savings as f64 / invest as f64
-            };
+    }
+
+    /// Scheme `i`'s spend, savings (`savings`, in real pence) and return, its spend added
+    /// to its funders' sums; the first amount to leave the exact range recorded in
+    /// `flag`. `money_with` applies it to each scheme in turn.
+    #[inline(always)]
+    pub(super) fn scheme_money(
+        &self,
+        i: usize,
+        t: &mut Trial,
+        savings: f64,
+        flag: &mut Option<Overflow>,
+    ) {
+        let scheme = &self.schemes[i];
+        let delivered = t.occurs[scheme.delivery];
+        let mut multiplier =
+            t.values[scheme.cost_overrun].max(0.0) * t.values[scheme.scale].max(0.0);
+        if !delivered {
+            multiplier *= scheme.cost_if_undelivered;
         }
+        let invest = if multiplier == 1.0 {
+            if scheme.cost_pence.abs() > MAX_TRIAL_PENCE {
+                flag.get_or_insert(Overflow::SchemeInvest(i));
+            }
+            scheme.cost_pence
+        } else {
+            whole_pence(
+                scheme.cost_pence as f64 * multiplier,
+                Overflow::SchemeInvest(i),
+                flag,
+            )
+        };
+        t.scheme_invest[i] = invest;
+        match scheme.funder.whole() {
+            // The other partners' parts are 0: they add nothing and cannot leave the
+            // range (a partner's sum only ever holds an amount within it).
+            Some(p) => add_pence(
+                &mut t.partner_invest[p],
+                invest,
+                Overflow::PartnerTotal(p),
+                flag,
+            ),
+            None => {
+                scheme.funder.split(invest, &mut t.split_scratch);
+                let parts = t.partner_invest.iter_mut().zip(&t.split_scratch);
+                for (p, (sum, &part)) in parts.enumerate() {
+                    add_pence(sum, part, Overflow::PartnerTotal(p), flag);
+                }
+            }
+        }
+        let savings = whole_pence(savings, Overflow::SchemeSavings(i), flag);
+        t.scheme_savings[i] = savings;
+        t.scheme_roi[i] = if invest == 0 {
+            0.0
+        } else {
+            savings as f64 / invest as f64
+        };
+    }
+
+    /// After `scheme_money` of every scheme: each metric's savings (`metric_savings`, in
+    /// real pence, metric by metric) to its payer, the risks, the released and unreleased
+    /// money, and the partners' net; `flag` (from the schemes) into `t.overflow`.
+    #[inline(always)]
+    pub(super) fn partners_money(
+        &self,
+        t: &mut Trial,
+        metric_savings: impl Iterator<Item = f64>,
+        mut flag: Option<Overflow>,
+    ) {
         for (m, (metric, savings)) in self.metrics.iter().zip(metric_savings).enumerate() {
             if let Some(payer) = metric.payer {
                 let x = whole_pence(savings, Overflow::MetricSavings(m), &mut flag);
@@ -757,6 +809,23 @@ fn ramp_state(
         Attribution::Log { total }
     };
     RampState { keep, rule }
+}
+
+/// `Model::full_effect` from the scheme's delivery, its `scale` and `returns`, and its
+/// `change` on the metric.
+#[inline(always)]
+pub(super) fn full_effect_of(delivered: bool, scale: f64, returns: f64, change: f64) -> f64 {
+    if !delivered {
+        return 0.0;
+    }
+    let factor = if scale == 1.0 {
+        1.0
+    } else if scale > 0.0 {
+        scale.powf(returns.max(0.0))
+    } else {
+        0.0
+    };
+    (change * factor).clamp(-10.0, 1.0)
 }
 
 /// `xs.iter().sum()`, with a window's usual single segment summed without the loop
