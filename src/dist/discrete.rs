@@ -52,7 +52,7 @@ pub fn poisson_quantile(lambda: f64, u: f64) -> u64 {
 /// The probability whose normal quantile `poisson_quantile` and `binomial_quantile` start
 /// from (where they need one): `u` with NaN read as 0.5 and 1 or more as the largest double
 /// below 1.
-#[inline]
+#[inline(always)]
 pub fn observation_normal_input(u: f64) -> f64 {
     sanitize_u(u).min(ONE_MINUS)
 }
@@ -310,7 +310,7 @@ pub fn binomial_quantile(n: u64, p: f64, u: f64) -> u64 {
 /// [`binomial_quantile`]`(n, p, u)` given `w`, which must be
 /// `normal_quantile(observation_normal_input(u))` (as for [`poisson_quantile_given`]).
 /// Only [`binomial_uses_normal`] trials need it: others may pass anything.
-#[inline]
+#[inline(always)]
 pub fn binomial_quantile_given(n: u64, p: f64, u: f64, w: f64) -> u64 {
     binomial_inverse(n, p, u, |_| w)
 }
@@ -324,7 +324,7 @@ pub fn binomial_uses_normal(n: u64) -> bool {
 /// Whether `binomial_quantile(n, p, u)` may take its normal quantile at this `p` (for
 /// some u): the same test of n min(p, 1 - p) against the sequential bound, true for NaN.
 /// A block of draws whose every `p` gives false can leave the normal quantiles out.
-#[inline]
+#[inline(always)]
 pub fn binomial_needs_normal(n: u64, p: f64) -> bool {
     !(n as f64 * p.min(1.0 - p) < BINOMIAL_SEQUENTIAL_MAX)
 }
@@ -371,7 +371,7 @@ fn count<const SMALL: bool>(k: u64) -> f64 {
 /// Smallest k with P(X <= k) >= u, walking up from 0 with the pmf recursion. `SMALL`:
 /// n is at most [`FLOAT_COUNTS_MAX`], so the ratio's counts step as doubles; otherwise
 /// they are converted from the integers each step (the same values where both apply).
-#[inline]
+#[inline(always)]
 fn binomial_sequential<const SMALL: bool>(n: u64, p: f64, u: f64) -> u64 {
     let q = 1.0 - p;
     let ratio = p / q;
@@ -417,7 +417,7 @@ fn binomial_sequential<const SMALL: bool>(n: u64, p: f64, u: f64) -> u64 {
 /// F_Y(n - k - 1) <= 1 - u, so the answer is n - m where m - 1 is the largest j
 /// with F_Y(j) <= 1 - u (m = 0 when even F_Y(0) > 1 - u). `SMALL` as in
 /// `binomial_sequential`.
-#[inline]
+#[inline(always)]
 fn binomial_sequential_reflected<const SMALL: bool>(n: u64, q: f64, u: f64) -> u64 {
     let v = 1.0 - u;
     let p = 1.0 - q;
