@@ -286,16 +286,21 @@ impl Table {
 
     /// `then(at_z(z))` for each `z` in `out`, in place: the same values, with the
     /// Wilson–Hilferty case decided once for all of them and the rows reached through an
-    /// array of known length, so a lookup checks no bounds; on a grid, `LOOKUP_BATCH`
-    /// values at a time (`on_rows_batch`: the arithmetic vectorised, only the row loads
-    /// one by one).
+    /// array of known length, so a lookup checks no bounds.
     #[inline(always)]
     pub(crate) fn at_z_each(&self, out: &mut [f64], then: impl Fn(f64) -> f64) {
         let rows: Option<&[[f64; 4]; INTERVALS + 1]> = self.coefficients.as_slice().try_into().ok();
         match rows {
             Some(rows) if self.wilson_hilferty.is_none() => {
-                for out in out.chunks_mut(LOOKUP_BATCH) {
-                    self.on_rows_batch(rows, out, &then);
+                for v in out.iter_mut() {
+                    let z = *v;
+                    let pos = position(z);
+                    let q = if on_grid(pos) {
+                        on_row(rows, pos)
+                    } else {
+                        self.off_grid(z, pos)
+                    };
+                    *v = then(q);
                 }
             }
             _ => {
@@ -303,54 +308,6 @@ impl Table {
                     *v = then(self.at_z(*v));
                 }
             }
-        }
-    }
-
-    /// `at_z_each` on a grid, for at most `LOOKUP_BATCH` values: the positions, interval
-    /// numbers and offsets of all of them in one pass with no branch (it vectorises; an
-    /// off-grid lane is marked, its masked row looked up for nothing), then each one's row loaded, then
-    /// the Hermite pieces, clamps and `then` in a second vectorised pass, and last the
-    /// marked lanes (beyond the grid or NaN) by `off_grid`. The same operations per value
-    /// as [`on_row`].
-    #[inline(always)]
-    fn on_rows_batch(
-        &self,
-        rows: &[[f64; 4]; INTERVALS + 1],
-        out: &mut [f64],
-        then: &impl Fn(f64) -> f64,
-    ) {
-        let n = out.len().min(LOOKUP_BATCH);
-        let mut zs = [0.0; LOOKUP_BATCH];
-        zs[..n].copy_from_slice(&out[..n]);
-        let mut index = [0usize; LOOKUP_BATCH];
-        let mut offset = [0.0; LOOKUP_BATCH];
-        let mut off = 0u32;
-        for (j, ((&z, i), t)) in zs.iter().zip(&mut index).zip(&mut offset).enumerate() {
-            let pos = position(z);
-            off |= u32::from(!on_grid(pos)) << j;
-            // As in `on_row`: on the grid 0 <= pos < INTERVALS, exact through i32, the
-            // mask no change; off it (a marked lane) the mask keeps the index in bounds.
-            let k = pos as i32;
-            *t = pos - f64::from(k);
-            *i = k as usize & (INTERVALS - 1);
-        }
-        let mut c = [[0.0; 4]; LOOKUP_BATCH];
-        let mut end = [0.0; LOOKUP_BATCH];
-        for ((c, end), &i) in c.iter_mut().zip(&mut end).zip(&index) {
-            *c = rows[i];
-            *end = rows[i + 1][0];
-        }
-        let mut q = [0.0; LOOKUP_BATCH];
-        for (((q, &[c0, c1, c2, c3]), &end), &t) in q.iter_mut().zip(&c).zip(&end).zip(&offset) {
-            *q = then(hermite_piece(c0, c1, c2, c3, end, t));
-        }
-        out[..n].copy_from_slice(&q[..n]);
-        // Lanes past n are on the grid (z = 0), so never marked.
-        while off != 0 {
-            let j = off.trailing_zeros() as usize;
-            off &= off - 1;
-            let z = zs[j];
-            out[j] = then(self.off_grid(z, position(z)));
         }
     }
 
@@ -401,19 +358,9 @@ fn on_row<R: std::ops::Index<usize, Output = [f64; 4]> + ?Sized>(rows: &R, pos: 
     let i = i as usize & (INTERVALS - 1);
     let [c0, c1, c2, c3] = rows[i];
     let end = rows[i + 1][0];
-    hermite_piece(c0, c1, c2, c3, end, t)
-}
-
-/// A row's Hermite piece at offset `t`, kept between the row's start `c0` and the next
-/// row's `end`.
-#[inline(always)]
-fn hermite_piece(c0: f64, c1: f64, c2: f64, c3: f64, end: f64, t: f64) -> f64 {
     // c0 <= end: a table's nodes never decrease.
     super::quantile::clamp_ordered(c0 + t * (c1 + t * (c2 + t * c3)), c0, end)
 }
-
-/// How many values `Table::on_rows_batch` looks up together.
-const LOOKUP_BATCH: usize = 16;
 
 /// Cubic Hermite coefficients on t in [0, 1] for values q0, q1 and z-slopes m0, m1
 /// (NaN = unknown, replaced by the secant), with slopes limited to 3x the secant so
