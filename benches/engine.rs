@@ -10,7 +10,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use itfsim::correlation::CopulaLanes;
 use itfsim::dist::{
     binomial_needs_normal, binomial_quantile_given, binomial_uses_normal, normal_quantile_each,
-    observation_normal_input, poisson_quantile_given,
+    observation_normal_input, poisson_quantile_given_each,
 };
 use itfsim::engine;
 use itfsim::model::{Lanes, Model, Slot, Trial, compile};
@@ -159,16 +159,18 @@ fn variates(model: &Model, first: u64, s: &mut Scratch) -> f64 {
                 normal_quantile_each(&mut s.w, |i| observation_normal_input(count[i]));
             }
             match (metric.kind, gamma) {
-                (MetricKind::Count, Some((k, gamma))) => {
-                    gamma.fill(&s.mixing, &mut s.value);
-                    for i in 0..N {
-                        let lambda = s.value[i] * base / k;
-                        check += poisson_quantile_given(lambda, s.count[i], s.w[i]) as f64;
+                (MetricKind::Count, gamma) => {
+                    if let Some((k, gamma)) = gamma {
+                        gamma.fill(&s.mixing, &mut s.value);
+                        for v in s.value.iter_mut() {
+                            *v = *v * base / k;
+                        }
+                    } else {
+                        s.value.fill(base);
                     }
-                }
-                (MetricKind::Count, None) => {
-                    for i in 0..N {
-                        check += poisson_quantile_given(base, s.count[i], s.w[i]) as f64;
+                    poisson_quantile_given_each(&mut s.value, &s.count, &s.w);
+                    for &count in &s.value {
+                        check += count;
                     }
                 }
                 (MetricKind::Proportion, _) => {

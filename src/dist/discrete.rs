@@ -10,6 +10,9 @@
 //! u >= 1 is nudged to the largest double below 1 (Poisson) or gives n (binomial).
 //! The `_given` forms take that normal start as an argument, so a block of draws can
 //! work out all its normal quantiles in one vectorised pass first; the result is the same.
+//! `poisson_quantile_given_each` goes further for a block of Poisson draws: the
+//! asymptotic inverse and its margin of every draw in vectorised passes, then each
+//! draw's search.
 
 use super::normal::normal_quantile;
 use statrs::function::beta::beta_reg;
@@ -35,13 +38,21 @@ fn sanitize_u(u: f64) -> f64 {
 /// lambda NaN or <= 0 gives 0; lambda = +inf gives u64::MAX. Exact for lambda up
 /// to ~1e15 (beyond that integers near the mean are not representable anyway).
 pub fn poisson_quantile(lambda: f64, u: f64) -> u64 {
-    poisson_inverse(lambda, u, normal_quantile)
+    poisson_inverse(
+        lambda,
+        u,
+        |u| {
+            let w = normal_quantile(u);
+            (w, poisson_expansion(lambda, w))
+        },
+        |w, x| poisson_margin(lambda, w, x),
+    )
 }
 
 /// The probability whose normal quantile `poisson_quantile` and `binomial_quantile` start
 /// from (where they need one): `u` with NaN read as 0.5 and 1 or more as the largest double
 /// below 1.
-#[inline]
+#[inline(always)]
 pub fn observation_normal_input(u: f64) -> f64 {
     sanitize_u(u).min(ONE_MINUS)
 }
@@ -52,12 +63,60 @@ pub fn observation_normal_input(u: f64) -> f64 {
 /// leaves `w` unused.
 #[inline]
 pub fn poisson_quantile_given(lambda: f64, u: f64, w: f64) -> u64 {
-    poisson_inverse(lambda, u, |_| w)
+    poisson_inverse(
+        lambda,
+        u,
+        |_| (w, poisson_expansion(lambda, w)),
+        |w, x| poisson_margin(lambda, w, x),
+    )
 }
 
-/// `poisson_quantile`, taking the normal quantile of the cleaned `u` from `normal`.
+/// How many draws [`poisson_quantile_given_each`] works in one vectorised pass.
+const POISSON_BATCH: usize = 16;
+
+/// [`poisson_quantile_given`]`(lambda[i], us[i], ws[i])` for each i, as a double, with
+/// `lambda[i]` taken from and the count written to `lambda_count[i]`: the same values.
+/// The expansion and its margin (two square roots and eight divisions a draw) are worked
+/// for `POISSON_BATCH` draws at a time in one pass with no branch (it vectorises),
+/// whether a draw needs them or not; each draw's search then runs as
+/// `poisson_quantile_given` does, taking them from there.
 #[inline(always)]
-fn poisson_inverse(lambda: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> u64 {
+pub fn poisson_quantile_given_each(lambda_count: &mut [f64], us: &[f64], ws: &[f64]) {
+    let n = lambda_count.len().min(us.len()).min(ws.len());
+    let batches = lambda_count[..n]
+        .chunks_mut(POISSON_BATCH)
+        .zip(us[..n].chunks(POISSON_BATCH))
+        .zip(ws[..n].chunks(POISSON_BATCH));
+    for ((lambda_count, us), ws) in batches {
+        // Lanes past the batch's end work lambda = w = 0 (harmless, never read).
+        let mut lambdas = [0.0; POISSON_BATCH];
+        let mut w = [0.0; POISSON_BATCH];
+        lambdas[..lambda_count.len()].copy_from_slice(lambda_count);
+        w[..ws.len()].copy_from_slice(ws);
+        let mut x = [0.0; POISSON_BATCH];
+        let mut margin = [0.0; POISSON_BATCH];
+        for (((x, margin), &lambda), &w) in x.iter_mut().zip(&mut margin).zip(&lambdas).zip(&w) {
+            *x = poisson_expansion(lambda, w);
+            *margin = poisson_margin(lambda, w, *x);
+        }
+        let each = lambda_count.iter_mut().zip(us).zip(&w).zip(&x).zip(&margin);
+        for ((((lambda_count, &u), &w), &x), &margin) in each {
+            let count = poisson_inverse(*lambda_count, u, |_| (w, x), |_, _| margin);
+            *lambda_count = count as f64;
+        }
+    }
+}
+
+/// `poisson_quantile`, taking the normal quantile `w` of the cleaned `u` and the
+/// expansion `x` at it from `start`, and the margin at (w, x) from `margin`: each called
+/// at most once, only when the search needs it.
+#[inline(always)]
+fn poisson_inverse(
+    lambda: f64,
+    u: f64,
+    start: impl FnOnce(f64) -> (f64, f64),
+    margin: impl FnOnce(f64, f64) -> f64,
+) -> u64 {
     let u = sanitize_u(u);
     if !(lambda > 0.0) || u <= 0.0 {
         return 0;
@@ -69,8 +128,7 @@ fn poisson_inverse(lambda: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> u64 
     if lambda < POISSON_SEQUENTIAL_MAX {
         return poisson_sequential(lambda, u);
     }
-    let w = normal(u);
-    let x = poisson_expansion(lambda, w);
+    let (w, x) = start(u);
     if lambda > POISSON_EXACT_MAX {
         // Integers near the mean are no longer all representable, and the exact CDF
         // (incomplete gamma, O(sqrt(lambda)) terms) would take seconds per call: the
@@ -85,7 +143,7 @@ fn poisson_inverse(lambda: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> u64 
     // generic x86-64 makes for `floor` and `round`.
     let floor = x as i64;
     let nearest = floor + i64::from(x - floor as f64 >= 0.5);
-    if (x - nearest as f64).abs() > poisson_margin(lambda, w, x) {
+    if (x - nearest as f64).abs() > margin(w, x) {
         return floor as u64;
     }
     // x* may lie on either side of `nearest`: the answer is `nearest` exactly when
@@ -99,7 +157,7 @@ fn poisson_inverse(lambda: f64, u: f64, normal: impl FnOnce(f64) -> f64) -> u64 
 }
 
 /// Giles (ACM TOMS 955, 2016) normal asymptotic inverse: N = floor(x).
-#[inline]
+#[inline(always)]
 pub(crate) fn poisson_expansion(lambda: f64, w: f64) -> f64 {
     let s = lambda.sqrt();
     let w2 = w * w;
@@ -113,7 +171,7 @@ pub(crate) fn poisson_expansion(lambda: f64, w: f64) -> f64 {
 /// How close x may come to an integer before floor(x) is confirmed exactly: a
 /// bound on the expansion's truncation error: measured |x - x*| lambda^1.5 is at
 /// most ~0.02 for |w| < 2 and below 0.01 |w|^5 beyond; we allow five times that plus floating-point rounding of x.
-#[inline]
+#[inline(always)]
 pub(crate) fn poisson_margin(lambda: f64, w: f64, x: f64) -> f64 {
     let w2 = w * w;
     let poly = 0.1 + 0.05 * w2 * w2 * w.abs();
@@ -252,7 +310,7 @@ pub fn binomial_quantile(n: u64, p: f64, u: f64) -> u64 {
 /// [`binomial_quantile`]`(n, p, u)` given `w`, which must be
 /// `normal_quantile(observation_normal_input(u))` (as for [`poisson_quantile_given`]).
 /// Only [`binomial_uses_normal`] trials need it: others may pass anything.
-#[inline]
+#[inline(always)]
 pub fn binomial_quantile_given(n: u64, p: f64, u: f64, w: f64) -> u64 {
     binomial_inverse(n, p, u, |_| w)
 }
@@ -266,7 +324,7 @@ pub fn binomial_uses_normal(n: u64) -> bool {
 /// Whether `binomial_quantile(n, p, u)` may take its normal quantile at this `p` (for
 /// some u): the same test of n min(p, 1 - p) against the sequential bound, true for NaN.
 /// A block of draws whose every `p` gives false can leave the normal quantiles out.
-#[inline]
+#[inline(always)]
 pub fn binomial_needs_normal(n: u64, p: f64) -> bool {
     !(n as f64 * p.min(1.0 - p) < BINOMIAL_SEQUENTIAL_MAX)
 }
@@ -313,7 +371,7 @@ fn count<const SMALL: bool>(k: u64) -> f64 {
 /// Smallest k with P(X <= k) >= u, walking up from 0 with the pmf recursion. `SMALL`:
 /// n is at most [`FLOAT_COUNTS_MAX`], so the ratio's counts step as doubles; otherwise
 /// they are converted from the integers each step (the same values where both apply).
-#[inline]
+#[inline(always)]
 fn binomial_sequential<const SMALL: bool>(n: u64, p: f64, u: f64) -> u64 {
     let q = 1.0 - p;
     let ratio = p / q;
@@ -359,7 +417,7 @@ fn binomial_sequential<const SMALL: bool>(n: u64, p: f64, u: f64) -> u64 {
 /// F_Y(n - k - 1) <= 1 - u, so the answer is n - m where m - 1 is the largest j
 /// with F_Y(j) <= 1 - u (m = 0 when even F_Y(0) > 1 - u). `SMALL` as in
 /// `binomial_sequential`.
-#[inline]
+#[inline(always)]
 fn binomial_sequential_reflected<const SMALL: bool>(n: u64, q: f64, u: f64) -> u64 {
     let v = 1.0 - u;
     let p = 1.0 - q;

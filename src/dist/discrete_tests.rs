@@ -354,6 +354,45 @@ fn poisson_given_equals_poisson_quantile() {
     }
 }
 
+/// `poisson_quantile_given_each` gives `poisson_quantile` (as a double) of every draw,
+/// over blocks of every length from 0 to 40 (partial and whole batches) and a long one
+/// mixing small, moderate, huge, invalid and infinite means with extreme uniforms.
+#[test]
+fn poisson_given_each_equals_poisson_quantile() {
+    let mut lambdas = vec![0.0, -1.0, f64::NAN, f64::INFINITY, 1e-9, 0.5, 11.999, 12.0];
+    let mut lambda = 12.5;
+    while lambda < 1e6 {
+        lambdas.push(lambda);
+        lambda *= 2.9;
+    }
+    lambdas.extend([1.5e15, 1e18]);
+    let us = given_uniforms(true);
+    let check = |pairs: &[(f64, f64)]| {
+        let mut lambda_count: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+        let u: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+        let w: Vec<f64> = u
+            .iter()
+            .map(|&u| normal_quantile(observation_normal_input(u)))
+            .collect();
+        poisson_quantile_given_each(&mut lambda_count, &u, &w);
+        for (&(lambda, u), &count) in pairs.iter().zip(&lambda_count) {
+            let expected = poisson_quantile(lambda, u) as f64;
+            assert_eq!(count.to_bits(), expected.to_bits(), "lambda {lambda} u {u}");
+        }
+    };
+    let pairs: Vec<(f64, f64)> = (0..lambdas.len() * us.len())
+        .map(|i| (lambdas[i % lambdas.len()], us[(i * 7) % us.len()]))
+        .filter(|&(lambda, u)| {
+            let extremes = !(lambda > 1e5 && lambda < 1e16);
+            extremes || u.is_nan() || (1e-9..=1.0 - 1e-9).contains(&u)
+        })
+        .collect();
+    for len in 0..=40 {
+        check(&pairs[len * 13..][..len]);
+    }
+    check(&pairs);
+}
+
 /// `binomial_quantile_given` likewise, on both sequential searches and the
 /// large-variance path; and `binomial_uses_normal` is false only where no p reaches it.
 #[test]

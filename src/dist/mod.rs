@@ -24,6 +24,7 @@ mod table;
 pub use discrete::{
     binomial_needs_normal, binomial_quantile, binomial_quantile_given, binomial_uses_normal,
     observation_normal_input, poisson_quantile, poisson_quantile_given,
+    poisson_quantile_given_each,
 };
 pub use normal::{normal_cdf, normal_cdf_each, normal_quantile, normal_quantile_each};
 pub use quantile::Quantile;

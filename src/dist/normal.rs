@@ -113,14 +113,8 @@ fn outer_cdf(x: f64) -> f64 {
     let y = x.abs();
     let lower_tail = if y > 40.0 {
         0.0
-    } else if y <= 5.656_854_249_492_38 {
-        let mut num = CODY_C[8] * y;
-        let mut den = y;
-        for i in 0..7 {
-            num = (num + CODY_C[i]) * y;
-            den = (den + CODY_D[i]) * y;
-        }
-        gaussian_tail(y, (num + CODY_C[7]) / (den + CODY_D[7]))
+    } else if middle_cdf_region(y) {
+        gaussian_tail(y, middle_cdf_ratio(y))
     } else {
         let xsq = 1.0 / (x * x);
         let mut num = CODY_P[5] * xsq;
@@ -132,10 +126,86 @@ fn outer_cdf(x: f64) -> f64 {
         let temp = xsq * (num + CODY_P[4]) / (den + CODY_Q[4]);
         gaussian_tail(y, (FRAC_1_SQRT_2PI - temp) / y)
     };
+    upper_or_lower(x, lower_tail)
+}
+
+/// Whether `y = |x|` is at most the end of Cody's middle region (false for NaN); for a
+/// `y` outside the central region, whether [`outer_cdf`] takes the middle branch.
+#[inline(always)]
+fn middle_cdf_region(y: f64) -> bool {
+    y <= 5.656_854_249_492_38
+}
+
+/// The rational function of Cody's middle region at `y = |x|`: the `temp` that
+/// [`gaussian_tail`] multiplies.
+#[inline(always)]
+fn middle_cdf_ratio(y: f64) -> f64 {
+    let mut num = CODY_C[8] * y;
+    let mut den = y;
+    for i in 0..7 {
+        num = (num + CODY_C[i]) * y;
+        den = (den + CODY_D[i]) * y;
+    }
+    (num + CODY_C[7]) / (den + CODY_D[7])
+}
+
+/// Phi(x) from the lower tail Phi(-|x|).
+#[inline(always)]
+fn upper_or_lower(x: f64, lower_tail: f64) -> f64 {
     if x > 0.0 {
         1.0 - lower_tail
     } else {
         lower_tail
+    }
+}
+
+/// How many marked elements [`outer_cdf_marked`] and [`outer_quantile_marked`] gather
+/// before working them in one vectorised pass.
+const BATCH: usize = 8;
+
+/// [`outer_cdf`] of each `x[i]` whose bit is set in `outside` (all of them outside the
+/// central region, or NaN) into `out[i]`: the same values. Those in Cody's middle region
+/// are gathered `BATCH` at a time and their rational function and the split of the
+/// exponent worked for the whole batch in one pass with no branch (it vectorises); only
+/// the library `exp` and the final products are left per element, in the same order.
+/// The rest (NaN and |x| beyond the middle region) take [`outer_cdf`].
+#[inline(always)]
+fn outer_cdf_marked(out: &mut [f64], x: &[f64], mut outside: u64) {
+    let coarse: &[f64; TAIL_SIXTEENTHS + 1] = &COARSE_EXP;
+    while outside != 0 {
+        let mut ys = [0.0; BATCH];
+        let mut at = [0usize; BATCH];
+        let mut k = 0;
+        while outside != 0 && k < BATCH {
+            let i = outside.trailing_zeros() as usize;
+            outside &= outside - 1;
+            let y = x[i].abs();
+            if middle_cdf_region(y) {
+                ys[k] = y;
+                at[k] = i;
+                k += 1;
+            } else {
+                out[i] = outer_cdf(x[i]);
+            }
+        }
+        // `gaussian_tail(y, middle_cdf_ratio(y))` up to its `exp`, for the whole batch
+        // (lanes past k work a harmless 0).
+        let mut temp = [0.0; BATCH];
+        let mut scale = [0.0; BATCH];
+        let mut exponent = [0.0; BATCH];
+        for (((t, c), e), &y) in temp.iter_mut().zip(&mut scale).zip(&mut exponent).zip(&ys) {
+            *t = middle_cdf_ratio(y);
+            // 0 <= y <= 5.66, so 0 <= sixteenths <= 90: the `min` changes no index.
+            let sixteenths = (y * 16.0) as i32;
+            let ysq = f64::from(sixteenths) / 16.0;
+            let del = (y - ysq) * (y + ysq);
+            *c = coarse[(sixteenths as usize).min(TAIL_SIXTEENTHS)];
+            *e = -del * 0.5;
+        }
+        for j in 0..k {
+            let i = at[j];
+            out[i] = upper_or_lower(x[i], scale[j] * exponent[j].exp() * temp[j]);
+        }
     }
 }
 
@@ -173,9 +243,10 @@ static BITS: [u64; 64] = {
 
 /// [`normal_cdf`] of each `x[i]` into `out[i]`: the same values, the central region
 /// worked for every element in one pass with no branch (it vectorises), marking the
-/// tails (and NaN) in a bit mask, 64 elements at a time, and then those by the full
-/// function, as [`normal_quantile_each`] does.
-#[inline]
+/// tails (and NaN) in a bit mask, 64 elements at a time, and then those in batches
+/// (`outer_cdf_marked`: Cody's middle region vectorised but for its `exp`), as
+/// [`normal_quantile_each`] does.
+#[inline(always)]
 pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
     let n = out.len().min(x.len());
     for (out, x) in out[..n].chunks_mut(64).zip(x[..n].chunks(64)) {
@@ -184,11 +255,7 @@ pub fn normal_cdf_each(out: &mut [f64], x: &[f64]) {
             outside |= if central_cdf_region(x) { 0 } else { bit };
             *p = central_cdf(x);
         }
-        while outside != 0 {
-            let i = outside.trailing_zeros() as usize;
-            outside &= outside - 1;
-            out[i] = outer_cdf(x[i]);
-        }
+        outer_cdf_marked(out, x, outside);
     }
 }
 
@@ -290,17 +357,82 @@ fn outer_quantile(p: f64) -> f64 {
     if p >= 1.0 {
         return f64::INFINITY;
     }
-    let q = p - 0.5;
-    let r = if q < 0.0 { p } else { 1.0 - p };
-    let r = (-r.ln()).sqrt();
+    let r = (tail_log(p)).sqrt();
     let x = if r <= 5.0 {
-        let r = r - 1.6;
-        poly(&C, r) / poly(&D, r)
+        near_tail_quantile(r)
     } else {
         let r = r - 5.0;
         poly(&E, r) / poly(&F, r)
     };
+    signed_tail(p, x)
+}
+
+/// AS241's `-ln(min(p, 1 - p))` for 0 < p < 1 outside the central region: the library
+/// `ln`, whose square root `r` picks the tail's rational function.
+#[inline(always)]
+fn tail_log(p: f64) -> f64 {
+    let q = p - 0.5;
+    let r = if q < 0.0 { p } else { 1.0 - p };
+    -r.ln()
+}
+
+/// AS241's rational function for a tail with `r <= 5` (p above about 1.4e-11 and below
+/// 1 - 1.4e-11), before the sign.
+#[inline(always)]
+fn near_tail_quantile(r: f64) -> f64 {
+    let r = r - 1.6;
+    poly(&C, r) / poly(&D, r)
+}
+
+/// The tail's quantile `x >= 0` with the sign of `p - 0.5`.
+#[inline(always)]
+fn signed_tail(p: f64, x: f64) -> f64 {
+    let q = p - 0.5;
     if q < 0.0 { -x } else { x }
+}
+
+/// [`outer_quantile`] of `p(i)` into `out[i]` for each i whose bit is set in `outside`
+/// (each such p outside the central region, or NaN): the same values. Those with
+/// 0 < p < 1 are gathered `BATCH` at a time, each with its library `ln` (the only
+/// call per element); the square root, the near tail's two polynomials, the division
+/// and the sign are then worked for the whole batch in one pass with no branch (it
+/// vectorises). The rare far tail (r > 5), p <= 0, p >= 1 and NaN take
+/// [`outer_quantile`].
+#[inline(always)]
+fn outer_quantile_marked(out: &mut [f64], p: impl Fn(usize) -> f64, mut outside: u64) {
+    while outside != 0 {
+        let mut ps = [0.0; BATCH];
+        let mut logs = [0.0; BATCH];
+        let mut at = [0usize; BATCH];
+        let mut k = 0;
+        while outside != 0 && k < BATCH {
+            let i = outside.trailing_zeros() as usize;
+            outside &= outside - 1;
+            let pi = p(i);
+            if pi > 0.0 && pi < 1.0 {
+                ps[k] = pi;
+                logs[k] = tail_log(pi);
+                at[k] = i;
+                k += 1;
+            } else {
+                out[i] = outer_quantile(pi);
+            }
+        }
+        // Lanes past k work p = 0 with a log of 0: harmless, and never stored.
+        let mut r = [0.0; BATCH];
+        let mut z = [0.0; BATCH];
+        for (((r, z), &log), &p) in r.iter_mut().zip(&mut z).zip(&logs).zip(&ps) {
+            *r = log.sqrt();
+            *z = signed_tail(p, near_tail_quantile(*r));
+        }
+        for j in 0..k {
+            out[at[j]] = if r[j] <= 5.0 {
+                z[j]
+            } else {
+                outer_quantile(ps[j])
+            };
+        }
+    }
 }
 
 /// Whether `q = p - 0.5` is in AS241's central region (false for NaN).
@@ -319,7 +451,8 @@ fn central_quantile(q: f64) -> f64 {
 /// [`normal_quantile`] of `p(i)` into `out[i]`, for every i: the same values. The
 /// central region, where most draws fall, is worked for every element in one pass with
 /// no branch (it vectorises), which also marks the elements outside it (or NaN) in a
-/// bit mask, 64 elements at a time; only those marked are then given the full function.
+/// bit mask, 64 elements at a time; only those marked are then worked again, in batches
+/// (`outer_quantile_marked`: a library `ln` each, the rest vectorised).
 /// `p` is called again for them, so it must give the same value each time.
 #[inline(always)]
 pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
@@ -331,11 +464,7 @@ pub fn normal_quantile_each(out: &mut [f64], p: impl Fn(usize) -> f64) {
             outside |= if central(q) { 0 } else { bit };
             *z = central_quantile(q);
         }
-        while outside != 0 {
-            let i = outside.trailing_zeros() as usize;
-            outside &= outside - 1;
-            out[i] = outer_quantile(p(first + i));
-        }
+        outer_quantile_marked(out, |i| p(first + i), outside);
     }
 }
 
@@ -367,6 +496,178 @@ mod tests {
         normal_quantile_each(&mut out, |i| mid[i]);
         for (&p, &z) in mid.iter().zip(&out) {
             assert_eq!(normal_quantile(p).to_bits(), z.to_bits(), "at {p}");
+        }
+    }
+
+    /// Adversarial probabilities for the batched tails: the region boundaries and the
+    /// doubles either side of them, the ends, subnormals, NaN and the far tails.
+    fn edge_probabilities() -> Vec<f64> {
+        let mut ps = vec![
+            0.0,
+            -0.0,
+            1.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            f64::MIN_POSITIVE / 2.0,
+            5e-324,
+            1e-300,
+            1e-20,
+            1.0 - f64::EPSILON / 2.0,
+            1.0 - f64::EPSILON,
+            -1.0,
+            2.0,
+        ];
+        // r = 5 (p = exp(-25)) is where the near tail ends.
+        for b in [0.075, 0.925, (-25.0f64).exp(), 1.0 - (-25.0f64).exp()] {
+            ps.extend([
+                b,
+                f64::from_bits(b.to_bits() - 1),
+                f64::from_bits(b.to_bits() + 1),
+            ]);
+        }
+        ps
+    }
+
+    /// Whether `normal_quantile_each` gives `normal_quantile` of every element of `ps`,
+    /// to the bit.
+    fn assert_quantile_each(ps: &[f64]) {
+        let mut out = vec![f64::NAN; ps.len()];
+        normal_quantile_each(&mut out, |i| ps[i]);
+        for (&p, &z) in ps.iter().zip(&out) {
+            assert_eq!(normal_quantile(p).to_bits(), z.to_bits(), "at {p}");
+        }
+    }
+
+    /// Whether `normal_cdf_each` gives `normal_cdf` of every element of `xs`, to the bit.
+    fn assert_cdf_each(xs: &[f64]) {
+        let mut out = vec![0.25; xs.len()];
+        normal_cdf_each(&mut out, xs);
+        for (&x, &p) in xs.iter().zip(&out) {
+            assert_eq!(normal_cdf(x).to_bits(), p.to_bits(), "at {x}");
+        }
+    }
+
+    /// The batched tails (`outer_quantile_marked`) against the scalar function: chunks of
+    /// 64 with 0, 1, 7, 8, 9 and 64 tail elements, every edge value in every position of
+    /// a chunk, and chunks of every tail count mixing near, far and invalid tails.
+    #[test]
+    fn quantile_batches_equal_one_by_one() {
+        let central = |i: usize| 0.3 + (i % 50) as f64 * 0.008;
+        for tails in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64] {
+            let ps: Vec<f64> = (0..64)
+                .map(|i| {
+                    if i < tails {
+                        1e-3 + i as f64 * 1e-3
+                    } else {
+                        central(i)
+                    }
+                })
+                .collect();
+            assert_quantile_each(&ps);
+            let reversed: Vec<f64> = ps.iter().rev().copied().collect();
+            assert_quantile_each(&reversed);
+        }
+        let edges = edge_probabilities();
+        for &e in &edges {
+            for at in [0, 1, 7, 8, 31, 63] {
+                let mut ps: Vec<f64> = (0..64).map(central).collect();
+                ps[at] = e;
+                assert_quantile_each(&ps);
+                // Surrounded by near tails, so it shares a batch.
+                let mut ps: Vec<f64> = (0..64).map(|i| 0.999 - i as f64 * 1e-3).collect();
+                ps[at] = e;
+                assert_quantile_each(&ps);
+            }
+        }
+        // Every mix of tail kinds and counts, over lengths that leave a short last chunk.
+        let mut all: Vec<f64> = Vec::new();
+        for n in 0..=64 {
+            for i in 0..n {
+                all.push(match (i * 7 + n) % 5 {
+                    0 => edges[(i + n) % edges.len()],
+                    1 => 1e-3 * (1 + i) as f64,
+                    2 => 1.0 - 1e-4 * (1 + i) as f64,
+                    3 => 1e-12 / (1 + i) as f64,
+                    _ => central(i),
+                });
+            }
+        }
+        for len in [0, 1, 63, 64, 65, 1000, all.len()] {
+            assert_quantile_each(&all[..len]);
+        }
+    }
+
+    /// The batched CDF tails (`outer_cdf_marked`) against the scalar function, as for the
+    /// quantiles: the region boundaries (0.674..., 5.657, 40), their neighbours, zeros,
+    /// infinities, NaN, subnormals, in chunks with 0 to 64 tail elements.
+    #[test]
+    fn cdf_batches_equal_one_by_one() {
+        let mut edges = vec![
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            5e-324,
+            -5e-324,
+            f64::MAX,
+            -f64::MAX,
+        ];
+        for b in [
+            0.674_489_75f64,
+            5.656_854_249_492_38,
+            40.0,
+            1.0 / 16.0,
+            5.625,
+        ] {
+            for b in [b, -b] {
+                edges.extend([
+                    b,
+                    f64::from_bits(b.to_bits() - 1),
+                    f64::from_bits(b.to_bits() + 1),
+                ]);
+            }
+        }
+        let central = |i: usize| -0.6 + (i % 60) as f64 * 0.02;
+        for tails in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64] {
+            let xs: Vec<f64> = (0..64)
+                .map(|i| {
+                    if i < tails {
+                        (if i % 2 == 0 { 1.0 } else { -1.0 }) * (0.7 + i as f64 * 0.07)
+                    } else {
+                        central(i)
+                    }
+                })
+                .collect();
+            assert_cdf_each(&xs);
+            let reversed: Vec<f64> = xs.iter().rev().copied().collect();
+            assert_cdf_each(&reversed);
+        }
+        for &e in &edges {
+            for at in [0, 1, 7, 8, 31, 63] {
+                let mut xs: Vec<f64> = (0..64).map(central).collect();
+                xs[at] = e;
+                assert_cdf_each(&xs);
+                let mut xs: Vec<f64> = (0..64).map(|i| -5.5 + i as f64 * 0.17).collect();
+                xs[at] = e;
+                assert_cdf_each(&xs);
+            }
+        }
+        let mut all: Vec<f64> = Vec::new();
+        for n in 0..=64 {
+            for i in 0..n {
+                all.push(match (i * 7 + n) % 4 {
+                    0 => edges[(i + n) % edges.len()],
+                    1 => 0.7 + i as f64 * 0.08,
+                    2 => -(6.0 + i as f64 * 0.6),
+                    _ => central(i),
+                });
+            }
+        }
+        for len in [0, 1, 63, 64, 65, 1000, all.len()] {
+            assert_cdf_each(&all[..len]);
         }
     }
 

@@ -427,3 +427,64 @@ fn fill_gives_value_draw_by_draw() {
         }
     }
 }
+
+/// `Table::at_z_each` (batches of `LOOKUP_BATCH`: positions vectorised, rows loaded, the
+/// pieces vectorised, off-grid lanes last) gives `then(at_z(z))` of every z: the grid's
+/// ends and their neighbouring doubles, beyond it both ways, infinities, NaN, in
+/// runs of every length from 0 to 40 so that off-grid values sit in every lane of a
+/// batch, on beta and gamma tables and a Wilson-Hilferty gamma.
+#[test]
+fn table_at_z_each_equals_at_z() {
+    use super::super::table::{Shape, Table};
+    let edge = 8.3f64;
+    let mut zs = vec![
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        9.0,
+        -9.0,
+    ];
+    for b in [edge, -edge, 8.29, -8.29] {
+        zs.extend([
+            b,
+            f64::from_bits(b.to_bits() - 1),
+            f64::from_bits(b.to_bits() + 1),
+        ]);
+    }
+    // Every interval's start (position k) and points inside.
+    for k in 0..=1024 {
+        zs.push(-edge + f64::from(k) * (2.0 * edge / 1024.0));
+        zs.push(-edge + (f64::from(k) + 0.37) * (2.0 * edge / 1024.0));
+    }
+    let then = |q: f64| 1.5 + 2.25 * q;
+    for shape in [
+        Shape::Beta {
+            alpha: 2.0,
+            beta: 5.0,
+        },
+        Shape::Beta {
+            alpha: 0.5,
+            beta: 0.5,
+        },
+        Shape::Gamma { shape: 3.0 },
+        Shape::Gamma { shape: 2e6 },
+    ] {
+        let table = Table::shared(shape);
+        let check = |zs: &[f64]| {
+            let mut out = zs.to_vec();
+            table.at_z_each(&mut out, then);
+            for (&z, &x) in zs.iter().zip(&out) {
+                let one = then(table.at_z(z));
+                assert_eq!(one.to_bits(), x.to_bits(), "{shape:?} at z {z}");
+            }
+        };
+        check(&zs);
+        for len in 0..=40 {
+            for start in 0..20 {
+                check(&zs[start..][..len]);
+            }
+        }
+    }
+}

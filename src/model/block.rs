@@ -54,7 +54,7 @@ use super::trial::{
 use crate::correlation::CopulaLanes;
 use crate::dist::{
     binomial_needs_normal, binomial_quantile_given, binomial_uses_normal, normal_quantile_each,
-    observation_normal_input, poisson_quantile_given,
+    observation_normal_input, poisson_quantile_given_each,
 };
 use crate::rng::{first_two_uniforms, first_uniforms, stream};
 use crate::rules;
@@ -647,20 +647,22 @@ impl Model {
             }
             let each = lanes.value.iter().zip(counts);
             match (metric.kind, gamma) {
-                (MetricKind::Count, Some((k, gamma))) => {
-                    gamma.fill(mixings, &mut lanes.mu[..n]);
-                    let each = each.zip(&lanes.mu);
-                    for (((&w, &u), &mixing), t) in each.zip(trials.iter_mut()) {
-                        let lambda = mixing * t.segment_expected[m][si] / k;
-                        let count = poisson_quantile_given(lambda.max(0.0), u, w);
-                        t.segment_observed[m][si] = count as f64;
+                (MetricKind::Count, gamma) => {
+                    // Each trial's mean into `mu`, then its count in its place.
+                    let lambdas = &mut lanes.mu[..n];
+                    if let Some((k, gamma)) = gamma {
+                        gamma.fill(mixings, lambdas);
+                        for (lambda, t) in lambdas.iter_mut().zip(trials.iter()) {
+                            *lambda = (*lambda * t.segment_expected[m][si] / k).max(0.0);
+                        }
+                    } else {
+                        for (lambda, t) in lambdas.iter_mut().zip(trials.iter()) {
+                            *lambda = t.segment_expected[m][si].max(0.0);
+                        }
                     }
-                }
-                (MetricKind::Count, None) => {
-                    for ((&w, &u), t) in each.zip(trials.iter_mut()) {
-                        let lambda = t.segment_expected[m][si];
-                        let count = poisson_quantile_given(lambda.max(0.0), u, w);
-                        t.segment_observed[m][si] = count as f64;
+                    poisson_quantile_given_each(lambdas, counts, &lanes.value[..n]);
+                    for (&count, t) in lambdas.iter().zip(trials.iter_mut()) {
+                        t.segment_observed[m][si] = count;
                     }
                 }
                 (MetricKind::Proportion, _) => {
