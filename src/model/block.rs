@@ -289,7 +289,10 @@ impl Model {
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
-        trials.iter_mut().for_each(|t| self.windows(t));
+        // `for` loops, not `for_each`: LLVM left that call out of line (generic code).
+        for t in trials.iter_mut() {
+            self.windows(t);
+        }
         self.rules_block(trials, lanes);
         self.money_block(trials, lanes);
     }
@@ -303,7 +306,9 @@ impl Model {
         let (width, n) = (lanes.lanes, trials.len());
         let flags = &mut lanes.flags[..n];
         flags.fill(None);
-        trials.iter_mut().for_each(Model::start_money);
+        for t in trials.iter_mut() {
+            Model::start_money(t);
+        }
         for (i, savings) in lanes.savings.chunks_exact(width).enumerate() {
             let each = trials.iter_mut().zip(flags.iter_mut());
             for ((t, flag), &savings) in each.zip(&savings[..n]) {
