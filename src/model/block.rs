@@ -46,7 +46,7 @@
 //! likewise goes scheme by scheme over the lanes (`money_block`), then trial by trial
 //! for the partners.
 use super::compile::{CondModel, Model};
-use super::release::condition_pence;
+use super::release::{ConditionOutcome, condition_paid, tranche_paid};
 use super::trial::{
     Overflow, Place, Trial, full_effect_of, growth_steps, in_series_range, neg_ln_1m_nonzero,
     twice_atanh_series,
@@ -57,7 +57,6 @@ use crate::dist::{
     observation_normal_input, poisson_quantile_given_each,
 };
 use crate::rng::{first_two_uniforms, first_uniforms, stream};
-use crate::rules;
 use crate::sampling::Hold;
 use crate::scenario::{Gate, MetricKind};
 
@@ -216,8 +215,8 @@ pub(super) fn params_read_per_trial(model: &Model) -> Vec<usize> {
     let outcomes = model.outcomes.iter().map(|o| o.probability);
     let conditions = model.tranches.iter().flat_map(|t| &t.conditions);
     let targets = conditions.filter_map(|(c, _)| match c {
-        super::compile::CondModel::Metric { target, .. } => *target,
-        super::compile::CondModel::Event { .. } => None,
+        CondModel::Metric { target, .. } => *target,
+        CondModel::Event { .. } => None,
     });
     let mut read: Vec<usize> = schemes
         .chain(risks)
@@ -343,41 +342,43 @@ impl Model {
             let each_condition = tranche.conditions.iter().zip(&tranche.met_pence);
             for (k, ((cond, weight), &met_pence)) in each_condition.enumerate() {
                 let ci = c + k;
-                let lanes = trials.iter_mut().zip(weighted.iter_mut());
-                let lanes = lanes.zip(per_unit.iter_mut().zip(all_met.iter_mut()));
+                let sums = weighted
+                    .iter_mut()
+                    .zip(per_unit.iter_mut().zip(all_met.iter_mut()));
+                let lanes = trials.iter_mut().zip(sums);
+                let event = matches!(cond, CondModel::Event { .. });
+                // Each lane's outcome `o` into its sums and its trial's outputs.
+                let record =
+                    |t: &mut Trial,
+                     (weighted, (per_unit, all_met)): (&mut f64, (&mut f64, &mut bool)),
+                     o: ConditionOutcome| {
+                        *all_met &= o.met;
+                        let sums = (weighted, per_unit);
+                        let paid = condition_paid(event, &o, *weight, amount, met_pence, sums);
+                        t.condition_met[ci] = o.met;
+                        t.condition_fraction[ci] = o.fraction;
+                        t.condition_achieved[ci] = o.achieved;
+                        t.condition_paid[ci] = paid;
+                    };
                 match cond {
                     CondModel::Event { outcome } => {
-                        for ((t, weighted), (_, all_met)) in lanes {
-                            // `condition_outcome` of an event, and what it pays.
+                        for (t, sums) in lanes {
+                            // `condition_outcome` of an event, without the trial's inputs.
                             let met = t.occurs[*outcome];
-                            let fraction = f64::from(u8::from(met));
-                            *all_met &= met;
-                            *weighted += weight * fraction;
-                            t.condition_met[ci] = met;
-                            t.condition_fraction[ci] = fraction;
-                            t.condition_achieved[ci] = f64::NAN;
-                            t.condition_paid[ci] = if met { met_pence } else { 0 };
+                            let o = ConditionOutcome {
+                                met,
+                                fraction: f64::from(u8::from(met)),
+                                per_unit_money: None,
+                                achieved: f64::NAN,
+                            };
+                            record(t, sums, o);
                         }
                     }
                     CondModel::Metric { .. } => {
-                        for ((t, weighted), (per_unit, all_met)) in lanes {
+                        for (t, sums) in lanes {
                             let inputs = t.rule_inputs();
                             let o = self.condition_outcome(cond, *weight, amount, &inputs, None);
-                            *all_met &= o.met;
-                            let paid = match o.per_unit_money {
-                                Some(m) => {
-                                    *per_unit += m;
-                                    condition_pence(m)
-                                }
-                                None => {
-                                    *weighted += weight * o.fraction;
-                                    condition_pence(amount * weight * o.fraction)
-                                }
-                            };
-                            t.condition_met[ci] = o.met;
-                            t.condition_fraction[ci] = o.fraction;
-                            t.condition_achieved[ci] = o.achieved;
-                            t.condition_paid[ci] = paid;
+                            record(t, sums, o);
                         }
                     }
                 }
@@ -386,14 +387,10 @@ impl Model {
             c = conditions.end;
             let each = weighted.iter().zip(&*per_unit).zip(&*all_met);
             for (t, ((&weighted, &per_unit), &all_met)) in trials.iter_mut().zip(each) {
-                let paid = match tranche.gate {
-                    Gate::All if all_met => tranche.amount,
-                    Gate::All => {
-                        t.condition_paid[conditions.clone()].fill(0);
-                        0
-                    }
-                    Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
-                };
+                let paid = tranche_paid(tranche, all_met, weighted, per_unit);
+                if tranche.gate == Gate::All && !all_met {
+                    t.condition_paid[conditions.clone()].fill(0);
+                }
                 t.tranche_paid[ti] = paid;
                 t.total_paid += paid;
             }

@@ -5,7 +5,7 @@
 //! tranche, and `itfsim thresholds` calls it again with one condition's target moved
 //! (`target_override`), so a release curve equals what `run --set ...target=X` gives,
 //! trial by trial. Pure functions of their inputs; no allocation.
-use super::compile::{CondModel, Model};
+use super::compile::{CondModel, Model, TrancheModel};
 use super::trial::Trial;
 use crate::rules;
 use crate::scenario::{Gate, MetricKind, Rule};
@@ -145,35 +145,65 @@ impl Model {
             let target = target_override.and_then(|(i, x)| (i == c).then_some(x));
             let o = self.condition_outcome(cond, *weight, amount, inputs, target);
             all_met &= o.met;
-            let paid = match (cond, o.per_unit_money) {
-                (_, Some(m)) => {
-                    per_unit += m;
-                    condition_pence(m)
-                }
-                (CondModel::Event { .. }, None) => {
-                    // A fraction of 1 or 0: `condition_pence` of `amount x weight`,
-                    // worked out once (`met_pence`), or of a zero.
-                    weighted += weight * o.fraction;
-                    if o.met { met_pence } else { 0 }
-                }
-                (CondModel::Metric { .. }, None) => {
-                    weighted += weight * o.fraction;
-                    condition_pence(amount * weight * o.fraction)
-                }
-            };
+            let event = matches!(cond, CondModel::Event { .. });
+            let sums = (&mut weighted, &mut per_unit);
+            let paid = condition_paid(event, &o, *weight, amount, met_pence, sums);
             each(c, &o, paid);
         }
-        let paid = match tranche.gate {
-            Gate::All => {
-                if all_met {
-                    tranche.amount
-                } else {
-                    0
-                }
-            }
-            Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
-        };
+        let paid = tranche_paid(tranche, all_met, weighted, per_unit);
         TrancheOutcome { paid, all_met }
+    }
+}
+
+/// What condition outcome `o` (of an event condition if `event`; of weight `weight` in a
+/// tranche of `amount` pence, paying `met_pence` at fraction 1) pays in whole pence, its
+/// per-unit money or its weighted fraction added to the tranche's sums `(weighted,
+/// per_unit)`: the step `Model::tranche_outcome` and the block's rules share.
+#[inline(always)]
+pub(super) fn condition_paid(
+    event: bool,
+    o: &ConditionOutcome,
+    weight: f64,
+    amount: f64,
+    met_pence: i64,
+    (weighted, per_unit): (&mut f64, &mut f64),
+) -> i64 {
+    match o.per_unit_money {
+        Some(m) => {
+            *per_unit += m;
+            condition_pence(m)
+        }
+        None => {
+            *weighted += weight * o.fraction;
+            if event {
+                // A fraction of 1 or 0: `condition_pence` of `amount x weight`, worked
+                // out once (`met_pence`), or of a zero.
+                if o.met { met_pence } else { 0 }
+            } else {
+                condition_pence(amount * weight * o.fraction)
+            }
+        }
+    }
+}
+
+/// What `tranche` pays from its conditions' sums: all or nothing by `all_met` for
+/// `Gate::All`, else `rules::tranche_paid` of the weighted fraction and per-unit money.
+#[inline(always)]
+pub(super) fn tranche_paid(
+    tranche: &TrancheModel,
+    all_met: bool,
+    weighted: f64,
+    per_unit: f64,
+) -> i64 {
+    match tranche.gate {
+        Gate::All => {
+            if all_met {
+                tranche.amount
+            } else {
+                0
+            }
+        }
+        Gate::Weighted => rules::tranche_paid(tranche.amount, weighted, per_unit),
     }
 }
 
