@@ -689,8 +689,8 @@ fn bench_tells_machine_cores_from_the_cores_it_may_use() {
 }
 
 /// `bench` says which vector instructions the binary was built for, whether the CPU has
-/// AVX2 (on x86-64), and which copy of the block path ran: AVX2 on a CPU that has it
-/// (`itfsim::isa`; tests/isa.rs checks `ITFSIM_ISA=baseline`). The test is built with the
+/// AVX2 and AVX-512 (on x86-64), and which copy of the block path ran: the CPU's widest
+/// (`itfsim::isa`; tests/isa.rs checks `ITFSIM_ISA`). The test is built with the
 /// binary's flags, so its own `cfg!` is the binary's.
 #[test]
 fn bench_names_the_build_and_the_cpus_vector_instructions() {
@@ -712,22 +712,23 @@ fn bench_names_the_build_and_the_cpus_vector_instructions() {
     assert_eq!(v["built_for"], built_for);
     let avx2 = cfg!(target_arch = "x86_64").then(itfsim::isa::cpu_has_avx2);
     assert_eq!(v["machine"]["avx2"].as_bool(), avx2);
-    let copy = if avx2 == Some(true) {
-        "avx2"
-    } else {
-        "baseline"
-    };
-    assert_eq!(v["runs_with"], copy);
+    let avx512 = cfg!(target_arch = "x86_64").then(itfsim::isa::cpu_has_avx512);
+    assert_eq!(v["machine"]["avx512"].as_bool(), avx512);
+    let best = itfsim::isa::cpu_best();
+    assert_eq!(v["runs_with"], best.name());
     let text = String::from_utf8(succeeds(itfsim().args(args)).stdout).unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with("build: "))
         .expect("a build line");
-    assert_eq!(
-        line.contains("trials run with AVX2, chosen at run time"),
-        avx2 == Some(true),
-        "{line}"
-    );
+    let says = match best {
+        itfsim::isa::Isa::Avx512 => {
+            "trials run with AVX2 and its keyed streams with AVX-512, chosen at run time"
+        }
+        itfsim::isa::Isa::Avx2 => "trials run with AVX2, chosen at run time",
+        itfsim::isa::Isa::Baseline => "trials run with the build's own instructions",
+    };
+    assert!(line.contains(says), "{line}");
 }
 
 /// Without --trials, `bench` measures a steady rate over 1,000,000 trials rather than the

@@ -1,23 +1,20 @@
-//! The engine's two copies of the block path (`itfsim::isa`): the AVX2 copy, chosen at
-//! run time on a CPU that has it, and the build's own, forced by `ITFSIM_ISA=baseline`,
-//! give the same results bit for bit, and `bench` says which one ran.
+//! The engine's copies of the block path (`itfsim::isa`): the build's own (forced by
+//! `ITFSIM_ISA=baseline`), the AVX2 one (at most, with `ITFSIM_ISA=avx2`) and the AVX-512
+//! one, each taken on a CPU that has its features, give the same results bit for bit, and
+//! `bench` says which one ran.
 mod common;
 use assert_cmd::Command;
 use common::{itfsim, json_from};
+use itfsim::isa::Isa;
 use serde_json::Value;
 
-/// Whether this CPU takes the AVX2 copy unless told otherwise.
-fn cpu_has_avx2() -> bool {
-    itfsim::isa::cpu_has_avx2()
-}
-
-/// `cmd` on the copy `isa` names: "baseline" forces the generic copy, "auto" leaves the
-/// choice to the engine.
+/// `cmd` on the copy `isa` names: "baseline" forces the generic copy, "avx2" the AVX2
+/// one at most, "auto" leaves the choice to the engine.
 fn on_copy<'a>(cmd: &'a mut Command, isa: &str) -> &'a mut Command {
-    if isa == "baseline" {
-        cmd.env("ITFSIM_ISA", "baseline")
-    } else {
+    if isa == "auto" {
         cmd.env_remove("ITFSIM_ISA")
+    } else {
+        cmd.env("ITFSIM_ISA", isa)
     }
 }
 
@@ -35,9 +32,10 @@ fn run(scenario: &str, sampling: &str, isa: &str) -> Value {
 }
 
 #[test]
-fn both_copies_give_identical_results_on_every_shipped_scenario() {
-    if !cpu_has_avx2() {
-        eprintln!("this CPU lacks AVX2: both runs take the baseline copy");
+fn every_copy_gives_identical_results_on_every_shipped_scenario() {
+    let best = itfsim::isa::cpu_best();
+    if best != Isa::Avx512 {
+        eprintln!("this CPU lacks AVX-512 (its widest copy: {})", best.name());
     }
     let mut scenarios: Vec<_> = std::fs::read_dir("scenarios")
         .expect("scenarios/")
@@ -49,8 +47,14 @@ fn both_copies_give_identical_results_on_every_shipped_scenario() {
     for path in &scenarios {
         let path = path.to_str().expect("a UTF-8 path");
         for sampling in ["mc", "lhs"] {
-            let (auto, baseline) = (run(path, sampling, "auto"), run(path, sampling, "baseline"));
-            assert!(auto == baseline, "{path} {sampling}: the two copies differ");
+            let baseline = run(path, sampling, "baseline");
+            for copy in ["avx2", "auto"] {
+                let other = run(path, sampling, copy);
+                assert!(
+                    other == baseline,
+                    "{path} {sampling}: {copy} and baseline differ"
+                );
+            }
         }
     }
 }
@@ -63,8 +67,8 @@ fn bench_says_which_copy_ran() {
             .args(["--quiet", "--format", "json"]);
         json_from(on_copy(&mut cmd, isa))
     };
-    let auto = bench("auto");
-    let expected = if cpu_has_avx2() { "avx2" } else { "baseline" };
-    assert_eq!(auto["runs_with"], expected);
+    let best = itfsim::isa::cpu_best();
+    assert_eq!(bench("auto")["runs_with"], best.name());
+    assert_eq!(bench("avx2")["runs_with"], best.min(Isa::Avx2).name());
     assert_eq!(bench("baseline")["runs_with"], "baseline");
 }

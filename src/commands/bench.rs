@@ -45,6 +45,8 @@ struct Report {
     cpu: String,
     /// Whether the CPU has AVX2 (None off x86-64).
     cpu_avx2: Option<bool>,
+    /// Whether the CPU has AVX-512 (None off x86-64).
+    cpu_avx512: Option<bool>,
 }
 
 /// The vector instructions this binary was built to use: "avx-512", "avx2", or
@@ -66,21 +68,38 @@ fn cpu_avx2() -> Option<bool> {
     cfg!(target_arch = "x86_64").then(isa::cpu_has_avx2)
 }
 
+/// Whether this CPU has the x86-64-v4 features (AVX-512 F, BW, CD, DQ, VL) the engine's
+/// AVX-512 copy is compiled with (`isa::cpu_has_avx512`); None off x86-64.
+fn cpu_avx512() -> Option<bool> {
+    cfg!(target_arch = "x86_64").then(isa::cpu_has_avx512)
+}
+
 /// The text line on the instructions: what the build targets, and which copy of the
-/// block path this process runs (`isa`).
-fn instructions_text(cpu_avx2: Option<bool>) -> String {
+/// block path this process runs (`isa`), and why when it is not the CPU's widest.
+fn instructions_text(x86_64: bool) -> String {
     let build = match built_for() {
         "baseline" => "build: baseline instructions (it runs on any machine of its architecture)",
         "avx2" => "build: AVX2 instructions",
         _ => "build: AVX-512 instructions",
     };
-    let path = match (isa::chosen(), cpu_avx2) {
-        (Isa::Avx2, _) => "AVX2, chosen at run time (this CPU has it)",
-        (Isa::Baseline, Some(true)) => "the build's own instructions (ITFSIM_ISA=baseline)",
-        (Isa::Baseline, Some(false)) => "the build's own instructions (this CPU lacks AVX2)",
-        (Isa::Baseline, None) => "the build's own instructions",
+    let (chosen, best) = (isa::chosen(), isa::cpu_best());
+    let copy = match chosen {
+        Isa::Baseline => "the build's own instructions",
+        Isa::Avx2 => "AVX2",
+        Isa::Avx512 => "AVX2 and its keyed streams with AVX-512",
     };
-    format!("{build}; trials run with {path}")
+    let why = if chosen < best {
+        format!(" (ITFSIM_ISA={})", chosen.name())
+    } else {
+        match chosen {
+            Isa::Avx512 => ", chosen at run time (this CPU has both)",
+            Isa::Avx2 => ", chosen at run time (this CPU has it, not AVX-512)",
+            Isa::Baseline if x86_64 => " (this CPU lacks AVX2)",
+            Isa::Baseline => "",
+        }
+        .to_string()
+    };
+    format!("{build}; trials run with {copy}{why}")
 }
 
 pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
@@ -148,6 +167,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         cores_available: available,
         cpu,
         cpu_avx2: cpu_avx2(),
+        cpu_avx512: cpu_avx512(),
     };
     let bytes = match format {
         Format::Json => {
@@ -195,7 +215,7 @@ impl Report {
             "build": crate::BUILD_ID,
             "scenario": self.scenario,
             "sets": self.sets,
-            "machine": {"cores": self.cores, "cores_available": self.cores_available, "cpu": self.cpu, "avx2": self.cpu_avx2},
+            "machine": {"cores": self.cores, "cores_available": self.cores_available, "cpu": self.cpu, "avx2": self.cpu_avx2, "avx512": self.cpu_avx512},
             "built_for": built_for(),
             "runs_with": isa::chosen().name(),
             "run": {
@@ -236,7 +256,7 @@ impl Report {
             self.elapsed_s,
             self.trials_per_s()
         );
-        out += &instructions_text(self.cpu_avx2);
+        out += &instructions_text(self.cpu_avx2.is_some());
         out += "\n";
         let sum: f64 = self.phase_ns.iter().sum();
         out += &format!(

@@ -431,10 +431,26 @@ impl Model {
 
     /// `draw_own_uniforms` of every trial of the block, for a plain sampler: each
     /// parameter's uniforms into its columns, stream by stream (the same streams and
-    /// draws), and each outcome's uniform into its trial.
+    /// draws; `parameter_streams`, on the copy `isa::run_streams` chooses), and each
+    /// outcome's uniform into its trial.
     #[inline(always)]
     fn draw_uniforms_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
-        let (width, n) = (lanes.lanes, trials.len());
+        let n = trials.len();
+        crate::isa::run_streams(
+            #[inline(always)]
+            || self.parameter_streams(first, n, lanes),
+        );
+        for t in trials.iter_mut() {
+            for (u, outcome) in t.outcome_uniforms.iter_mut().zip(&self.outcomes) {
+                *u = stream(outcome.key, t.index).uniform();
+            }
+        }
+    }
+
+    /// Each parameter's uniforms in trials `first..first + n` into its columns.
+    #[inline(always)]
+    fn parameter_streams(&self, first: u64, n: usize, lanes: &mut Lanes) {
+        let width = lanes.lanes;
         for &(key, offset) in &self.streams {
             first_uniforms(key, first, &mut lanes.uniforms[offset * width..][..n]);
         }
@@ -453,19 +469,24 @@ impl Model {
                 }
             }
         }
-        for t in trials.iter_mut() {
-            for (u, outcome) in t.outcome_uniforms.iter_mut().zip(&self.outcomes) {
-                *u = stream(outcome.key, t.index).uniform();
-            }
-        }
     }
 
     /// Each observed segment's uniforms for every trial of the block (its gamma mixing
     /// uniform, where the noise is negative binomial, then its count's), two columns a
     /// segment in `lanes.observations`, for `observe_block`: drawn before the model, so
-    /// that the streams' vectorised loops sit apart from the observations' searches.
+    /// that the streams' vectorised loops sit apart from the observations' searches (and
+    /// run on the copy `isa::run_streams` chooses).
     #[inline(always)]
     fn draw_observation_uniforms(&self, first: u64, n: usize, lanes: &mut Lanes) {
+        crate::isa::run_streams(
+            #[inline(always)]
+            || self.observation_streams(first, n, lanes),
+        );
+    }
+
+    /// `draw_observation_uniforms`'s streams.
+    #[inline(always)]
+    fn observation_streams(&self, first: u64, n: usize, lanes: &mut Lanes) {
         let width = lanes.lanes;
         let segments = self.metrics.iter().flat_map(|metric| {
             let gamma = metric.gamma.is_some() && metric.kind == MetricKind::Count;
