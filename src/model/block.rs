@@ -73,6 +73,12 @@ pub struct Lanes {
     effect: Vec<f64>,
     weight: Vec<f64>,
     sums: Vec<f64>,
+    /// Per effect of every metric in turn (metric by metric, each metric's effects in
+    /// order, `lanes` apart): the avoided activity attributed to the effect's scheme over
+    /// the horizon, as `sums` ends the metric. `Trial::scheme_avoided`, which the block
+    /// leaves as it was: the engine's `Staged` reads these columns instead
+    /// ([`Lanes::attributed`], [`Model::attributed_column`]).
+    attributed: Vec<f64>,
     /// Per segment: expected activity.
     expected: Vec<f64>,
     /// Per trial: growth factor of the month (a proportion metric: its baseline
@@ -151,6 +157,7 @@ impl Lanes {
             effect: column(effects),
             weight: column(effects),
             sums: column(effects),
+            attributed: column(model.metrics.iter().map(|m| m.effects.len()).sum()),
             expected: column(segments),
             factor: column(1),
             step: column(1),
@@ -193,6 +200,25 @@ impl Lanes {
                 .as_ref()
                 .map(|(c, _)| CopulaLanes::new(c, lanes)),
         }
+    }
+
+    /// Metric `m`'s effects' attributed avoided activity (its `effects` columns of
+    /// `sums`, `n` lanes) into their columns of `attributed`.
+    #[inline(always)]
+    fn keep_attributed(&mut self, m: usize, effects: usize, n: usize, model: &Model) {
+        let width = self.lanes;
+        let first: usize = model.metrics[..m].iter().map(|m| m.effects.len()).sum();
+        let to = self.attributed[first * width..][..effects * width].chunks_exact_mut(width);
+        for (to, from) in to.zip(self.sums[..effects * width].chunks_exact(width)) {
+            to[..n].copy_from_slice(&from[..n]);
+        }
+    }
+
+    /// Column `column` of the attributed avoided activity (see
+    /// [`Model::attributed_column`]), one value per lane, as the last block left it.
+    #[inline(always)]
+    pub fn attributed(&self, column: usize) -> &[f64] {
+        &self.attributed[column * self.lanes..][..self.lanes]
     }
 
     /// Parameter `param`'s value in lane `lane`, as the block left it.
@@ -242,6 +268,20 @@ fn outcome_thresholds(model: &Model) -> Option<Vec<f64>> {
 }
 
 impl Model {
+    /// The column of [`Lanes::attributed`] that holds scheme `s`'s attributed avoided
+    /// activity on metric `m` (a trial's `scheme_avoided[s][m]` after
+    /// [`Model::simulate`]), if the scheme has an effect on the metric (the last such
+    /// effect, as a trial's value is the last written); otherwise the value stays
+    /// `Trial::new`'s 0.
+    pub fn attributed_column(&self, s: usize, m: usize) -> Option<usize> {
+        let before: usize = self.metrics[..m].iter().map(|m| m.effects.len()).sum();
+        let effects = &self.metrics[m].effects;
+        effects
+            .iter()
+            .rposition(|&(e, _)| e == s)
+            .map(|j| before + j)
+    }
+
     /// Runs trials `first`, `first + 1`, ... into `trials` (at most `lanes.lanes` of
     /// them): the same results as `simulate(first + i, &mut trials[i])` for each. The
     /// parameters' uniforms are drawn into the lanes' columns: a trial's `uniforms` are
@@ -250,6 +290,8 @@ impl Model {
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
     /// those the rules and money read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
+    /// Each scheme's attributed avoided activity is left in the lanes
+    /// ([`Lanes::attributed`]), not put in the trials' `scheme_avoided`.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -800,11 +842,9 @@ impl Model {
             for (s, expected) in t.segment_expected[m].iter_mut().enumerate() {
                 *expected = lanes.expected[s * width + i];
             }
-            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
-            }
             t.metric_avoided[m] = lanes.avoided[i];
         }
+        lanes.keep_attributed(m, effects, n, self);
     }
 }
 
@@ -894,11 +934,9 @@ impl Model {
             }
         }
         for (i, t) in trials.iter_mut().enumerate() {
-            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
-            }
             t.metric_avoided[m] = lanes.avoided[i];
         }
+        lanes.keep_attributed(m, effects, n, self);
     }
 }
 
@@ -1477,6 +1515,14 @@ mod tests {
                 let mut t = t.clone();
                 for (p, v) in t.values.iter_mut().enumerate() {
                     *v = lanes.value(p, i);
+                }
+                // The attributed avoided activity is in the lanes' columns too.
+                for (s, avoided) in t.scheme_avoided.iter_mut().enumerate() {
+                    for (m, v) in avoided.iter_mut().enumerate() {
+                        if let Some(column) = model.attributed_column(s, m) {
+                            *v = lanes.attributed(column)[i];
+                        }
+                    }
                 }
                 assert_eq!(
                     results(&single),

@@ -43,6 +43,8 @@ pub struct Trial {
     /// Per metric: avoided activity over the horizon (expected, no noise).
     pub metric_avoided: Vec<f64>,
     /// Per scheme: invested pence, attributed avoided activity per metric, savings, ROI.
+    /// `Model::simulate_block` leaves `scheme_avoided` as it was (its values are in the
+    /// lanes' columns, `Lanes::attributed`).
     pub scheme_invest: Vec<i64>,
     pub scheme_avoided: Vec<Vec<f64>>,
     pub scheme_savings: Vec<i64>,
