@@ -19,8 +19,9 @@
 //! The engine stages a whole block at once ([`Staged::push_block`], after
 //! [`Model::simulate_block`]): each trial's values go in trial by trial as above, but for
 //! the values the block leaves in its lanes' columns rather than in the trials (each
-//! scheme's attributed avoided activity, [`Lanes::attributed`]), which are copied a
-//! column at a time. A second test holds this path to the trial-by-trial one.
+//! condition's outcome, [`Lanes::condition`], and each scheme's attributed avoided
+//! activity, [`Lanes::attributed`]), which are copied a column at a time. A second test
+//! holds this path to the trial-by-trial one.
 use super::Accumulator;
 use crate::model::{CondModel, Lanes, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
@@ -158,8 +159,9 @@ impl Staged {
     /// first `trials.len()` of its trials), in order, adding the block to `acc` when it is
     /// full: the same as [`Staged::push`] of each trial after [`Model::simulate`]. They
     /// must fit in the block's free rows (the engine starts each block at row 0). The
-    /// schemes' avoided activity is copied from the lanes' columns
-    /// ([`Lanes::attributed`]), a column at a time; the rest trial by trial.
+    /// conditions' outcomes and the schemes' avoided activity are copied from the lanes'
+    /// columns ([`Lanes::condition`], [`Lanes::attributed`]), a column at a time; the rest
+    /// trial by trial.
     #[inline(always)]
     pub fn push_block(
         &mut self,
@@ -173,7 +175,17 @@ impl Staged {
         for t in trials {
             self.stage(model, t, false);
         }
-        let first = model.conditions + 3 * model.windows.len();
+        let (tranches, c) = (model.tranches.len(), model.conditions);
+        let met = self.flags[(2 + 2 * tranches) * BLOCK..].chunks_exact_mut(BLOCK);
+        let achieved = self.reals.chunks_exact_mut(BLOCK);
+        let paid = self.money[(2 + tranches) * BLOCK..].chunks_exact_mut(BLOCK);
+        for (k, ((met, achieved), paid)) in met.zip(achieved).zip(paid).take(c).enumerate() {
+            let (met_in, achieved_in, paid_in) = lanes.condition(k);
+            met[at..][..n].copy_from_slice(&met_in[..n]);
+            achieved[at..][..n].copy_from_slice(&achieved_in[..n]);
+            paid[at..][..n].copy_from_slice(&paid_in[..n]);
+        }
+        let first = c + 3 * model.windows.len();
         let columns = self.reals[first * BLOCK..].chunks_exact_mut(BLOCK);
         for (column, &(_, _, from)) in columns.zip(&self.avoided) {
             let column = &mut column[at..][..n];
@@ -187,10 +199,10 @@ impl Staged {
         }
     }
 
-    /// Stages trial `t` in the next row, its schemes' avoided activity from the trial if
-    /// `avoided` (otherwise leaving those columns' slots for `push_block`).
+    /// Stages trial `t` in the next row; its conditions' outcomes and schemes' avoided
+    /// activity only if `all` (otherwise leaving those columns' slots for `push_block`).
     #[inline(always)]
-    fn stage(&mut self, model: &Model, t: &Trial, avoided: bool) {
+    fn stage(&mut self, model: &Model, t: &Trial, all: bool) {
         let row = self.rows;
         let mut money = Row {
             slots: &mut self.money,
@@ -217,15 +229,20 @@ impl Staged {
             flags.put(paid == 0);
         }
         // Every condition has a column; only metric conditions' are added (see `flush`).
-        let (met, achieved) = (&t.condition_met, &t.condition_achieved);
-        assert!(met.len() == achieved.len() && met.len() == t.condition_paid.len());
-        for ((&met, &achieved), &paid) in met.iter().zip(achieved).zip(&t.condition_paid) {
-            flags.put(met);
-            reals.put(achieved);
-            money.put(paid);
+        if all {
+            let (met, achieved) = (&t.condition_met, &t.condition_achieved);
+            assert!(met.len() == achieved.len() && met.len() == t.condition_paid.len());
+            for ((&met, &achieved), &paid) in met.iter().zip(achieved).zip(&t.condition_paid) {
+                flags.put(met);
+                reals.put(achieved);
+                money.put(paid);
+            }
+        } else {
+            let skip = model.conditions * BLOCK;
+            (flags.at, reals.at, money.at) = (flags.at + skip, reals.at + skip, money.at + skip);
         }
         reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
-        if avoided {
+        if all {
             for &(scheme, metric, _) in &self.avoided {
                 reals.put(t.scheme_avoided[scheme][metric]);
             }

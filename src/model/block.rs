@@ -134,6 +134,14 @@ pub struct Lanes {
     weighted: Vec<f64>,
     per_unit: Vec<f64>,
     all_met: Vec<bool>,
+    /// Per condition (condition-major, `lanes` apart), from `rules_block`: whether it is
+    /// met, its fraction, its achieved value and the pence it pays. `Trial::condition_met`
+    /// and the like, which the block leaves as they were: the engine's `Staged` reads
+    /// these columns instead ([`Lanes::condition`]).
+    met: Vec<bool>,
+    fraction: Vec<f64>,
+    achieved: Vec<f64>,
+    paid: Vec<i64>,
     /// Per trial, for `money_block`: the first money amount out of range so far.
     flags: Vec<Option<Overflow>>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
@@ -187,6 +195,10 @@ impl Lanes {
             weighted: column(1),
             per_unit: column(1),
             all_met: vec![true; lanes],
+            met: vec![false; model.conditions * lanes],
+            fraction: column(model.conditions),
+            achieved: column(model.conditions),
+            paid: vec![0; model.conditions * lanes],
             flags: vec![None; lanes],
             observations: column(
                 2 * model
@@ -219,6 +231,23 @@ impl Lanes {
     #[inline(always)]
     pub fn attributed(&self, column: usize) -> &[f64] {
         &self.attributed[column * self.lanes..][..self.lanes]
+    }
+
+    /// Condition `c`'s outcome in each lane, as the last block left it: whether it is
+    /// met, its achieved value and the pence it pays (a trial's `condition_met[c]`,
+    /// `condition_achieved[c]` and `condition_paid[c]` after [`Model::simulate`]).
+    #[inline(always)]
+    pub fn condition(&self, c: usize) -> (&[bool], &[f64], &[i64]) {
+        let column = c * self.lanes..(c + 1) * self.lanes;
+        let achieved = &self.achieved[column.clone()];
+        (&self.met[column.clone()], achieved, &self.paid[column])
+    }
+
+    /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
+    /// block left it.
+    #[cfg(test)]
+    pub(super) fn condition_fraction(&self, c: usize, lane: usize) -> f64 {
+        self.fraction[c * self.lanes + lane]
     }
 
     /// Parameter `param`'s value in lane `lane`, as the block left it.
@@ -290,8 +319,10 @@ impl Model {
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
     /// those the rules and money read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
-    /// Each scheme's attributed avoided activity is left in the lanes
-    /// ([`Lanes::attributed`]), not put in the trials' `scheme_avoided`.
+    /// Each scheme's attributed avoided activity and each condition's outcome are left in
+    /// the lanes ([`Lanes::attributed`], [`Lanes::condition`]), not put in the trials'
+    /// `scheme_avoided` and `condition_met`, `condition_fraction`, `condition_achieved`,
+    /// `condition_paid`.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -366,15 +397,24 @@ impl Model {
     /// applies them) for every trial of the block, condition by condition: each
     /// condition's kind looked at once for the block, its result worked out in every
     /// lane, each lane's weighted fraction, per-unit money and whether all are met kept
-    /// in the lanes' columns (summed in condition order, as `tranche_outcome` sums them).
+    /// in the lanes' columns (summed in condition order, as `tranche_outcome` sums them),
+    /// and each condition's outcome left in its columns ([`Lanes::condition`]).
     #[inline(always)]
     fn rules_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
-        let n = trials.len();
+        let (width, n) = (lanes.lanes, trials.len());
         let (weighted, per_unit) = (&mut lanes.weighted[..n], &mut lanes.per_unit[..n]);
         let all_met = &mut lanes.all_met[..n];
+        let (met, fraction) = (&mut lanes.met, &mut lanes.fraction);
+        let (achieved, paid) = (&mut lanes.achieved, &mut lanes.paid);
         for t in trials.iter_mut() {
             t.total_paid = 0;
         }
+        // A lane's sums (weighted fraction, per-unit money, all met) and its slots of
+        // one condition's columns (met, fraction, achieved, paid).
+        type Slots<'a> = (
+            (&'a mut f64, (&'a mut f64, &'a mut bool)),
+            ((&'a mut bool, &'a mut f64), (&'a mut f64, &'a mut i64)),
+        );
         let mut c = 0;
         for (ti, tranche) in self.tranches.iter().enumerate() {
             let amount = tranche.amount as f64;
@@ -383,28 +423,27 @@ impl Model {
             all_met.fill(true);
             let each_condition = tranche.conditions.iter().zip(&tranche.met_pence);
             for (k, ((cond, weight), &met_pence)) in each_condition.enumerate() {
-                let ci = c + k;
+                let column = (c + k) * width..(c + k) * width + n;
                 let sums = weighted
                     .iter_mut()
                     .zip(per_unit.iter_mut().zip(all_met.iter_mut()));
-                let lanes = trials.iter_mut().zip(sums);
+                let outputs = (met[column.clone()].iter_mut())
+                    .zip(&mut fraction[column.clone()])
+                    .zip(achieved[column.clone()].iter_mut().zip(&mut paid[column]));
+                let each = trials.iter().zip(sums.zip(outputs));
                 let event = matches!(cond, CondModel::Event { .. });
-                // Each lane's outcome `o` into its sums and its trial's outputs.
-                let record =
-                    |t: &mut Trial,
-                     (weighted, (per_unit, all_met)): (&mut f64, (&mut f64, &mut bool)),
-                     o: ConditionOutcome| {
-                        *all_met &= o.met;
-                        let sums = (weighted, per_unit);
-                        let paid = condition_paid(event, &o, *weight, amount, met_pence, sums);
-                        t.condition_met[ci] = o.met;
-                        t.condition_fraction[ci] = o.fraction;
-                        t.condition_achieved[ci] = o.achieved;
-                        t.condition_paid[ci] = paid;
-                    };
+                // Each lane's outcome `o` into its sums and the condition's columns.
+                let record = |slots: Slots, o: ConditionOutcome| {
+                    let ((weighted, (per_unit, all_met)), ((met, fraction), outputs)) = slots;
+                    let (achieved, paid) = outputs;
+                    *all_met &= o.met;
+                    let sums = (weighted, per_unit);
+                    *paid = condition_paid(event, &o, *weight, amount, met_pence, sums);
+                    (*met, *fraction, *achieved) = (o.met, o.fraction, o.achieved);
+                };
                 match cond {
                     CondModel::Event { outcome } => {
-                        for (t, sums) in lanes {
+                        for (t, slots) in each {
                             // `condition_outcome` of an event, without the trial's inputs.
                             let met = t.occurs[*outcome];
                             let o = ConditionOutcome {
@@ -413,14 +452,14 @@ impl Model {
                                 per_unit_money: None,
                                 achieved: f64::NAN,
                             };
-                            record(t, sums, o);
+                            record(slots, o);
                         }
                     }
                     CondModel::Metric { .. } => {
-                        for (t, sums) in lanes {
+                        for (t, slots) in each {
                             let inputs = t.rule_inputs();
                             let o = self.condition_outcome(cond, *weight, amount, &inputs, None);
-                            record(t, sums, o);
+                            record(slots, o);
                         }
                     }
                 }
@@ -428,13 +467,16 @@ impl Model {
             let conditions = c..c + tranche.conditions.len();
             c = conditions.end;
             let each = weighted.iter().zip(&*per_unit).zip(&*all_met);
-            for (t, ((&weighted, &per_unit), &all_met)) in trials.iter_mut().zip(each) {
-                let paid = tranche_paid(tranche, all_met, weighted, per_unit);
+            let lanes = trials.iter_mut().zip(each).enumerate();
+            for (lane, (t, ((&weighted, &per_unit), &all_met))) in lanes {
+                let tranche_paid = tranche_paid(tranche, all_met, weighted, per_unit);
                 if tranche.gate == Gate::All && !all_met {
-                    t.condition_paid[conditions.clone()].fill(0);
+                    for ci in conditions.clone() {
+                        paid[ci * width + lane] = 0;
+                    }
                 }
-                t.tranche_paid[ti] = paid;
-                t.total_paid += paid;
+                t.tranche_paid[ti] = tranche_paid;
+                t.total_paid += tranche_paid;
             }
         }
     }
@@ -1516,7 +1558,14 @@ mod tests {
                 for (p, v) in t.values.iter_mut().enumerate() {
                     *v = lanes.value(p, i);
                 }
-                // The attributed avoided activity is in the lanes' columns too.
+                // So are the conditions' outcomes and the attributed avoided activity.
+                for c in 0..model.conditions {
+                    let (met, achieved, paid) = lanes.condition(c);
+                    t.condition_met[c] = met[i];
+                    t.condition_fraction[c] = lanes.condition_fraction(c, i);
+                    t.condition_achieved[c] = achieved[i];
+                    t.condition_paid[c] = paid[i];
+                }
                 for (s, avoided) in t.scheme_avoided.iter_mut().enumerate() {
                     for (m, v) in avoided.iter_mut().enumerate() {
                         if let Some(column) = model.attributed_column(s, m) {

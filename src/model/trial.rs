@@ -33,7 +33,8 @@ pub struct Trial {
     pub window_expected: Vec<f64>,
     pub window_observed: Vec<f64>,
     pub window_achieved: Vec<f64>,
-    /// Per condition (flattened over tranches).
+    /// Per condition (flattened over tranches). `Model::simulate_block` leaves these four
+    /// as they were (its outcomes are in the lanes' columns, `Lanes::condition`).
     pub condition_met: Vec<bool>,
     pub condition_achieved: Vec<f64>,
     pub condition_fraction: Vec<f64>,
