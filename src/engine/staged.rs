@@ -19,9 +19,10 @@
 //! The engine stages a whole block at once ([`Staged::push_block`], after
 //! [`Model::simulate_block`]): each trial's values go in trial by trial as above, but for
 //! the values the block leaves in its lanes' columns rather than in the trials (each
-//! condition's outcome, [`Lanes::condition`], and each scheme's attributed avoided
-//! activity, [`Lanes::attributed`]), which are copied a column at a time. A second test
-//! holds this path to the trial-by-trial one.
+//! condition's outcome, [`Lanes::condition`], each scheme's attributed avoided activity,
+//! [`Lanes::attributed`], and its spend, savings and return, [`Lanes::scheme`]), which
+//! are copied a column at a time. A second test holds this path to the trial-by-trial
+//! one.
 use super::Accumulator;
 use crate::model::{CondModel, Lanes, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
@@ -159,9 +160,9 @@ impl Staged {
     /// first `trials.len()` of its trials), in order, adding the block to `acc` when it is
     /// full: the same as [`Staged::push`] of each trial after [`Model::simulate`]. They
     /// must fit in the block's free rows (the engine starts each block at row 0). The
-    /// conditions' outcomes and the schemes' avoided activity are copied from the lanes'
-    /// columns ([`Lanes::condition`], [`Lanes::attributed`]), a column at a time; the rest
-    /// trial by trial.
+    /// conditions' outcomes and the schemes' avoided activity, spend, savings and return
+    /// are copied from the lanes' columns ([`Lanes::condition`], [`Lanes::attributed`],
+    /// [`Lanes::scheme`]), a column at a time; the rest trial by trial.
     #[inline(always)]
     pub fn push_block(
         &mut self,
@@ -186,12 +187,31 @@ impl Staged {
             paid[at..][..n].copy_from_slice(&paid_in[..n]);
         }
         let first = c + 3 * model.windows.len();
-        let columns = self.reals[first * BLOCK..].chunks_exact_mut(BLOCK);
-        for (column, &(_, _, from)) in columns.zip(&self.avoided) {
+        let mut columns = self.reals[first * BLOCK..].chunks_exact_mut(BLOCK);
+        // The columns second, so that the zip takes none past the last avoided one.
+        for (&(_, _, from), column) in self.avoided.iter().zip(columns.by_ref()) {
             let column = &mut column[at..][..n];
             match from {
                 Some(from) => column.copy_from_slice(&lanes.attributed(from)[..n]),
                 None => column.fill(0.0),
+            }
+        }
+        // Each scheme's spend and savings (pence), return, and whether it is above 1.
+        let s = model.schemes.len();
+        let money = &mut self.money[(2 + tranches + c) * BLOCK..][..2 * s * BLOCK];
+        let (invest, savings) = money.split_at_mut(s * BLOCK);
+        let money = invest
+            .chunks_exact_mut(BLOCK)
+            .zip(savings.chunks_exact_mut(BLOCK));
+        let flags = self.flags[(2 + 2 * tranches + c) * BLOCK..].chunks_exact_mut(BLOCK);
+        let each = money.zip(columns.zip(flags));
+        for (i, ((invest, savings), (roi, above))) in each.enumerate() {
+            let (invest_in, savings_in, roi_in) = lanes.scheme(i);
+            invest[at..][..n].copy_from_slice(&invest_in[..n]);
+            savings[at..][..n].copy_from_slice(&savings_in[..n]);
+            roi[at..][..n].copy_from_slice(&roi_in[..n]);
+            for (above, &roi) in above[at..][..n].iter_mut().zip(&roi_in[..n]) {
+                *above = roi > 1.0;
             }
         }
         if self.rows == BLOCK {
@@ -200,7 +220,8 @@ impl Staged {
     }
 
     /// Stages trial `t` in the next row; its conditions' outcomes and schemes' avoided
-    /// activity only if `all` (otherwise leaving those columns' slots for `push_block`).
+    /// activity, spend, savings and return only if `all` (otherwise leaving those
+    /// columns' slots for `push_block`).
     #[inline(always)]
     fn stage(&mut self, model: &Model, t: &Trial, all: bool) {
         let row = self.rows;
@@ -249,10 +270,15 @@ impl Staged {
         } else {
             reals.at += self.avoided.len() * BLOCK;
         }
-        money.put_columns([&t.scheme_invest, &t.scheme_savings]);
-        for &roi in &t.scheme_roi {
-            reals.put(roi);
-            flags.put(roi > 1.0);
+        if all {
+            money.put_columns([&t.scheme_invest, &t.scheme_savings]);
+            for &roi in &t.scheme_roi {
+                reals.put(roi);
+                flags.put(roi > 1.0);
+            }
+        } else {
+            // The trial's last real and flag columns are the schemes'.
+            money.at += 2 * model.schemes.len() * BLOCK;
         }
         money.put_columns([
             &t.partner_invest,

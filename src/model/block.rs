@@ -142,6 +142,12 @@ pub struct Lanes {
     fraction: Vec<f64>,
     achieved: Vec<f64>,
     paid: Vec<i64>,
+    /// Per scheme (scheme-major, `lanes` apart), from `money_block`: its spend, savings
+    /// (pence) and return. `Trial::scheme_invest` and the like, which the block leaves as
+    /// they were: the engine's `Staged` reads these columns instead ([`Lanes::scheme`]).
+    invested: Vec<i64>,
+    saved: Vec<i64>,
+    roi: Vec<f64>,
     /// Per trial, for `money_block`: the first money amount out of range so far.
     flags: Vec<Option<Overflow>>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
@@ -199,6 +205,9 @@ impl Lanes {
             fraction: column(model.conditions),
             achieved: column(model.conditions),
             paid: vec![0; model.conditions * lanes],
+            invested: vec![0; model.schemes.len() * lanes],
+            saved: vec![0; model.schemes.len() * lanes],
+            roi: column(model.schemes.len()),
             flags: vec![None; lanes],
             observations: column(
                 2 * model
@@ -241,6 +250,16 @@ impl Lanes {
         let column = c * self.lanes..(c + 1) * self.lanes;
         let achieved = &self.achieved[column.clone()];
         (&self.met[column.clone()], achieved, &self.paid[column])
+    }
+
+    /// Scheme `i`'s spend, savings (pence) and return in each lane, as the last block left
+    /// them (a trial's `scheme_invest[i]`, `scheme_savings[i]` and `scheme_roi[i]` after
+    /// [`Model::simulate`]).
+    #[inline(always)]
+    pub fn scheme(&self, i: usize) -> (&[i64], &[i64], &[f64]) {
+        let column = i * self.lanes..(i + 1) * self.lanes;
+        let saved = &self.saved[column.clone()];
+        (&self.invested[column.clone()], saved, &self.roi[column])
     }
 
     /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
@@ -319,10 +338,11 @@ impl Model {
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
     /// those the rules and money read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
-    /// Each scheme's attributed avoided activity and each condition's outcome are left in
-    /// the lanes ([`Lanes::attributed`], [`Lanes::condition`]), not put in the trials'
-    /// `scheme_avoided` and `condition_met`, `condition_fraction`, `condition_achieved`,
-    /// `condition_paid`.
+    /// Each condition's outcome and each scheme's attributed avoided activity, spend,
+    /// savings and return are left in the lanes ([`Lanes::condition`],
+    /// [`Lanes::attributed`], [`Lanes::scheme`]), not put in the trials' `condition_met`,
+    /// `condition_fraction`, `condition_achieved`, `condition_paid` and `scheme_avoided`,
+    /// `scheme_invest`, `scheme_savings`, `scheme_roi`.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -371,8 +391,9 @@ impl Model {
 
     /// `money_with` of every trial of the block, from the savings in its lanes: scheme by
     /// scheme (`scheme_money` in every lane, each lane's first amount out of range kept
-    /// in its `flags` slot), then each trial's partners (`partners_money`). Each trial
-    /// sees the same steps in the same order as in `money_with`.
+    /// in its `flags` slot, the scheme's spend, savings and return in its columns), then
+    /// each trial's partners (`partners_money`). Each trial sees the same steps in the
+    /// same order as in `money_with`.
     #[inline(always)]
     fn money_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
@@ -381,10 +402,19 @@ impl Model {
         for t in trials.iter_mut() {
             Model::start_money(t);
         }
-        for (i, savings) in lanes.savings.chunks_exact(width).enumerate() {
+        let outputs = (lanes.invested.chunks_exact_mut(width))
+            .zip(lanes.saved.chunks_exact_mut(width))
+            .zip(lanes.roi.chunks_exact_mut(width));
+        let schemes = lanes.savings.chunks_exact(width).zip(outputs);
+        for (i, (savings, ((invested, saved), roi))) in schemes.enumerate() {
             let each = trials.iter_mut().zip(flags.iter_mut());
-            for ((t, flag), &savings) in each.zip(&savings[..n]) {
-                self.scheme_money(i, t, savings, flag);
+            let outputs = invested[..n]
+                .iter_mut()
+                .zip(&mut saved[..n])
+                .zip(&mut roi[..n]);
+            for (((t, flag), &savings), out) in each.zip(&savings[..n]).zip(outputs) {
+                let ((invested, saved), roi) = out;
+                (*invested, *saved, *roi) = self.scheme_money(i, t, savings, flag);
             }
         }
         for (lane, (t, &flag)) in trials.iter_mut().zip(&*flags).enumerate() {
@@ -1558,7 +1588,13 @@ mod tests {
                 for (p, v) in t.values.iter_mut().enumerate() {
                     *v = lanes.value(p, i);
                 }
-                // So are the conditions' outcomes and the attributed avoided activity.
+                // So are the conditions' outcomes and the schemes' outputs.
+                for s in 0..model.schemes.len() {
+                    let (invested, saved, roi) = lanes.scheme(s);
+                    t.scheme_invest[s] = invested[i];
+                    t.scheme_savings[s] = saved[i];
+                    t.scheme_roi[s] = roi[i];
+                }
                 for c in 0..model.conditions {
                     let (met, achieved, paid) = lanes.condition(c);
                     t.condition_met[c] = met[i];
