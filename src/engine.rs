@@ -628,11 +628,17 @@ impl Worker {
     fn run_block_body(&mut self, model: &Model) -> Result<(), EngineError> {
         let trials = &mut self.trials[..std::mem::take(&mut self.pending)];
         model.simulate_block(self.first, trials, &mut self.lanes);
-        for trial in trials.iter() {
-            checked(model, trial, trial.index)?;
-            self.staged.push(model, trial, &mut self.acc);
+        // The trials before the first whose money left the exact range are staged, as
+        // pushing trial by trial would; the error then stops the worker, whose
+        // accumulator (and so whatever it staged) never reaches an output.
+        let overflowed = trials.iter().position(|t| t.overflow.is_some());
+        let staged = &trials[..overflowed.unwrap_or(trials.len())];
+        self.staged
+            .push_block(model, staged, &self.lanes, &mut self.acc);
+        match overflowed {
+            Some(k) => checked(model, &trials[k], trials[k].index),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// After a chunk's last trial: runs the partial block and adds everything staged.

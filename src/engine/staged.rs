@@ -15,8 +15,16 @@
 //! in the order of [`Accumulator::push`], and [`Staged::push`] puts each value in its
 //! column (one loop may fill several columns, or several buffers, a position at a time);
 //! a test checks the two paths agree.
+//!
+//! The engine stages a whole block at once ([`Staged::push_block`], after
+//! [`Model::simulate_block`]): each trial's values go in trial by trial as above, but for
+//! the values the block leaves in its lanes' columns rather than in the trials (each
+//! condition's outcome, [`Lanes::condition`], each scheme's attributed avoided activity,
+//! [`Lanes::attributed`], and its spend, savings and return, [`Lanes::scheme`]), which
+//! are copied a column at a time. A second test holds this path to the trial-by-trial
+//! one.
 use super::Accumulator;
-use crate::model::{CondModel, Model, Trial};
+use crate::model::{CondModel, Lanes, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 
 /// Trials per block: a block's columns (about 100 values of 8 bytes a trial for Ealing,
@@ -33,6 +41,10 @@ pub struct Staged {
     money: Vec<i64>,
     reals: Vec<f64>,
     flags: Vec<bool>,
+    /// For each column of schemes' avoided activity (`Accumulator::scheme_avoided`
+    /// flattened): the scheme, the metric, and the column of `Lanes::attributed` that
+    /// holds it after a block (none: it stays 0).
+    avoided: Vec<(usize, usize, Option<usize>)>,
     /// Trials staged and not yet added.
     rows: usize,
 }
@@ -117,26 +129,101 @@ impl Staged {
             model.schemes.len(),
             model.partners,
         );
-        let effects: usize = model
-            .scenario
-            .schemes
-            .iter()
-            .map(|sc| sc.effects.len())
-            .sum();
+        let schemes = model.scenario.schemes.iter().enumerate();
+        let avoided: Vec<(usize, usize, Option<usize>)> = (schemes.flat_map(|(s, sc)| {
+            (sc.effects.iter()).map(move |e| (s, e.metric, model.attributed_column(s, e.metric)))
+        }))
+        .collect();
         let money = 2 + t + c + 2 * s + 5 * p;
-        let reals = c + 3 * w + effects + s;
+        let reals = c + 3 * w + avoided.len() + s;
         let flags = 2 + 2 * t + c + s;
         Staged {
             money: vec![0; money * BLOCK],
             reals: vec![0.0; reals * BLOCK],
             flags: vec![false; flags * BLOCK],
+            avoided,
             rows: 0,
         }
     }
 
-    /// Stages trial `t`, adding the block to `acc` when it is full.
+    /// Stages trial `t` (after [`Model::simulate`]), adding the block to `acc` when it is
+    /// full.
     #[inline(always)]
     pub fn push(&mut self, model: &Model, t: &Trial, acc: &mut Accumulator) {
+        self.stage(model, t, true);
+        if self.rows == BLOCK {
+            self.flush(model, acc);
+        }
+    }
+
+    /// Stages the trials of a block (after [`Model::simulate_block`] into `lanes`, the
+    /// first `trials.len()` of its trials), in order, adding the block to `acc` when it is
+    /// full: the same as [`Staged::push`] of each trial after [`Model::simulate`]. They
+    /// must fit in the block's free rows (the engine starts each block at row 0). The
+    /// conditions' outcomes and the schemes' avoided activity, spend, savings and return
+    /// are copied from the lanes' columns ([`Lanes::condition`], [`Lanes::attributed`],
+    /// [`Lanes::scheme`]), a column at a time; the rest trial by trial.
+    #[inline(always)]
+    pub fn push_block(
+        &mut self,
+        model: &Model,
+        trials: &[Trial],
+        lanes: &Lanes,
+        acc: &mut Accumulator,
+    ) {
+        let (at, n) = (self.rows, trials.len());
+        assert!(at + n <= BLOCK, "a block's trials fit in its free rows");
+        for t in trials {
+            self.stage(model, t, false);
+        }
+        let (tranches, c) = (model.tranches.len(), model.conditions);
+        let met = self.flags[(2 + 2 * tranches) * BLOCK..].chunks_exact_mut(BLOCK);
+        let achieved = self.reals.chunks_exact_mut(BLOCK);
+        let paid = self.money[(2 + tranches) * BLOCK..].chunks_exact_mut(BLOCK);
+        for (k, ((met, achieved), paid)) in met.zip(achieved).zip(paid).take(c).enumerate() {
+            let (met_in, achieved_in, paid_in) = lanes.condition(k);
+            met[at..][..n].copy_from_slice(&met_in[..n]);
+            achieved[at..][..n].copy_from_slice(&achieved_in[..n]);
+            paid[at..][..n].copy_from_slice(&paid_in[..n]);
+        }
+        let first = c + 3 * model.windows.len();
+        let mut columns = self.reals[first * BLOCK..].chunks_exact_mut(BLOCK);
+        // The columns second, so that the zip takes none past the last avoided one.
+        for (&(_, _, from), column) in self.avoided.iter().zip(columns.by_ref()) {
+            let column = &mut column[at..][..n];
+            match from {
+                Some(from) => column.copy_from_slice(&lanes.attributed(from)[..n]),
+                None => column.fill(0.0),
+            }
+        }
+        // Each scheme's spend and savings (pence), return, and whether it is above 1.
+        let s = model.schemes.len();
+        let money = &mut self.money[(2 + tranches + c) * BLOCK..][..2 * s * BLOCK];
+        let (invest, savings) = money.split_at_mut(s * BLOCK);
+        let money = invest
+            .chunks_exact_mut(BLOCK)
+            .zip(savings.chunks_exact_mut(BLOCK));
+        let flags = self.flags[(2 + 2 * tranches + c) * BLOCK..].chunks_exact_mut(BLOCK);
+        let each = money.zip(columns.zip(flags));
+        for (i, ((invest, savings), (roi, above))) in each.enumerate() {
+            let (invest_in, savings_in, roi_in) = lanes.scheme(i);
+            invest[at..][..n].copy_from_slice(&invest_in[..n]);
+            savings[at..][..n].copy_from_slice(&savings_in[..n]);
+            roi[at..][..n].copy_from_slice(&roi_in[..n]);
+            for (above, &roi) in above[at..][..n].iter_mut().zip(&roi_in[..n]) {
+                *above = roi > 1.0;
+            }
+        }
+        if self.rows == BLOCK {
+            self.flush(model, acc);
+        }
+    }
+
+    /// Stages trial `t` in the next row; its conditions' outcomes and schemes' avoided
+    /// activity, spend, savings and return only if `all` (otherwise leaving those
+    /// columns' slots for `push_block`).
+    #[inline(always)]
+    fn stage(&mut self, model: &Model, t: &Trial, all: bool) {
         let row = self.rows;
         let mut money = Row {
             slots: &mut self.money,
@@ -163,23 +250,35 @@ impl Staged {
             flags.put(paid == 0);
         }
         // Every condition has a column; only metric conditions' are added (see `flush`).
-        let (met, achieved) = (&t.condition_met, &t.condition_achieved);
-        assert!(met.len() == achieved.len() && met.len() == t.condition_paid.len());
-        for ((&met, &achieved), &paid) in met.iter().zip(achieved).zip(&t.condition_paid) {
-            flags.put(met);
-            reals.put(achieved);
-            money.put(paid);
+        if all {
+            let (met, achieved) = (&t.condition_met, &t.condition_achieved);
+            assert!(met.len() == achieved.len() && met.len() == t.condition_paid.len());
+            for ((&met, &achieved), &paid) in met.iter().zip(achieved).zip(&t.condition_paid) {
+                flags.put(met);
+                reals.put(achieved);
+                money.put(paid);
+            }
+        } else {
+            let skip = model.conditions * BLOCK;
+            (flags.at, reals.at, money.at) = (flags.at + skip, reals.at + skip, money.at + skip);
         }
         reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
-        for (avoided, values) in acc.scheme_avoided.iter().zip(&t.scheme_avoided) {
-            for (metric, _) in avoided {
-                reals.put(values[*metric]);
+        if all {
+            for &(scheme, metric, _) in &self.avoided {
+                reals.put(t.scheme_avoided[scheme][metric]);
             }
+        } else {
+            reals.at += self.avoided.len() * BLOCK;
         }
-        money.put_columns([&t.scheme_invest, &t.scheme_savings]);
-        for &roi in &t.scheme_roi {
-            reals.put(roi);
-            flags.put(roi > 1.0);
+        if all {
+            money.put_columns([&t.scheme_invest, &t.scheme_savings]);
+            for &roi in &t.scheme_roi {
+                reals.put(roi);
+                flags.put(roi > 1.0);
+            }
+        } else {
+            // The trial's last real and flag columns are the schemes'.
+            money.at += 2 * model.schemes.len() * BLOCK;
         }
         money.put_columns([
             &t.partner_invest,
@@ -189,9 +288,6 @@ impl Staged {
             &t.partner_net,
         ]);
         self.rows += 1;
-        if self.rows == BLOCK {
-            self.flush(model, acc);
-        }
     }
 
     /// Adds the staged trials to `acc`, each column to its summary, and empties the block.
@@ -272,6 +368,49 @@ mod tests {
                     direct.end_chunk();
                     staged.end_chunk();
                 }
+            }
+            block.flush(&model, &mut staged);
+            let json = |a: &Accumulator| serde_json::to_string(a).unwrap();
+            assert_eq!(json(&direct), json(&staged), "{}", path.display());
+        }
+    }
+
+    /// The block path (`Model::simulate_block` into lanes, then `Staged::push_block`)
+    /// gives exactly the state of simulating and pushing trial by trial, on every shipped
+    /// scenario: full blocks, partial ones flushed at chunk ends, and a block staged after
+    /// a partial one (from row 1).
+    #[test]
+    fn staged_blocks_equal_trial_by_trial() {
+        let blocks = [
+            (BLOCK, false),
+            (BLOCK, false),
+            (13, true),
+            (BLOCK, false),
+            (1, false),
+            (BLOCK - 1, false),
+            (40, true),
+            (BLOCK, false),
+        ];
+        for (path, model) in crate::model::shipped_models() {
+            let (mut direct, mut staged) = (Accumulator::new(&model), Accumulator::new(&model));
+            let mut block = Staged::new(&model);
+            let mut lanes = Lanes::new(&model, BLOCK);
+            let mut trials = vec![Trial::new(&model); BLOCK];
+            let mut trial = Trial::new(&model);
+            let mut first = 0;
+            for (size, end) in blocks {
+                model.simulate_block(first, &mut trials[..size], &mut lanes);
+                block.push_block(&model, &trials[..size], &lanes, &mut staged);
+                for index in first..first + size as u64 {
+                    model.simulate(index, &mut trial);
+                    direct.push(&model, &trial);
+                }
+                if end {
+                    block.flush(&model, &mut staged);
+                    direct.end_chunk();
+                    staged.end_chunk();
+                }
+                first += size as u64;
             }
             block.flush(&model, &mut staged);
             let json = |a: &Accumulator| serde_json::to_string(a).unwrap();

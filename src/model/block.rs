@@ -73,6 +73,12 @@ pub struct Lanes {
     effect: Vec<f64>,
     weight: Vec<f64>,
     sums: Vec<f64>,
+    /// Per effect of every metric in turn (metric by metric, each metric's effects in
+    /// order, `lanes` apart): the avoided activity attributed to the effect's scheme over
+    /// the horizon, as `sums` ends the metric. `Trial::scheme_avoided`, which the block
+    /// leaves as it was: the engine's `Staged` reads these columns instead
+    /// ([`Lanes::attributed`], [`Model::attributed_column`]).
+    attributed: Vec<f64>,
     /// Per segment: expected activity.
     expected: Vec<f64>,
     /// Per trial: growth factor of the month (a proportion metric: its baseline
@@ -128,6 +134,20 @@ pub struct Lanes {
     weighted: Vec<f64>,
     per_unit: Vec<f64>,
     all_met: Vec<bool>,
+    /// Per condition (condition-major, `lanes` apart), from `rules_block`: whether it is
+    /// met, its fraction, its achieved value and the pence it pays. `Trial::condition_met`
+    /// and the like, which the block leaves as they were: the engine's `Staged` reads
+    /// these columns instead ([`Lanes::condition`]).
+    met: Vec<bool>,
+    fraction: Vec<f64>,
+    achieved: Vec<f64>,
+    paid: Vec<i64>,
+    /// Per scheme (scheme-major, `lanes` apart), from `money_block`: its spend, savings
+    /// (pence) and return. `Trial::scheme_invest` and the like, which the block leaves as
+    /// they were: the engine's `Staged` reads these columns instead ([`Lanes::scheme`]).
+    invested: Vec<i64>,
+    saved: Vec<i64>,
+    roi: Vec<f64>,
     /// Per trial, for `money_block`: the first money amount out of range so far.
     flags: Vec<Option<Overflow>>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
@@ -151,6 +171,7 @@ impl Lanes {
             effect: column(effects),
             weight: column(effects),
             sums: column(effects),
+            attributed: column(model.metrics.iter().map(|m| m.effects.len()).sum()),
             expected: column(segments),
             factor: column(1),
             step: column(1),
@@ -180,6 +201,13 @@ impl Lanes {
             weighted: column(1),
             per_unit: column(1),
             all_met: vec![true; lanes],
+            met: vec![false; model.conditions * lanes],
+            fraction: column(model.conditions),
+            achieved: column(model.conditions),
+            paid: vec![0; model.conditions * lanes],
+            invested: vec![0; model.schemes.len() * lanes],
+            saved: vec![0; model.schemes.len() * lanes],
+            roi: column(model.schemes.len()),
             flags: vec![None; lanes],
             observations: column(
                 2 * model
@@ -193,6 +221,52 @@ impl Lanes {
                 .as_ref()
                 .map(|(c, _)| CopulaLanes::new(c, lanes)),
         }
+    }
+
+    /// Metric `m`'s effects' attributed avoided activity (its `effects` columns of
+    /// `sums`, `n` lanes) into their columns of `attributed`.
+    #[inline(always)]
+    fn keep_attributed(&mut self, m: usize, effects: usize, n: usize, model: &Model) {
+        let width = self.lanes;
+        let first: usize = model.metrics[..m].iter().map(|m| m.effects.len()).sum();
+        let to = self.attributed[first * width..][..effects * width].chunks_exact_mut(width);
+        for (to, from) in to.zip(self.sums[..effects * width].chunks_exact(width)) {
+            to[..n].copy_from_slice(&from[..n]);
+        }
+    }
+
+    /// Column `column` of the attributed avoided activity (see
+    /// [`Model::attributed_column`]), one value per lane, as the last block left it.
+    #[inline(always)]
+    pub fn attributed(&self, column: usize) -> &[f64] {
+        &self.attributed[column * self.lanes..][..self.lanes]
+    }
+
+    /// Condition `c`'s outcome in each lane, as the last block left it: whether it is
+    /// met, its achieved value and the pence it pays (a trial's `condition_met[c]`,
+    /// `condition_achieved[c]` and `condition_paid[c]` after [`Model::simulate`]).
+    #[inline(always)]
+    pub fn condition(&self, c: usize) -> (&[bool], &[f64], &[i64]) {
+        let column = c * self.lanes..(c + 1) * self.lanes;
+        let achieved = &self.achieved[column.clone()];
+        (&self.met[column.clone()], achieved, &self.paid[column])
+    }
+
+    /// Scheme `i`'s spend, savings (pence) and return in each lane, as the last block left
+    /// them (a trial's `scheme_invest[i]`, `scheme_savings[i]` and `scheme_roi[i]` after
+    /// [`Model::simulate`]).
+    #[inline(always)]
+    pub fn scheme(&self, i: usize) -> (&[i64], &[i64], &[f64]) {
+        let column = i * self.lanes..(i + 1) * self.lanes;
+        let saved = &self.saved[column.clone()];
+        (&self.invested[column.clone()], saved, &self.roi[column])
+    }
+
+    /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
+    /// block left it.
+    #[cfg(test)]
+    pub(super) fn condition_fraction(&self, c: usize, lane: usize) -> f64 {
+        self.fraction[c * self.lanes + lane]
     }
 
     /// Parameter `param`'s value in lane `lane`, as the block left it.
@@ -242,6 +316,20 @@ fn outcome_thresholds(model: &Model) -> Option<Vec<f64>> {
 }
 
 impl Model {
+    /// The column of [`Lanes::attributed`] that holds scheme `s`'s attributed avoided
+    /// activity on metric `m` (a trial's `scheme_avoided[s][m]` after
+    /// [`Model::simulate`]), if the scheme has an effect on the metric (the last such
+    /// effect, as a trial's value is the last written); otherwise the value stays
+    /// `Trial::new`'s 0.
+    pub fn attributed_column(&self, s: usize, m: usize) -> Option<usize> {
+        let before: usize = self.metrics[..m].iter().map(|m| m.effects.len()).sum();
+        let effects = &self.metrics[m].effects;
+        effects
+            .iter()
+            .rposition(|&(e, _)| e == s)
+            .map(|j| before + j)
+    }
+
     /// Runs trials `first`, `first + 1`, ... into `trials` (at most `lanes.lanes` of
     /// them): the same results as `simulate(first + i, &mut trials[i])` for each. The
     /// parameters' uniforms are drawn into the lanes' columns: a trial's `uniforms` are
@@ -250,6 +338,11 @@ impl Model {
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
     /// those the rules and money read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
+    /// Each condition's outcome and each scheme's attributed avoided activity, spend,
+    /// savings and return are left in the lanes ([`Lanes::condition`],
+    /// [`Lanes::attributed`], [`Lanes::scheme`]), not put in the trials' `condition_met`,
+    /// `condition_fraction`, `condition_achieved`, `condition_paid` and `scheme_avoided`,
+    /// `scheme_invest`, `scheme_savings`, `scheme_roi`.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -298,8 +391,9 @@ impl Model {
 
     /// `money_with` of every trial of the block, from the savings in its lanes: scheme by
     /// scheme (`scheme_money` in every lane, each lane's first amount out of range kept
-    /// in its `flags` slot), then each trial's partners (`partners_money`). Each trial
-    /// sees the same steps in the same order as in `money_with`.
+    /// in its `flags` slot, the scheme's spend, savings and return in its columns), then
+    /// each trial's partners (`partners_money`). Each trial sees the same steps in the
+    /// same order as in `money_with`.
     #[inline(always)]
     fn money_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
@@ -308,10 +402,19 @@ impl Model {
         for t in trials.iter_mut() {
             Model::start_money(t);
         }
-        for (i, savings) in lanes.savings.chunks_exact(width).enumerate() {
+        let outputs = (lanes.invested.chunks_exact_mut(width))
+            .zip(lanes.saved.chunks_exact_mut(width))
+            .zip(lanes.roi.chunks_exact_mut(width));
+        let schemes = lanes.savings.chunks_exact(width).zip(outputs);
+        for (i, (savings, ((invested, saved), roi))) in schemes.enumerate() {
             let each = trials.iter_mut().zip(flags.iter_mut());
-            for ((t, flag), &savings) in each.zip(&savings[..n]) {
-                self.scheme_money(i, t, savings, flag);
+            let outputs = invested[..n]
+                .iter_mut()
+                .zip(&mut saved[..n])
+                .zip(&mut roi[..n]);
+            for (((t, flag), &savings), out) in each.zip(&savings[..n]).zip(outputs) {
+                let ((invested, saved), roi) = out;
+                (*invested, *saved, *roi) = self.scheme_money(i, t, savings, flag);
             }
         }
         for (lane, (t, &flag)) in trials.iter_mut().zip(&*flags).enumerate() {
@@ -324,15 +427,24 @@ impl Model {
     /// applies them) for every trial of the block, condition by condition: each
     /// condition's kind looked at once for the block, its result worked out in every
     /// lane, each lane's weighted fraction, per-unit money and whether all are met kept
-    /// in the lanes' columns (summed in condition order, as `tranche_outcome` sums them).
+    /// in the lanes' columns (summed in condition order, as `tranche_outcome` sums them),
+    /// and each condition's outcome left in its columns ([`Lanes::condition`]).
     #[inline(always)]
     fn rules_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
-        let n = trials.len();
+        let (width, n) = (lanes.lanes, trials.len());
         let (weighted, per_unit) = (&mut lanes.weighted[..n], &mut lanes.per_unit[..n]);
         let all_met = &mut lanes.all_met[..n];
+        let (met, fraction) = (&mut lanes.met, &mut lanes.fraction);
+        let (achieved, paid) = (&mut lanes.achieved, &mut lanes.paid);
         for t in trials.iter_mut() {
             t.total_paid = 0;
         }
+        // A lane's sums (weighted fraction, per-unit money, all met) and its slots of
+        // one condition's columns (met, fraction, achieved, paid).
+        type Slots<'a> = (
+            (&'a mut f64, (&'a mut f64, &'a mut bool)),
+            ((&'a mut bool, &'a mut f64), (&'a mut f64, &'a mut i64)),
+        );
         let mut c = 0;
         for (ti, tranche) in self.tranches.iter().enumerate() {
             let amount = tranche.amount as f64;
@@ -341,28 +453,27 @@ impl Model {
             all_met.fill(true);
             let each_condition = tranche.conditions.iter().zip(&tranche.met_pence);
             for (k, ((cond, weight), &met_pence)) in each_condition.enumerate() {
-                let ci = c + k;
+                let column = (c + k) * width..(c + k) * width + n;
                 let sums = weighted
                     .iter_mut()
                     .zip(per_unit.iter_mut().zip(all_met.iter_mut()));
-                let lanes = trials.iter_mut().zip(sums);
+                let outputs = (met[column.clone()].iter_mut())
+                    .zip(&mut fraction[column.clone()])
+                    .zip(achieved[column.clone()].iter_mut().zip(&mut paid[column]));
+                let each = trials.iter().zip(sums.zip(outputs));
                 let event = matches!(cond, CondModel::Event { .. });
-                // Each lane's outcome `o` into its sums and its trial's outputs.
-                let record =
-                    |t: &mut Trial,
-                     (weighted, (per_unit, all_met)): (&mut f64, (&mut f64, &mut bool)),
-                     o: ConditionOutcome| {
-                        *all_met &= o.met;
-                        let sums = (weighted, per_unit);
-                        let paid = condition_paid(event, &o, *weight, amount, met_pence, sums);
-                        t.condition_met[ci] = o.met;
-                        t.condition_fraction[ci] = o.fraction;
-                        t.condition_achieved[ci] = o.achieved;
-                        t.condition_paid[ci] = paid;
-                    };
+                // Each lane's outcome `o` into its sums and the condition's columns.
+                let record = |slots: Slots, o: ConditionOutcome| {
+                    let ((weighted, (per_unit, all_met)), ((met, fraction), outputs)) = slots;
+                    let (achieved, paid) = outputs;
+                    *all_met &= o.met;
+                    let sums = (weighted, per_unit);
+                    *paid = condition_paid(event, &o, *weight, amount, met_pence, sums);
+                    (*met, *fraction, *achieved) = (o.met, o.fraction, o.achieved);
+                };
                 match cond {
                     CondModel::Event { outcome } => {
-                        for (t, sums) in lanes {
+                        for (t, slots) in each {
                             // `condition_outcome` of an event, without the trial's inputs.
                             let met = t.occurs[*outcome];
                             let o = ConditionOutcome {
@@ -371,14 +482,14 @@ impl Model {
                                 per_unit_money: None,
                                 achieved: f64::NAN,
                             };
-                            record(t, sums, o);
+                            record(slots, o);
                         }
                     }
                     CondModel::Metric { .. } => {
-                        for (t, sums) in lanes {
+                        for (t, slots) in each {
                             let inputs = t.rule_inputs();
                             let o = self.condition_outcome(cond, *weight, amount, &inputs, None);
-                            record(t, sums, o);
+                            record(slots, o);
                         }
                     }
                 }
@@ -386,13 +497,16 @@ impl Model {
             let conditions = c..c + tranche.conditions.len();
             c = conditions.end;
             let each = weighted.iter().zip(&*per_unit).zip(&*all_met);
-            for (t, ((&weighted, &per_unit), &all_met)) in trials.iter_mut().zip(each) {
-                let paid = tranche_paid(tranche, all_met, weighted, per_unit);
+            let lanes = trials.iter_mut().zip(each).enumerate();
+            for (lane, (t, ((&weighted, &per_unit), &all_met))) in lanes {
+                let tranche_paid = tranche_paid(tranche, all_met, weighted, per_unit);
                 if tranche.gate == Gate::All && !all_met {
-                    t.condition_paid[conditions.clone()].fill(0);
+                    for ci in conditions.clone() {
+                        paid[ci * width + lane] = 0;
+                    }
                 }
-                t.tranche_paid[ti] = paid;
-                t.total_paid += paid;
+                t.tranche_paid[ti] = tranche_paid;
+                t.total_paid += tranche_paid;
             }
         }
     }
@@ -821,11 +935,9 @@ impl Model {
             for (s, expected) in t.segment_expected[m].iter_mut().enumerate() {
                 *expected = lanes.expected[s * width + i];
             }
-            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
-            }
             t.metric_avoided[m] = lanes.avoided[i];
         }
+        lanes.keep_attributed(m, effects, n, self);
     }
 }
 
@@ -915,11 +1027,9 @@ impl Model {
             }
         }
         for (i, t) in trials.iter_mut().enumerate() {
-            for (j, &(s, _)) in metric.effects.iter().enumerate() {
-                t.scheme_avoided[s][m] = lanes.sums[j * width + i];
-            }
             t.metric_avoided[m] = lanes.avoided[i];
         }
+        lanes.keep_attributed(m, effects, n, self);
     }
 }
 
@@ -1498,6 +1608,27 @@ mod tests {
                 let mut t = t.clone();
                 for (p, v) in t.values.iter_mut().enumerate() {
                     *v = lanes.value(p, i);
+                }
+                // So are the conditions' outcomes and the schemes' outputs.
+                for s in 0..model.schemes.len() {
+                    let (invested, saved, roi) = lanes.scheme(s);
+                    t.scheme_invest[s] = invested[i];
+                    t.scheme_savings[s] = saved[i];
+                    t.scheme_roi[s] = roi[i];
+                }
+                for c in 0..model.conditions {
+                    let (met, achieved, paid) = lanes.condition(c);
+                    t.condition_met[c] = met[i];
+                    t.condition_fraction[c] = lanes.condition_fraction(c, i);
+                    t.condition_achieved[c] = achieved[i];
+                    t.condition_paid[c] = paid[i];
+                }
+                for (s, avoided) in t.scheme_avoided.iter_mut().enumerate() {
+                    for (m, v) in avoided.iter_mut().enumerate() {
+                        if let Some(column) = model.attributed_column(s, m) {
+                            *v = lanes.attributed(column)[i];
+                        }
+                    }
                 }
                 assert_eq!(
                     results(&single),

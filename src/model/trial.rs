@@ -33,7 +33,8 @@ pub struct Trial {
     pub window_expected: Vec<f64>,
     pub window_observed: Vec<f64>,
     pub window_achieved: Vec<f64>,
-    /// Per condition (flattened over tranches).
+    /// Per condition (flattened over tranches). `Model::simulate_block` leaves these four
+    /// as they were (its outcomes are in the lanes' columns, `Lanes::condition`).
     pub condition_met: Vec<bool>,
     pub condition_achieved: Vec<f64>,
     pub condition_fraction: Vec<f64>,
@@ -43,6 +44,8 @@ pub struct Trial {
     /// Per metric: avoided activity over the horizon (expected, no noise).
     pub metric_avoided: Vec<f64>,
     /// Per scheme: invested pence, attributed avoided activity per metric, savings, ROI.
+    /// `Model::simulate_block` leaves these as they were (its values are in the lanes'
+    /// columns, `Lanes::attributed` and `Lanes::scheme`).
     pub scheme_invest: Vec<i64>,
     pub scheme_avoided: Vec<Vec<f64>>,
     pub scheme_savings: Vec<i64>,
@@ -596,7 +599,10 @@ impl Model {
         let mut flag = None;
         Model::start_money(t);
         for (i, savings) in (0..self.schemes.len()).zip(savings) {
-            self.scheme_money(i, t, savings, &mut flag);
+            let (invest, savings, roi) = self.scheme_money(i, t, savings, &mut flag);
+            t.scheme_invest[i] = invest;
+            t.scheme_savings[i] = savings;
+            t.scheme_roi[i] = roi;
         }
         self.partners_money(t, metric_savings, flag);
     }
@@ -609,8 +615,9 @@ impl Model {
         t.partner_risks.fill(0);
     }
 
-    /// Scheme `i`'s spend, savings (`savings`, in real pence) and return, its spend added
-    /// to its funders' sums; the first amount to leave the exact range recorded in
+    /// Scheme `i`'s spend, savings (`savings`, in real pence) and return, in that order
+    /// (a trial's `scheme_invest[i]`, `scheme_savings[i]` and `scheme_roi[i]`), its spend
+    /// added to its funders' sums; the first amount to leave the exact range recorded in
     /// `flag`. `money_with` applies it to each scheme in turn.
     #[inline(always)]
     pub(super) fn scheme_money(
@@ -619,7 +626,7 @@ impl Model {
         t: &mut Trial,
         savings: f64,
         flag: &mut Option<Overflow>,
-    ) {
+    ) -> (i64, i64, f64) {
         let scheme = &self.schemes[i];
         let delivered = t.occurs[scheme.delivery];
         let mut multiplier =
@@ -639,7 +646,6 @@ impl Model {
                 flag,
             )
         };
-        t.scheme_invest[i] = invest;
         match scheme.funder.whole() {
             // The other partners' parts are 0: they add nothing and cannot leave the
             // range (a partner's sum only ever holds an amount within it).
@@ -658,12 +664,12 @@ impl Model {
             }
         }
         let savings = whole_pence(savings, Overflow::SchemeSavings(i), flag);
-        t.scheme_savings[i] = savings;
-        t.scheme_roi[i] = if invest == 0 {
+        let roi = if invest == 0 {
             0.0
         } else {
             savings as f64 / invest as f64
         };
+        (invest, savings, roi)
     }
 
     /// After `scheme_money` of every scheme: each metric's savings (`metric_savings`, in
