@@ -37,10 +37,11 @@
 //! columns. The parameters' values likewise stay in one column per parameter (a fixed
 //! one's filled once, when the lanes are made), where the model's phases read them;
 //! only the few the rules and money read trial by trial are copied into each trial.
-//! The windows and the money stay trial by trial, but for the savings in real
+//! Each segment's expected activity and observed count stay in the lanes' columns too,
+//! and the windows go window by window over them (`windows_block`). The savings in real
 //! pence (each scheme's attributed avoided activity x unit cost, summed over the
-//! metrics, and each metric's avoided activity x unit cost), which the block works out
-//! in its lanes as each metric's activity is worked out (`savings_block`). The rules go
+//! metrics, and each metric's avoided activity x unit cost) are worked out in the lanes
+//! as each metric's activity is worked out (`savings_block`). The rules go
 //! condition by condition (`rules_block`): each condition's kind is looked at once for
 //! the block, and each lane's tranche sums are kept in the lanes' columns. The money
 //! likewise goes scheme by scheme over the lanes (`money_block`), then trial by trial
@@ -73,8 +74,14 @@ pub struct Lanes {
     effect: Vec<f64>,
     weight: Vec<f64>,
     sums: Vec<f64>,
-    /// Per segment: expected activity.
+    /// Per segment of every metric in turn (the metrics' segments in order, as in
+    /// `observations`; `segment_first` gives each metric's first): its expected activity
+    /// (a proportion metric: first its summed success, then its mean proportion), and
+    /// its observed count (`observe_block`), kept for the windows (`windows_block`).
     expected: Vec<f64>,
+    observed: Vec<f64>,
+    /// Per metric, the index of its first segment in `expected` and `observed`.
+    segment_first: Vec<usize>,
     /// Per trial: growth factor of the month (a proportion metric: its baseline
     /// proportion `p0`), monthly growth step, a ramp block's activity (a proportion
     /// metric: its gain), the ramp state's `keep`, its largest effect, sum of weights
@@ -141,8 +148,15 @@ impl Lanes {
     /// Scratch for blocks of up to `lanes` trials of `model`.
     pub fn new(model: &Model, lanes: usize) -> Lanes {
         let effects = model.metrics.iter().map(|m| m.effects.len()).max();
-        let segments = model.metrics.iter().map(|m| m.segments.len()).max();
-        let (effects, segments) = (effects.unwrap_or(0), segments.unwrap_or(0));
+        let effects = effects.unwrap_or(0);
+        let segment_first: Vec<usize> = (model.metrics.iter())
+            .scan(0, |first, m| {
+                let at = *first;
+                *first += m.segments.len();
+                Some(at)
+            })
+            .collect();
+        let segments: usize = model.metrics.iter().map(|m| m.segments.len()).sum();
         let column = |n: usize| vec![0.0; n * lanes];
         Lanes {
             lanes,
@@ -152,6 +166,8 @@ impl Lanes {
             weight: column(effects),
             sums: column(effects),
             expected: column(segments),
+            observed: column(segments),
+            segment_first,
             factor: column(1),
             step: column(1),
             mu: column(1),
@@ -288,10 +304,7 @@ impl Model {
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
-        // `for` loops, not `for_each`: LLVM left that call out of line (generic code).
-        for t in trials.iter_mut() {
-            self.windows(t);
-        }
+        self.windows_block(trials, lanes);
         self.rules_block(trials, lanes);
         self.money_block(trials, lanes);
     }
@@ -317,6 +330,50 @@ impl Model {
         for (lane, (t, &flag)) in trials.iter_mut().zip(&*flags).enumerate() {
             let metric_savings = lane_of(&lanes.metric_savings, lane, width);
             self.partners_money(t, metric_savings, flag);
+        }
+    }
+
+    /// `windows` of every trial of the block, window by window: each window's kind and
+    /// segments looked at once for the block, its sums over its segments worked out in
+    /// every lane from the segments' columns (`expected` and `observed`, which the
+    /// metrics' phases and `observe_block` fill), in segment order from the same start
+    /// as `Iterator::sum` (`sum_columns`), then each trial's expected, observed and
+    /// achieved result, as `windows` works them out.
+    #[inline(always)]
+    fn windows_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        for (w, window) in self.windows.iter().enumerate() {
+            let first = lanes.segment_first[window.metric];
+            let segments = first + window.segments.start..first + window.segments.end;
+            let observed = &mut lanes.value[..n];
+            sum_columns(observed, &lanes.observed, segments.clone(), width, |_| None);
+            let expected = &mut lanes.part[..n];
+            let baseline = window.baseline;
+            // `for` loops, not `for_each`: LLVM once left such a call out of line.
+            match window.kind {
+                MetricKind::Count => {
+                    sum_columns(expected, &lanes.expected, segments, width, |_| None);
+                    let each = expected.iter().zip(&*observed);
+                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
+                        t.window_expected[w] = expected;
+                        t.window_observed[w] = observed;
+                        t.window_achieved[w] = (baseline - observed) / baseline;
+                    }
+                }
+                MetricKind::Proportion => {
+                    // Each segment's mean proportion x its people, summed.
+                    let metric = &self.metrics[window.metric];
+                    let people = |s: usize| Some(metric.segments[s - first].people as f64);
+                    sum_columns(expected, &lanes.expected, segments, width, people);
+                    let people = window.people as f64;
+                    let each = expected.iter().zip(&*observed);
+                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
+                        t.window_expected[w] = expected / people;
+                        t.window_observed[w] = observed / people;
+                        t.window_achieved[w] = observed / people - baseline;
+                    }
+                }
+            }
         }
     }
 
@@ -618,14 +675,17 @@ impl Model {
     fn observe_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
         let (width, n) = (lanes.lanes, trials.len());
-        let first_segment: usize = self.metrics[..m].iter().map(|m| m.segments.len()).sum();
+        let first_segment = lanes.segment_first[m];
         for (si, seg) in metric.segments.iter().enumerate() {
+            let column = (first_segment + si) * width..(first_segment + si) * width + n;
             if !seg.observed {
-                trials
-                    .iter_mut()
-                    .for_each(|t| t.segment_observed[m][si] = 0.0);
+                lanes.observed[column].fill(0.0);
+                for t in trials.iter_mut() {
+                    t.segment_observed[m][si] = 0.0;
+                }
                 continue;
             }
+            let expected = &lanes.expected[column.clone()];
             let gamma = metric.gamma.as_ref();
             let gamma = gamma.filter(|_| metric.kind == MetricKind::Count);
             // The segment's uniforms, drawn by `draw_observation_uniforms`.
@@ -637,10 +697,9 @@ impl Model {
                 // Only a block with some trial past the sequential search's bound.
                 MetricKind::Proportion => {
                     binomial_uses_normal(seg.people)
-                        && trials.iter().any(|t| {
-                            let p = t.segment_expected[m][si].clamp(0.0, 1.0);
-                            binomial_needs_normal(seg.people, p)
-                        })
+                        && expected
+                            .iter()
+                            .any(|&p| binomial_needs_normal(seg.people, p.clamp(0.0, 1.0)))
                 }
             };
             if uses_normal {
@@ -654,23 +713,27 @@ impl Model {
                     let lambdas = &mut lanes.mu[..n];
                     if let Some((k, gamma)) = gamma {
                         gamma.fill(mixings, lambdas);
-                        for (lambda, t) in lambdas.iter_mut().zip(trials.iter()) {
-                            *lambda = (*lambda * t.segment_expected[m][si] / k).max(0.0);
+                        for (lambda, &expected) in lambdas.iter_mut().zip(expected) {
+                            *lambda = (*lambda * expected / k).max(0.0);
                         }
                     } else {
-                        for (lambda, t) in lambdas.iter_mut().zip(trials.iter()) {
-                            *lambda = t.segment_expected[m][si].max(0.0);
+                        for (lambda, &expected) in lambdas.iter_mut().zip(expected) {
+                            *lambda = expected.max(0.0);
                         }
                     }
                     poisson_quantile_given_each(lambdas, counts, &lanes.value[..n]);
-                    for (&count, t) in lambdas.iter().zip(trials.iter_mut()) {
+                    let observed = &mut lanes.observed[column];
+                    observed.copy_from_slice(lambdas);
+                    for (&count, t) in observed.iter().zip(trials.iter_mut()) {
                         t.segment_observed[m][si] = count;
                     }
                 }
                 (MetricKind::Proportion, _) => {
-                    for ((&w, &u), t) in each.zip(trials.iter_mut()) {
-                        let p = t.segment_expected[m][si].clamp(0.0, 1.0);
-                        let count = binomial_quantile_given(seg.people, p, u, w);
+                    let observed = lanes.observed[column].iter_mut().zip(expected);
+                    for (((&w, &u), t), (observed, &p)) in each.zip(trials.iter_mut()).zip(observed)
+                    {
+                        let count = binomial_quantile_given(seg.people, p.clamp(0.0, 1.0), u, w);
+                        *observed = count as f64;
                         t.segment_observed[m][si] = count as f64;
                     }
                 }
@@ -769,7 +832,8 @@ impl Model {
             },
         );
         let skip_zero = !nan;
-        lanes.expected[..metric.segments.len() * width].fill(0.0);
+        let first = lanes.segment_first[m] * width;
+        lanes.expected[first..][..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
         for (b, block) in metric.blocks.iter().enumerate() {
@@ -782,7 +846,7 @@ impl Model {
                 ramp_state_block(ramps, skip_zero, full, n, lanes);
             }
             let bases = &metric.month_base[block.from..=block.to];
-            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let expected = &mut lanes.expected[first + block.segment * width..][..n];
             let (avoided, mu) = (&mut lanes.avoided[..n], &mut lanes.mu[..n]);
             let (factor, step, keep) = (&mut lanes.factor[..n], &lanes.step[..n], &lanes.keep[..n]);
             match bases {
@@ -798,7 +862,7 @@ impl Model {
         }
         for (i, t) in trials.iter_mut().enumerate() {
             for (s, expected) in t.segment_expected[m].iter_mut().enumerate() {
-                *expected = lanes.expected[s * width + i];
+                *expected = lanes.expected[first + s * width + i];
             }
             for (j, &(s, _)) in metric.effects.iter().enumerate() {
                 t.scheme_avoided[s][m] = lanes.sums[j * width + i];
@@ -827,7 +891,8 @@ impl Model {
         for (p0, &level) in lanes.factor[..n].iter_mut().zip(levels) {
             *p0 = (metric.baseline * level.max(0.0)).clamp(0.0, 1.0);
         }
-        lanes.expected[..metric.segments.len() * width].fill(0.0);
+        let first = lanes.segment_first[m] * width;
+        lanes.expected[first..][..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
         lanes.total[..n].fill(0.0);
@@ -848,7 +913,7 @@ impl Model {
                 }
             }
             let people = metric.block_people[b];
-            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let expected = &mut lanes.expected[first + block.segment * width..][..n];
             let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
             let gains = lanes.mu[..n].iter_mut().zip(&mut lanes.by_weight[..n]);
             let mut any = false;
@@ -883,14 +948,15 @@ impl Model {
             }
         }
         for (s, seg) in metric.segments.iter().enumerate() {
-            let expected = &lanes.expected[s * width..][..n];
-            let each = expected.iter().zip(&lanes.factor[..n]);
-            for (t, (&expected, &p0)) in trials.iter_mut().zip(each) {
-                t.segment_expected[m][s] = if seg.cohort_sum > 0.0 {
-                    expected / seg.cohort_sum
+            let expected = &mut lanes.expected[first + s * width..][..n];
+            let each = expected.iter_mut().zip(&lanes.factor[..n]);
+            for (t, (expected, &p0)) in trials.iter_mut().zip(each) {
+                *expected = if seg.cohort_sum > 0.0 {
+                    *expected / seg.cohort_sum
                 } else {
                     p0
                 };
+                t.segment_expected[m][s] = *expected;
             }
         }
         for (i, t) in trials.iter_mut().enumerate() {
@@ -898,6 +964,39 @@ impl Model {
                 t.scheme_avoided[s][m] = lanes.sums[j * width + i];
             }
             t.metric_avoided[m] = lanes.avoided[i];
+        }
+    }
+}
+
+/// `Iterator::sum` in each lane of `sums` over `columns`' columns `segments` (each
+/// `width` apart), each term the column's value, or `scale(s) x value` where `scale`
+/// gives one: the same additions in the same order as `sum` in `windows` (one term:
+/// `std::iter::once(x).sum()`) and `Iterator::sum` of the terms (the fold from the empty
+/// sum's value), so the same result to the bit.
+#[inline(always)]
+fn sum_columns(
+    sums: &mut [f64],
+    columns: &[f64],
+    segments: std::ops::Range<usize>,
+    width: usize,
+    scale: impl Fn(usize) -> Option<f64>,
+) {
+    let n = sums.len();
+    let start: f64 = std::iter::empty::<f64>().sum();
+    sums.fill(start);
+    for s in segments {
+        let column = &columns[s * width..][..n];
+        match scale(s) {
+            None => {
+                for (sum, &x) in sums.iter_mut().zip(column) {
+                    *sum += x;
+                }
+            }
+            Some(k) => {
+                for (sum, &x) in sums.iter_mut().zip(column) {
+                    *sum += k * x;
+                }
+            }
         }
     }
 }
@@ -1547,6 +1646,158 @@ mod tests {
             }
             assert_blocks_equal(&format!("{} gated all", path.display()), &model);
         }
+    }
+
+    /// A plan no shipped scenario is like: windows over several segments (a count metric
+    /// with negative binomial noise and a proportion metric, each with a year's window
+    /// and a half-year's inside it), a scheme funded in shares (one of them 0), the
+    /// released and unreleased money split in shares (one 0), and unit costs and a risk
+    /// so large that some trials' money leaves the exact range and others' does not.
+    const EDGES: &str = r#"
+[scenario]
+name = "edges"
+start = "2015-04"
+months = 12
+[partners]
+nhs = {}
+council = {}
+third = {}
+[[metric]]
+id = "nea"
+kind = "count"
+baseline = 1200
+growth = { dist = "normal", mean = 0.02, sd = 0.01 }
+noise = { negative_binomial = { dispersion = 100 } }
+unit_cost = { dist = "uniform", min = 0, max = 3e12 }
+payer = "nhs"
+[[metric]]
+id = "home"
+kind = "proportion"
+baseline = 0.8
+cohort = 400
+unit_cost = { dist = "uniform", min = 0, max = 3000 }
+payer = "council"
+[[scheme]]
+id = "s"
+funder = { nhs = 0.7, council = 0.3, third = 0.0 }
+delivery = 0.8
+cost_overrun = { dist = "uniform", min = 0.5, max = 2.0 }
+  [[scheme.cost]]
+  item = "x"
+  amount = "1000"
+  [[scheme.effect]]
+  metric = "nea"
+  change = { dist = "uniform", min = 0.0, max = 0.1 }
+  [[scheme.effect]]
+  metric = "home"
+  change = 0.02
+[[scheme]]
+id = "t"
+funder = { council = 1.0 }
+  [[scheme.cost]]
+  item = "y"
+  amount = "500"
+  [[scheme.effect]]
+  metric = "nea"
+  change = 0.03
+[fund]
+pot = "100000"
+released_to = { council = 0.6, nhs = 0.4, third = 0.0 }
+unreleased_to = { nhs = 0.5, third = 0.5, council = 0.0 }
+[[tranche]]
+id = "year"
+share = "0.5"
+window = { from = "2015-04", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.02
+  rule = "proportional"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.01
+  rule = "proportional"
+  weight = 0.5
+[[tranche]]
+id = "half"
+share = "0.5"
+window = { from = "2015-07", to = "2015-12" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.03
+  rule = "proportional"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.01
+  rule = "proportional"
+  weight = 0.5
+[[risk]]
+id = "r"
+partner = "council"
+probability = 0.5
+impact = { dist = "uniform", min = 0, max = 2e14 }
+"#;
+
+    fn edges_model(text: &str) -> Model {
+        let loaded = crate::scenario::load_str("edges.toml", text, &[]).expect("valid");
+        crate::model::compile(&loaded.scenario, 11).expect("compiles")
+    }
+
+    /// The block path against the trial path on `EDGES`: windows summed over several
+    /// segments, money out of range in some lanes of a block (the first such amount of
+    /// each trial the same), shares of 0; then with every level held at 0 (no expected
+    /// activity, a proportion of 0), and with no windows at all (event conditions only).
+    #[test]
+    fn blocks_equal_trial_by_trial_on_edges() {
+        let model = edges_model(EDGES);
+        assert!(model.windows.iter().any(|w| w.segments.len() > 1));
+        let mut single = Trial::new(&model);
+        // The trials `assert_blocks_equal` runs.
+        let kinds: Vec<Option<Overflow>> = (0..137)
+            .map(|i| {
+                model.simulate(i, &mut single);
+                single.overflow
+            })
+            .collect();
+        assert!(
+            kinds.iter().any(|o| o.is_none()),
+            "some trial in range: {kinds:?}"
+        );
+        for kind in [
+            Overflow::MetricSavings(0),
+            Overflow::SchemeSavings(0),
+            Overflow::RiskImpact(0),
+        ] {
+            assert!(
+                kinds.contains(&Some(kind)),
+                "some trial overflows: {kind:?}"
+            );
+        }
+        assert_blocks_equal("edges", &model);
+        let mut held = model.clone();
+        held.sampler.holds = (held.metrics.iter())
+            .map(|m| Hold::Value {
+                param: m.level,
+                value: 0.0,
+            })
+            .collect();
+        assert_blocks_equal("edges with levels held at 0", &held);
+        let events = EDGES.replace(
+            "  metric = \"home\"\n  target = 0.01\n  rule = \"proportional\"",
+            "  event = \"e\"\n  probability = 0.5",
+        );
+        let events = events.replace(
+            "  metric = \"nea\"\n  target = 0.02\n  rule = \"proportional\"",
+            "  event = \"f\"\n  probability = 0.25",
+        );
+        let events = events.replace(
+            "  metric = \"nea\"\n  target = 0.03\n  rule = \"proportional\"",
+            "  event = \"g\"\n  probability = 0.75",
+        );
+        let events = edges_model(&events);
+        assert!(events.windows.is_empty() && !events.metrics.is_empty());
+        assert_blocks_equal("edges without windows", &events);
     }
 
     /// The same with some effects held at full strength (`e >= 1`, the `Full`
