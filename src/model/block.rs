@@ -44,13 +44,14 @@
 //! as each metric's activity is worked out (`savings_block`). The rules go
 //! condition by condition (`rules_block`): each condition's kind is looked at once for
 //! the block, and each lane's tranche sums are kept in the lanes' columns. The money
-//! likewise goes scheme by scheme over the lanes (`money_block`), then trial by trial
-//! for the partners.
+//! likewise goes step by step over the lanes (`money_block`): scheme by scheme, then
+//! metric by metric, risk by risk and partner by partner, the partners' sums in the
+//! lanes' columns and each lane's first amount out of range in its `flags` slot.
 use super::compile::{CondModel, Model};
 use super::release::{ConditionOutcome, condition_paid, tranche_paid};
 use super::trial::{
-    Overflow, Place, Trial, full_effect_of, growth_steps, in_series_range, neg_ln_1m_nonzero,
-    twice_atanh_series,
+    MAX_TRIAL_PENCE, Overflow, Place, Trial, add_pence, full_effect_of, growth_steps,
+    in_series_range, neg_ln_1m_nonzero, twice_atanh_series, whole_pence,
 };
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -137,6 +138,15 @@ pub struct Lanes {
     all_met: Vec<bool>,
     /// Per trial, for `money_block`: the first money amount out of range so far.
     flags: Vec<Option<Overflow>>,
+    /// Per partner (partner-major, `lanes` apart), for `money_block`: its sums of spend,
+    /// savings and risks, its performance money and its net, in whole pence; and one
+    /// trial's parts of a split (`Split::split`).
+    partner_invest: Vec<i64>,
+    partner_savings: Vec<i64>,
+    partner_risks: Vec<i64>,
+    partner_performance: Vec<i64>,
+    partner_net: Vec<i64>,
+    parts: Vec<i64>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
     /// observation (`draw_observation_uniforms`).
     observations: Vec<f64>,
@@ -197,6 +207,12 @@ impl Lanes {
             per_unit: column(1),
             all_met: vec![true; lanes],
             flags: vec![None; lanes],
+            partner_invest: vec![0; model.partners * lanes],
+            partner_savings: vec![0; model.partners * lanes],
+            partner_risks: vec![0; model.partners * lanes],
+            partner_performance: vec![0; model.partners * lanes],
+            partner_net: vec![0; model.partners * lanes],
+            parts: vec![0; model.partners],
             observations: column(
                 2 * model
                     .metrics
@@ -309,27 +325,205 @@ impl Model {
         self.money_block(trials, lanes);
     }
 
-    /// `money_with` of every trial of the block, from the savings in its lanes: scheme by
-    /// scheme (`scheme_money` in every lane, each lane's first amount out of range kept
-    /// in its `flags` slot), then each trial's partners (`partners_money`). Each trial
-    /// sees the same steps in the same order as in `money_with`.
+    /// `money_with` of every trial of the block, from the savings in its lanes, step by
+    /// step over the lanes: each scheme's spend and savings (`scheme_money_block`), each
+    /// metric's savings to its payer, each risk, the released and unreleased money and
+    /// each partner's net (`partners_money_block`). The partners' sums are kept in the
+    /// lanes' columns and copied into the trials at the end; each lane's first amount
+    /// out of range is kept in its `flags` slot. Each trial sees the same steps in the
+    /// same order as in `money_with` (`scheme_money`, then `partners_money`), so the
+    /// same amounts and the same first amount out of range.
     #[inline(always)]
     fn money_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
-        let flags = &mut lanes.flags[..n];
-        flags.fill(None);
-        for t in trials.iter_mut() {
-            Model::start_money(t);
+        lanes.flags[..n].fill(None);
+        // `start_money`.
+        for p in 0..self.partners {
+            lanes.partner_invest[p * width..][..n].fill(0);
+            lanes.partner_savings[p * width..][..n].fill(0);
+            lanes.partner_risks[p * width..][..n].fill(0);
         }
-        for (i, savings) in lanes.savings.chunks_exact(width).enumerate() {
-            let each = trials.iter_mut().zip(flags.iter_mut());
-            for ((t, flag), &savings) in each.zip(&savings[..n]) {
-                self.scheme_money(i, t, savings, flag);
+        for i in 0..self.schemes.len() {
+            self.scheme_money_block(i, trials, lanes);
+        }
+        self.partners_money_block(trials, lanes);
+        let columns = [
+            &lanes.partner_invest,
+            &lanes.partner_savings,
+            &lanes.partner_performance,
+            &lanes.partner_risks,
+            &lanes.partner_net,
+        ];
+        for (lane, t) in trials.iter_mut().enumerate() {
+            let outputs = [
+                &mut t.partner_invest,
+                &mut t.partner_savings,
+                &mut t.partner_performance,
+                &mut t.partner_risks,
+                &mut t.partner_net,
+            ];
+            for (output, column) in outputs.into_iter().zip(columns) {
+                for (p, out) in output.iter_mut().enumerate() {
+                    *out = column[p * width + lane];
+                }
+            }
+            t.overflow = lanes.flags[lane];
+        }
+    }
+
+    /// `scheme_money` of scheme `i` in every lane, from its savings column, its spend
+    /// added to its funders' columns: the same steps in the same order.
+    #[inline(always)]
+    fn scheme_money_block(&self, i: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        let scheme = &self.schemes[i];
+        let savings = &lanes.savings[i * width..][..n];
+        let overruns = &lanes.values[scheme.cost_overrun * width..][..n];
+        let scales = &lanes.values[scheme.scale * width..][..n];
+        let flags = &mut lanes.flags[..n];
+        let (cost, cost_if_undelivered) = (scheme.cost_pence, scheme.cost_if_undelivered);
+        let whole = scheme.funder.whole();
+        let inputs = savings.iter().zip(overruns.iter().zip(scales));
+        for (lane, ((t, flag), (&savings, (&overrun, &scale)))) in trials
+            .iter_mut()
+            .zip(flags.iter_mut())
+            .zip(inputs)
+            .enumerate()
+        {
+            let delivered = t.occurs[scheme.delivery];
+            let mut multiplier = overrun.max(0.0) * scale.max(0.0);
+            if !delivered {
+                multiplier *= cost_if_undelivered;
+            }
+            let invest = if multiplier == 1.0 {
+                if cost.abs() > MAX_TRIAL_PENCE {
+                    flag.get_or_insert(Overflow::SchemeInvest(i));
+                }
+                cost
+            } else {
+                whole_pence(cost as f64 * multiplier, Overflow::SchemeInvest(i), flag)
+            };
+            t.scheme_invest[i] = invest;
+            match whole {
+                Some(p) => add_pence(
+                    &mut lanes.partner_invest[p * width + lane],
+                    invest,
+                    Overflow::PartnerTotal(p),
+                    flag,
+                ),
+                None => {
+                    scheme.funder.split(invest, &mut lanes.parts);
+                    for (p, &part) in lanes.parts.iter().enumerate() {
+                        let sum = &mut lanes.partner_invest[p * width + lane];
+                        add_pence(sum, part, Overflow::PartnerTotal(p), flag);
+                    }
+                }
+            }
+            let savings = whole_pence(savings, Overflow::SchemeSavings(i), flag);
+            t.scheme_savings[i] = savings;
+            t.scheme_roi[i] = if invest == 0 {
+                0.0
+            } else {
+                savings as f64 / invest as f64
+            };
+        }
+    }
+
+    /// `partners_money` in every lane, step by step: each metric's savings to its payer
+    /// (from its `metric_savings` column), each risk (from its impact's column), the
+    /// released and unreleased money, then each partner's net, into the partners'
+    /// columns.
+    #[inline(always)]
+    fn partners_money_block(&self, trials: &[Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        let flags = &mut lanes.flags[..n];
+        for (m, metric) in self.metrics.iter().enumerate() {
+            let Some(payer) = metric.payer else {
+                continue;
+            };
+            let savings = &lanes.metric_savings[m * width..][..n];
+            let sums = &mut lanes.partner_savings[payer * width..][..n];
+            for ((sum, &savings), flag) in sums.iter_mut().zip(savings).zip(flags.iter_mut()) {
+                let x = whole_pence(savings, Overflow::MetricSavings(m), flag);
+                add_pence(sum, x, Overflow::PartnerTotal(payer), flag);
             }
         }
-        for (lane, (t, &flag)) in trials.iter_mut().zip(&*flags).enumerate() {
-            let metric_savings = lane_of(&lanes.metric_savings, lane, width);
-            self.partners_money(t, metric_savings, flag);
+        for (r, risk) in self.risks.iter().enumerate() {
+            let impacts = &lanes.values[risk.impact * width..][..n];
+            let sums = &mut lanes.partner_risks[risk.partner * width..][..n];
+            let each = sums.iter_mut().zip(impacts).zip(flags.iter_mut());
+            for (((sum, &impact), flag), t) in each.zip(trials) {
+                if t.occurs[risk.occurs] {
+                    let x = whole_pence(impact * 100.0, Overflow::RiskImpact(r), flag);
+                    add_pence(sum, x, Overflow::PartnerTotal(risk.partner), flag);
+                }
+            }
+        }
+        // `released.split(total_paid)` into the performance columns, then the unreleased
+        // money (`pot - total_paid`) added.
+        let performance = &mut lanes.partner_performance;
+        match self.released.whole() {
+            Some(whole) => {
+                for p in 0..self.partners {
+                    let column = &mut performance[p * width..][..n];
+                    if p == whole {
+                        for (out, t) in column.iter_mut().zip(trials) {
+                            *out = t.total_paid;
+                        }
+                    } else {
+                        column.fill(0);
+                    }
+                }
+            }
+            None => {
+                for (lane, t) in trials.iter().enumerate() {
+                    self.released.split(t.total_paid, &mut lanes.parts);
+                    for (p, &part) in lanes.parts.iter().enumerate() {
+                        performance[p * width + lane] = part;
+                    }
+                }
+            }
+        }
+        match self.unreleased.whole() {
+            Some(p) => {
+                let column = &mut performance[p * width..][..n];
+                for (out, t) in column.iter_mut().zip(trials) {
+                    *out += self.pot - t.total_paid;
+                }
+            }
+            None => {
+                for (lane, t) in trials.iter().enumerate() {
+                    self.unreleased
+                        .split(self.pot - t.total_paid, &mut lanes.parts);
+                    for (p, &part) in lanes.parts.iter().enumerate() {
+                        performance[p * width + lane] += part;
+                    }
+                }
+            }
+        }
+        for p in 0..self.partners {
+            let savings = &lanes.partner_savings[p * width..][..n];
+            let invest = &lanes.partner_invest[p * width..][..n];
+            let performance = &lanes.partner_performance[p * width..][..n];
+            let risks = &lanes.partner_risks[p * width..][..n];
+            let net = &mut lanes.partner_net[p * width..][..n];
+            let terms = savings
+                .iter()
+                .zip(invest)
+                .zip(performance.iter().zip(risks));
+            for ((net, flag), ((&savings, &invest), (&performance, &risks))) in
+                net.iter_mut().zip(flags.iter_mut()).zip(terms)
+            {
+                // As in `partners_money`: the i128 sum is exact and must fit the range.
+                let sum = i128::from(savings) - i128::from(invest) + i128::from(performance)
+                    - i128::from(risks);
+                *net = if sum.abs() <= i128::from(MAX_TRIAL_PENCE) {
+                    sum as i64
+                } else {
+                    flag.get_or_insert(Overflow::PartnerTotal(p));
+                    0
+                };
+            }
         }
     }
 
@@ -1032,18 +1226,6 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes:
     } else {
         ramp_state_lanes::<false>(ramps, skip_zero, n, lanes);
     }
-}
-
-/// Lane `lane`'s value in each of `columns`' columns of `width` (none when there are no
-/// columns: a model without schemes or metrics, where `[lane..]` would be out of range).
-#[inline(always)]
-fn lane_of(columns: &[f64], lane: usize, width: usize) -> impl Iterator<Item = f64> + '_ {
-    columns
-        .get(lane..)
-        .unwrap_or_default()
-        .iter()
-        .step_by(width)
-        .copied()
 }
 
 /// `ramp_state_block`, the largest effects kept only if `FULL`.
