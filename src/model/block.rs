@@ -147,6 +147,15 @@ pub struct Lanes {
     partner_performance: Vec<i64>,
     partner_net: Vec<i64>,
     parts: Vec<i64>,
+    /// Per scheme (scheme-major, `lanes` apart), for `money_block`: its spend and
+    /// savings in whole pence and its return, copied into the trials at the end; and
+    /// per trial, whether the scheme of the moment is delivered, and its funder's sum
+    /// of spend with the scheme's added (`scheme_money_block`).
+    scheme_invest: Vec<i64>,
+    scheme_savings: Vec<i64>,
+    scheme_roi: Vec<f64>,
+    delivered: Vec<bool>,
+    funder_sum: Vec<i64>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
     /// observation (`draw_observation_uniforms`).
     observations: Vec<f64>,
@@ -213,6 +222,11 @@ impl Lanes {
             partner_performance: vec![0; model.partners * lanes],
             partner_net: vec![0; model.partners * lanes],
             parts: vec![0; model.partners],
+            scheme_invest: vec![0; model.schemes.len() * lanes],
+            scheme_savings: vec![0; model.schemes.len() * lanes],
+            scheme_roi: column(model.schemes.len()),
+            delivered: vec![false; lanes],
+            funder_sum: vec![0; lanes],
             observations: column(
                 2 * model
                     .metrics
@@ -367,15 +381,91 @@ impl Model {
                     *out = column[p * width + lane];
                 }
             }
+            for (i, out) in t.scheme_invest.iter_mut().enumerate() {
+                *out = lanes.scheme_invest[i * width + lane];
+            }
+            for (i, out) in t.scheme_savings.iter_mut().enumerate() {
+                *out = lanes.scheme_savings[i * width + lane];
+            }
+            for (i, out) in t.scheme_roi.iter_mut().enumerate() {
+                *out = lanes.scheme_roi[i * width + lane];
+            }
             t.overflow = lanes.flags[lane];
         }
     }
 
     /// `scheme_money` of scheme `i` in every lane, from its savings column, its spend
-    /// added to its funders' columns: the same steps in the same order.
+    /// added to its funders' columns, its spend, savings and return into its columns.
+    ///
+    /// A scheme with one funder takes first a pass that assumes every amount in range
+    /// (its spend and savings below 2^51 in magnitude, where `whole_pence` rounds by
+    /// `round_ties_even_i64_below_2_51`, and its funder's sum within `MAX_TRIAL_PENCE`):
+    /// branch-free, so vectorised, with the rounding's shift for the whole pence and, in
+    /// `f64`, for the return's quotient (the rounded amount itself, as `as f64` of the
+    /// whole pence gives it). If some lane's amount is out of that range, its results
+    /// are dropped and the scheme is worked out lane by lane as `scheme_money` does
+    /// (`scheme_money_lanes`), amounts out of range recorded in the lanes' `flags`.
     #[inline(always)]
-    fn scheme_money_block(&self, i: usize, trials: &mut [Trial], lanes: &mut Lanes) {
+    fn scheme_money_block(&self, i: usize, trials: &[Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
+        let scheme = &self.schemes[i];
+        let delivered = &mut lanes.delivered[..n];
+        for (delivered, t) in delivered.iter_mut().zip(trials) {
+            *delivered = t.occurs[scheme.delivery];
+        }
+        let cost = scheme.cost_pence;
+        let (Some(p), true) = (scheme.funder.whole(), cost.abs() <= MAX_TRIAL_PENCE) else {
+            self.scheme_money_lanes(i, n, lanes);
+            return;
+        };
+        let (cost_f, cost_if_undelivered) = (cost as f64, scheme.cost_if_undelivered);
+        let savings = &lanes.savings[i * width..][..n];
+        let overruns = &lanes.values[scheme.cost_overrun * width..][..n];
+        let scales = &lanes.values[scheme.scale * width..][..n];
+        let sums = &lanes.partner_invest[p * width..][..n];
+        let invests = &mut lanes.scheme_invest[i * width..][..n];
+        let savings_out = &mut lanes.scheme_savings[i * width..][..n];
+        let rois = &mut lanes.scheme_roi[i * width..][..n];
+        let new_sums = &mut lanes.funder_sum[..n];
+        let inputs = (savings.iter().zip(&*delivered)).zip(overruns.iter().zip(scales));
+        let outputs = (invests.iter_mut().zip(savings_out.iter_mut()))
+            .zip(rois.iter_mut().zip(new_sums.iter_mut()));
+        let mut in_range = true;
+        for (
+            (((invest, savings_out), (roi, new_sum)), &sum),
+            ((&savings, &delivered), (&overrun, &scale)),
+        ) in outputs.zip(sums).zip(inputs)
+        {
+            let multiplier = overrun.max(0.0) * scale.max(0.0);
+            let undelivered = multiplier * cost_if_undelivered;
+            let multiplier = if delivered { multiplier } else { undelivered };
+            let one = multiplier == 1.0;
+            let x = cost_f * multiplier;
+            in_range &= one | (x.abs() < crate::money::TWO_51);
+            let (whole, whole_f) = shifted_whole_pence(x);
+            *invest = if one { cost } else { whole };
+            let invest_f = if one { cost_f } else { whole_f };
+            let total = sum.wrapping_add(*invest);
+            in_range &= (-MAX_TRIAL_PENCE..=MAX_TRIAL_PENCE).contains(&total);
+            *new_sum = total;
+            in_range &= savings.abs() < crate::money::TWO_51;
+            let (whole, whole_f) = shifted_whole_pence(savings);
+            *savings_out = whole;
+            let quotient = whole_f / invest_f;
+            *roi = if invest_f == 0.0 { 0.0 } else { quotient };
+        }
+        if in_range {
+            lanes.partner_invest[p * width..][..n].copy_from_slice(&lanes.funder_sum[..n]);
+        } else {
+            self.scheme_money_lanes(i, n, lanes);
+        }
+    }
+
+    /// `scheme_money` of scheme `i` in each of the first `n` lanes in turn (each lane's
+    /// delivery in `delivered`), into the lanes' columns.
+    #[inline(always)]
+    fn scheme_money_lanes(&self, i: usize, n: usize, lanes: &mut Lanes) {
+        let width = lanes.lanes;
         let scheme = &self.schemes[i];
         let savings = &lanes.savings[i * width..][..n];
         let overruns = &lanes.values[scheme.cost_overrun * width..][..n];
@@ -383,14 +473,10 @@ impl Model {
         let flags = &mut lanes.flags[..n];
         let (cost, cost_if_undelivered) = (scheme.cost_pence, scheme.cost_if_undelivered);
         let whole = scheme.funder.whole();
-        let inputs = savings.iter().zip(overruns.iter().zip(scales));
-        for (lane, ((t, flag), (&savings, (&overrun, &scale)))) in trials
-            .iter_mut()
-            .zip(flags.iter_mut())
-            .zip(inputs)
-            .enumerate()
+        let inputs = (savings.iter().zip(&lanes.delivered[..n])).zip(overruns.iter().zip(scales));
+        for (lane, (flag, ((&savings, &delivered), (&overrun, &scale)))) in
+            flags.iter_mut().zip(inputs).enumerate()
         {
-            let delivered = t.occurs[scheme.delivery];
             let mut multiplier = overrun.max(0.0) * scale.max(0.0);
             if !delivered {
                 multiplier *= cost_if_undelivered;
@@ -403,7 +489,7 @@ impl Model {
             } else {
                 whole_pence(cost as f64 * multiplier, Overflow::SchemeInvest(i), flag)
             };
-            t.scheme_invest[i] = invest;
+            lanes.scheme_invest[i * width + lane] = invest;
             match whole {
                 Some(p) => add_pence(
                     &mut lanes.partner_invest[p * width + lane],
@@ -420,8 +506,8 @@ impl Model {
                 }
             }
             let savings = whole_pence(savings, Overflow::SchemeSavings(i), flag);
-            t.scheme_savings[i] = savings;
-            t.scheme_roi[i] = if invest == 0 {
+            lanes.scheme_savings[i * width + lane] = savings;
+            lanes.scheme_roi[i * width + lane] = if invest == 0 {
                 0.0
             } else {
                 savings as f64 / invest as f64
@@ -1160,6 +1246,17 @@ impl Model {
             t.metric_avoided[m] = lanes.avoided[i];
         }
     }
+}
+
+/// `x` in whole pence half-even (`round_ties_even_i64_below_2_51`), and the same as an
+/// `f64` (what `as f64` of the whole pence gives): right for `|x| < 2^51`, and some value
+/// (without a panic) otherwise, which the caller drops.
+#[inline(always)]
+fn shifted_whole_pence(x: f64) -> (i64, f64) {
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let shifted = x + SHIFT;
+    let whole = (shifted.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    (whole, shifted - SHIFT)
 }
 
 /// `Iterator::sum` in each lane of `sums` over `columns`' columns `segments` (each
@@ -1916,9 +2013,9 @@ window = { from = "2015-07", to = "2015-12" }
   weight = 0.5
 [[risk]]
 id = "r"
-partner = "council"
+partner = "nhs"
 probability = 0.5
-impact = { dist = "uniform", min = 0, max = 2e14 }
+impact = { dist = "uniform", min = -9e13, max = 2e14 }
 "#;
 
     fn edges_model(text: &str) -> Model {
@@ -1950,6 +2047,7 @@ impact = { dist = "uniform", min = 0, max = 2e14 }
             Overflow::MetricSavings(0),
             Overflow::SchemeSavings(0),
             Overflow::RiskImpact(0),
+            Overflow::PartnerTotal(0),
         ] {
             assert!(
                 kinds.contains(&Some(kind)),
