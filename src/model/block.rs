@@ -597,6 +597,24 @@ impl Model {
                 .iter()
                 .zip(invest)
                 .zip(performance.iter().zip(risks));
+            // Each sum of spend, savings and risks is within `MAX_TRIAL_PENCE` (`add_pence`
+            // keeps it there): where the performance money is too, the `i64` sum is
+            // exact, and in range in every lane it is each lane's net, no amount out of
+            // range. Otherwise each lane's net as `partners_money` works it out.
+            let mut in_range = true;
+            for (net, ((&savings, &invest), (&performance, &risks))) in
+                net.iter_mut().zip(terms.clone())
+            {
+                let sum = (savings.wrapping_sub(invest))
+                    .wrapping_add(performance)
+                    .wrapping_sub(risks);
+                let range = -MAX_TRIAL_PENCE..=MAX_TRIAL_PENCE;
+                in_range &= range.contains(&performance) & range.contains(&sum);
+                *net = sum;
+            }
+            if in_range {
+                continue;
+            }
             for ((net, flag), ((&savings, &invest), (&performance, &risks))) in
                 net.iter_mut().zip(flags.iter_mut()).zip(terms)
             {
