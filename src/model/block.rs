@@ -36,7 +36,7 @@
 //! conditional copula) draws them trial by trial and the block copies them into the
 //! columns. The parameters' values likewise stay in one column per parameter (a fixed
 //! one's filled once, when the lanes are made), where the model's phases read them;
-//! only the few the rules and money read trial by trial are copied into each trial.
+//! only the few the rules and outcomes read trial by trial are copied into each trial.
 //! Each segment's expected activity and observed count stay in the lanes' columns too,
 //! and the windows go window by window over them (`windows_block`). The savings in real
 //! pence (each scheme's attributed avoided activity x unit cost, summed over the
@@ -105,9 +105,8 @@ pub struct Lanes {
     /// parameter's column holds its value from the start and is never written again; a
     /// drawn one's is written by `values_block` (and a held one's set to the held value).
     values: Vec<f64>,
-    /// The parameters whose values the trial-by-trial rules and money read (targets,
-    /// schemes' overruns and scales, risks' impacts, outcomes' probabilities) and which
-    /// are drawn or held: copied into each trial's `values` (a fixed one's is already
+    /// The parameters whose values the trial-by-trial rules and outcomes read (targets,
+    /// outcomes' probabilities) and which are drawn or held: copied into each trial's `values` (a fixed one's is already
     /// there, from `Trial::new`).
     per_trial: Vec<usize>,
     /// Each outcome's threshold `1 - probability`, if every outcome's probability is
@@ -253,22 +252,18 @@ fn held(model: &Model, p: usize) -> bool {
     (model.sampler.holds.iter()).any(|h| matches!(*h, Hold::Value { param, .. } if param == p))
 }
 
-/// The parameters whose values the trial-by-trial code after the block's model reads
-/// (`windows_and_rules`, `money_with`, `draw_outcomes`), each once, in order.
+/// The parameters whose values the block's trial-by-trial code reads from each
+/// trial's `values` (`draw_outcomes`, and `condition_outcome` in `rules_block`: the
+/// outcomes' probabilities and the conditions' targets), each once, in order. The money
+/// (`money_block`) reads the schemes' and risks' parameters from the lanes' columns.
 pub(super) fn params_read_per_trial(model: &Model) -> Vec<usize> {
-    let schemes = model.schemes.iter().flat_map(|s| [s.cost_overrun, s.scale]);
-    let risks = model.risks.iter().map(|r| r.impact);
     let outcomes = model.outcomes.iter().map(|o| o.probability);
     let conditions = model.tranches.iter().flat_map(|t| &t.conditions);
     let targets = conditions.filter_map(|(c, _)| match c {
         CondModel::Metric { target, .. } => *target,
         CondModel::Event { .. } => None,
     });
-    let mut read: Vec<usize> = schemes
-        .chain(risks)
-        .chain(outcomes)
-        .chain(targets)
-        .collect();
+    let mut read: Vec<usize> = outcomes.chain(targets).collect();
     read.sort_unstable();
     read.dedup();
     read
@@ -294,7 +289,7 @@ impl Model {
     /// left as they were unless the sampler adjusts them (LHS, holds, a donor, a
     /// conditional copula), when they are drawn trial by trial as `simulate` does.
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
-    /// those the rules and money read are put in each trial's `values`: `trials` must
+    /// those the rules and outcomes read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
@@ -1910,8 +1905,8 @@ mod tests {
     }
 
     /// The same with a sampler that holds values and outcomes (a drawn parameter's, a
-    /// fixed one's, and every scheme's cost overrun, which the money reads trial by
-    /// trial): the held values reach the lanes' columns and the trials.
+    /// fixed one's, and every scheme's cost overrun, which the money reads from the
+    /// lanes' columns): the held values reach the lanes' columns and the trials.
     #[test]
     fn blocks_equal_trial_by_trial_with_holds() {
         for (path, mut model) in crate::model::shipped_models() {

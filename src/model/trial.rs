@@ -20,8 +20,9 @@ pub struct Trial {
     pub uniforms: Vec<f64>,
     /// Value of every parameter (fixed ones included), by parameter index. `Trial::new`
     /// sets the fixed ones' and [`Model::simulate`] writes every value;
-    /// `Model::simulate_block` writes only the drawn or held ones that the rules and money
-    /// read (its lanes' columns hold every value), leaving the others as they were.
+    /// `Model::simulate_block` writes only the drawn or held ones that the rules and
+    /// outcomes read (its lanes' columns hold every value), leaving the others as they
+    /// were.
     pub values: Vec<f64>,
     pub outcome_uniforms: Vec<f64>,
     pub occurs: Vec<bool>,
