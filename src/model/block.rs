@@ -36,20 +36,22 @@
 //! conditional copula) draws them trial by trial and the block copies them into the
 //! columns. The parameters' values likewise stay in one column per parameter (a fixed
 //! one's filled once, when the lanes are made), where the model's phases read them;
-//! only the few the rules and money read trial by trial are copied into each trial.
-//! The windows and the money stay trial by trial, but for the savings in real
+//! only the few the rules and outcomes read trial by trial are copied into each trial.
+//! Each segment's expected activity and observed count stay in the lanes' columns too,
+//! and the windows go window by window over them (`windows_block`). The savings in real
 //! pence (each scheme's attributed avoided activity x unit cost, summed over the
-//! metrics, and each metric's avoided activity x unit cost), which the block works out
-//! in its lanes as each metric's activity is worked out (`savings_block`). The rules go
+//! metrics, and each metric's avoided activity x unit cost) are worked out in the lanes
+//! as each metric's activity is worked out (`savings_block`). The rules go
 //! condition by condition (`rules_block`): each condition's kind is looked at once for
 //! the block, and each lane's tranche sums are kept in the lanes' columns. The money
-//! likewise goes scheme by scheme over the lanes (`money_block`), then trial by trial
-//! for the partners.
+//! likewise goes step by step over the lanes (`money_block`): scheme by scheme, then
+//! metric by metric, risk by risk and partner by partner, the partners' sums in the
+//! lanes' columns and each lane's first amount out of range in its `flags` slot.
 use super::compile::{CondModel, Model};
 use super::release::{ConditionOutcome, condition_paid, tranche_paid};
 use super::trial::{
-    Overflow, Place, Trial, full_effect_of, growth_steps, in_series_range, neg_ln_1m_nonzero,
-    twice_atanh_series,
+    MAX_TRIAL_PENCE, Overflow, Place, Trial, add_pence, full_effect_of, growth_steps,
+    in_series_range, neg_ln_1m_nonzero, twice_atanh_series, whole_pence,
 };
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -79,8 +81,14 @@ pub struct Lanes {
     /// leaves as it was: the engine's `Staged` reads these columns instead
     /// ([`Lanes::attributed`], [`Model::attributed_column`]).
     attributed: Vec<f64>,
-    /// Per segment: expected activity.
+    /// Per segment of every metric in turn (the metrics' segments in order, as in
+    /// `observations`; `segment_first` gives each metric's first): its expected activity
+    /// (a proportion metric: first its summed success, then its mean proportion), and
+    /// its observed count (`observe_block`), kept for the windows (`windows_block`).
     expected: Vec<f64>,
+    observed: Vec<f64>,
+    /// Per metric, the index of its first segment in `expected` and `observed`.
+    segment_first: Vec<usize>,
     /// Per trial: growth factor of the month (a proportion metric: its baseline
     /// proportion `p0`), monthly growth step, a ramp block's activity (a proportion
     /// metric: its gain), the ramp state's `keep`, its largest effect, sum of weights
@@ -103,9 +111,8 @@ pub struct Lanes {
     /// parameter's column holds its value from the start and is never written again; a
     /// drawn one's is written by `values_block` (and a held one's set to the held value).
     values: Vec<f64>,
-    /// The parameters whose values the trial-by-trial rules and money read (targets,
-    /// schemes' overruns and scales, risks' impacts, outcomes' probabilities) and which
-    /// are drawn or held: copied into each trial's `values` (a fixed one's is already
+    /// The parameters whose values the trial-by-trial rules and outcomes read (targets,
+    /// outcomes' probabilities) and which are drawn or held: copied into each trial's `values` (a fixed one's is already
     /// there, from `Trial::new`).
     per_trial: Vec<usize>,
     /// Each outcome's threshold `1 - probability`, if every outcome's probability is
@@ -142,14 +149,28 @@ pub struct Lanes {
     fraction: Vec<f64>,
     achieved: Vec<f64>,
     paid: Vec<i64>,
-    /// Per scheme (scheme-major, `lanes` apart), from `money_block`: its spend, savings
-    /// (pence) and return. `Trial::scheme_invest` and the like, which the block leaves as
-    /// they were: the engine's `Staged` reads these columns instead ([`Lanes::scheme`]).
-    invested: Vec<i64>,
-    saved: Vec<i64>,
-    roi: Vec<f64>,
     /// Per trial, for `money_block`: the first money amount out of range so far.
     flags: Vec<Option<Overflow>>,
+    /// Per partner (partner-major, `lanes` apart), for `money_block`: its sums of spend,
+    /// savings and risks, its performance money and its net, in whole pence; and one
+    /// trial's parts of a split (`Split::split`).
+    partner_invest: Vec<i64>,
+    partner_savings: Vec<i64>,
+    partner_risks: Vec<i64>,
+    partner_performance: Vec<i64>,
+    partner_net: Vec<i64>,
+    parts: Vec<i64>,
+    /// Per scheme (scheme-major, `lanes` apart), for `money_block`: its spend and
+    /// savings in whole pence and its return (a trial's `scheme_invest` and the like,
+    /// which the block leaves as they were: the engine's `Staged` reads these columns
+    /// instead, [`Lanes::scheme`]); and
+    /// per trial, whether the scheme of the moment is delivered, and its funder's sum
+    /// of spend with the scheme's added (`scheme_money_block`).
+    scheme_invest: Vec<i64>,
+    scheme_savings: Vec<i64>,
+    scheme_roi: Vec<f64>,
+    delivered: Vec<bool>,
+    funder_sum: Vec<i64>,
     /// Per segment of every metric in turn, two columns: its uniforms for the
     /// observation (`draw_observation_uniforms`).
     observations: Vec<f64>,
@@ -161,8 +182,15 @@ impl Lanes {
     /// Scratch for blocks of up to `lanes` trials of `model`.
     pub fn new(model: &Model, lanes: usize) -> Lanes {
         let effects = model.metrics.iter().map(|m| m.effects.len()).max();
-        let segments = model.metrics.iter().map(|m| m.segments.len()).max();
-        let (effects, segments) = (effects.unwrap_or(0), segments.unwrap_or(0));
+        let effects = effects.unwrap_or(0);
+        let segment_first: Vec<usize> = (model.metrics.iter())
+            .scan(0, |first, m| {
+                let at = *first;
+                *first += m.segments.len();
+                Some(at)
+            })
+            .collect();
+        let segments: usize = model.metrics.iter().map(|m| m.segments.len()).sum();
         let column = |n: usize| vec![0.0; n * lanes];
         Lanes {
             lanes,
@@ -173,6 +201,8 @@ impl Lanes {
             sums: column(effects),
             attributed: column(model.metrics.iter().map(|m| m.effects.len()).sum()),
             expected: column(segments),
+            observed: column(segments),
+            segment_first,
             factor: column(1),
             step: column(1),
             mu: column(1),
@@ -205,10 +235,18 @@ impl Lanes {
             fraction: column(model.conditions),
             achieved: column(model.conditions),
             paid: vec![0; model.conditions * lanes],
-            invested: vec![0; model.schemes.len() * lanes],
-            saved: vec![0; model.schemes.len() * lanes],
-            roi: column(model.schemes.len()),
             flags: vec![None; lanes],
+            partner_invest: vec![0; model.partners * lanes],
+            partner_savings: vec![0; model.partners * lanes],
+            partner_risks: vec![0; model.partners * lanes],
+            partner_performance: vec![0; model.partners * lanes],
+            partner_net: vec![0; model.partners * lanes],
+            parts: vec![0; model.partners],
+            scheme_invest: vec![0; model.schemes.len() * lanes],
+            scheme_savings: vec![0; model.schemes.len() * lanes],
+            scheme_roi: column(model.schemes.len()),
+            delivered: vec![false; lanes],
+            funder_sum: vec![0; lanes],
             observations: column(
                 2 * model
                     .metrics
@@ -258,8 +296,12 @@ impl Lanes {
     #[inline(always)]
     pub fn scheme(&self, i: usize) -> (&[i64], &[i64], &[f64]) {
         let column = i * self.lanes..(i + 1) * self.lanes;
-        let saved = &self.saved[column.clone()];
-        (&self.invested[column.clone()], saved, &self.roi[column])
+        let saved = &self.scheme_savings[column.clone()];
+        (
+            &self.scheme_invest[column.clone()],
+            saved,
+            &self.scheme_roi[column],
+        )
     }
 
     /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
@@ -281,22 +323,18 @@ fn held(model: &Model, p: usize) -> bool {
     (model.sampler.holds.iter()).any(|h| matches!(*h, Hold::Value { param, .. } if param == p))
 }
 
-/// The parameters whose values the trial-by-trial code after the block's model reads
-/// (`windows_and_rules`, `money_with`, `draw_outcomes`), each once, in order.
+/// The parameters whose values the block's trial-by-trial code reads from each
+/// trial's `values` (`draw_outcomes`, and `condition_outcome` in `rules_block`: the
+/// outcomes' probabilities and the conditions' targets), each once, in order. The money
+/// (`money_block`) reads the schemes' and risks' parameters from the lanes' columns.
 pub(super) fn params_read_per_trial(model: &Model) -> Vec<usize> {
-    let schemes = model.schemes.iter().flat_map(|s| [s.cost_overrun, s.scale]);
-    let risks = model.risks.iter().map(|r| r.impact);
     let outcomes = model.outcomes.iter().map(|o| o.probability);
     let conditions = model.tranches.iter().flat_map(|t| &t.conditions);
     let targets = conditions.filter_map(|(c, _)| match c {
         CondModel::Metric { target, .. } => *target,
         CondModel::Event { .. } => None,
     });
-    let mut read: Vec<usize> = schemes
-        .chain(risks)
-        .chain(outcomes)
-        .chain(targets)
-        .collect();
+    let mut read: Vec<usize> = outcomes.chain(targets).collect();
     read.sort_unstable();
     read.dedup();
     read
@@ -336,7 +374,7 @@ impl Model {
     /// left as they were unless the sampler adjusts them (LHS, holds, a donor, a
     /// conditional copula), when they are drawn trial by trial as `simulate` does.
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
-    /// those the rules and money read are put in each trial's `values`: `trials` must
+    /// those the rules and outcomes read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
     /// Each condition's outcome and each scheme's attributed avoided activity, spend,
     /// savings and return are left in the lanes ([`Lanes::condition`],
@@ -381,45 +419,335 @@ impl Model {
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
-        // `for` loops, not `for_each`: LLVM left that call out of line (generic code).
-        for t in trials.iter_mut() {
-            self.windows(t);
-        }
+        self.windows_block(trials, lanes);
         self.rules_block(trials, lanes);
         self.money_block(trials, lanes);
     }
 
-    /// `money_with` of every trial of the block, from the savings in its lanes: scheme by
-    /// scheme (`scheme_money` in every lane, each lane's first amount out of range kept
-    /// in its `flags` slot, the scheme's spend, savings and return in its columns), then
-    /// each trial's partners (`partners_money`). Each trial sees the same steps in the
-    /// same order as in `money_with`.
+    /// `money_with` of every trial of the block, from the savings in its lanes, step by
+    /// step over the lanes: each scheme's spend and savings (`scheme_money_block`), each
+    /// metric's savings to its payer, each risk, the released and unreleased money and
+    /// each partner's net (`partners_money_block`). The partners' sums are kept in the
+    /// lanes' columns and copied into the trials at the end; each lane's first amount
+    /// out of range is kept in its `flags` slot. Each trial sees the same steps in the
+    /// same order as in `money_with` (`scheme_money`, then `partners_money`), so the
+    /// same amounts and the same first amount out of range.
     #[inline(always)]
     fn money_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
-        let flags = &mut lanes.flags[..n];
-        flags.fill(None);
-        for t in trials.iter_mut() {
-            Model::start_money(t);
+        lanes.flags[..n].fill(None);
+        // `start_money`.
+        for p in 0..self.partners {
+            lanes.partner_invest[p * width..][..n].fill(0);
+            lanes.partner_savings[p * width..][..n].fill(0);
+            lanes.partner_risks[p * width..][..n].fill(0);
         }
-        let outputs = (lanes.invested.chunks_exact_mut(width))
-            .zip(lanes.saved.chunks_exact_mut(width))
-            .zip(lanes.roi.chunks_exact_mut(width));
-        let schemes = lanes.savings.chunks_exact(width).zip(outputs);
-        for (i, (savings, ((invested, saved), roi))) in schemes.enumerate() {
-            let each = trials.iter_mut().zip(flags.iter_mut());
-            let outputs = invested[..n]
-                .iter_mut()
-                .zip(&mut saved[..n])
-                .zip(&mut roi[..n]);
-            for (((t, flag), &savings), out) in each.zip(&savings[..n]).zip(outputs) {
-                let ((invested, saved), roi) = out;
-                (*invested, *saved, *roi) = self.scheme_money(i, t, savings, flag);
+        for i in 0..self.schemes.len() {
+            self.scheme_money_block(i, trials, lanes);
+        }
+        self.partners_money_block(trials, lanes);
+        let columns = [
+            &lanes.partner_invest,
+            &lanes.partner_savings,
+            &lanes.partner_performance,
+            &lanes.partner_risks,
+            &lanes.partner_net,
+        ];
+        for (lane, t) in trials.iter_mut().enumerate() {
+            let outputs = [
+                &mut t.partner_invest,
+                &mut t.partner_savings,
+                &mut t.partner_performance,
+                &mut t.partner_risks,
+                &mut t.partner_net,
+            ];
+            for (output, column) in outputs.into_iter().zip(columns) {
+                for (p, out) in output.iter_mut().enumerate() {
+                    *out = column[p * width + lane];
+                }
+            }
+            t.overflow = lanes.flags[lane];
+        }
+    }
+
+    /// `scheme_money` of scheme `i` in every lane, from its savings column, its spend
+    /// added to its funders' columns, its spend, savings and return into its columns.
+    ///
+    /// A scheme with one funder takes first a pass that assumes every amount in range
+    /// (its spend and savings below 2^51 in magnitude, where `whole_pence` rounds by
+    /// `round_ties_even_i64_below_2_51`, and its funder's sum within `MAX_TRIAL_PENCE`):
+    /// branch-free, so vectorised, with the rounding's shift for the whole pence and, in
+    /// `f64`, for the return's quotient (the rounded amount itself, as `as f64` of the
+    /// whole pence gives it). If some lane's amount is out of that range, its results
+    /// are dropped and the scheme is worked out lane by lane as `scheme_money` does
+    /// (`scheme_money_lanes`), amounts out of range recorded in the lanes' `flags`.
+    #[inline(always)]
+    fn scheme_money_block(&self, i: usize, trials: &[Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        let scheme = &self.schemes[i];
+        let delivered = &mut lanes.delivered[..n];
+        for (delivered, t) in delivered.iter_mut().zip(trials) {
+            *delivered = t.occurs[scheme.delivery];
+        }
+        let cost = scheme.cost_pence;
+        let (Some(p), true) = (scheme.funder.whole(), cost.abs() <= MAX_TRIAL_PENCE) else {
+            self.scheme_money_lanes(i, n, lanes);
+            return;
+        };
+        let (cost_f, cost_if_undelivered) = (cost as f64, scheme.cost_if_undelivered);
+        let savings = &lanes.savings[i * width..][..n];
+        let overruns = &lanes.values[scheme.cost_overrun * width..][..n];
+        let scales = &lanes.values[scheme.scale * width..][..n];
+        let sums = &lanes.partner_invest[p * width..][..n];
+        let invests = &mut lanes.scheme_invest[i * width..][..n];
+        let savings_out = &mut lanes.scheme_savings[i * width..][..n];
+        let rois = &mut lanes.scheme_roi[i * width..][..n];
+        let new_sums = &mut lanes.funder_sum[..n];
+        let inputs = (savings.iter().zip(&*delivered)).zip(overruns.iter().zip(scales));
+        let outputs = (invests.iter_mut().zip(savings_out.iter_mut()))
+            .zip(rois.iter_mut().zip(new_sums.iter_mut()));
+        let mut in_range = true;
+        for (
+            (((invest, savings_out), (roi, new_sum)), &sum),
+            ((&savings, &delivered), (&overrun, &scale)),
+        ) in outputs.zip(sums).zip(inputs)
+        {
+            let multiplier = overrun.max(0.0) * scale.max(0.0);
+            let undelivered = multiplier * cost_if_undelivered;
+            let multiplier = if delivered { multiplier } else { undelivered };
+            let one = multiplier == 1.0;
+            let x = cost_f * multiplier;
+            in_range &= one | (x.abs() < crate::money::TWO_51);
+            let (whole, whole_f) = shifted_whole_pence(x);
+            *invest = if one { cost } else { whole };
+            let invest_f = if one { cost_f } else { whole_f };
+            let total = sum.wrapping_add(*invest);
+            in_range &= (-MAX_TRIAL_PENCE..=MAX_TRIAL_PENCE).contains(&total);
+            *new_sum = total;
+            in_range &= savings.abs() < crate::money::TWO_51;
+            let (whole, whole_f) = shifted_whole_pence(savings);
+            *savings_out = whole;
+            let quotient = whole_f / invest_f;
+            *roi = if invest_f == 0.0 { 0.0 } else { quotient };
+        }
+        if in_range {
+            lanes.partner_invest[p * width..][..n].copy_from_slice(&lanes.funder_sum[..n]);
+        } else {
+            self.scheme_money_lanes(i, n, lanes);
+        }
+    }
+
+    /// `scheme_money` of scheme `i` in each of the first `n` lanes in turn (each lane's
+    /// delivery in `delivered`), into the lanes' columns.
+    #[inline(always)]
+    fn scheme_money_lanes(&self, i: usize, n: usize, lanes: &mut Lanes) {
+        let width = lanes.lanes;
+        let scheme = &self.schemes[i];
+        let savings = &lanes.savings[i * width..][..n];
+        let overruns = &lanes.values[scheme.cost_overrun * width..][..n];
+        let scales = &lanes.values[scheme.scale * width..][..n];
+        let flags = &mut lanes.flags[..n];
+        let (cost, cost_if_undelivered) = (scheme.cost_pence, scheme.cost_if_undelivered);
+        let whole = scheme.funder.whole();
+        let inputs = (savings.iter().zip(&lanes.delivered[..n])).zip(overruns.iter().zip(scales));
+        for (lane, (flag, ((&savings, &delivered), (&overrun, &scale)))) in
+            flags.iter_mut().zip(inputs).enumerate()
+        {
+            let mut multiplier = overrun.max(0.0) * scale.max(0.0);
+            if !delivered {
+                multiplier *= cost_if_undelivered;
+            }
+            let invest = if multiplier == 1.0 {
+                if cost.abs() > MAX_TRIAL_PENCE {
+                    flag.get_or_insert(Overflow::SchemeInvest(i));
+                }
+                cost
+            } else {
+                whole_pence(cost as f64 * multiplier, Overflow::SchemeInvest(i), flag)
+            };
+            lanes.scheme_invest[i * width + lane] = invest;
+            match whole {
+                Some(p) => add_pence(
+                    &mut lanes.partner_invest[p * width + lane],
+                    invest,
+                    Overflow::PartnerTotal(p),
+                    flag,
+                ),
+                None => {
+                    scheme.funder.split(invest, &mut lanes.parts);
+                    for (p, &part) in lanes.parts.iter().enumerate() {
+                        let sum = &mut lanes.partner_invest[p * width + lane];
+                        add_pence(sum, part, Overflow::PartnerTotal(p), flag);
+                    }
+                }
+            }
+            let savings = whole_pence(savings, Overflow::SchemeSavings(i), flag);
+            lanes.scheme_savings[i * width + lane] = savings;
+            lanes.scheme_roi[i * width + lane] = if invest == 0 {
+                0.0
+            } else {
+                savings as f64 / invest as f64
+            };
+        }
+    }
+
+    /// `partners_money` in every lane, step by step: each metric's savings to its payer
+    /// (from its `metric_savings` column), each risk (from its impact's column), the
+    /// released and unreleased money, then each partner's net, into the partners'
+    /// columns.
+    #[inline(always)]
+    fn partners_money_block(&self, trials: &[Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        let flags = &mut lanes.flags[..n];
+        for (m, metric) in self.metrics.iter().enumerate() {
+            let Some(payer) = metric.payer else {
+                continue;
+            };
+            let savings = &lanes.metric_savings[m * width..][..n];
+            let sums = &mut lanes.partner_savings[payer * width..][..n];
+            for ((sum, &savings), flag) in sums.iter_mut().zip(savings).zip(flags.iter_mut()) {
+                let x = whole_pence(savings, Overflow::MetricSavings(m), flag);
+                add_pence(sum, x, Overflow::PartnerTotal(payer), flag);
             }
         }
-        for (lane, (t, &flag)) in trials.iter_mut().zip(&*flags).enumerate() {
-            let metric_savings = lane_of(&lanes.metric_savings, lane, width);
-            self.partners_money(t, metric_savings, flag);
+        for (r, risk) in self.risks.iter().enumerate() {
+            let impacts = &lanes.values[risk.impact * width..][..n];
+            let sums = &mut lanes.partner_risks[risk.partner * width..][..n];
+            let each = sums.iter_mut().zip(impacts).zip(flags.iter_mut());
+            for (((sum, &impact), flag), t) in each.zip(trials) {
+                if t.occurs[risk.occurs] {
+                    let x = whole_pence(impact * 100.0, Overflow::RiskImpact(r), flag);
+                    add_pence(sum, x, Overflow::PartnerTotal(risk.partner), flag);
+                }
+            }
+        }
+        // `released.split(total_paid)` into the performance columns, then the unreleased
+        // money (`pot - total_paid`) added.
+        let performance = &mut lanes.partner_performance;
+        match self.released.whole() {
+            Some(whole) => {
+                for p in 0..self.partners {
+                    let column = &mut performance[p * width..][..n];
+                    if p == whole {
+                        for (out, t) in column.iter_mut().zip(trials) {
+                            *out = t.total_paid;
+                        }
+                    } else {
+                        column.fill(0);
+                    }
+                }
+            }
+            None => {
+                for (lane, t) in trials.iter().enumerate() {
+                    self.released.split(t.total_paid, &mut lanes.parts);
+                    for (p, &part) in lanes.parts.iter().enumerate() {
+                        performance[p * width + lane] = part;
+                    }
+                }
+            }
+        }
+        match self.unreleased.whole() {
+            Some(p) => {
+                let column = &mut performance[p * width..][..n];
+                for (out, t) in column.iter_mut().zip(trials) {
+                    *out += self.pot - t.total_paid;
+                }
+            }
+            None => {
+                for (lane, t) in trials.iter().enumerate() {
+                    self.unreleased
+                        .split(self.pot - t.total_paid, &mut lanes.parts);
+                    for (p, &part) in lanes.parts.iter().enumerate() {
+                        performance[p * width + lane] += part;
+                    }
+                }
+            }
+        }
+        for p in 0..self.partners {
+            let savings = &lanes.partner_savings[p * width..][..n];
+            let invest = &lanes.partner_invest[p * width..][..n];
+            let performance = &lanes.partner_performance[p * width..][..n];
+            let risks = &lanes.partner_risks[p * width..][..n];
+            let net = &mut lanes.partner_net[p * width..][..n];
+            let terms = savings
+                .iter()
+                .zip(invest)
+                .zip(performance.iter().zip(risks));
+            // Each sum of spend, savings and risks is within `MAX_TRIAL_PENCE` (`add_pence`
+            // keeps it there): where the performance money is too, the `i64` sum is
+            // exact, and in range in every lane it is each lane's net, no amount out of
+            // range. Otherwise each lane's net as `partners_money` works it out.
+            let mut in_range = true;
+            for (net, ((&savings, &invest), (&performance, &risks))) in
+                net.iter_mut().zip(terms.clone())
+            {
+                let sum = (savings.wrapping_sub(invest))
+                    .wrapping_add(performance)
+                    .wrapping_sub(risks);
+                let range = -MAX_TRIAL_PENCE..=MAX_TRIAL_PENCE;
+                in_range &= range.contains(&performance) & range.contains(&sum);
+                *net = sum;
+            }
+            if in_range {
+                continue;
+            }
+            for ((net, flag), ((&savings, &invest), (&performance, &risks))) in
+                net.iter_mut().zip(flags.iter_mut()).zip(terms)
+            {
+                // As in `partners_money`: the i128 sum is exact and must fit the range.
+                let sum = i128::from(savings) - i128::from(invest) + i128::from(performance)
+                    - i128::from(risks);
+                *net = if sum.abs() <= i128::from(MAX_TRIAL_PENCE) {
+                    sum as i64
+                } else {
+                    flag.get_or_insert(Overflow::PartnerTotal(p));
+                    0
+                };
+            }
+        }
+    }
+
+    /// `windows` of every trial of the block, window by window: each window's kind and
+    /// segments looked at once for the block, its sums over its segments worked out in
+    /// every lane from the segments' columns (`expected` and `observed`, which the
+    /// metrics' phases and `observe_block` fill), in segment order from the same start
+    /// as `Iterator::sum` (`sum_columns`), then each trial's expected, observed and
+    /// achieved result, as `windows` works them out.
+    #[inline(always)]
+    fn windows_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
+        let (width, n) = (lanes.lanes, trials.len());
+        for (w, window) in self.windows.iter().enumerate() {
+            let first = lanes.segment_first[window.metric];
+            let segments = first + window.segments.start..first + window.segments.end;
+            let observed = &mut lanes.value[..n];
+            sum_columns(observed, &lanes.observed, segments.clone(), width, |_| None);
+            let expected = &mut lanes.part[..n];
+            let baseline = window.baseline;
+            // `for` loops, not `for_each`: LLVM once left such a call out of line.
+            match window.kind {
+                MetricKind::Count => {
+                    sum_columns(expected, &lanes.expected, segments, width, |_| None);
+                    let each = expected.iter().zip(&*observed);
+                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
+                        t.window_expected[w] = expected;
+                        t.window_observed[w] = observed;
+                        t.window_achieved[w] = (baseline - observed) / baseline;
+                    }
+                }
+                MetricKind::Proportion => {
+                    // Each segment's mean proportion x its people, summed.
+                    let metric = &self.metrics[window.metric];
+                    let people = |s: usize| Some(metric.segments[s - first].people as f64);
+                    sum_columns(expected, &lanes.expected, segments, width, people);
+                    let people = window.people as f64;
+                    let each = expected.iter().zip(&*observed);
+                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
+                        t.window_expected[w] = expected / people;
+                        t.window_observed[w] = observed / people;
+                        t.window_achieved[w] = observed / people - baseline;
+                    }
+                }
+            }
         }
     }
 
@@ -753,14 +1081,17 @@ impl Model {
     fn observe_block(&self, m: usize, trials: &mut [Trial], lanes: &mut Lanes) {
         let metric = &self.metrics[m];
         let (width, n) = (lanes.lanes, trials.len());
-        let first_segment: usize = self.metrics[..m].iter().map(|m| m.segments.len()).sum();
+        let first_segment = lanes.segment_first[m];
         for (si, seg) in metric.segments.iter().enumerate() {
+            let column = (first_segment + si) * width..(first_segment + si) * width + n;
             if !seg.observed {
-                trials
-                    .iter_mut()
-                    .for_each(|t| t.segment_observed[m][si] = 0.0);
+                lanes.observed[column].fill(0.0);
+                for t in trials.iter_mut() {
+                    t.segment_observed[m][si] = 0.0;
+                }
                 continue;
             }
+            let expected = &lanes.expected[column.clone()];
             let gamma = metric.gamma.as_ref();
             let gamma = gamma.filter(|_| metric.kind == MetricKind::Count);
             // The segment's uniforms, drawn by `draw_observation_uniforms`.
@@ -772,10 +1103,9 @@ impl Model {
                 // Only a block with some trial past the sequential search's bound.
                 MetricKind::Proportion => {
                     binomial_uses_normal(seg.people)
-                        && trials.iter().any(|t| {
-                            let p = t.segment_expected[m][si].clamp(0.0, 1.0);
-                            binomial_needs_normal(seg.people, p)
-                        })
+                        && expected
+                            .iter()
+                            .any(|&p| binomial_needs_normal(seg.people, p.clamp(0.0, 1.0)))
                 }
             };
             if uses_normal {
@@ -789,23 +1119,27 @@ impl Model {
                     let lambdas = &mut lanes.mu[..n];
                     if let Some((k, gamma)) = gamma {
                         gamma.fill(mixings, lambdas);
-                        for (lambda, t) in lambdas.iter_mut().zip(trials.iter()) {
-                            *lambda = (*lambda * t.segment_expected[m][si] / k).max(0.0);
+                        for (lambda, &expected) in lambdas.iter_mut().zip(expected) {
+                            *lambda = (*lambda * expected / k).max(0.0);
                         }
                     } else {
-                        for (lambda, t) in lambdas.iter_mut().zip(trials.iter()) {
-                            *lambda = t.segment_expected[m][si].max(0.0);
+                        for (lambda, &expected) in lambdas.iter_mut().zip(expected) {
+                            *lambda = expected.max(0.0);
                         }
                     }
                     poisson_quantile_given_each(lambdas, counts, &lanes.value[..n]);
-                    for (&count, t) in lambdas.iter().zip(trials.iter_mut()) {
+                    let observed = &mut lanes.observed[column];
+                    observed.copy_from_slice(lambdas);
+                    for (&count, t) in observed.iter().zip(trials.iter_mut()) {
                         t.segment_observed[m][si] = count;
                     }
                 }
                 (MetricKind::Proportion, _) => {
-                    for ((&w, &u), t) in each.zip(trials.iter_mut()) {
-                        let p = t.segment_expected[m][si].clamp(0.0, 1.0);
-                        let count = binomial_quantile_given(seg.people, p, u, w);
+                    let observed = lanes.observed[column].iter_mut().zip(expected);
+                    for (((&w, &u), t), (observed, &p)) in each.zip(trials.iter_mut()).zip(observed)
+                    {
+                        let count = binomial_quantile_given(seg.people, p.clamp(0.0, 1.0), u, w);
+                        *observed = count as f64;
                         t.segment_observed[m][si] = count as f64;
                     }
                 }
@@ -904,7 +1238,8 @@ impl Model {
             },
         );
         let skip_zero = !nan;
-        lanes.expected[..metric.segments.len() * width].fill(0.0);
+        let first = lanes.segment_first[m] * width;
+        lanes.expected[first..][..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
         for (b, block) in metric.blocks.iter().enumerate() {
@@ -917,7 +1252,7 @@ impl Model {
                 ramp_state_block(ramps, skip_zero, full, n, lanes);
             }
             let bases = &metric.month_base[block.from..=block.to];
-            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let expected = &mut lanes.expected[first + block.segment * width..][..n];
             let (avoided, mu) = (&mut lanes.avoided[..n], &mut lanes.mu[..n]);
             let (factor, step, keep) = (&mut lanes.factor[..n], &lanes.step[..n], &lanes.keep[..n]);
             match bases {
@@ -933,7 +1268,7 @@ impl Model {
         }
         for (i, t) in trials.iter_mut().enumerate() {
             for (s, expected) in t.segment_expected[m].iter_mut().enumerate() {
-                *expected = lanes.expected[s * width + i];
+                *expected = lanes.expected[first + s * width + i];
             }
             t.metric_avoided[m] = lanes.avoided[i];
         }
@@ -960,7 +1295,8 @@ impl Model {
         for (p0, &level) in lanes.factor[..n].iter_mut().zip(levels) {
             *p0 = (metric.baseline * level.max(0.0)).clamp(0.0, 1.0);
         }
-        lanes.expected[..metric.segments.len() * width].fill(0.0);
+        let first = lanes.segment_first[m] * width;
+        lanes.expected[first..][..metric.segments.len() * width].fill(0.0);
         lanes.sums[..effects * width].fill(0.0);
         lanes.avoided[..n].fill(0.0);
         lanes.total[..n].fill(0.0);
@@ -981,7 +1317,7 @@ impl Model {
                 }
             }
             let people = metric.block_people[b];
-            let expected = &mut lanes.expected[block.segment * width..][..n];
+            let expected = &mut lanes.expected[first + block.segment * width..][..n];
             let each = expected.iter_mut().zip(&mut lanes.avoided[..n]);
             let gains = lanes.mu[..n].iter_mut().zip(&mut lanes.by_weight[..n]);
             let mut any = false;
@@ -1016,20 +1352,65 @@ impl Model {
             }
         }
         for (s, seg) in metric.segments.iter().enumerate() {
-            let expected = &lanes.expected[s * width..][..n];
-            let each = expected.iter().zip(&lanes.factor[..n]);
-            for (t, (&expected, &p0)) in trials.iter_mut().zip(each) {
-                t.segment_expected[m][s] = if seg.cohort_sum > 0.0 {
-                    expected / seg.cohort_sum
+            let expected = &mut lanes.expected[first + s * width..][..n];
+            let each = expected.iter_mut().zip(&lanes.factor[..n]);
+            for (t, (expected, &p0)) in trials.iter_mut().zip(each) {
+                *expected = if seg.cohort_sum > 0.0 {
+                    *expected / seg.cohort_sum
                 } else {
                     p0
                 };
+                t.segment_expected[m][s] = *expected;
             }
         }
         for (i, t) in trials.iter_mut().enumerate() {
             t.metric_avoided[m] = lanes.avoided[i];
         }
         lanes.keep_attributed(m, effects, n, self);
+    }
+}
+
+/// `x` in whole pence half-even (`round_ties_even_i64_below_2_51`), and the same as an
+/// `f64` (what `as f64` of the whole pence gives): right for `|x| < 2^51`, and some value
+/// (without a panic) otherwise, which the caller drops.
+#[inline(always)]
+fn shifted_whole_pence(x: f64) -> (i64, f64) {
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let shifted = x + SHIFT;
+    let whole = (shifted.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    (whole, shifted - SHIFT)
+}
+
+/// `Iterator::sum` in each lane of `sums` over `columns`' columns `segments` (each
+/// `width` apart), each term the column's value, or `scale(s) x value` where `scale`
+/// gives one: the same additions in the same order as `sum` in `windows` (one term:
+/// `std::iter::once(x).sum()`) and `Iterator::sum` of the terms (the fold from the empty
+/// sum's value), so the same result to the bit.
+#[inline(always)]
+fn sum_columns(
+    sums: &mut [f64],
+    columns: &[f64],
+    segments: std::ops::Range<usize>,
+    width: usize,
+    scale: impl Fn(usize) -> Option<f64>,
+) {
+    let n = sums.len();
+    let start: f64 = std::iter::empty::<f64>().sum();
+    sums.fill(start);
+    for s in segments {
+        let column = &columns[s * width..][..n];
+        match scale(s) {
+            None => {
+                for (sum, &x) in sums.iter_mut().zip(column) {
+                    *sum += x;
+                }
+            }
+            Some(k) => {
+                for (sum, &x) in sums.iter_mut().zip(column) {
+                    *sum += k * x;
+                }
+            }
+        }
     }
 }
 
@@ -1064,18 +1445,6 @@ fn ramp_state_block(ramps: &[f64], skip_zero: bool, full: bool, n: usize, lanes:
     } else {
         ramp_state_lanes::<false>(ramps, skip_zero, n, lanes);
     }
-}
-
-/// Lane `lane`'s value in each of `columns`' columns of `width` (none when there are no
-/// columns: a model without schemes or metrics, where `[lane..]` would be out of range).
-#[inline(always)]
-fn lane_of(columns: &[f64], lane: usize, width: usize) -> impl Iterator<Item = f64> + '_ {
-    columns
-        .get(lane..)
-        .unwrap_or_default()
-        .iter()
-        .step_by(width)
-        .copied()
 }
 
 /// `ramp_state_block`, the largest effects kept only if `FULL`.
@@ -1666,8 +2035,8 @@ mod tests {
     }
 
     /// The same with a sampler that holds values and outcomes (a drawn parameter's, a
-    /// fixed one's, and every scheme's cost overrun, which the money reads trial by
-    /// trial): the held values reach the lanes' columns and the trials.
+    /// fixed one's, and every scheme's cost overrun, which the money reads from the
+    /// lanes' columns): the held values reach the lanes' columns and the trials.
     #[test]
     fn blocks_equal_trial_by_trial_with_holds() {
         for (path, mut model) in crate::model::shipped_models() {
@@ -1699,6 +2068,159 @@ mod tests {
             }
             assert_blocks_equal(&format!("{} gated all", path.display()), &model);
         }
+    }
+
+    /// A plan no shipped scenario is like: windows over several segments (a count metric
+    /// with negative binomial noise and a proportion metric, each with a year's window
+    /// and a half-year's inside it), a scheme funded in shares (one of them 0), the
+    /// released and unreleased money split in shares (one 0), and unit costs and a risk
+    /// so large that some trials' money leaves the exact range and others' does not.
+    const EDGES: &str = r#"
+[scenario]
+name = "edges"
+start = "2015-04"
+months = 12
+[partners]
+nhs = {}
+council = {}
+third = {}
+[[metric]]
+id = "nea"
+kind = "count"
+baseline = 1200
+growth = { dist = "normal", mean = 0.02, sd = 0.01 }
+noise = { negative_binomial = { dispersion = 100 } }
+unit_cost = { dist = "uniform", min = 0, max = 3e12 }
+payer = "nhs"
+[[metric]]
+id = "home"
+kind = "proportion"
+baseline = 0.8
+cohort = 400
+unit_cost = { dist = "uniform", min = 0, max = 3000 }
+payer = "council"
+[[scheme]]
+id = "s"
+funder = { nhs = 0.7, council = 0.3, third = 0.0 }
+delivery = 0.8
+cost_overrun = { dist = "uniform", min = 0.5, max = 2.0 }
+  [[scheme.cost]]
+  item = "x"
+  amount = "1000"
+  [[scheme.effect]]
+  metric = "nea"
+  change = { dist = "uniform", min = 0.0, max = 0.1 }
+  [[scheme.effect]]
+  metric = "home"
+  change = 0.02
+[[scheme]]
+id = "t"
+funder = { council = 1.0 }
+  [[scheme.cost]]
+  item = "y"
+  amount = "500"
+  [[scheme.effect]]
+  metric = "nea"
+  change = 0.03
+[fund]
+pot = "100000"
+released_to = { council = 0.6, nhs = 0.4, third = 0.0 }
+unreleased_to = { nhs = 0.5, third = 0.5, council = 0.0 }
+[[tranche]]
+id = "year"
+share = "0.5"
+window = { from = "2015-04", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.02
+  rule = "proportional"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.01
+  rule = "proportional"
+  weight = 0.5
+[[tranche]]
+id = "half"
+share = "0.5"
+window = { from = "2015-07", to = "2015-12" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.03
+  rule = "proportional"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.01
+  rule = "proportional"
+  weight = 0.5
+[[risk]]
+id = "r"
+partner = "nhs"
+probability = 0.5
+impact = { dist = "uniform", min = -9e13, max = 2e14 }
+"#;
+
+    fn edges_model(text: &str) -> Model {
+        let loaded = crate::scenario::load_str("edges.toml", text, &[]).expect("valid");
+        crate::model::compile(&loaded.scenario, 11).expect("compiles")
+    }
+
+    /// The block path against the trial path on `EDGES`: windows summed over several
+    /// segments, money out of range in some lanes of a block (the first such amount of
+    /// each trial the same), shares of 0; then with every level held at 0 (no expected
+    /// activity, a proportion of 0), and with no windows at all (event conditions only).
+    #[test]
+    fn blocks_equal_trial_by_trial_on_edges() {
+        let model = edges_model(EDGES);
+        assert!(model.windows.iter().any(|w| w.segments.len() > 1));
+        let mut single = Trial::new(&model);
+        // The trials `assert_blocks_equal` runs.
+        let kinds: Vec<Option<Overflow>> = (0..137)
+            .map(|i| {
+                model.simulate(i, &mut single);
+                single.overflow
+            })
+            .collect();
+        assert!(
+            kinds.iter().any(|o| o.is_none()),
+            "some trial in range: {kinds:?}"
+        );
+        for kind in [
+            Overflow::MetricSavings(0),
+            Overflow::SchemeSavings(0),
+            Overflow::RiskImpact(0),
+            Overflow::PartnerTotal(0),
+        ] {
+            assert!(
+                kinds.contains(&Some(kind)),
+                "some trial overflows: {kind:?}"
+            );
+        }
+        assert_blocks_equal("edges", &model);
+        let mut held = model.clone();
+        held.sampler.holds = (held.metrics.iter())
+            .map(|m| Hold::Value {
+                param: m.level,
+                value: 0.0,
+            })
+            .collect();
+        assert_blocks_equal("edges with levels held at 0", &held);
+        let events = EDGES.replace(
+            "  metric = \"home\"\n  target = 0.01\n  rule = \"proportional\"",
+            "  event = \"e\"\n  probability = 0.5",
+        );
+        let events = events.replace(
+            "  metric = \"nea\"\n  target = 0.02\n  rule = \"proportional\"",
+            "  event = \"f\"\n  probability = 0.25",
+        );
+        let events = events.replace(
+            "  metric = \"nea\"\n  target = 0.03\n  rule = \"proportional\"",
+            "  event = \"g\"\n  probability = 0.75",
+        );
+        let events = edges_model(&events);
+        assert!(events.windows.is_empty() && !events.metrics.is_empty());
+        assert_blocks_equal("edges without windows", &events);
     }
 
     /// The same with some effects held at full strength (`e >= 1`, the `Full`

@@ -20,8 +20,9 @@ pub struct Trial {
     pub uniforms: Vec<f64>,
     /// Value of every parameter (fixed ones included), by parameter index. `Trial::new`
     /// sets the fixed ones' and [`Model::simulate`] writes every value;
-    /// `Model::simulate_block` writes only the drawn or held ones that the rules and money
-    /// read (its lanes' columns hold every value), leaving the others as they were.
+    /// `Model::simulate_block` writes only the drawn or held ones that the rules and
+    /// outcomes read (its lanes' columns hold every value), leaving the others as they
+    /// were.
     pub values: Vec<f64>,
     pub outcome_uniforms: Vec<f64>,
     pub occurs: Vec<bool>,
@@ -100,8 +101,8 @@ pub enum Overflow {
 /// Converts real pence to whole pence half-even; records `what` in `flag` (and gives 0)
 /// when `x` is not finite or beyond `MAX_TRIAL_PENCE` (NaN and the infinities fail
 /// `|x| <= MAX_TRIAL_PENCE`). The usual amount, below 2^51, is rounded with one test.
-#[inline]
-fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -> i64 {
+#[inline(always)]
+pub(super) fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -> i64 {
     let magnitude = x.abs();
     if magnitude < crate::money::TWO_51 {
         crate::money::round_ties_even_i64_below_2_51(x)
@@ -114,8 +115,8 @@ fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -> i64 {
 }
 
 /// Adds whole pence, recording `what` when the sum leaves the exact range.
-#[inline]
-fn add_pence(sum: &mut i64, x: i64, what: Overflow, flag: &mut Option<Overflow>) {
+#[inline(always)]
+pub(super) fn add_pence(sum: &mut i64, x: i64, what: Overflow, flag: &mut Option<Overflow>) {
     match sum.checked_add(x) {
         Some(total) if total.abs() <= MAX_TRIAL_PENCE => *sum = total,
         _ => {
