@@ -50,8 +50,8 @@
 use super::compile::{CondModel, Model};
 use super::release::{ConditionOutcome, condition_paid, tranche_paid};
 use super::trial::{
-    MAX_TRIAL_PENCE, Overflow, Place, Trial, add_pence, full_effect_of, growth_steps,
-    in_series_range, neg_ln_1m_nonzero, twice_atanh_series, whole_pence,
+    MAX_TRIAL_PENCE, Overflow, PartnerSums, Place, Trial, add_pence, full_effect_of, growth_steps,
+    in_series_range, neg_ln_1m_nonzero, partner_net, twice_atanh_series, whole_pence,
 };
 use crate::correlation::CopulaLanes;
 use crate::dist::{
@@ -546,48 +546,20 @@ impl Model {
         let savings = &lanes.savings[i * width..][..n];
         let overruns = &lanes.values[scheme.cost_overrun * width..][..n];
         let scales = &lanes.values[scheme.scale * width..][..n];
-        let flags = &mut lanes.flags[..n];
-        let (cost, cost_if_undelivered) = (scheme.cost_pence, scheme.cost_if_undelivered);
-        let whole = scheme.funder.whole();
         let inputs = (savings.iter().zip(&lanes.delivered[..n])).zip(overruns.iter().zip(scales));
-        for (lane, (flag, ((&savings, &delivered), (&overrun, &scale)))) in
-            flags.iter_mut().zip(inputs).enumerate()
-        {
-            let mut multiplier = overrun.max(0.0) * scale.max(0.0);
-            if !delivered {
-                multiplier *= cost_if_undelivered;
-            }
-            let invest = if multiplier == 1.0 {
-                if cost.abs() > MAX_TRIAL_PENCE {
-                    flag.get_or_insert(Overflow::SchemeInvest(i));
-                }
-                cost
-            } else {
-                whole_pence(cost as f64 * multiplier, Overflow::SchemeInvest(i), flag)
+        for (lane, ((&savings, &delivered), (&overrun, &scale))) in inputs.enumerate() {
+            let sums = PartnerSums {
+                sums: &mut lanes.partner_invest,
+                stride: width,
+                at: lane,
             };
+            let inputs = (delivered, overrun, scale, savings);
+            let flag = &mut lanes.flags[lane];
+            let (invest, savings, roi) =
+                self.scheme_money_into(i, inputs, sums, &mut lanes.parts, flag);
             lanes.scheme_invest[i * width + lane] = invest;
-            match whole {
-                Some(p) => add_pence(
-                    &mut lanes.partner_invest[p * width + lane],
-                    invest,
-                    Overflow::PartnerTotal(p),
-                    flag,
-                ),
-                None => {
-                    scheme.funder.split(invest, &mut lanes.parts);
-                    for (p, &part) in lanes.parts.iter().enumerate() {
-                        let sum = &mut lanes.partner_invest[p * width + lane];
-                        add_pence(sum, part, Overflow::PartnerTotal(p), flag);
-                    }
-                }
-            }
-            let savings = whole_pence(savings, Overflow::SchemeSavings(i), flag);
             lanes.scheme_savings[i * width + lane] = savings;
-            lanes.scheme_roi[i * width + lane] = if invest == 0 {
-                0.0
-            } else {
-                savings as f64 / invest as f64
-            };
+            lanes.scheme_roi[i * width + lane] = roi;
         }
     }
 
@@ -694,15 +666,7 @@ impl Model {
             for ((net, flag), ((&savings, &invest), (&performance, &risks))) in
                 net.iter_mut().zip(flags.iter_mut()).zip(terms)
             {
-                // As in `partners_money`: the i128 sum is exact and must fit the range.
-                let sum = i128::from(savings) - i128::from(invest) + i128::from(performance)
-                    - i128::from(risks);
-                *net = if sum.abs() <= i128::from(MAX_TRIAL_PENCE) {
-                    sum as i64
-                } else {
-                    flag.get_or_insert(Overflow::PartnerTotal(p));
-                    0
-                };
+                *net = partner_net(p, (savings, invest, performance, risks), flag);
             }
         }
     }

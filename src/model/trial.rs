@@ -114,6 +114,33 @@ pub(super) fn whole_pence(x: f64, what: Overflow, flag: &mut Option<Overflow>) -
     }
 }
 
+/// Partner `p`'s net from its savings, spend, performance money and risks: each is
+/// within 2^53, so the i128 sum is exact; it must fit the range too (0 and `flag` set if
+/// not).
+#[inline(always)]
+pub(super) fn partner_net(
+    p: usize,
+    (savings, invest, performance, risks): (i64, i64, i64, i64),
+    flag: &mut Option<Overflow>,
+) -> i64 {
+    let sum =
+        i128::from(savings) - i128::from(invest) + i128::from(performance) - i128::from(risks);
+    if sum.abs() <= i128::from(MAX_TRIAL_PENCE) {
+        sum as i64
+    } else {
+        flag.get_or_insert(Overflow::PartnerTotal(p));
+        0
+    }
+}
+
+/// The partners' sums one scheme's spend is added to: partner `p`'s at
+/// `sums[p * stride + at]` (a trial's own, stride 1; or a lane of the block's columns).
+pub(super) struct PartnerSums<'a> {
+    pub(super) sums: &'a mut [i64],
+    pub(super) stride: usize,
+    pub(super) at: usize,
+}
+
 /// Adds whole pence, recording `what` when the sum leaves the exact range.
 #[inline(always)]
 pub(super) fn add_pence(sum: &mut i64, x: i64, what: Overflow, flag: &mut Option<Overflow>) {
@@ -629,9 +656,32 @@ impl Model {
         flag: &mut Option<Overflow>,
     ) -> (i64, i64, f64) {
         let scheme = &self.schemes[i];
+        let (overrun, scale) = (t.values[scheme.cost_overrun], t.values[scheme.scale]);
         let delivered = t.occurs[scheme.delivery];
-        let mut multiplier =
-            t.values[scheme.cost_overrun].max(0.0) * t.values[scheme.scale].max(0.0);
+        let sums = PartnerSums {
+            sums: &mut t.partner_invest,
+            stride: 1,
+            at: 0,
+        };
+        let inputs = (delivered, overrun, scale, savings);
+        self.scheme_money_into(i, inputs, sums, &mut t.split_scratch, flag)
+    }
+
+    /// `scheme_money` from the scheme's delivery, cost overrun, scale and savings (in
+    /// real pence), its spend added to its funders' sums in `sums` (`parts` scratch for
+    /// a split): the one definition of a scheme's money, which the block's lanes
+    /// (`scheme_money_lanes`) share.
+    #[inline(always)]
+    pub(super) fn scheme_money_into(
+        &self,
+        i: usize,
+        (delivered, overrun, scale, savings): (bool, f64, f64, f64),
+        sums: PartnerSums,
+        parts: &mut [i64],
+        flag: &mut Option<Overflow>,
+    ) -> (i64, i64, f64) {
+        let scheme = &self.schemes[i];
+        let mut multiplier = overrun.max(0.0) * scale.max(0.0);
         if !delivered {
             multiplier *= scheme.cost_if_undelivered;
         }
@@ -647,20 +697,25 @@ impl Model {
                 flag,
             )
         };
+        let PartnerSums { sums, stride, at } = sums;
         match scheme.funder.whole() {
             // The other partners' parts are 0: they add nothing and cannot leave the
             // range (a partner's sum only ever holds an amount within it).
             Some(p) => add_pence(
-                &mut t.partner_invest[p],
+                &mut sums[p * stride + at],
                 invest,
                 Overflow::PartnerTotal(p),
                 flag,
             ),
             None => {
-                scheme.funder.split(invest, &mut t.split_scratch);
-                let parts = t.partner_invest.iter_mut().zip(&t.split_scratch);
-                for (p, (sum, &part)) in parts.enumerate() {
-                    add_pence(sum, part, Overflow::PartnerTotal(p), flag);
+                scheme.funder.split(invest, parts);
+                for (p, &part) in parts.iter().enumerate() {
+                    add_pence(
+                        &mut sums[p * stride + at],
+                        part,
+                        Overflow::PartnerTotal(p),
+                        flag,
+                    );
                 }
             }
         }
@@ -727,15 +782,7 @@ impl Model {
         for (p, (((&savings, &invest), (&performance, &risks)), net)) in
             partners.zip(&mut t.partner_net).enumerate()
         {
-            // Each term is within 2^53, so the i128 sum is exact; it must fit the range too.
-            let sum = i128::from(savings) - i128::from(invest) + i128::from(performance)
-                - i128::from(risks);
-            *net = if sum.abs() <= i128::from(MAX_TRIAL_PENCE) {
-                sum as i64
-            } else {
-                flag.get_or_insert(Overflow::PartnerTotal(p));
-                0
-            };
+            *net = partner_net(p, (savings, invest, performance, risks), &mut flag);
         }
         t.overflow = flag;
     }
