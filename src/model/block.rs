@@ -152,8 +152,10 @@ pub struct Lanes {
     /// Per trial, for `money_block`: the first money amount out of range so far.
     flags: Vec<Option<Overflow>>,
     /// Per partner (partner-major, `lanes` apart), for `money_block`: its sums of spend,
-    /// savings and risks, its performance money and its net, in whole pence; and one
-    /// trial's parts of a split (`Split::split`).
+    /// savings and risks, its performance money and its net, in whole pence (a trial's
+    /// `partner_invest` and the like, which the block leaves as they were: the engine's
+    /// `Staged` reads these columns instead, [`Lanes::partner`]); and one trial's parts
+    /// of a split (`Split::split`).
     partner_invest: Vec<i64>,
     partner_savings: Vec<i64>,
     partner_risks: Vec<i64>,
@@ -304,6 +306,22 @@ impl Lanes {
         )
     }
 
+    /// Partner `p`'s spend, savings, performance money, risks and net (pence) in each
+    /// lane, as the last block left them (a trial's `partner_invest[p]`,
+    /// `partner_savings[p]`, `partner_performance[p]`, `partner_risks[p]` and
+    /// `partner_net[p]` after [`Model::simulate`]).
+    #[inline(always)]
+    pub fn partner(&self, p: usize) -> [&[i64]; 5] {
+        let column = p * self.lanes..(p + 1) * self.lanes;
+        [
+            &self.partner_invest[column.clone()],
+            &self.partner_savings[column.clone()],
+            &self.partner_performance[column.clone()],
+            &self.partner_risks[column.clone()],
+            &self.partner_net[column],
+        ]
+    }
+
     /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
     /// block left it.
     #[cfg(test)]
@@ -376,11 +394,13 @@ impl Model {
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
     /// those the rules and outcomes read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
-    /// Each condition's outcome and each scheme's attributed avoided activity, spend,
-    /// savings and return are left in the lanes ([`Lanes::condition`],
-    /// [`Lanes::attributed`], [`Lanes::scheme`]), not put in the trials' `condition_met`,
-    /// `condition_fraction`, `condition_achieved`, `condition_paid` and `scheme_avoided`,
-    /// `scheme_invest`, `scheme_savings`, `scheme_roi`.
+    /// Each condition's outcome, each scheme's attributed avoided activity, spend,
+    /// savings and return, and each partner's money are left in the lanes
+    /// ([`Lanes::condition`], [`Lanes::attributed`], [`Lanes::scheme`],
+    /// [`Lanes::partner`]), not put in the trials' `condition_met`, `condition_fraction`,
+    /// `condition_achieved`, `condition_paid`, `scheme_avoided`, `scheme_invest`,
+    /// `scheme_savings`, `scheme_roi`, `partner_invest`, `partner_savings`,
+    /// `partner_performance`, `partner_risks` and `partner_net`.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -428,8 +448,9 @@ impl Model {
     /// step over the lanes: each scheme's spend and savings (`scheme_money_block`), each
     /// metric's savings to its payer, each risk, the released and unreleased money and
     /// each partner's net (`partners_money_block`). The partners' sums are kept in the
-    /// lanes' columns and copied into the trials at the end; each lane's first amount
-    /// out of range is kept in its `flags` slot. Each trial sees the same steps in the
+    /// lanes' columns ([`Lanes::partner`]), not copied into the trials; each lane's
+    /// first amount out of range is kept in its `flags` slot and copied into its trial's
+    /// `overflow`, which the engine checks. Each trial sees the same steps in the
     /// same order as in `money_with` (`scheme_money`, then `partners_money`), so the
     /// same amounts and the same first amount out of range.
     #[inline(always)]
@@ -446,27 +467,8 @@ impl Model {
             self.scheme_money_block(i, trials, lanes);
         }
         self.partners_money_block(trials, lanes);
-        let columns = [
-            &lanes.partner_invest,
-            &lanes.partner_savings,
-            &lanes.partner_performance,
-            &lanes.partner_risks,
-            &lanes.partner_net,
-        ];
-        for (lane, t) in trials.iter_mut().enumerate() {
-            let outputs = [
-                &mut t.partner_invest,
-                &mut t.partner_savings,
-                &mut t.partner_performance,
-                &mut t.partner_risks,
-                &mut t.partner_net,
-            ];
-            for (output, column) in outputs.into_iter().zip(columns) {
-                for (p, out) in output.iter_mut().enumerate() {
-                    *out = column[p * width + lane];
-                }
-            }
-            t.overflow = lanes.flags[lane];
+        for (t, &flag) in trials.iter_mut().zip(&lanes.flags) {
+            t.overflow = flag;
         }
     }
 
@@ -1991,6 +1993,14 @@ mod tests {
                     t.condition_fraction[c] = lanes.condition_fraction(c, i);
                     t.condition_achieved[c] = achieved[i];
                     t.condition_paid[c] = paid[i];
+                }
+                for p in 0..model.partners {
+                    let [invest, savings, performance, risks, net] = lanes.partner(p);
+                    t.partner_invest[p] = invest[i];
+                    t.partner_savings[p] = savings[i];
+                    t.partner_performance[p] = performance[i];
+                    t.partner_risks[p] = risks[i];
+                    t.partner_net[p] = net[i];
                 }
                 for (s, avoided) in t.scheme_avoided.iter_mut().enumerate() {
                     for (m, v) in avoided.iter_mut().enumerate() {

@@ -51,7 +51,8 @@ pub struct Trial {
     pub scheme_avoided: Vec<Vec<f64>>,
     pub scheme_savings: Vec<i64>,
     pub scheme_roi: Vec<f64>,
-    /// Per partner, pence.
+    /// Per partner, pence. `Model::simulate_block` leaves these as they were (its values
+    /// are in the lanes' columns, `Lanes::partner`).
     pub partner_invest: Vec<i64>,
     pub partner_savings: Vec<i64>,
     pub partner_performance: Vec<i64>,
