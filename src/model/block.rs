@@ -87,6 +87,14 @@ pub struct Lanes {
     /// its observed count (`observe_block`), kept for the windows (`windows_block`).
     expected: Vec<f64>,
     observed: Vec<f64>,
+    /// Per window (window-major, `lanes` apart), from `windows_block`: its expected,
+    /// observed and achieved result. A trial's `window_expected`, which the block leaves
+    /// as it was, and its `window_observed` and `window_achieved`, which the block also
+    /// puts in the trial for the rules (`rule_inputs`): the engine's `Staged` reads these
+    /// columns instead ([`Lanes::window`]).
+    window_expected: Vec<f64>,
+    window_observed: Vec<f64>,
+    window_achieved: Vec<f64>,
     /// Per metric, the index of its first segment in `expected` and `observed`.
     segment_first: Vec<usize>,
     /// Per trial: growth factor of the month (a proportion metric: its baseline
@@ -204,6 +212,9 @@ impl Lanes {
             attributed: column(model.metrics.iter().map(|m| m.effects.len()).sum()),
             expected: column(segments),
             observed: column(segments),
+            window_expected: column(model.windows.len()),
+            window_observed: column(model.windows.len()),
+            window_achieved: column(model.windows.len()),
             segment_first,
             factor: column(1),
             step: column(1),
@@ -280,6 +291,20 @@ impl Lanes {
     #[inline(always)]
     pub fn attributed(&self, column: usize) -> &[f64] {
         &self.attributed[column * self.lanes..][..self.lanes]
+    }
+
+    /// Window `w`'s expected, observed and achieved result in each lane, as the last block
+    /// left them (a trial's `window_expected[w]`, `window_observed[w]` and
+    /// `window_achieved[w]` after [`Model::simulate`]).
+    #[inline(always)]
+    pub fn window(&self, w: usize) -> (&[f64], &[f64], &[f64]) {
+        let column = w * self.lanes..(w + 1) * self.lanes;
+        let observed = &self.window_observed[column.clone()];
+        (
+            &self.window_expected[column.clone()],
+            observed,
+            &self.window_achieved[column],
+        )
     }
 
     /// Condition `c`'s outcome in each lane, as the last block left it: whether it is
@@ -394,13 +419,15 @@ impl Model {
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
     /// those the rules and outcomes read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
-    /// Each condition's outcome, each scheme's attributed avoided activity, spend,
-    /// savings and return, and each partner's money are left in the lanes
-    /// ([`Lanes::condition`], [`Lanes::attributed`], [`Lanes::scheme`],
-    /// [`Lanes::partner`]), not put in the trials' `condition_met`, `condition_fraction`,
-    /// `condition_achieved`, `condition_paid`, `scheme_avoided`, `scheme_invest`,
-    /// `scheme_savings`, `scheme_roi`, `partner_invest`, `partner_savings`,
-    /// `partner_performance`, `partner_risks` and `partner_net`.
+    /// Each window's result, each condition's outcome, each scheme's attributed avoided
+    /// activity, spend, savings and return, and each partner's money are left in the
+    /// lanes ([`Lanes::window`], [`Lanes::condition`], [`Lanes::attributed`],
+    /// [`Lanes::scheme`], [`Lanes::partner`]), not put in the trials' `window_expected`,
+    /// `condition_met`, `condition_fraction`, `condition_achieved`, `condition_paid`,
+    /// `scheme_avoided`, `scheme_invest`, `scheme_savings`, `scheme_roi`,
+    /// `partner_invest`, `partner_savings`, `partner_performance`, `partner_risks` and
+    /// `partner_net` (the windows' observed and achieved results are put in the trials
+    /// too, for the rules).
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -713,42 +740,52 @@ impl Model {
     /// segments looked at once for the block, its sums over its segments worked out in
     /// every lane from the segments' columns (`expected` and `observed`, which the
     /// metrics' phases and `observe_block` fill), in segment order from the same start
-    /// as `Iterator::sum` (`sum_columns`), then each trial's expected, observed and
-    /// achieved result, as `windows` works them out.
+    /// as `Iterator::sum` (`sum_columns`), then each lane's expected, observed and
+    /// achieved result, as `windows` works them out, into the window's columns
+    /// ([`Lanes::window`]). The observed and achieved results are also put in each trial,
+    /// where the rules read them (`rule_inputs`); the expected one is not.
     #[inline(always)]
     fn windows_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (w, window) in self.windows.iter().enumerate() {
             let first = lanes.segment_first[window.metric];
             let segments = first + window.segments.start..first + window.segments.end;
-            let observed = &mut lanes.value[..n];
-            sum_columns(observed, &lanes.observed, segments.clone(), width, |_| None);
-            let expected = &mut lanes.part[..n];
+            let column = w * width..w * width + n;
+            let expected = &mut lanes.window_expected[column.clone()];
+            let observed = &mut lanes.window_observed[column.clone()];
+            let achieved = &mut lanes.window_achieved[column];
             let baseline = window.baseline;
             // `for` loops, not `for_each`: LLVM once left such a call out of line.
             match window.kind {
                 MetricKind::Count => {
+                    sum_columns(observed, &lanes.observed, segments.clone(), width, |_| None);
                     sum_columns(expected, &lanes.expected, segments, width, |_| None);
-                    let each = expected.iter().zip(&*observed);
-                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
-                        t.window_expected[w] = expected;
-                        t.window_observed[w] = observed;
-                        t.window_achieved[w] = (baseline - observed) / baseline;
+                    for (achieved, &observed) in achieved.iter_mut().zip(&*observed) {
+                        *achieved = (baseline - observed) / baseline;
                     }
                 }
                 MetricKind::Proportion => {
+                    let summed = &mut lanes.value[..n];
+                    sum_columns(summed, &lanes.observed, segments.clone(), width, |_| None);
                     // Each segment's mean proportion x its people, summed.
                     let metric = &self.metrics[window.metric];
                     let people = |s: usize| Some(metric.segments[s - first].people as f64);
                     sum_columns(expected, &lanes.expected, segments, width, people);
                     let people = window.people as f64;
-                    let each = expected.iter().zip(&*observed);
-                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
-                        t.window_expected[w] = expected / people;
-                        t.window_observed[w] = observed / people;
-                        t.window_achieved[w] = observed / people - baseline;
+                    let each = observed.iter_mut().zip(achieved.iter_mut());
+                    for ((expected, (observed, achieved)), &sum) in
+                        expected.iter_mut().zip(each).zip(&*summed)
+                    {
+                        *expected /= people;
+                        *observed = sum / people;
+                        *achieved = sum / people - baseline;
                     }
                 }
+            }
+            let each = observed.iter().zip(&*achieved);
+            for (t, (&observed, &achieved)) in trials.iter_mut().zip(each) {
+                t.window_observed[w] = observed;
+                t.window_achieved[w] = achieved;
             }
         }
     }
@@ -1993,6 +2030,12 @@ mod tests {
                     t.condition_fraction[c] = lanes.condition_fraction(c, i);
                     t.condition_achieved[c] = achieved[i];
                     t.condition_paid[c] = paid[i];
+                }
+                for w in 0..model.windows.len() {
+                    let (expected, observed, achieved) = lanes.window(w);
+                    t.window_expected[w] = expected[i];
+                    t.window_observed[w] = observed[i];
+                    t.window_achieved[w] = achieved[i];
                 }
                 for p in 0..model.partners {
                     let [invest, savings, performance, risks, net] = lanes.partner(p);
