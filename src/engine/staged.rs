@@ -19,10 +19,11 @@
 //! The engine stages a whole block at once ([`Staged::push_block`], after
 //! [`Model::simulate_block`]): each trial's values go in trial by trial as above, but for
 //! the values the block leaves in its lanes' columns rather than in the trials (each
-//! condition's outcome, [`Lanes::condition`], each scheme's attributed avoided activity,
-//! [`Lanes::attributed`], and its spend, savings and return, [`Lanes::scheme`]), which
-//! are copied a column at a time. A second test holds this path to the trial-by-trial
-//! one.
+//! window's result, [`Lanes::window`], each condition's outcome, [`Lanes::condition`],
+//! each scheme's attributed avoided activity, [`Lanes::attributed`], and its spend,
+//! savings and return, [`Lanes::scheme`], and each partner's money, [`Lanes::partner`]),
+//! which are copied a column at a time. A second test holds this path to the
+//! trial-by-trial one.
 use super::Accumulator;
 use crate::model::{CondModel, Lanes, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
@@ -160,9 +161,10 @@ impl Staged {
     /// first `trials.len()` of its trials), in order, adding the block to `acc` when it is
     /// full: the same as [`Staged::push`] of each trial after [`Model::simulate`]. They
     /// must fit in the block's free rows (the engine starts each block at row 0). The
-    /// conditions' outcomes and the schemes' avoided activity, spend, savings and return
-    /// are copied from the lanes' columns ([`Lanes::condition`], [`Lanes::attributed`],
-    /// [`Lanes::scheme`]), a column at a time; the rest trial by trial.
+    /// windows' results, the conditions' outcomes, the schemes' avoided activity, spend,
+    /// savings and return and the partners' money are copied from the lanes' columns
+    /// ([`Lanes::window`], [`Lanes::condition`], [`Lanes::attributed`], [`Lanes::scheme`],
+    /// [`Lanes::partner`]), a column at a time; the rest trial by trial.
     #[inline(always)]
     pub fn push_block(
         &mut self,
@@ -186,7 +188,17 @@ impl Staged {
             achieved[at..][..n].copy_from_slice(&achieved_in[..n]);
             paid[at..][..n].copy_from_slice(&paid_in[..n]);
         }
-        let first = c + 3 * model.windows.len();
+        // Each window's expected, observed and achieved result: three groups of a column
+        // per window, after the conditions' achieved values.
+        let w = model.windows.len();
+        let windows = &mut self.reals[c * BLOCK..][..3 * w * BLOCK];
+        for v in 0..w {
+            let (expected, observed, achieved) = lanes.window(v);
+            for (k, column) in [expected, observed, achieved].into_iter().enumerate() {
+                windows[(k * w + v) * BLOCK + at..][..n].copy_from_slice(&column[..n]);
+            }
+        }
+        let first = c + 3 * w;
         let mut columns = self.reals[first * BLOCK..].chunks_exact_mut(BLOCK);
         // The columns second, so that the zip takes none past the last avoided one.
         for (&(_, _, from), column) in self.avoided.iter().zip(columns.by_ref()) {
@@ -214,14 +226,23 @@ impl Staged {
                 *above = roi > 1.0;
             }
         }
+        // Each partner's spend, savings, performance money, risks and net: five groups of
+        // a column per partner.
+        let p = model.partners;
+        let partners = &mut self.money[(2 + tranches + c + 2 * s) * BLOCK..][..5 * p * BLOCK];
+        for q in 0..p {
+            for (k, column) in lanes.partner(q).into_iter().enumerate() {
+                partners[(k * p + q) * BLOCK + at..][..n].copy_from_slice(&column[..n]);
+            }
+        }
         if self.rows == BLOCK {
             self.flush(model, acc);
         }
     }
 
-    /// Stages trial `t` in the next row; its conditions' outcomes and schemes' avoided
-    /// activity, spend, savings and return only if `all` (otherwise leaving those
-    /// columns' slots for `push_block`).
+    /// Stages trial `t` in the next row; its windows' results, conditions' outcomes,
+    /// schemes' avoided activity, spend, savings and return and partners' money only if
+    /// `all` (otherwise leaving those columns' slots for `push_block`).
     #[inline(always)]
     fn stage(&mut self, model: &Model, t: &Trial, all: bool) {
         let row = self.rows;
@@ -262,7 +283,11 @@ impl Staged {
             let skip = model.conditions * BLOCK;
             (flags.at, reals.at, money.at) = (flags.at + skip, reals.at + skip, money.at + skip);
         }
-        reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
+        if all {
+            reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
+        } else {
+            reals.at += 3 * model.windows.len() * BLOCK;
+        }
         if all {
             for &(scheme, metric, _) in &self.avoided {
                 reals.put(t.scheme_avoided[scheme][metric]);
@@ -280,13 +305,16 @@ impl Staged {
             // The trial's last real and flag columns are the schemes'.
             money.at += 2 * model.schemes.len() * BLOCK;
         }
-        money.put_columns([
-            &t.partner_invest,
-            &t.partner_savings,
-            &t.partner_performance,
-            &t.partner_risks,
-            &t.partner_net,
-        ]);
+        // The trial's last money columns are the partners'.
+        if all {
+            money.put_columns([
+                &t.partner_invest,
+                &t.partner_savings,
+                &t.partner_performance,
+                &t.partner_risks,
+                &t.partner_net,
+            ]);
+        }
         self.rows += 1;
     }
 

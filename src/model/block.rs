@@ -87,6 +87,14 @@ pub struct Lanes {
     /// its observed count (`observe_block`), kept for the windows (`windows_block`).
     expected: Vec<f64>,
     observed: Vec<f64>,
+    /// Per window (window-major, `lanes` apart), from `windows_block`: its expected,
+    /// observed and achieved result. A trial's `window_expected`, which the block leaves
+    /// as it was, and its `window_observed` and `window_achieved`, which the block also
+    /// puts in the trial for the rules (`rule_inputs`): the engine's `Staged` reads these
+    /// columns instead ([`Lanes::window`]).
+    window_expected: Vec<f64>,
+    window_observed: Vec<f64>,
+    window_achieved: Vec<f64>,
     /// Per metric, the index of its first segment in `expected` and `observed`.
     segment_first: Vec<usize>,
     /// Per trial: growth factor of the month (a proportion metric: its baseline
@@ -152,8 +160,10 @@ pub struct Lanes {
     /// Per trial, for `money_block`: the first money amount out of range so far.
     flags: Vec<Option<Overflow>>,
     /// Per partner (partner-major, `lanes` apart), for `money_block`: its sums of spend,
-    /// savings and risks, its performance money and its net, in whole pence; and one
-    /// trial's parts of a split (`Split::split`).
+    /// savings and risks, its performance money and its net, in whole pence (a trial's
+    /// `partner_invest` and the like, which the block leaves as they were: the engine's
+    /// `Staged` reads these columns instead, [`Lanes::partner`]); and one trial's parts
+    /// of a split (`Split::split`).
     partner_invest: Vec<i64>,
     partner_savings: Vec<i64>,
     partner_risks: Vec<i64>,
@@ -202,6 +212,9 @@ impl Lanes {
             attributed: column(model.metrics.iter().map(|m| m.effects.len()).sum()),
             expected: column(segments),
             observed: column(segments),
+            window_expected: column(model.windows.len()),
+            window_observed: column(model.windows.len()),
+            window_achieved: column(model.windows.len()),
             segment_first,
             factor: column(1),
             step: column(1),
@@ -280,6 +293,20 @@ impl Lanes {
         &self.attributed[column * self.lanes..][..self.lanes]
     }
 
+    /// Window `w`'s expected, observed and achieved result in each lane, as the last block
+    /// left them (a trial's `window_expected[w]`, `window_observed[w]` and
+    /// `window_achieved[w]` after [`Model::simulate`]).
+    #[inline(always)]
+    pub fn window(&self, w: usize) -> (&[f64], &[f64], &[f64]) {
+        let column = w * self.lanes..(w + 1) * self.lanes;
+        let observed = &self.window_observed[column.clone()];
+        (
+            &self.window_expected[column.clone()],
+            observed,
+            &self.window_achieved[column],
+        )
+    }
+
     /// Condition `c`'s outcome in each lane, as the last block left it: whether it is
     /// met, its achieved value and the pence it pays (a trial's `condition_met[c]`,
     /// `condition_achieved[c]` and `condition_paid[c]` after [`Model::simulate`]).
@@ -302,6 +329,22 @@ impl Lanes {
             saved,
             &self.scheme_roi[column],
         )
+    }
+
+    /// Partner `p`'s spend, savings, performance money, risks and net (pence) in each
+    /// lane, as the last block left them (a trial's `partner_invest[p]`,
+    /// `partner_savings[p]`, `partner_performance[p]`, `partner_risks[p]` and
+    /// `partner_net[p]` after [`Model::simulate`]).
+    #[inline(always)]
+    pub fn partner(&self, p: usize) -> [&[i64]; 5] {
+        let column = p * self.lanes..(p + 1) * self.lanes;
+        [
+            &self.partner_invest[column.clone()],
+            &self.partner_savings[column.clone()],
+            &self.partner_performance[column.clone()],
+            &self.partner_risks[column.clone()],
+            &self.partner_net[column],
+        ]
     }
 
     /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
@@ -376,11 +419,15 @@ impl Model {
     /// Likewise the parameters' values are worked out in the lanes' columns, and only
     /// those the rules and outcomes read are put in each trial's `values`: `trials` must
     /// have been made by `Trial::new` of this model, which puts the fixed values there.
-    /// Each condition's outcome and each scheme's attributed avoided activity, spend,
-    /// savings and return are left in the lanes ([`Lanes::condition`],
-    /// [`Lanes::attributed`], [`Lanes::scheme`]), not put in the trials' `condition_met`,
-    /// `condition_fraction`, `condition_achieved`, `condition_paid` and `scheme_avoided`,
-    /// `scheme_invest`, `scheme_savings`, `scheme_roi`.
+    /// Each window's result, each condition's outcome, each scheme's attributed avoided
+    /// activity, spend, savings and return, and each partner's money are left in the
+    /// lanes ([`Lanes::window`], [`Lanes::condition`], [`Lanes::attributed`],
+    /// [`Lanes::scheme`], [`Lanes::partner`]), not put in the trials' `window_expected`,
+    /// `condition_met`, `condition_fraction`, `condition_achieved`, `condition_paid`,
+    /// `scheme_avoided`, `scheme_invest`, `scheme_savings`, `scheme_roi`,
+    /// `partner_invest`, `partner_savings`, `partner_performance`, `partner_risks` and
+    /// `partner_net` (the windows' observed and achieved results are put in the trials
+    /// too, for the rules).
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -428,8 +475,9 @@ impl Model {
     /// step over the lanes: each scheme's spend and savings (`scheme_money_block`), each
     /// metric's savings to its payer, each risk, the released and unreleased money and
     /// each partner's net (`partners_money_block`). The partners' sums are kept in the
-    /// lanes' columns and copied into the trials at the end; each lane's first amount
-    /// out of range is kept in its `flags` slot. Each trial sees the same steps in the
+    /// lanes' columns ([`Lanes::partner`]), not copied into the trials; each lane's
+    /// first amount out of range is kept in its `flags` slot and copied into its trial's
+    /// `overflow`, which the engine checks. Each trial sees the same steps in the
     /// same order as in `money_with` (`scheme_money`, then `partners_money`), so the
     /// same amounts and the same first amount out of range.
     #[inline(always)]
@@ -446,27 +494,8 @@ impl Model {
             self.scheme_money_block(i, trials, lanes);
         }
         self.partners_money_block(trials, lanes);
-        let columns = [
-            &lanes.partner_invest,
-            &lanes.partner_savings,
-            &lanes.partner_performance,
-            &lanes.partner_risks,
-            &lanes.partner_net,
-        ];
-        for (lane, t) in trials.iter_mut().enumerate() {
-            let outputs = [
-                &mut t.partner_invest,
-                &mut t.partner_savings,
-                &mut t.partner_performance,
-                &mut t.partner_risks,
-                &mut t.partner_net,
-            ];
-            for (output, column) in outputs.into_iter().zip(columns) {
-                for (p, out) in output.iter_mut().enumerate() {
-                    *out = column[p * width + lane];
-                }
-            }
-            t.overflow = lanes.flags[lane];
+        for (t, &flag) in trials.iter_mut().zip(&lanes.flags) {
+            t.overflow = flag;
         }
     }
 
@@ -675,42 +704,52 @@ impl Model {
     /// segments looked at once for the block, its sums over its segments worked out in
     /// every lane from the segments' columns (`expected` and `observed`, which the
     /// metrics' phases and `observe_block` fill), in segment order from the same start
-    /// as `Iterator::sum` (`sum_columns`), then each trial's expected, observed and
-    /// achieved result, as `windows` works them out.
+    /// as `Iterator::sum` (`sum_columns`), then each lane's expected, observed and
+    /// achieved result, as `windows` works them out, into the window's columns
+    /// ([`Lanes::window`]). The observed and achieved results are also put in each trial,
+    /// where the rules read them (`rule_inputs`); the expected one is not.
     #[inline(always)]
     fn windows_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
         let (width, n) = (lanes.lanes, trials.len());
         for (w, window) in self.windows.iter().enumerate() {
             let first = lanes.segment_first[window.metric];
             let segments = first + window.segments.start..first + window.segments.end;
-            let observed = &mut lanes.value[..n];
-            sum_columns(observed, &lanes.observed, segments.clone(), width, |_| None);
-            let expected = &mut lanes.part[..n];
+            let column = w * width..w * width + n;
+            let expected = &mut lanes.window_expected[column.clone()];
+            let observed = &mut lanes.window_observed[column.clone()];
+            let achieved = &mut lanes.window_achieved[column];
             let baseline = window.baseline;
             // `for` loops, not `for_each`: LLVM once left such a call out of line.
             match window.kind {
                 MetricKind::Count => {
+                    sum_columns(observed, &lanes.observed, segments.clone(), width, |_| None);
                     sum_columns(expected, &lanes.expected, segments, width, |_| None);
-                    let each = expected.iter().zip(&*observed);
-                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
-                        t.window_expected[w] = expected;
-                        t.window_observed[w] = observed;
-                        t.window_achieved[w] = (baseline - observed) / baseline;
+                    for (achieved, &observed) in achieved.iter_mut().zip(&*observed) {
+                        *achieved = (baseline - observed) / baseline;
                     }
                 }
                 MetricKind::Proportion => {
+                    let summed = &mut lanes.value[..n];
+                    sum_columns(summed, &lanes.observed, segments.clone(), width, |_| None);
                     // Each segment's mean proportion x its people, summed.
                     let metric = &self.metrics[window.metric];
                     let people = |s: usize| Some(metric.segments[s - first].people as f64);
                     sum_columns(expected, &lanes.expected, segments, width, people);
                     let people = window.people as f64;
-                    let each = expected.iter().zip(&*observed);
-                    for (t, (&expected, &observed)) in trials.iter_mut().zip(each) {
-                        t.window_expected[w] = expected / people;
-                        t.window_observed[w] = observed / people;
-                        t.window_achieved[w] = observed / people - baseline;
+                    let each = observed.iter_mut().zip(achieved.iter_mut());
+                    for ((expected, (observed, achieved)), &sum) in
+                        expected.iter_mut().zip(each).zip(&*summed)
+                    {
+                        *expected /= people;
+                        *observed = sum / people;
+                        *achieved = sum / people - baseline;
                     }
                 }
+            }
+            let each = observed.iter().zip(&*achieved);
+            for (t, (&observed, &achieved)) in trials.iter_mut().zip(each) {
+                t.window_observed[w] = observed;
+                t.window_achieved[w] = achieved;
             }
         }
     }
@@ -1955,6 +1994,20 @@ mod tests {
                     t.condition_fraction[c] = lanes.condition_fraction(c, i);
                     t.condition_achieved[c] = achieved[i];
                     t.condition_paid[c] = paid[i];
+                }
+                for w in 0..model.windows.len() {
+                    let (expected, observed, achieved) = lanes.window(w);
+                    t.window_expected[w] = expected[i];
+                    t.window_observed[w] = observed[i];
+                    t.window_achieved[w] = achieved[i];
+                }
+                for p in 0..model.partners {
+                    let [invest, savings, performance, risks, net] = lanes.partner(p);
+                    t.partner_invest[p] = invest[i];
+                    t.partner_savings[p] = savings[i];
+                    t.partner_performance[p] = performance[i];
+                    t.partner_risks[p] = risks[i];
+                    t.partner_net[p] = net[i];
                 }
                 for (s, avoided) in t.scheme_avoided.iter_mut().enumerate() {
                     for (m, v) in avoided.iter_mut().enumerate() {

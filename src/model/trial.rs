@@ -30,7 +30,9 @@ pub struct Trial {
     pub segment_expected: Vec<Vec<f64>>,
     /// Per metric per segment: observed count or people at home.
     pub segment_observed: Vec<Vec<f64>>,
-    /// Per window.
+    /// Per window. `Model::simulate_block` leaves `window_expected` as it was and writes
+    /// the other two, which its rules read (all three are in the lanes' columns,
+    /// `Lanes::window`).
     pub window_expected: Vec<f64>,
     pub window_observed: Vec<f64>,
     pub window_achieved: Vec<f64>,
@@ -51,7 +53,8 @@ pub struct Trial {
     pub scheme_avoided: Vec<Vec<f64>>,
     pub scheme_savings: Vec<i64>,
     pub scheme_roi: Vec<f64>,
-    /// Per partner, pence.
+    /// Per partner, pence. `Model::simulate_block` leaves these as they were (its values
+    /// are in the lanes' columns, `Lanes::partner`).
     pub partner_invest: Vec<i64>,
     pub partner_savings: Vec<i64>,
     pub partner_performance: Vec<i64>,
