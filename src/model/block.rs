@@ -48,7 +48,7 @@
 //! metric by metric, risk by risk and partner by partner, the partners' sums in the
 //! lanes' columns and each lane's first amount out of range in its `flags` slot.
 use super::compile::{CondModel, Model};
-use super::release::{ConditionOutcome, condition_paid, tranche_paid};
+use super::release::{ConditionOutcome, condition_paid, metric_outcome, tranche_paid};
 use super::trial::{
     MAX_TRIAL_PENCE, Overflow, Place, Trial, add_pence, full_effect_of, growth_steps,
     in_series_range, neg_ln_1m_nonzero, twice_atanh_series, whole_pence,
@@ -764,6 +764,7 @@ impl Model {
         let all_met = &mut lanes.all_met[..n];
         let (met, fraction) = (&mut lanes.met, &mut lanes.fraction);
         let (achieved, paid) = (&mut lanes.achieved, &mut lanes.paid);
+        let values = &lanes.values;
         for t in trials.iter_mut() {
             t.total_paid = 0;
         }
@@ -813,11 +814,31 @@ impl Model {
                             record(slots, o);
                         }
                     }
-                    CondModel::Metric { .. } => {
-                        for (t, slots) in each {
-                            let inputs = t.rule_inputs();
-                            let o = self.condition_outcome(cond, *weight, amount, &inputs, None);
-                            record(slots, o);
+                    CondModel::Metric {
+                        window,
+                        target,
+                        rule,
+                        rate_pence,
+                    } => {
+                        // `condition_outcome` of a metric: its window, rule and cap looked
+                        // up once, its target from the parameter's column.
+                        let (w, wm, cap) = (*window, &self.windows[*window], *weight * amount);
+                        let outcome = |t: &Trial, target: Option<f64>| {
+                            let (a, observed) = (t.window_achieved[w], t.window_observed[w]);
+                            metric_outcome(wm, rule, *rate_pence, cap, a, observed, target)
+                        };
+                        match *target {
+                            Some(p) => {
+                                let targets = &values[p * width..][..n];
+                                for ((t, slots), &target) in each.zip(targets) {
+                                    record(slots, outcome(t, Some(target)));
+                                }
+                            }
+                            None => {
+                                for (t, slots) in each {
+                                    record(slots, outcome(t, None));
+                                }
+                            }
                         }
                     }
                 }
