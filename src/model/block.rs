@@ -59,6 +59,7 @@ use crate::dist::{
     observation_normal_input, poisson_quantile_given_each,
 };
 use crate::rng::{first_two_uniforms, first_uniforms, stream};
+use crate::rules::RuleView;
 use crate::sampling::Hold;
 use crate::scenario::{Gate, MetricKind};
 
@@ -820,25 +821,47 @@ impl Model {
                         rule,
                         rate_pence,
                     } => {
-                        // `condition_outcome` of a metric: its window, rule and cap looked
-                        // up once, its target from the parameter's column.
+                        // `condition_outcome` of a metric: its window's kind and baseline,
+                        // its rule and its cap taken once, its target from the parameter's
+                        // column; the loop is run for the rule's and the metric's kind, so
+                        // that each lane's `metric_outcome` has them fixed.
                         let (w, wm, cap) = (*window, &self.windows[*window], *weight * amount);
-                        let outcome = |t: &Trial, target: Option<f64>| {
-                            let (a, observed) = (t.window_achieved[w], t.window_observed[w]);
-                            metric_outcome(wm, rule, *rate_pence, cap, a, observed, target)
-                        };
-                        match *target {
-                            Some(p) => {
-                                let targets = &values[p * width..][..n];
-                                for ((t, slots), &target) in each.zip(targets) {
-                                    record(slots, outcome(t, Some(target)));
+                        let (parts, rate_pence) = ((wm.baseline, wm.people), *rate_pence);
+                        let targets = target.map(|p| &values[p * width..][..n]);
+                        // The lanes' loop for a kind and rule (a macro, not a closure
+                        // called three times, which the compiler leaves out of line).
+                        macro_rules! column {
+                            ($kind:expr, $rule:expr) => {{
+                                let outcome = |t: &Trial, target: Option<f64>| {
+                                    let a = t.window_achieved[w];
+                                    let observed = t.window_observed[w];
+                                    let (kind, rule) = ($kind, $rule);
+                                    metric_outcome(
+                                        kind, parts, rule, rate_pence, cap, a, observed, target,
+                                    )
+                                };
+                                match targets {
+                                    Some(targets) => {
+                                        for ((t, slots), &target) in each.zip(targets) {
+                                            record(slots, outcome(t, Some(target)));
+                                        }
+                                    }
+                                    None => {
+                                        for (t, slots) in each {
+                                            record(slots, outcome(t, None));
+                                        }
+                                    }
                                 }
+                            }};
+                        }
+                        match (wm.kind, rule.view()) {
+                            (MetricKind::Count, RuleView::Banded { bands }) => {
+                                column!(MetricKind::Count, RuleView::Banded { bands })
                             }
-                            None => {
-                                for (t, slots) in each {
-                                    record(slots, outcome(t, None));
-                                }
+                            (MetricKind::Proportion, RuleView::Banded { bands }) => {
+                                column!(MetricKind::Proportion, RuleView::Banded { bands })
                             }
+                            (kind, rule) => column!(kind, rule),
                         }
                     }
                 }
@@ -2185,6 +2208,122 @@ impact = { dist = "uniform", min = -9e13, max = 2e14 }
     fn edges_model(text: &str) -> Model {
         let loaded = crate::scenario::load_str("edges.toml", text, &[]).expect("valid");
         crate::model::compile(&loaded.scenario, 11).expect("compiles")
+    }
+
+    /// Tranches with every rule the scenarios support, on a count and a proportion
+    /// metric (`EDGES`'s metrics and schemes): banded with several bands, proportional
+    /// with a floor, all or nothing, per unit with a target and without one, targets
+    /// drawn and fixed; the test then holds the drawn targets at 0.01 and at 0 (which no
+    /// plan may give: `achieved / target` infinite or NaN), and gates every tranche `all`.
+    const RULES: &str = r#"
+[[tranche]]
+id = "year"
+share = "0.25"
+window = { from = "2015-04", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = { dist = "uniform", min = 0.001, max = 0.05 }
+  rule = "banded"
+  bands = [[0.3, 0.2], [0.7, 0.6], [1.0, 1.0]]
+  weight = 0.4
+  [[tranche.condition]]
+  metric = "home"
+  target = { dist = "uniform", min = 0.001, max = 0.03 }
+  rule = "banded"
+  bands = [[0.5, 0.5], [1.0, 1.0]]
+  weight = 0.4
+  [[tranche.condition]]
+  event = "e"
+  probability = 0.5
+  weight = 0.2
+[[tranche]]
+id = "quarter"
+share = "0.25"
+window = { from = "2015-04", to = "2015-06" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.02
+  rule = "proportional"
+  floor = 0.25
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.02
+  rule = "all_or_nothing"
+  weight = 0.5
+[[tranche]]
+id = "half"
+share = "0.25"
+window = { from = "2015-07", to = "2015-12" }
+  [[tranche.condition]]
+  metric = "nea"
+  rule = "per_unit"
+  rate = "3"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  rule = "per_unit"
+  rate = "0.5"
+  weight = 0.5
+[[tranche]]
+id = "second_half"
+share = "0.25"
+window = { from = "2016-01", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = { dist = "uniform", min = 0.001, max = 0.04 }
+  rule = "per_unit"
+  rate = "2"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.01
+  rule = "proportional"
+  weight = 0.5
+"#;
+
+    /// The block path against the trial path with `RULES`' tranches in place of
+    /// `EDGES`'s: every rule, targets drawn, fixed, absent and held.
+    #[test]
+    fn blocks_equal_trial_by_trial_with_every_rule() {
+        let start = EDGES.find("[[tranche]]").expect("tranches");
+        let end = EDGES.find("[[risk]]").expect("risk");
+        let text = format!("{}{}{}", &EDGES[..start], RULES, &EDGES[end..]);
+        let model = edges_model(&text);
+        let rules: Vec<&str> = (model.tranches.iter())
+            .flat_map(|t| &t.conditions)
+            .filter_map(|(c, _)| match c {
+                CondModel::Metric { rule, .. } => Some(rule.name()),
+                CondModel::Event { .. } => None,
+            })
+            .collect();
+        for rule in ["banded", "proportional", "all_or_nothing", "per_unit"] {
+            assert!(rules.contains(&rule), "{rule} in {rules:?}");
+        }
+        assert_blocks_equal("every rule", &model);
+        let mut held = model.clone();
+        held.sampler.holds = (model.tranches.iter())
+            .flat_map(|t| &t.conditions)
+            .filter_map(|(c, _)| match c {
+                CondModel::Metric { target, .. } => *target,
+                CondModel::Event { .. } => None,
+            })
+            .filter(|&p| model.params[p].fixed.is_none())
+            .map(|param| Hold::Value { param, value: 0.01 })
+            .collect();
+        assert!(!held.sampler.holds.is_empty());
+        assert_blocks_equal("every rule, targets held", &held);
+        for hold in &mut held.sampler.holds {
+            if let Hold::Value { value, .. } = hold {
+                *value = 0.0;
+            }
+        }
+        assert_blocks_equal("every rule, targets held at 0", &held);
+        let mut all = model.clone();
+        for tranche in &mut all.tranches {
+            tranche.gate = Gate::All;
+        }
+        assert_blocks_equal("every rule gated all", &all);
     }
 
     /// The block path against the trial path on `EDGES`: windows summed over several

@@ -5,10 +5,10 @@
 //! tranche, and `itfsim thresholds` calls it again with one condition's target moved
 //! (`target_override`), so a release curve equals what `run --set ...target=X` gives,
 //! trial by trial. Pure functions of their inputs; no allocation.
-use super::compile::{CondModel, Model, TrancheModel, WindowModel};
+use super::compile::{CondModel, Model, TrancheModel};
 use super::trial::Trial;
-use crate::rules;
-use crate::scenario::{Gate, MetricKind, Rule};
+use crate::rules::{self, RuleView};
+use crate::scenario::{Gate, MetricKind};
 
 /// The parts of a trial the release rules read (after windows are observed).
 pub struct RuleInputs<'a> {
@@ -83,7 +83,17 @@ impl Model {
                 let observed = inputs.window_observed[*window];
                 let target = target_override.or_else(|| target.map(|p| inputs.values[p]));
                 let wm = &self.windows[*window];
-                metric_outcome(wm, rule, *rate_pence, weight * amount, a, observed, target)
+                let (kind, parts, rule) = (wm.kind, (wm.baseline, wm.people), rule.view());
+                metric_outcome(
+                    kind,
+                    parts,
+                    rule,
+                    *rate_pence,
+                    weight * amount,
+                    a,
+                    observed,
+                    target,
+                )
             }
         }
     }
@@ -123,30 +133,32 @@ impl Model {
     }
 }
 
-/// A metric condition's result (its window `wm`, rule `rule`, `rate_pence`, and `cap`
-/// = weight x tranche amount) from its window's achieved improvement `a` and observed
-/// value `observed`, and its target if it has one: the arithmetic of
-/// `Model::condition_outcome` for a metric, which the block's rules call lane by lane.
+/// A metric condition's result (its window's metric kind `kind`, baseline and people
+/// `wm`, rule `rule`, `rate_pence`, and `cap` = weight x tranche amount) from its
+/// window's achieved improvement `a` and observed value `observed`, and its target if it
+/// has one: the arithmetic of `Model::condition_outcome` for a metric, which the block's
+/// rules call lane by lane with the kind and rule fixed.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(super) fn metric_outcome(
-    wm: &WindowModel,
-    rule: &Rule,
+    kind: MetricKind,
+    (baseline, people): (f64, u64),
+    rule: RuleView,
     rate_pence: f64,
     cap: f64,
     a: f64,
     observed: f64,
     target: Option<f64>,
 ) -> ConditionOutcome {
-    let kind = wm.kind;
     let met_target = target.map(|target| match kind {
-        MetricKind::Count => rules::count_met(observed, wm.baseline, target),
-        MetricKind::Proportion => rules::proportion_met(observed, wm.baseline, target),
+        MetricKind::Count => rules::count_met(observed, baseline, target),
+        MetricKind::Proportion => rules::proportion_met(observed, baseline, target),
     });
     match rule {
-        Rule::PerUnit { .. } => {
+        RuleView::PerUnit => {
             let units = match kind {
-                MetricKind::Count => wm.baseline - observed,
-                MetricKind::Proportion => (observed - wm.baseline) * wm.people as f64,
+                MetricKind::Count => baseline - observed,
+                MetricKind::Proportion => (observed - baseline) * people as f64,
             };
             let money = rules::per_unit_money(rate_pence, units, cap);
             let met = met_target.unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
@@ -162,7 +174,7 @@ pub(super) fn metric_outcome(
             let met = met_target.unwrap_or(false);
             ConditionOutcome {
                 met,
-                fraction: rules::fraction(rule, met, a / target),
+                fraction: rules::fraction_of(rule, met, a / target),
                 per_unit_money: None,
                 achieved: a,
             }
