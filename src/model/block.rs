@@ -36,7 +36,7 @@
 //! conditional copula) draws them trial by trial and the block copies them into the
 //! columns. The parameters' values likewise stay in one column per parameter (a fixed
 //! one's filled once, when the lanes are made), where the model's phases read them;
-//! only the few the rules and outcomes read trial by trial are copied into each trial.
+//! only the few the outcomes read trial by trial are copied into each trial.
 //! Each segment's expected activity and observed count stay in the lanes' columns too,
 //! and the windows go window by window over them (`windows_block`). The savings in real
 //! pence (each scheme's attributed avoided activity x unit cost, summed over the
@@ -112,9 +112,9 @@ pub struct Lanes {
     /// parameter's column holds its value from the start and is never written again; a
     /// drawn one's is written by `values_block` (and a held one's set to the held value).
     values: Vec<f64>,
-    /// The parameters whose values the trial-by-trial rules and outcomes read (targets,
-    /// outcomes' probabilities) and which are drawn or held: copied into each trial's `values` (a fixed one's is already
-    /// there, from `Trial::new`).
+    /// The parameters whose values the trial-by-trial outcomes read (the outcomes'
+    /// probabilities) and which are drawn or held: copied into each trial's `values` (a
+    /// fixed one's is already there, from `Trial::new`).
     per_trial: Vec<usize>,
     /// Each outcome's threshold `1 - probability`, if every outcome's probability is
     /// fixed and no parameter's value is held (`outcomes_block`): worked out once.
@@ -325,17 +325,11 @@ fn held(model: &Model, p: usize) -> bool {
 }
 
 /// The parameters whose values the block's trial-by-trial code reads from each
-/// trial's `values` (`draw_outcomes`, and `condition_outcome` in `rules_block`: the
-/// outcomes' probabilities and the conditions' targets), each once, in order. The money
-/// (`money_block`) reads the schemes' and risks' parameters from the lanes' columns.
+/// trial's `values` (`draw_outcomes`: the outcomes' probabilities), each once, in order.
+/// The rules (`rules_block`) read the conditions' targets, and the money (`money_block`)
+/// the schemes' and risks' parameters, from the lanes' columns.
 pub(super) fn params_read_per_trial(model: &Model) -> Vec<usize> {
-    let outcomes = model.outcomes.iter().map(|o| o.probability);
-    let conditions = model.tranches.iter().flat_map(|t| &t.conditions);
-    let targets = conditions.filter_map(|(c, _)| match c {
-        CondModel::Metric { target, .. } => *target,
-        CondModel::Event { .. } => None,
-    });
-    let mut read: Vec<usize> = outcomes.chain(targets).collect();
+    let mut read: Vec<usize> = model.outcomes.iter().map(|o| o.probability).collect();
     read.sort_unstable();
     read.dedup();
     read
