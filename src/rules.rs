@@ -18,13 +18,43 @@ pub fn proportion_met(observed: f64, baseline: f64, target: f64) -> bool {
     observed >= baseline + target - 1e-12
 }
 
+/// A rule's kind and parameters by value, a banded rule's bands borrowed: what
+/// `fraction_of` matches on. The block path takes a condition's view once and passes it
+/// to each lane's `fraction_of`, where its kind is then known.
+#[derive(Clone, Copy, Debug)]
+pub enum RuleView<'a> {
+    AllOrNothing,
+    Proportional { floor: f64 },
+    Banded { bands: &'a [(f64, f64)] },
+    PerUnit,
+}
+
+impl Rule {
+    /// The rule as a [`RuleView`].
+    #[inline(always)]
+    pub fn view(&self) -> RuleView<'_> {
+        match self {
+            Rule::AllOrNothing => RuleView::AllOrNothing,
+            Rule::Proportional { floor } => RuleView::Proportional { floor: *floor },
+            Rule::Banded { bands } => RuleView::Banded { bands },
+            Rule::PerUnit { .. } => RuleView::PerUnit,
+        }
+    }
+}
+
 /// Fraction paid for the fraction-valued rules (not per_unit, whose money is computed
 /// by `per_unit_money`). `ratio` is achieved / target.
 #[inline]
 pub fn fraction(rule: &Rule, met: bool, ratio: f64) -> f64 {
+    fraction_of(rule.view(), met, ratio)
+}
+
+/// `fraction` of a rule's view.
+#[inline(always)]
+pub fn fraction_of(rule: RuleView, met: bool, ratio: f64) -> f64 {
     match rule {
-        Rule::AllOrNothing => f64::from(u8::from(met)),
-        Rule::Proportional { floor } => {
+        RuleView::AllOrNothing => f64::from(u8::from(met)),
+        RuleView::Proportional { floor } => {
             if met {
                 1.0
             } else {
@@ -32,13 +62,13 @@ pub fn fraction(rule: &Rule, met: bool, ratio: f64) -> f64 {
                 if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) }
             }
         }
-        Rule::Banded { bands } => bands
+        RuleView::Banded { bands } => bands
             .iter()
             .rev()
             .find(|(threshold, _)| ratio >= threshold - 1e-9)
             .map(|(_, f)| *f)
             .unwrap_or(0.0),
-        Rule::PerUnit { .. } => 0.0,
+        RuleView::PerUnit => 0.0,
     }
 }
 

@@ -36,7 +36,7 @@
 //! conditional copula) draws them trial by trial and the block copies them into the
 //! columns. The parameters' values likewise stay in one column per parameter (a fixed
 //! one's filled once, when the lanes are made), where the model's phases read them;
-//! only the few the rules and outcomes read trial by trial are copied into each trial.
+//! only the few the outcomes read trial by trial are copied into each trial.
 //! Each segment's expected activity and observed count stay in the lanes' columns too,
 //! and the windows go window by window over them (`windows_block`). The savings in real
 //! pence (each scheme's attributed avoided activity x unit cost, summed over the
@@ -48,7 +48,7 @@
 //! metric by metric, risk by risk and partner by partner, the partners' sums in the
 //! lanes' columns and each lane's first amount out of range in its `flags` slot.
 use super::compile::{CondModel, Model};
-use super::release::{ConditionOutcome, condition_paid, tranche_paid};
+use super::release::{ConditionOutcome, condition_paid, metric_outcome, tranche_paid};
 use super::trial::{
     MAX_TRIAL_PENCE, Overflow, PartnerSums, Place, Trial, add_pence, full_effect_of, growth_steps,
     in_series_range, neg_ln_1m_nonzero, partner_net, twice_atanh_series, whole_pence,
@@ -59,6 +59,7 @@ use crate::dist::{
     observation_normal_input, poisson_quantile_given_each,
 };
 use crate::rng::{first_two_uniforms, first_uniforms, stream};
+use crate::rules::RuleView;
 use crate::sampling::Hold;
 use crate::scenario::{Gate, MetricKind};
 
@@ -119,9 +120,9 @@ pub struct Lanes {
     /// parameter's column holds its value from the start and is never written again; a
     /// drawn one's is written by `values_block` (and a held one's set to the held value).
     values: Vec<f64>,
-    /// The parameters whose values the trial-by-trial rules and outcomes read (targets,
-    /// outcomes' probabilities) and which are drawn or held: copied into each trial's `values` (a fixed one's is already
-    /// there, from `Trial::new`).
+    /// The parameters whose values the trial-by-trial outcomes read (the outcomes'
+    /// probabilities) and which are drawn or held: copied into each trial's `values` (a
+    /// fixed one's is already there, from `Trial::new`).
     per_trial: Vec<usize>,
     /// Each outcome's threshold `1 - probability`, if every outcome's probability is
     /// fixed and no parameter's value is held (`outcomes_block`): worked out once.
@@ -367,17 +368,11 @@ fn held(model: &Model, p: usize) -> bool {
 }
 
 /// The parameters whose values the block's trial-by-trial code reads from each
-/// trial's `values` (`draw_outcomes`, and `condition_outcome` in `rules_block`: the
-/// outcomes' probabilities and the conditions' targets), each once, in order. The money
-/// (`money_block`) reads the schemes' and risks' parameters from the lanes' columns.
+/// trial's `values` (`draw_outcomes`: the outcomes' probabilities), each once, in order.
+/// The rules (`rules_block`) read the conditions' targets, and the money (`money_block`)
+/// the schemes' and risks' parameters, from the lanes' columns.
 pub(super) fn params_read_per_trial(model: &Model) -> Vec<usize> {
-    let outcomes = model.outcomes.iter().map(|o| o.probability);
-    let conditions = model.tranches.iter().flat_map(|t| &t.conditions);
-    let targets = conditions.filter_map(|(c, _)| match c {
-        CondModel::Metric { target, .. } => *target,
-        CondModel::Event { .. } => None,
-    });
-    let mut read: Vec<usize> = outcomes.chain(targets).collect();
+    let mut read: Vec<usize> = model.outcomes.iter().map(|o| o.probability).collect();
     read.sort_unstable();
     read.dedup();
     read
@@ -767,6 +762,7 @@ impl Model {
         let all_met = &mut lanes.all_met[..n];
         let (met, fraction) = (&mut lanes.met, &mut lanes.fraction);
         let (achieved, paid) = (&mut lanes.achieved, &mut lanes.paid);
+        let values = &lanes.values;
         for t in trials.iter_mut() {
             t.total_paid = 0;
         }
@@ -816,11 +812,53 @@ impl Model {
                             record(slots, o);
                         }
                     }
-                    CondModel::Metric { .. } => {
-                        for (t, slots) in each {
-                            let inputs = t.rule_inputs();
-                            let o = self.condition_outcome(cond, *weight, amount, &inputs, None);
-                            record(slots, o);
+                    CondModel::Metric {
+                        window,
+                        target,
+                        rule,
+                        rate_pence,
+                    } => {
+                        // `condition_outcome` of a metric: its window's kind and baseline,
+                        // its rule and its cap taken once, its target from the parameter's
+                        // column; the loop is run for the rule's and the metric's kind, so
+                        // that each lane's `metric_outcome` has them fixed.
+                        let (w, wm, cap) = (*window, &self.windows[*window], *weight * amount);
+                        let (parts, rate_pence) = ((wm.baseline, wm.people), *rate_pence);
+                        let targets = target.map(|p| &values[p * width..][..n]);
+                        // The lanes' loop for a kind and rule (a macro, not a closure
+                        // called three times, which the compiler leaves out of line).
+                        macro_rules! column {
+                            ($kind:expr, $rule:expr) => {{
+                                let outcome = |t: &Trial, target: Option<f64>| {
+                                    let a = t.window_achieved[w];
+                                    let observed = t.window_observed[w];
+                                    let (kind, rule) = ($kind, $rule);
+                                    metric_outcome(
+                                        kind, parts, rule, rate_pence, cap, a, observed, target,
+                                    )
+                                };
+                                match targets {
+                                    Some(targets) => {
+                                        for ((t, slots), &target) in each.zip(targets) {
+                                            record(slots, outcome(t, Some(target)));
+                                        }
+                                    }
+                                    None => {
+                                        for (t, slots) in each {
+                                            record(slots, outcome(t, None));
+                                        }
+                                    }
+                                }
+                            }};
+                        }
+                        match (wm.kind, rule.view()) {
+                            (MetricKind::Count, RuleView::Banded { bands }) => {
+                                column!(MetricKind::Count, RuleView::Banded { bands })
+                            }
+                            (MetricKind::Proportion, RuleView::Banded { bands }) => {
+                                column!(MetricKind::Proportion, RuleView::Banded { bands })
+                            }
+                            (kind, rule) => column!(kind, rule),
                         }
                     }
                 }
@@ -2181,6 +2219,122 @@ impact = { dist = "uniform", min = -9e13, max = 2e14 }
     fn edges_model(text: &str) -> Model {
         let loaded = crate::scenario::load_str("edges.toml", text, &[]).expect("valid");
         crate::model::compile(&loaded.scenario, 11).expect("compiles")
+    }
+
+    /// Tranches with every rule the scenarios support, on a count and a proportion
+    /// metric (`EDGES`'s metrics and schemes): banded with several bands, proportional
+    /// with a floor, all or nothing, per unit with a target and without one, targets
+    /// drawn and fixed; the test then holds the drawn targets at 0.01 and at 0 (which no
+    /// plan may give: `achieved / target` infinite or NaN), and gates every tranche `all`.
+    const RULES: &str = r#"
+[[tranche]]
+id = "year"
+share = "0.25"
+window = { from = "2015-04", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = { dist = "uniform", min = 0.001, max = 0.05 }
+  rule = "banded"
+  bands = [[0.3, 0.2], [0.7, 0.6], [1.0, 1.0]]
+  weight = 0.4
+  [[tranche.condition]]
+  metric = "home"
+  target = { dist = "uniform", min = 0.001, max = 0.03 }
+  rule = "banded"
+  bands = [[0.5, 0.5], [1.0, 1.0]]
+  weight = 0.4
+  [[tranche.condition]]
+  event = "e"
+  probability = 0.5
+  weight = 0.2
+[[tranche]]
+id = "quarter"
+share = "0.25"
+window = { from = "2015-04", to = "2015-06" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = 0.02
+  rule = "proportional"
+  floor = 0.25
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.02
+  rule = "all_or_nothing"
+  weight = 0.5
+[[tranche]]
+id = "half"
+share = "0.25"
+window = { from = "2015-07", to = "2015-12" }
+  [[tranche.condition]]
+  metric = "nea"
+  rule = "per_unit"
+  rate = "3"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  rule = "per_unit"
+  rate = "0.5"
+  weight = 0.5
+[[tranche]]
+id = "second_half"
+share = "0.25"
+window = { from = "2016-01", to = "2016-03" }
+  [[tranche.condition]]
+  metric = "nea"
+  target = { dist = "uniform", min = 0.001, max = 0.04 }
+  rule = "per_unit"
+  rate = "2"
+  weight = 0.5
+  [[tranche.condition]]
+  metric = "home"
+  target = 0.01
+  rule = "proportional"
+  weight = 0.5
+"#;
+
+    /// The block path against the trial path with `RULES`' tranches in place of
+    /// `EDGES`'s: every rule, targets drawn, fixed, absent and held.
+    #[test]
+    fn blocks_equal_trial_by_trial_with_every_rule() {
+        let start = EDGES.find("[[tranche]]").expect("tranches");
+        let end = EDGES.find("[[risk]]").expect("risk");
+        let text = format!("{}{}{}", &EDGES[..start], RULES, &EDGES[end..]);
+        let model = edges_model(&text);
+        let rules: Vec<&str> = (model.tranches.iter())
+            .flat_map(|t| &t.conditions)
+            .filter_map(|(c, _)| match c {
+                CondModel::Metric { rule, .. } => Some(rule.name()),
+                CondModel::Event { .. } => None,
+            })
+            .collect();
+        for rule in ["banded", "proportional", "all_or_nothing", "per_unit"] {
+            assert!(rules.contains(&rule), "{rule} in {rules:?}");
+        }
+        assert_blocks_equal("every rule", &model);
+        let mut held = model.clone();
+        held.sampler.holds = (model.tranches.iter())
+            .flat_map(|t| &t.conditions)
+            .filter_map(|(c, _)| match c {
+                CondModel::Metric { target, .. } => *target,
+                CondModel::Event { .. } => None,
+            })
+            .filter(|&p| model.params[p].fixed.is_none())
+            .map(|param| Hold::Value { param, value: 0.01 })
+            .collect();
+        assert!(!held.sampler.holds.is_empty());
+        assert_blocks_equal("every rule, targets held", &held);
+        for hold in &mut held.sampler.holds {
+            if let Hold::Value { value, .. } = hold {
+                *value = 0.0;
+            }
+        }
+        assert_blocks_equal("every rule, targets held at 0", &held);
+        let mut all = model.clone();
+        for tranche in &mut all.tranches {
+            tranche.gate = Gate::All;
+        }
+        assert_blocks_equal("every rule gated all", &all);
     }
 
     /// The block path against the trial path on `EDGES`: windows summed over several

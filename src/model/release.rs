@@ -7,8 +7,8 @@
 //! trial by trial. Pure functions of their inputs; no allocation.
 use super::compile::{CondModel, Model, TrancheModel};
 use super::trial::Trial;
-use crate::rules;
-use crate::scenario::{Gate, MetricKind, Rule};
+use crate::rules::{self, RuleView};
+use crate::scenario::{Gate, MetricKind};
 
 /// The parts of a trial the release rules read (after windows are observed).
 pub struct RuleInputs<'a> {
@@ -79,43 +79,21 @@ impl Model {
                 rule,
                 rate_pence,
             } => {
-                let wm = &self.windows[*window];
-                let kind = wm.kind;
                 let a = inputs.window_achieved[*window];
                 let observed = inputs.window_observed[*window];
                 let target = target_override.or_else(|| target.map(|p| inputs.values[p]));
-                let met_target = target.map(|target| match kind {
-                    MetricKind::Count => rules::count_met(observed, wm.baseline, target),
-                    MetricKind::Proportion => rules::proportion_met(observed, wm.baseline, target),
-                });
-                match rule {
-                    Rule::PerUnit { .. } => {
-                        let units = match kind {
-                            MetricKind::Count => wm.baseline - observed,
-                            MetricKind::Proportion => (observed - wm.baseline) * wm.people as f64,
-                        };
-                        let cap = weight * amount;
-                        let money = rules::per_unit_money(*rate_pence, units, cap);
-                        let met =
-                            met_target.unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
-                        ConditionOutcome {
-                            met,
-                            fraction: if cap > 0.0 { money / cap } else { 0.0 },
-                            per_unit_money: Some(money),
-                            achieved: a,
-                        }
-                    }
-                    _ => {
-                        let target = target.unwrap_or(f64::NAN);
-                        let met = met_target.unwrap_or(false);
-                        ConditionOutcome {
-                            met,
-                            fraction: rules::fraction(rule, met, a / target),
-                            per_unit_money: None,
-                            achieved: a,
-                        }
-                    }
-                }
+                let wm = &self.windows[*window];
+                let (kind, parts, rule) = (wm.kind, (wm.baseline, wm.people), rule.view());
+                metric_outcome(
+                    kind,
+                    parts,
+                    rule,
+                    *rate_pence,
+                    weight * amount,
+                    a,
+                    observed,
+                    target,
+                )
             }
         }
     }
@@ -152,6 +130,55 @@ impl Model {
         }
         let paid = tranche_paid(tranche, all_met, weighted, per_unit);
         TrancheOutcome { paid, all_met }
+    }
+}
+
+/// A metric condition's result (its window's metric kind `kind`, baseline and people
+/// `wm`, rule `rule`, `rate_pence`, and `cap` = weight x tranche amount) from its
+/// window's achieved improvement `a` and observed value `observed`, and its target if it
+/// has one: the arithmetic of `Model::condition_outcome` for a metric, which the block's
+/// rules call lane by lane with the kind and rule fixed.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn metric_outcome(
+    kind: MetricKind,
+    (baseline, people): (f64, u64),
+    rule: RuleView,
+    rate_pence: f64,
+    cap: f64,
+    a: f64,
+    observed: f64,
+    target: Option<f64>,
+) -> ConditionOutcome {
+    let met_target = target.map(|target| match kind {
+        MetricKind::Count => rules::count_met(observed, baseline, target),
+        MetricKind::Proportion => rules::proportion_met(observed, baseline, target),
+    });
+    match rule {
+        RuleView::PerUnit => {
+            let units = match kind {
+                MetricKind::Count => baseline - observed,
+                MetricKind::Proportion => (observed - baseline) * people as f64,
+            };
+            let money = rules::per_unit_money(rate_pence, units, cap);
+            let met = met_target.unwrap_or_else(|| rules::per_unit_cap_reached(money, cap));
+            ConditionOutcome {
+                met,
+                fraction: if cap > 0.0 { money / cap } else { 0.0 },
+                per_unit_money: Some(money),
+                achieved: a,
+            }
+        }
+        _ => {
+            let target = target.unwrap_or(f64::NAN);
+            let met = met_target.unwrap_or(false);
+            ConditionOutcome {
+                met,
+                fraction: rules::fraction_of(rule, met, a / target),
+                per_unit_money: None,
+                achieved: a,
+            }
+        }
     }
 }
 
