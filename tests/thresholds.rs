@@ -198,3 +198,26 @@ fn thresholds_writes_csv_to_a_csv_file() {
     assert_eq!(lines.len(), 4);
     assert!(lines[3].starts_with("0.030,"));
 }
+
+/// The targets are validated in parallel, but of several invalid ones the first in grid
+/// order is the one reported, every time (1.5, 2.0, 2.5 and 3.0 are all reductions of
+/// more than 100%).
+#[test]
+fn the_first_invalid_target_in_grid_order_is_reported() {
+    for threads in ["1", "2", "2", "2"] {
+        let out = itfsim()
+            .args(["thresholds", PRORATA, "--condition", "q2_1516.nea"])
+            .args(["--from", "0.5", "--to", "3", "--step", "0.5", "--quiet"])
+            .args(["--threads", threads])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(65));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with(
+                "target 1.5 (tranche.q2_1516.condition.nea.target=1.5) makes the scenario invalid:"
+            ),
+            "{stderr}"
+        );
+    }
+}

@@ -19,6 +19,8 @@ use crate::money::{format_gbp, format_pence};
 use crate::report::thresholds_report::{self, ThresholdRow, ThresholdsReport};
 use crate::scenario::{ConditionKind, load, load_str};
 use crate::stats::{PenceMoments, Proportion};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 /// Per-target accumulators.
@@ -103,11 +105,12 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     {
         super::stderr_line(format_args!("note: {note}"));
     }
-    // Validate each target as `run --set` would, and read the value it would use.
+    // Validate each target as `run --set` would, and read the value it would use: each
+    // a whole load of the scenario (about 0.4 ms for Ealing), so the targets are loaded
+    // in parallel; the first invalid one in grid order is the one reported.
     let text = std::fs::read_to_string(&args.scenario)
         .map_err(|e| Failure::new(66, format!("{}: cannot read the scenario: {e}", base.file)))?;
-    let mut values = Vec::with_capacity(targets.len());
-    for t in &targets {
+    let target_value = |t: &Decimal| -> Result<f64, Failure> {
         let mut sets = o.sets.clone();
         sets.push(format!("{target_path}={t}"));
         let point = load_str(&base.file, &text, &sets).map_err(|e| {
@@ -116,7 +119,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
                 format!("target {t} ({target_path}={t}) makes the scenario invalid:\n{e}"),
             )
         })?;
-        let value = point.scenario.tranches[ti]
+        point.scenario.tranches[ti]
             .conditions
             .iter()
             .find_map(|cond| match &cond.kind {
@@ -130,9 +133,10 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
                 },
                 _ => None,
             })
-            .ok_or_else(|| Failure::new(1, format!("target {t}: the condition lost its target")))?;
-        values.push(value);
-    }
+            .ok_or_else(|| Failure::new(1, format!("target {t}: the condition lost its target")))
+    };
+    let loaded: Vec<Result<f64, Failure>> = targets.par_iter().map(target_value).collect();
+    let values = loaded.into_iter().collect::<Result<Vec<f64>, Failure>>()?;
     let trials = o.trials.unwrap_or(s.trials);
     let seed = o.seed.unwrap_or(s.seed);
     let threads = super::threads(o);
