@@ -802,14 +802,7 @@ impl Model {
                     CondModel::Event { outcome } => {
                         for (t, slots) in each {
                             // `condition_outcome` of an event, without the trial's inputs.
-                            let met = t.occurs[*outcome];
-                            let o = ConditionOutcome {
-                                met,
-                                fraction: f64::from(u8::from(met)),
-                                per_unit_money: None,
-                                achieved: f64::NAN,
-                            };
-                            record(slots, o);
+                            record(slots, ConditionOutcome::event(t.occurs[*outcome]));
                         }
                     }
                     CondModel::Metric {

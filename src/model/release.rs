@@ -42,6 +42,19 @@ pub struct ConditionOutcome {
     pub achieved: f64,
 }
 
+impl ConditionOutcome {
+    /// An event condition's result: met or not, all of its weight or none.
+    #[inline(always)]
+    pub fn event(met: bool) -> ConditionOutcome {
+        ConditionOutcome {
+            met,
+            fraction: f64::from(u8::from(met)),
+            per_unit_money: None,
+            achieved: f64::NAN,
+        }
+    }
+}
+
 /// A tranche's result in one trial.
 #[derive(Clone, Copy, Debug)]
 pub struct TrancheOutcome {
@@ -64,15 +77,7 @@ impl Model {
         target_override: Option<f64>,
     ) -> ConditionOutcome {
         match condition {
-            CondModel::Event { outcome } => {
-                let met = inputs.occurs[*outcome];
-                ConditionOutcome {
-                    met,
-                    fraction: f64::from(u8::from(met)),
-                    per_unit_money: None,
-                    achieved: f64::NAN,
-                }
-            }
+            CondModel::Event { outcome } => ConditionOutcome::event(inputs.occurs[*outcome]),
             CondModel::Metric {
                 window,
                 target,
