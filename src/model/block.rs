@@ -287,11 +287,17 @@ impl Lanes {
         }
     }
 
+    /// Column `i` (one value per lane) of a buffer of columns `lanes` apart.
+    #[inline(always)]
+    fn column<'a, T>(&self, columns: &'a [T], i: usize) -> &'a [T] {
+        &columns[i * self.lanes..][..self.lanes]
+    }
+
     /// Column `column` of the attributed avoided activity (see
     /// [`Model::attributed_column`]), one value per lane, as the last block left it.
     #[inline(always)]
     pub fn attributed(&self, column: usize) -> &[f64] {
-        &self.attributed[column * self.lanes..][..self.lanes]
+        self.column(&self.attributed, column)
     }
 
     /// Window `w`'s expected, observed and achieved result in each lane, as the last block
@@ -299,13 +305,9 @@ impl Lanes {
     /// `window_achieved[w]` after [`Model::simulate`]).
     #[inline(always)]
     pub fn window(&self, w: usize) -> (&[f64], &[f64], &[f64]) {
-        let column = w * self.lanes..(w + 1) * self.lanes;
-        let observed = &self.window_observed[column.clone()];
-        (
-            &self.window_expected[column.clone()],
-            observed,
-            &self.window_achieved[column],
-        )
+        let expected = self.column(&self.window_expected, w);
+        let observed = self.column(&self.window_observed, w);
+        (expected, observed, self.column(&self.window_achieved, w))
     }
 
     /// Condition `c`'s outcome in each lane, as the last block left it: whether it is
@@ -313,9 +315,12 @@ impl Lanes {
     /// `condition_achieved[c]` and `condition_paid[c]` after [`Model::simulate`]).
     #[inline(always)]
     pub fn condition(&self, c: usize) -> (&[bool], &[f64], &[i64]) {
-        let column = c * self.lanes..(c + 1) * self.lanes;
-        let achieved = &self.achieved[column.clone()];
-        (&self.met[column.clone()], achieved, &self.paid[column])
+        let met = self.column(&self.met, c);
+        (
+            met,
+            self.column(&self.achieved, c),
+            self.column(&self.paid, c),
+        )
     }
 
     /// Scheme `i`'s spend, savings (pence) and return in each lane, as the last block left
@@ -323,13 +328,9 @@ impl Lanes {
     /// [`Model::simulate`]).
     #[inline(always)]
     pub fn scheme(&self, i: usize) -> (&[i64], &[i64], &[f64]) {
-        let column = i * self.lanes..(i + 1) * self.lanes;
-        let saved = &self.scheme_savings[column.clone()];
-        (
-            &self.scheme_invest[column.clone()],
-            saved,
-            &self.scheme_roi[column],
-        )
+        let invest = self.column(&self.scheme_invest, i);
+        let savings = self.column(&self.scheme_savings, i);
+        (invest, savings, self.column(&self.scheme_roi, i))
     }
 
     /// Partner `p`'s spend, savings, performance money, risks and net (pence) in each
@@ -338,14 +339,14 @@ impl Lanes {
     /// `partner_net[p]` after [`Model::simulate`]).
     #[inline(always)]
     pub fn partner(&self, p: usize) -> [&[i64]; 5] {
-        let column = p * self.lanes..(p + 1) * self.lanes;
         [
-            &self.partner_invest[column.clone()],
-            &self.partner_savings[column.clone()],
-            &self.partner_performance[column.clone()],
-            &self.partner_risks[column.clone()],
-            &self.partner_net[column],
+            &self.partner_invest,
+            &self.partner_savings,
+            &self.partner_performance,
+            &self.partner_risks,
+            &self.partner_net,
         ]
+        .map(|columns| self.column(columns, p))
     }
 
     /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
