@@ -52,9 +52,9 @@
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
 //! Memory: at most `MAX_BUCKETS` buckets of 16 bytes (256 KiB) plus a 16384-key (128 KiB)
 //! buffer per summary, whatever the number of trials; a fold briefly allocates its new
-//! buckets, and each thread keeps up to about 1.2 MiB of fold scratch (the 256 KiB hash
+//! buckets, and each thread keeps up to about 0.8 MiB of fold scratch (the 256 KiB hash
 //! table and its list of used slots, a radix buffer as long as the largest batch, 96 KiB
-//! of radix counters, the 128 KiB direct bucket index and the 512 KiB hashed one) between
+//! of radix counters, the 128 KiB direct bucket index and the 64 KiB hashed one) between
 //! folds instead of allocating and zeroing it every time.
 
 use serde::{Deserialize, Serialize};
@@ -579,7 +579,7 @@ fn add_indexed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32, lowest: 
         for (i, b) in buckets.iter().enumerate() {
             index[((b.min >> level).wrapping_sub(lowest) as usize) & (SPAN - 1)] = i as u16;
         }
-        count_or_keep(buckets, keys, |k| {
+        count_or_keep(buckets, keys, |_, k| {
             let at = (k >> level).wrapping_sub(lowest) as usize;
             if at < range {
                 u64::from(index[at & (SPAN - 1)])
@@ -595,28 +595,27 @@ const TABLE_SLOTS: usize = 2 * MAX_BUCKETS;
 
 /// [`add_indexed`] for a store whose bucket numbers are spread too far for a direct
 /// index: the index is an open-addressing hash table from bucket to position (this
-/// thread's [`Scratch`], at most half full, emptied for each fold). A slot holds the
-/// bucket's floor (its smallest possible key, `number << level`) rather than its number,
-/// and the hash is taken of the floor, so a key is looked up by masking off its low
-/// `level` bits, with no shift by the level; a slot's floor is compared first, so a key
-/// found at its home slot takes one comparison.
+/// thread's [`Scratch`], at most half full, emptied for each fold). A slot holds only the
+/// bucket's position (two bytes: the table is 64 KiB, small enough to stay in the core's
+/// cache between folds, where slots holding the bucket's floor beside it took 512 KiB);
+/// whether a slot's bucket is the key's is told by the bucket itself, whose floor (its
+/// smallest possible key, `number << level`) is its minimum with the low `level` bits
+/// masked off. The bucket is read anyway to count the key into it, so a key found at its
+/// home slot costs no memory access beyond the table's slot. The hash is taken of the
+/// floor, so a key is looked up by masking off its low `level` bits, with no shift by the
+/// level.
 fn add_hashed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32) {
     assert!(level < 64 && buckets.len() <= MAX_BUCKETS);
     SCRATCH.with_borrow_mut(|scratch| {
         let slots = (2 * buckets.len()).next_power_of_two();
-        // Positions as u64, so that a slot has no padding and is emptied by one store.
-        // An empty slot's floor, 0, may be a key's: its position, past every bucket, then
-        // says what the empty slot would have, that no bucket holds the key (in linear
-        // probing a bucket's slot comes before any empty slot on its way from home).
-        const EMPTY: (u64, u64) = (0, NO_BUCKET as u64);
         let table = &mut scratch.table;
         if table.len() < TABLE_SLOTS {
-            table.resize(TABLE_SLOTS, EMPTY);
+            table.resize(TABLE_SLOTS, NO_BUCKET);
         }
         let table = table
             .first_chunk_mut::<TABLE_SLOTS>()
             .expect("resized above");
-        table[..slots].fill(EMPTY);
+        table[..slots].fill(NO_BUCKET);
         // Every position is masked below `slots`, and so (as the compiler can see) below
         // the table's length.
         let mask = (slots - 1) & (TABLE_SLOTS - 1);
@@ -626,47 +625,45 @@ fn add_hashed(buckets: &mut [Bucket], keys: &mut Vec<u64>, level: u32) {
         let home =
             |floor: u64| (floor.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize & mask;
         for (i, b) in buckets.iter().enumerate() {
-            let floor = b.min & high;
-            let mut at = home(floor);
-            while table[at].1 != EMPTY.1 {
+            let mut at = home(b.min & high);
+            while table[at] != NO_BUCKET {
                 at = (at + 1) & mask;
             }
-            table[at] = (floor, i as u64);
+            table[at] = i as u16;
         }
-        count_or_keep(buckets, keys, |k| {
+        count_or_keep(buckets, keys, |buckets, k| {
             let floor = k & high;
             let mut at = home(floor);
             loop {
-                let (f, i) = table[at];
-                if f == floor {
-                    break i;
+                let i = table[at];
+                // An empty slot (NO_BUCKET, past every bucket) ends the search: no bucket
+                // holds the key.
+                match buckets.get(usize::from(i)) {
+                    Some(b) if b.min & high != floor => at = (at + 1) & mask,
+                    _ => break u64::from(i),
                 }
-                if i == EMPTY.1 {
-                    break i;
-                }
-                at = (at + 1) & mask;
             }
         });
     });
 }
 
-/// Counts each of `keys` into the bucket at the position `position` gives it (one at or
-/// past the end, e.g. [`NO_BUCKET`] in a store of at most [`MAX_BUCKETS`], for none: no
-/// existing bucket holds the key), and keeps in `keys`, in their order, only the keys no
-/// bucket holds: the shared step of [`add_indexed`] and [`add_hashed`], which differ only
-/// in how they find a key's bucket.
+/// Counts each of `keys` into the bucket at the position `position` gives it (which may
+/// read the buckets as they stand; one at or past the end, e.g. [`NO_BUCKET`] in a store
+/// of at most [`MAX_BUCKETS`], for none: no existing bucket holds the key), and keeps in
+/// `keys`, in their order, only the keys no bucket holds: the shared step of
+/// [`add_indexed`] and [`add_hashed`], which differ only in how they find a key's bucket.
 #[inline(always)]
 fn count_or_keep(
     buckets: &mut [Bucket],
     keys: &mut Vec<u64>,
-    mut position: impl FnMut(u64) -> u64,
+    mut position: impl FnMut(&[Bucket], u64) -> u64,
 ) {
     // The keys kept are written over those already read.
     let mut kept = 0;
     for read in 0..keys.len() {
         let k = keys[read];
         // One check for both "no bucket" and the bounds.
-        if let Some(b) = buckets.get_mut(position(k) as usize) {
+        if let Some(b) = buckets.get_mut(position(buckets, k) as usize) {
             b.count += 1;
             b.min = b.min.min(k);
         } else {
@@ -822,7 +819,7 @@ struct Scratch {
     spare: Vec<u64>,
     counts: Vec<[u32; SLOTS]>,
     index: Vec<u16>,
-    table: Vec<(u64, u64)>,
+    table: Vec<u16>,
 }
 
 thread_local! {
