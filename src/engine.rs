@@ -13,7 +13,7 @@
 //! checked every `CANCEL_CHECK` trials) or when a trial's money leaves the exact range
 //! (`Trial::overflow`); the error reported does not depend on scheduling.
 use crate::diagnostic::Location;
-use crate::model::{CondModel, Lanes, Model, Overflow, Trial};
+use crate::model::{Lanes, Model, Overflow, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -38,7 +38,9 @@ pub struct Accumulator {
     pub tranche_full: Vec<Proportion>,
     pub tranche_zero: Vec<Proportion>,
     pub condition_met: Vec<Proportion>,
-    pub condition_achieved: Vec<RealStats>,
+    // No summary of a condition's achieved value: a metric condition's is its window's,
+    // value for value, so its summary is `window_achieved`'s (see `output::results`),
+    // and an event condition's is not reported.
     pub condition_paid: Vec<MoneyStats>,
     pub window_expected: Vec<RealStats>,
     pub window_observed: Vec<RealStats>,
@@ -99,7 +101,6 @@ impl Accumulator {
             tranche_full: props(t),
             tranche_zero: props(t),
             condition_met: props(c),
-            condition_achieved: real(c),
             condition_paid: money(c),
             window_expected: real(w),
             window_observed: real(w),
@@ -176,27 +177,6 @@ impl Accumulator {
         each("tranche_full", "tranches", t, props(&self.tranche_full))?;
         each("tranche_zero", "tranches", t, props(&self.tranche_zero))?;
         each("condition_met", "conditions", c, props(&self.condition_met))?;
-        let metric_condition = model
-            .tranches
-            .iter()
-            .flat_map(|tr| &tr.conditions)
-            .map(|(cond, _)| matches!(cond, CondModel::Metric { .. }));
-        length(
-            "condition_achieved",
-            self.condition_achieved.len(),
-            c,
-            "conditions",
-        )?;
-        each(
-            "condition_achieved",
-            "conditions",
-            c,
-            self.condition_achieved
-                .iter()
-                .zip(metric_condition)
-                .map(|(stats, metric)| stats.check_count(if metric { n } else { 0 }))
-                .collect(),
-        )?;
         each(
             "condition_paid",
             "conditions",
@@ -293,17 +273,6 @@ impl Accumulator {
             zero.push(paid == 0);
         }
         push_each(&mut self.condition_met, &t.condition_met, Proportion::push);
-        let conditions = model.tranches.iter().flat_map(|tr| &tr.conditions);
-        for ((stats, &achieved), (cond, _)) in self
-            .condition_achieved
-            .iter_mut()
-            .zip(&t.condition_achieved)
-            .zip(conditions)
-        {
-            if let CondModel::Metric { .. } = cond {
-                stats.push(achieved);
-            }
-        }
         push_each(
             &mut self.condition_paid,
             &t.condition_paid,
@@ -363,9 +332,8 @@ impl Accumulator {
     /// into a fresh accumulator and merging them.
     pub fn end_chunk(&mut self) {
         let reals = self
-            .condition_achieved
+            .window_expected
             .iter_mut()
-            .chain(&mut self.window_expected)
             .chain(&mut self.window_observed)
             .chain(&mut self.window_achieved)
             .chain(self.scheme_avoided.iter_mut().flatten().map(|(_, s)| s))
@@ -386,11 +354,6 @@ impl Accumulator {
         merge_all(&mut self.tranche_full, &o.tranche_full, Proportion::merge);
         merge_all(&mut self.tranche_zero, &o.tranche_zero, Proportion::merge);
         merge_all(&mut self.condition_met, &o.condition_met, Proportion::merge);
-        merge_all(
-            &mut self.condition_achieved,
-            &o.condition_achieved,
-            RealStats::merge,
-        );
         merge_all(
             &mut self.condition_paid,
             &o.condition_paid,
@@ -644,7 +607,7 @@ impl Worker {
     /// After a chunk's last trial: runs the partial block and adds everything staged.
     fn end_chunk(&mut self, model: &Model) -> Result<(), EngineError> {
         self.run_block(model)?;
-        self.staged.flush(model, &mut self.acc);
+        self.staged.flush(&mut self.acc);
         self.acc.end_chunk();
         Ok(())
     }

@@ -28,7 +28,9 @@
 //! change between commits), not as damaged. `merge` then checks the state's shape against
 //! the model rebuilt from the carried scenario (`Accumulator::check_shape`, the sweep's
 //! row checks) as defence in depth. Format version 1 had neither the build nor the
-//! checksum; such partials are refused with a hint to rerun the shards.
+//! checksum; version 2 summarised each metric condition's achieved value apart from its
+//! window's (the same values); such partials are refused with a hint to rerun the
+//! shards.
 //!
 //! Invariants checked by [`check_consistent`] and [`check_complete`]: every part has the
 //! same format version, command, build and fingerprint, the same shard count N, and the
@@ -43,8 +45,9 @@ use serde_json::value::RawValue;
 /// Format name in every partial.
 pub const FORMAT: &str = "itfsim-partial";
 /// Format version: bump when the layout of the state changes. 2: the build identity in
-/// the fingerprint and `content_sha256`.
-pub const VERSION: u32 = 2;
+/// the fingerprint and `content_sha256`. 3: no summary of conditions' achieved values in
+/// a run's accumulator (a metric condition's is its window's).
+pub const VERSION: u32 = 3;
 
 /// Identifies a run: parts merge only if these are equal, except `scenario_file`, the
 /// path as given, which may be spelled differently for the same bytes (`scenario_sha256`).
@@ -248,10 +251,12 @@ pub enum PartialError {
 
 /// Why a partial of format version `found` is not read, after "this itfsim reads version N".
 fn version_note(found: &u32) -> &'static str {
-    if *found < VERSION {
-        " (older partials carry no build identity and no checksum, so they cannot be checked)"
-    } else {
-        ""
+    match *found {
+        0 | 1 => {
+            " (older partials carry no build identity and no checksum, so they cannot be checked)"
+        }
+        2 => " (version 2 partials hold a run's state in an older layout)",
+        _ => "",
     }
 }
 

@@ -86,7 +86,7 @@ fn a_partial_round_trips_and_its_checksum_covers_the_content_bytes() {
 #[test]
 fn a_version_1_partial_is_refused_with_the_reason() {
     let text = String::from_utf8(part(0, 1).to_bytes()).unwrap();
-    let old = text.replace("\"version\":2", "\"version\":1");
+    let old = text.replace("\"version\":3", "\"version\":1");
     let e = Partial::from_bytes("old.json", old.as_bytes()).unwrap_err();
     let message = e.to_string();
     assert!(matches!(e, PartialError::Version { found: 1, .. }));

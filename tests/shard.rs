@@ -367,7 +367,7 @@ fn partials_of_another_build_or_altered_after_writing_are_refused() {
     let old = altered(&b, &at("old.json"), false, |v| v["version"] = 1.into());
     refused(
         &[a.clone(), old],
-        &["old.json: partial format version 1, this itfsim reads version 2"],
+        &["old.json: partial format version 1, this itfsim reads version 3"],
     );
     // Behind the checksum, edits resealed by hand: the state's shape against the model.
     type Edit = fn(&mut Value);

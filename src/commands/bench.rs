@@ -144,7 +144,7 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
             nanos[3] += last.elapsed().as_nanos();
         }
         let ending = Instant::now();
-        staged.flush(model, &mut total);
+        staged.flush(&mut total);
         total.end_chunk();
         nanos[3] += ending.elapsed().as_nanos();
         chunk_start += CHUNK;

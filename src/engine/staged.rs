@@ -25,7 +25,7 @@
 //! which are copied a column at a time. A second test holds this path to the
 //! trial-by-trial one.
 use super::Accumulator;
-use crate::model::{CondModel, Lanes, Model, Trial};
+use crate::model::{Lanes, Model, Trial};
 use crate::stats::{MoneyStats, Proportion, RealStats};
 
 /// Trials per block: a block's columns (about 100 values of 8 bytes a trial for Ealing,
@@ -136,7 +136,7 @@ impl Staged {
         }))
         .collect();
         let money = 2 + t + c + 2 * s + 5 * p;
-        let reals = c + 3 * w + avoided.len() + s;
+        let reals = 3 * w + avoided.len() + s;
         let flags = 2 + 2 * t + c + s;
         Staged {
             money: vec![0; money * BLOCK],
@@ -153,7 +153,7 @@ impl Staged {
     pub fn push(&mut self, model: &Model, t: &Trial, acc: &mut Accumulator) {
         self.stage(model, t, true);
         if self.rows == BLOCK {
-            self.flush(model, acc);
+            self.flush(acc);
         }
     }
 
@@ -180,25 +180,23 @@ impl Staged {
         }
         let (tranches, c) = (model.tranches.len(), model.conditions);
         let met = self.flags[(2 + 2 * tranches) * BLOCK..].chunks_exact_mut(BLOCK);
-        let achieved = self.reals.chunks_exact_mut(BLOCK);
         let paid = self.money[(2 + tranches) * BLOCK..].chunks_exact_mut(BLOCK);
-        for (k, ((met, achieved), paid)) in met.zip(achieved).zip(paid).take(c).enumerate() {
-            let (met_in, achieved_in, paid_in) = lanes.condition(k);
+        for (k, (met, paid)) in met.zip(paid).take(c).enumerate() {
+            let (met_in, _, paid_in) = lanes.condition(k);
             met[at..][..n].copy_from_slice(&met_in[..n]);
-            achieved[at..][..n].copy_from_slice(&achieved_in[..n]);
             paid[at..][..n].copy_from_slice(&paid_in[..n]);
         }
         // Each window's expected, observed and achieved result: three groups of a column
-        // per window, after the conditions' achieved values.
+        // per window.
         let w = model.windows.len();
-        let windows = &mut self.reals[c * BLOCK..][..3 * w * BLOCK];
+        let windows = &mut self.reals[..3 * w * BLOCK];
         for v in 0..w {
             let (expected, observed, achieved) = lanes.window(v);
             for (k, column) in [expected, observed, achieved].into_iter().enumerate() {
                 windows[(k * w + v) * BLOCK + at..][..n].copy_from_slice(&column[..n]);
             }
         }
-        let first = c + 3 * w;
+        let first = 3 * w;
         let mut columns = self.reals[first * BLOCK..].chunks_exact_mut(BLOCK);
         // The columns second, so that the zip takes none past the last avoided one.
         for (&(_, _, from), column) in self.avoided.iter().zip(columns.by_ref()) {
@@ -236,7 +234,7 @@ impl Staged {
             }
         }
         if self.rows == BLOCK {
-            self.flush(model, acc);
+            self.flush(acc);
         }
     }
 
@@ -270,18 +268,18 @@ impl Staged {
             flags.put(paid == tranche.amount);
             flags.put(paid == 0);
         }
-        // Every condition has a column; only metric conditions' are added (see `flush`).
+        // A condition's achieved value has no column: a metric condition's is its
+        // window's (summarised once, as `window_achieved`), an event's is not reported.
         if all {
-            let (met, achieved) = (&t.condition_met, &t.condition_achieved);
-            assert!(met.len() == achieved.len() && met.len() == t.condition_paid.len());
-            for ((&met, &achieved), &paid) in met.iter().zip(achieved).zip(&t.condition_paid) {
+            let met = &t.condition_met;
+            assert!(met.len() == t.condition_paid.len());
+            for (&met, &paid) in met.iter().zip(&t.condition_paid) {
                 flags.put(met);
-                reals.put(achieved);
                 money.put(paid);
             }
         } else {
             let skip = model.conditions * BLOCK;
-            (flags.at, reals.at, money.at) = (flags.at + skip, reals.at + skip, money.at + skip);
+            (flags.at, money.at) = (flags.at + skip, money.at + skip);
         }
         if all {
             reals.put_columns([&t.window_expected, &t.window_observed, &t.window_achieved]);
@@ -320,7 +318,7 @@ impl Staged {
 
     /// Adds the staged trials to `acc`, each column to its summary, and empties the block.
     #[inline(always)]
-    pub fn flush(&mut self, model: &Model, acc: &mut Accumulator) {
+    pub fn flush(&mut self, acc: &mut Accumulator) {
         let rows = std::mem::take(&mut self.rows);
         if rows == 0 {
             return;
@@ -348,13 +346,6 @@ impl Staged {
             zero.push_all(flags.next());
         }
         each(&mut acc.condition_met, &mut flags);
-        let conditions = model.tranches.iter().flat_map(|tr| &tr.conditions);
-        for (stats, (cond, _)) in acc.condition_achieved.iter_mut().zip(conditions) {
-            let column = reals.next();
-            if let CondModel::Metric { .. } = cond {
-                stats.push_all(column);
-            }
-        }
         each(&mut acc.condition_paid, &mut money);
         each(&mut acc.window_expected, &mut reals);
         each(&mut acc.window_observed, &mut reals);
@@ -377,6 +368,7 @@ impl Staged {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CondModel;
 
     /// Staged pushes (blocks, partial blocks at chunk ends) give exactly the state of
     /// pushing trial by trial, on every shipped scenario.
@@ -392,12 +384,12 @@ mod tests {
                 direct.push(&model, &trial);
                 block.push(&model, &trial, &mut staged);
                 if end {
-                    block.flush(&model, &mut staged);
+                    block.flush(&mut staged);
                     direct.end_chunk();
                     staged.end_chunk();
                 }
             }
-            block.flush(&model, &mut staged);
+            block.flush(&mut staged);
             let json = |a: &Accumulator| serde_json::to_string(a).unwrap();
             assert_eq!(json(&direct), json(&staged), "{}", path.display());
         }
@@ -434,15 +426,53 @@ mod tests {
                     direct.push(&model, &trial);
                 }
                 if end {
-                    block.flush(&model, &mut staged);
+                    block.flush(&mut staged);
                     direct.end_chunk();
                     staged.end_chunk();
                 }
                 first += size as u64;
             }
-            block.flush(&model, &mut staged);
+            block.flush(&mut staged);
             let json = |a: &Accumulator| serde_json::to_string(a).unwrap();
             assert_eq!(json(&direct), json(&staged), "{}", path.display());
+        }
+    }
+
+    /// A metric condition's achieved value is its window's in every trial, on the trial
+    /// path and the block path: what lets a run summarise it once, as the window's
+    /// (`window_achieved`), and report that summary for the condition.
+    #[test]
+    fn a_metric_conditions_achieved_value_is_its_windows() {
+        for (path, model) in crate::model::shipped_models() {
+            let windows: Vec<(usize, usize)> = (model.tranches.iter())
+                .flat_map(|tr| &tr.conditions)
+                .enumerate()
+                .filter_map(|(c, (cond, _))| match cond {
+                    CondModel::Metric { window, .. } => Some((c, *window)),
+                    CondModel::Event { .. } => None,
+                })
+                .collect();
+            assert!(!windows.is_empty(), "{}", path.display());
+            let mut trial = Trial::new(&model);
+            for index in 0..2000 {
+                model.simulate(index, &mut trial);
+                for &(c, w) in &windows {
+                    let (condition, window) =
+                        (trial.condition_achieved[c], trial.window_achieved[w]);
+                    assert_eq!(condition.to_bits(), window.to_bits(), "{}", path.display());
+                }
+            }
+            let mut lanes = Lanes::new(&model, BLOCK);
+            let mut trials = vec![Trial::new(&model); BLOCK];
+            for first in (0..2000).step_by(BLOCK) {
+                model.simulate_block(first, &mut trials, &mut lanes);
+                for &(c, w) in &windows {
+                    let (condition, window) = (lanes.condition(c).1, lanes.window(w).2);
+                    for (a, b) in condition[..BLOCK].iter().zip(&window[..BLOCK]) {
+                        assert_eq!(a.to_bits(), b.to_bits(), "{}", path.display());
+                    }
+                }
+            }
         }
     }
 }

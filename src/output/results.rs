@@ -177,8 +177,14 @@ impl Results {
                     target,
                     weight: cond.weight,
                     p_met: acc.condition_met[c].value(),
-                    achieved: matches!(cm, CondModel::Metric { .. })
-                        .then(|| acc.condition_achieved[c].finish()),
+                    // A metric condition's achieved value is its window's, trial by
+                    // trial, so its summary is the window's.
+                    achieved: match cm {
+                        CondModel::Metric { window, .. } => {
+                            Some(acc.window_achieved[*window].finish())
+                        }
+                        CondModel::Event { .. } => None,
+                    },
                     paid: acc.condition_paid[c].finish(),
                 });
                 c += 1;
