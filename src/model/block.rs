@@ -419,11 +419,10 @@ impl Model {
     /// activity, spend, savings and return, and each partner's money are left in the
     /// lanes ([`Lanes::window`], [`Lanes::condition`], [`Lanes::attributed`],
     /// [`Lanes::scheme`], [`Lanes::partner`]), not put in the trials' `window_expected`,
-    /// `condition_met`, `condition_fraction`, `condition_achieved`, `condition_paid`,
-    /// `scheme_avoided`, `scheme_invest`, `scheme_savings`, `scheme_roi`,
-    /// `partner_invest`, `partner_savings`, `partner_performance`, `partner_risks` and
-    /// `partner_net` (the windows' observed and achieved results are put in the trials
-    /// too, for the rules).
+    /// `window_observed`, `window_achieved`, `condition_met`, `condition_fraction`,
+    /// `condition_achieved`, `condition_paid`, `scheme_avoided`, `scheme_invest`,
+    /// `scheme_savings`, `scheme_roi`, `partner_invest`, `partner_savings`,
+    /// `partner_performance`, `partner_risks` and `partner_net`.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
@@ -462,7 +461,7 @@ impl Model {
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
-        self.windows_block(trials, lanes);
+        self.windows_block(trials.len(), lanes);
         self.rules_block(trials, lanes);
         self.money_block(trials, lanes);
     }
@@ -696,17 +695,17 @@ impl Model {
         }
     }
 
-    /// `windows` of every trial of the block, window by window: each window's kind and
+    /// `windows` of the block's first `n` trials, window by window: each window's kind and
     /// segments looked at once for the block, its sums over its segments worked out in
     /// every lane from the segments' columns (`expected` and `observed`, which the
     /// metrics' phases and `observe_block` fill), in segment order from the same start
     /// as `Iterator::sum` (`sum_columns`), then each lane's expected, observed and
     /// achieved result, as `windows` works them out, into the window's columns
-    /// ([`Lanes::window`]). The observed and achieved results are also put in each trial,
-    /// where the rules read them (`rule_inputs`); the expected one is not.
+    /// ([`Lanes::window`]), where the rules read them (`rules_block`); none is put in the
+    /// trials.
     #[inline(always)]
-    fn windows_block(&self, trials: &mut [Trial], lanes: &mut Lanes) {
-        let (width, n) = (lanes.lanes, trials.len());
+    fn windows_block(&self, n: usize, lanes: &mut Lanes) {
+        let width = lanes.lanes;
         for (w, window) in self.windows.iter().enumerate() {
             let first = lanes.segment_first[window.metric];
             let segments = first + window.segments.start..first + window.segments.end;
@@ -742,11 +741,6 @@ impl Model {
                     }
                 }
             }
-            let each = observed.iter().zip(&*achieved);
-            for (t, (&observed, &achieved)) in trials.iter_mut().zip(each) {
-                t.window_observed[w] = observed;
-                t.window_achieved[w] = achieved;
-            }
         }
     }
 
@@ -764,6 +758,7 @@ impl Model {
         let (met, fraction) = (&mut lanes.met, &mut lanes.fraction);
         let (achieved, paid) = (&mut lanes.achieved, &mut lanes.paid);
         let values = &lanes.values;
+        let (window_observed, window_achieved) = (&lanes.window_observed, &lanes.window_achieved);
         for t in trials.iter_mut() {
             t.total_paid = 0;
         }
@@ -819,13 +814,15 @@ impl Model {
                         let (w, wm, cap) = (*window, &self.windows[*window], *weight * amount);
                         let (parts, rate_pence) = ((wm.baseline, wm.people), *rate_pence);
                         let targets = target.map(|p| &values[p * width..][..n]);
+                        // The window's achieved and observed results in each lane.
+                        let results = (window_achieved[w * width..][..n].iter())
+                            .zip(&window_observed[w * width..][..n]);
+                        let each = each.map(|(_, slots)| slots).zip(results);
                         // The lanes' loop for a kind and rule (a macro, not a closure
                         // called three times, which the compiler leaves out of line).
                         macro_rules! column {
                             ($kind:expr, $rule:expr) => {{
-                                let outcome = |t: &Trial, target: Option<f64>| {
-                                    let a = t.window_achieved[w];
-                                    let observed = t.window_observed[w];
+                                let outcome = |(&a, &observed): (&f64, &f64), target| {
                                     let (kind, rule) = ($kind, $rule);
                                     metric_outcome(
                                         kind, parts, rule, rate_pence, cap, a, observed, target,
@@ -833,13 +830,13 @@ impl Model {
                                 };
                                 match targets {
                                     Some(targets) => {
-                                        for ((t, slots), &target) in each.zip(targets) {
-                                            record(slots, outcome(t, Some(target)));
+                                        for ((slots, result), &target) in each.zip(targets) {
+                                            record(slots, outcome(result, Some(target)));
                                         }
                                     }
                                     None => {
-                                        for (t, slots) in each {
-                                            record(slots, outcome(t, None));
+                                        for (slots, result) in each {
+                                            record(slots, outcome(result, None));
                                         }
                                     }
                                 }

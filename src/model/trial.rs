@@ -30,9 +30,8 @@ pub struct Trial {
     pub segment_expected: Vec<Vec<f64>>,
     /// Per metric per segment: observed count or people at home.
     pub segment_observed: Vec<Vec<f64>>,
-    /// Per window. `Model::simulate_block` leaves `window_expected` as it was and writes
-    /// the other two, which its rules read (all three are in the lanes' columns,
-    /// `Lanes::window`).
+    /// Per window. `Model::simulate_block` leaves these as they were (its results are in
+    /// the lanes' columns, `Lanes::window`, where its rules read them).
     pub window_expected: Vec<f64>,
     pub window_observed: Vec<f64>,
     pub window_achieved: Vec<f64>,
