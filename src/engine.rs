@@ -482,7 +482,7 @@ fn describe_overflow(model: &Model, overflow: Overflow) -> (String, String) {
 }
 
 /// A flag that is never raised, for runs that cannot be interrupted.
-static NEVER: AtomicBool = AtomicBool::new(false);
+pub(crate) static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// Runs trials `range` on `threads` workers (0 = all cores).
 ///
@@ -611,6 +611,16 @@ impl Worker {
         self.acc.end_chunk();
         Ok(())
     }
+}
+
+/// `model.simulate_block(first, trials, lanes)` run in the widest compiled copy this CPU
+/// takes ([`crate::isa::run`]): for commands that fold a block's trials their own way
+/// (`compare`), with the speed of `run`'s block path. The same results on every copy.
+pub fn simulate_block(model: &Model, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
+    crate::isa::run(
+        #[inline(always)]
+        || model.simulate_block(first, trials, lanes),
+    )
 }
 
 /// The chunked parallel fold behind `run`, for commands that fold trials their own way

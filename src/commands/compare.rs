@@ -2,16 +2,19 @@
 //! count, streams keyed by path, so they share every draw they have in common), side by
 //! side, and the PAIRED difference of each against the first.
 //!
-//! The scenarios run in lockstep inside the engine's fixed chunks: for each trial index
-//! every model simulates into its own `Trial`, and the per-trial difference of total paid
-//! (whole pence) is folded into exact integer moments — no trial is stored for the
-//! differences. The paired MCSE is shown beside the MCSE the difference would have with
+//! The scenarios run in lockstep inside the engine's fixed chunks, a block of trials at a
+//! time as `run` simulates them (`engine::simulate_block`, the same results as trial by
+//! trial): every model simulates the block into its own trials and lanes, then for each
+//! trial in turn every model's results are folded in, and the per-trial difference of
+//! total paid (whole pence) into exact integer moments — no trial is kept for the
+//! differences beyond its block. Every summary merges exactly, whatever the grouping, so
+//! a worker keeps one state over all its chunks. The paired MCSE is shown beside the MCSE the difference would have with
 //! independent streams, sqrt(mcse_A^2 + mcse_B^2), to show what common random numbers buy.
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
 use crate::cli::{CompareArgs, Format};
-use crate::engine::fold_chunks;
-use crate::model::{Model, Trial, compile};
+use crate::engine::{BLOCK, NEVER, fold_chunks_in_place, simulate_block};
+use crate::model::{Lanes, Model, Trial, compile};
 use crate::money::{format_gbp, format_pence};
 use crate::output::text::prob;
 use crate::report::compare_report::{self, ComparePair, CompareReport, CompareSide};
@@ -44,14 +47,23 @@ struct Pair {
 }
 
 struct State {
-    trials: Vec<Trial>,
+    /// Each model's block of trials and its lanes (`Model::simulate_block`).
+    blocks: Vec<(Vec<Trial>, Lanes)>,
+    /// The block's first trial, and how many it holds so far (consecutive, never
+    /// crossing a chunk end).
+    first: u64,
+    pending: usize,
     sides: Vec<Side>,
     pairs: Vec<Pair>,
 }
 
 fn fresh(models: &[Model]) -> State {
     State {
-        trials: models.iter().map(Trial::new).collect(),
+        blocks: (models.iter())
+            .map(|m| (vec![Trial::new(m); BLOCK], Lanes::new(m, BLOCK)))
+            .collect(),
+        first: 0,
+        pending: 0,
         sides: models
             .iter()
             .map(|m| Side {
@@ -74,30 +86,57 @@ fn fresh(models: &[Model]) -> State {
     }
 }
 
+/// Takes trial `index` (the one after the last, within a chunk) into the block, and runs
+/// the block when it is full.
 fn step(models: &[Model], s: &mut State, index: u64) -> Result<(), crate::engine::EngineError> {
-    for ((model, trial), side) in models.iter().zip(&mut s.trials).zip(&mut s.sides) {
-        model.simulate(index, trial);
-        crate::engine::checked(model, trial, index)?;
-        side.paid.push(trial.total_paid);
-        side.moments.push(trial.total_paid);
-        let full = model
-            .tranches
-            .iter()
-            .zip(&trial.tranche_paid)
-            .all(|(tranche, paid)| *paid == tranche.amount);
-        side.full.push(full);
-        side.zero.push(trial.total_paid == 0);
-        for (net, value) in side.net.iter_mut().zip(&trial.partner_net) {
-            net.push(*value);
-        }
+    if s.pending == 0 {
+        s.first = index;
     }
-    let first = s.trials[0].total_paid;
-    for (pair, trial) in s.pairs.iter_mut().zip(&s.trials[1..]) {
-        let d = trial.total_paid - first;
-        pair.difference.push(d);
-        pair.distribution.push(d);
-        pair.better.push(d > 0);
-        pair.tie.push(d == 0);
+    s.pending += 1;
+    if s.pending == BLOCK {
+        run_block(models, s)?;
+    }
+    Ok(())
+}
+
+/// Simulates the gathered trials with every model and folds them in, trial by trial and
+/// model by model: the first whose money left the exact range stops the worker (the
+/// lowest trial, and of its models the first, as one trial at a time would find).
+fn run_block(models: &[Model], s: &mut State) -> Result<(), crate::engine::EngineError> {
+    let n = std::mem::take(&mut s.pending);
+    if n == 0 {
+        return Ok(());
+    }
+    for (model, (trials, lanes)) in models.iter().zip(&mut s.blocks) {
+        simulate_block(model, s.first, &mut trials[..n], lanes);
+    }
+    for i in 0..n {
+        for ((model, (trials, lanes)), side) in models.iter().zip(&s.blocks).zip(&mut s.sides) {
+            let trial = &trials[i];
+            crate::engine::checked(model, trial, trial.index)?;
+            side.paid.push(trial.total_paid);
+            side.moments.push(trial.total_paid);
+            let full = model
+                .tranches
+                .iter()
+                .zip(&trial.tranche_paid)
+                .all(|(tranche, paid)| *paid == tranche.amount);
+            side.full.push(full);
+            side.zero.push(trial.total_paid == 0);
+            // The block leaves each partner's money in its lanes, not in the trials.
+            for (p, net) in side.net.iter_mut().enumerate() {
+                let [.., partner_net] = lanes.partner(p);
+                net.push(partner_net[i]);
+            }
+        }
+        let first = s.blocks[0].0[i].total_paid;
+        for (pair, (trials, _)) in s.pairs.iter_mut().zip(&s.blocks[1..]) {
+            let d = trials[i].total_paid - first;
+            pair.difference.push(d);
+            pair.distribution.push(d);
+            pair.better.push(d > 0);
+            pair.tie.push(d == 0);
+        }
     }
     Ok(())
 }
@@ -204,11 +243,14 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         }
         warnings.push(note);
     }
-    let state = fold_chunks(
+    let state = fold_chunks_in_place(
         0..trials,
         threads,
+        &NEVER,
+        &|_| {},
         || fresh(&models),
         |s, index| step(&models, s, index),
+        |s| run_block(&models, s),
         merge,
     )?
     .unwrap_or_else(|| fresh(&models));
