@@ -547,9 +547,7 @@ struct Worker {
     trials: Vec<Trial>,
     lanes: Lanes,
     staged: Staged,
-    /// The block's first trial, and how many it holds so far.
-    first: u64,
-    pending: usize,
+    block: Gather,
 }
 
 impl Worker {
@@ -559,20 +557,14 @@ impl Worker {
             trials: vec![Trial::new(model); BLOCK],
             lanes: Lanes::new(model, BLOCK),
             staged: Staged::new(model),
-            first: 0,
-            pending: 0,
+            block: Gather::default(),
         }
     }
 
     /// Takes trial `index` (the one after the last, within a chunk) into the block, and
     /// runs the block when it is full.
     fn step(&mut self, model: &Model, index: u64) -> Result<(), EngineError> {
-        if self.pending == 0 {
-            self.first = index;
-        }
-        debug_assert_eq!(index, self.first + self.pending as u64);
-        self.pending += 1;
-        if self.pending == BLOCK {
+        if self.block.take(index) {
             self.run_block(model)?;
         }
         Ok(())
@@ -589,8 +581,9 @@ impl Worker {
 
     #[inline(always)]
     fn run_block_body(&mut self, model: &Model) -> Result<(), EngineError> {
-        let trials = &mut self.trials[..std::mem::take(&mut self.pending)];
-        model.simulate_block(self.first, trials, &mut self.lanes);
+        let (first, n) = self.block.drain();
+        let trials = &mut self.trials[..n];
+        model.simulate_block(first, trials, &mut self.lanes);
         // The trials before the first whose money left the exact range are staged, as
         // pushing trial by trial would; the error then stops the worker, whose
         // accumulator (and so whatever it staged) never reaches an output.
@@ -610,6 +603,34 @@ impl Worker {
         self.staged.flush(&mut self.acc);
         self.acc.end_chunk();
         Ok(())
+    }
+}
+
+/// Consecutive trial indices gathered into a block of at most [`BLOCK`], never crossing a
+/// chunk end (the caller drains it at each): how `run`'s workers, `compare` and
+/// `thresholds` take the trials of a chunk a block at a time.
+#[derive(Default)]
+pub struct Gather {
+    /// The block's first trial, and how many it holds so far.
+    first: u64,
+    pending: usize,
+}
+
+impl Gather {
+    /// Takes trial `index` (the one after the last, within a chunk); true when the block
+    /// is then full.
+    pub fn take(&mut self, index: u64) -> bool {
+        if self.pending == 0 {
+            self.first = index;
+        }
+        debug_assert_eq!(index, self.first + self.pending as u64);
+        self.pending += 1;
+        self.pending == BLOCK
+    }
+
+    /// The block's first trial and its number of trials (maybe 0), emptying it.
+    pub fn drain(&mut self) -> (u64, usize) {
+        (self.first, std::mem::take(&mut self.pending))
     }
 }
 

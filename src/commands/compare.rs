@@ -13,7 +13,7 @@
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
 use crate::cli::{CompareArgs, Format};
-use crate::engine::{BLOCK, NEVER, fold_chunks_in_place, simulate_block};
+use crate::engine::{BLOCK, Gather, NEVER, fold_chunks_in_place, simulate_block};
 use crate::model::{Lanes, Model, Trial, compile};
 use crate::money::{format_gbp, format_pence};
 use crate::output::text::prob;
@@ -49,10 +49,7 @@ struct Pair {
 struct State {
     /// Each model's block of trials and its lanes (`Model::simulate_block`).
     blocks: Vec<(Vec<Trial>, Lanes)>,
-    /// The block's first trial, and how many it holds so far (consecutive, never
-    /// crossing a chunk end).
-    first: u64,
-    pending: usize,
+    block: Gather,
     sides: Vec<Side>,
     pairs: Vec<Pair>,
 }
@@ -62,8 +59,7 @@ fn fresh(models: &[Model]) -> State {
         blocks: (models.iter())
             .map(|m| (vec![Trial::new(m); BLOCK], Lanes::new(m, BLOCK)))
             .collect(),
-        first: 0,
-        pending: 0,
+        block: Gather::default(),
         sides: models
             .iter()
             .map(|m| Side {
@@ -89,11 +85,7 @@ fn fresh(models: &[Model]) -> State {
 /// Takes trial `index` (the one after the last, within a chunk) into the block, and runs
 /// the block when it is full.
 fn step(models: &[Model], s: &mut State, index: u64) -> Result<(), crate::engine::EngineError> {
-    if s.pending == 0 {
-        s.first = index;
-    }
-    s.pending += 1;
-    if s.pending == BLOCK {
+    if s.block.take(index) {
         run_block(models, s)?;
     }
     Ok(())
@@ -103,12 +95,12 @@ fn step(models: &[Model], s: &mut State, index: u64) -> Result<(), crate::engine
 /// model by model: the first whose money left the exact range stops the worker (the
 /// lowest trial, and of its models the first, as one trial at a time would find).
 fn run_block(models: &[Model], s: &mut State) -> Result<(), crate::engine::EngineError> {
-    let n = std::mem::take(&mut s.pending);
+    let (first, n) = s.block.drain();
     if n == 0 {
         return Ok(());
     }
     for (model, (trials, lanes)) in models.iter().zip(&mut s.blocks) {
-        simulate_block(model, s.first, &mut trials[..n], lanes);
+        simulate_block(model, first, &mut trials[..n], lanes);
     }
     for i in 0..n {
         for ((model, (trials, lanes)), side) in models.iter().zip(&s.blocks).zip(&mut s.sides) {

@@ -1,7 +1,8 @@
 //! `itfsim thresholds`: the release curve as one condition's target moves, from ONE set
 //! of trials.
 //!
-//! Each trial is simulated once; then, for every target on the grid, the condition's
+//! Each trial is simulated once (a block of trials at a time, as `run` simulates them:
+//! `engine::simulate_block`); then, for every target on the grid, the condition's
 //! tranche is re-released through `Model::tranche_outcome` (the function `run` itself
 //! releases money with) with that condition's target overridden, the rest of the tranche
 //! and every other tranche unchanged. Each grid target is first checked by loading the
@@ -13,8 +14,8 @@ use super::{Failure, emit};
 use crate::atomic::PendingFile;
 use crate::cli::{Format, ThresholdsArgs};
 use crate::dist::Dist;
-use crate::engine::fold_chunks;
-use crate::model::{Trial, compile};
+use crate::engine::{BLOCK, Gather, NEVER, fold_chunks_in_place, simulate_block};
+use crate::model::{Lanes, Trial, compile};
 use crate::money::{format_gbp, format_pence};
 use crate::report::thresholds_report::{self, ThresholdRow, ThresholdsReport};
 use crate::scenario::{ConditionKind, load, load_str};
@@ -22,6 +23,14 @@ use crate::stats::{PenceMoments, Proportion};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+
+/// A worker's block of trials (simulated a block at a time) and its per-target curves.
+struct Block {
+    trials: Vec<Trial>,
+    lanes: Lanes,
+    block: Gather,
+    curves: Vec<Curve>,
+}
 
 /// Per-target accumulators.
 #[derive(Clone, Copy, Default)]
@@ -146,14 +155,28 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     let pending = o.out.as_deref().map(PendingFile::create).transpose()?;
     let report_file = super::reserve(args.report.as_deref())?;
     super::warn_scenario(s, o.quiet);
-    let fresh = || (Trial::new(&model), vec![Curve::default(); values.len()]);
-    let state = fold_chunks(
-        0..trials,
-        threads,
-        fresh,
-        |(trial, curves), index| {
-            model.simulate(index, trial);
-            crate::engine::checked(&model, trial, index)?;
+    let fresh = || Block {
+        trials: vec![Trial::new(&model); BLOCK],
+        lanes: Lanes::new(&model, BLOCK),
+        block: Gather::default(),
+        curves: vec![Curve::default(); values.len()],
+    };
+    // Each trial of a block (in trial order) into every target's curve.
+    let run_block = |b: &mut Block| -> Result<(), crate::engine::EngineError> {
+        let (first_trial, n) = b.block.drain();
+        if n == 0 {
+            return Ok(());
+        }
+        simulate_block(&model, first_trial, &mut b.trials[..n], &mut b.lanes);
+        for (i, trial) in b.trials[..n].iter_mut().enumerate() {
+            crate::engine::checked(&model, trial, trial.index)?;
+            // The block leaves the windows' results in its lanes; the rules read them
+            // from the trial.
+            for w in 0..model.windows.len() {
+                let (_, observed, achieved) = b.lanes.window(w);
+                trial.window_observed[w] = observed[i];
+                trial.window_achieved[w] = achieved[i];
+            }
             let others_full = model
                 .tranches
                 .iter()
@@ -162,7 +185,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
                 .all(|(i, (tr, paid))| i == ti || *paid == tr.amount);
             let rest = trial.total_paid - trial.tranche_paid[ti];
             let inputs = trial.rule_inputs();
-            for (curve, &x) in curves.iter_mut().zip(&values) {
+            for (curve, &x) in b.curves.iter_mut().zip(&values) {
                 let mut met = false;
                 let outcome =
                     model.tranche_outcome(ti, first, &inputs, Some((c, x)), |ci, o, _| {
@@ -177,10 +200,25 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
                 curve.total.push(rest + outcome.paid);
                 curve.tranche.push(outcome.paid);
             }
+        }
+        Ok(())
+    };
+    // One state per worker over all its chunks: every curve's sums merge exactly.
+    let state = fold_chunks_in_place(
+        0..trials,
+        threads,
+        &NEVER,
+        &|_| {},
+        fresh,
+        |b, index| {
+            if b.block.take(index) {
+                run_block(b)?;
+            }
             Ok(())
         },
+        run_block,
         |a, b| {
-            for (x, y) in a.1.iter_mut().zip(&b.1) {
+            for (x, y) in a.curves.iter_mut().zip(&b.curves) {
                 x.met.merge(&y.met);
                 x.full.merge(&y.full);
                 x.total.merge(&y.total);
@@ -191,7 +229,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
     .unwrap_or_else(fresh);
     let rows: Vec<Row> = targets
         .iter()
-        .zip(&state.1)
+        .zip(&state.curves)
         .map(|(t, curve)| Row {
             target: t.to_string(),
             p_met: curve.met.value(),
