@@ -1,7 +1,8 @@
 //! The engine's copies of the block path (`itfsim::isa`): the build's own (forced by
 //! `ITFSIM_ISA=baseline`), the AVX2 one (at most, with `ITFSIM_ISA=avx2`) and the AVX-512
 //! one, each taken on a CPU that has its features, give the same results bit for bit, and
-//! `bench` says which one ran.
+//! `bench` says which one ran; `compare` and `thresholds`, which simulate on the block path
+//! too, likewise give the same output on every copy.
 mod common;
 use assert_cmd::Command;
 use common::{itfsim, json_from};
@@ -71,4 +72,51 @@ fn bench_says_which_copy_ran() {
     assert_eq!(bench("auto")["runs_with"], best.name());
     assert_eq!(bench("avx2")["runs_with"], best.min(Isa::Avx2).name());
     assert_eq!(bench("baseline")["runs_with"], "baseline");
+}
+
+/// `compare` and `thresholds` simulate on the block path too: the same output on every
+/// copy.
+#[test]
+fn compare_and_thresholds_give_identical_results_on_every_copy() {
+    let commands: [&[&str]; 2] = [
+        &[
+            "compare",
+            "scenarios/ealing-2014.toml",
+            "scenarios/ealing-2014-prorata.toml",
+            "scenarios/hackney-2018.toml",
+        ],
+        &[
+            "thresholds",
+            "scenarios/ealing-2014-prorata.toml",
+            "--condition",
+            "q2_1516.nea",
+            "--from",
+            "0.001",
+            "--to",
+            "0.05",
+            "--step",
+            "0.007",
+        ],
+    ];
+    for args in commands {
+        let output = |isa: &str| {
+            let mut cmd = itfsim();
+            cmd.args(args)
+                .args(["--trials", "5003", "--threads", "2", "--format", "json"]);
+            let mut v = json_from(on_copy(&mut cmd, isa));
+            if let Some(run) = v["run"].as_object_mut() {
+                run.remove("elapsed_s");
+                run.remove("trials_per_s");
+            }
+            v
+        };
+        let baseline = output("baseline");
+        for copy in ["avx2", "auto"] {
+            assert!(
+                output(copy) == baseline,
+                "{}: {copy} and baseline differ",
+                args[0]
+            );
+        }
+    }
 }
