@@ -8,8 +8,9 @@
 //! trial in turn every model's results are folded in, and the per-trial difference of
 //! total paid (whole pence) into exact integer moments — no trial is kept for the
 //! differences beyond its block. Every summary merges exactly, whatever the grouping, so
-//! a worker keeps one state over all its chunks. The paired MCSE is shown beside the MCSE the difference would have with
-//! independent streams, sqrt(mcse_A^2 + mcse_B^2), to show what common random numbers buy.
+//! a worker keeps one state over all its chunks. The paired MCSE is shown beside the MCSE
+//! the difference would have with independent streams, sqrt(mcse_A^2 + mcse_B^2), to show
+//! what common random numbers buy.
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
 use crate::cli::{CompareArgs, Format};
