@@ -172,11 +172,7 @@ pub fn thresholds(args: &ThresholdsArgs) -> Result<(), Failure> {
             crate::engine::checked(&model, trial, trial.index)?;
             // The block leaves the windows' results in its lanes; the rules read them
             // from the trial.
-            for w in 0..model.windows.len() {
-                let (_, observed, achieved) = b.lanes.window(w);
-                trial.window_observed[w] = observed[i];
-                trial.window_achieved[w] = achieved[i];
-            }
+            model.complete_trial(&b.lanes, i, trial);
             let others_full = model
                 .tranches
                 .iter()

@@ -89,10 +89,9 @@ pub struct Lanes {
     expected: Vec<f64>,
     observed: Vec<f64>,
     /// Per window (window-major, `lanes` apart), from `windows_block`: its expected,
-    /// observed and achieved result. A trial's `window_expected`, which the block leaves
-    /// as it was, and its `window_observed` and `window_achieved`, which the block also
-    /// puts in the trial for the rules (`rule_inputs`): the engine's `Staged` reads these
-    /// columns instead ([`Lanes::window`]).
+    /// observed and achieved result. A trial's `window_expected`, `window_observed` and
+    /// `window_achieved`, which the block leaves as they were: its rules and the engine's
+    /// `Staged` read these columns instead ([`Lanes::window`]).
     window_expected: Vec<f64>,
     window_observed: Vec<f64>,
     window_achieved: Vec<f64>,
@@ -351,14 +350,12 @@ impl Lanes {
 
     /// Condition `c`'s fraction in lane `lane` (a trial's `condition_fraction[c]`), as the
     /// block left it.
-    #[cfg(test)]
-    pub(super) fn condition_fraction(&self, c: usize, lane: usize) -> f64 {
+    fn condition_fraction(&self, c: usize, lane: usize) -> f64 {
         self.fraction[c * self.lanes + lane]
     }
 
     /// Parameter `param`'s value in lane `lane`, as the block left it.
-    #[cfg(test)]
-    pub(super) fn value(&self, param: usize, lane: usize) -> f64 {
+    fn value(&self, param: usize, lane: usize) -> f64 {
         self.values[param * self.lanes + lane]
     }
 }
@@ -405,6 +402,52 @@ impl Model {
             .iter()
             .rposition(|&(e, _)| e == s)
             .map(|j| before + j)
+    }
+
+    /// Puts in `t`, the trial of lane `lane` after [`Model::simulate_block`], everything
+    /// the block left in the lanes' columns instead (every parameter's value, the
+    /// windows' results, the conditions' outcomes, the schemes' and partners' outputs), so
+    /// that it holds what [`Model::simulate`] gives the trial: for commands that read a
+    /// whole trial after a block (`thresholds`, `sensitivity`). A test holds it to
+    /// `simulate` on every shipped scenario.
+    pub fn complete_trial(&self, lanes: &Lanes, lane: usize, t: &mut Trial) {
+        for (p, v) in t.values.iter_mut().enumerate() {
+            *v = lanes.value(p, lane);
+        }
+        for s in 0..self.schemes.len() {
+            let (invested, saved, roi) = lanes.scheme(s);
+            t.scheme_invest[s] = invested[lane];
+            t.scheme_savings[s] = saved[lane];
+            t.scheme_roi[s] = roi[lane];
+        }
+        for c in 0..self.conditions {
+            let (met, achieved, paid) = lanes.condition(c);
+            t.condition_met[c] = met[lane];
+            t.condition_fraction[c] = lanes.condition_fraction(c, lane);
+            t.condition_achieved[c] = achieved[lane];
+            t.condition_paid[c] = paid[lane];
+        }
+        for w in 0..self.windows.len() {
+            let (expected, observed, achieved) = lanes.window(w);
+            t.window_expected[w] = expected[lane];
+            t.window_observed[w] = observed[lane];
+            t.window_achieved[w] = achieved[lane];
+        }
+        for p in 0..self.partners {
+            let [invest, savings, performance, risks, net] = lanes.partner(p);
+            t.partner_invest[p] = invest[lane];
+            t.partner_savings[p] = savings[lane];
+            t.partner_performance[p] = performance[lane];
+            t.partner_risks[p] = risks[lane];
+            t.partner_net[p] = net[lane];
+        }
+        for (s, avoided) in t.scheme_avoided.iter_mut().enumerate() {
+            for (m, v) in avoided.iter_mut().enumerate() {
+                if let Some(column) = self.attributed_column(s, m) {
+                    *v = lanes.attributed(column)[lane];
+                }
+            }
+        }
     }
 
     /// Runs trials `first`, `first + 1`, ... into `trials` (at most `lanes.lanes` of
@@ -2006,45 +2049,9 @@ mod tests {
                     let (want, got) = (single.values[p], t.values[p]);
                     assert_eq!(want.to_bits(), got.to_bits(), "{what} parameter {p}");
                 }
+                // So is everything else, which `complete_trial` puts in the trial.
                 let mut t = t.clone();
-                for (p, v) in t.values.iter_mut().enumerate() {
-                    *v = lanes.value(p, i);
-                }
-                // So are the conditions' outcomes and the schemes' outputs.
-                for s in 0..model.schemes.len() {
-                    let (invested, saved, roi) = lanes.scheme(s);
-                    t.scheme_invest[s] = invested[i];
-                    t.scheme_savings[s] = saved[i];
-                    t.scheme_roi[s] = roi[i];
-                }
-                for c in 0..model.conditions {
-                    let (met, achieved, paid) = lanes.condition(c);
-                    t.condition_met[c] = met[i];
-                    t.condition_fraction[c] = lanes.condition_fraction(c, i);
-                    t.condition_achieved[c] = achieved[i];
-                    t.condition_paid[c] = paid[i];
-                }
-                for w in 0..model.windows.len() {
-                    let (expected, observed, achieved) = lanes.window(w);
-                    t.window_expected[w] = expected[i];
-                    t.window_observed[w] = observed[i];
-                    t.window_achieved[w] = achieved[i];
-                }
-                for p in 0..model.partners {
-                    let [invest, savings, performance, risks, net] = lanes.partner(p);
-                    t.partner_invest[p] = invest[i];
-                    t.partner_savings[p] = savings[i];
-                    t.partner_performance[p] = performance[i];
-                    t.partner_risks[p] = risks[i];
-                    t.partner_net[p] = net[i];
-                }
-                for (s, avoided) in t.scheme_avoided.iter_mut().enumerate() {
-                    for (m, v) in avoided.iter_mut().enumerate() {
-                        if let Some(column) = model.attributed_column(s, m) {
-                            *v = lanes.attributed(column)[i];
-                        }
-                    }
-                }
+                model.complete_trial(&lanes, i, &mut t);
                 assert_eq!(
                     results(&single),
                     results(&t),
