@@ -1,8 +1,8 @@
 //! The engine's copies of the block path (`itfsim::isa`): the build's own (forced by
 //! `ITFSIM_ISA=baseline`), the AVX2 one (at most, with `ITFSIM_ISA=avx2`) and the AVX-512
 //! one, each taken on a CPU that has its features, give the same results bit for bit, and
-//! `bench` says which one ran; `compare` and `thresholds`, which simulate on the block path
-//! too, likewise give the same output on every copy.
+//! `bench` says which one ran; `compare`, `thresholds` and `sensitivity` (rank, Sobol),
+//! which simulate on the block path too, likewise give the same output on every copy.
 mod common;
 use assert_cmd::Command;
 use common::{itfsim, json_from};
@@ -74,11 +74,11 @@ fn bench_says_which_copy_ran() {
     assert_eq!(bench("baseline")["runs_with"], "baseline");
 }
 
-/// `compare` and `thresholds` simulate on the block path too: the same output on every
-/// copy.
+/// `compare`, `thresholds` and `sensitivity`'s rank and Sobol methods simulate on the
+/// block path too: the same output on every copy.
 #[test]
-fn compare_and_thresholds_give_identical_results_on_every_copy() {
-    let commands: [&[&str]; 2] = [
+fn compare_thresholds_and_sensitivity_give_identical_results_on_every_copy() {
+    let commands: [&[&str]; 4] = [
         &[
             "compare",
             "scenarios/ealing-2014.toml",
@@ -96,6 +96,18 @@ fn compare_and_thresholds_give_identical_results_on_every_copy() {
             "0.05",
             "--step",
             "0.007",
+        ],
+        &[
+            "sensitivity",
+            "scenarios/ealing-2014.toml",
+            "--method",
+            "rank",
+        ],
+        &[
+            "sensitivity",
+            "scenarios/hackney-2018.toml",
+            "--method",
+            "sobol",
         ],
     ];
     for args in commands {
