@@ -8,15 +8,16 @@
 //! sink on the calling thread before the next batch starts. So the sink sees chunks in
 //! trial order, and memory holds at most one batch of chunk results (bounded, whatever
 //! the trial count). A sink error stops the run after the current batch.
-use crate::engine::{Accumulator, CHUNK, EngineError};
-use crate::model::{Model, Trial};
+use crate::engine::{Accumulator, BLOCK, CHUNK, EngineError, simulate_block};
+use crate::model::{Lanes, Model, Trial};
 use rayon::prelude::*;
 use std::ops::Range;
 
 /// Chunks per thread in one batch: enough to keep every thread busy between sink calls.
 const CHUNKS_PER_THREAD: u64 = 4;
 
-/// Sees every trial after `Model::simulate`; one `Chunk` state per engine chunk.
+/// Sees every trial as `Model::simulate` gives it (simulated on the block path and
+/// completed from the lanes, `Model::complete_trial`); one `Chunk` state per engine chunk.
 pub trait TrialObserver: Sync {
     type Chunk: Send;
     /// A fresh state for the chunk that starts at trial `first`.
@@ -63,12 +64,19 @@ pub fn run_observed<O: TrialObserver>(
                         let to = ((chunk + 1) * CHUNK).min(range.end);
                         let mut acc = Accumulator::new(model);
                         let mut state = observer.start_chunk(from);
-                        let mut trial = Trial::new(model);
-                        for index in from..to {
-                            model.simulate(index, &mut trial);
-                            crate::engine::checked(model, &trial, index)?;
-                            acc.push(model, &trial);
-                            observer.trial(&mut state, model, &trial);
+                        // A block of trials at a time on the block path, each trial
+                        // completed from the lanes: what `Model::simulate` gives it.
+                        let mut trials = vec![Trial::new(model); BLOCK];
+                        let mut lanes = Lanes::new(model, BLOCK);
+                        for first in (from..to).step_by(BLOCK) {
+                            let n = (to - first).min(BLOCK as u64) as usize;
+                            simulate_block(model, first, &mut trials[..n], &mut lanes);
+                            for (i, trial) in trials[..n].iter_mut().enumerate() {
+                                crate::engine::checked(model, trial, trial.index)?;
+                                model.complete_trial(&lanes, i, trial);
+                                acc.push(model, trial);
+                                observer.trial(&mut state, model, trial);
+                            }
                         }
                         observer.finish_chunk(&mut state);
                         Ok((acc, state))
