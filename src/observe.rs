@@ -8,8 +8,8 @@
 //! sink on the calling thread before the next batch starts. So the sink sees chunks in
 //! trial order, and memory holds at most one batch of chunk results (bounded, whatever
 //! the trial count). A sink error stops the run after the current batch.
-use crate::engine::{Accumulator, BLOCK, CHUNK, EngineError, simulate_block};
-use crate::model::{Lanes, Model, Trial};
+use crate::engine::{Accumulator, CHUNK, EngineError, simulate_each};
+use crate::model::{Model, Trial};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -64,20 +64,10 @@ pub fn run_observed<O: TrialObserver>(
                         let to = ((chunk + 1) * CHUNK).min(range.end);
                         let mut acc = Accumulator::new(model);
                         let mut state = observer.start_chunk(from);
-                        // A block of trials at a time on the block path, each trial
-                        // completed from the lanes: what `Model::simulate` gives it.
-                        let mut trials = vec![Trial::new(model); BLOCK];
-                        let mut lanes = Lanes::new(model, BLOCK);
-                        for first in (from..to).step_by(BLOCK) {
-                            let n = (to - first).min(BLOCK as u64) as usize;
-                            simulate_block(model, first, &mut trials[..n], &mut lanes);
-                            for (i, trial) in trials[..n].iter_mut().enumerate() {
-                                crate::engine::checked(model, trial, trial.index)?;
-                                model.complete_trial(&lanes, i, trial);
-                                acc.push(model, trial);
-                                observer.trial(&mut state, model, trial);
-                            }
-                        }
+                        simulate_each(model, from..to, |trial| {
+                            acc.push(model, trial);
+                            observer.trial(&mut state, model, trial);
+                        })?;
                         observer.finish_chunk(&mut state);
                         Ok((acc, state))
                     })

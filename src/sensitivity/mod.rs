@@ -10,8 +10,8 @@
 //! `tornado` (each input held at its p10 and p90, or an outcome held at no and yes),
 //! `rank` (Spearman correlations from one run) and `sobol` (Saltelli/Jansen indices on
 //! the inputs' uniforms). `report` renders the results as text, JSON and CSV.
-use crate::engine::{BLOCK, CHUNK, simulate_block};
-use crate::model::{Lanes, Model, Slot, Trial};
+use crate::engine::{CHUNK, simulate_each};
+use crate::model::{Model, Slot, Trial};
 use rayon::prelude::*;
 
 pub mod rank;
@@ -112,9 +112,8 @@ pub fn output_names(model: &Model) -> Vec<String> {
 /// Runs trials `range` and returns, in trial order, `per_trial(trial)` values for each
 /// trial (row-major, `width` per trial). Chunked like the engine, so the result does
 /// not depend on the thread count; each chunk's trials simulated a block at a time as
-/// `run` simulates them (`engine::simulate_block`), each trial then completed from the
-/// block's lanes (`Model::complete_trial`), so `per_trial` sees what `Model::simulate`
-/// gives.
+/// `run` simulates them (`engine::simulate_each`), so `per_trial` sees what
+/// `Model::simulate` gives.
 pub fn collect(
     model: &Model,
     range: std::ops::Range<u64>,
@@ -137,18 +136,8 @@ pub fn collect(
             .map(|chunk| {
                 let from = (chunk * CHUNK).max(range.start);
                 let to = ((chunk + 1) * CHUNK).min(range.end);
-                let mut trials = vec![Trial::new(model); BLOCK];
-                let mut lanes = Lanes::new(model, BLOCK);
                 let mut rows = Vec::with_capacity((to - from) as usize * width);
-                for first in (from..to).step_by(BLOCK) {
-                    let n = (to - first).min(BLOCK as u64) as usize;
-                    simulate_block(model, first, &mut trials[..n], &mut lanes);
-                    for (i, trial) in trials[..n].iter_mut().enumerate() {
-                        crate::engine::checked(model, trial, trial.index)?;
-                        model.complete_trial(&lanes, i, trial);
-                        per_trial(trial, &mut rows);
-                    }
-                }
+                simulate_each(model, from..to, |trial| per_trial(trial, &mut rows))?;
                 Ok(rows)
             })
             .collect::<Result<Vec<_>, crate::engine::EngineError>>()
