@@ -131,8 +131,7 @@ impl Accumulator {
     /// Checks an accumulator read from a shard partial against the model rebuilt from its
     /// scenario (defence in depth behind the partial's checksum): every vector has the
     /// model's length (a short one would merge only its first entries), and every summary
-    /// has seen `self.trials` values, except a condition's `achieved`, which only metric
-    /// conditions push (events: none). The error names the field as the partial's JSON
+    /// has seen `self.trials` values. The error names the field as the partial's JSON
     /// does (`content.accumulator.tranche_paid[1]`) and says what is wrong.
     pub fn check_shape(&self, model: &Model) -> Result<(), String> {
         let shape = Accumulator::new(model);
@@ -608,7 +607,8 @@ impl Worker {
 
 /// Simulates trials `range` a block at a time on the block path ([`simulate_block`]) and
 /// calls `each` with every trial in order, completed from the block's lanes
-/// ([`Model::complete_trial`]): what [`Model::simulate`] gives it. The first trial whose
+/// ([`Model::complete_trial`]): what [`Model::simulate`] gives it but the parameters'
+/// `uniforms` (see there). The first trial whose
 /// money left the exact range stops it with that error (`checked`): for commands that look
 /// at whole trials (`run`'s observer, `sensitivity`).
 pub fn simulate_each(
@@ -668,23 +668,9 @@ pub fn simulate_block(model: &Model, first: u64, trials: &mut [Trial], lanes: &m
     )
 }
 
-/// The chunked parallel fold behind `run`, for commands that fold trials their own way
-/// (`compare` runs several models in lockstep, `thresholds` re-evaluates one condition):
-/// chunk k holds trials [k*CHUNK, (k+1)*CHUNK) whatever the thread count; `fresh` makes a
-/// chunk's state, `step` folds trial `index` in, `merge` combines two chunks' states.
-/// The answer is deterministic when `merge` is exact and order-free. None for no trials.
-pub fn fold_chunks<S: Send>(
-    range: Range<u64>,
-    threads: usize,
-    fresh: impl Fn() -> S + Sync,
-    step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
-    merge: impl Fn(&mut S, S) + Sync,
-) -> Result<Option<S>, EngineError> {
-    fold_chunks_cancellable(range, threads, &NEVER, &|_| {}, fresh, step, merge)
-}
-
-/// After `model.simulate(index, trial)`: an error naming the money that left the exact
-/// range in this trial, if any. Every path that simulates trials checks it.
+/// After a trial is simulated (`Model::simulate`, or `Model::simulate_block` for its
+/// block): an error naming the money that left the exact range in this trial, if any.
+/// Every path that simulates trials checks it.
 pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineError> {
     match trial.overflow {
         None => Ok(()),
@@ -700,55 +686,17 @@ pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineErr
     }
 }
 
-/// `fold_chunks` with a cancel flag and a fallible step: the first error of each worker
-/// stops that worker; of all errors the one reported is chosen by `EngineError::first`
-/// (cancellation, else the lowest trial), so it does not depend on scheduling.
-pub fn fold_chunks_cancellable<S: Send>(
-    range: Range<u64>,
-    threads: usize,
-    cancel: &AtomicBool,
-    progress: &(dyn Fn(u64) + Sync),
-    fresh: impl Fn() -> S + Sync,
-    step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
-    merge: impl Fn(&mut S, S) + Sync,
-) -> Result<Option<S>, EngineError> {
-    // Each chunk in a fresh state (`current`), merged into the worker's `folded` state
-    // when the chunk ends: at most two states per worker are alive at once.
-    type Pair<S> = (Option<S>, Option<S>);
-    let fold = |into: &mut Option<S>, state: S| match into {
-        Some(f) => merge(f, state),
-        None => *into = Some(state),
-    };
-    let result = fold_chunks_in_place(
-        range,
-        threads,
-        cancel,
-        progress,
-        || -> Pair<S> { (None, None) },
-        |(_, current), index| step(current.get_or_insert_with(&fresh), index),
-        |(folded, current)| {
-            if let Some(state) = current.take() {
-                fold(folded, state);
-            }
-            Ok(())
-        },
-        |(folded, _), (other, _)| {
-            if let Some(state) = other {
-                fold(folded, state);
-            }
-        },
-    )?;
-    Ok(result.and_then(|(folded, _)| folded))
-}
-
 /// The chunked parallel fold with one long-lived state per worker: `step` folds trial
 /// `index` into the worker's state, `end_chunk` is called after each chunk's last trial,
 /// and `merge` combines the workers' states at the end. Chunk k holds trials
 /// [k*CHUNK, (k+1)*CHUNK) whatever the thread count; which worker runs which chunk
 /// varies from run to run, so the answer is deterministic when the state depends only
 /// on the multiset of chunks folded into it (as [`Accumulator`] with
-/// [`Accumulator::end_chunk`] does) and `merge` is exact and order-free. Errors as
-/// [`fold_chunks_cancellable`]. None for no trials.
+/// [`Accumulator::end_chunk`] does) and `merge` is exact and order-free. The first error
+/// of each worker stops that worker; of all errors the one reported is chosen by
+/// `EngineError::first` (cancellation, else the lowest trial), so it does not depend on
+/// scheduling. None for no trials. `run`'s workers, `compare` (several models in
+/// lockstep) and `thresholds` (one condition re-evaluated per target) fold this way.
 #[allow(clippy::too_many_arguments)]
 pub fn fold_chunks_in_place<S: Send>(
     range: Range<u64>,

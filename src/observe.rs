@@ -16,8 +16,9 @@ use std::ops::Range;
 /// Chunks per thread in one batch: enough to keep every thread busy between sink calls.
 const CHUNKS_PER_THREAD: u64 = 4;
 
-/// Sees every trial as `Model::simulate` gives it (simulated on the block path and
-/// completed from the lanes, `Model::complete_trial`); one `Chunk` state per engine chunk.
+/// Sees every trial as `Model::simulate` gives it but its parameters' `uniforms`
+/// (simulated on the block path and completed from the lanes, `Model::complete_trial`);
+/// one `Chunk` state per engine chunk.
 pub trait TrialObserver: Sync {
     type Chunk: Send;
     /// A fresh state for the chunk that starts at trial `first`.

@@ -255,7 +255,9 @@ fn version_note(found: &u32) -> &'static str {
         0 | 1 => {
             " (older partials carry no build identity and no checksum, so they cannot be checked)"
         }
-        2 => " (version 2 partials hold a run's state in an older layout)",
+        2 => {
+            " (version 2 partials come from an older itfsim, whose runs' state had a summary more per metric condition)"
+        }
         _ => "",
     }
 }

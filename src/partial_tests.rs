@@ -98,6 +98,20 @@ fn a_version_1_partial_is_refused_with_the_reason() {
 }
 
 #[test]
+fn a_version_2_partial_is_refused_with_the_reason() {
+    let text = String::from_utf8(part(0, 1).to_bytes()).unwrap();
+    let old = text.replace("\"version\":3", "\"version\":2");
+    let e = Partial::from_bytes("old.json", old.as_bytes()).unwrap_err();
+    let message = e.to_string();
+    assert!(matches!(e, PartialError::Version { found: 2, .. }));
+    assert!(
+        message.contains("version 2 partials come from an older itfsim")
+            && message.contains("rerun the shards"),
+        "{message}"
+    );
+}
+
+#[test]
 fn partials_of_different_builds_are_refused_naming_both() {
     let a = part(0, 2);
     let mut b = part(1, 2);

@@ -407,8 +407,10 @@ impl Model {
     /// Puts in `t`, the trial of lane `lane` after [`Model::simulate_block`], everything
     /// the block left in the lanes' columns instead (every parameter's value, the
     /// windows' results, the conditions' outcomes, the schemes' and partners' outputs), so
-    /// that it holds what [`Model::simulate`] gives the trial: for commands that read a
-    /// whole trial after a block (`thresholds`, `sensitivity`). A test holds it to
+    /// that it holds what [`Model::simulate`] gives the trial, but for its `uniforms`:
+    /// the parameters' uniforms stay in the lanes unless the sampler drew them trial by
+    /// trial (nothing reads them after a trial). For commands that read a whole trial
+    /// after a block (`thresholds`, `sensitivity`, `run`'s observer). A test holds it to
     /// `simulate` on every shipped scenario.
     pub fn complete_trial(&self, lanes: &Lanes, lane: usize, t: &mut Trial) {
         for (p, v) in t.values.iter_mut().enumerate() {
