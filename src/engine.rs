@@ -605,29 +605,45 @@ impl Worker {
     }
 }
 
-/// Simulates trials `range` a block at a time on the block path ([`simulate_block`]) and
-/// calls `each` with every trial in order, completed from the block's lanes
-/// ([`Model::complete_trial`]): what [`Model::simulate`] gives it but the parameters'
-/// `uniforms` (see there). The first trial whose
-/// money left the exact range stops it with that error (`checked`): for commands that look
-/// at whole trials (`run`'s observer, `sensitivity`).
-pub fn simulate_each(
-    model: &Model,
-    range: Range<u64>,
-    mut each: impl FnMut(&Trial),
-) -> Result<(), EngineError> {
-    let mut trials = vec![Trial::new(model); BLOCK];
-    let mut lanes = Lanes::new(model, BLOCK);
-    for first in range.clone().step_by(BLOCK) {
-        let n = (range.end - first).min(BLOCK as u64) as usize;
-        simulate_block(model, first, &mut trials[..n], &mut lanes);
-        for (i, trial) in trials[..n].iter_mut().enumerate() {
-            checked(model, trial, trial.index)?;
-            model.complete_trial(&lanes, i, trial);
-            each(trial);
+/// A block's trials and lanes, kept by a worker from chunk to chunk for
+/// [`Blocks::simulate_each`] (instead of made afresh for every chunk).
+pub struct Blocks {
+    trials: Vec<Trial>,
+    lanes: Lanes,
+}
+
+impl Blocks {
+    pub fn new(model: &Model) -> Blocks {
+        Blocks {
+            trials: vec![Trial::new(model); BLOCK],
+            lanes: Lanes::new(model, BLOCK),
         }
     }
-    Ok(())
+
+    /// Simulates trials `range` a block at a time on the block path ([`simulate_block`])
+    /// and calls `each` with every trial in order, completed from the block's lanes
+    /// ([`Model::complete_trial`]): what [`Model::simulate`] gives it but the
+    /// parameters' `uniforms` (see there). The first trial whose money left the exact
+    /// range stops it with that error (`checked`): for commands that look at whole trials
+    /// (`run`'s observer, `sensitivity`).
+    pub fn simulate_each(
+        &mut self,
+        model: &Model,
+        range: Range<u64>,
+        mut each: impl FnMut(&Trial),
+    ) -> Result<(), EngineError> {
+        for first in range.clone().step_by(BLOCK) {
+            let n = (range.end - first).min(BLOCK as u64) as usize;
+            let trials = &mut self.trials[..n];
+            simulate_block(model, first, trials, &mut self.lanes);
+            for (i, trial) in trials.iter_mut().enumerate() {
+                checked(model, trial, trial.index)?;
+                model.complete_trial(&self.lanes, i, trial);
+                each(trial);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Consecutive trial indices gathered into a block of at most [`BLOCK`], never crossing a

@@ -8,7 +8,7 @@
 //! sink on the calling thread before the next batch starts. So the sink sees chunks in
 //! trial order, and memory holds at most one batch of chunk results (bounded, whatever
 //! the trial count). A sink error stops the run after the current batch.
-use crate::engine::{Accumulator, CHUNK, EngineError, simulate_each};
+use crate::engine::{Accumulator, Blocks, CHUNK, EngineError};
 use crate::model::{Model, Trial};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -60,18 +60,21 @@ pub fn run_observed<O: TrialObserver>(
             .install(|| {
                 (next..end)
                     .into_par_iter()
-                    .map(|chunk| {
-                        let from = (chunk * CHUNK).max(range.start);
-                        let to = ((chunk + 1) * CHUNK).min(range.end);
-                        let mut acc = Accumulator::new(model);
-                        let mut state = observer.start_chunk(from);
-                        simulate_each(model, from..to, |trial| {
-                            acc.push(model, trial);
-                            observer.trial(&mut state, model, trial);
-                        })?;
-                        observer.finish_chunk(&mut state);
-                        Ok((acc, state))
-                    })
+                    .map_init(
+                        || Blocks::new(model),
+                        |blocks, chunk| {
+                            let from = (chunk * CHUNK).max(range.start);
+                            let to = ((chunk + 1) * CHUNK).min(range.end);
+                            let mut acc = Accumulator::new(model);
+                            let mut state = observer.start_chunk(from);
+                            blocks.simulate_each(model, from..to, |trial| {
+                                acc.push(model, trial);
+                                observer.trial(&mut state, model, trial);
+                            })?;
+                            observer.finish_chunk(&mut state);
+                            Ok((acc, state))
+                        },
+                    )
                     .collect()
             });
         for result in results {

@@ -10,7 +10,7 @@
 //! `tornado` (each input held at its p10 and p90, or an outcome held at no and yes),
 //! `rank` (Spearman correlations from one run) and `sobol` (Saltelli/Jansen indices on
 //! the inputs' uniforms). `report` renders the results as text, JSON and CSV.
-use crate::engine::{CHUNK, simulate_each};
+use crate::engine::{Blocks, CHUNK};
 use crate::model::{Model, Slot, Trial};
 use rayon::prelude::*;
 
@@ -112,7 +112,7 @@ pub fn output_names(model: &Model) -> Vec<String> {
 /// Runs trials `range` and returns, in trial order, `per_trial(trial)` values for each
 /// trial (row-major, `width` per trial). Chunked like the engine, so the result does
 /// not depend on the thread count; each chunk's trials simulated a block at a time as
-/// `run` simulates them (`engine::simulate_each`), so `per_trial` sees what
+/// `run` simulates them (`engine::Blocks::simulate_each`), so `per_trial` sees what
 /// `Model::simulate` gives.
 pub fn collect(
     model: &Model,
@@ -133,13 +133,16 @@ pub fn collect(
     let parts: Vec<Vec<f64>> = pool.install(|| {
         (first..last)
             .into_par_iter()
-            .map(|chunk| {
-                let from = (chunk * CHUNK).max(range.start);
-                let to = ((chunk + 1) * CHUNK).min(range.end);
-                let mut rows = Vec::with_capacity((to - from) as usize * width);
-                simulate_each(model, from..to, |trial| per_trial(trial, &mut rows))?;
-                Ok(rows)
-            })
+            .map_init(
+                || Blocks::new(model),
+                |blocks, chunk| {
+                    let from = (chunk * CHUNK).max(range.start);
+                    let to = ((chunk + 1) * CHUNK).min(range.end);
+                    let mut rows = Vec::with_capacity((to - from) as usize * width);
+                    blocks.simulate_each(model, from..to, |trial| per_trial(trial, &mut rows))?;
+                    Ok(rows)
+                },
+            )
             .collect::<Result<Vec<_>, crate::engine::EngineError>>()
     })?;
     Ok(parts.concat())
