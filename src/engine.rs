@@ -14,7 +14,7 @@
 //! (`Trial::overflow`); the error reported does not depend on scheduling.
 use crate::diagnostic::Location;
 use crate::model::{Lanes, Model, Overflow, Trial};
-use crate::stats::{MoneyStats, Proportion, RealStats};
+use crate::stats::{MoneyStats, PenceMoments, Proportion, RealStats};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -520,23 +520,69 @@ pub fn run_with_progress(
     cancel: &AtomicBool,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Accumulator, EngineError> {
-    // One accumulator per worker. Its trials are simulated a block at a time
-    // (`Model::simulate_block`, the same results as trial by trial) and staged a block at
-    // a time ([`Staged`]); `end_chunk` (after the chunk's last block) keeps chunks the unit
-    // of the floating-point sums, so the answer equals a fresh accumulator per chunk.
-    let result = fold_chunks_in_place(
+    let mut folds = Folds::new(threads)?;
+    fold_workers(&mut folds, model, range, cancel, progress)?;
+    Ok(merged_accumulator(folds, model))
+}
+
+/// Runs trials 0, 1, ... `batch_chunks` engine chunks at a time (the last batch cut at
+/// `max`) until, after a batch, `enough` says so given the moments of total paid over
+/// every trial so far, or `max` trials have run: for `run --precision`. The workers keep
+/// their accumulators from batch to batch ([`Folds`]), so the result is `run`'s for the
+/// trials run, and the histograms of a long run fill once, not once a batch.
+pub fn run_until(
+    model: &Model,
+    max: u64,
+    batch_chunks: u64,
+    threads: usize,
+    mut enough: impl FnMut(&PenceMoments) -> bool,
+) -> Result<Accumulator, EngineError> {
+    let batch = batch_chunks.max(1) * CHUNK;
+    let mut folds = Folds::new(threads)?;
+    let mut trials = 0;
+    while trials < max {
+        let to = (trials + batch).min(max);
+        fold_workers(&mut folds, model, trials..to, &NEVER, &|_| {})?;
+        trials = to;
+        let mut paid = PenceMoments::new();
+        for worker in folds.states() {
+            paid.merge(worker.acc.total_paid.moments());
+        }
+        if enough(&paid) {
+            break;
+        }
+    }
+    Ok(merged_accumulator(folds, model))
+}
+
+/// Folds trials `range` into the workers of `folds`: each worker's trials are simulated
+/// a block at a time (`Model::simulate_block`, the same results as trial by trial) and
+/// staged a block at a time ([`Staged`]) into its accumulator; `end_chunk` (after the
+/// chunk's last block) keeps chunks the unit of the floating-point sums, so the answer
+/// equals a fresh accumulator per chunk.
+fn fold_workers(
+    folds: &mut Folds<Worker>,
+    model: &Model,
+    range: Range<u64>,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(), EngineError> {
+    folds.fold(
         range,
-        threads,
         cancel,
         progress,
         || Worker::new(model),
         |worker, index| worker.step(model, index),
         |worker| worker.end_chunk(model),
-        |a, b| a.acc.merge(&b.acc),
-    )?;
-    Ok(result
+    )
+}
+
+/// The workers' accumulators merged (an empty one when no worker took a trial).
+fn merged_accumulator(folds: Folds<Worker>, model: &Model) -> Accumulator {
+    folds
+        .merged(|a, b| a.acc.merge(&b.acc))
         .map(|worker| worker.acc)
-        .unwrap_or_else(|| Accumulator::new(model)))
+        .unwrap_or_else(|| Accumulator::new(model))
 }
 
 /// One worker's state in [`run_with_progress`]: its accumulator, and the block of trials
@@ -712,7 +758,8 @@ pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineErr
 /// of each worker stops that worker; of all errors the one reported is chosen by
 /// `EngineError::first` (cancellation, else the lowest trial), so it does not depend on
 /// scheduling. None for no trials. `run`'s workers, `compare` (several models in
-/// lockstep) and `thresholds` (one condition re-evaluated per target) fold this way.
+/// lockstep) and `thresholds` (one condition re-evaluated per target) fold this way;
+/// [`Folds`] is the same fold kept open from one range to the next.
 #[allow(clippy::too_many_arguments)]
 pub fn fold_chunks_in_place<S: Send>(
     range: Range<u64>,
@@ -724,65 +771,103 @@ pub fn fold_chunks_in_place<S: Send>(
     end_chunk: impl Fn(&mut S) -> Result<(), EngineError> + Sync,
     merge: impl Fn(&mut S, S) + Sync,
 ) -> Result<Option<S>, EngineError> {
-    let pool = pool(threads)?;
-    let first_chunk = range.start / CHUNK;
-    let last_chunk = range.end.div_ceil(CHUNK);
-    let next = AtomicU64::new(first_chunk);
-    let workers = pool.current_num_threads();
-    // Chunks are taken in increasing order, so every chunk below a failing one has been
-    // run, and the lowest failing trial is always found.
-    let results: Vec<Result<Option<S>, EngineError>> = pool.install(|| {
-        (0..workers)
-            .into_par_iter()
-            .map(|_| {
-                let mut state: Option<S> = None;
-                loop {
-                    let chunk = next.fetch_add(1, Ordering::Relaxed);
-                    if chunk >= last_chunk {
-                        break;
-                    }
-                    let state = state.get_or_insert_with(&fresh);
-                    let from = (chunk * CHUNK).max(range.start);
-                    let to = ((chunk + 1) * CHUNK).min(range.end);
-                    for index in from..to {
-                        if (index - from).is_multiple_of(CANCEL_CHECK)
-                            && cancel.load(Ordering::Relaxed)
-                        {
-                            return Err(EngineError::Cancelled);
+    let mut folds = Folds::new(threads)?;
+    folds.fold(range, cancel, progress, fresh, step, end_chunk)?;
+    Ok(folds.merged(merge))
+}
+
+/// [`fold_chunks_in_place`] kept open: one pool, and one state per worker that lives from
+/// one range of chunks to the next, so a run that goes on in batches (`run --precision`)
+/// neither starts its workers' states afresh (their quantile histograms refilling) nor
+/// builds a pool per batch. Ranges folded one after another give the state of folding
+/// them as one range, by the same argument (the states depend only on the multiset of
+/// chunks folded in).
+pub struct Folds<S> {
+    pool: rayon::ThreadPool,
+    /// One slot per worker, empty until that worker takes its first chunk.
+    states: Vec<Option<S>>,
+}
+
+impl<S: Send> Folds<S> {
+    pub fn new(threads: usize) -> Result<Folds<S>, EngineError> {
+        let pool = pool(threads)?;
+        let states = (0..pool.current_num_threads()).map(|_| None).collect();
+        Ok(Folds { pool, states })
+    }
+
+    /// Folds the chunks of `range` into the workers' states, as [`fold_chunks_in_place`]
+    /// (the same errors, chosen the same way). After an error the states hold part of
+    /// the range: the caller must not use them.
+    pub fn fold(
+        &mut self,
+        range: Range<u64>,
+        cancel: &AtomicBool,
+        progress: &(dyn Fn(u64) + Sync),
+        fresh: impl Fn() -> S + Sync,
+        step: impl Fn(&mut S, u64) -> Result<(), EngineError> + Sync,
+        end_chunk: impl Fn(&mut S) -> Result<(), EngineError> + Sync,
+    ) -> Result<(), EngineError> {
+        let first_chunk = range.start / CHUNK;
+        let last_chunk = range.end.div_ceil(CHUNK);
+        let next = AtomicU64::new(first_chunk);
+        let Folds { pool, states } = self;
+        // Chunks are taken in increasing order, so every chunk below a failing one has
+        // been run, and the lowest failing trial is always found.
+        let results: Vec<Result<(), EngineError>> = pool.install(|| {
+            states
+                .par_iter_mut()
+                .map(|slot| {
+                    loop {
+                        let chunk = next.fetch_add(1, Ordering::Relaxed);
+                        if chunk >= last_chunk {
+                            break;
                         }
-                        step(state, index)?;
+                        let state = slot.get_or_insert_with(&fresh);
+                        let from = (chunk * CHUNK).max(range.start);
+                        let to = ((chunk + 1) * CHUNK).min(range.end);
+                        for index in from..to {
+                            if (index - from).is_multiple_of(CANCEL_CHECK)
+                                && cancel.load(Ordering::Relaxed)
+                            {
+                                return Err(EngineError::Cancelled);
+                            }
+                            step(state, index)?;
+                        }
+                        end_chunk(state)?;
+                        progress(to - from);
                     }
-                    end_chunk(state)?;
-                    progress(to - from);
-                }
-                Ok(state)
-            })
-            .collect()
-    });
-    let mut total: Option<S> = None;
-    let mut error: Option<EngineError> = None;
-    for result in results {
-        match result {
-            Err(e) => {
-                error = Some(match error {
-                    Some(previous) => previous.first(e),
-                    None => e,
+                    Ok(())
                 })
-            }
-            Ok(Some(state)) => match &mut total {
-                Some(t) => merge(t, state),
-                None => total = Some(state),
-            },
-            Ok(None) => {}
+                .collect()
+        });
+        let error = results
+            .into_iter()
+            .filter_map(Result::err)
+            .reduce(EngineError::first);
+        if let Some(e) = error {
+            return Err(e);
         }
+        if cancel.load(Ordering::Relaxed) {
+            return Err(EngineError::Cancelled);
+        }
+        Ok(())
     }
-    if let Some(e) = error {
-        return Err(e);
+
+    /// The workers' states so far (those that have taken a chunk).
+    pub fn states(&self) -> impl Iterator<Item = &S> {
+        self.states.iter().flatten()
     }
-    if cancel.load(Ordering::Relaxed) {
-        return Err(EngineError::Cancelled);
+
+    /// The workers' states merged by `merge`; None when no worker took a chunk.
+    pub fn merged(self, merge: impl Fn(&mut S, S)) -> Option<S> {
+        self.states
+            .into_iter()
+            .flatten()
+            .reduce(|mut total, state| {
+                merge(&mut total, state);
+                total
+            })
     }
-    Ok(total)
 }
 
 /// A rayon pool of `threads` workers (0 = all cores) for one run.
@@ -835,5 +920,80 @@ mod tests {
         // More shards than chunks: some are empty.
         assert!(shard_range(1024, 0, 2).is_empty());
         assert_eq!(shard_range(1024, 1, 2), 0..1024);
+    }
+
+    fn model(name: &str) -> Model {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name);
+        let loaded = crate::scenario::load(&path, &[]).unwrap();
+        crate::model::compile(&loaded.scenario, 11).unwrap()
+    }
+
+    /// Every summary of `acc` finished (its serialised form also holds unfolded buffers,
+    /// whose order depends on which worker ran which chunk).
+    fn json(acc: &Accumulator) -> String {
+        let money = |s: &[MoneyStats]| s.iter().map(MoneyStats::finish).collect::<Vec<_>>();
+        let real = |s: &[RealStats]| s.iter().map(RealStats::finish).collect::<Vec<_>>();
+        let avoided: Vec<_> = acc
+            .scheme_avoided
+            .iter()
+            .flatten()
+            .map(|(_, s)| s.finish())
+            .collect();
+        format!(
+            "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            acc.trials,
+            money(&[acc.total_paid.clone(), acc.total_unreleased.clone()]),
+            (acc.total_full, acc.total_zero),
+            money(&acc.tranche_paid),
+            (&acc.tranche_full, &acc.tranche_zero, &acc.condition_met),
+            money(&acc.condition_paid),
+            real(&acc.window_expected),
+            real(&acc.window_observed),
+            real(&acc.window_achieved),
+            avoided,
+            (money(&acc.scheme_invest), money(&acc.scheme_savings)),
+            real(&acc.scheme_roi),
+            acc.scheme_roi_above_1,
+            (money(&acc.partner_invest), money(&acc.partner_savings)),
+            (money(&acc.partner_performance), money(&acc.partner_risks)),
+            money(&acc.partner_net),
+        )
+    }
+
+    #[test]
+    fn run_until_equals_a_plain_run_of_the_trials_it_ran() {
+        let model = model("ealing-2014-prorata.toml");
+        // Never enough: every batch runs, the last one cut at max (mid-chunk).
+        let max = 5 * CHUNK + 17;
+        let plain = json(&run(&model, 0..max, 1).unwrap());
+        for threads in [1, 2, 3] {
+            let mut seen = Vec::new();
+            let acc = run_until(&model, max, 2, threads, |paid| {
+                seen.push(paid.len());
+                false
+            })
+            .unwrap();
+            assert_eq!(seen, [2 * CHUNK, 4 * CHUNK, max], "threads {threads}");
+            assert_eq!(json(&acc), plain, "threads {threads}");
+        }
+        // Enough after the second batch: the moments it saw are those of the trials so
+        // far, and the result is a plain run of them.
+        let four = run(&model, 0..4 * CHUNK, 2).unwrap();
+        let mut calls = 0;
+        let acc = run_until(&model, max, 2, 2, |paid| {
+            calls += 1;
+            calls == 2 && {
+                assert_eq!(paid, four.total_paid.moments());
+                true
+            }
+        })
+        .unwrap();
+        assert_eq!(calls, 2);
+        assert_eq!(json(&acc), json(&four));
+        // No trials: no batch, an empty accumulator.
+        let none = run_until(&model, 0, 2, 2, |_| unreachable!()).unwrap();
+        assert_eq!(none.trials, 0);
     }
 }

@@ -96,19 +96,18 @@ pub fn simulate_to_precision(
 ) -> Result<(Results, bool), Failure> {
     let started = Instant::now();
     let target = precision * p.model.pot as f64;
-    let mut acc = engine::Accumulator::new(&p.model);
     let mut reached = false;
-    while acc.trials < max {
-        let from = acc.trials;
-        let to = (from + PRECISION_BATCH).min(max);
-        acc.merge(&engine::run(&p.model, from..to, p.threads)?);
-        let summary = acc.total_paid.finish();
-        let mcse = summary.sd as f64 / (acc.trials as f64).sqrt();
-        if mcse <= target {
-            reached = true;
-            break;
-        }
-    }
+    let acc = engine::run_until(
+        &p.model,
+        max,
+        PRECISION_BATCH / engine::CHUNK,
+        p.threads,
+        |paid| {
+            // The MCSE from the summary's sd in whole pence, as the report gives it.
+            reached = paid.sd_pence() as f64 / (paid.len() as f64).sqrt() <= target;
+            reached
+        },
+    )?;
     let mut notes = Vec::new();
     if !reached {
         notes.push(format!(

@@ -97,6 +97,11 @@ impl PenceMoments {
         self.sd() / (self.n as f64).sqrt()
     }
 
+    /// [`PenceMoments::sd`] rounded half-even to whole pence (`MoneySummary::sd`).
+    pub fn sd_pence(&self) -> Pence {
+        round_to_pence(self.sd())
+    }
+
     /// [`PenceMoments::mcse`] rounded half-even to whole pence.
     pub fn mcse_pence(&self) -> Pence {
         round_to_pence(self.mcse())

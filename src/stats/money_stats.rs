@@ -136,6 +136,12 @@ impl MoneyStats {
         self.store.merge(&other.store);
     }
 
+    /// The count, exact sum and exact sum of squares (what `finish`'s mean, sd and mcse
+    /// come from), without folding the quantile buffer.
+    pub fn moments(&self) -> &PenceMoments {
+        &self.moments
+    }
+
     pub fn len(&self) -> u64 {
         self.moments.len()
     }
@@ -192,10 +198,7 @@ impl MoneyStats {
             };
         };
         let n = self.moments.len();
-        let (sd, mcse) = (
-            round_to_pence(self.moments.sd()),
-            round_to_pence(self.moments.mcse()),
-        );
+        let (sd, mcse) = (self.moments.sd_pence(), self.moments.mcse_pence());
         MoneySummary {
             n,
             mean: self.moments.mean_pence(),
