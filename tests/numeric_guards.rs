@@ -276,6 +276,7 @@ fn every_command_that_simulates_refuses_out_of_range_money() {
         ],
         vec!["run", p, "--report", html.to_str().unwrap()],
         vec!["sensitivity", p, "--method", "rank"],
+        vec!["sensitivity", p, "--method", "tornado"],
     ];
     for args in commands {
         let out = Command::cargo_bin("itfsim")

@@ -4,7 +4,6 @@ use super::Failure;
 use super::run::prepare;
 use crate::atomic::PendingFile;
 use crate::cli::{Format, Method, Sampling, SensitivityArgs};
-use crate::engine;
 use crate::report::sensitivity_report;
 use crate::sensitivity::report::{self, Report};
 use crate::sensitivity::tornado::Point;
@@ -29,7 +28,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let show = !o.quiet && std::io::stderr().is_terminal();
     let model = &p.model;
     let all_inputs = inputs(model);
-    let base = Point::of(&engine::run(model, 0..p.trials, p.threads)?);
+    let base = Point::run(model, p.trials, p.threads)?;
     let mut notes = vec![
         "inputs are the uncertain parameters (held at p10/p90) and the yes/no outcomes with a fixed probability (held at no/yes); an outcome whose probability is a distribution is analysed through that probability".to_string(),
     ];

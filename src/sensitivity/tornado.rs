@@ -8,11 +8,14 @@
 //! input's rank (0.1 / 0.9; for an outcome, the middle rank of the no or yes region,
 //! (1 - p)/2 and 1 - p/2), so partners are drawn from their conditional distribution.
 use super::{Input, InputKind};
-use crate::engine::{self, Accumulator, EngineError};
-use crate::model::Model;
+use crate::engine::{
+    self, BLOCK, EngineError, Gather, NEVER, fold_chunks_in_place, simulate_block,
+};
+use crate::model::{Lanes, Model, Trial};
 use crate::money::Pence;
 use crate::rng::stream;
 use crate::sampling::Hold;
+use crate::stats::{PenceMoments, Proportion};
 
 /// Expected figures of one run.
 #[derive(Clone, Debug)]
@@ -23,11 +26,80 @@ pub struct Point {
 }
 
 impl Point {
-    pub fn of(acc: &Accumulator) -> Point {
-        Point {
-            paid: acc.total_paid.finish().mean,
-            p_full: acc.total_full.value(),
-            net: acc.partner_net.iter().map(|n| n.finish().mean).collect(),
+    /// The expected figures of `model` over trials 0..trials: what `run` reports as the
+    /// mean of total paid, P(all paid in full) and each partner's mean net, from the same
+    /// exact sums. Only those sums are kept (no quantile histograms to fill, as a full
+    /// `engine::run` has), folded on the engine's block path; an overflow stops it with
+    /// the error `run` would give.
+    pub fn run(model: &Model, trials: u64, threads: usize) -> Result<Point, EngineError> {
+        let sums = fold_chunks_in_place(
+            0..trials,
+            threads,
+            &NEVER,
+            &|_| {},
+            || Sums::new(model),
+            |s, index| match s.block.take(index) {
+                true => s.run_block(model),
+                false => Ok(()),
+            },
+            |s| s.run_block(model),
+            |a, b| a.merge(&b),
+        )?
+        .unwrap_or_else(|| Sums::new(model));
+        Ok(Point {
+            paid: sums.paid.mean_pence(),
+            p_full: sums.full.value(),
+            net: sums.net.iter().map(PenceMoments::mean_pence).collect(),
+        })
+    }
+}
+
+/// One worker's sums for [`Point::run`], and the block of trials it is gathering.
+struct Sums {
+    trials: Vec<Trial>,
+    lanes: Lanes,
+    block: Gather,
+    paid: PenceMoments,
+    full: Proportion,
+    net: Vec<PenceMoments>,
+}
+
+impl Sums {
+    fn new(model: &Model) -> Sums {
+        Sums {
+            trials: vec![Trial::new(model); BLOCK],
+            lanes: Lanes::new(model, BLOCK),
+            block: Gather::default(),
+            paid: PenceMoments::new(),
+            full: Proportion::default(),
+            net: vec![PenceMoments::new(); model.partners],
+        }
+    }
+
+    /// Simulates the gathered trials and adds them in trial order; the first whose
+    /// money left the exact range stops the worker.
+    fn run_block(&mut self, model: &Model) -> Result<(), EngineError> {
+        let (first, n) = self.block.drain();
+        simulate_block(model, first, &mut self.trials[..n], &mut self.lanes);
+        for (i, trial) in self.trials[..n].iter().enumerate() {
+            engine::checked(model, trial, trial.index)?;
+            self.paid.push(trial.total_paid);
+            let mut tranches = model.tranches.iter().zip(&trial.tranche_paid);
+            self.full.push(tranches.all(|(t, paid)| *paid == t.amount));
+            // The block leaves each partner's money in its lanes, not in the trials.
+            for (p, net) in self.net.iter_mut().enumerate() {
+                let [.., partner_net] = self.lanes.partner(p);
+                net.push(partner_net[i]);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, other: &Sums) {
+        self.paid.merge(&other.paid);
+        self.full.merge(&other.full);
+        for (a, b) in self.net.iter_mut().zip(&other.net) {
+            a.merge(b);
         }
     }
 }
@@ -119,8 +191,8 @@ pub fn tornado(
         progress(k);
         let (low_model, low_value) = held_model(model, input, false);
         let (high_model, high_value) = held_model(model, input, true);
-        let low = Point::of(&engine::run(&low_model, 0..trials, threads)?);
-        let high = Point::of(&engine::run(&high_model, 0..trials, threads)?);
+        let low = Point::run(&low_model, trials, threads)?;
+        let high = Point::run(&high_model, trials, threads)?;
         rows.push(Row {
             path: input.path.clone(),
             correlated: input.correlated(),
@@ -136,4 +208,34 @@ pub fn tornado(
     }
     rows.sort_by(|a, b| b.swing().cmp(&a.swing()).then_with(|| a.path.cmp(&b.path)));
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_point_is_the_means_a_full_run_reports() {
+        for name in ["ealing-2014.toml", "hackney-2018.toml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios")
+                .join(name);
+            let loaded = crate::scenario::load(&path, &[]).unwrap();
+            let model = crate::model::compile(&loaded.scenario, 5).unwrap();
+            for (trials, threads) in [(0, 2), (1, 1), (3 * 1024 + 77, 1), (3 * 1024 + 77, 3)] {
+                let acc = engine::run(&model, 0..trials, threads).unwrap();
+                let point = Point::run(&model, trials, threads).unwrap();
+                let what = format!("{name}, {trials} trials, {threads} threads");
+                assert_eq!(point.paid, acc.total_paid.finish().mean, "{what}");
+                assert_eq!(
+                    point.p_full.to_bits(),
+                    acc.total_full.value().to_bits(),
+                    "{what}"
+                );
+                let net: Vec<Pence> = acc.partner_net.iter().map(|n| n.finish().mean).collect();
+                assert_eq!(point.net, net, "{what}");
+                assert!(trials < 2 || point.net.iter().any(|&n| n != 0), "{what}");
+            }
+        }
+    }
 }
