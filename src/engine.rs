@@ -20,7 +20,9 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 mod staged;
+mod totals;
 pub use staged::{BLOCK, Staged};
+pub use totals::{Totals, run_totals};
 
 /// Trials per chunk: fixed, so results do not depend on scheduling.
 pub const CHUNK: u64 = 1024;

@@ -14,7 +14,7 @@
 use super::{Failure, emit};
 use crate::atomic::PendingFile;
 use crate::cli::{CompareArgs, Format};
-use crate::engine::{BLOCK, Gather, NEVER, fold_chunks_in_place, simulate_block};
+use crate::engine::{BLOCK, Gather, NEVER, Totals, fold_chunks_in_place, simulate_block};
 use crate::model::{Lanes, Model, Trial, compile};
 use crate::money::{format_gbp, format_pence};
 use crate::output::text::prob;
@@ -25,17 +25,6 @@ use serde_json::{Value, json};
 
 /// z for a two-sided 90% interval.
 const Z90: f64 = 1.644_853_626_951_472_2;
-
-/// One scenario's side of the comparison (per chunk, then merged).
-#[derive(Clone)]
-struct Side {
-    paid: MoneyStats,
-    /// The same values' exact moments, for the unrounded MCSE.
-    moments: PenceMoments,
-    full: Proportion,
-    zero: Proportion,
-    net: Vec<PenceMoments>,
-}
 
 /// Paired difference of scenario j against the first.
 #[derive(Clone)]
@@ -51,7 +40,8 @@ struct State {
     /// Each model's block of trials and its lanes (`Model::simulate_block`).
     blocks: Vec<(Vec<Trial>, Lanes)>,
     block: Gather,
-    sides: Vec<Side>,
+    /// Each scenario's side of the comparison.
+    sides: Vec<Totals>,
     pairs: Vec<Pair>,
 }
 
@@ -61,16 +51,7 @@ fn fresh(models: &[Model]) -> State {
             .map(|m| (vec![Trial::new(m); BLOCK], Lanes::new(m, BLOCK)))
             .collect(),
         block: Gather::default(),
-        sides: models
-            .iter()
-            .map(|m| Side {
-                paid: MoneyStats::new(),
-                moments: PenceMoments::new(),
-                full: Proportion::default(),
-                zero: Proportion::default(),
-                net: vec![PenceMoments::new(); m.partners],
-            })
-            .collect(),
+        sides: models.iter().map(Totals::new).collect(),
         pairs: vec![
             Pair {
                 difference: PenceMoments::new(),
@@ -107,20 +88,7 @@ fn run_block(models: &[Model], s: &mut State) -> Result<(), crate::engine::Engin
         for ((model, (trials, lanes)), side) in models.iter().zip(&s.blocks).zip(&mut s.sides) {
             let trial = &trials[i];
             crate::engine::checked(model, trial, trial.index)?;
-            side.paid.push(trial.total_paid);
-            side.moments.push(trial.total_paid);
-            let full = model
-                .tranches
-                .iter()
-                .zip(&trial.tranche_paid)
-                .all(|(tranche, paid)| *paid == tranche.amount);
-            side.full.push(full);
-            side.zero.push(trial.total_paid == 0);
-            // The block leaves each partner's money in its lanes, not in the trials.
-            for (p, net) in side.net.iter_mut().enumerate() {
-                let [.., partner_net] = lanes.partner(p);
-                net.push(partner_net[i]);
-            }
+            side.push(model, trial, lanes, i);
         }
         let first = s.blocks[0].0[i].total_paid;
         for (pair, (trials, _)) in s.pairs.iter_mut().zip(&s.blocks[1..]) {
@@ -136,13 +104,7 @@ fn run_block(models: &[Model], s: &mut State) -> Result<(), crate::engine::Engin
 
 fn merge(a: &mut State, b: State) {
     for (x, y) in a.sides.iter_mut().zip(&b.sides) {
-        x.paid.merge(&y.paid);
-        x.moments.merge(&y.moments);
-        x.full.merge(&y.full);
-        x.zero.merge(&y.zero);
-        for (p, q) in x.net.iter_mut().zip(&y.net) {
-            p.merge(q);
-        }
+        x.merge(y);
     }
     for (x, y) in a.pairs.iter_mut().zip(&b.pairs) {
         x.difference.merge(&y.difference);
@@ -253,7 +215,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         .zip(&models)
         .map(|((loaded, side), model)| {
             let paid = side.paid.finish();
-            let paid_mcse = side.moments.mcse();
+            let paid_mcse = side.paid.moments().mcse();
             let net = loaded
                 .scenario
                 .partners

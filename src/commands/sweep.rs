@@ -26,7 +26,6 @@ use crate::cli::SweepArgs;
 use crate::engine;
 use crate::model::compile;
 use crate::money::format_pence;
-use crate::output::{Results, RunInfo};
 use crate::partial::point_block;
 use crate::report::sweep_report;
 use crate::scenario::{LoadError, load, load_str_overrides};
@@ -257,32 +256,26 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             )
         })?;
         super::apply_sampling(&mut model, o.sampling, trials);
-        let acc = engine::run(&model, 0..trials, threads)?;
-        let info = RunInfo {
-            trials,
-            seed,
-            sampling: sampling.into(),
-            threads,
-            elapsed_s: 0.0,
-        };
-        let r = Results::new(&loaded, &model, &acc, info, Vec::new());
+        // A row reads only total paid, P(full), P(zero) and the partners' mean nets:
+        // a run that keeps only those (the same figures `run` reports).
+        let totals = engine::run_totals(&model, 0..trials, threads)?;
+        let paid = totals.paid.finish();
         let mut row = Map::new();
         for (g, v) in grids.iter().zip(point_values(&grids, index)) {
             row.insert(g.path.clone(), Value::String(v.to_string()));
         }
-        row.insert("expected_paid".into(), format_pence(r.paid.mean).into());
-        row.insert("mcse".into(), format_pence(r.paid.mcse).into());
-        row.insert("p_full".into(), json!(r.p_full));
-        row.insert("p_zero".into(), json!(r.p_zero));
-        row.insert("paid_p10".into(), format_pence(r.paid.p10).into());
-        row.insert("paid_p50".into(), format_pence(r.paid.p50).into());
-        row.insert("paid_p90".into(), format_pence(r.paid.p90).into());
+        row.insert("expected_paid".into(), format_pence(paid.mean).into());
+        row.insert("mcse".into(), format_pence(paid.mcse).into());
+        row.insert("p_full".into(), json!(totals.full.value()));
+        row.insert("p_zero".into(), json!(totals.zero.value()));
+        row.insert("paid_p10".into(), format_pence(paid.p10).into());
+        row.insert("paid_p50".into(), format_pence(paid.p50).into());
+        row.insert("paid_p90".into(), format_pence(paid.p90).into());
         for id in &partners {
-            let net = r
-                .partners
-                .iter()
-                .find(|p| &p.id == id)
-                .map(|p| format_pence(p.net.mean));
+            let net = (loaded.scenario.partners.iter())
+                .zip(&totals.net)
+                .find(|(p, _)| &p.id == id)
+                .map(|(_, net)| format_pence(net.mean_pence()));
             row.insert(format!("net_{id}"), net.map_or(Value::Null, Value::String));
         }
         let row = Value::Object(row);

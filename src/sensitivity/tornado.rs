@@ -8,14 +8,12 @@
 //! input's rank (0.1 / 0.9; for an outcome, the middle rank of the no or yes region,
 //! (1 - p)/2 and 1 - p/2), so partners are drawn from their conditional distribution.
 use super::{Input, InputKind};
-use crate::engine::{
-    self, BLOCK, EngineError, Gather, NEVER, fold_chunks_in_place, simulate_block,
-};
-use crate::model::{Lanes, Model, Trial};
+use crate::engine::{self, EngineError};
+use crate::model::Model;
 use crate::money::Pence;
 use crate::rng::stream;
 use crate::sampling::Hold;
-use crate::stats::{PenceMoments, Proportion};
+use crate::stats::PenceMoments;
 
 /// Expected figures of one run.
 #[derive(Clone, Debug)]
@@ -27,80 +25,15 @@ pub struct Point {
 
 impl Point {
     /// The expected figures of `model` over trials 0..trials: what `run` reports as the
-    /// mean of total paid, P(all paid in full) and each partner's mean net, from the same
-    /// exact sums. Only those sums are kept (no quantile histograms to fill, as a full
-    /// `engine::run` has), folded on the engine's block path; an overflow stops it with
-    /// the error `run` would give.
+    /// mean of total paid, P(all paid in full) and each partner's mean net, from a run
+    /// that keeps only those figures ([`engine::run_totals`]).
     pub fn run(model: &Model, trials: u64, threads: usize) -> Result<Point, EngineError> {
-        let sums = fold_chunks_in_place(
-            0..trials,
-            threads,
-            &NEVER,
-            &|_| {},
-            || Sums::new(model),
-            |s, index| match s.block.take(index) {
-                true => s.run_block(model),
-                false => Ok(()),
-            },
-            |s| s.run_block(model),
-            |a, b| a.merge(&b),
-        )?
-        .unwrap_or_else(|| Sums::new(model));
+        let totals = engine::run_totals(model, 0..trials, threads)?;
         Ok(Point {
-            paid: sums.paid.mean_pence(),
-            p_full: sums.full.value(),
-            net: sums.net.iter().map(PenceMoments::mean_pence).collect(),
+            paid: totals.paid.moments().mean_pence(),
+            p_full: totals.full.value(),
+            net: totals.net.iter().map(PenceMoments::mean_pence).collect(),
         })
-    }
-}
-
-/// One worker's sums for [`Point::run`], and the block of trials it is gathering.
-struct Sums {
-    trials: Vec<Trial>,
-    lanes: Lanes,
-    block: Gather,
-    paid: PenceMoments,
-    full: Proportion,
-    net: Vec<PenceMoments>,
-}
-
-impl Sums {
-    fn new(model: &Model) -> Sums {
-        Sums {
-            trials: vec![Trial::new(model); BLOCK],
-            lanes: Lanes::new(model, BLOCK),
-            block: Gather::default(),
-            paid: PenceMoments::new(),
-            full: Proportion::default(),
-            net: vec![PenceMoments::new(); model.partners],
-        }
-    }
-
-    /// Simulates the gathered trials and adds them in trial order; the first whose
-    /// money left the exact range stops the worker.
-    fn run_block(&mut self, model: &Model) -> Result<(), EngineError> {
-        let (first, n) = self.block.drain();
-        simulate_block(model, first, &mut self.trials[..n], &mut self.lanes);
-        for (i, trial) in self.trials[..n].iter().enumerate() {
-            engine::checked(model, trial, trial.index)?;
-            self.paid.push(trial.total_paid);
-            let mut tranches = model.tranches.iter().zip(&trial.tranche_paid);
-            self.full.push(tranches.all(|(t, paid)| *paid == t.amount));
-            // The block leaves each partner's money in its lanes, not in the trials.
-            for (p, net) in self.net.iter_mut().enumerate() {
-                let [.., partner_net] = self.lanes.partner(p);
-                net.push(partner_net[i]);
-            }
-        }
-        Ok(())
-    }
-
-    fn merge(&mut self, other: &Sums) {
-        self.paid.merge(&other.paid);
-        self.full.merge(&other.full);
-        for (a, b) in self.net.iter_mut().zip(&other.net) {
-            a.merge(b);
-        }
     }
 }
 
