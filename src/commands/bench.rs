@@ -2,21 +2,24 @@
 //!
 //! Overall: one whole `engine::run` of the requested trials on the requested threads,
 //! timed end to end (what `run` would take, without output). Per phase: a separate
-//! single-threaded pass over a sample of trials (the first `min(trials, 20000)`, pushed into
-//! the run's accumulator so that aggregation is timed at the run's steady state), with a
-//! clock read between the phases of `Model::simulate_phases` (sampling = drawing every
-//! parameter and outcome uniform and its quantile; model = demand, effects and observed
-//! counts; rules = windows, conditions, tranches and the money split) and around the
-//! staged pushes, block flushes and chunk ends (aggregation, as the engine folds). Reading the clock costs some tens
-//! of nanoseconds per phase, so the phase figures add up to a little more than the
-//! uninstrumented per-trial time; use them as shares, and `trials_per_s` as the speed.
+//! single-threaded pass over a sample of trials (the first `min(trials, 20000)`) on the
+//! path the engine runs them, a block of 64 at a time in the widest instruction set
+//! this CPU takes, with a clock read between the phases of `Model::simulate_block_phases`
+//! (sampling = every uniform of the block, parameters', outcomes' and the observations'
+//! noise, and the parameters' values; model = demand, effects, attribution and savings,
+//! and the observed counts; rules = windows, conditions, tranches and the money split)
+//! and around the block's staged pushes, flushes and chunk ends (aggregation, as the
+//! engine folds, into the run's own accumulator so that its histograms are as full as at
+//! the run's steady state). The clock is read five times a block of 64 trials, so the
+//! phase figures add up to about the uninstrumented per-trial time on one thread; use
+//! them as shares, and `trials_per_s` as the speed.
 use super::Failure;
 use super::run::{emit, prepare};
 use crate::atomic::PendingFile;
 use crate::cli::{BenchArgs, Format};
-use crate::engine::{self, CHUNK};
+use crate::engine::{self, BLOCK, CHUNK};
 use crate::isa::{self, Isa};
-use crate::model::Trial;
+use crate::model::{Lanes, Trial};
 use std::time::Instant;
 
 const PHASES: [&str; 4] = ["sampling", "model", "rules", "aggregation"];
@@ -30,7 +33,7 @@ struct Report {
     sets: Vec<String>,
     trials: u64,
     seed: u64,
-    /// "mc" or "lhs": the sampling the run used (not the timed sample's, always per trial).
+    /// "mc" or "lhs": the sampling the run (and the timed sample) used.
     sampling: String,
     threads: usize,
     elapsed_s: f64,
@@ -122,32 +125,35 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
 
     let sample = prepared.trials.min(SAMPLE);
     let mut nanos = [0u128; 4];
-    let mut trial = Trial::new(model);
-    // As the engine does: one accumulator, trials staged a block at a time
-    // (`engine::Staged`), each chunk flushed and ended after its last trial. It is
-    // the run's own, already holding its trials, so the sample is folded into histograms
-    // as full as a long run's: an empty one would time the first trials' growth, when
-    // most values open a new bucket (aggregation's share is then about half again as
-    // large). Its summaries are not reported, so counting the sample twice is harmless.
+    let mut trials = vec![Trial::new(model); BLOCK];
+    let mut lanes = Lanes::new(model, BLOCK);
+    // As the engine does: one accumulator, each block simulated in the chosen copy
+    // (`isa::run`) and staged (`engine::Staged`), each chunk flushed and ended after its
+    // last block. The accumulator is the run's own, already holding its trials, so the
+    // sample is folded into histograms as full as a long run's: an empty one would time
+    // the first trials' growth, when most values open a new bucket. Its summaries are
+    // not reported, so counting the sample twice is harmless.
     let mut total = warm;
     let mut staged = engine::Staged::new(model);
-    let mut chunk_start = 0;
-    while chunk_start < sample {
-        for index in chunk_start..(chunk_start + CHUNK).min(sample) {
+    for chunk in (0..sample).step_by(CHUNK as usize) {
+        let end = (chunk + CHUNK).min(sample);
+        for first in (chunk..end).step_by(BLOCK) {
+            let block = &mut trials[..(end - first).min(BLOCK as u64) as usize];
             let mut last = Instant::now();
-            model.simulate_phases(index, &mut trial, |phase| {
-                let now = Instant::now();
-                nanos[phase] += (now - last).as_nanos();
-                last = now;
+            isa::run(|| {
+                model.simulate_block_phases(first, block, &mut lanes, |phase| {
+                    let now = Instant::now();
+                    nanos[phase] += (now - last).as_nanos();
+                    last = now;
+                })
             });
-            staged.push(model, &trial, &mut total);
+            staged.push_block(model, block, &lanes, &mut total);
             nanos[3] += last.elapsed().as_nanos();
         }
         let ending = Instant::now();
         staged.flush(&mut total);
         total.end_chunk();
         nanos[3] += ending.elapsed().as_nanos();
-        chunk_start += CHUNK;
     }
     let (cores, cpu) = cpuinfo();
     let available = std::thread::available_parallelism()
@@ -260,7 +266,7 @@ impl Report {
         out += "\n";
         let sum: f64 = self.phase_ns.iter().sum();
         out += &format!(
-            "phases (1 thread, first {} trials, clock read between phases):\n",
+            "phases (1 thread, first {} trials, blocks of 64 as the engine runs them, clock read between phases):\n",
             self.sample
         );
         for (name, ns) in PHASES.iter().zip(self.phase_ns) {

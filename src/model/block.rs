@@ -470,6 +470,24 @@ impl Model {
     /// `partner_performance`, `partner_risks` and `partner_net`.
     #[inline(always)]
     pub fn simulate_block(&self, first: u64, trials: &mut [Trial], lanes: &mut Lanes) {
+        self.simulate_block_phases(first, trials, lanes, |_| {});
+    }
+
+    /// [`Model::simulate_block`] with `lap(phase)` called after each phase, for
+    /// `itfsim bench`; the same results. 0 sampling: every uniform of the block (the
+    /// parameters' and outcomes' through the sampler and the copula, and the
+    /// observations' noise), the parameters' values and the outcomes; 1 model: monthly
+    /// activity, effects, attribution and savings, and the observed counts (the Poisson,
+    /// negative binomial and binomial draws); 2 rules and money: windows, conditions,
+    /// tranches and each partner's money.
+    #[inline(always)]
+    pub fn simulate_block_phases(
+        &self,
+        first: u64,
+        trials: &mut [Trial],
+        lanes: &mut Lanes,
+        mut lap: impl FnMut(usize),
+    ) {
         assert!(trials.len() <= lanes.lanes, "a block larger than its lanes");
         for (i, t) in trials.iter_mut().enumerate() {
             t.index = first + i as u64;
@@ -492,6 +510,7 @@ impl Model {
         self.draw_observation_uniforms(first, trials.len(), lanes);
         self.values_block(trials, lanes);
         self.outcomes_block(trials, lanes);
+        lap(0);
         let (width, n) = (lanes.lanes, trials.len());
         for savings in lanes.savings.chunks_exact_mut(width) {
             savings[..n].fill(0.0);
@@ -506,9 +525,11 @@ impl Model {
         for m in 0..self.metrics.len() {
             self.observe_block(m, trials, lanes);
         }
+        lap(1);
         self.windows_block(trials.len(), lanes);
         self.rules_block(trials, lanes);
         self.money_block(trials, lanes);
+        lap(2);
     }
 
     /// `money_with` of every trial of the block, from the savings in its lanes, step by

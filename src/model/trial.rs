@@ -228,22 +228,6 @@ impl Model {
         self.money(t);
     }
 
-    /// `simulate` with `lap(phase)` called after each phase (0 sampling, 1 model, 2 rules
-    /// and money), for `itfsim bench`; the results are the same as `simulate`'s.
-    pub fn simulate_phases(&self, index: u64, t: &mut Trial, mut lap: impl FnMut(usize)) {
-        t.index = index;
-        self.draw_parameters(index, t);
-        lap(0);
-        for m in 0..self.metrics.len() {
-            self.metric_activity(m, t);
-            self.observe(m, index, t);
-        }
-        lap(1);
-        self.windows_and_rules(t);
-        self.money(t);
-        lap(2);
-    }
-
     pub(super) fn draw_parameters(&self, index: u64, t: &mut Trial) {
         self.draw_uniforms(index, t);
         for (i, p) in self.params.iter().enumerate() {
