@@ -344,69 +344,80 @@ impl Accumulator {
 
     /// Exact, order-independent merge.
     pub fn merge(&mut self, o: &Accumulator) {
+        for pair in self.merge_counts(o) {
+            pair.merge();
+        }
+    }
+
+    /// As [`Accumulator::merge`] (the same state, bit for bit), the summaries of money
+    /// and real values merged in parallel on the current rayon pool: each merges on its
+    /// own, exactly and whatever the order, so the scheduling does not show. For the
+    /// merge of the workers' accumulators at the end of a run, which otherwise runs on
+    /// one thread while the others wait.
+    pub fn merge_parallel(&mut self, o: &Accumulator) {
+        self.merge_counts(o)
+            .into_par_iter()
+            .with_max_len(1)
+            .for_each(Pair::merge);
+    }
+
+    /// Merges the trial count and the proportions (a few additions each) and returns the
+    /// summaries of money and real values paired with `o`'s, to be merged.
+    fn merge_counts<'a>(&'a mut self, o: &'a Accumulator) -> Vec<Pair<'a>> {
         self.trials += o.trials;
-        self.total_paid.merge(&o.total_paid);
-        self.total_unreleased.merge(&o.total_unreleased);
         self.total_full.merge(&o.total_full);
         self.total_zero.merge(&o.total_zero);
-        merge_all(&mut self.tranche_paid, &o.tranche_paid, MoneyStats::merge);
         merge_all(&mut self.tranche_full, &o.tranche_full, Proportion::merge);
         merge_all(&mut self.tranche_zero, &o.tranche_zero, Proportion::merge);
         merge_all(&mut self.condition_met, &o.condition_met, Proportion::merge);
-        merge_all(
-            &mut self.condition_paid,
-            &o.condition_paid,
-            MoneyStats::merge,
-        );
-        merge_all(
-            &mut self.window_expected,
-            &o.window_expected,
-            RealStats::merge,
-        );
-        merge_all(
-            &mut self.window_observed,
-            &o.window_observed,
-            RealStats::merge,
-        );
-        merge_all(
-            &mut self.window_achieved,
-            &o.window_achieved,
-            RealStats::merge,
-        );
-        for (a, b) in self.scheme_avoided.iter_mut().zip(&o.scheme_avoided) {
-            for ((_, x), (_, y)) in a.iter_mut().zip(b) {
-                x.merge(y);
-            }
-        }
-        merge_all(&mut self.scheme_invest, &o.scheme_invest, MoneyStats::merge);
-        merge_all(
-            &mut self.scheme_savings,
-            &o.scheme_savings,
-            MoneyStats::merge,
-        );
-        merge_all(&mut self.scheme_roi, &o.scheme_roi, RealStats::merge);
         merge_all(
             &mut self.scheme_roi_above_1,
             &o.scheme_roi_above_1,
             Proportion::merge,
         );
-        merge_all(
-            &mut self.partner_invest,
-            &o.partner_invest,
-            MoneyStats::merge,
-        );
-        merge_all(
-            &mut self.partner_savings,
-            &o.partner_savings,
-            MoneyStats::merge,
-        );
-        merge_all(
-            &mut self.partner_performance,
-            &o.partner_performance,
-            MoneyStats::merge,
-        );
-        merge_all(&mut self.partner_risks, &o.partner_risks, MoneyStats::merge);
-        merge_all(&mut self.partner_net, &o.partner_net, MoneyStats::merge);
+        let money = |a: &'a mut Vec<MoneyStats>, b: &'a Vec<MoneyStats>| {
+            a.iter_mut().zip(b).map(|(x, y)| Pair::Money(x, y))
+        };
+        let real = |a: &'a mut Vec<RealStats>, b: &'a Vec<RealStats>| {
+            a.iter_mut().zip(b).map(|(x, y)| Pair::Real(x, y))
+        };
+        let mut pairs = vec![
+            Pair::Money(&mut self.total_paid, &o.total_paid),
+            Pair::Money(&mut self.total_unreleased, &o.total_unreleased),
+        ];
+        pairs.extend(money(&mut self.tranche_paid, &o.tranche_paid));
+        pairs.extend(money(&mut self.condition_paid, &o.condition_paid));
+        pairs.extend(real(&mut self.window_expected, &o.window_expected));
+        pairs.extend(real(&mut self.window_observed, &o.window_observed));
+        pairs.extend(real(&mut self.window_achieved, &o.window_achieved));
+        for (a, b) in self.scheme_avoided.iter_mut().zip(&o.scheme_avoided) {
+            pairs.extend(a.iter_mut().zip(b).map(|((_, x), (_, y))| Pair::Real(x, y)));
+        }
+        pairs.extend(money(&mut self.scheme_invest, &o.scheme_invest));
+        pairs.extend(money(&mut self.scheme_savings, &o.scheme_savings));
+        pairs.extend(real(&mut self.scheme_roi, &o.scheme_roi));
+        pairs.extend(money(&mut self.partner_invest, &o.partner_invest));
+        pairs.extend(money(&mut self.partner_savings, &o.partner_savings));
+        pairs.extend(money(&mut self.partner_performance, &o.partner_performance));
+        pairs.extend(money(&mut self.partner_risks, &o.partner_risks));
+        pairs.extend(money(&mut self.partner_net, &o.partner_net));
+        pairs
+    }
+}
+
+/// A summary of one accumulator and the same summary of another, to be merged into the
+/// first ([`Accumulator::merge`]).
+enum Pair<'a> {
+    Money(&'a mut MoneyStats, &'a MoneyStats),
+    Real(&'a mut RealStats, &'a RealStats),
+}
+
+impl Pair<'_> {
+    fn merge(self) {
+        match self {
+            Pair::Money(a, b) => a.merge(b),
+            Pair::Real(a, b) => a.merge(b),
+        }
     }
 }
 
@@ -532,7 +543,7 @@ pub fn run_with_progress(
         || Worker::new(model),
         |worker, index| worker.step(model, index),
         |worker| worker.end_chunk(model),
-        |a, b| a.acc.merge(&b.acc),
+        |a, b| a.acc.merge_parallel(&b.acc),
     )?;
     Ok(result
         .map(|worker| worker.acc)
@@ -704,7 +715,8 @@ pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineErr
 
 /// The chunked parallel fold with one long-lived state per worker: `step` folds trial
 /// `index` into the worker's state, `end_chunk` is called after each chunk's last trial,
-/// and `merge` combines the workers' states at the end. Chunk k holds trials
+/// and `merge` combines the workers' states at the end, on the pool (`run`'s merges the
+/// summaries in parallel). Chunk k holds trials
 /// [k*CHUNK, (k+1)*CHUNK) whatever the thread count; which worker runs which chunk
 /// varies from run to run, so the answer is deterministic when the state depends only
 /// on the multiset of chunks folded into it (as [`Accumulator`] with
@@ -731,8 +743,8 @@ pub fn fold_chunks_in_place<S: Send>(
     let workers = pool.current_num_threads();
     // Chunks are taken in increasing order, so every chunk below a failing one has been
     // run, and the lowest failing trial is always found.
-    let results: Vec<Result<Option<S>, EngineError>> = pool.install(|| {
-        (0..workers)
+    let (total, error) = pool.install(|| {
+        let results: Vec<Result<Option<S>, EngineError>> = (0..workers)
             .into_par_iter()
             .map(|_| {
                 let mut state: Option<S> = None;
@@ -757,25 +769,27 @@ pub fn fold_chunks_in_place<S: Send>(
                 }
                 Ok(state)
             })
-            .collect()
-    });
-    let mut total: Option<S> = None;
-    let mut error: Option<EngineError> = None;
-    for result in results {
-        match result {
-            Err(e) => {
-                error = Some(match error {
-                    Some(previous) => previous.first(e),
-                    None => e,
-                })
+            .collect();
+        // Merged in the pool, so that a merge may share its work among the workers.
+        let mut total: Option<S> = None;
+        let mut error: Option<EngineError> = None;
+        for result in results {
+            match result {
+                Err(e) => {
+                    error = Some(match error {
+                        Some(previous) => previous.first(e),
+                        None => e,
+                    })
+                }
+                Ok(Some(state)) => match &mut total {
+                    Some(t) => merge(t, state),
+                    None => total = Some(state),
+                },
+                Ok(None) => {}
             }
-            Ok(Some(state)) => match &mut total {
-                Some(t) => merge(t, state),
-                None => total = Some(state),
-            },
-            Ok(None) => {}
         }
-    }
+        (total, error)
+    });
     if let Some(e) = error {
         return Err(e);
     }
