@@ -361,6 +361,44 @@ impl Accumulator {
             .for_each(Pair::merge);
     }
 
+    /// Folds every summary's quantile buffer in, the summaries in parallel on the
+    /// current rayon pool (see [`settle`]): the same state, and queries (`finish`) then
+    /// read each store as it is instead of copying it to fold the buffer, one summary
+    /// at a time.
+    pub fn settle_parallel(&mut self) {
+        let mut money: Vec<&mut MoneyStats> =
+            vec![&mut self.total_paid, &mut self.total_unreleased];
+        money.extend(self.tranche_paid.iter_mut());
+        money.extend(self.condition_paid.iter_mut());
+        money.extend(self.scheme_invest.iter_mut());
+        money.extend(self.scheme_savings.iter_mut());
+        money.extend(self.partner_invest.iter_mut());
+        money.extend(self.partner_savings.iter_mut());
+        money.extend(self.partner_performance.iter_mut());
+        money.extend(self.partner_risks.iter_mut());
+        money.extend(self.partner_net.iter_mut());
+        let mut reals: Vec<&mut RealStats> = Vec::new();
+        reals.extend(self.window_expected.iter_mut());
+        reals.extend(self.window_observed.iter_mut());
+        reals.extend(self.window_achieved.iter_mut());
+        reals.extend(self.scheme_avoided.iter_mut().flatten().map(|(_, s)| s));
+        reals.extend(self.scheme_roi.iter_mut());
+        rayon::join(
+            || {
+                money
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .for_each(|s| s.settle())
+            },
+            || {
+                reals
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .for_each(|s| s.settle())
+            },
+        );
+    }
+
     /// Merges the trial count and the proportions (a few additions each) and returns the
     /// summaries of money and real values paired with `o`'s, to be merged.
     fn merge_counts<'a>(&'a mut self, o: &'a Accumulator) -> Vec<Pair<'a>> {
@@ -797,6 +835,14 @@ pub fn fold_chunks_in_place<S: Send>(
         return Err(EngineError::Cancelled);
     }
     Ok(total)
+}
+
+/// Folds every quantile buffer of `acc` in ([`Accumulator::settle_parallel`]) on a pool
+/// of `threads` workers (0 = all cores): for a run's accumulator before its results are
+/// read, which otherwise copies and folds each summary's store on one thread.
+pub fn settle(acc: &mut Accumulator, threads: usize) -> Result<(), EngineError> {
+    pool(threads)?.install(|| acc.settle_parallel());
+    Ok(())
 }
 
 /// A rayon pool of `threads` workers (0 = all cores) for one run.

@@ -172,6 +172,12 @@ impl MoneyStats {
     }
 
     /// The summary; n = 0 gives all zeros.
+    /// Folds the quantile buffer in (the state is the same; queries then read the store
+    /// without copying it).
+    pub fn settle(&mut self) {
+        self.store.settle();
+    }
+
     pub fn finish(&self) -> MoneySummary {
         let Some(p) = self.store.percentiles() else {
             return MoneySummary {

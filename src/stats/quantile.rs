@@ -377,6 +377,12 @@ impl<T: SketchValue> QuantileStore<T> {
         }
     }
 
+    /// Folds the pending keys in now (the state, a function of the multiset, is the same),
+    /// so that queries need not copy the store to fold them.
+    pub(crate) fn settle(&mut self) {
+        self.fold_pending();
+    }
+
     /// Adds the pending keys to the buckets: sorted by bucket, run-length counted straight
     /// into the buckets they land in (in place), and the few new buckets inserted in one
     /// pass from the back. No allocation once the store is warm, except for new buckets.
@@ -509,10 +515,19 @@ impl<T: SketchValue> QuantileStore<T> {
         self.buckets.iter().map(|b| b.count).sum::<u64>() + self.pending.len() as u64
     }
 
-    /// The [`PERCENTS`] quantiles, or `None` when empty.
+    /// The [`PERCENTS`] quantiles, or `None` when empty. A store with keys pending is
+    /// copied and the copy folded (a query does not change the store); one without
+    /// ([`QuantileStore::settle`]) is read as it is.
     pub(crate) fn percentiles(&self) -> Option<[T; PERCENTS.len()]> {
-        let mut folded = self.clone();
-        folded.fold_pending();
+        let copy;
+        let folded = if self.pending.is_empty() {
+            self
+        } else {
+            let mut store = self.clone();
+            store.fold_pending();
+            copy = store;
+            &copy
+        };
         let n = folded.len();
         if n == 0 {
             return None;

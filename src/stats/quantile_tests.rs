@@ -705,3 +705,20 @@ fn add_hashed_counts_as_add_sorted_at_the_edges() {
         looked_up_and_sorted(&store, batch, add_hashed);
     }
 }
+
+#[test]
+fn settling_keeps_the_state_and_the_answers() {
+    for (name, keys) in adversarial_batches() {
+        let mut store = QuantileStore::<i64>::default();
+        keys.iter().for_each(|&k| store.push(i64::from_key(k)));
+        let before = (state(&store), store.percentiles(), store.len());
+        store.settle();
+        assert!(store.pending.is_empty(), "{name}");
+        // Read as it is now, without a copy.
+        assert_eq!(
+            (state(&store), store.percentiles(), store.len()),
+            before,
+            "{name}"
+        );
+    }
+}

@@ -206,6 +206,12 @@ impl RealStats {
     /// been pushed into a fresh accumulator and merged in. The engine calls this at the
     /// end of every chunk, so one long-lived accumulator per worker gives bit for bit the
     /// answer of a fresh accumulator per chunk.
+    /// Folds the quantile buffer in (the state is the same; queries then read the store
+    /// without copying it).
+    pub fn settle(&mut self) {
+        self.store.settle();
+    }
+
     pub fn end_chunk(&mut self) {
         let (mut n, mut sum, mut sum_squares) = (
             self.merged_n,
