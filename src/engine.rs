@@ -346,69 +346,118 @@ impl Accumulator {
 
     /// Exact, order-independent merge.
     pub fn merge(&mut self, o: &Accumulator) {
+        for pair in self.merge_counts(o) {
+            pair.merge();
+        }
+    }
+
+    /// As [`Accumulator::merge`] (the same state, bit for bit), the summaries of money
+    /// and real values merged in parallel on the current rayon pool: each merges on its
+    /// own, exactly and whatever the order, so the scheduling does not show. For the
+    /// merge of the workers' accumulators at the end of a run, which otherwise runs on
+    /// one thread while the others wait.
+    pub fn merge_parallel(&mut self, o: &Accumulator) {
+        self.merge_counts(o)
+            .into_par_iter()
+            .with_max_len(1)
+            .for_each(Pair::merge);
+    }
+
+    /// Folds every summary's quantile buffer in, the summaries in parallel on the
+    /// current rayon pool (see [`settle`]): the same state, and queries (`finish`) then
+    /// read each store as it is instead of copying it to fold the buffer, one summary
+    /// at a time.
+    pub fn settle_parallel(&mut self) {
+        let mut money: Vec<&mut MoneyStats> =
+            vec![&mut self.total_paid, &mut self.total_unreleased];
+        money.extend(self.tranche_paid.iter_mut());
+        money.extend(self.condition_paid.iter_mut());
+        money.extend(self.scheme_invest.iter_mut());
+        money.extend(self.scheme_savings.iter_mut());
+        money.extend(self.partner_invest.iter_mut());
+        money.extend(self.partner_savings.iter_mut());
+        money.extend(self.partner_performance.iter_mut());
+        money.extend(self.partner_risks.iter_mut());
+        money.extend(self.partner_net.iter_mut());
+        let mut reals: Vec<&mut RealStats> = Vec::new();
+        reals.extend(self.window_expected.iter_mut());
+        reals.extend(self.window_observed.iter_mut());
+        reals.extend(self.window_achieved.iter_mut());
+        reals.extend(self.scheme_avoided.iter_mut().flatten().map(|(_, s)| s));
+        reals.extend(self.scheme_roi.iter_mut());
+        rayon::join(
+            || {
+                money
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .for_each(|s| s.settle())
+            },
+            || {
+                reals
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .for_each(|s| s.settle())
+            },
+        );
+    }
+
+    /// Merges the trial count and the proportions (a few additions each) and returns the
+    /// summaries of money and real values paired with `o`'s, to be merged.
+    fn merge_counts<'a>(&'a mut self, o: &'a Accumulator) -> Vec<Pair<'a>> {
         self.trials += o.trials;
-        self.total_paid.merge(&o.total_paid);
-        self.total_unreleased.merge(&o.total_unreleased);
         self.total_full.merge(&o.total_full);
         self.total_zero.merge(&o.total_zero);
-        merge_all(&mut self.tranche_paid, &o.tranche_paid, MoneyStats::merge);
         merge_all(&mut self.tranche_full, &o.tranche_full, Proportion::merge);
         merge_all(&mut self.tranche_zero, &o.tranche_zero, Proportion::merge);
         merge_all(&mut self.condition_met, &o.condition_met, Proportion::merge);
-        merge_all(
-            &mut self.condition_paid,
-            &o.condition_paid,
-            MoneyStats::merge,
-        );
-        merge_all(
-            &mut self.window_expected,
-            &o.window_expected,
-            RealStats::merge,
-        );
-        merge_all(
-            &mut self.window_observed,
-            &o.window_observed,
-            RealStats::merge,
-        );
-        merge_all(
-            &mut self.window_achieved,
-            &o.window_achieved,
-            RealStats::merge,
-        );
-        for (a, b) in self.scheme_avoided.iter_mut().zip(&o.scheme_avoided) {
-            for ((_, x), (_, y)) in a.iter_mut().zip(b) {
-                x.merge(y);
-            }
-        }
-        merge_all(&mut self.scheme_invest, &o.scheme_invest, MoneyStats::merge);
-        merge_all(
-            &mut self.scheme_savings,
-            &o.scheme_savings,
-            MoneyStats::merge,
-        );
-        merge_all(&mut self.scheme_roi, &o.scheme_roi, RealStats::merge);
         merge_all(
             &mut self.scheme_roi_above_1,
             &o.scheme_roi_above_1,
             Proportion::merge,
         );
-        merge_all(
-            &mut self.partner_invest,
-            &o.partner_invest,
-            MoneyStats::merge,
-        );
-        merge_all(
-            &mut self.partner_savings,
-            &o.partner_savings,
-            MoneyStats::merge,
-        );
-        merge_all(
-            &mut self.partner_performance,
-            &o.partner_performance,
-            MoneyStats::merge,
-        );
-        merge_all(&mut self.partner_risks, &o.partner_risks, MoneyStats::merge);
-        merge_all(&mut self.partner_net, &o.partner_net, MoneyStats::merge);
+        let money = |a: &'a mut Vec<MoneyStats>, b: &'a Vec<MoneyStats>| {
+            a.iter_mut().zip(b).map(|(x, y)| Pair::Money(x, y))
+        };
+        let real = |a: &'a mut Vec<RealStats>, b: &'a Vec<RealStats>| {
+            a.iter_mut().zip(b).map(|(x, y)| Pair::Real(x, y))
+        };
+        let mut pairs = vec![
+            Pair::Money(&mut self.total_paid, &o.total_paid),
+            Pair::Money(&mut self.total_unreleased, &o.total_unreleased),
+        ];
+        pairs.extend(money(&mut self.tranche_paid, &o.tranche_paid));
+        pairs.extend(money(&mut self.condition_paid, &o.condition_paid));
+        pairs.extend(real(&mut self.window_expected, &o.window_expected));
+        pairs.extend(real(&mut self.window_observed, &o.window_observed));
+        pairs.extend(real(&mut self.window_achieved, &o.window_achieved));
+        for (a, b) in self.scheme_avoided.iter_mut().zip(&o.scheme_avoided) {
+            pairs.extend(a.iter_mut().zip(b).map(|((_, x), (_, y))| Pair::Real(x, y)));
+        }
+        pairs.extend(money(&mut self.scheme_invest, &o.scheme_invest));
+        pairs.extend(money(&mut self.scheme_savings, &o.scheme_savings));
+        pairs.extend(real(&mut self.scheme_roi, &o.scheme_roi));
+        pairs.extend(money(&mut self.partner_invest, &o.partner_invest));
+        pairs.extend(money(&mut self.partner_savings, &o.partner_savings));
+        pairs.extend(money(&mut self.partner_performance, &o.partner_performance));
+        pairs.extend(money(&mut self.partner_risks, &o.partner_risks));
+        pairs.extend(money(&mut self.partner_net, &o.partner_net));
+        pairs
+    }
+}
+
+/// A summary of one accumulator and the same summary of another, to be merged into the
+/// first ([`Accumulator::merge`]).
+enum Pair<'a> {
+    Money(&'a mut MoneyStats, &'a MoneyStats),
+    Real(&'a mut RealStats, &'a RealStats),
+}
+
+impl Pair<'_> {
+    fn merge(self) {
+        match self {
+            Pair::Money(a, b) => a.merge(b),
+            Pair::Real(a, b) => a.merge(b),
+        }
     }
 }
 
@@ -582,7 +631,7 @@ fn fold_workers(
 /// The workers' accumulators merged (an empty one when no worker took a trial).
 fn merged_accumulator(folds: Folds<Worker>, model: &Model) -> Accumulator {
     folds
-        .merged(|a, b| a.acc.merge(&b.acc))
+        .merged(|a, b| a.acc.merge_parallel(&b.acc))
         .map(|worker| worker.acc)
         .unwrap_or_else(|| Accumulator::new(model))
 }
@@ -752,7 +801,8 @@ pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineErr
 
 /// The chunked parallel fold with one long-lived state per worker: `step` folds trial
 /// `index` into the worker's state, `end_chunk` is called after each chunk's last trial,
-/// and `merge` combines the workers' states at the end. Chunk k holds trials
+/// and `merge` combines the workers' states at the end, on the pool (`run`'s merges the
+/// summaries in parallel). Chunk k holds trials
 /// [k*CHUNK, (k+1)*CHUNK) whatever the thread count; which worker runs which chunk
 /// varies from run to run, so the answer is deterministic when the state depends only
 /// on the multiset of chunks folded into it (as [`Accumulator`] with
@@ -860,16 +910,25 @@ impl<S: Send> Folds<S> {
         self.states.iter().flatten()
     }
 
-    /// The workers' states merged by `merge`; None when no worker took a chunk.
-    pub fn merged(self, merge: impl Fn(&mut S, S)) -> Option<S> {
-        self.states
-            .into_iter()
-            .flatten()
-            .reduce(|mut total, state| {
+    /// The workers' states merged by `merge`, in the pool (so that a merge may share its
+    /// work among the workers, as `run`'s does); None when no worker took a chunk.
+    pub fn merged(self, merge: impl Fn(&mut S, S) + Sync) -> Option<S> {
+        let Folds { pool, states } = self;
+        pool.install(|| {
+            states.into_iter().flatten().reduce(|mut total, state| {
                 merge(&mut total, state);
                 total
             })
+        })
     }
+}
+
+/// Folds every quantile buffer of `acc` in ([`Accumulator::settle_parallel`]) on a pool
+/// of `threads` workers (0 = all cores): for a run's accumulator before its results are
+/// read, which otherwise copies and folds each summary's store on one thread.
+pub fn settle(acc: &mut Accumulator, threads: usize) -> Result<(), EngineError> {
+    pool(threads)?.install(|| acc.settle_parallel());
+    Ok(())
 }
 
 /// A rayon pool of `threads` workers (0 = all cores) for one run.
@@ -962,6 +1021,32 @@ mod tests {
             (money(&acc.partner_performance), money(&acc.partner_risks)),
             money(&acc.partner_net),
         )
+    }
+
+    #[test]
+    fn a_parallel_merge_is_a_merge_and_settling_folds_every_summary() {
+        let model = model("ealing-2014.toml");
+        // Fewer trials than a quantile buffer holds: every summary has keys pending.
+        let a = run(&model, 0..3000, 1).unwrap();
+        let b = run(&model, 3000..5100, 1).unwrap();
+        let pending = |acc: &Accumulator| {
+            let debug = format!("{acc:?}");
+            let stores = debug.matches("pending: [").count();
+            (stores, stores - debug.matches("pending: []").count())
+        };
+        let (stores, unfolded) = pending(&a);
+        assert!(stores > 50 && unfolded == stores, "{stores} {unfolded}");
+        let mut merged = a.clone();
+        merged.merge(&b);
+        let mut parallel = a.clone();
+        let workers = pool(2).unwrap();
+        workers.install(|| parallel.merge_parallel(&b));
+        assert_eq!(json(&parallel), json(&merged));
+        workers.install(|| parallel.settle_parallel());
+        // Every summary is folded (a summary missed would only lose the speed-up), and
+        // the answers are the same.
+        assert_eq!(pending(&parallel), (stores, 0));
+        assert_eq!(json(&parallel), json(&merged));
     }
 
     #[test]

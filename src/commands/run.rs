@@ -57,10 +57,11 @@ pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
         engine::run_with_progress(&p.model, 0..p.trials, p.threads, flag, &|n| bar.advance(n))
     });
     bar.finish();
-    let acc = acc?;
+    let mut acc = acc?;
     if interrupted {
         return Err(engine::EngineError::Cancelled.into());
     }
+    engine::settle(&mut acc, p.threads)?;
     Ok(finish(p, &acc, started, Vec::new()))
 }
 

@@ -177,6 +177,12 @@ impl MoneyStats {
         Ok(())
     }
 
+    /// Folds the quantile buffer in (the state is the same; queries then read the store
+    /// without copying it).
+    pub fn settle(&mut self) {
+        self.store.settle();
+    }
+
     /// The summary; n = 0 gives all zeros.
     pub fn finish(&self) -> MoneySummary {
         let Some(p) = self.store.percentiles() else {

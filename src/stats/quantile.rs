@@ -21,7 +21,8 @@
 //! counts, minima) is a function of the multiset alone: identical on any thread count and
 //! any shard split, bit for bit. Pushes go to an unsorted buffer that is folded in when it
 //! fills and before every merge or query; the buffer is only a faster way to add the same
-//! multiset.
+//! multiset. It grows by doubling up to 1024 keys (one chunk's) and then straight to its
+//! full length.
 //!
 //! Folding (the hot path: about one fold per summary per 16384 trials). A store with at
 //! least 1024 buckets (below level 64) counts each key straight into its bucket through an
@@ -39,10 +40,14 @@
 //! wide for that is hash counted when the store is at level 0 (its values repeat), and
 //! otherwise radix sorted by offset from its smallest bucket when its range is narrow
 //! (money either side of zero), else comparison sorted ([`sort_wide`]). The groups are
-//! added to existing buckets in place, the new buckets inserted by one merge from the back,
-//! and the smallest fitting level is found in one pass over the buckets
-//! ([`QuantileStore::fit`]). The order of work never shows in the state, which is the
-//! multiset's.
+//! added to existing buckets in place, and the new buckets
+//! ([`QuantileStore::add_buckets`]), when the store has room for them, inserted by one
+//! merge from the back. When they may not fit (a store still filling, whose level is
+//! rising), the store's buckets and the new ones are merged into the thread's scratch,
+//! the smallest fitting level is found in one pass over that union ([`fitting_bits`]),
+//! and the union, coarsened to it, is copied back: a store's bucket vector never holds
+//! more than [`MAX_BUCKETS`]. A merge of two stores takes the same way. The order of
+//! work never shows in the state, which is the multiset's.
 //!
 //! Accuracy. The reported quantile is the smallest value in the bucket holding rank
 //! `ceil(q n)`: always an actual trial value (money stays whole pence someone could have
@@ -52,10 +57,13 @@
 //! well under 0.001 of the mass (tested against exact quantiles at 10^6 values below).
 //! Memory: at most `MAX_BUCKETS` buckets of 16 bytes (256 KiB) plus a 16384-key (128 KiB)
 //! buffer per summary, whatever the number of trials; a fold briefly allocates its new
-//! buckets, and each thread keeps up to about 0.8 MiB of fold scratch (the 256 KiB hash
+//! buckets, and each thread keeps up to about 1.3 MiB of fold scratch (the 256 KiB hash
 //! table and its list of used slots, a radix buffer as long as the largest batch, 96 KiB
-//! of radix counters, the 128 KiB direct bucket index and the 64 KiB hashed one) between
-//! folds instead of allocating and zeroing it every time.
+//! of radix counters, the 128 KiB direct bucket index and the 64 KiB hashed one, and the
+//! union of a fold that coarsens, 512 KiB for a full store and a full batch) between
+//! folds instead of allocating and zeroing it every time. Before that union went
+//! through the thread's scratch, each store's own vector grew to hold it and kept that
+//! memory: about 14 MB of a 2-thread Ealing run's peak.
 
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +78,10 @@ pub(crate) const MAX_BUCKETS: usize = 16_384;
 /// buffer spreads that over more values: 16384 instead of 8192 keys saved about 2% of the
 /// instructions per Ealing trial, for 64 KiB more per summary.
 const BUFFER: usize = 16384;
+
+/// Capacity of the buffer past which it grows to [`BUFFER`] at once (in
+/// [`QuantileStore::push_all`]) instead of doubling.
+const EARLY_BUFFER: usize = 1024;
 
 /// Widest radix digit in [`sort_by_bucket`], in bits.
 const DIGIT_BITS: u32 = 13;
@@ -317,11 +329,30 @@ impl<T: SketchValue> QuantileStore<T> {
         while !values.is_empty() {
             let room = BUFFER - self.pending.len();
             let (now, later) = values.split_at(room.min(values.len()));
+            if self.pending.len() + now.len() > self.pending.capacity() {
+                self.grow(now.len());
+            }
             self.pending.extend(now.iter().map(|v| v.key()));
             if self.pending.len() >= BUFFER {
                 self.fold_pending();
             }
             values = later;
+        }
+    }
+
+    /// Makes room in the buffer for `more` keys (at most the room left before it is
+    /// full). Past a chunk's worth of keys the buffer grows straight to its full length
+    /// instead of doubling through 2048, 4096 and 8192 (three copies, and a quarter of a
+    /// mebibyte allocated and freed, per summary while a run starts); a store that never
+    /// holds more, such as one chunk's, stays small. Out of line, so that
+    /// [`QuantileStore::push_all`] stays small enough to be inlined into the block path.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, more: usize) {
+        if self.pending.capacity() >= EARLY_BUFFER {
+            self.pending.reserve_exact(BUFFER - self.pending.len());
+        } else {
+            self.pending.reserve(more);
         }
     }
 
@@ -336,15 +367,20 @@ impl<T: SketchValue> QuantileStore<T> {
             if other.level < self.level {
                 let mut theirs = other.buckets.clone();
                 coarsen(&mut theirs, self.level);
-                self.buckets = merge_sorted(&self.buckets, &theirs, self.level);
+                self.add_buckets(&theirs, false);
             } else {
-                self.buckets = merge_sorted(&self.buckets, &other.buckets, self.level);
+                self.add_buckets(&other.buckets, false);
             }
-            self.fit();
         }
         if self.pending.len() >= BUFFER {
             self.fold_pending();
         }
+    }
+
+    /// Folds the pending keys in now (the state, a function of the multiset, is the same),
+    /// so that queries need not copy the store to fold them.
+    pub(crate) fn settle(&mut self) {
+        self.fold_pending();
     }
 
     /// Adds the pending keys to the buckets: sorted by bucket, run-length counted straight
@@ -394,8 +430,45 @@ impl<T: SketchValue> QuantileStore<T> {
             add_sorted(&mut self.buckets, &self.pending, self.level)
         };
         self.pending.clear();
-        insert_sorted(&mut self.buckets, &fresh);
-        self.fit();
+        self.add_buckets(&fresh, true);
+    }
+
+    /// Adds `theirs` (sorted, at this store's level; `fresh` when none of them has the
+    /// number of one of ours) to the buckets and raises the level to the smallest at
+    /// which they fit. When the two lists together fit without coarsening: fresh
+    /// buckets (a fold's) inserted in place ([`insert_sorted`]), others (a merge's)
+    /// merged into a new vector. When they may not
+    /// fit (a store still filling), merged into this thread's [`Scratch`] and coarsened
+    /// from there straight back into the store's vector ([`fitting_bits`], then
+    /// [`coarsen`], then copied): the same state, without the store's vector ever growing past
+    /// [`MAX_BUCKETS`] to hold the union (which would keep up to twice its memory, and
+    /// its pages, for the rest of the run) and with the union's copy, its histogram and
+    /// its coarsening each one pass.
+    fn add_buckets(&mut self, theirs: &[Bucket], fresh: bool) {
+        if self.buckets.len() + theirs.len() <= MAX_BUCKETS {
+            if fresh {
+                insert_sorted(&mut self.buckets, theirs);
+            } else {
+                self.buckets = merge_sorted(&self.buckets, theirs, self.level);
+            }
+            return;
+        }
+        SCRATCH.with_borrow_mut(|scratch| {
+            let union = &mut scratch.union;
+            union.clear();
+            if fresh {
+                merge_fresh(union, &self.buckets, theirs);
+            } else {
+                merge_into(union, &self.buckets, theirs, self.level);
+            }
+            let (bits, occupied) = fitting_bits(union, self.level);
+            self.level += bits;
+            coarsen(union, self.level);
+            debug_assert_eq!(union.len(), occupied);
+            self.buckets.clear();
+            self.buckets.reserve_exact(union.len());
+            self.buckets.extend_from_slice(union);
+        });
     }
 
     /// The smallest bucket number and the number of bucket numbers from it to the largest,
@@ -418,29 +491,15 @@ impl<T: SketchValue> QuantileStore<T> {
         self.level = level;
     }
 
-    /// Raises the level to the smallest one at which the buckets fit: the same state as
-    /// coarsening one bit at a time, found in one pass (distinct floats may need tens of
-    /// bits dropped at once). Neighbouring buckets `a < b` stay apart after dropping `bits`
-    /// low bits exactly when `a ^ b` has a set bit at or above `bits`, so a histogram of the
-    /// bit lengths of neighbours' XORs gives the occupancy at every level.
+    /// Raises the level to the smallest one at which the buckets fit ([`fitting_bits`]),
+    /// in place: what [`QuantileStore::add_buckets`] does on its way from the union to
+    /// the store, for the tests.
+    #[cfg(test)]
     fn fit(&mut self) {
-        if self.buckets.len() <= MAX_BUCKETS {
-            return;
+        let (bits, _) = fitting_bits(&self.buckets, self.level);
+        if bits > 0 {
+            self.coarsen_to(self.level + bits);
         }
-        let mut xor_length = [0usize; 65];
-        for pair in self.buckets.windows(2) {
-            let xor = bucket_of(pair[0].min ^ pair[1].min, self.level);
-            xor_length[(64 - xor.leading_zeros()) as usize] += 1;
-        }
-        // occupied(bits) = 1 + number of neighbours whose XOR is longer than `bits`, and
-        // the smallest fitting `bits` is the answer bisection found.
-        let mut occupied = self.buckets.len();
-        let mut bits = 0;
-        while occupied > MAX_BUCKETS {
-            occupied -= xor_length[bits as usize + 1];
-            bits += 1;
-        }
-        self.coarsen_to(self.level + bits);
     }
 
     /// Number of values held, or `None` when the counts overflow (a damaged store read
@@ -456,10 +515,19 @@ impl<T: SketchValue> QuantileStore<T> {
         self.buckets.iter().map(|b| b.count).sum::<u64>() + self.pending.len() as u64
     }
 
-    /// The [`PERCENTS`] quantiles, or `None` when empty.
+    /// The [`PERCENTS`] quantiles, or `None` when empty. A store with keys pending is
+    /// copied and the copy folded (a query does not change the store); one without
+    /// ([`QuantileStore::settle`]) is read as it is.
     pub(crate) fn percentiles(&self) -> Option<[T; PERCENTS.len()]> {
-        let mut folded = self.clone();
-        folded.fold_pending();
+        let copy;
+        let folded = if self.pending.is_empty() {
+            self
+        } else {
+            let mut store = self.clone();
+            store.fold_pending();
+            copy = store;
+            &copy
+        };
         let n = folded.len();
         if n == 0 {
             return None;
@@ -476,6 +544,48 @@ impl<T: SketchValue> QuantileStore<T> {
             unreachable!("rank index {index} < n = {n}")
         }))
     }
+}
+
+/// How many low bits of the bucket numbers `buckets` (sorted, at `level`) must drop for
+/// them to fit in [`MAX_BUCKETS`], and how many buckets they then occupy: the level
+/// coarsening one bit at a time would reach, found in one pass (distinct
+/// floats may need tens of bits dropped at once). Neighbouring buckets `a < b` stay apart
+/// after dropping `bits` low bits exactly when `a ^ b` has a set bit at or above `bits`,
+/// so a histogram of the bit lengths of neighbours' XORs gives the occupancy at every
+/// level.
+fn fitting_bits(buckets: &[Bucket], level: u32) -> (u32, usize) {
+    if buckets.len() <= MAX_BUCKETS {
+        return (0, buckets.len());
+    }
+    let mut xor_length = [0usize; 65];
+    for pair in buckets.windows(2) {
+        let xor = bucket_of(pair[0].min ^ pair[1].min, level);
+        xor_length[(64 - xor.leading_zeros()) as usize] += 1;
+    }
+    // occupied(bits) = 1 + number of neighbours whose XOR is longer than `bits`, and
+    // the smallest fitting `bits` is the answer bisection found.
+    let mut occupied = buckets.len();
+    let mut bits = 0;
+    while occupied > MAX_BUCKETS {
+        occupied -= xor_length[bits as usize + 1];
+        bits += 1;
+    }
+    (bits, occupied)
+}
+
+/// Appends to `out` the union of `ours` and `fresh` (sorted, at the same level, no bucket
+/// of `fresh` with the number of one of `ours`), in order of their minima: the runs of
+/// ours between fresh buckets copied a run at a time.
+fn merge_fresh(out: &mut Vec<Bucket>, ours: &[Bucket], fresh: &[Bucket]) {
+    out.reserve(ours.len() + fresh.len());
+    let mut i = 0;
+    for f in fresh {
+        let run = ours[i..].iter().take_while(|b| b.min < f.min).count();
+        out.extend_from_slice(&ours[i..i + run]);
+        out.push(*f);
+        i += run;
+    }
+    out.extend_from_slice(&ours[i..]);
 }
 
 /// Combines neighbouring buckets that fall in the same bucket at `level`, at least the
@@ -499,13 +609,14 @@ fn coarsen(buckets: &mut Vec<Bucket>, level: u32) {
 
 /// The union of two sorted bucket lists at the same `level`.
 fn merge_sorted(a: &[Bucket], b: &[Bucket], level: u32) -> Vec<Bucket> {
-    if b.is_empty() {
-        return a.to_vec();
-    }
-    if a.is_empty() {
-        return b.to_vec();
-    }
     let mut out = Vec::with_capacity(a.len() + b.len());
+    merge_into(&mut out, a, b, level);
+    out
+}
+
+/// Appends to `out` the union of two sorted bucket lists at the same `level` (buckets
+/// with the same number combined).
+fn merge_into(out: &mut Vec<Bucket>, a: &[Bucket], b: &[Bucket], level: u32) {
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         let (x, y) = (a[i], b[j]);
@@ -527,7 +638,6 @@ fn merge_sorted(a: &[Bucket], b: &[Bucket], level: u32) -> Vec<Bucket> {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
-    out
 }
 
 /// The bucket of full key `key` at `level`.
@@ -820,6 +930,7 @@ struct Scratch {
     counts: Vec<[u32; SLOTS]>,
     index: Vec<u16>,
     table: Vec<u16>,
+    union: Vec<Bucket>,
 }
 
 thread_local! {

@@ -516,6 +516,78 @@ fn fit_finds_the_smallest_fitting_level() {
     }
 }
 
+/// Random sorted buckets at `level` with distinct numbers below `2^spread`, minima anywhere
+/// in their buckets, counts 1 to 3.
+fn random_buckets(rng: &mut Lcg, n: usize, level: u32, spread: u32) -> Vec<Bucket> {
+    let mut numbers: Vec<u64> = (0..n).map(|_| rng.next_u64() >> (64 - spread)).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+        .iter()
+        .map(|&number| Bucket {
+            count: 1 + rng.below(3),
+            min: (number << level) + (rng.next_u64() & ((1u64 << level) - 1)),
+        })
+        .collect()
+}
+
+#[test]
+fn add_buckets_equals_merging_then_coarsening_one_bit_at_a_time() {
+    let mut rng = Lcg::new(37);
+    // Sizes around the cap: the union below it (in place), at it, one past it, and far
+    // past it (through the thread's scratch); one side empty; theirs all below or all
+    // above ours (whole runs of ours copied at once).
+    let sizes = [
+        (0, 5),
+        (7, 0),
+        (MAX_BUCKETS / 2, MAX_BUCKETS / 2),
+        (MAX_BUCKETS - 1, 1),
+        (MAX_BUCKETS, 1),
+        (MAX_BUCKETS, MAX_BUCKETS),
+        (1, MAX_BUCKETS),
+        (MAX_BUCKETS / 3, MAX_BUCKETS),
+    ];
+    for (case, &(ours_n, theirs_n)) in sizes.iter().cycle().take(40).enumerate() {
+        let level = rng.below(12) as u32;
+        let spread = 16 + rng.below(30) as u32;
+        let mut ours = random_buckets(&mut rng, ours_n, level, spread);
+        let mut theirs = random_buckets(&mut rng, theirs_n, level, spread);
+        let fresh = case % 2 == 0;
+        if fresh {
+            // No bucket number of ours; in some cases all above or all below ours.
+            theirs.retain(|t| ours.iter().all(|o| o.key(level) != t.key(level)));
+            let above = 1u64 << (spread + level);
+            match case % 6 {
+                0 => theirs.iter_mut().for_each(|t| t.min += above),
+                2 => ours.iter_mut().for_each(|o| o.min += above),
+                _ => {}
+            }
+        }
+        let mut reference = merge_sorted(&ours, &theirs, level);
+        let mut bits = 0;
+        while reference.len() > MAX_BUCKETS {
+            bits += 1;
+            coarsen(&mut reference, level + bits);
+        }
+        let mut store = QuantileStore::<f64> {
+            level,
+            buckets: ours.clone(),
+            pending: Vec::new(),
+            value: std::marker::PhantomData,
+        };
+        store.add_buckets(&theirs, fresh);
+        assert_eq!(store.level, level + bits, "case {case}");
+        assert_eq!(store.buckets, reference, "case {case}");
+        if ours.len() + theirs.len() > MAX_BUCKETS {
+            // Through the scratch: the store's vector never grew to hold the union.
+            assert!(
+                store.buckets.capacity() <= ours.len().max(MAX_BUCKETS),
+                "case {case}"
+            );
+        }
+    }
+}
+
 /// The buckets and fresh buckets from counting `batch` into `store`'s buckets through
 /// `count` (which keeps the keys of fresh buckets), and from sorting and merging.
 fn looked_up_and_sorted(
@@ -631,5 +703,22 @@ fn add_hashed_counts_as_add_sorted_at_the_edges() {
         batch.extend([0, 0, 1, u64::MAX, u64::MAX - 1, 1u64 << 63]);
         batch.extend(std::iter::repeat_n(store.buckets[0].min, 100));
         looked_up_and_sorted(&store, batch, add_hashed);
+    }
+}
+
+#[test]
+fn settling_keeps_the_state_and_the_answers() {
+    for (name, keys) in adversarial_batches() {
+        let mut store = QuantileStore::<i64>::default();
+        keys.iter().for_each(|&k| store.push(i64::from_key(k)));
+        let before = (state(&store), store.percentiles(), store.len());
+        store.settle();
+        assert!(store.pending.is_empty(), "{name}");
+        // Read as it is now, without a copy.
+        assert_eq!(
+            (state(&store), store.percentiles(), store.len()),
+            before,
+            "{name}"
+        );
     }
 }

@@ -202,6 +202,12 @@ impl RealStats {
         self.store.merge(&other.store);
     }
 
+    /// Folds the quantile buffer in (the state is the same; queries then read the store
+    /// without copying it).
+    pub fn settle(&mut self) {
+        self.store.settle();
+    }
+
     /// Closes the running chunk: its sums join the exact merged layer, as if the chunk had
     /// been pushed into a fresh accumulator and merged in. The engine calls this at the
     /// end of every chunk, so one long-lived accumulator per worker gives bit for bit the
