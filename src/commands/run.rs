@@ -98,7 +98,7 @@ pub fn simulate_to_precision(
     let started = Instant::now();
     let target = precision * p.model.pot as f64;
     let mut reached = false;
-    let acc = engine::run_until(
+    let mut acc = engine::run_until(
         &p.model,
         max,
         PRECISION_BATCH / engine::CHUNK,
@@ -109,6 +109,7 @@ pub fn simulate_to_precision(
             reached
         },
     )?;
+    engine::settle(&mut acc, p.threads)?;
     let mut notes = Vec::new();
     if !reached {
         notes.push(format!(
