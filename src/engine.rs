@@ -657,7 +657,7 @@ impl Blocks {
     /// ([`Model::complete_trial`]): what [`Model::simulate`] gives it but the
     /// parameters' `uniforms` (see there). The first trial whose money left the exact
     /// range stops it with that error (`checked`): for commands that look at whole trials
-    /// (`run`'s observer, `sensitivity`).
+    /// (`sensitivity`; `run`'s observer completes them after staging, `Worker::step`).
     pub fn simulate_each(
         &mut self,
         model: &Model,
