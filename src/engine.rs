@@ -623,22 +623,22 @@ fn fold_workers(
         cancel,
         progress,
         || Worker::new(model),
-        |worker, index| worker.step(model, index),
-        |worker| worker.end_chunk(model),
+        |worker, index| worker.step(model, index, &mut no_trial),
+        |worker| worker.end_chunk(model, &mut no_trial),
     )
 }
 
 /// The workers' accumulators merged (an empty one when no worker took a trial).
 fn merged_accumulator(folds: Folds<Worker>, model: &Model) -> Accumulator {
     folds
-        .merged(|a, b| a.acc.merge_parallel(&b.acc))
-        .map(|worker| worker.acc)
-        .unwrap_or_else(|| Accumulator::new(model))
+        .merged(Worker::merge)
+        .map_or_else(|| Accumulator::new(model), Worker::into_accumulator)
 }
 
-/// One worker's state in [`run_with_progress`]: its accumulator, and the block of trials
-/// it is gathering (consecutive, never crossing a chunk end) with their scratch.
-struct Worker {
+/// One worker's state in [`run_with_progress`] (and `observe::run_observed`): its
+/// accumulator, and the block of trials it is gathering (consecutive, never crossing a
+/// chunk end) with their scratch.
+pub(crate) struct Worker {
     acc: Accumulator,
     trials: Vec<Trial>,
     lanes: Lanes,
@@ -646,8 +646,14 @@ struct Worker {
     block: Gather,
 }
 
+/// What a [`Worker`] does with each trial after its block is staged: nothing for `run`;
+/// `run_observed` completes it from the lanes and shows it to its observer. Called in
+/// trial order with the block's lanes, the trial's lane and the trial.
+pub(crate) trait EachTrial: FnMut(&Lanes, usize, &mut Trial) {}
+impl<F: FnMut(&Lanes, usize, &mut Trial)> EachTrial for F {}
+
 impl Worker {
-    fn new(model: &Model) -> Worker {
+    pub(crate) fn new(model: &Model) -> Worker {
         Worker {
             acc: Accumulator::new(model),
             trials: vec![Trial::new(model); BLOCK],
@@ -657,26 +663,52 @@ impl Worker {
         }
     }
 
+    /// The summaries of every chunk this worker has ended.
+    pub(crate) fn into_accumulator(self) -> Accumulator {
+        self.acc
+    }
+
+    /// Adds another worker's summaries to this one's, merged in parallel on the current
+    /// pool ([`Accumulator::merge_parallel`]).
+    pub(crate) fn merge(&mut self, other: Worker) {
+        self.acc.merge_parallel(&other.acc);
+    }
+
     /// Takes trial `index` (the one after the last, within a chunk) into the block, and
-    /// runs the block when it is full.
-    fn step(&mut self, model: &Model, index: u64) -> Result<(), EngineError> {
+    /// runs the block when it is full, then calls `each` on its trials.
+    pub(crate) fn step(
+        &mut self,
+        model: &Model,
+        index: u64,
+        each: &mut impl EachTrial,
+    ) -> Result<(), EngineError> {
         if self.block.take(index) {
-            self.run_block(model)?;
+            self.run_block(model, each)?;
         }
         Ok(())
     }
 
-    /// Simulates the gathered trials and stages their values, in trial order; the first
-    /// trial whose money left the exact range stops the worker.
-    fn run_block(&mut self, model: &Model) -> Result<(), EngineError> {
-        crate::isa::run(
+    /// Simulates the gathered trials and stages their values, in trial order, then calls
+    /// `each` on them; the first trial whose money left the exact range stops the worker
+    /// (`each` sees only the trials before it).
+    fn run_block(&mut self, model: &Model, each: &mut impl EachTrial) -> Result<(), EngineError> {
+        let (n, overflowed) = crate::isa::run(
             #[inline(always)]
             || self.run_block_body(model),
-        )
+        );
+        let trials = &mut self.trials[..n];
+        for (lane, trial) in trials[..overflowed.unwrap_or(n)].iter_mut().enumerate() {
+            each(&self.lanes, lane, trial);
+        }
+        match overflowed {
+            Some(k) => checked(model, &trials[k], trials[k].index),
+            None => Ok(()),
+        }
     }
 
+    /// The block's trial count, and the first of them whose money left the exact range.
     #[inline(always)]
-    fn run_block_body(&mut self, model: &Model) -> Result<(), EngineError> {
+    fn run_block_body(&mut self, model: &Model) -> (usize, Option<usize>) {
         let (first, n) = self.block.drain();
         let trials = &mut self.trials[..n];
         model.simulate_block(first, trials, &mut self.lanes);
@@ -687,20 +719,25 @@ impl Worker {
         let staged = &trials[..overflowed.unwrap_or(trials.len())];
         self.staged
             .push_block(model, staged, &self.lanes, &mut self.acc);
-        match overflowed {
-            Some(k) => checked(model, &trials[k], trials[k].index),
-            None => Ok(()),
-        }
+        (n, overflowed)
     }
 
-    /// After a chunk's last trial: runs the partial block and adds everything staged.
-    fn end_chunk(&mut self, model: &Model) -> Result<(), EngineError> {
-        self.run_block(model)?;
+    /// After a chunk's last trial: runs the partial block (then `each` on its trials) and
+    /// adds everything staged.
+    pub(crate) fn end_chunk(
+        &mut self,
+        model: &Model,
+        each: &mut impl EachTrial,
+    ) -> Result<(), EngineError> {
+        self.run_block(model, each)?;
         self.staged.flush(&mut self.acc);
         self.acc.end_chunk();
         Ok(())
     }
 }
+
+/// For a [`Worker`] whose trials need nothing after staging.
+fn no_trial(_: &Lanes, _: usize, _: &mut Trial) {}
 
 /// A block's trials and lanes, kept by a worker from chunk to chunk for
 /// [`Blocks::simulate_each`] (instead of made afresh for every chunk).
@@ -722,7 +759,7 @@ impl Blocks {
     /// ([`Model::complete_trial`]): what [`Model::simulate`] gives it but the
     /// parameters' `uniforms` (see there). The first trial whose money left the exact
     /// range stops it with that error (`checked`): for commands that look at whole trials
-    /// (`run`'s observer, `sensitivity`).
+    /// (`sensitivity`; `run`'s observer completes them after staging, `Worker::step`).
     pub fn simulate_each(
         &mut self,
         model: &Model,
@@ -905,9 +942,19 @@ impl<S: Send> Folds<S> {
         Ok(())
     }
 
+    /// How many workers the pool has (at most one state each).
+    pub fn workers(&self) -> usize {
+        self.states.len()
+    }
+
     /// The workers' states so far (those that have taken a chunk).
     pub fn states(&self) -> impl Iterator<Item = &S> {
         self.states.iter().flatten()
+    }
+
+    /// As [`Folds::states`], to change between folds (e.g. to take what a batch made).
+    pub fn states_mut(&mut self) -> impl Iterator<Item = &mut S> {
+        self.states.iter_mut().flatten()
     }
 
     /// The workers' states merged by `merge`, in the pool (so that a merge may share its

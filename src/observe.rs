@@ -2,15 +2,20 @@
 //! back in trial order: what report data (monthly fans, histograms) and the streamed
 //! per-trial CSV need beyond the engine's summaries.
 //!
-//! It reuses the engine's fixed chunks (`engine::CHUNK`), `Accumulator` and merge, so the
-//! summaries are bit-identical to `engine::run`. Chunks are computed in parallel in
-//! batches of a few per thread; each batch is collected in chunk order and passed to the
-//! sink on the calling thread before the next batch starts. So the sink sees chunks in
-//! trial order, and memory holds at most one batch of chunk results (bounded, whatever
-//! the trial count). A sink error stops the run after the current batch.
-use crate::engine::{Accumulator, Blocks, CHUNK, EngineError};
+//! It runs the engine's own workers (`engine::Worker`: fixed chunks of `engine::CHUNK`,
+//! blocks simulated on the block path and staged into one accumulator per worker, kept
+//! for the whole run), so the summaries are bit-identical to `engine::run`; after a block
+//! is staged, each of its trials is completed from the lanes (`Model::complete_trial`)
+//! and shown to the observer. Chunks are computed in parallel in batches of a few per
+//! thread on one pool whose workers keep their state from batch to batch
+//! (`engine::Folds`); each batch's chunk states are put in chunk
+//! order and passed to the sink on the calling thread before the next batch starts. So
+//! the sink sees chunks in trial order, and memory holds at most one batch of chunk
+//! results (bounded, whatever the trial count). A sink error stops the run after the
+//! current batch; of the trials whose money leaves the exact range, the lowest is
+//! reported, as `engine::run` does.
+use crate::engine::{Accumulator, CHUNK, EngineError, Folds, NEVER, Worker};
 use crate::model::{Model, Trial};
-use rayon::prelude::*;
 use std::ops::Range;
 
 /// Chunks per thread in one batch: enough to keep every thread busy between sink calls.
@@ -39,6 +44,15 @@ pub enum ObserveError {
     Sink(String),
 }
 
+/// A worker's state: the engine's [`Worker`] (its accumulator kept for the whole run),
+/// the observer state of the chunk it is running with that chunk's first trial, and the
+/// chunks it has finished in the current batch.
+struct Part<C> {
+    worker: Worker,
+    chunk: Option<(u64, C)>,
+    done: Vec<(u64, C)>,
+}
+
 /// Runs trials `range` on `threads` workers (0 = all cores), feeding `observer`, and
 /// passes each chunk's observer state to `sink` in trial order.
 pub fn run_observed<O: TrialObserver>(
@@ -48,44 +62,63 @@ pub fn run_observed<O: TrialObserver>(
     observer: &O,
     mut sink: impl FnMut(O::Chunk) -> Result<(), String>,
 ) -> Result<Accumulator, ObserveError> {
-    let pool = crate::engine::pool(threads)?;
-    let batch = (pool.current_num_threads() as u64).max(1) * CHUNKS_PER_THREAD;
+    // One pool, whose workers keep their state from batch to batch.
+    let mut folds = Folds::new(threads)?;
+    let batch = folds.workers() as u64 * CHUNKS_PER_THREAD;
     let first_chunk = range.start / CHUNK;
     let last_chunk = range.end.div_ceil(CHUNK);
-    let mut total = Accumulator::new(model);
     let mut next = first_chunk;
     while next < last_chunk {
         let end = (next + batch).min(last_chunk);
-        let results: Vec<Result<(Accumulator, O::Chunk), crate::engine::EngineError>> = pool
-            .install(|| {
-                (next..end)
-                    .into_par_iter()
-                    .map_init(
-                        || Blocks::new(model),
-                        |blocks, chunk| {
-                            let from = (chunk * CHUNK).max(range.start);
-                            let to = ((chunk + 1) * CHUNK).min(range.end);
-                            let mut acc = Accumulator::new(model);
-                            let mut state = observer.start_chunk(from);
-                            blocks.simulate_each(model, from..to, |trial| {
-                                acc.push(model, trial);
-                                observer.trial(&mut state, model, trial);
-                            })?;
-                            observer.finish_chunk(&mut state);
-                            Ok((acc, state))
-                        },
-                    )
-                    .collect()
-            });
-        for result in results {
-            // Chunks are in trial order, so the first error is the lowest trial's.
-            let (acc, state) = result.map_err(ObserveError::Engine)?;
-            total.merge(&acc);
-            sink(state).map_err(ObserveError::Sink)?;
+        let trials = (next * CHUNK).max(range.start)..(end * CHUNK).min(range.end);
+        // Errors: the lowest trial's in this batch (earlier batches had none).
+        folds.fold(
+            trials,
+            &NEVER,
+            &|_| {},
+            || Part {
+                worker: Worker::new(model),
+                chunk: None,
+                done: Vec::new(),
+            },
+            |part, index| {
+                let (_, chunk) = part
+                    .chunk
+                    .get_or_insert_with(|| (index, observer.start_chunk(index)));
+                part.worker.step(model, index, &mut |lanes, lane, trial| {
+                    model.complete_trial(lanes, lane, trial);
+                    observer.trial(chunk, model, trial);
+                })
+            },
+            |part| {
+                let Some((first, mut chunk)) = part.chunk.take() else {
+                    return Ok(());
+                };
+                part.worker
+                    .end_chunk(model, &mut |lanes, lane, trial: &mut Trial| {
+                        model.complete_trial(lanes, lane, trial);
+                        observer.trial(&mut chunk, model, trial);
+                    })?;
+                observer.finish_chunk(&mut chunk);
+                part.done.push((first, chunk));
+                Ok(())
+            },
+        )?;
+        let mut done: Vec<(u64, O::Chunk)> = folds
+            .states_mut()
+            .flat_map(|part| part.done.drain(..))
+            .collect();
+        done.sort_unstable_by_key(|(first, _)| *first);
+        for (_, chunk) in done {
+            sink(chunk).map_err(ObserveError::Sink)?;
         }
         next = end;
     }
-    Ok(total)
+    // Each worker's accumulator holds whole chunks, and merging is exact and order-free.
+    Ok(folds.merged(|a, b| a.worker.merge(b.worker)).map_or_else(
+        || Accumulator::new(model),
+        |part| part.worker.into_accumulator(),
+    ))
 }
 
 #[cfg(test)]
@@ -110,17 +143,62 @@ mod tests {
             .join("scenarios/ealing-2014-prorata.toml");
         let loaded = load(&path, &[]).unwrap();
         let model = crate::model::compile(&loaded.scenario, 3).unwrap();
-        let range = 100..(CHUNK * 9 + 17);
+        // Starts and ends mid-chunk, and runs more batches than one.
+        let range = 100..(CHUNK * 19 + 17);
+        // Every reported summary, as `run --format json` renders it.
+        let rendered = |acc: &Accumulator| {
+            let info = crate::output::RunInfo {
+                trials: acc.trials,
+                seed: 3,
+                sampling: "mc".into(),
+                threads: 1,
+                elapsed_s: 0.0,
+            };
+            let results = crate::output::Results::new(&loaded, &model, acc, info, Vec::new());
+            serde_json::to_string(&crate::output::json::render(&results)).unwrap()
+        };
+        let plain = rendered(&crate::engine::run(&model, range.clone(), 1).unwrap());
+        for threads in [1, 2, 3] {
+            let mut seen = Vec::new();
+            let acc = run_observed(&model, range.clone(), threads, &Indices, |c| {
+                seen.extend(c);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(seen, range.clone().collect::<Vec<_>>());
+            // Every summary, bit for bit.
+            assert_eq!(rendered(&acc), plain, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn the_observer_sees_the_trials_simulate_gives() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ealing-2014.toml");
+        let loaded = load(&path, &[]).unwrap();
+        let model = crate::model::compile(&loaded.scenario, 5).unwrap();
+        struct Paid;
+        impl TrialObserver for Paid {
+            type Chunk = Vec<(u64, i64, Vec<f64>)>;
+            fn start_chunk(&self, _first: u64) -> Self::Chunk {
+                Vec::new()
+            }
+            fn trial(&self, chunk: &mut Self::Chunk, _model: &Model, t: &Trial) {
+                chunk.push((t.index, t.total_paid, t.values.clone()));
+            }
+        }
+        let range = 1000..(CHUNK * 2 + 70);
         let mut seen = Vec::new();
-        let acc = run_observed(&model, range.clone(), 3, &Indices, |c| {
+        run_observed(&model, range.clone(), 2, &Paid, |c| {
             seen.extend(c);
             Ok(())
         })
         .unwrap();
-        assert_eq!(seen, range.clone().collect::<Vec<_>>());
-        let plain = crate::engine::run(&model, range, 1).unwrap();
-        assert_eq!(acc.total_paid.finish(), plain.total_paid.finish());
-        assert_eq!(acc.partner_net[0].finish(), plain.partner_net[0].finish());
+        let mut t = Trial::new(&model);
+        for (index, paid, values) in seen {
+            model.simulate(index, &mut t);
+            assert_eq!((paid, &values), (t.total_paid, &t.values), "trial {index}");
+        }
     }
 
     #[test]

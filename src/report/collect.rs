@@ -68,8 +68,12 @@ impl PaidHistogram {
     }
 }
 
+/// `CountDistribution::add_values` counts in a dense table when the values' range is
+/// below this many slots per value, else sorts.
+const DENSE_PER_VALUE: u64 = 4;
+
 /// Exact distribution of whole-number values (monthly counts): sorted (value, frequency)
-/// pairs. Values arrive in bulk (`add_values`, which sorts them) and distributions merge
+/// pairs. Values arrive in bulk (`add_values`, which counts or sorts them) and distributions merge
 /// by a linear merge of the sorted pairs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountDistribution {
@@ -79,16 +83,33 @@ pub struct CountDistribution {
 }
 
 impl CountDistribution {
-    /// Adds `values` (reordered in place).
+    /// Adds `values` (maybe reordered in place). When they lie in a range not much wider
+    /// than their number (a month's counts over one chunk do), they are counted in a
+    /// dense table over [min, max]; else sorted. Either way the same sorted
+    /// (value, frequency) pairs.
     pub fn add_values(&mut self, values: &mut [u64]) {
-        values.sort_unstable();
-        let mut other = CountDistribution::default();
-        for &x in values.iter() {
-            other.n += 1;
-            other.sum += u128::from(x);
-            match other.counts.last_mut() {
-                Some((v, c)) if *v == x => *c += 1,
-                _ => other.counts.push((x, 1)),
+        let (Some(&min), Some(&max)) = (values.iter().min(), values.iter().max()) else {
+            return;
+        };
+        let mut other = CountDistribution {
+            n: values.len() as u64,
+            sum: values.iter().map(|&x| u128::from(x)).sum(),
+            counts: Vec::new(),
+        };
+        let span = max - min;
+        if span < DENSE_PER_VALUE.saturating_mul(values.len() as u64) {
+            let mut dense = vec![0u64; span as usize + 1];
+            for &x in values.iter() {
+                dense[(x - min) as usize] += 1;
+            }
+            other.counts = (min..=max).zip(dense).filter(|&(_, c)| c > 0).collect();
+        } else {
+            values.sort_unstable();
+            for &x in values.iter() {
+                match other.counts.last_mut() {
+                    Some((v, c)) if *v == x => *c += 1,
+                    _ => other.counts.push((x, 1)),
+                }
             }
         }
         self.merge(&other);
@@ -275,6 +296,64 @@ mod tests {
         a.merge(&b);
         assert_eq!((a.n, a.zero), (8, 2));
         assert_eq!(a.bins.iter().sum::<u64>() + a.zero + a.all, a.n);
+    }
+
+    /// The (value, frequency) pairs by sorting, as `add_values` did before its dense table.
+    fn sorted_pairs(values: &[u64]) -> CountDistribution {
+        let mut sorted = values.to_vec();
+        sorted.sort();
+        let mut d = CountDistribution::default();
+        for x in sorted {
+            d.n += 1;
+            d.sum += u128::from(x);
+            match d.counts.last_mut() {
+                Some((v, c)) if *v == x => *c += 1,
+                _ => d.counts.push((x, 1)),
+            }
+        }
+        d
+    }
+
+    #[test]
+    fn counting_and_sorting_give_the_same_pairs() {
+        // A chunk's worth of counts in a narrow range (the dense table), from a fixed LCG.
+        let mut state = 12345u64;
+        let narrow: Vec<u64> = (0..1024)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                900 + (state >> 33) % 300
+            })
+            .collect();
+        let cases: Vec<Vec<u64>> = vec![
+            vec![],
+            vec![7],
+            vec![0],
+            vec![u64::MAX],
+            vec![5; 100],
+            vec![u64::MAX; 3],
+            vec![u64::MAX, u64::MAX - 2, u64::MAX - 1, u64::MAX],
+            vec![0, u64::MAX],
+            vec![0, 1, u64::MAX, 1, 0],
+            // Span just inside and just outside the dense limit (4 slots per value).
+            vec![10, 10 + 4 * 2 - 1],
+            vec![10, 10 + 4 * 2],
+            vec![3, 1_000_000, 3, 5],
+            narrow.clone(),
+            narrow.iter().map(|x| x * 1000).collect(),
+        ];
+        for values in cases {
+            let want = sorted_pairs(&values);
+            let mut got = CountDistribution::default();
+            got.add_values(&mut values.clone());
+            assert_eq!(got, want, "{values:?}");
+            // Added to an existing distribution, too.
+            let mut base = CountDistribution::default();
+            base.add_values(&mut [1, 900, 1000]);
+            let mut expected = base.clone();
+            expected.merge(&want);
+            base.add_values(&mut values.clone());
+            assert_eq!(base, expected, "{values:?}");
+        }
     }
 
     #[test]

@@ -111,9 +111,9 @@ pub fn output_names(model: &Model) -> Vec<String> {
 
 /// Runs trials `range` and returns, in trial order, `per_trial(trial)` values for each
 /// trial (row-major, `width` per trial). Chunked like the engine, so the result does
-/// not depend on the thread count; each chunk's trials simulated a block at a time as
-/// `run` simulates them (`engine::Blocks::simulate_each`), so `per_trial` sees what
-/// `Model::simulate` gives.
+/// not depend on the thread count; each chunk's trials simulated a block at a time on
+/// the block path and completed from the lanes (`engine::Blocks::simulate_each`), so
+/// `per_trial` sees what `Model::simulate` gives.
 pub fn collect(
     model: &Model,
     range: std::ops::Range<u64>,
