@@ -142,33 +142,3 @@ pub fn tornado(
     rows.sort_by(|a, b| b.swing().cmp(&a.swing()).then_with(|| a.path.cmp(&b.path)));
     Ok(rows)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_point_is_the_means_a_full_run_reports() {
-        for name in ["ealing-2014.toml", "hackney-2018.toml"] {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("scenarios")
-                .join(name);
-            let loaded = crate::scenario::load(&path, &[]).unwrap();
-            let model = crate::model::compile(&loaded.scenario, 5).unwrap();
-            for (trials, threads) in [(0, 2), (1, 1), (3 * 1024 + 77, 1), (3 * 1024 + 77, 3)] {
-                let acc = engine::run(&model, 0..trials, threads).unwrap();
-                let point = Point::run(&model, trials, threads).unwrap();
-                let what = format!("{name}, {trials} trials, {threads} threads");
-                assert_eq!(point.paid, acc.total_paid.finish().mean, "{what}");
-                assert_eq!(
-                    point.p_full.to_bits(),
-                    acc.total_full.value().to_bits(),
-                    "{what}"
-                );
-                let net: Vec<Pence> = acc.partner_net.iter().map(|n| n.finish().mean).collect();
-                assert_eq!(point.net, net, "{what}");
-                assert!(trials < 2 || point.net.iter().any(|&n| n != 0), "{what}");
-            }
-        }
-    }
-}
