@@ -112,7 +112,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), Failure> {
         return Err(super::csv_refused("bench"));
     }
     // A short run understates the rate: the summaries' histograms are still filling
-    // (Ealing's own 100,000 trials run about 20% below its steady rate).
+    // (Ealing's own 100,000 trials run about 40% below its steady rate: every run's
+    // workers fill their summaries' histograms from empty, and merge them at the end).
     let mut options = o.clone();
     options.trials = Some(o.trials.unwrap_or(DEFAULT_TRIALS));
     let prepared = prepare(&args.scenario, &options)?;
