@@ -7,7 +7,11 @@
 //! (the `rand` rayon example's fixed batches, for the same reason). Within a chunk a
 //! worker simulates its trials a block of [`BLOCK`] at a time (`Model::simulate_block`,
 //! the same results as trial by trial) and stages their values for the summaries a block
-//! at a time ([`Staged`]); no block crosses a chunk's end.
+//! at a time ([`Staged`]); no block crosses a chunk's end. The workers live on a
+//! [`Folds`] (one pool, one state per worker), which a run in batches (`--precision`,
+//! the observed run behind reports) keeps from batch to batch; commands that read only
+//! total paid, P(full), P(zero) and the partners' nets fold into [`Totals`] instead
+//! ([`run_totals`]).
 //!
 //! A run stops early, with an error and no result, when its cancel flag rises (Ctrl-C;
 //! checked every `CANCEL_CHECK` trials) or when a trial's money leaves the exact range
@@ -838,17 +842,18 @@ pub fn checked(model: &Model, trial: &Trial, index: u64) -> Result<(), EngineErr
 
 /// The chunked parallel fold with one long-lived state per worker: `step` folds trial
 /// `index` into the worker's state, `end_chunk` is called after each chunk's last trial,
-/// and `merge` combines the workers' states at the end, on the pool (`run`'s merges the
-/// summaries in parallel). Chunk k holds trials
+/// and `merge` combines the workers' states at the end, on the pool (so a merge may share
+/// its work among the workers). Chunk k holds trials
 /// [k*CHUNK, (k+1)*CHUNK) whatever the thread count; which worker runs which chunk
 /// varies from run to run, so the answer is deterministic when the state depends only
 /// on the multiset of chunks folded into it (as [`Accumulator`] with
 /// [`Accumulator::end_chunk`] does) and `merge` is exact and order-free. The first error
 /// of each worker stops that worker; of all errors the one reported is chosen by
 /// `EngineError::first` (cancellation, else the lowest trial), so it does not depend on
-/// scheduling. None for no trials. `run`'s workers, `compare` (several models in
-/// lockstep) and `thresholds` (one condition re-evaluated per target) fold this way;
-/// [`Folds`] is the same fold kept open from one range to the next.
+/// scheduling. None for no trials. `compare` (several models in lockstep), `thresholds`
+/// (one condition re-evaluated per target) and [`run_totals`] fold this way; [`Folds`]
+/// is the same fold kept open from one range to the next (`run`'s workers,
+/// `--precision`, the observed run).
 #[allow(clippy::too_many_arguments)]
 pub fn fold_chunks_in_place<S: Send>(
     range: Range<u64>,

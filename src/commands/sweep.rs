@@ -5,7 +5,8 @@
 //!
 //! Each point loads the scenario with the user's `--set`s and then the point's values as
 //! further `--set`s (so a grid may sweep a key inside a distribution the user set), and
-//! runs it like `run`: a row equals `run --set ...` at that point. With `--out FILE`
+//! runs it like `run`, keeping only the figures of its row (`engine::run_totals`): a row
+//! equals `run --set ...` at that point. With `--out FILE`
 //! rows go point by point into `FILE.partial` (see `sweep_output`), which `--resume`
 //! continues if its fingerprint — the build identity, sha256 of the scenario bytes, the
 //! shard, and sha256 of the canonical options (trials, seed, sampling, --sets,
