@@ -368,7 +368,7 @@ impl Accumulator {
     }
 
     /// Folds every summary's quantile buffer in, the summaries in parallel on the
-    /// current rayon pool (see [`settle`]): the same state, and queries (`finish`) then
+    /// current rayon pool (at the end of a run, `merged_accumulator`): the same state, and queries (`finish`) then
     /// read each store as it is instead of copying it to fold the buffer, one summary
     /// at a time.
     pub fn settle_parallel(&mut self) {
@@ -632,11 +632,17 @@ fn fold_workers(
     )
 }
 
-/// The workers' accumulators merged (an empty one when no worker took a trial).
-fn merged_accumulator(folds: Folds<Worker>, model: &Model) -> Accumulator {
-    folds
-        .merged(Worker::merge)
-        .map_or_else(|| Accumulator::new(model), Worker::into_accumulator)
+/// The workers' accumulators merged (an empty one when no worker took a trial), with
+/// every summary's quantile buffer then folded in, all in parallel on the pool
+/// ([`Accumulator::merge_parallel`], [`Accumulator::settle_parallel`]): the same state,
+/// and reading the results then copies nothing, where it copied and folded each
+/// summary's store one at a time on one thread.
+pub(crate) fn merged_accumulator(folds: Folds<Worker>, model: &Model) -> Accumulator {
+    folds.merged_then(Worker::merge, |total| {
+        let mut acc = total.map_or_else(|| Accumulator::new(model), Worker::into_accumulator);
+        acc.settle_parallel();
+        acc
+    })
 }
 
 /// One worker's state in [`run_with_progress`] (and `observe::run_observed`): its
@@ -965,22 +971,31 @@ impl<S: Send> Folds<S> {
     /// The workers' states merged by `merge`, in the pool (so that a merge may share its
     /// work among the workers, as `run`'s does); None when no worker took a chunk.
     pub fn merged(self, merge: impl Fn(&mut S, S) + Sync) -> Option<S> {
+        self.merged_then(merge, |total| total)
+    }
+
+    /// [`Folds::merged`], then `then` of the result, both in the pool.
+    pub fn merged_then<R: Send>(
+        self,
+        merge: impl Fn(&mut S, S) + Sync,
+        then: impl FnOnce(Option<S>) -> R + Send,
+    ) -> R {
         let Folds { pool, states } = self;
         pool.install(|| {
-            states.into_iter().flatten().reduce(|mut total, state| {
+            then(states.into_iter().flatten().reduce(|mut total, state| {
                 merge(&mut total, state);
                 total
-            })
+            }))
         })
     }
-}
 
-/// Folds every quantile buffer of `acc` in ([`Accumulator::settle_parallel`]) on a pool
-/// of `threads` workers (0 = all cores): for a run's accumulator before its results are
-/// read, which otherwise copies and folds each summary's store on one thread.
-pub fn settle(acc: &mut Accumulator, threads: usize) -> Result<(), EngineError> {
-    pool(threads)?.install(|| acc.settle_parallel());
-    Ok(())
+    /// The same pool, each worker's state mapped by `f`.
+    pub fn map<T>(self, mut f: impl FnMut(S) -> T) -> Folds<T> {
+        Folds {
+            pool: self.pool,
+            states: self.states.into_iter().map(|s| s.map(&mut f)).collect(),
+        }
+    }
 }
 
 /// A rayon pool of `threads` workers (0 = all cores) for one run.
@@ -1078,9 +1093,18 @@ mod tests {
     #[test]
     fn a_parallel_merge_is_a_merge_and_settling_folds_every_summary() {
         let model = model("ealing-2014.toml");
-        // Fewer trials than a quantile buffer holds: every summary has keys pending.
-        let a = run(&model, 0..3000, 1).unwrap();
-        let b = run(&model, 3000..5100, 1).unwrap();
+        // Fewer trials than a quantile buffer holds, pushed one by one (a run settles its
+        // result): every summary has keys pending.
+        let pushed = |range: Range<u64>| {
+            let (mut acc, mut t) = (Accumulator::new(&model), Trial::new(&model));
+            for index in range {
+                model.simulate(index, &mut t);
+                acc.push(&model, &t);
+            }
+            acc.end_chunk();
+            acc
+        };
+        let (a, b) = (pushed(0..3000), pushed(3000..5100));
         let pending = |acc: &Accumulator| {
             let debug = format!("{acc:?}");
             let stores = debug.matches("pending: [").count();

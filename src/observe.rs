@@ -14,8 +14,8 @@
 //! results (bounded, whatever the trial count). A sink error stops the run after the
 //! current batch; of the trials whose money leaves the exact range, the lowest is
 //! reported, as `engine::run` does.
-use crate::engine::{Accumulator, CHUNK, EngineError, Folds, NEVER, Worker};
-use crate::model::{Model, Trial};
+use crate::engine::{Accumulator, CHUNK, EngineError, Folds, NEVER, Worker, merged_accumulator};
+use crate::model::{Lanes, Model, Trial};
 use std::ops::Range;
 
 /// Chunks per thread in one batch: enough to keep every thread busy between sink calls.
@@ -85,20 +85,15 @@ pub fn run_observed<O: TrialObserver>(
                 let (_, chunk) = part
                     .chunk
                     .get_or_insert_with(|| (index, observer.start_chunk(index)));
-                part.worker.step(model, index, &mut |lanes, lane, trial| {
-                    model.complete_trial(lanes, lane, trial);
-                    observer.trial(chunk, model, trial);
-                })
+                part.worker
+                    .step(model, index, &mut show(model, observer, chunk))
             },
             |part| {
                 let Some((first, mut chunk)) = part.chunk.take() else {
                     return Ok(());
                 };
                 part.worker
-                    .end_chunk(model, &mut |lanes, lane, trial: &mut Trial| {
-                        model.complete_trial(lanes, lane, trial);
-                        observer.trial(&mut chunk, model, trial);
-                    })?;
+                    .end_chunk(model, &mut show(model, observer, &mut chunk))?;
                 observer.finish_chunk(&mut chunk);
                 part.done.push((first, chunk));
                 Ok(())
@@ -115,10 +110,20 @@ pub fn run_observed<O: TrialObserver>(
         next = end;
     }
     // Each worker's accumulator holds whole chunks, and merging is exact and order-free.
-    Ok(folds.merged(|a, b| a.worker.merge(b.worker)).map_or_else(
-        || Accumulator::new(model),
-        |part| part.worker.into_accumulator(),
-    ))
+    Ok(merged_accumulator(folds.map(|part| part.worker), model))
+}
+
+/// What a worker does with each trial of `chunk` after its block is staged: completes it
+/// from the lanes and shows it to the observer.
+fn show<'a, O: TrialObserver>(
+    model: &'a Model,
+    observer: &'a O,
+    chunk: &'a mut O::Chunk,
+) -> impl FnMut(&Lanes, usize, &mut Trial) + 'a {
+    move |lanes, lane, trial| {
+        model.complete_trial(lanes, lane, trial);
+        observer.trial(chunk, model, trial);
+    }
 }
 
 #[cfg(test)]

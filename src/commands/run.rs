@@ -57,11 +57,10 @@ pub fn simulate(p: &Prepared) -> Result<Results, Failure> {
         engine::run_with_progress(&p.model, 0..p.trials, p.threads, flag, &|n| bar.advance(n))
     });
     bar.finish();
-    let mut acc = acc?;
+    let acc = acc?;
     if interrupted {
         return Err(engine::EngineError::Cancelled.into());
     }
-    engine::settle(&mut acc, p.threads)?;
     Ok(finish(p, &acc, started, Vec::new()))
 }
 
@@ -98,7 +97,7 @@ pub fn simulate_to_precision(
     let started = Instant::now();
     let target = precision * p.model.pot as f64;
     let mut reached = false;
-    let mut acc = engine::run_until(
+    let acc = engine::run_until(
         &p.model,
         max,
         PRECISION_BATCH / engine::CHUNK,
@@ -109,7 +108,6 @@ pub fn simulate_to_precision(
             reached
         },
     )?;
-    engine::settle(&mut acc, p.threads)?;
     let mut notes = Vec::new();
     if !reached {
         notes.push(format!(
