@@ -129,7 +129,17 @@ fn show<'a, O: TrialObserver>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::load;
+    use crate::scenario::{Loaded, load};
+
+    /// A shipped scenario, loaded and compiled with `seed`.
+    fn shipped(file: &str, seed: u64) -> (Loaded, Model) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(file);
+        let loaded = load(&path, &[]).unwrap();
+        let model = crate::model::compile(&loaded.scenario, seed).unwrap();
+        (loaded, model)
+    }
 
     struct Indices;
     impl TrialObserver for Indices {
@@ -144,10 +154,7 @@ mod tests {
 
     #[test]
     fn chunks_arrive_in_trial_order_and_summaries_match_the_engine() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("scenarios/ealing-2014-prorata.toml");
-        let loaded = load(&path, &[]).unwrap();
-        let model = crate::model::compile(&loaded.scenario, 3).unwrap();
+        let (loaded, model) = shipped("ealing-2014-prorata.toml", 3);
         // Starts and ends mid-chunk, and runs more batches than one.
         let range = 100..(CHUNK * 19 + 17);
         // Every reported summary, as `run --format json` renders it.
@@ -178,10 +185,7 @@ mod tests {
 
     #[test]
     fn the_observer_sees_the_trials_simulate_gives() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ealing-2014.toml");
-        let loaded = load(&path, &[]).unwrap();
-        let model = crate::model::compile(&loaded.scenario, 5).unwrap();
+        let (_, model) = shipped("ealing-2014.toml", 5);
         struct Paid;
         impl TrialObserver for Paid {
             type Chunk = Vec<(u64, i64, Vec<f64>)>;
@@ -208,10 +212,7 @@ mod tests {
 
     #[test]
     fn a_sink_error_stops_the_run() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ealing-2014.toml");
-        let loaded = load(&path, &[]).unwrap();
-        let model = crate::model::compile(&loaded.scenario, 3).unwrap();
+        let (_, model) = shipped("ealing-2014.toml", 3);
         let mut calls = 0;
         let err = run_observed(&model, 0..CHUNK * 40, 1, &Indices, |_| {
             calls += 1;
